@@ -1,0 +1,105 @@
+import type { BackendName, Program } from '../backends/types.js';
+import { costOf, type Cost, type Method } from '../trace/cost.js';
+import type { Defined, Leaf } from '../trace/define.js';
+import { checkFlat, collectInputs, packParams, resolveOptions, type GradOptions, type Values } from './validate.js';
+
+export interface GradResult {
+  readonly value: number;
+  /** one Float64Array per parameter (views of one buffer) */
+  readonly grad: Record<string, Float64Array>;
+}
+
+/**
+ * A traced function whose tape lives inside a backend. Every argument is validated here, before
+ * any backend sees it; a rejected call leaves the compiled function usable.
+ */
+export class Compiled {
+  readonly params: readonly Leaf[];
+  readonly inputs: readonly Leaf[];
+  /** N, the number of parameter elements (the length of the flat vectors) */
+  readonly paramCount: number;
+  private program?: Program;
+  private readonly theta: Float64Array;
+  private readonly inputArrays: Float64Array[];
+
+  /** @internal */
+  constructor(readonly defined: Defined, program: Program, readonly backend: BackendName) {
+    this.program = program;
+    this.params = defined.params;
+    this.inputs = defined.inputs;
+    this.paramCount = defined.paramCount;
+    this.theta = new Float64Array(this.paramCount);
+    this.inputArrays = new Array(this.inputs.length);
+  }
+
+  /** f(params, inputs) */
+  value(params: Values, inputs?: Values): number {
+    const p = this.live();
+    packParams(this.params, params, this.theta);
+    collectInputs(this.inputs, inputs, this.inputArrays);
+    return p.value(this.theta, this.inputArrays);
+  }
+
+  /** The value and the gradient with respect to every parameter, by the chosen method. */
+  grad(params: Values, inputs?: Values, options?: GradOptions): GradResult {
+    this.live();
+    packParams(this.params, params, this.theta);
+    const out = new Float64Array(this.paramCount);
+    const value = this.gradFlat(this.theta, inputs, out, options);
+    return { value, grad: this.unflatten(out) };
+  }
+
+  /** f at a flat parameter vector (definition order, see `params[i].offset`). */
+  valueFlat(theta: Float64Array, inputs?: Values): number {
+    const p = this.live();
+    checkFlat('theta', theta, this.paramCount);
+    collectInputs(this.inputs, inputs, this.inputArrays);
+    return p.value(theta, this.inputArrays);
+  }
+
+  /** Writes the gradient at the flat vector `theta` into `out` without allocating; returns f. */
+  gradFlat(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options?: GradOptions): number {
+    const p = this.live();
+    checkFlat('theta', theta, this.paramCount);
+    checkFlat('the gradient buffer', out, this.paramCount);
+    collectInputs(this.inputs, inputs, this.inputArrays);
+    const { method, step, reuse } = resolveOptions(options);
+    if (method === 'reverse') return p.reverse(theta, this.inputArrays, out);
+    return p.fd(theta, this.inputArrays, out, method === 'fd-central', step, reuse);
+  }
+
+  /** Named parameters as one new flat vector. */
+  flatten(params: Values): Float64Array {
+    this.live();
+    const theta = new Float64Array(this.paramCount);
+    packParams(this.params, params, theta);
+    return theta;
+  }
+
+  /** A flat vector as named views (no copy). */
+  unflatten(theta: Float64Array): Record<string, Float64Array> {
+    checkFlat('theta', theta, this.paramCount);
+    return Object.fromEntries(this.params.map((l) => [l.name, theta.subarray(l.offset, l.offset + l.size)]));
+  }
+
+  /** Static cost of one call of `method` (or of one value), from the cost model. */
+  cost(method: Method | 'value' = 'reverse', options: { reuse?: boolean } = {}): Cost {
+    resolveOptions({ method: method === 'value' ? 'reverse' : method, reuse: options.reuse });
+    return costOf(this.defined.tape, method, options.reuse ?? true);
+  }
+
+  /** Releases the backend's arenas; any later call throws. Calling it again does nothing. */
+  dispose(): void {
+    this.program?.dispose();
+    this.program = undefined;
+  }
+
+  get disposed(): boolean {
+    return this.program === undefined;
+  }
+
+  private live(): Program {
+    if (!this.program) throw new Error(`this compiled function (${this.backend} backend) was disposed`);
+    return this.program;
+  }
+}

@@ -1,0 +1,86 @@
+import type { Leaf } from '../trace/define.js';
+import { describeValue } from '../trace/tensor.js';
+import { METHODS, type Method } from '../trace/cost.js';
+
+/** A parameter or input value: a Float64Array, an array of numbers, or a number (size-1 shapes). */
+export type Value = Float64Array | readonly number[] | number;
+export type Values = Readonly<Record<string, Value>>;
+
+export interface GradOptions {
+  /** 'reverse' (default), 'fd-forward' or 'fd-central' */
+  readonly method?: Method;
+  /** relative FD step: h_i = eps * max(1, |theta_i|); default sqrt(EPS) forward, cbrt(EPS) central */
+  readonly eps?: number;
+  /** FD only: re-run just the tape suffix each parameter reaches (default true) */
+  readonly reuse?: boolean;
+}
+
+export const EPSILON = 2 ** -52;
+export const DEFAULT_STEP = { 'fd-forward': Math.sqrt(EPSILON), 'fd-central': Math.cbrt(EPSILON) } as const;
+
+function checkNames(kind: string, leaves: readonly Leaf[], values: unknown): asserts values is Values {
+  if (typeof values !== 'object' || values === null || Array.isArray(values) || ArrayBuffer.isView(values))
+    throw new TypeError(`${kind}s must be an object of { name: value }, got ${describeValue(values)}`);
+  for (const key of Object.keys(values))
+    if (!leaves.some((l) => l.name === key))
+      throw new Error(`unknown ${kind} '${key}' (expected ${leaves.map((l) => `'${l.name}'`).join(', ') || 'none'})`);
+  for (const l of leaves) if (!(l.name in values)) throw new Error(`missing ${kind} '${l.name}'`);
+}
+
+/** Checks one value against its leaf; returns it as a Float64Array (the caller's own if it is one). */
+function toArray(kind: string, leaf: Leaf, x: unknown): Float64Array {
+  const where = `${kind} '${leaf.name}' (shape [${leaf.shape.join(',')}], ${leaf.size} elements)`;
+  if (typeof x === 'number') {
+    if (leaf.size !== 1) throw new RangeError(`${where}: a number fits only a one-element shape`);
+    return Float64Array.of(x);
+  }
+  if (x instanceof Float64Array) {
+    if (x.length !== leaf.size) throw new RangeError(`${where}: got ${x.length} elements`);
+    return x;
+  }
+  if (Array.isArray(x)) {
+    if (x.length !== leaf.size) throw new RangeError(`${where}: got ${x.length} elements`);
+    const bad = x.findIndex((e) => typeof e !== 'number');
+    if (bad >= 0) throw new TypeError(`${where}: element ${bad} is ${describeValue(x[bad])}, not a number`);
+    return Float64Array.from(x);
+  }
+  throw new TypeError(`${where}: expected a Float64Array, number[] or number, got ${describeValue(x)}`);
+}
+
+/** Copies named parameters into the flat vector `theta` (definition order). */
+export function packParams(leaves: readonly Leaf[], values: unknown, theta: Float64Array): void {
+  checkNames('parameter', leaves, values);
+  for (const l of leaves) theta.set(toArray('parameter', l, values[l.name]), l.offset);
+}
+
+/** Named inputs as Float64Arrays in definition order, into `out` (no copy of Float64Arrays). */
+export function collectInputs(leaves: readonly Leaf[], values: unknown, out: Float64Array[]): void {
+  checkNames('input', leaves, values ?? {});
+  leaves.forEach((l, i) => (out[i] = toArray('input', l, (values as Values)[l.name])));
+}
+
+export function checkFlat(what: string, x: unknown, n: number): asserts x is Float64Array {
+  if (!(x instanceof Float64Array)) throw new TypeError(`${what} must be a Float64Array, got ${describeValue(x)}`);
+  if (x.length !== n) throw new RangeError(`${what} must have ${n} elements, got ${x.length}`);
+}
+
+export interface Resolved {
+  readonly method: Method;
+  readonly step: number;
+  readonly reuse: boolean;
+}
+
+export function resolveOptions(opts: unknown): Resolved {
+  if (opts !== undefined && (typeof opts !== 'object' || opts === null))
+    throw new TypeError(`options must be an object, got ${describeValue(opts)}`);
+  const o = (opts ?? {}) as GradOptions;
+  const method = o.method ?? 'reverse';
+  if (!METHODS.includes(method))
+    throw new Error(`unknown method ${describeValue(method)} (expected ${METHODS.map((m) => `'${m}'`).join(', ')})`);
+  if (o.eps !== undefined && (typeof o.eps !== 'number' || !(o.eps > 0) || !Number.isFinite(o.eps)))
+    throw new RangeError(`eps must be a positive finite number, got ${describeValue(o.eps)}`);
+  if (o.reuse !== undefined && typeof o.reuse !== 'boolean')
+    throw new TypeError(`reuse must be a boolean, got ${describeValue(o.reuse)}`);
+  const step = method === 'reverse' ? 0 : (o.eps ?? DEFAULT_STEP[method]);
+  return { method, step, reuse: o.reuse ?? true };
+}

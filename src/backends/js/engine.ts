@@ -1,0 +1,105 @@
+import { Field, Flag, INSTR_WIDTH, OPS } from '../../ops/opset.js';
+import type { Tape } from '../../trace/compile.js';
+import type { Engine, Program } from '../types.js';
+import { KERNELS, type Kernel } from './kernels.js';
+
+/** Kernel of each opcode; a missing one is reported by name when a tape uses it. */
+const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map((op) => KERNELS[op.name]);
+
+/**
+ * The pure TypeScript reference backend: a tape interpreter over one value arena and one adjoint
+ * arena, allocated once per compiled tape. No allocation per call.
+ */
+export const jsEngine: Engine = {
+  name: 'js',
+  load: (tape) => new JsProgram(tape),
+};
+
+class JsProgram implements Program {
+  private readonly v: Float64Array;
+  private readonly g: Float64Array;
+  private readonly kernels: Kernel[] = [];
+
+  constructor(private readonly tape: Tape) {
+    for (let i = 0; i < tape.nInstr; i++) {
+      const op = tape.code[i * INSTR_WIDTH + Field.op];
+      const k = BY_OPCODE[op];
+      if (!k) throw new Error(`js backend: no kernel for op '${OPS[op]?.name ?? op}'`);
+      this.kernels.push(k);
+    }
+    this.v = new Float64Array(tape.arenaSize);
+    this.g = new Float64Array(tape.arenaSize);
+    this.v.set(tape.constInit, tape.constStart);
+  }
+
+  value(theta: Float64Array, inputs: readonly Float64Array[]): number {
+    this.setInputs(theta, inputs);
+    this.forward(0);
+    return this.v[this.tape.output];
+  }
+
+  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number {
+    const f = this.value(theta, inputs);
+    const { code, nInstr, nParams, tempStart, output } = this.tape;
+    const g = this.g;
+    g.fill(0, 0, nParams);
+    g.fill(0, tempStart);
+    g[output] = 1;
+    for (let i = nInstr - 1; i >= 0; i--) {
+      const w = i * INSTR_WIDTH;
+      const flags = code[w + Field.flags];
+      if (flags & Flag.gradOut)
+        this.kernels[i].bwd(this.v, g, flags, code[w + Field.out], code[w + Field.a], code[w + Field.b],
+          code[w + Field.p0], code[w + Field.p1], code[w + Field.p2]);
+    }
+    grad.set(g.subarray(0, nParams));
+    return f;
+  }
+
+  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean): number {
+    const f0 = this.value(theta, inputs);
+    const { fdPlan, output } = this.tape;
+    const v = this.v;
+    for (let k = 0; k < fdPlan.length; k += 3) {
+      const from = reuse ? fdPlan[k + 2] : 0;
+      for (let i = fdPlan[k]; i < fdPlan[k + 1]; i++) {
+        const x = v[i];
+        const h = x + relStep * Math.max(1, Math.abs(x)) - x;
+        v[i] = x + h;
+        this.forward(from);
+        const fp = v[output];
+        if (central) {
+          v[i] = x - h;
+          this.forward(from);
+          grad[i] = (fp - v[output]) / (2 * h);
+        } else {
+          grad[i] = (fp - f0) / h;
+        }
+        v[i] = x;
+      }
+    }
+    return f0;
+  }
+
+  dispose(): void {
+    this.kernels.length = 0;
+  }
+
+  private setInputs(theta: Float64Array, inputs: readonly Float64Array[]): void {
+    this.v.set(theta, 0);
+    let at = this.tape.nParams;
+    for (const x of inputs) {
+      this.v.set(x, at);
+      at += x.length;
+    }
+  }
+
+  private forward(from: number): void {
+    const code = this.tape.code;
+    for (let i = from; i < this.tape.nInstr; i++) {
+      const w = i * INSTR_WIDTH;
+      this.kernels[i].fwd(this.v, code[w + Field.out], code[w + Field.a], code[w + Field.b],
+        code[w + Field.p0], code[w + Field.p1], code[w + Field.p2]);
+    }
+  }
+}

@@ -1,0 +1,31 @@
+import type { Tape } from '../trace/compile.js';
+
+export const BACKEND_NAMES = ['native', 'wasm', 'js'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/**
+ * What a backend implements: it takes a tape once and runs it. Every argument has already been
+ * validated by the TS layer (api/compiled.ts); native and wasm check buffer lengths again
+ * before they touch memory. `theta` and `grad` are flat vectors of nParams elements; `inputs`
+ * holds one Float64Array per input in definition order.
+ */
+export interface Engine {
+  readonly name: BackendName;
+  load(tape: Tape): Program;
+}
+
+export interface Program {
+  /** f(theta) */
+  value(theta: Float64Array, inputs: readonly Float64Array[]): number;
+  /** f(theta); writes the reverse-mode gradient into grad */
+  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number;
+  /**
+   * f(theta); writes the finite-difference gradient into grad: forward differences
+   * (f(θ+h e_i) - f(θ)) / h, or central (f(θ+h e_i) - f(θ-h e_i)) / 2h, with
+   * h = (θ_i + s) - θ_i, s = relStep * max(1, |θ_i|). With reuse, perturbed evaluations re-run
+   * only the tape suffix of the perturbed parameter (Tape.fdPlan).
+   */
+  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean): number;
+  /** releases the arenas; the TS layer refuses calls afterwards */
+  dispose(): void;
+}

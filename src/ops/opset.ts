@@ -1,0 +1,202 @@
+/**
+ * The op set: the single definition of every tape instruction.
+ *
+ * Everything else derives from this table: the opcode numbers (array index), the generated C++ and
+ * AssemblyScript opcode tables (`npm run gen`), the arena extents that every backend validates
+ * before it runs a tape, the shape rules the tracer applies, and the FLOP counts of the cost model.
+ *
+ * An instruction is INSTR_WIDTH int32 words: [op, flags, out, a, b, p0, p1, p2].
+ * `out`, `a`, `b` are offsets (in float64 elements) into the value arena; the adjoint arena has the
+ * same layout, so the adjoint of the value at offset i lives at offset i of the adjoint arena.
+ * `p0..p2` are the op's integer parameters (sizes; for `softmax_xent` also an extra arena
+ * offset: the saved softmax probabilities of `softmax_xent`). `a` and `b` may be the same offset
+ * (x*x), so a backward rule accumulates into them one after the other, never through aliased
+ * restrict pointers.
+ *
+ * FLOP conventions (cost model): one add, subtract, multiply, divide, compare, negation or one
+ * call of exp/log/log1p/sqrt/tanh/pow counts 1; a multiply-add counts 2; copies count 0. Backward
+ * counts include the `+=` that accumulates each adjoint.
+ */
+export const INSTR_WIDTH = 8;
+
+/** Word positions inside one instruction. */
+export const Field = { op: 0, flags: 1, out: 2, a: 3, b: 4, p0: 5, p1: 6, p2: 7 } as const;
+
+/** Bits of the flags word: which adjoints the backward sweep writes. */
+export const Flag = {
+  /** the backward rule accumulates into the adjoint of `a` */
+  gradA: 1,
+  /** the backward rule accumulates into the adjoint of `b` */
+  gradB: 2,
+  /** the instruction takes part in the backward sweep (its output depends on a parameter) */
+  gradOut: 4,
+} as const;
+
+export type Shape = readonly number[];
+export type Params = readonly [number, number, number];
+
+/** Raised at trace time; the message names the op and the shapes involved. */
+export class ShapeError extends Error {
+  override name = 'ShapeError';
+}
+
+const fmt = (s: Shape) => `[${s.join(',')}]`;
+export const shapeString = fmt;
+export const sizeOf = (s: Shape) => s.reduce((p, d) => p * d, 1);
+
+/**
+ * Arena extent of one operand, as the product of some of p0..p2 (`[]` is 1). Data, not code, so
+ * the generator can write the same rule in C++ and AssemblyScript and every backend can check that
+ * an instruction stays inside its arena.
+ */
+export type Extent = readonly (0 | 1 | 2)[];
+
+export interface OpDef {
+  /** tape name; the C++/AS constant is OP_<NAME> */
+  readonly name: string;
+  readonly kind: 'unary' | 'binary' | 'broadcast' | 'reduce' | 'matmul' | 'transpose' | 'loss';
+  readonly arity: 1 | 2;
+  /** meaning of p0..p2 */
+  readonly params: readonly string[];
+  /** sizes of out, a, b; `extra` is an additional arena region whose offset is param `at` */
+  readonly extent: { out: Extent; a: Extent; b?: Extent; extra?: { at: 2; size: Extent } };
+  /** what the backward rule reads besides the output adjoint (all values stay in the arena) */
+  readonly saves: readonly ('a' | 'b' | 'out' | 'extra')[];
+  /** output shape from input shapes and node attributes; throws ShapeError */
+  readonly shape: (ins: readonly Shape[], attrs: readonly number[]) => Shape;
+  /** integer params p0..p2; `extra(size)` reserves scratch in the arena and returns its offset */
+  readonly encode: (ins: readonly Shape[], attrs: readonly number[], extra: (size: number) => number) => Params;
+  /** FLOPs of the forward rule and of the backward rule per input (a, b) */
+  readonly flops: { fwd: (p: Params) => number; bwd: readonly ((p: Params) => number)[] };
+  /** value and derivative, NaN and edge cases included */
+  readonly doc: string;
+}
+
+const same = (name: string) => (ins: readonly Shape[]) => {
+  const [a, b] = ins;
+  if (b !== undefined && (a.length !== b.length || a.some((d, i) => d !== b[i])))
+    throw new ShapeError(`${name}: shapes ${fmt(a)} and ${fmt(b)} differ`);
+  return a;
+};
+const elems = (ins: readonly Shape[]): Params => [sizeOf(ins[0]), 0, 0];
+
+function unary(name: string, fwd: number, bwd: number, doc: string): OpDef {
+  return {
+    name, kind: 'unary', arity: 1, params: ['n'], extent: { out: [0], a: [0] },
+    saves: ['a', 'out'], shape: same(name), encode: elems,
+    flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwd * p[0]] }, doc,
+  };
+}
+function binary(name: string, fwd: number, bwdA: number, bwdB: number, doc: string): OpDef {
+  return {
+    name, kind: 'binary', arity: 2, params: ['n'], extent: { out: [0], a: [0], b: [0] },
+    saves: ['a', 'b', 'out'], shape: same(name), encode: elems,
+    flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwdA * p[0], (p) => bwdB * p[0]] }, doc,
+  };
+}
+
+/** [outer, n, inner] of a shape split around `axis` */
+export function splitAxis(s: Shape, axis: number): Params {
+  return [sizeOf(s.slice(0, axis)), s[axis] ?? 1, sizeOf(s.slice(axis + 1))];
+}
+function checkAxis(name: string, s: Shape, axis: number, max = s.length - 1) {
+  if (!Number.isInteger(axis) || axis < 0 || axis > max)
+    throw new ShapeError(`${name}: axis ${axis} is out of range for shape ${fmt(s)}`);
+}
+function reduce(name: string, fwd: number, bwd: number, doc: string): OpDef {
+  return {
+    name, kind: 'reduce', arity: 1, params: ['outer', 'n', 'inner'],
+    extent: { out: [0, 2], a: [0, 1, 2] }, saves: name === 'sum' ? [] : ['a', 'out'],
+    shape: ([a], [axis]) => (checkAxis(name, a, axis), a.filter((_, i) => i !== axis)),
+    encode: ([a], [axis]) => splitAxis(a, axis),
+    flops: { fwd: (p) => fwd * p[0] * p[1] * p[2], bwd: [(p) => bwd * p[0] * p[1] * p[2]] }, doc,
+  };
+}
+const is2d = (name: string, s: Shape, role: string) => {
+  if (s.length !== 2) throw new ShapeError(`${name}: ${role} must be 2-D, got ${fmt(s)}`);
+};
+
+export const OPS: readonly OpDef[] = [
+  binary('add', 1, 1, 1, 'a + b; d/da = 1, d/db = 1'),
+  binary('sub', 1, 1, 1, 'a - b; d/da = 1, d/db = -1'),
+  binary('mul', 1, 2, 2, 'a * b; d/da = b, d/db = a'),
+  binary('div', 1, 2, 3, 'a / b; d/da = 1/b, d/db = -out/b (b = 0 gives ±Inf or NaN as IEEE says)'),
+  unary('neg', 1, 1, '-x; d/dx = -1'),
+  unary('exp', 1, 2, 'exp(x); d/dx = out'),
+  unary('log', 1, 2, 'log(x) (NaN for x < 0, -Inf at 0); d/dx = 1/x'),
+  unary('log1p', 1, 3, 'log(1 + x), accurate near 0; d/dx = 1/(1 + x)'),
+  unary('sqrt', 1, 3, 'sqrt(x) (NaN for x < 0); d/dx = 0.5/out (Inf at 0)'),
+  unary('square', 1, 3, 'x*x; d/dx = 2x'),
+  unary('abs', 1, 2, '|x|; d/dx = sign(x), 0 at 0 (as PyTorch and JAX), NaN at NaN'),
+  unary('sigmoid', 3, 4, '1/(1 + exp(-x)); d/dx = out*(1 - out)'),
+  unary('tanh', 1, 4, 'tanh(x); d/dx = 1 - out^2'),
+  unary('relu', 1, 2, 'x < 0 ? 0 : x (NaN stays NaN); d/dx = 1 for x > 0, else 0 (NaN included, as PyTorch and JAX)'),
+  unary('softplus', 4, 5, 'log(1 + exp(x)) computed as max(x,0) + log1p(exp(-|x|)); d/dx = sigmoid(x)'),
+  {
+    ...binary('pow', 1, 4, 0, 'a^b for a constant scalar b (Math.pow semantics); d/da = b*a^(b-1), 0 where b = 0; b takes no gradient'),
+    extent: { out: [0], a: [0], b: [] },
+    saves: ['a', 'b'],
+    shape: ([a, b]) => {
+      if (b.length !== 0) throw new ShapeError(`pow: the exponent must be a scalar, got ${fmt(b)}`);
+      return a;
+    },
+  },
+  {
+    name: 'broadcast', kind: 'broadcast', arity: 1, params: ['outer', 'rep', 'inner'],
+    extent: { out: [0, 1, 2], a: [0, 2] }, saves: [],
+    shape: ([a], [axis, rep]) => {
+      checkAxis('broadcast', a, axis, a.length);
+      return [...a.slice(0, axis), rep, ...a.slice(axis)];
+    },
+    encode: ([a], [axis, rep]) => [sizeOf(a.slice(0, axis)), rep, sizeOf(a.slice(axis))],
+    flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1] * p[2]] },
+    doc: 'inserts an axis of size rep: out[o,r,i] = a[o,i]; the backward rule sums over r',
+  },
+  reduce('sum', 1, 1, 'sum over one axis: out[o,i] = sum_j a[o,j,i]; d/da = 1'),
+  reduce('logsumexp', 4, 4,
+    'log sum_j exp(a[o,j,i]) with the max m subtracted first; any NaN gives NaN, else an infinite m gives m; d/da = exp(a - out) (IEEE where out is infinite)'),
+  {
+    name: 'matmul', kind: 'matmul', arity: 2, params: ['m', 'k', 'n'],
+    extent: { out: [0, 2], a: [0, 1], b: [1, 2] }, saves: ['a', 'b'],
+    shape: ([a, b]) => {
+      is2d('matmul', a, 'left operand');
+      is2d('matmul', b, 'right operand');
+      if (a[1] !== b[0]) throw new ShapeError(`matmul: inner dimensions differ: ${fmt(a)} x ${fmt(b)}`);
+      return [a[0], b[1]];
+    },
+    encode: ([a, b]) => [a[0], a[1], b[1]],
+    flops: { fwd: (p) => 2 * p[0] * p[1] * p[2], bwd: [(p) => 2 * p[0] * p[1] * p[2], (p) => 2 * p[0] * p[1] * p[2]] },
+    doc: 'out[m,n] = sum_k a[m,k] b[k,n]; d/da = dout b^T, d/db = a^T dout',
+  },
+  {
+    name: 'transpose', kind: 'transpose', arity: 1, params: ['m', 'n'],
+    extent: { out: [0, 1], a: [0, 1] }, saves: [],
+    shape: ([a]) => (is2d('transpose', a, 'operand'), [a[1], a[0]]),
+    encode: ([a]) => [a[0], a[1], 0],
+    flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1]] },
+    doc: 'out[j,i] = a[i,j] for a of shape [m,n]; the backward rule transposes the adjoint back',
+  },
+  {
+    name: 'softmax_xent', kind: 'loss', arity: 2, params: ['rows', 'classes', 'probsAt'],
+    extent: { out: [0], a: [0, 1], b: [0, 1], extra: { at: 2, size: [0, 1] } }, saves: ['a', 'b', 'extra'],
+    shape: ([z, y]) => {
+      is2d('softmaxCrossEntropy', z, 'logits');
+      if (z.length !== y.length || z.some((d, i) => d !== y[i]))
+        throw new ShapeError(`softmaxCrossEntropy: logits ${fmt(z)} and labels ${fmt(y)} differ`);
+      return [z[0]];
+    },
+    encode: ([z], _attrs, extra) => [z[0], z[1], extra(z[0] * z[1])],
+    flops: { fwd: (p) => 7 * p[0] * p[1], bwd: [(p) => 4 * p[0] * p[1], (p) => 6 * p[0] * p[1]] },
+    doc: 'per row r: sum_c b[r,c] (lse_r - a[r,c]) with lse_r = logsumexp(a[r,:]); saves p = softmax(a[r,:]); ' +
+      'd/da = p * sum_c b[r,c] - b, d/db = lse_r - a (lse_r recomputed, only when b needs a gradient); IEEE NaN/Inf, no special cases',
+  },
+];
+
+/** Opcode of each op name. */
+export const OPCODE: Readonly<Record<string, number>> = Object.fromEntries(OPS.map((o, i) => [o.name, i]));
+
+export function opDef(name: string): OpDef {
+  const code = OPCODE[name];
+  if (code === undefined) throw new Error(`unknown op ${name}`);
+  return OPS[code];
+}

@@ -1,0 +1,138 @@
+import { Field, Flag, INSTR_WIDTH, OPCODE, OPS, sizeOf } from '../ops/opset.js';
+import type { Graph, Node } from './graph.js';
+
+/**
+ * The compiled, backend-independent form of a traced function: plain typed arrays that any backend
+ * takes in one call.
+ *
+ * Arena layout (float64 elements): [ params | inputs | constants | temporaries and scratch ].
+ * Parameters come first in definition order, so the flat parameter vector is arena[0, nParams)
+ * and the flat gradient is adjoint[0, nParams). A reverse sweep zeroes adjoint[0, nParams) and
+ * adjoint[tempStart, arenaSize); inputs and constants never receive adjoints.
+ */
+export interface Tape {
+  /** nInstr instructions of INSTR_WIDTH words (see ops/opset.ts) */
+  readonly code: Int32Array;
+  readonly nInstr: number;
+  readonly arenaSize: number;
+  readonly nParams: number;
+  readonly nInputs: number;
+  /** sizes of the inputs, which sit one after another from arena[nParams] in definition order */
+  readonly inputSizes: Int32Array;
+  /** = nParams + nInputs */
+  readonly constStart: number;
+  /** constant values, copied once to arena[constStart, tempStart) */
+  readonly constInit: Float64Array;
+  readonly tempStart: number;
+  /** arena offset of the scalar result */
+  readonly output: number;
+  /**
+   * Finite-difference plan: triples (start, end, firstInstr). Parameter elements [start, end)
+   * are first read by instruction firstInstr, so a perturbed evaluation re-runs only
+   * instructions firstInstr.. (the suffix) and reuses every earlier value. Triples are sorted by
+   * firstInstr descending: each suffix re-run then also repairs the values the previous, shorter
+   * suffix left perturbed, and the prefix it reads is never dirty.
+   */
+  readonly fdPlan: Int32Array;
+  /** graph node of each instruction (for explain and error messages) */
+  readonly instrNode: Int32Array;
+}
+
+export function compileGraph(graph: Graph, output: number, nParamLeaves: number): Tape {
+  const nodes = graph.nodes;
+  const root = (id: number): number => (nodes[id].kind === 'reshape' ? root(nodes[id].inputs[0]) : id);
+
+  // Which nodes the result depends on, and which depend on a parameter.
+  const live = new Uint8Array(nodes.length);
+  live[output] = 1;
+  for (let i = nodes.length - 1; i >= 0; i--) if (live[i]) for (const j of nodes[i].inputs) live[j] = 1;
+  const grad: boolean[] = [];
+  for (const n of nodes) grad[n.id] = n.kind === 'param' || n.inputs.some((j) => grad[j]);
+
+  const order = schedule(nodes, live, grad, output);
+
+  // Arena layout.
+  const offset = new Int32Array(nodes.length).fill(-1);
+  let size = 0;
+  const place = (pred: (n: Node) => boolean) => {
+    for (const n of nodes) if (pred(n)) { offset[n.id] = size; size += sizeOf(n.shape); }
+  };
+  place((n) => n.kind === 'param');
+  const nParams = size;
+  place((n) => n.kind === 'input');
+  const constStart = size;
+  place((n) => n.kind === 'const' && live[n.id] === 1);
+  const constInit = Float64Array.from(nodes.filter((n) => n.kind === 'const' && live[n.id]), (n) => n.value!);
+  const tempStart = size;
+  for (const id of order) { offset[id] = size; size += sizeOf(nodes[id].shape); }
+  const at = (id: number) => offset[root(id)];
+
+  // Instructions; scratch regions (extra) go after the temporaries.
+  const code = new Int32Array(order.length * INSTR_WIDTH);
+  order.forEach((id, i) => {
+    const n = nodes[id];
+    const def = OPS[OPCODE[n.op]];
+    const ins = n.inputs.map((j) => nodes[j].shape);
+    const p = def.encode(ins, n.attrs, (extra) => ((size += extra), size - extra));
+    const w = code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
+    w[Field.op] = OPCODE[n.op];
+    w[Field.flags] = (grad[id] ? Flag.gradOut : 0) | (grad[n.inputs[0]] ? Flag.gradA : 0) |
+      (n.inputs.length > 1 && grad[n.inputs[1]] ? Flag.gradB : 0);
+    w[Field.out] = offset[id];
+    w[Field.a] = at(n.inputs[0]);
+    w[Field.b] = n.inputs.length > 1 ? at(n.inputs[1]) : -1;
+    [w[Field.p0], w[Field.p1], w[Field.p2]] = p;
+  });
+
+  return {
+    code, nInstr: order.length, arenaSize: size, nParams, nInputs: constStart - nParams,
+    inputSizes: Int32Array.from(nodes.filter((n) => n.kind === 'input'), (n) => sizeOf(n.shape)), constStart,
+    constInit, tempStart, output: at(output),
+    fdPlan: fdPlan(nodes.slice(0, nParamLeaves), offset, code, order.length),
+    instrNode: Int32Array.from(order),
+  };
+}
+
+/**
+ * Instruction order. Work that no parameter reaches goes first (finite differences never redo
+ * it). Then a depth-first post-order from the result that visits the heavier operand first, so a
+ * light branch (a bias broadcast, say) runs just before its consumer: every instruction sits as
+ * late as it can, and each parameter's finite-difference suffix stays short.
+ */
+function schedule(nodes: readonly Node[], live: Uint8Array, grad: readonly boolean[], output: number): number[] {
+  const isOp = (n: Node) => n.kind === 'op' && live[n.id] === 1;
+  const order = nodes.filter((n) => isOp(n) && !grad[n.id]).map((n) => n.id);
+  const weight = new Float64Array(nodes.length);
+  for (const n of nodes) weight[n.id] = (n.kind === 'op' ? 1 : 0) + n.inputs.reduce((s, j) => s + weight[j], 0);
+  const done = new Uint8Array(nodes.length);
+  const stack: [number, boolean][] = [[output, false]];
+  while (stack.length) {
+    const [id, expanded] = stack.pop()!;
+    if (done[id]) continue;
+    const n = nodes[id];
+    if (expanded || !grad[id]) {
+      done[id] = 1;
+      if (grad[id] && n.kind === 'op') order.push(id);
+      continue;
+    }
+    stack.push([id, true]);
+    // pushed last = visited first: the heaviest operand
+    const kids = [...n.inputs].sort((x, y) => weight[x] - weight[y]);
+    for (const j of kids) if (!done[j]) stack.push([j, false]);
+  }
+  return order;
+}
+
+function fdPlan(params: readonly Node[], offset: Int32Array, code: Int32Array, nInstr: number): Int32Array {
+  const first = params.map((p) => {
+    const [lo, hi] = [offset[p.id], offset[p.id] + sizeOf(p.shape)];
+    for (let i = 0; i < nInstr; i++) {
+      const a = code[i * INSTR_WIDTH + Field.a];
+      const b = code[i * INSTR_WIDTH + Field.b];
+      if ((a >= lo && a < hi) || (b >= lo && b < hi)) return i;
+    }
+    return nInstr;
+  });
+  const idx = params.map((_, i) => i).sort((x, y) => first[y] - first[x] || x - y);
+  return Int32Array.from(idx.flatMap((i) => [offset[params[i].id], offset[params[i].id] + sizeOf(params[i].shape), first[i]]));
+}

@@ -1,0 +1,66 @@
+import { opDef, ShapeError, shapeString, type Shape } from '../ops/opset.js';
+
+/**
+ * A traced function: a DAG of nodes in creation order. Leaves are parameters, inputs and
+ * constants; `reshape` nodes are views that share their input's storage (no instruction); every
+ * other node is one instruction of the op set.
+ */
+export type NodeKind = 'param' | 'input' | 'const' | 'reshape' | 'op';
+
+export interface Node {
+  readonly id: number;
+  readonly kind: NodeKind;
+  /** op-set name for kind 'op'; the leaf's name for params and inputs */
+  readonly op: string;
+  readonly shape: Shape;
+  readonly inputs: readonly number[];
+  readonly attrs: readonly number[];
+  /** constants only */
+  readonly value?: number;
+}
+
+export class Graph {
+  readonly nodes: Node[] = [];
+  private readonly constants = new Map<string, number>();
+
+  leaf(kind: 'param' | 'input', name: string, shape: Shape): number {
+    return this.push({ kind, op: name, shape, inputs: [], attrs: [] });
+  }
+
+  /** A scalar constant; equal values share one node (0 and -0 stay apart). */
+  constant(value: number): number {
+    const key = Object.is(value, -0) ? '-0' : String(value);
+    let id = this.constants.get(key);
+    if (id === undefined) {
+      id = this.push({ kind: 'const', op: 'const', shape: [], inputs: [], attrs: [], value });
+      this.constants.set(key, id);
+    }
+    return id;
+  }
+
+  reshape(input: number, shape: Shape): number {
+    return this.push({ kind: 'reshape', op: 'reshape', shape, inputs: [input], attrs: [] });
+  }
+
+  /** An instruction node; the op's shape rule checks the operands and gives the output shape. */
+  op(name: string, inputs: readonly number[], attrs: readonly number[] = []): number {
+    const def = opDef(name);
+    if (inputs.length !== def.arity) throw new ShapeError(`${name}: expected ${def.arity} operands, got ${inputs.length}`);
+    const shape = def.shape(inputs.map((i) => this.nodes[i].shape), attrs);
+    return this.push({ kind: 'op', op: name, shape, inputs, attrs });
+  }
+
+  shapeOf(id: number): Shape {
+    return this.nodes[id].shape;
+  }
+
+  describe(id: number): string {
+    return shapeString(this.nodes[id].shape);
+  }
+
+  private push(n: Omit<Node, 'id'>): number {
+    const id = this.nodes.length;
+    this.nodes.push({ ...n, id });
+    return id;
+  }
+}

@@ -1,0 +1,196 @@
+import { ShapeError, shapeString as fmt, sizeOf, type Shape } from '../ops/opset.js';
+import type { Graph } from './graph.js';
+
+export type TensorLike = Tensor | number;
+
+/**
+ * A symbolic float64 tensor inside a trace. Methods record nodes in the graph; nothing is computed.
+ * Composite operations (broadcasting, mean, vector forms of matmul, reshape) are resolved here into
+ * primitives of the op set, so that every backend only implements the primitives.
+ */
+export class Tensor {
+  /** @internal */
+  constructor(readonly graph: Graph, readonly id: number) {}
+
+  get shape(): Shape {
+    return this.graph.shapeOf(this.id);
+  }
+  get rank(): number {
+    return this.shape.length;
+  }
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+
+  add(other: TensorLike): Tensor { return this.binary('add', other); }
+  sub(other: TensorLike): Tensor { return this.binary('sub', other); }
+  mul(other: TensorLike): Tensor { return this.binary('mul', other); }
+  div(other: TensorLike): Tensor { return this.binary('div', other); }
+
+  neg(): Tensor { return this.unary('neg'); }
+  exp(): Tensor { return this.unary('exp'); }
+  log(): Tensor { return this.unary('log'); }
+  log1p(): Tensor { return this.unary('log1p'); }
+  sqrt(): Tensor { return this.unary('sqrt'); }
+  square(): Tensor { return this.unary('square'); }
+  abs(): Tensor { return this.unary('abs'); }
+  sigmoid(): Tensor { return this.unary('sigmoid'); }
+  tanh(): Tensor { return this.unary('tanh'); }
+  relu(): Tensor { return this.unary('relu'); }
+  softplus(): Tensor { return this.unary('softplus'); }
+
+  /** x^p for a constant number p. */
+  pow(p: number): Tensor {
+    if (typeof p !== 'number' || !Number.isFinite(p))
+      throw new TypeError(`pow: the exponent must be a finite number, got ${describeValue(p)}`);
+    return this.wrap(this.graph.op('pow', [this.id, this.graph.constant(p)]));
+  }
+
+  /** Matrix product: 2-D x 2-D, 2-D x 1-D (matrix-vector), 1-D x 2-D and 1-D x 1-D (dot). */
+  matmul(other: Tensor): Tensor {
+    const b = this.operand(other, 'matmul');
+    const [sa, sb] = [this.shape, b.shape];
+    if (sa.length < 1 || sa.length > 2 || sb.length < 1 || sb.length > 2)
+      throw new ShapeError(`matmul: operands must be 1-D or 2-D, got ${fmt(sa)} x ${fmt(sb)}`);
+    const a2 = sa.length === 1 ? [1, sa[0]] : sa;
+    const b2 = sb.length === 1 ? [sb[0], 1] : sb;
+    if (a2[1] !== b2[0]) throw new ShapeError(`matmul: inner dimensions differ: ${fmt(sa)} x ${fmt(sb)}`);
+    const out = this.wrap(this.graph.op('matmul', [this.reshape(a2).id, b.reshape(b2).id]));
+    return out.reshape([...sa.slice(0, -1), ...sb.slice(1)]);
+  }
+
+  /** Transpose of a 2-D tensor; a 0-D or 1-D tensor is returned unchanged (as in NumPy). */
+  transpose(): Tensor {
+    if (this.rank < 2) return this;
+    return this.wrap(this.graph.op('transpose', [this.id]));
+  }
+
+  /** Sum of all elements, or along `axis` (negative counts from the end). */
+  sum(axis?: number, keepDims = false): Tensor {
+    return this.reduce('sum', axis, keepDims);
+  }
+
+  /** Mean of all elements, or along `axis`: the sum divided by the count. */
+  mean(axis?: number, keepDims = false): Tensor {
+    const n = axis === undefined ? this.size : this.shape[this.axis(axis, 'mean')];
+    return this.sum(axis, keepDims).div(n);
+  }
+
+  /** log(sum(exp(x))) over all elements or along `axis`, computed without overflow. */
+  logSumExp(axis?: number, keepDims = false): Tensor {
+    return this.reduce('logsumexp', axis, keepDims);
+  }
+
+  /** Per-row softmax cross-entropy with `labels` (one-hot or any distribution); see softmaxCrossEntropy. */
+  softmaxCrossEntropy(labels: Tensor): Tensor {
+    const y = this.operand(labels, 'softmaxCrossEntropy');
+    if (this.rank === 1 && y.rank === 1) {
+      const [z1, y1] = [this.reshape([1, this.size]), y.reshape([1, y.size])];
+      return this.wrap(this.graph.op('softmax_xent', [z1.id, y1.id])).reshape([]);
+    }
+    return this.wrap(this.graph.op('softmax_xent', [this.id, y.id]));
+  }
+
+  /** A view with another shape of the same size; one dimension may be -1 (inferred). */
+  reshape(shape: readonly number[]): Tensor {
+    const target = inferShape(this.shape, shape);
+    if (target.length === this.rank && target.every((d, i) => d === this.shape[i])) return this;
+    return this.wrap(this.graph.reshape(this.id, target));
+  }
+
+  toString(): string {
+    return `Tensor${fmt(this.shape)}`;
+  }
+
+  private wrap(id: number): Tensor {
+    return new Tensor(this.graph, id);
+  }
+
+  private unary(name: string): Tensor {
+    return this.wrap(this.graph.op(name, [this.id]));
+  }
+
+  private binary(name: string, other: TensorLike): Tensor {
+    const b = this.operand(other, name);
+    const shape = broadcastShapes(name, this.shape, b.shape);
+    return this.wrap(this.graph.op(name, [this.expand(shape).id, b.expand(shape).id]));
+  }
+
+  private operand(x: TensorLike, op: string): Tensor {
+    if (typeof x === 'number') return this.wrap(this.graph.constant(x));
+    if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor or a number, got ${describeValue(x)}`);
+    if (x.graph !== this.graph) throw new Error(`${op}: the operands come from different traces`);
+    return x;
+  }
+
+  private axis(axis: number, op: string): number {
+    const a = axis < 0 ? axis + this.rank : axis;
+    if (!Number.isInteger(axis) || a < 0 || a >= this.rank)
+      throw new ShapeError(`${op}: axis ${axis} is out of range for shape ${fmt(this.shape)}`);
+    return a;
+  }
+
+  private reduce(name: 'sum' | 'logsumexp', axis: number | undefined, keepDims: boolean): Tensor {
+    const op = name === 'sum' ? 'sum' : 'logSumExp';
+    const flat = axis === undefined;
+    const x = flat ? this.reshape([this.size]) : this;
+    const a = flat ? 0 : this.axis(axis, op);
+    const out = this.wrap(this.graph.op(name, [x.id], [a]));
+    if (!keepDims) return out;
+    return out.reshape(flat ? this.shape.map(() => 1) : this.shape.map((d, i) => (i === a ? 1 : d)));
+  }
+
+  /**
+   * Broadcast to `shape` (already checked compatible): drop the axes that repeat, then insert each
+   * one with a `broadcast` instruction, whose backward rule sums the repeats back.
+   */
+  private expand(shape: Shape): Tensor {
+    const pad = shape.length - this.rank;
+    const kept = shape.map((d, i) => i >= pad && this.shape[i - pad] === d);
+    if (kept.every(Boolean)) return this;
+    let x = this.reshape(shape.filter((_, i) => kept[i]));
+    shape.forEach((d, i) => {
+      if (kept[i]) return;
+      const grown = [...x.shape.slice(0, i), d, ...x.shape.slice(i)];
+      x = d === 1 ? x.reshape(grown) : x.wrap(x.graph.op('broadcast', [x.id], [i, d]));
+    });
+    return x;
+  }
+}
+
+/** NumPy broadcasting: align trailing dimensions; a dimension of 1 (or a missing one) repeats. */
+export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1;
+    const db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1)
+      throw new ShapeError(`${op}: shapes ${fmt(a)} and ${fmt(b)} cannot be broadcast together`);
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+function inferShape(from: Shape, to: readonly number[]): Shape {
+  if (!Array.isArray(to) || to.some((d) => !Number.isInteger(d) || d < -1))
+    throw new ShapeError(`reshape: invalid shape ${describeValue(to)}`);
+  const free = to.filter((d) => d === -1).length;
+  const known = sizeOf(to.filter((d) => d !== -1));
+  const size = sizeOf(from);
+  if (free > 1) throw new ShapeError(`reshape: at most one -1 in ${fmt(to)}`);
+  const out = free ? to.map((d) => (d === -1 ? size / known : d)) : to;
+  if ((free && (known === 0 || size % known !== 0)) || sizeOf(out) !== size)
+    throw new ShapeError(`reshape: cannot reshape ${fmt(from)} to ${fmt(to)}`);
+  return out;
+}
+
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `array [${v.slice(0, 4).map(String).join(', ')}${v.length > 4 ? ', ...' : ''}]`;
+  if (ArrayBuffer.isView(v)) return v.constructor.name;
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  if (typeof v === 'string') return `'${v}'`;
+  if (typeof v === 'number') return String(v);
+  return `${typeof v} ${String(v)}`;
+}
