@@ -1,0 +1,55 @@
+/**
+ * The benchmark workloads (as defined in the wasm issue), with synthetic data of fixed seeds:
+ * W1 the seed example sum_i b*sigmoid(a*x_i), M = 1000; W2 logistic regression
+ * sum_i softplus(-y_i (X theta)_i), M = 1000, d = 10, 100, 1000; W3 a 784-128-10 tanh MLP with
+ * softmax cross-entropy, batch 64.
+ */
+import { define, softmaxCrossEntropy, type Defined, type Values } from '../src/index.js';
+
+export interface Workload {
+  readonly name: string;
+  readonly f: Defined;
+  readonly params: Values;
+  readonly inputs: Values;
+}
+
+/** Deterministic uniform numbers in [lo, hi) (mulberry32). */
+export function uniform(n: number, seed: number, lo = -1, hi = 1): Float64Array {
+  let s = seed >>> 0;
+  return Float64Array.from({ length: n }, () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32);
+  });
+}
+
+export function w1(M = 1000): Workload {
+  const f = define({ params: { a: [], b: [] }, inputs: { x: [M] } }, ({ a, b }, { x }) => b.mul(a.mul(x).sigmoid()).sum());
+  return { name: 'W1 seed M=1000', f, params: { a: 0.7, b: -1.3 }, inputs: { x: uniform(M, 1, -3, 3) } };
+}
+
+export function w2(d: number, M = 1000): Workload {
+  const f = define({ params: { theta: [d] }, inputs: { X: [M, d], y: [M] } }, ({ theta }, { X, y }) =>
+    X.matmul(theta).mul(y).neg().softplus().sum());
+  const y = uniform(M, 3).map((u) => (u < 0 ? -1 : 1));
+  return { name: `W2 logistic d=${d}`, f, params: { theta: uniform(d, 2, -0.1, 0.1) }, inputs: { X: uniform(M * d, 4), y } };
+}
+
+export function w3(batch = 64, hidden = 128): Workload {
+  const f = define(
+    { params: { W1: [784, hidden], b1: [hidden], W2: [hidden, 10], b2: [10] }, inputs: { X: [batch, 784], Y: [batch, 10] } },
+    ({ W1, b1, W2, b2 }, { X, Y }) => softmaxCrossEntropy(X.matmul(W1).add(b1).tanh().matmul(W2).add(b2), Y).mean(),
+  );
+  const Y = new Float64Array(batch * 10);
+  for (let r = 0; r < batch; r++) Y[r * 10 + (r * 7) % 10] = 1;
+  const s1 = 1 / Math.sqrt(784), s2 = 1 / Math.sqrt(hidden);
+  return {
+    name: `W3 MLP 784-${hidden}-10 batch ${batch}`, f,
+    params: { W1: uniform(784 * hidden, 5, -s1, s1), b1: uniform(hidden, 6, -s1, s1), W2: uniform(hidden * 10, 7, -s2, s2), b2: uniform(10, 8, -s2, s2) },
+    inputs: { X: uniform(batch * 784, 9, 0, 1), Y },
+  };
+}
+
+export const WORKLOADS = (): Workload[] => [w1(), w2(10), w2(100), w2(1000), w3()];

@@ -1,0 +1,128 @@
+/**
+ * The conformance harness: every test file runs its cases on every backend in TEST_BACKENDS, and
+ * `expectAD` checks one function on one backend against the js reference.
+ */
+import { beforeAll, describe, expect } from 'vitest';
+import { backend, type Backend, type BackendName, type Compiled, type Defined, type Values } from '../src/index.js';
+import { difference } from '../src/api/compare.js';
+import { AGREEMENT } from '../src/crosscheck.js';
+
+/**
+ * The backends under test. A backend in this list that fails to load fails every test of it by
+ * name; nothing is skipped. TAPEGRAD_TEST_BACKENDS=js,wasm narrows the list explicitly.
+ */
+export const TEST_BACKENDS: readonly BackendName[] =
+  (process.env.TAPEGRAD_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? ['js'];
+
+/** One describe block per backend; `be()` is that backend, loaded before the block's tests. */
+export function describeEachBackend(title: string, body: (be: () => Backend, name: BackendName) => void): void {
+  for (const name of TEST_BACKENDS) {
+    describe(`${title} [${name}]`, () => {
+      let be: Backend | undefined;
+      beforeAll(async () => {
+        be = await backend(name);
+      });
+      body(() => {
+        if (!be) throw new Error(`backend ${name} did not load`);
+        return be;
+      }, name);
+    });
+  }
+}
+
+let reference: Backend | undefined;
+async function js(): Promise<Backend> {
+  return (reference ??= await backend('js'));
+}
+
+export interface Oracle {
+  /** the exact value, from an independent formula */
+  readonly value?: number;
+  /** the exact gradient per parameter, from an independent formula */
+  readonly grad?: Readonly<Record<string, ArrayLike<number>>>;
+  /** tolerance against the oracle (normwise relative; default 1e-12) */
+  readonly tol?: number;
+  /** tolerance of the reverse gradient against central differences (default 1e-6); 0 skips it */
+  readonly fdTol?: number;
+}
+
+/** Calls `run` on the backend and on the reference: both throw, or both return. */
+function alike<T>(run: (c: Compiled) => T, c: Compiled, ref: Compiled): [T, T] | undefined {
+  let want: T | undefined, wantError: unknown;
+  try {
+    want = run(ref);
+  } catch (e) {
+    wantError = e;
+  }
+  if (wantError !== undefined) {
+    expect(() => run(c), `the reference threw ${String(wantError)}`).toThrow();
+    return undefined;
+  }
+  return [run(c), want as T];
+}
+
+const flat = (c: Compiled, g: Record<string, Float64Array>) => c.flatten(g);
+
+/**
+ * Checks `f` on backend `be`: value and every gradient method against the js reference
+ * (AGREEMENT tolerances), the reverse gradient against central differences, suffix reuse against
+ * the naive loop, and both against an optional oracle.
+ */
+export async function expectAD(be: Backend, f: Defined, params: Values, inputs?: Values, oracle: Oracle = {}): Promise<void> {
+  const ref = (await js()).compile(f);
+  const c = be.compile(f);
+  try {
+    const v = alike((x) => x.value(params, inputs), c, ref);
+    if (!v) return;
+    expectClose(v[0], v[1], AGREEMENT.reverse, `value on ${be.name} vs js`);
+    if (oracle.value !== undefined) expectClose(v[0], oracle.value, oracle.tol ?? 1e-12, 'value vs oracle');
+
+    for (const method of ['reverse', 'fd-forward', 'fd-central'] as const) {
+      for (const reuse of [true, false]) {
+        const r = alike((x) => x.grad(params, inputs, { method, reuse }), c, ref);
+        if (!r) continue;
+        const [got, want] = r;
+        expectClose(got.value, want.value, AGREEMENT.reverse, `${method} value on ${be.name} vs js`);
+        expectVector(flat(c, got.grad), flat(ref, want.grad), AGREEMENT[method], `${method} (reuse ${reuse}) on ${be.name} vs js`);
+        if (method === 'reverse' && reuse) {
+          if (oracle.grad) expectVector(flat(c, got.grad), c.flatten(toValues(oracle.grad)), oracle.tol ?? 1e-12, 'reverse vs oracle');
+          const fd = ref.grad(params, inputs, { method: 'fd-central' });
+          const g = flat(c, got.grad);
+          const fdTol = oracle.fdTol ?? 1e-6;
+          if (fdTol > 0 && g.every(Number.isFinite)) expectVector(g, flat(ref, fd.grad), fdTol, 'reverse vs central differences');
+        }
+      }
+    }
+  } finally {
+    c.dispose();
+    ref.dispose();
+  }
+}
+
+function toValues(g: Readonly<Record<string, ArrayLike<number>>>): Values {
+  return Object.fromEntries(Object.entries(g).map(([k, x]) => [k, Float64Array.from(x)]));
+}
+
+export function expectClose(got: number, want: number, tol: number, what: string): void {
+  const d = difference([got], [want]);
+  if (!(d.normRel <= tol)) expect.fail(`${what}: got ${got}, expected ${want} (relative error ${d.normRel}, tolerance ${tol})`);
+}
+
+export function expectVector(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
+  expect(got.length, `${what}: length`).toBe(want.length);
+  const d = difference(got, want);
+  if (!(d.normRel <= tol))
+    expect.fail(`${what}: normwise relative error ${d.normRel} > ${tol}; worst element ${d.worst}: got ${got[d.worst]}, expected ${want[d.worst]}`);
+}
+
+/** Deterministic pseudo-random numbers in [lo, hi) (mulberry32). */
+export function random(n: number, seed: number, lo = -1, hi = 1): Float64Array {
+  let s = seed >>> 0;
+  return Float64Array.from({ length: n }, () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32);
+  });
+}
