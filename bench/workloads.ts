@@ -5,24 +5,13 @@
  * softmax cross-entropy, batch 64.
  */
 import { define, softmaxCrossEntropy, type Defined, type Values } from '../src/index.js';
+import { uniform } from '../src/models/random.js';
 
 export interface Workload {
   readonly name: string;
   readonly f: Defined;
   readonly params: Values;
   readonly inputs: Values;
-}
-
-/** Deterministic uniform numbers in [lo, hi) (mulberry32). */
-export function uniform(n: number, seed: number, lo = -1, hi = 1): Float64Array {
-  let s = seed >>> 0;
-  return Float64Array.from({ length: n }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32);
-  });
 }
 
 export function w1(M = 1000): Workload {

@@ -1,5 +1,6 @@
 import { Field, Flag, INSTR_WIDTH, OPS } from '../../ops/opset.js';
 import type { Tape } from '../../trace/compile.js';
+import { checkTape } from '../../trace/check-tape.js';
 import type { Engine, Program } from '../types.js';
 import { KERNELS, type Kernel } from './kernels.js';
 
@@ -21,6 +22,7 @@ class JsProgram implements Program {
   private readonly kernels: Kernel[] = [];
 
   constructor(private readonly tape: Tape) {
+    checkTape(tape);
     for (let i = 0; i < tape.nInstr; i++) {
       const op = tape.code[i * INSTR_WIDTH + Field.op];
       const k = BY_OPCODE[op];
