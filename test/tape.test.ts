@@ -110,6 +110,16 @@ describeEachBackend('tape validation', (_be, name) => {
     expect(Number.isFinite(p.value(random(16, 1), [random(3, 2)]))).toBe(true);
     p.dispose();
   });
+  it.each([
+    ['out of order', Int32Array.of(0, 1, 0, 1, 2, 3)],
+    ['past the parameters', Int32Array.of(0, t.nParams + 1, 0)],
+    ['past the code', Int32Array.of(0, 1, t.nInstr + 1)],
+    ['not triples', Int32Array.of(0, 1)],
+  ])('refuses an FD plan %s', async (_, plan) => {
+    const p = (await load(name)).load(t);
+    expect(() => p.fd(random(16, 1), [random(3, 2)], new Float64Array(16), false, 1e-6, true, plan)).toThrow(/plan/);
+    p.dispose();
+  });
   for (const [what, bad] of corrupt(t))
     it(`refuses: ${what}`, async () => {
       const engine = await load(name);

@@ -32,9 +32,19 @@ export function checkTape(t: Tape): void {
     const x = def.extent.extra;
     if (x) inside(`${at} uses scratch outside the temporaries`, p[x.at], extent(x.size, p), t.tempStart);
   }
-  if (t.fdPlan.length % 3 !== 0) fail('fdPlan is not a list of triples');
-  for (let k = 0; k < t.fdPlan.length; k += 3) {
-    const [s, e, f] = [t.fdPlan[k], t.fdPlan[k + 1], t.fdPlan[k + 2]];
-    if (!(int(s) && s <= e && e <= t.nParams && int(f) && f <= t.nInstr)) fail(`fdPlan entry ${k / 3} is out of range`);
+  checkPlan(t.fdPlan, t);
+}
+
+/**
+ * Throws unless `plan` is a valid finite-difference plan for the tape: triples (start, end,
+ * firstInstr) inside the parameters and the code, firstInstr not increasing (the order that keeps
+ * suffix reuse correct).
+ */
+export function checkPlan(plan: Int32Array, t: Pick<Tape, 'nParams' | 'nInstr'>): void {
+  if (plan.length % 3 !== 0) throw new Error('invalid tape: the FD plan is not a list of triples');
+  for (let k = 0; k < plan.length; k += 3) {
+    const [s, e, f] = [plan[k], plan[k + 1], plan[k + 2]];
+    if (!(s >= 0 && s <= e && e <= t.nParams && f >= 0 && f <= t.nInstr && (k === 0 || f <= plan[k - 1])))
+      throw new Error(`invalid tape: FD plan entry ${k / 3} (${s}, ${e}, ${f}) is out of range or out of order`);
   }
 }
