@@ -1,0 +1,43 @@
+/**
+ * The built-in models by name, in order of growing N: what `tapegrad answer` sweeps and what
+ * `tapegrad explain NAME` prints. Data sets load once, on first use.
+ */
+import { breastCancer, digits, type Dataset } from '../data/datasets.js';
+import { fashionMnist } from '../data/idx.js';
+import { logistic, mlp, seed, softmaxRegression, type Model } from '../models/models.js';
+
+export interface CatalogEntry {
+  /** short name: the table's first column and the argument of `tapegrad explain` */
+  readonly key: string;
+  /** undefined when its data is not on this machine (Fashion-MNIST is an optional package) */
+  readonly build: () => Model | undefined;
+}
+
+export const MLP_WIDTHS = [16, 32, 64, 128, 256] as const;
+
+export interface CatalogOptions {
+  /** rows of Fashion-MNIST for the 784-128-10 MLP (its time per evaluation grows with them) */
+  readonly fashionRows?: number;
+}
+
+export function catalog({ fashionRows = 1000 }: CatalogOptions = {}): CatalogEntry[] {
+  let d: Dataset | undefined;
+  const dig = () => (d ??= digits());
+  return [
+    { key: 'seed', build: () => seed(1000) },
+    { key: 'logistic', build: () => logistic(breastCancer()) },
+    { key: 'softmax', build: () => softmaxRegression(dig()) },
+    ...MLP_WIDTHS.map((h) => ({ key: `mlp-${h}`, build: () => mlp(dig(), h) })),
+    { key: 'fashion-mlp', build: () => { const f = fashionMnist(fashionRows); return f && mlp(f, 128); } },
+  ];
+}
+
+/** One built-in model by key; the error lists the keys. */
+export function builtin(key: string, options?: CatalogOptions): Model {
+  const all = catalog(options);
+  const entry = all.find((e) => e.key === key);
+  if (!entry) throw new Error(`unknown model '${key}' (built-in models: ${all.map((e) => e.key).join(', ')})`);
+  const m = entry.build();
+  if (!m) throw new Error(`model '${key}' needs Fashion-MNIST: apt-get install dataset-fashion-mnist`);
+  return m;
+}

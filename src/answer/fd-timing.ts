@@ -1,0 +1,153 @@
+/**
+ * Timing a finite-difference gradient, in full when that is affordable, otherwise on a random
+ * sample of coordinates with the full time extrapolated (and always reported as extrapolated).
+ *
+ * Why per group: with suffix reuse a perturbed evaluation costs the tape suffix its parameter
+ * reaches, which differs a lot between parameters (a first-layer weight re-runs almost the whole
+ * tape, an output bias only the loss). The FD plan groups coordinates by that suffix, so each
+ * group is sampled on its own and scaled by its own size; without reuse every coordinate costs one
+ * whole evaluation and all N form one group.
+ */
+import type { Compiled } from '../api/compiled.js';
+import type { Values } from '../api/validate.js';
+import { instructionFlops, type Method } from '../trace/cost.js';
+import { uniform } from '../models/random.js';
+import { timeEach } from './timing.js';
+
+export interface Variant {
+  readonly id: 'reverse' | 'fd-forward-naive' | 'fd-forward' | 'fd-central';
+  readonly label: string;
+  readonly method: Method;
+  readonly reuse: boolean;
+}
+
+/** The gradient variants the main job compares. */
+export const VARIANTS: readonly Variant[] = [
+  { id: 'reverse', label: 'reverse', method: 'reverse', reuse: true },
+  { id: 'fd-forward-naive', label: 'fd-forward naive', method: 'fd-forward', reuse: false },
+  { id: 'fd-forward', label: 'fd-forward reuse', method: 'fd-forward', reuse: true },
+  { id: 'fd-central', label: 'fd-central reuse', method: 'fd-central', reuse: true },
+];
+
+export interface CoordinateGroup {
+  readonly start: number;
+  readonly end: number;
+  /** cost of one perturbed evaluation of a coordinate of this group, in evaluations of f (FLOPs) */
+  readonly evaluations: number;
+}
+
+/** Coordinates that cost the same per perturbed evaluation (see the file comment). */
+export function coordinateGroups(c: Compiled, reuse: boolean): CoordinateGroup[] {
+  const tape = c.defined.tape;
+  if (!reuse) return [{ start: 0, end: c.paramCount, evaluations: 1 }];
+  const { fwd } = instructionFlops(tape);
+  const value = fwd.reduce((s, x) => s + x, 0);
+  const suffix = (from: number) => fwd.subarray(from).reduce((s, x) => s + x, 0);
+  const groups: CoordinateGroup[] = [];
+  for (let k = 0; k < tape.fdPlan.length; k += 3)
+    groups.push({ start: tape.fdPlan[k], end: tape.fdPlan[k + 1], evaluations: value > 0 ? suffix(tape.fdPlan[k + 2]) / value : 1 });
+  return groups;
+}
+
+/** k distinct indices of [0, n), reproducible from the seed (a partial Fisher-Yates shuffle). */
+export function sampleIndices(n: number, k: number, seed: number): Int32Array {
+  const idx = Int32Array.from({ length: n }, (_, i) => i);
+  const u = uniform(k, seed, 0, 1);
+  for (let i = 0; i < k; i++) {
+    const j = i + Math.floor(u[i] * (n - i));
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  return idx.slice(0, k).sort();
+}
+
+export interface GroupSample {
+  /** coordinates in the group */
+  readonly n: number;
+  /** coordinates timed */
+  readonly k: number;
+  /** median time of one FD call on the k coordinates (it includes the one unperturbed evaluation) */
+  readonly ms: number;
+  /** median time of one evaluation, timed interleaved with those calls */
+  readonly valueMs: number;
+}
+
+/**
+ * The time of the whole FD gradient from per-group samples: every sampled call pays one
+ * unperturbed evaluation plus k perturbed ones; the full gradient pays that evaluation once plus
+ * n perturbed ones per group. A sample faster than its evaluation (timing noise) counts as zero.
+ * Returns the time and the evaluation time it rests on (the mean of the samples' own).
+ */
+export function extrapolate(groups: readonly GroupSample[]): { ms: number; valueMs: number } {
+  const valueMs = groups.reduce((s, g) => s + g.valueMs, 0) / groups.length;
+  return { ms: groups.reduce((t, g) => t + (g.n / g.k) * Math.max(0, g.ms - g.valueMs), valueMs), valueMs };
+}
+
+export interface FdTimingOptions {
+  /** an FD gradient predicted (cost model x value time) to take longer than this is sampled */
+  readonly fullLimitMs: number;
+  /**
+   * the most a sampled call aims to take; it aims at 4 evaluations' worth of perturbed work, but
+   * no less than a fifth of this (so the extra time stands well above timing noise)
+   */
+  readonly sampleMs: number;
+  /** budget of each timing (see timing.ts) */
+  readonly budgetMs: number;
+  readonly seed: number;
+}
+
+export interface FdTiming {
+  /** time of one whole FD gradient: measured, or extrapolated from `sampled` of `of` coordinates */
+  readonly ms: number;
+  /** time of one evaluation, timed interleaved with the FD calls (the ratio's denominator) */
+  readonly valueMs: number;
+  readonly extrapolated: boolean;
+  readonly sampled: number;
+  readonly of: number;
+  /** the coordinates whose FD values are in the output buffer (all of them when measured) */
+  readonly coordinates: Int32Array;
+}
+
+/**
+ * Times `variant` (a finite-difference one) at theta and leaves its gradient in `out` (only the
+ * sampled coordinates when extrapolated; the others are left untouched). `valueMs`, one
+ * evaluation's time measured before, only sizes the samples.
+ */
+export function timeFd(c: Compiled, theta: Float64Array, inputs: Values, variant: Variant, valueMs: number,
+  opts: FdTimingOptions, out: Float64Array): FdTiming {
+  const { method, reuse } = variant;
+  const N = c.paramCount;
+  const runs = method === 'fd-central' ? 2 : 1;
+  const predicted = c.cost(method, { reuse }).relative * valueMs;
+  const groups = coordinateGroups(c, reuse);
+  const target = Math.min(opts.sampleMs, Math.max(opts.sampleMs / 5, 4 * valueMs));
+  const ks = groups.map((g) => Math.max(1, Math.min(g.end - g.start, Math.round(target / (runs * g.evaluations * valueMs)))));
+  const value = () => c.valueFlat(theta, inputs);
+  if (predicted <= opts.fullLimitMs || groups.every((g, i) => ks[i] === g.end - g.start)) {
+    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse })], { budgetMs: opts.budgetMs });
+    return { ms: t.ms, valueMs: v.ms, extrapolated: false, sampled: N, of: N, coordinates: Int32Array.from({ length: N }, (_, i) => i) };
+  }
+  // Groups small enough to be covered whole share one call (its extra time counts once, unscaled);
+  // each sampled group gets its own call. Three runs at least: one slow run must not decide.
+  const samples: GroupSample[] = [];
+  const all: number[] = [];
+  // A round that takes longer than the budget gets no warm-up: value() just ran and the FD loop
+  // runs the same kernels, so there is nothing left to warm.
+  const warmup = 2 * valueMs + target < opts.budgetMs;
+  const timeCall = (coordinates: Int32Array) => {
+    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse, coordinates })], { budgetMs: opts.budgetMs, minRuns: 3, warmup });
+    return { ms: t.ms, valueMs: v.ms };
+  };
+  const whole = groups.filter((g, i) => ks[i] === g.end - g.start);
+  if (whole.length) {
+    const coordinates = Int32Array.from(whole.flatMap((g) => Array.from({ length: g.end - g.start }, (_, j) => g.start + j)));
+    samples.push({ n: coordinates.length, k: coordinates.length, ...timeCall(coordinates) });
+    all.push(...coordinates);
+  }
+  groups.forEach((g, i) => {
+    if (ks[i] === g.end - g.start) return;
+    const coordinates = sampleIndices(g.end - g.start, ks[i], opts.seed + i).map((j) => g.start + j);
+    samples.push({ n: g.end - g.start, k: ks[i], ...timeCall(coordinates) });
+    all.push(...coordinates);
+  });
+  return { ...extrapolate(samples), extrapolated: true, sampled: all.length, of: N, coordinates: Int32Array.from(all).sort() };
+}

@@ -1,0 +1,143 @@
+/**
+ * `tapegrad answer` (npm start): runs the sweep on every backend that loads here, the accuracy
+ * study, prints the table and the answer, and writes the JSON and the SVG charts.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, platform, arch, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { backend, backends } from '../backends/registry.js';
+import type { BackendName } from '../backends/types.js';
+import { breastCancer } from '../data/datasets.js';
+import { logistic, seed } from '../models/models.js';
+import { accuracyStudy, logisticGradient, seedGradient, type AccuracyResult } from './accuracy.js';
+import { catalog } from './catalog.js';
+import { errorVsStepSpec, ratioVsNSpec, renderSvg, timeVsNSpec, type Spec } from './charts.js';
+import { VARIANTS } from './fd-timing.js';
+import { answer, cell, formatInt, formatMs, formatRatio, table } from './report.js';
+import { referenceGradient, sweepModel, type Row, type SweepOptions } from './sweep.js';
+
+export interface AnswerOptions {
+  /** directory for answer.json and the SVG charts */
+  readonly out: string;
+  readonly backends?: readonly BackendName[];
+  /** catalog keys; default all */
+  readonly models?: readonly string[];
+  readonly sweep: SweepOptions;
+  readonly fashionRows: number;
+  readonly charts: boolean;
+}
+
+export const DEFAULTS: AnswerOptions = {
+  out: 'results',
+  sweep: { budgetMs: 150, fd: { fullLimitMs: 300, sampleMs: 100, budgetMs: 150, seed: 1 } },
+  fashionRows: 1000,
+  charts: true,
+};
+
+/** What the JSON holds. */
+export interface AnswerResult {
+  readonly tool: string;
+  readonly date: string;
+  readonly machine: { readonly cpu: string; readonly cores: number; readonly memoryGB: number; readonly node: string; readonly platform: string };
+  readonly backends: readonly BackendName[];
+  readonly options: AnswerOptions;
+  readonly definitions: Readonly<Record<string, string>>;
+  readonly rows: readonly Row[];
+  readonly accuracy: AccuracyResult;
+  readonly answer: readonly string[];
+  readonly seconds: number;
+}
+
+export function machine(): AnswerResult['machine'] {
+  const c = cpus();
+  return { cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${platform()} ${arch()}` };
+}
+
+const DEFINITIONS = {
+  valueMs: 'median wall time of one evaluation of f, ms; each cell has its own, timed interleaved (round-robin) with that gradient',
+  ms: 'time of one gradient, ms: a median of whole calls, or (extrapolated: true) one evaluation plus, per group of coordinates that share a tape suffix, the median extra time of a call on a random sample of them scaled to the whole group',
+  ratio: "ms / the cell's valueMs",
+  costRatio: "the cost model's FLOPs of the gradient / FLOPs of one evaluation (Compiled.cost)",
+  error: '||g - g_reverse||_2 / ||g_reverse||_2 over the sampled coordinates (reverse rows: against the js backend\'s reverse gradient)',
+  accuracy: 'error against closed-form gradients (src/answer/accuracy.ts) at relative FD steps 1e-1..1e-15',
+};
+
+export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = (s) => process.stderr.write(s)): Promise<AnswerResult> {
+  const started = performance.now();
+  const names = opts.backends ?? (await backends());
+  const bes = await Promise.all(names.map((n) => backend(n)));
+  const js = await backend('js');
+  const entries = catalog({ fashionRows: opts.fashionRows }).filter((e) => !opts.models || opts.models.includes(e.key));
+  log(`tapegrad answer: ${entries.length} models x ${bes.length} backend(s) (${names.join(', ')}) x ${VARIANTS.length} gradient methods\n`);
+
+  const rows: Row[] = [];
+  let step = 0;
+  for (const e of entries) {
+    const m = e.build();
+    if (!m) {
+      log(`  ${e.key}: skipped (Fashion-MNIST not found: apt-get install dataset-fashion-mnist)\n`);
+      continue;
+    }
+    const ref = bes.some((b) => b.name !== 'js') ? referenceGradient(m, js) : undefined;
+    for (const be of bes) {
+      const t0 = performance.now();
+      log(`  [${++step}/${entries.length * bes.length}] ${e.key} (N = ${formatInt(m.f.paramCount)}) on ${be.name} ...`);
+      const r = sweepModel(e.key, m, be, opts.sweep, be.name === 'js' ? undefined : ref);
+      rows.push(r);
+      const fwd = cell(r, 'fd-forward-naive');
+      log(` ${((performance.now() - t0) / 1e3).toFixed(1)} s: value ${formatMs(r.valueMs)}, reverse ${formatRatio(cell(r, 'reverse').ratio)}x, ` +
+        `fd-forward ${fwd.extrapolated ? '~' : ''}${formatRatio(fwd.ratio)}x\n`);
+    }
+  }
+
+  log('  accuracy study (FD error vs step) ...');
+  const accuracy = accuracyStudy([
+    { key: 'seed', model: seed(1000), exact: seedGradient },
+    { key: 'logistic', model: logistic(breastCancer()), exact: logisticGradient },
+  ], bes[0]);
+  log(' done\n');
+
+  const result: AnswerResult = {
+    tool: 'tapegrad answer', date: new Date().toISOString(), machine: machine(), backends: names, options: opts,
+    definitions: DEFINITIONS, rows, accuracy, answer: answer(rows, names, accuracy), seconds: 0,
+  };
+  mkdirSync(opts.out, { recursive: true });
+  if (opts.charts) await writeCharts(result, opts.out, log);
+  const seconds = (performance.now() - started) / 1e3;
+  writeFileSync(join(opts.out, 'answer.json'), JSON.stringify({ ...result, seconds }, null, 2) + '\n');
+  return { ...result, seconds };
+}
+
+/** `cpu, cores, Node, date`: the line every chart carries. */
+export function subtitle(r: Pick<AnswerResult, 'machine' | 'date'>): string {
+  return `${r.machine.cpu} (${r.machine.cores} cores), Node ${r.machine.node}, ${r.date.slice(0, 10)}`;
+}
+
+async function writeCharts(r: AnswerResult, out: string, log: (s: string) => void): Promise<void> {
+  const sub = subtitle(r);
+  const charts: [string, Spec][] = [
+    ['time-vs-n.svg', timeVsNSpec(r.rows, `${sub}; triangles: extrapolated from sampled coordinates`)],
+    ['ratio-vs-n.svg', ratioVsNSpec(r.rows, `${sub}; dashed: cost model FLOP ratio`)],
+    ['error-vs-step.svg', errorVsStepSpec(r.accuracy, `${sub}; diamonds: default steps; dashed rule: reverse mode`)],
+  ];
+  try {
+    for (const [file, spec] of charts) writeFileSync(join(out, file), await renderSvg(spec));
+    log(`  charts: ${charts.map(([f]) => join(out, f)).join(', ')}\n`);
+  } catch (e) {
+    log(`  charts skipped (vega and vega-lite render them: npm install vega vega-lite): ${(e as Error).message}\n`);
+  }
+}
+
+/** The text `tapegrad answer` prints on stdout. */
+export function report(r: AnswerResult): string {
+  return [
+    `tapegrad: is the reverse-mode gradient faster than finite differences? Measured on ${subtitle(r)}`,
+    '',
+    table(r.rows),
+    '',
+    'Answer:',
+    ...r.answer.map((s) => `- ${s}`),
+    '',
+    `(${r.seconds.toFixed(0)} s; results in ${join(r.options.out, 'answer.json')}${r.options.charts ? ', charts beside it' : ''})`,
+  ].join('\n');
+}

@@ -1,0 +1,62 @@
+/**
+ * Wall-clock medians for the main job and the benchmarks. Slow runs (a whole FD gradient can take
+ * seconds) are repeated only as often as the budget allows, fast ones many times.
+ *
+ * Functions whose times are compared (a gradient against one evaluation) are timed interleaved,
+ * round-robin, so that a burst of load from another process hits both alike: on a shared machine
+ * their ratio is then far steadier than the ratio of two medians taken a second apart.
+ */
+export interface Timing {
+  /** median of the timed runs, milliseconds */
+  readonly ms: number;
+  /** number of timed runs behind the median */
+  readonly runs: number;
+}
+
+export interface TimingOptions {
+  /** time to spend on the timed rounds (default 200 ms); at least `minRuns` rounds happen anyway */
+  readonly budgetMs?: number;
+  readonly minRuns?: number;
+  readonly maxRuns?: number;
+  /**
+   * warm up before timing (default true); callers turn it off for slow calls whose code is already
+   * warm (the same kernels just ran), where a warm-up round would only double the cost
+   */
+  readonly warmup?: boolean;
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Times each function in rounds (one run of each per round); the median per function. */
+export function timeEach(runs: readonly (() => void)[], { budgetMs = 200, minRuns = 1, maxRuns = 2000, warmup = true }: TimingOptions = {}): Timing[] {
+  // Warm up for a quarter of the budget (at least one round), so the JIT has compiled the hot path
+  // before anything counts; the warm-up also tells how many rounds fit in the budget.
+  let n = minRuns;
+  if (warmup) {
+    let warm = 0;
+    const t0 = performance.now();
+    do {
+      for (const run of runs) run();
+      warm++;
+    } while (performance.now() - t0 < budgetMs / 4 && warm < maxRuns);
+    const round = (performance.now() - t0) / warm;
+    n = Math.max(minRuns, Math.min(maxRuns, Math.floor(budgetMs / Math.max(round, 1e-3))));
+  }
+  const times = runs.map(() => new Array<number>(n));
+  for (let i = 0; i < n; i++) {
+    runs.forEach((run, j) => {
+      const s = performance.now();
+      run();
+      times[j][i] = performance.now() - s;
+    });
+  }
+  return times.map((t) => ({ ms: median(t), runs: n }));
+}
+
+export function time(run: () => void, options?: TimingOptions): Timing {
+  return timeEach([run], options)[0];
+}
