@@ -26,7 +26,7 @@ function timeData(rows: readonly Row[]) {
     { N: r.N, backend: r.backend, method: 'one value', ms: r.valueMs, ratio: 1, costRatio: 1, timing: 'measured' },
     ...r.cells.map((c) => ({
       N: r.N, backend: r.backend, method: label(c.variant), ms: c.ms, ratio: c.ratio, costRatio: c.costRatio,
-      timing: c.extrapolated ? 'extrapolated (sampled coordinates)' : 'measured',
+      timing: c.extrapolated ? 'extrapolated' : 'measured',
     })),
   ]);
 }
@@ -38,7 +38,7 @@ const methodColor = (title = 'method') => ({
   field: 'method', type: 'nominal', title, legend: { labelLimit: 260 },
   scale: { domain: Object.keys(METHOD_COLORS), range: Object.values(METHOD_COLORS) },
 });
-const timingShape = { field: 'timing', type: 'nominal', title: 'timing', legend: { labelLimit: 260 }, scale: { domain: ['measured', 'extrapolated (sampled coordinates)'], range: ['circle', 'triangle-up'] } };
+const timingShape = { field: 'timing', type: 'nominal', title: 'timing', legend: { labelLimit: 260 }, scale: { domain: ['measured', 'extrapolated'], range: ['circle', 'triangle-up'] } };
 
 /** Time of one gradient (and of one value) against N, log-log, one panel per backend. */
 export function timeVsNSpec(rows: readonly Row[], subtitle: string): Spec {

@@ -70,7 +70,7 @@ export function explain(c: Compiled): Explanation {
     const flags = w[Field.flags];
     if (!(flags & Flag.gradOut)) continue;
     const into = [...(flags & Flag.gradA ? [name(w[Field.a])] : []), ...(flags & Flag.gradB ? [name(w[Field.b])] : [])];
-    backward.push({ index: i, text: `${OPS[w[Field.op]].name}': d${into.join(', d')} += from dt${i}`, flops: bwd[i] });
+    backward.push({ index: i, text: `${OPS[w[Field.op]].name} backward: dt${i} -> d${into.join(', d')}`, flops: bwd[i] });
   }
   const suffix = (from: number) => fwd.subarray(from).reduce((s, x) => s + x, 0);
   const fd: FdGroup[] = [];
@@ -91,26 +91,32 @@ export function explain(c: Compiled): Explanation {
   };
 }
 
+/** 3 significant digits below 100, whole numbers with separators above. */
+const multiple = (x: number) => (x < 100 ? x.toPrecision(3) : formatInt(Math.round(x)));
+
 /** The explanation as text. */
 export function formatExplain(title: string, c: Compiled, e: Explanation = explain(c)): string {
   const N = c.paramCount;
+  const last = e.forward.length - 1;
   const w = Math.max(...[...e.forward, ...e.backward].map((l) => l.text.length), 40);
   const line = (l: ExplainLine) => `  ${String(l.index).padStart(3)}  ${l.text.padEnd(w)}  ${formatInt(l.flops).padStart(14)}`;
+  const head = (s: string) => `${s.padEnd(w + 16)}FLOPs`;
   const t = e.totals;
-  const total = (label: string, flops: number, note = '') =>
-    `  ${label.padEnd(34)} ${formatInt(flops).padStart(18)} FLOPs  = ${(flops / t.value).toFixed(2).padStart(10)} x one evaluation${note}`;
+  const total = (label: string, flops: number) =>
+    `  ${label.padEnd(38)} ${formatInt(flops).padStart(18)} FLOPs = ${multiple(flops / t.value).padStart(9)} x one evaluation`;
   return [
     `${title}: N = ${formatInt(N)} parameters (${c.params.map((p) => `${p.name} ${shapeString(p.shape)}`).join(', ')}), ` +
       `inputs ${c.inputs.map((x) => `${x.name} ${shapeString(x.shape)}`).join(', ') || 'none'}; ${e.forward.length} instructions`,
     '',
-    `forward sweep (one evaluation of f)${' '.repeat(Math.max(1, w - 30))}FLOPs`,
+    head('forward sweep (one evaluation of f)'),
     ...e.forward.map(line),
     '',
-    'reverse sweep (after the forward sweep; adjoints accumulate with +=)',
+    head('reverse sweep (adjoints accumulate with +=)'),
     ...e.backward.map(line),
     '',
     'finite differences: a perturbed evaluation re-runs the tape from the first instruction that reads the parameter',
-    ...e.fd.map((g) => `  ${g.param.padEnd(8)} ${formatInt(g.coordinates).padStart(9)} coordinates x from t${g.from}: ${formatInt(g.suffixFlops).padStart(14)} FLOPs each`),
+    ...e.fd.map((g) => `  ${g.param.padEnd(8)} ${formatInt(g.coordinates).padStart(9)} coordinate${g.coordinates === 1 ? ' ' : 's'}` +
+      ` x re-run of t${g.from}..t${last}: ${formatInt(g.suffixFlops).padStart(14)} FLOPs each`),
     '',
     'totals (FLOPs of one call; conventions in src/ops/opset.ts)',
     total('value', t.value),
@@ -120,7 +126,7 @@ export function formatExplain(title: string, c: Compiled, e: Explanation = expla
     total('fd-central naive  (2N+1 evaluations)', t.fdCentralNaive),
     total('fd-central with suffix reuse', t.fdCentral),
     '',
-    `by FLOPs, one fd-forward gradient costs ${(t.fdForward / t.reverse).toPrecision(3)} reverse gradients with suffix reuse and ` +
-      `${(t.fdForwardNaive / t.reverse).toPrecision(3)} without (N = ${formatInt(N)}).`,
+    `By FLOPs, one fd-forward gradient costs ${multiple(t.fdForward / t.reverse)} reverse gradients with suffix reuse and ` +
+      `${multiple(t.fdForwardNaive / t.reverse)} without (N = ${formatInt(N)}).`,
   ].join('\n');
 }

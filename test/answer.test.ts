@@ -1,0 +1,212 @@
+/**
+ * The main job's logic on tiny configurations: extrapolation arithmetic, sampling, FD timing in
+ * full and sampled, one sweep row, the table and the answer from given numbers, the JSON shape,
+ * the chart specs. Timings here are real but tiny; no assertion depends on their values.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { backend } from '../src/index.js';
+import { breastCancer, digits, head } from '../src/data/datasets.js';
+import { logistic, mlp, seed } from '../src/models/models.js';
+import { coordinateGroups, extrapolate, sampleIndices, timeFd, VARIANTS } from '../src/answer/fd-timing.js';
+import { sweepModel, type Cell, type Row } from '../src/answer/sweep.js';
+import { answer, formatMs, formatRatio, table } from '../src/answer/report.js';
+import { errorVsStepSpec, ratioVsNSpec, renderSvg, timeVsNSpec } from '../src/answer/charts.js';
+import { logisticGradient, seedGradient, studyModel, STEPS } from '../src/answer/accuracy.js';
+import { runAnswer, type AnswerResult } from '../src/answer/main.js';
+import { median, timeEach } from '../src/answer/timing.js';
+
+const tiny = { budgetMs: 5, fd: { fullLimitMs: 5, sampleMs: 2, budgetMs: 5, seed: 1 } };
+
+describe('timing and extrapolation', () => {
+  it('median of odd and even counts', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('times functions round-robin: each runs as often as the others', () => {
+    const calls = [0, 0];
+    const t = timeEach([() => calls[0]++, () => calls[1]++], { budgetMs: 2, minRuns: 3 });
+    expect(calls[0]).toBe(calls[1]);
+    expect(t[0].runs).toBeGreaterThanOrEqual(3);
+  });
+
+  it('extrapolates: one evaluation once, plus each group\'s extra time scaled by n/k', () => {
+    // value 2 ms; group A: 1000 coordinates, 10 timed in 12 ms (1 ms each); group B: all 5 in 7 ms
+    const r = extrapolate([{ n: 1000, k: 10, ms: 12, valueMs: 2 }, { n: 5, k: 5, ms: 7, valueMs: 2 }]);
+    expect(r).toEqual({ ms: 2 + 1000 + 5, valueMs: 2 });
+    // a sample faster than its own evaluation (noise) adds nothing rather than a negative time
+    expect(extrapolate([{ n: 100, k: 1, ms: 0.9, valueMs: 1 }]).ms).toBe(1);
+  });
+
+  it('samples k distinct sorted indices of [0, n), the same for the same seed', () => {
+    const a = sampleIndices(1000, 50, 7);
+    expect(new Set(a).size).toBe(50);
+    expect(Array.from(a).every((i, j) => i >= 0 && i < 1000 && (j === 0 || a[j - 1] < i))).toBe(true);
+    expect(Array.from(sampleIndices(1000, 50, 7))).toEqual(Array.from(a));
+    expect(Array.from(sampleIndices(4, 4, 1))).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('finite-difference timing', async () => {
+  const js = await backend('js');
+  const m = mlp(head(digits(), 20), 5);
+
+  it('groups coordinates by the tape suffix they reach, covering every coordinate once', () => {
+    const c = js.compile(m.f);
+    const groups = coordinateGroups(c, true);
+    expect(groups.map((g) => g.end - g.start).reduce((s, n) => s + n, 0)).toBe(c.paramCount);
+    expect(groups.every((g) => g.evaluations > 0 && g.evaluations <= 1)).toBe(true);
+    expect(coordinateGroups(c, false)).toEqual([{ start: 0, end: c.paramCount, evaluations: 1 }]);
+    c.dispose();
+  });
+
+  it('times the whole gradient when it is cheap, a labelled sample when not; the sample is the real FD there', () => {
+    const c = js.compile(m.f);
+    const theta = c.flatten(m.params);
+    const full = new Float64Array(c.paramCount);
+    c.gradFlat(theta, m.inputs, full, { method: 'fd-forward' });
+    const v = VARIANTS.find((x) => x.id === 'fd-forward')!;
+
+    const out = new Float64Array(c.paramCount);
+    const whole = timeFd(c, theta, m.inputs, v, 0.01, { ...tiny.fd, fullLimitMs: 1e9 }, out);
+    expect([whole.extrapolated, whole.sampled, whole.of]).toEqual([false, c.paramCount, c.paramCount]);
+    expect(Array.from(out)).toEqual(Array.from(full));
+
+    const part = new Float64Array(c.paramCount).fill(42);
+    // pretend one evaluation takes 1 ms, so the 2 ms target samples a few coordinates per group
+    const s = timeFd(c, theta, m.inputs, v, 1, { ...tiny.fd, fullLimitMs: 0 }, part);
+    expect(s.extrapolated).toBe(true);
+    expect(s.sampled).toBeLessThan(c.paramCount);
+    expect(s.coordinates).toHaveLength(s.sampled);
+    expect(s.ms).toBeGreaterThan(0);
+    const sampled = new Set(s.coordinates);
+    part.forEach((g, i) => expect(g).toBe(sampled.has(i) ? full[i] : 42));
+    c.dispose();
+  });
+});
+
+describe('sweep', async () => {
+  const js = await backend('js');
+
+  it('measures one model: every variant, ratios, cost model, errors against reverse', () => {
+    const m = logistic(head(breastCancer(), 30));
+    const r = sweepModel('logistic', m, js, tiny);
+    expect([r.model, r.N, r.backend]).toEqual(['logistic', 31, 'js']);
+    expect(r.cells.map((x) => x.variant)).toEqual(VARIANTS.map((v) => v.id));
+    const c = js.compile(m.f);
+    for (const x of r.cells) {
+      const v = VARIANTS.find((y) => y.id === x.variant)!;
+      expect(x.ratio).toBeCloseTo(x.ms / x.valueMs, 12);
+      expect(x.costRatio).toBe(c.cost(v.method, { reuse: v.reuse }).relative);
+      expect(x.evaluations).toBe(c.cost(v.method, { reuse: v.reuse }).evaluations);
+      expect(x.error).toBeLessThan(v.method === 'reverse' ? 1e-300 : 1e-4);
+    }
+    expect(r.cells.find((x) => x.variant === 'fd-central')!.error).toBeLessThan(r.cells.find((x) => x.variant === 'fd-forward')!.error);
+    c.dispose();
+  });
+
+  it('checks another backend\'s reverse gradient against the given reference', () => {
+    const m = seed(50);
+    const wrong = Float64Array.of(1, 1);
+    const r = sweepModel('seed', m, js, tiny, wrong);
+    expect(r.cells[0].error).toBeGreaterThan(0.1);
+  });
+});
+
+describe('accuracy study', async () => {
+  const js = await backend('js');
+  it('closed forms agree with reverse mode; FD error is V-shaped with its minimum inside the range', () => {
+    for (const [m, exact] of [[seed(200), seedGradient], [logistic(head(breastCancer(), 50)), logisticGradient]] as const) {
+      const r = studyModel('m', m, exact(m), js);
+      expect(r.reverse).toBeLessThan(1e-14);
+      for (const curve of r.curves) {
+        expect(curve.points).toHaveLength(STEPS.length);
+        const i = curve.points.indexOf(curve.best);
+        expect(i).toBeGreaterThan(0);
+        expect(i).toBeLessThan(STEPS.length - 1);
+        expect(curve.points[0].error).toBeGreaterThan(100 * curve.best.error);
+        expect(curve.points[STEPS.length - 1].error).toBeGreaterThan(100 * curve.best.error);
+        expect(curve.atDefault.error).toBeLessThan(10 * curve.best.error + 1e-12);
+      }
+    }
+  });
+});
+
+/** A row from given numbers: value 1 ms, the ratios given per variant. */
+function row(model: string, N: number, backendName: Row['backend'], ratios: number[], extrapolated = false, error = 1e-7): Row {
+  const cells: Cell[] = VARIANTS.map((v, i) => ({
+    variant: v.id, ms: ratios[i], valueMs: 1, ratio: ratios[i], costRatio: i === 0 ? 2.2 : ratios[i],
+    evaluations: i === 0 ? 1 : N + 1, extrapolated: i > 0 && extrapolated, sampled: i > 0 && extrapolated ? 3 : N,
+    error: i === 0 ? 0 : i === 3 ? error / 1000 : error,
+  }));
+  return { model, name: model, N, backend: backendName, valueMs: 1, cells };
+}
+
+describe('report', () => {
+  const rows = [row('seed', 2, 'js', [1.8, 3, 2.5, 5]), row('big', 19210, 'js', [2.1, 19211, 16000, 32000], true)];
+
+  it('formats times and multiples', () => {
+    expect([formatMs(0.0234), formatMs(2.19), formatMs(1234), formatMs(4.03 * 3600e3)]).toEqual(['23.4 µs', '2.19 ms', '1.23 s', '4.03 h']);
+    expect([formatRatio(1.84), formatRatio(29.4), formatRatio(19211), formatRatio(2.5e6)]).toEqual(['1.8', '29', '19.2k', '2.50M']);
+  });
+
+  it('the table marks extrapolated cells and shows the cost model beside each', () => {
+    const t = table(rows);
+    expect(t).toMatch(/seed\s+2\s+js\s+1\.00 ms\s+1\.8 \[2\.2\]\s+3\.0 \[3\.0\]/);
+    expect(t).toMatch(/big\s+19,210\s+js\s+1\.00 ms\s+2\.1 \[2\.2\]\s+~19\.2k \[19\.2k\]\s+~16\.0k \[16\.0k\]\s+~32\.0k \[32\.0k\]\s+1e-7\s+1e-10/);
+  });
+
+  it('the answer is built from the numbers', () => {
+    const a = answer(rows, ['native', 'wasm', 'js']).join('\n');
+    expect(a).toMatch(/js backend\), one reverse-mode gradient cost 1\.8x to 2\.1x the time of one evaluation of f at every N from 2 to 19,210/);
+    expect(a).toMatch(/19\.2kx at N = 19,210 \(extrapolated from 3 sampled coordinates\)/);
+    expect(a).toMatch(/one reverse gradient took 2\.10 ms; the fastest finite differences \(fd-forward reuse\) would take 16\.0 s .*reverse mode was 7\.62kx faster/);
+    expect(a).toMatch(/fastest method at every N, even N = 2/);
+    expect(a).toMatch(/saved at most 17% .*at N = 19,210/);
+  });
+
+  it('says so when finite differences win at small N, and speaks for the best backend', () => {
+    const slow = [row('seed', 2, 'wasm', [4, 3, 2.5, 5]), row('big', 500, 'wasm', [2, 501, 400, 1000]), row('seed', 2, 'js', [1, 3, 3, 5])];
+    const a = answer(slow, ['native', 'wasm', 'js']).join('\n');
+    expect(a).toMatch(/\(wasm backend\)/);
+    expect(a).toMatch(/as fast or faster at N = 2 .*reverse mode was faster at N = 500/);
+    expect(a).toMatch(/The other backends \(js\) tell the same story: reverse mode cost 1\.0x/);
+    expect(answer([], ['js'])).toEqual(['No measurements.']);
+  });
+});
+
+describe('charts', () => {
+  const rows = [row('seed', 2, 'js', [1.8, 3, 2.5, 5]), row('big', 19210, 'js', [2.1, 19211, 16000, 32000], true)];
+
+  it('specs carry every measured point, extrapolated ones labelled', () => {
+    const t = timeVsNSpec(rows, 'machine') as { data: { values: { timing: string; method: string }[] } };
+    expect(t.data.values).toHaveLength(rows.length * (VARIANTS.length + 1));
+    expect(t.data.values.filter((d) => d.timing === 'extrapolated')).toHaveLength(3);
+    const r = ratioVsNSpec(rows, 'machine') as { data: { values: unknown[] } };
+    expect(r.data.values).toHaveLength(rows.length * (1 + 2 * VARIANTS.length));
+  });
+
+  it('renders SVG with vega', async () => {
+    const svg = await renderSvg(timeVsNSpec(rows, 'test machine'));
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('test machine');
+  });
+});
+
+describe('tapegrad answer on a tiny configuration', () => {
+  it('writes answer.json with the machine, every row, the accuracy study and the answer', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tapegrad-answer-'));
+    const r = await runAnswer({ out, backends: ['js'], models: ['seed', 'logistic'], sweep: tiny, fashionRows: 10, charts: true }, () => {});
+    const json = JSON.parse(readFileSync(join(out, 'answer.json'), 'utf8')) as AnswerResult;
+    expect(Object.keys(json).sort()).toEqual(['accuracy', 'answer', 'backends', 'date', 'definitions', 'machine', 'options', 'rows', 'seconds', 'tool']);
+    expect(json.rows.map((x) => [x.model, x.N, x.backend])).toEqual([['seed', 2, 'js'], ['logistic', 31, 'js']]);
+    expect(json.machine.cores).toBeGreaterThan(0);
+    expect(json.accuracy.curves).toHaveLength(4);
+    expect(json.answer).toEqual(r.answer);
+    for (const f of ['time-vs-n.svg', 'ratio-vs-n.svg', 'error-vs-step.svg']) expect(existsSync(join(out, f)), f).toBe(true);
+    expect(errorVsStepSpec(json.accuracy, 'x')).toHaveProperty('facet');
+  });
+});
