@@ -1,8 +1,25 @@
 /**
- * Hand-written plain-JS float64 gradients of W2 (logistic regression) and W3 (the tanh MLP): the
- * code a careful engineer would write without a library. Used as the yardstick for the js tape
- * interpreter and, in the peers benchmark, as a peer. Buffers are allocated once per instance.
+ * Hand-written plain-JS float64 gradients of W1 (the seed example), W2 (logistic regression) and
+ * W3 (the tanh MLP): the code a careful engineer would write without a library. Used as the
+ * yardstick for the js tape interpreter and, in the peers benchmark, as a peer. Buffers are
+ * allocated once per instance.
  */
+
+/** sum_i b sigmoid(a x_i) and its gradient [b sum x s(1-s), sum s]; theta = [a, b]. */
+export function seedGrad(M: number) {
+  return (theta: Float64Array, x: Float64Array, grad: Float64Array): number => {
+    const a = theta[0], b = theta[1];
+    let f = 0, da = 0;
+    for (let i = 0; i < M; i++) {
+      const s = 1 / (1 + Math.exp(-a * x[i]));
+      f += s;
+      da += x[i] * s * (1 - s);
+    }
+    grad[0] = b * da;
+    grad[1] = f;
+    return b * f;
+  };
+}
 
 /** sum_i softplus(-y_i (X theta)_i) and its gradient X^T r, r_i = -y_i sigmoid(-y_i z_i). */
 export function logisticGrad(M: number, d: number) {

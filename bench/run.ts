@@ -1,31 +1,44 @@
 /**
- * `npm run bench`: value time, reverse-gradient time and their ratio for W1/W2/W3 on every backend
- * that loads here, measured side by side in one run with tinybench. Prints a table, writes JSON.
+ * `npm run bench`: W1/W2/W3 on every backend that loads here, with every gradient method: the
+ * value and the reverse gradient as tinybench medians; fd-forward (naive and with suffix reuse)
+ * and fd-central timed like the main job does (src/answer/fd-timing.ts): in full when that takes
+ * under a second, else on a random sample of coordinates and extrapolated (marked ~). Prints a
+ * table, writes results/bench.json. Arguments filter workloads by name prefix (e.g. W1 W3).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Bench } from 'tinybench';
 import { backend, backends } from '../src/index.js';
+import { timeFd, VARIANTS } from '../src/answer/fd-timing.js';
+import { machine } from '../src/answer/main.js';
+import { formatMs, formatRatio } from '../src/answer/report.js';
 import { WORKLOADS } from './workloads.js';
+import { medianUs } from './tiny.js';
 
-const names = process.argv.slice(2).length ? process.argv.slice(2) : undefined;
-const rows: Record<string, string | number>[] = [];
-for (const w of WORKLOADS().filter((w) => !names || names.some((n) => w.name.startsWith(n)))) {
+const names = process.argv.slice(2);
+const FD = { fullLimitMs: 1000, sampleMs: 100, budgetMs: 300, seed: 1 };
+const rows: Record<string, string | number | boolean>[] = [];
+const json: unknown[] = [];
+for (const w of WORKLOADS().filter((w) => !names.length || names.some((n) => w.name.startsWith(n)))) {
   for (const name of await backends()) {
     const c = (await backend(name)).compile(w.f);
     const theta = c.flatten(w.params);
     const grad = new Float64Array(c.paramCount);
-    const bench = new Bench({ time: 300, warmup: true, warmupTime: 100 });
-    bench.add('value', () => { c.valueFlat(theta, w.inputs); });
-    bench.add('reverse', () => { c.gradFlat(theta, w.inputs, grad); });
-    await bench.run();
-    const [v, r] = bench.tasks.map((t) => {
-      const res = t.result as { latency?: { p50?: number } } | undefined;
-      return (res?.latency?.p50 ?? NaN) * 1000;
-    });
-    rows.push({ workload: w.name, backend: name, 'value µs': +v.toFixed(2), 'reverse µs': +r.toFixed(2), 'reverse/value': +(r / v).toFixed(2) });
+    const value = await medianUs(() => { c.valueFlat(theta, w.inputs); }, 300);
+    const reverse = await medianUs(() => { c.gradFlat(theta, w.inputs, grad); }, 300);
+    const row: Record<string, string | number | boolean> = {
+      workload: w.name, backend: name, N: c.paramCount, 'value µs': +value.toFixed(2), 'reverse µs': +reverse.toFixed(2), 'reverse/value': +(reverse / value).toFixed(2),
+    };
+    const cells = [{ variant: 'reverse', us: reverse, ratio: reverse / value, extrapolated: false }];
+    for (const v of VARIANTS.filter((x) => x.method !== 'reverse')) {
+      const t = timeFd(c, theta, w.inputs, v, value / 1000, FD, grad);
+      row[v.label] = `${t.extrapolated ? '~' : ''}${formatMs(t.ms)} (${formatRatio(t.ms / t.valueMs)}x)`;
+      cells.push({ variant: v.id, us: t.ms * 1000, ratio: t.ms / t.valueMs, extrapolated: t.extrapolated });
+    }
+    rows.push(row);
+    json.push({ workload: w.name, backend: name, N: c.paramCount, valueUs: value, cells });
     c.dispose();
   }
 }
 console.table(rows);
+console.log('FD columns: time of one gradient (x one evaluation timed alongside it); ~ = extrapolated from a random sample of coordinates, not measured in full.');
 mkdirSync('results', { recursive: true });
-writeFileSync('results/bench.json', JSON.stringify({ date: new Date().toISOString(), rows }, null, 2));
+writeFileSync('results/bench.json', JSON.stringify({ date: new Date().toISOString(), machine: machine(), rows: json }, null, 2) + '\n');
