@@ -30,8 +30,8 @@ for (const w of WORKLOADS().filter((w) => !names.length || names.some((n) => w.n
     const cells = [{ variant: 'reverse', us: reverse, ratio: reverse / value, extrapolated: false }];
     for (const v of VARIANTS.filter((x) => x.method !== 'reverse')) {
       const t = timeFd(c, theta, w.inputs, v, value / 1000, FD, grad);
-      row[v.label] = `${t.extrapolated ? '~' : ''}${formatMs(t.ms)} (${formatRatio(t.ms / t.valueMs)}x)`;
-      cells.push({ variant: v.id, us: t.ms * 1000, ratio: t.ms / t.valueMs, extrapolated: t.extrapolated });
+      row[v.label] = `${t.extrapolated ? '~' : ''}${formatMs(t.ms)} (${formatRatio(t.ratio)}x)`;
+      cells.push({ variant: v.id, us: t.ms * 1000, ratio: t.ratio, extrapolated: t.extrapolated });
     }
     rows.push(row);
     json.push({ workload: w.name, backend: name, N: c.paramCount, valueUs: value, cells });

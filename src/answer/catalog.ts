@@ -20,7 +20,7 @@ export interface CatalogOptions {
   readonly fashionRows?: number;
 }
 
-export function catalog({ fashionRows = 1000 }: CatalogOptions = {}): CatalogEntry[] {
+export function catalog({ fashionRows = 500 }: CatalogOptions = {}): CatalogEntry[] {
   let d: Dataset | undefined;
   const dig = () => (d ??= digits());
   return [

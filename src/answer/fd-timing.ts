@@ -12,7 +12,7 @@ import type { Compiled } from '../api/compiled.js';
 import type { Values } from '../api/validate.js';
 import { instructionFlops, type Method } from '../trace/cost.js';
 import { uniform } from '../models/random.js';
-import { timeEach } from './timing.js';
+import { pairedMedian, timeEach } from './timing.js';
 
 export interface Variant {
   readonly id: 'reverse' | 'fd-forward-naive' | 'fd-forward' | 'fd-central';
@@ -65,21 +65,25 @@ export interface GroupSample {
   readonly n: number;
   /** coordinates timed */
   readonly k: number;
-  /** median time of one FD call on the k coordinates (it includes the one unperturbed evaluation) */
-  readonly ms: number;
-  /** median time of one evaluation, timed interleaved with those calls */
+  /**
+   * the extra time of one FD call on the k coordinates over one evaluation (the call's own
+   * unperturbed one), in evaluations: the median over rounds of (call - value) / value
+   */
+  readonly extra: number;
+  /** median time of one evaluation, timed interleaved with those calls, ms */
   readonly valueMs: number;
 }
 
 /**
- * The time of the whole FD gradient from per-group samples: every sampled call pays one
- * unperturbed evaluation plus k perturbed ones; the full gradient pays that evaluation once plus
- * n perturbed ones per group. A sample faster than its evaluation (timing noise) counts as zero.
- * Returns the time and the evaluation time it rests on (the mean of the samples' own).
+ * The whole FD gradient from per-group samples, in evaluations of f: the full gradient pays one
+ * unperturbed evaluation plus, per group, n perturbed coordinates at the sampled cost of k. A
+ * sample cheaper than its own evaluation (timing noise) adds zero. `ms` is that ratio times the
+ * evaluation time the samples were timed alongside (their mean).
  */
-export function extrapolate(groups: readonly GroupSample[]): { ms: number; valueMs: number } {
+export function extrapolate(groups: readonly GroupSample[]): { ratio: number; ms: number; valueMs: number } {
   const valueMs = groups.reduce((s, g) => s + g.valueMs, 0) / groups.length;
-  return { ms: groups.reduce((t, g) => t + (g.n / g.k) * Math.max(0, g.ms - g.valueMs), valueMs), valueMs };
+  const ratio = groups.reduce((t, g) => t + (g.n / g.k) * Math.max(0, g.extra), 1);
+  return { ratio, ms: ratio * valueMs, valueMs };
 }
 
 export interface FdTimingOptions {
@@ -98,8 +102,10 @@ export interface FdTimingOptions {
 export interface FdTiming {
   /** time of one whole FD gradient: measured, or extrapolated from `sampled` of `of` coordinates */
   readonly ms: number;
-  /** time of one evaluation, timed interleaved with the FD calls (the ratio's denominator) */
+  /** time of one evaluation, timed interleaved with the FD calls, ms */
   readonly valueMs: number;
+  /** the gradient's time in evaluations: median over rounds of FD call / value (or extrapolated) */
+  readonly ratio: number;
   readonly extrapolated: boolean;
   readonly sampled: number;
   readonly of: number;
@@ -123,8 +129,8 @@ export function timeFd(c: Compiled, theta: Float64Array, inputs: Values, variant
   const ks = groups.map((g) => Math.max(1, Math.min(g.end - g.start, Math.round(target / (runs * g.evaluations * valueMs)))));
   const value = () => c.valueFlat(theta, inputs);
   if (predicted <= opts.fullLimitMs || groups.every((g, i) => ks[i] === g.end - g.start)) {
-    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse })], { budgetMs: opts.budgetMs });
-    return { ms: t.ms, valueMs: v.ms, extrapolated: false, sampled: N, of: N, coordinates: Int32Array.from({ length: N }, (_, i) => i) };
+    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse })], { budgetMs: opts.budgetMs, minRuns: 3 });
+    return { ms: t.ms, valueMs: v.ms, ratio: pairedMedian(t, v), extrapolated: false, sampled: N, of: N, coordinates: Int32Array.from({ length: N }, (_, i) => i) };
   }
   // Groups small enough to be covered whole share one call (its extra time counts once, unscaled);
   // each sampled group gets its own call. Three runs at least: one slow run must not decide.
@@ -135,7 +141,7 @@ export function timeFd(c: Compiled, theta: Float64Array, inputs: Values, variant
   const warmup = 2 * valueMs + target < opts.budgetMs;
   const timeCall = (coordinates: Int32Array) => {
     const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse, coordinates })], { budgetMs: opts.budgetMs, minRuns: 3, warmup });
-    return { ms: t.ms, valueMs: v.ms };
+    return { extra: pairedMedian(t, v, (call, val) => (call - val) / val), valueMs: v.ms };
   };
   const whole = groups.filter((g, i) => ks[i] === g.end - g.start);
   if (whole.length) {

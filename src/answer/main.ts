@@ -29,8 +29,8 @@ export interface AnswerOptions {
 
 export const DEFAULTS: AnswerOptions = {
   out: 'results',
-  sweep: { budgetMs: 150, fd: { fullLimitMs: 300, sampleMs: 100, budgetMs: 150, seed: 1 } },
-  fashionRows: 1000,
+  sweep: { budgetMs: 100, fd: { fullLimitMs: 300, sampleMs: 60, budgetMs: 100, seed: 1 } },
+  fashionRows: 500,
   charts: true,
 };
 
@@ -54,11 +54,13 @@ export function machine(): AnswerResult['machine'] {
 }
 
 const DEFINITIONS = {
-  valueMs: 'median wall time of one evaluation of f, ms; each cell has its own, timed interleaved (round-robin) with that gradient',
-  ms: 'time of one gradient, ms: a median of whole calls, or (extrapolated: true) one evaluation plus, per group of coordinates that share a tape suffix, the median extra time of a call on a random sample of them scaled to the whole group',
-  ratio: "ms / the cell's valueMs",
+  valueMs: 'median wall time of one evaluation of f, ms (row: timed with the reverse gradient; cell: timed with that gradient)',
+  ms: 'time of one gradient, ms: the median of whole calls, or (extrapolated: true) ratio x valueMs',
+  ratio: 'time of one gradient in evaluations of f. Measured: the median over rounds of (gradient time / evaluation time), the two timed ' +
+    'alternately. Extrapolated: 1 + the sum over groups of coordinates that share a tape suffix of (group size / sampled size) x the ' +
+    'median over rounds of (time of an FD call on a random sample of the group - evaluation time) / evaluation time',
   costRatio: "the cost model's FLOPs of the gradient / FLOPs of one evaluation (Compiled.cost)",
-  error: '||g - g_reverse||_2 / ||g_reverse||_2 over the sampled coordinates (reverse rows: against the js backend\'s reverse gradient)',
+  error: "||g - g_reverse||_2 / ||g_reverse||_2 over the sampled coordinates (reverse rows: against the js backend's reverse gradient)",
   accuracy: 'error against closed-form gradients (src/answer/accuracy.ts) at relative FD steps 1e-1..1e-15',
 };
 

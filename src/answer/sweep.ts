@@ -8,7 +8,7 @@ import type { Backend } from '../backends/registry.js';
 import type { BackendName } from '../backends/types.js';
 import type { Model } from '../models/models.js';
 import { timeFd, VARIANTS, type FdTimingOptions, type Variant } from './fd-timing.js';
-import { timeEach } from './timing.js';
+import { pairedMedian, timeEach } from './timing.js';
 
 export interface Cell {
   readonly variant: Variant['id'];
@@ -16,7 +16,7 @@ export interface Cell {
   readonly ms: number;
   /** time of one evaluation, ms, timed interleaved with this gradient */
   readonly valueMs: number;
-  /** ms / valueMs */
+  /** the gradient's time in evaluations of f: the median over rounds of gradient / value time */
   readonly ratio: number;
   /** the cost model's FLOPs of this gradient / FLOPs of one value */
   readonly costRatio: number;
@@ -74,12 +74,12 @@ export function sweepModel(key: string, m: Model, be: Backend, opts: SweepOption
       const base = { variant: v.id, costRatio: cost.relative, evaluations: cost.evaluations };
       if (v.method === 'reverse') {
         const error = reference ? difference(reverse, reference).normRel : 0;
-        cells.push({ ...base, ms: rev.ms, valueMs: value.ms, ratio: rev.ms / value.ms, extrapolated: false, sampled: N, error });
+        cells.push({ ...base, ms: rev.ms, valueMs: value.ms, ratio: pairedMedian(rev, value), extrapolated: false, sampled: N, error });
         continue;
       }
       const g = new Float64Array(N);
       const t = timeFd(c, theta, m.inputs, v, value.ms, opts.fd, g);
-      cells.push({ ...base, ms: t.ms, valueMs: t.valueMs, ratio: t.ms / t.valueMs, extrapolated: t.extrapolated, sampled: t.sampled,
+      cells.push({ ...base, ms: t.ms, valueMs: t.valueMs, ratio: t.ratio, extrapolated: t.extrapolated, sampled: t.sampled,
         error: errorOn(g, reverse, t.coordinates) });
     }
     return { model: key, name: m.name, N, backend: be.name, valueMs: value.ms, cells };

@@ -3,14 +3,17 @@
  * seconds) are repeated only as often as the budget allows, fast ones many times.
  *
  * Functions whose times are compared (a gradient against one evaluation) are timed interleaved,
- * round-robin, so that a burst of load from another process hits both alike: on a shared machine
- * their ratio is then far steadier than the ratio of two medians taken a second apart.
+ * round-robin, and compared round by round (pairedMedian), so that a burst of load from another
+ * process hits both alike: on a shared machine their ratio is then far steadier than the ratio of
+ * two medians taken a second apart.
  */
 export interface Timing {
   /** median of the timed runs, milliseconds */
   readonly ms: number;
   /** number of timed runs behind the median */
   readonly runs: number;
+  /** the timed runs, ms, in order (round i of every function timed with timeEach lines up) */
+  readonly samples: readonly number[];
 }
 
 export interface TimingOptions {
@@ -54,7 +57,15 @@ export function timeEach(runs: readonly (() => void)[], { budgetMs = 200, minRun
       times[j][i] = performance.now() - s;
     });
   }
-  return times.map((t) => ({ ms: median(t), runs: n }));
+  return times.map((t) => ({ ms: median(t), runs: n, samples: t }));
+}
+
+/**
+ * The median over rounds of f(a_i, b_i) for two functions timed together by timeEach, e.g. the
+ * ratio a_i / b_i: each round's pair saw the same load, so this is steadier than a ratio of medians.
+ */
+export function pairedMedian(a: Timing, b: Timing, f: (x: number, y: number) => number = (x, y) => x / y): number {
+  return median(a.samples.map((x, i) => f(x, b.samples[i])));
 }
 
 export function time(run: () => void, options?: TimingOptions): Timing {
