@@ -70,7 +70,9 @@ function answerOptions(flags: Map<string, string | true>): AnswerOptions {
 async function main(argv: readonly string[]): Promise<void> {
   const [command = 'answer', ...rest] = argv;
   const { positional, flags } = parseFlags(rest);
-  if (command === 'answer') {
+  if (flags.has('help')) {
+    console.log(USAGE);
+  } else if (command === 'answer') {
     const r = await runAnswer(answerOptions(flags));
     console.log(report(r));
   } else if (command === 'explain') {

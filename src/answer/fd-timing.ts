@@ -126,7 +126,8 @@ export function timeFd(c: Compiled, theta: Float64Array, inputs: Values, variant
   const predicted = c.cost(method, { reuse }).relative * valueMs;
   const groups = coordinateGroups(c, reuse);
   const target = Math.min(opts.sampleMs, Math.max(opts.sampleMs / 5, 4 * valueMs));
-  const ks = groups.map((g) => Math.max(1, Math.min(g.end - g.start, Math.round(target / (runs * g.evaluations * valueMs)))));
+  // at least 3 coordinates per sampled group, so no figure rests on a single coordinate
+  const ks = groups.map((g) => Math.min(g.end - g.start, Math.max(3, Math.round(target / (runs * g.evaluations * valueMs)))));
   const value = () => c.valueFlat(theta, inputs);
   if (predicted <= opts.fullLimitMs || groups.every((g, i) => ks[i] === g.end - g.start)) {
     const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse })], { budgetMs: opts.budgetMs, minRuns: 3 });

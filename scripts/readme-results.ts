@@ -1,0 +1,71 @@
+/**
+ * `npm run readme`: rewrites the README's measured sections from the last runs, so the README
+ * only ever shows numbers a real run produced: the answer (results/answer.json, from `npm start`),
+ * the `tapegrad explain seed` output, and the peers benchmark (results/peers.json, from
+ * `npm run bench:peers`). Each section sits between `<!-- NAME:begin -->` and `<!-- NAME:end -->`.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { backend } from '../src/index.js';
+import { builtin } from '../src/answer/catalog.js';
+import { formatExplain } from '../src/answer/explain.js';
+import type { AnswerResult } from '../src/answer/main.js';
+import { subtitle } from '../src/answer/main.js';
+import { table } from '../src/answer/report.js';
+
+function replace(text: string, name: string, body: string): string {
+  const [begin, end] = [`<!-- ${name}:begin -->`, `<!-- ${name}:end -->`];
+  const i = text.indexOf(begin), j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`README.md has no ${begin} ... ${end} section`);
+  return `${text.slice(0, i + begin.length)}\n${body.trim()}\n${text.slice(j)}`;
+}
+
+let readme = readFileSync('README.md', 'utf8');
+
+const a = JSON.parse(readFileSync('results/answer.json', 'utf8')) as AnswerResult;
+readme = replace(readme, 'answer', `
+From \`npm start\` on ${subtitle(a)}, backends ${a.backends.join(', ')}; the whole run took ${a.seconds.toFixed(0)} s
+(machine shared with other jobs while it ran). The raw numbers are in [results/answer.json](results/answer.json).
+
+${a.answer.map((s) => `- ${s}`).join('\n')}
+
+\`\`\`text
+${table(a.rows)}
+\`\`\`
+
+![time of one gradient vs N, log-log](results/time-vs-n.svg)
+
+![time of one gradient / time of one evaluation vs N, with the cost model's FLOP ratio](results/ratio-vs-n.svg)
+
+![FD error vs step: the V, with the default steps marked and reverse mode's error as a line](results/error-vs-step.svg)
+`);
+
+{
+  const c = (await backend('js')).compile(builtin('seed').f);
+  readme = replace(readme, 'explain', `\`\`\`text\n$ npx tapegrad explain seed\n${formatExplain(builtin('seed').name, c)}\n\`\`\``);
+  c.dispose();
+}
+
+if (existsSync('results/peers.json')) {
+  interface Row { workload: string; implementation: string; dtype: string; us: number; vsBest: number; gradError: number }
+  const p = JSON.parse(readFileSync('results/peers.json', 'utf8')) as { date: string; machine: AnswerResult['machine']; backends: string[]; rows: Row[] };
+  const workloads = [...new Set(p.rows.map((r) => r.workload))];
+  const impls = [...new Set(p.rows.map((r) => r.implementation))];
+  const at = (w: string, i: string) => p.rows.find((r) => r.workload === w && r.implementation === i);
+  const cellOf = (r?: Row) => (r && Number.isFinite(r.us) ? `${r.us < 100 ? r.us.toFixed(1) : Math.round(r.us).toLocaleString('en-US')} µs (${r.vsBest.toFixed(2)}x)` : '—');
+  const errOf = (i: string) => {
+    const e = p.rows.filter((r) => r.implementation === i && Number.isFinite(r.gradError)).map((r) => r.gradError);
+    return e.length ? `${Math.max(...e).toExponential(0)}` : '—';
+  };
+  readme = replace(readme, 'peers', `
+From \`npm run bench:peers\` on ${subtitle(p)}, tapegrad backends ${p.backends.join(', ')}. One value and gradient per call, tinybench
+medians including the read-back to JS; in brackets the time as a multiple of tapegrad's fastest backend on that workload
+(above 1: slower than tapegrad). Raw numbers: [results/peers.json](results/peers.json).
+
+| implementation | dtype | ${workloads.join(' | ')} | largest gradient error vs tapegrad |
+|---|---|${workloads.map(() => '---|').join('')}---|
+${impls.map((i) => `| ${i} | ${p.rows.find((r) => r.implementation === i)!.dtype} | ${workloads.map((w) => cellOf(at(w, i))).join(' | ')} | ${errOf(i)} |`).join('\n')}
+`);
+}
+
+writeFileSync('README.md', readme);
+console.log('README.md: measured sections rewritten from results/');
