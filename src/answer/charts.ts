@@ -4,6 +4,7 @@
  * vega and vega-lite are loaded only to render, and their absence is reported, not fatal.
  */
 import type { AccuracyResult } from './accuracy.js';
+import { BACKEND_NAMES } from '../backends/types.js';
 import { VARIANTS } from './fd-timing.js';
 import type { Row } from './sweep.js';
 
@@ -46,7 +47,7 @@ export function timeVsNSpec(rows: readonly Row[], subtitle: string): Spec {
     $schema: SCHEMA,
     title: { text: 'Time of one gradient vs number of parameters N', subtitle },
     data: { values: timeData(rows) },
-    facet: { column: { field: 'backend', type: 'nominal', title: 'backend' } },
+    facet: { column: { field: 'backend', type: 'nominal', title: 'backend', sort: [...BACKEND_NAMES] } },
     spec: {
       width: 300, height: 260,
       layer: [
@@ -68,7 +69,7 @@ export function ratioVsNSpec(rows: readonly Row[], subtitle: string): Spec {
     $schema: SCHEMA,
     title: { text: 'Time of one gradient / time of one evaluation of f', subtitle },
     data: { values: data },
-    facet: { column: { field: 'backend', type: 'nominal', title: 'backend' } },
+    facet: { column: { field: 'backend', type: 'nominal', title: 'backend', sort: [...BACKEND_NAMES] } },
     spec: {
       width: 300, height: 260,
       layer: [
@@ -99,7 +100,7 @@ export function errorVsStepSpec(acc: AccuracyResult, subtitle: string): Spec {
   return {
     $schema: SCHEMA,
     title: { text: 'Gradient error vs finite-difference step (against the closed-form gradient)', subtitle },
-    facet: { column: { field: 'model', type: 'nominal', title: 'model' } },
+    facet: { column: { field: 'model', type: 'nominal', title: 'model', sort: acc.reverse.map((r) => r.model) } },
     data: { values: [...curves.map((d) => ({ ...d, layer: 'curve' })), ...defaults.map((d) => ({ ...d, layer: 'default' })), ...reverse.map((d) => ({ ...d, layer: 'reverse' }))] },
     spec: {
       width: 300, height: 260,
