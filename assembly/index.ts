@@ -1,0 +1,111 @@
+/**
+ * The exports of tapegrad.wasm (see src/backends/wasm/engine.ts for the JS side). JS holds program
+ * ids, never pointers into the module: it asks for the addresses of a program's code, plan and
+ * arenas, writes the tape and the inputs through views of exactly those regions, and every call
+ * checks the id first. Calls return NaN (or a negative code) on error and lastError() says why.
+ */
+import { heapInUse as heapBytes, alloc } from './heap';
+import { backward, finiteDifferences, forward } from './interpreter';
+import { exp, expm1, log, log1p, pow, tanh } from './math';
+import { create as createProgram, dispose as disposeProgram, lastError as last, errorOperand, errorWhere, lookup, validate as validateProgram } from './program';
+import { vexp } from './vmath';
+
+export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, constStart: i32, tempStart: i32, output: i32): i32 {
+  return createProgram(nInstr, nPlan, arenaSize, nParams, constStart, tempStart, output);
+}
+export function validate(id: i32): i32 {
+  return validateProgram(id);
+}
+export function dispose(id: i32): i32 {
+  return disposeProgram(id);
+}
+
+/** byte addresses of a program's regions (0 for a bad id) */
+export function codeAt(id: i32): usize {
+  const p = lookup(id, false);
+  return p == null ? 0 : p.code;
+}
+export function planAt(id: i32): usize {
+  const p = lookup(id, false);
+  return p == null ? 0 : p.plan;
+}
+export function valuesAt(id: i32): usize {
+  const p = lookup(id, false);
+  return p == null ? 0 : p.v;
+}
+export function adjointsAt(id: i32): usize {
+  const p = lookup(id, false);
+  return p == null ? 0 : p.g;
+}
+
+/** f at the parameters and inputs already in the value arena */
+export function value(id: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null) return NaN;
+  forward(p, 0);
+  return load<f64>(p.v + (<usize>p.output << 3));
+}
+
+/** f, and the gradient in adjoint[0, nParams) */
+export function reverse(id: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null) return NaN;
+  forward(p, 0);
+  const f = load<f64>(p.v + (<usize>p.output << 3));
+  backward(p);
+  return f;
+}
+
+/** f, and the finite-difference gradient in adjoint[0, nParams) */
+export function fd(id: i32, central: i32, relStep: f64, reuse: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null) return NaN;
+  return finiteDifferences(p, central != 0, relStep, reuse != 0);
+}
+
+export function lastError(): i32 {
+  return last;
+}
+export function errorInstruction(): i32 {
+  return errorWhere;
+}
+export function errorOperandIndex(): i32 {
+  return errorOperand;
+}
+export function heapInUse(): usize {
+  return heapBytes();
+}
+
+// ---- the math probe: lets the tests compare exp/log/... with Math.* element by element ----
+const PROBE_CAP: i32 = 1 << 16;
+let probe: usize = 0;
+
+/** address of the probe buffer (PROBE_CAP float64), 0 if it cannot be allocated */
+export function probeBuffer(): usize {
+  if (probe == 0) probe = alloc(<f64>PROBE_CAP * 8);
+  return probe;
+}
+export function probeCapacity(): i32 {
+  return PROBE_CAP;
+}
+
+/**
+ * Applies function fn in place to the first n probe elements: 0 exp (two lanes, as the kernels
+ * use it), 1 exp (scalar), 2 log, 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y). Returns 0, or -1 for a
+ * bad fn or n.
+ */
+export function probeRun(fn: i32, n: i32, y: f64): i32 {
+  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 6) return -1;
+  const end = probe + (<usize>n << 3);
+  if (fn == 0) {
+    let q = probe;
+    for (; q + 16 <= end; q += 16) v128.store(q, vexp(v128.load(q)));
+    if (q < end) v128.store64_lane(q, vexp(v128.load64_zero(q)), 0);
+    return 0;
+  }
+  for (let q = probe; q < end; q += 8) {
+    const x = load<f64>(q);
+    store<f64>(q, fn == 1 ? exp(x) : fn == 2 ? log(x) : fn == 3 ? log1p(x) : fn == 4 ? expm1(x) : fn == 5 ? tanh(x) : pow(x, y));
+  }
+  return 0;
+}
