@@ -4,10 +4,13 @@
  * arenas, writes the tape and the inputs through views of exactly those regions, and every call
  * checks the id first. Calls return NaN (or a negative code) on error and lastError() says why.
  */
-import { heapInUse as heapBytes, alloc } from './heap';
+import { alloc, free, heapInUse as heapBytes } from './heap';
 import { backward, finiteDifferences, forward } from './interpreter';
 import { exp, expm1, log, log1p, pow, tanh } from './math';
-import { create as createProgram, dispose as disposeProgram, lastError as last, errorOperand, errorWhere, lookup, validate as validateProgram } from './program';
+import {
+  create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorOperand, errorWhere, lookup, planValid,
+  validate as validateProgram,
+} from './program';
 import { vexp } from './vmath';
 
 export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, constStart: i32, tempStart: i32, output: i32): i32 {
@@ -60,7 +63,37 @@ export function reverse(id: i32): f64 {
 export function fd(id: i32, central: i32, relStep: f64, reuse: i32): f64 {
   const p = lookup(id, true);
   if (p == null) return NaN;
-  return finiteDifferences(p, central != 0, relStep, reuse != 0);
+  return finiteDifferences(p, p.plan, p.nPlan, central != 0, relStep, reuse != 0);
+}
+
+// ---- a caller's FD plan (a subset of coordinates), staged in a buffer the module owns ----
+let staged: usize = 0;
+let stagedCap: i32 = 0;
+
+/** address of a buffer for n plan triples (int32 x 3n), 0 if memory cannot provide it */
+export function planBuffer(n: i32): usize {
+  if (n < 0 || n > (1 << 28)) return 0;
+  if (n == 0) n = 1;
+  if (n > stagedCap) {
+    const fresh = alloc(<f64>n * 12);
+    if (fresh == 0) return 0;
+    if (staged != 0) free(staged);
+    staged = fresh;
+    stagedCap = n;
+  }
+  return staged;
+}
+
+/** fd() with the first n triples of the plan buffer, validated against the program first */
+export function fdPlan(id: i32, central: i32, relStep: f64, reuse: i32, n: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null) return NaN;
+  if (n < 0 || n > stagedCap) {
+    fail(E_BAD_PLAN, -1);
+    return NaN;
+  }
+  if (!planValid(p, staged, n)) return NaN;
+  return finiteDifferences(p, staged, n, central != 0, relStep, reuse != 0);
 }
 
 export function lastError(): i32 {

@@ -125,16 +125,17 @@ export function backward(prog: Program): void {
  * Finite differences: grad[i] (written to adjoint[0, nParams)) = (f(θ + h e_i) - f(θ)) / h or
  * (f(θ + h e_i) - f(θ - h e_i)) / 2h with h = (θ_i + relStep max(1, |θ_i|)) - θ_i. With reuse, a
  * perturbed evaluation re-runs only the instructions from the plan's firstInstr of that parameter
- * (plan triples come sorted by firstInstr descending, see src/trace/compile.ts). Returns f(θ).
+ * (plan triples come sorted by firstInstr descending, see src/trace/compile.ts). The plan is the
+ * tape's own or a validated subset of coordinates; grad entries outside it are left 0. Returns f(θ).
  */
-export function finiteDifferences(prog: Program, central: bool, relStep: f64, reuse: bool): f64 {
+export function finiteDifferences(prog: Program, plan: usize, nPlan: i32, central: bool, relStep: f64, reuse: bool): f64 {
   const v = prog.v, g = prog.g;
   forward(prog, 0);
   const out = at(v, prog.output);
   const f0 = load<f64>(out);
   memory.fill(g, 0, <usize>prog.nParams << 3);
-  for (let k = 0; k < prog.nPlan; k++) {
-    const t = prog.plan + <usize>k * 12;
+  for (let k = 0; k < nPlan; k++) {
+    const t = plan + <usize>k * 12;
     const start = load<i32>(t), end = load<i32>(t, 4);
     const from = reuse ? load<i32>(t, 8) : 0;
     for (let i = start; i < end; i++) {

@@ -51,15 +51,16 @@ export let errorWhere: i32 = -1;
 /** the operand that failed (0 out, 1 a, 2 b, 3 extra), -1 if none */
 export let errorOperand: i32 = -1;
 
-function fail(code: i32, where: i32 = -1, operand: i32 = -1): i32 {
+export function fail(code: i32, where: i32 = -1, operand: i32 = -1): i32 {
   lastError = code;
   errorWhere = where;
   errorOperand = operand;
   return -code;
 }
 
-/** The program of `id`, or 0 (and lastError set) when id names no live program. */
+/** The program of `id`, or null (and lastError set) when id names no live program; clears lastError. */
 export function lookup(id: i32, needValid: bool): Program | null {
+  lastError = 0;
   if (id < 1 || id > cap) {
     fail(E_BAD_ID);
     return null;
@@ -180,11 +181,26 @@ export function validate(id: i32): i32 {
       if (!inside(off, opExtent(op, 3, p0, p1, p2), prog.tempStart, size)) return fail(E_OUT_OF_ARENA, i, 3);
     }
   }
-  for (let k = 0; k < prog.nPlan; k++) {
-    const t = prog.plan + <usize>k * 12;
-    const start = load<i32>(t), end = load<i32>(t, 4), first = load<i32>(t, 8);
-    if (start < 0 || end < start || end > prog.nParams || first < 0 || first > prog.nInstr) return fail(E_BAD_PLAN, k);
-  }
+  if (!planValid(prog, prog.plan, prog.nPlan)) return -lastError;
   prog.valid = 1;
   return 0;
+}
+
+/**
+ * A finite-difference plan (triples start, end, firstInstr) fits the program: coordinates inside
+ * the parameters, firstInstr inside the code and not increasing (the order that keeps suffix
+ * reuse correct, see src/trace/compile.ts).
+ */
+export function planValid(prog: Program, plan: usize, nPlan: i32): bool {
+  let last = prog.nInstr;
+  for (let k = 0; k < nPlan; k++) {
+    const t = plan + <usize>k * 12;
+    const start = load<i32>(t), end = load<i32>(t, 4), first = load<i32>(t, 8);
+    if (start < 0 || end < start || end > prog.nParams || first < 0 || first > last) {
+      fail(E_BAD_PLAN, k);
+      return false;
+    }
+    last = first;
+  }
+  return true;
 }

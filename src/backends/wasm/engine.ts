@@ -16,6 +16,8 @@ export interface WasmExports {
   value(id: number): number;
   reverse(id: number): number;
   fd(id: number, central: number, relStep: number, reuse: number): number;
+  planBuffer(n: number): number;
+  fdPlan(id: number, central: number, relStep: number, reuse: number, n: number): number;
   lastError(): number;
   errorInstruction(): number;
   errorOperandIndex(): number;
@@ -89,13 +91,28 @@ class WasmProgram implements Program {
     return f;
   }
 
-  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean): number {
+  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean,
+    plan?: Int32Array): number {
     this.checkGrad(grad);
     if (!(relStep > 0) || !Number.isFinite(relStep)) throw new RangeError(`wasm backend: bad relative step ${relStep}`);
+    const w = this.w;
+    if (plan !== undefined) this.stagePlan(plan); // before the views: staging can grow memory
     this.setArguments(theta, inputs);
-    const f = this.check(this.w.fd(this.id, central ? 1 : 0, relStep, reuse ? 1 : 0), 'fd');
-    grad.set(this.gradient);
+    const c = central ? 1 : 0, r = reuse ? 1 : 0;
+    const f = this.check(plan ? w.fdPlan(this.id, c, relStep, r, plan.length / 3) : w.fd(this.id, c, relStep, r), 'fd');
+    // only the plan's coordinates are written
+    const p = plan ?? this.tape.fdPlan;
+    for (let k = 0; k < p.length; k += 3) grad.set(this.gradient.subarray(p[k], p[k + 1]), p[k]);
     return f;
+  }
+
+  /** Copies a caller's FD plan into the module's plan buffer (the module validates it). */
+  private stagePlan(plan: Int32Array): void {
+    if (!(plan instanceof Int32Array) || plan.length % 3 !== 0)
+      throw new Error('wasm backend: the FD plan is not a list of triples (start, end, firstInstr)');
+    const at = this.w.planBuffer(plan.length / 3);
+    if (at === 0) throw new Error('wasm backend: out of memory for the FD plan');
+    new Int32Array(this.w.memory.buffer, at, plan.length).set(plan);
   }
 
   dispose(): void {
