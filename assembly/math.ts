@@ -310,7 +310,7 @@ export function expm1(x: f64): f64 {
   return y;
 }
 
-/** hyperbolic tangent (fdlibm s_tanh.c: error < 2 ulp) */
+/** hyperbolic tangent (fdlibm s_tanh.c in its FreeBSD form, as V8: error < 2 ulp) */
 export function tanh(x: f64): f64 {
   const jx = HI(x);
   const ix = jx & 0x7fffffff;
@@ -322,7 +322,7 @@ export function tanh(x: f64): f64 {
   let z: f64;
   if (ix < 0x40360000) {
     // |x| < 22
-    if (ix < 0x3c800000) return x * (1.0 + x); // |x| < 2^-55
+    if (ix < 0x3e300000) return x; // |x| < 2^-28 (FreeBSD's cutoff, as V8)
     if (ix >= 0x3ff00000) {
       // |x| >= 1
       const t = expm1(2.0 * Math.abs(x));

@@ -27,14 +27,21 @@ export interface WasmExports {
   probeRun(fn: number, n: number, y: number): number;
 }
 
-/** One instance (one linear memory) serves every compiled tape of the process. */
+/** A fresh instance of the module, with its own linear memory. */
 export async function instantiateWasm(): Promise<WasmExports> {
   const instance = await WebAssembly.instantiate(await compileWasm(), {});
   return instance.exports as unknown as WasmExports;
 }
 
+let shared: Promise<WasmExports> | undefined;
+
+/** The instance (one linear memory) that serves every compiled tape of the process. */
+export function wasmInstance(): Promise<WasmExports> {
+  return (shared ??= instantiateWasm());
+}
+
 export async function loadWasmEngine(): Promise<Engine> {
-  const w = await instantiateWasm();
+  const w = await wasmInstance();
   return { name: 'wasm', load: (tape) => new WasmProgram(w, tape) };
 }
 
