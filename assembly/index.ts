@@ -11,7 +11,7 @@ import {
   create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorOperand, errorWhere, lookup, planValid,
   validate as validateProgram,
 } from './program';
-import { vexp } from './vmath';
+import { expRare, log1pRare, vexp, vlog1p, vtanh } from './vmath';
 
 export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, constStart: i32, tempStart: i32, output: i32): i32 {
   return createProgram(nInstr, nPlan, arenaSize, nParams, constStart, tempStart, output);
@@ -123,17 +123,30 @@ export function probeCapacity(): i32 {
 }
 
 /**
- * Applies function fn in place to the first n probe elements: 0 exp (two lanes, as the kernels
- * use it), 1 exp (scalar), 2 log, 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y). Returns 0, or -1 for a
- * bad fn or n.
+ * Applies function fn in place to the first n probe elements: 0 exp, 1 exp (scalar), 2 log,
+ * 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y) (scalar), 7 log1p (two lanes), 8 tanh (two lanes); the
+ * two-lane forms fall back to scalar for rare lanes as the kernels do. Returns 0, or -1 for a bad
+ * fn or n.
  */
 export function probeRun(fn: i32, n: i32, y: f64): i32 {
-  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 6) return -1;
+  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 8) return -1;
   const end = probe + (<usize>n << 3);
-  if (fn == 0) {
+  if (fn == 0 || fn == 7 || fn == 8) {
     let q = probe;
-    for (; q + 16 <= end; q += 16) v128.store(q, vexp(v128.load(q)));
-    if (q < end) v128.store64_lane(q, vexp(v128.load64_zero(q)), 0);
+    for (; q + 16 <= end; q += 16) {
+      const x = v128.load(q);
+      let r = fn == 0 ? vexp(x) : fn == 7 ? vlog1p(x) : vtanh(x);
+      const rare = fn == 0 ? expRare(x) : fn == 7 ? log1pRare(x) : i64x2.splat(0);
+      if (v128.any_true(rare)) {
+        const x0 = f64x2.extract_lane(x, 0), x1 = f64x2.extract_lane(x, 1);
+        r = f64x2.replace_lane(f64x2.splat(fn == 0 ? exp(x0) : log1p(x0)), 1, fn == 0 ? exp(x1) : log1p(x1));
+      }
+      v128.store(q, r);
+    }
+    if (q < end) {
+      const x = load<f64>(q);
+      store<f64>(q, fn == 0 ? exp(x) : fn == 7 ? log1p(x) : tanh(x));
+    }
     return 0;
   }
   for (let q = probe; q < end; q += 8) {

@@ -3,9 +3,9 @@
  * are the reference's (src/backends/js/kernels.ts) operation for operation, so values are
  * bit-identical; backward rules accumulate with +=, a before b (a and b may be the same offset).
  */
-import { exp, log, log1p, pow, tanh } from '../math';
-import { vexp } from '../vmath';
-import { accum, addInto, map1, map2, subInto } from './map';
+import { exp, log, log1p, pow } from '../math';
+import { expRare, log1pRare, vexp, vexpSafe, vlog1p, vtanh } from '../vmath';
+import { accum, addInto, map1, map1r, map2, subInto } from './map';
 
 const ONE = f64x2.splat(1.0);
 const ZERO = f64x2.splat(0.0);
@@ -50,49 +50,60 @@ export function divBwd(flags: i32, go: usize, ga: usize, gb: usize, vo: usize, v
 
 // ---- unary: forward ----
 @final @unmanaged class Neg { @inline f(x: v128): v128 { return f64x2.neg(x); } }
-@final @unmanaged class Exp { @inline f(x: v128): v128 { return vexp(x); } }
+@final @unmanaged class Exp {
+  @inline f(x: v128): v128 { return vexp(x); }
+  @inline rare(x: v128): v128 { return expRare(x); }
+  @inline s(x: f64): f64 { return exp(x); }
+}
 @final @unmanaged class Sqrt { @inline f(x: v128): v128 { return f64x2.sqrt(x); } }
 @final @unmanaged class Square { @inline f(x: v128): v128 { return f64x2.mul(x, x); } }
 @final @unmanaged class Abs { @inline f(x: v128): v128 { return f64x2.abs(x); } }
 /** 1/(1 + exp(-x)) */
 @final @unmanaged class Sigmoid {
   @inline f(x: v128): v128 { return f64x2.div(ONE, f64x2.add(ONE, vexp(f64x2.neg(x)))); }
+  @inline rare(x: v128): v128 { return expRare(f64x2.neg(x)); }
+  @inline s(x: f64): f64 { return 1 / (1 + exp(-x)); }
 }
+@final @unmanaged class Log1p {
+  @inline f(x: v128): v128 { return vlog1p(x); }
+  @inline rare(x: v128): v128 { return log1pRare(x); }
+  @inline s(x: f64): f64 { return log1p(x); }
+}
+@final @unmanaged class Tanh { @inline f(x: v128): v128 { return vtanh(x); } }
 /** x < 0 ? 0 : x, which is pmax(x, 0) (NaN and -0 pass through, as in the reference) */
 @final @unmanaged class Relu { @inline f(x: v128): v128 { return f64x2.pmax(x, ZERO); } }
 
 export function negFwd(o: usize, a: usize, n: i32): void { map1<Neg>(o, a, n); }
-export function expFwd(o: usize, a: usize, n: i32): void { map1<Exp>(o, a, n); }
+export function expFwd(o: usize, a: usize, n: i32): void { map1r<Exp>(o, a, n); }
 export function sqrtFwd(o: usize, a: usize, n: i32): void { map1<Sqrt>(o, a, n); }
 export function squareFwd(o: usize, a: usize, n: i32): void { map1<Square>(o, a, n); }
 export function absFwd(o: usize, a: usize, n: i32): void { map1<Abs>(o, a, n); }
-export function sigmoidFwd(o: usize, a: usize, n: i32): void { map1<Sigmoid>(o, a, n); }
+export function sigmoidFwd(o: usize, a: usize, n: i32): void { map1r<Sigmoid>(o, a, n); }
 export function reluFwd(o: usize, a: usize, n: i32): void { map1<Relu>(o, a, n); }
 
 export function logFwd(o: usize, a: usize, n: i32): void {
   const end = <usize>n << 3;
   for (let i: usize = 0; i < end; i += 8) store<f64>(o + i, log(load<f64>(a + i)));
 }
-export function log1pFwd(o: usize, a: usize, n: i32): void {
-  const end = <usize>n << 3;
-  for (let i: usize = 0; i < end; i += 8) store<f64>(o + i, log1p(load<f64>(a + i)));
-}
-export function tanhFwd(o: usize, a: usize, n: i32): void {
-  const end = <usize>n << 3;
-  for (let i: usize = 0; i < end; i += 8) store<f64>(o + i, tanh(load<f64>(a + i)));
-}
-/** (x > 0 ? x : 0) + log1p(exp(-|x|)): exp two lanes at a time, then log1p per lane */
+export function log1pFwd(o: usize, a: usize, n: i32): void { map1r<Log1p>(o, a, n); }
+export function tanhFwd(o: usize, a: usize, n: i32): void { map1<Tanh>(o, a, n); }
+/**
+ * (x > 0 ? x : 0) + log1p(exp(-|x|)), with pmax(0, x) = (0 < x ? x : 0). Like map1r, but the rare
+ * test needs exp(-|x|), so the loop is written out to compute it once.
+ */
 export function softplusFwd(o: usize, a: usize, n: i32): void {
   const end = <usize>n << 3;
+  let rare = i64x2.splat(0);
   let i: usize = 0;
   for (; i + 16 <= end; i += 16) {
     const x = v128.load(a + i);
-    const e = vexp(f64x2.neg(f64x2.abs(x)));
-    const m = f64x2.pmax(ZERO, x); // 0 < x ? x : 0
-    store<f64>(o + i, f64x2.extract_lane(m, 0) + log1p(f64x2.extract_lane(e, 0)));
-    store<f64>(o + i + 8, f64x2.extract_lane(m, 1) + log1p(f64x2.extract_lane(e, 1)));
+    const u = f64x2.neg(f64x2.abs(x));
+    const e = vexp(u);
+    rare = v128.or(rare, v128.or(expRare(u), log1pRare(e)));
+    v128.store(o + i, f64x2.add(f64x2.pmax(ZERO, x), vlog1p(e)));
   }
-  if (i < end) {
+  if (v128.any_true(rare)) i = 0;
+  for (; i < end; i += 8) {
     const x = load<f64>(a + i);
     store<f64>(o + i, (x > 0 ? x : 0) + log1p(exp(-Math.abs(x))));
   }
@@ -142,7 +153,7 @@ export function powFwd(o: usize, a: usize, p: f64, n: i32): void {
 }
 /** softplus: dy / (1 + exp(-x)) */
 @final @unmanaged class SoftplusD {
-  @inline d(dy: v128, x: v128, _y: v128): v128 { return f64x2.div(dy, f64x2.add(ONE, vexp(f64x2.neg(x)))); }
+  @inline d(dy: v128, x: v128, _y: v128): v128 { return f64x2.div(dy, f64x2.add(ONE, vexpSafe(f64x2.neg(x)))); }
 }
 
 export function negBwd(go: usize, ga: usize, n: i32): void { subInto(ga, go, n); }

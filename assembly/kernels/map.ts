@@ -24,6 +24,26 @@
   if (i < end) v128.store64_lane(o + i, op.f(v128.load64_zero(a + i), v128.load64_zero(b + i)), 0);
 }
 
+/**
+ * map1 for ops whose vector formula is exact only away from rare inputs (vmath.ts): op.rare(x)
+ * flags such lanes; if any lane was flagged, the whole block is redone with the scalar formula
+ * op.s afterwards (an odd last element always takes op.s).
+ */
+// @ts-ignore: decorator
+@inline export function map1r<Op>(o: usize, a: usize, n: i32): void {
+  const op = changetype<Op>(0);
+  const end = <usize>n << 3;
+  let rare = i64x2.splat(0);
+  let i: usize = 0;
+  for (; i + 16 <= end; i += 16) {
+    const x = v128.load(a + i);
+    rare = v128.or(rare, op.rare(x));
+    v128.store(o + i, op.f(x));
+  }
+  if (v128.any_true(rare)) i = 0;
+  for (; i < end; i += 8) store<f64>(o + i, op.s(load<f64>(a + i)));
+}
+
 /** g[i] += op.d(dy[i], x[i], y[i]): the usual shape of a backward rule */
 // @ts-ignore: decorator
 @inline export function accum<Op>(g: usize, dy: usize, x: usize, y: usize, n: i32): void {

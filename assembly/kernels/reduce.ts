@@ -5,7 +5,7 @@
  * contiguous. Backward rules may sum in any order.
  */
 import { exp, log } from '../math';
-import { vexp } from '../vmath';
+import { expRare, vexp, vexpSafe } from '../vmath';
 import { addInto } from './map';
 
 // @ts-ignore: decorator
@@ -121,15 +121,22 @@ export function logsumexpFwd(o: usize, a: usize, outer: i32, n: i32, inner: i32)
         let e: f64 = 0;
         p = first;
         if (inner == 1) {
-          // exp two at a time, summed in order
+          // exp two at a time, summed in order; redone in scalar if a lane was rare
           const mv = f64x2.splat(m);
           const end = p + (<usize>n << 3);
+          let rare = i64x2.splat(0);
           for (; p + 16 <= end; p += 16) {
-            const x = vexp(f64x2.sub(v128.load(p), mv));
+            const d = f64x2.sub(v128.load(p), mv);
+            rare = v128.or(rare, expRare(d));
+            const x = vexp(d);
             e += f64x2.extract_lane(x, 0);
             e += f64x2.extract_lane(x, 1);
           }
-          if (p < end) e += exp(load<f64>(p) - m);
+          if (v128.any_true(rare)) {
+            e = 0;
+            p = first;
+          }
+          for (; p < end; p += 8) e += exp(load<f64>(p) - m);
         } else {
           for (let j = 0; j < n; j++, p += stride) e += exp(load<f64>(p) - m);
         }
@@ -152,7 +159,7 @@ export function logsumexpBwd(go: usize, ga: usize, vo: usize, va: usize, outer: 
         let off: usize = <usize>(s * n) << 3;
         const end = off + (<usize>n << 3);
         for (; off + 16 <= end; off += 16) {
-          const e = vexp(f64x2.sub(v128.load(va + off), yv));
+          const e = vexpSafe(f64x2.sub(v128.load(va + off), yv));
           v128.store(ga + off, f64x2.add(v128.load(ga + off), f64x2.mul(dv, e)));
         }
         if (off < end) store<f64>(ga + off, load<f64>(ga + off) + dy * exp(load<f64>(va + off) - y));

@@ -5,7 +5,7 @@
  * bit-identical; IEEE NaN/Inf, no special cases.
  */
 import { exp, log } from '../math';
-import { vexp } from '../vmath';
+import { expRare, vexp } from '../vmath';
 
 function rowMax(z: usize, c: i32): f64 {
   let m = -Infinity;
@@ -17,19 +17,26 @@ function rowMax(z: usize, c: i32): f64 {
   return m;
 }
 
-/** sum_j exp(z_j - m), in order; writes the exps to e when e != 0 */
+/** sum_j exp(z_j - m), in order; writes the exps to e when e != 0; redone in scalar if a lane was rare */
 function sumExp(z: usize, e: usize, c: i32, m: f64): f64 {
   const bytes = <usize>c << 3;
   const mv = f64x2.splat(m);
   let s: f64 = 0;
+  let rare = i64x2.splat(0);
   let j: usize = 0;
   for (; j + 16 <= bytes; j += 16) {
-    const x = vexp(f64x2.sub(v128.load(z + j), mv));
+    const d = f64x2.sub(v128.load(z + j), mv);
+    rare = v128.or(rare, expRare(d));
+    const x = vexp(d);
     if (e) v128.store(e + j, x);
     s += f64x2.extract_lane(x, 0);
     s += f64x2.extract_lane(x, 1);
   }
-  if (j < bytes) {
+  if (v128.any_true(rare)) {
+    s = 0;
+    j = 0;
+  }
+  for (; j < bytes; j += 8) {
     const x = exp(load<f64>(z + j) - m);
     if (e) store<f64>(e + j, x);
     s += x;
