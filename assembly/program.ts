@@ -16,8 +16,7 @@ export const E_BAD_LAYOUT = 4;
 export const E_BAD_OPCODE = 5;
 export const E_BAD_FLAGS = 6;
 export const E_BAD_SIZE = 7;
-export const E_OUT_OF_ARENA = 8;
-export const E_WRITES_INPUTS = 9;
+export const E_OUT_OF_ARENA = 8; // out and extra must also stay in the temporaries
 export const E_BAD_PLAN = 10;
 export const E_TOO_LARGE = 11;
 

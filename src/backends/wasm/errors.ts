@@ -32,7 +32,10 @@ export function wasmError(w: ErrorSource, code: Int32Array | undefined, what: st
       msg = `${instr()}: operand ${OPERAND[k] ?? k} reaches outside ${region}`;
       break;
     }
-    case 10: msg = `finite-difference plan entry ${at} is out of range`; break;
+    case 10:
+      msg = at < 0 ? 'the finite-difference plan is longer than the buffer staged for it'
+        : `finite-difference plan entry ${at} is out of range or out of order (firstInstr must not increase)`;
+      break;
     case 11: msg = 'the tape is too large for wasm memory'; break;
     default: msg = `error code ${err}`;
   }
