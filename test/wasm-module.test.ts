@@ -3,9 +3,9 @@
  * layouts and plans are validated in wasm; errors come back as codes the engine turns into Errors.
  * Also the loader (SIMD detection, a missing file) and where wasm sits in backend selection.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { backend, backends, define } from '../src/index.js';
-import { compileWasm, simdSupported } from '../src/backends/wasm/loader.js';
+import { compileWasm, simdSupported, WASM_URL } from '../src/backends/wasm/loader.js';
 import { instantiateWasm, type WasmExports } from '../src/backends/wasm/engine.js';
 import { random } from './harness.js';
 
@@ -102,6 +102,18 @@ describe('wasm loading and selection', () => {
   it('this engine has wasm SIMD, and the module compiles', async () => {
     expect(simdSupported()).toBe(true);
     await expect(compileWasm()).resolves.toBeInstanceOf(WebAssembly.Module);
+  });
+
+  it('an engine without wasm SIMD gets an Error that says so (backend() then moves on to js)', async () => {
+    const validate = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
+    const compile = vi.spyOn(WebAssembly, 'compile').mockRejectedValue(new WebAssembly.CompileError('invalid opcode 0xfd'));
+    try {
+      expect(simdSupported()).toBe(false);
+      await expect(compileWasm(new URL(WASM_URL.href))).rejects.toThrow(/lacks WebAssembly SIMD/);
+    } finally {
+      validate.mockRestore();
+      compile.mockRestore();
+    }
   });
 
   it('a missing module file is a clear Error', async () => {
