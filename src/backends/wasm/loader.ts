@@ -10,7 +10,9 @@ export const WASM_URL = new URL('../../../build/tapegrad.wasm', import.meta.url)
 
 async function readBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
   if (url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
+    // a computed specifier: browser bundlers must not try to resolve a Node module here
+    const fsModule = 'node:fs/promises';
+    const { readFile } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule)) as typeof import('node:fs/promises');
     try {
       return await readFile(url);
     } catch (e) {
