@@ -11,7 +11,7 @@ import {
   create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorOperand, errorWhere, lookup, planValid,
   validate as validateProgram,
 } from './program';
-import { expRare, log1pRare, vexp, vlog1p, vtanh } from './vmath';
+import { expRare, log1pRare, vexp, vexp2, vexp2Second, vlog1p, vtanh } from './vmath';
 
 export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, constStart: i32, tempStart: i32, output: i32): i32 {
   return createProgram(nInstr, nPlan, arenaSize, nParams, constStart, tempStart, output);
@@ -124,13 +124,29 @@ export function probeCapacity(): i32 {
 
 /**
  * Applies function fn in place to the first n probe elements: 0 exp, 1 exp (scalar), 2 log,
- * 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y) (scalar), 7 log1p (two lanes), 8 tanh (two lanes); the
- * two-lane forms fall back to scalar for rare lanes as the kernels do. Returns 0, or -1 for a bad
- * fn or n.
+ * 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y) (scalar), 7 log1p (two lanes), 8 tanh (two lanes),
+ * 9 exp (two vectors interleaved, vexp2); the vector forms fall back to scalar for rare lanes as
+ * the kernels do. Returns 0, or -1 for a bad fn or n.
  */
 export function probeRun(fn: i32, n: i32, y: f64): i32 {
-  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 8) return -1;
+  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 9) return -1;
   const end = probe + (<usize>n << 3);
+  if (fn == 9) {
+    let q = probe;
+    for (; q + 32 <= end; q += 32) {
+      const x = v128.load(q), X = v128.load(q, 16);
+      const e = vexp2(x, X);
+      const E = vexp2Second;
+      if (v128.any_true(v128.or(expRare(x), expRare(X)))) {
+        for (let k: usize = 0; k < 32; k += 8) store<f64>(q + k, exp(load<f64>(q + k)));
+      } else {
+        v128.store(q, e);
+        v128.store(q, E, 16);
+      }
+    }
+    for (; q < end; q += 8) store<f64>(q, exp(load<f64>(q)));
+    return 0;
+  }
   if (fn == 0 || fn == 7 || fn == 8) {
     let q = probe;
     for (; q + 16 <= end; q += 16) {

@@ -144,6 +144,35 @@ const MANT_HI = 0, I_ZERO = 1, HU_VANISH = 2, I_1023 = 3, HU_SQRT2 = 4, HI_ONE =
   return v128.bitselect(cf(E), y, f64x2.eq(x, cf(ONE)));
 }
 
+/** the second result of vexp2 */
+export let vexp2Second: v128 = i64x2.splat(0);
+
+/**
+ * vexp of two vectors, the two computations interleaved instruction by instruction: each alone is
+ * one long dependency chain that fills V8's out-of-order window; two side by side run about a
+ * quarter faster. Returns exp(x); exp(X) is left in vexp2Second.
+ */
+// @ts-ignore: decorator
+@inline export function vexp2(x: v128, X: v128): v128 {
+  const t = reduceK(x), T = reduceK(X);
+  const hi = f64x2.sub(x, f64x2.mul(t, cf(LN2_HI))), HI = f64x2.sub(X, f64x2.mul(T, cf(LN2_HI)));
+  const lo = f64x2.mul(t, cf(LN2_LO)), LO = f64x2.mul(T, cf(LN2_LO));
+  const r = f64x2.sub(hi, lo), R = f64x2.sub(HI, LO);
+  const rr = f64x2.mul(r, r), RR = f64x2.mul(R, R);
+  let p = f64x2.add(cf(P4), f64x2.mul(rr, cf(P5))), P = f64x2.add(cf(P4), f64x2.mul(RR, cf(P5)));
+  p = f64x2.add(cf(P3), f64x2.mul(rr, p)); P = f64x2.add(cf(P3), f64x2.mul(RR, P));
+  p = f64x2.add(cf(P2), f64x2.mul(rr, p)); P = f64x2.add(cf(P2), f64x2.mul(RR, P));
+  p = f64x2.add(cf(P1), f64x2.mul(rr, p)); P = f64x2.add(cf(P1), f64x2.mul(RR, P));
+  const c = f64x2.sub(r, f64x2.mul(rr, p)), C = f64x2.sub(R, f64x2.mul(RR, P));
+  const q = f64x2.div(f64x2.mul(r, c), f64x2.sub(cf(TWO), c)), Q = f64x2.div(f64x2.mul(R, C), f64x2.sub(cf(TWO), C));
+  let y = f64x2.sub(cf(ONE), f64x2.sub(f64x2.sub(lo, q), hi)), Y = f64x2.sub(cf(ONE), f64x2.sub(f64x2.sub(LO, Q), HI));
+  y = f64x2.mul(y, pow2(t)); Y = f64x2.mul(Y, pow2(T));
+  y = v128.bitselect(f64x2.add(cf(ONE), x), y, f64x2.lt(f64x2.abs(x), cf(TWO_M28)));
+  Y = v128.bitselect(f64x2.add(cf(ONE), X), Y, f64x2.lt(f64x2.abs(X), cf(TWO_M28)));
+  vexp2Second = v128.bitselect(cf(E), Y, f64x2.eq(X, cf(ONE)));
+  return v128.bitselect(cf(E), y, f64x2.eq(x, cf(ONE)));
+}
+
 /** vexp with fdlibm's rare paths taken in place, pair by pair (for backward rules) */
 // @ts-ignore: decorator
 @inline export function vexpSafe(x: v128): v128 {

@@ -4,7 +4,7 @@
  * bit-identical; backward rules accumulate with +=, a before b (a and b may be the same offset).
  */
 import { exp, log, log1p, pow } from '../math';
-import { expRare, log1pRare, vexp, vexpSafe, vlog1p, vtanh } from '../vmath';
+import { expRare, log1pRare, vexp, vexp2, vexp2Second, vexpSafe, vlog1p, vtanh } from '../vmath';
 import { accum, addInto, map1, map1r, map2, subInto } from './map';
 
 const ONE = f64x2.splat(1.0);
@@ -50,9 +50,31 @@ export function divBwd(flags: i32, go: usize, ga: usize, gb: usize, vo: usize, v
 
 // ---- unary: forward ----
 @final @unmanaged class Neg { @inline f(x: v128): v128 { return f64x2.neg(x); } }
+/**
+ * out = op.post(exp(op.pre(x))), four elements per trip through vexp2 (two exps interleaved); if
+ * any exp argument was rare, the block is redone with the scalar formula op.s.
+ */
+// @ts-ignore: decorator
+@inline function mapExp<Op>(o: usize, a: usize, n: i32): void {
+  const op = changetype<Op>(0);
+  const end = <usize>n << 3;
+  let rare = i64x2.splat(0);
+  let i: usize = 0;
+  for (; i + 32 <= end; i += 32) {
+    const x = op.pre(v128.load(a + i)), X = op.pre(v128.load(a + i, 16));
+    rare = v128.or(rare, v128.or(expRare(x), expRare(X)));
+    const e = vexp2(x, X);
+    const E = vexp2Second;
+    v128.store(o + i, op.post(e));
+    v128.store(o + i, op.post(E), 16);
+  }
+  if (v128.any_true(rare)) i = 0;
+  for (; i < end; i += 8) store<f64>(o + i, op.s(load<f64>(a + i)));
+}
+
 @final @unmanaged class Exp {
-  @inline f(x: v128): v128 { return vexp(x); }
-  @inline rare(x: v128): v128 { return expRare(x); }
+  @inline pre(x: v128): v128 { return x; }
+  @inline post(e: v128): v128 { return e; }
   @inline s(x: f64): f64 { return exp(x); }
 }
 @final @unmanaged class Sqrt { @inline f(x: v128): v128 { return f64x2.sqrt(x); } }
@@ -60,8 +82,8 @@ export function divBwd(flags: i32, go: usize, ga: usize, gb: usize, vo: usize, v
 @final @unmanaged class Abs { @inline f(x: v128): v128 { return f64x2.abs(x); } }
 /** 1/(1 + exp(-x)) */
 @final @unmanaged class Sigmoid {
-  @inline f(x: v128): v128 { return f64x2.div(ONE, f64x2.add(ONE, vexp(f64x2.neg(x)))); }
-  @inline rare(x: v128): v128 { return expRare(f64x2.neg(x)); }
+  @inline pre(x: v128): v128 { return f64x2.neg(x); }
+  @inline post(e: v128): v128 { return f64x2.div(ONE, f64x2.add(ONE, e)); }
   @inline s(x: f64): f64 { return 1 / (1 + exp(-x)); }
 }
 @final @unmanaged class Log1p {
@@ -74,11 +96,11 @@ export function divBwd(flags: i32, go: usize, ga: usize, gb: usize, vo: usize, v
 @final @unmanaged class Relu { @inline f(x: v128): v128 { return f64x2.pmax(x, ZERO); } }
 
 export function negFwd(o: usize, a: usize, n: i32): void { map1<Neg>(o, a, n); }
-export function expFwd(o: usize, a: usize, n: i32): void { map1r<Exp>(o, a, n); }
+export function expFwd(o: usize, a: usize, n: i32): void { mapExp<Exp>(o, a, n); }
 export function sqrtFwd(o: usize, a: usize, n: i32): void { map1<Sqrt>(o, a, n); }
 export function squareFwd(o: usize, a: usize, n: i32): void { map1<Square>(o, a, n); }
 export function absFwd(o: usize, a: usize, n: i32): void { map1<Abs>(o, a, n); }
-export function sigmoidFwd(o: usize, a: usize, n: i32): void { map1r<Sigmoid>(o, a, n); }
+export function sigmoidFwd(o: usize, a: usize, n: i32): void { mapExp<Sigmoid>(o, a, n); }
 export function reluFwd(o: usize, a: usize, n: i32): void { map1<Relu>(o, a, n); }
 
 export function logFwd(o: usize, a: usize, n: i32): void {
