@@ -45,6 +45,8 @@ export interface AnswerResult {
   readonly rows: readonly Row[];
   readonly accuracy: AccuracyResult;
   readonly answer: readonly string[];
+  /** model x backend measurements that threw (none, normally) */
+  readonly failures: readonly { readonly model: string; readonly backend: BackendName; readonly error: string }[];
   readonly seconds: number;
 }
 
@@ -73,6 +75,7 @@ export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = 
   log(`tapegrad answer: ${entries.length} models x ${bes.length} backend(s) (${names.join(', ')}) x ${VARIANTS.length} gradient methods\n`);
 
   const rows: Row[] = [];
+  const failures: { model: string; backend: BackendName; error: string }[] = [];
   let step = 0;
   for (const e of entries) {
     const m = e.build();
@@ -84,7 +87,15 @@ export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = 
     for (const be of bes) {
       const t0 = performance.now();
       log(`  [${++step}/${entries.length * bes.length}] ${e.key} (N = ${formatInt(m.f.paramCount)}) on ${be.name} ...`);
-      const r = sweepModel(e.key, m, be, opts.sweep, be.name === 'js' ? undefined : ref);
+      let r: Row;
+      try {
+        r = sweepModel(e.key, m, be, opts.sweep, be.name === 'js' ? undefined : ref);
+      } catch (err) {
+        // one backend failing one model must not hide every other measurement; it is reported
+        failures.push({ model: e.key, backend: be.name, error: (err as Error).message });
+        log(` FAILED: ${(err as Error).message}\n`);
+        continue;
+      }
       rows.push(r);
       const fwd = cell(r, 'fd-forward-naive');
       log(` ${((performance.now() - t0) / 1e3).toFixed(1)} s: value ${formatMs(r.valueMs)}, reverse ${formatRatio(cell(r, 'reverse').ratio)}x, ` +
@@ -101,7 +112,7 @@ export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = 
 
   const result: AnswerResult = {
     tool: 'tapegrad answer', date: new Date().toISOString(), machine: machine(), backends: names, options: opts,
-    definitions: DEFINITIONS, rows, accuracy, answer: answer(rows, names, accuracy), seconds: 0,
+    definitions: DEFINITIONS, rows, accuracy, answer: answer(rows, names, accuracy), failures, seconds: 0,
   };
   mkdirSync(opts.out, { recursive: true });
   if (opts.charts) await writeCharts(result, opts.out, log);
@@ -139,6 +150,7 @@ export function report(r: AnswerResult): string {
     '',
     'Answer:',
     ...r.answer.map((s) => `- ${s}`),
+    ...r.failures.map((f) => `FAILED: ${f.model} on ${f.backend}: ${f.error}`),
     '',
     `(${r.seconds.toFixed(0)} s; results in ${join(r.options.out, 'answer.json')}${r.options.charts ? ', charts beside it' : ''})`,
   ].join('\n');
