@@ -1,0 +1,46 @@
+// One build of every kernel for the instruction set chosen by the including isa_*.cpp, which
+// defines TG_ISA (namespace name), TG_ISA_NAME, TG_VBYTES and TG_HAS_FMA and sets the target
+// with #pragma GCC target before including this file.
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include "jsmath.h"
+#include "kernels.h"
+
+namespace tapegrad {
+namespace TG_ISA {
+#include "simd.h"
+#include "vmath.h"
+#include "k_elementwise.h"
+#include "k_reduce.h"
+#include "k_matmul.h"
+#include "k_loss.h"
+
+static bool vmath_array(const char* name, const double* x, double* y, int64_t n) {
+  if (std::strcmp(name, "exp") == 0) {
+    map1<ExpF>(n, x, y);
+    return true;
+  }
+  return false;
+}
+
+static KernelTable make_table() {
+  KernelTable t{};
+  t.isa = TG_ISA_NAME;
+#define TG_OP(NAME, name) t.fwd[OP_##NAME] = name##_f; t.bwd[OP_##NAME] = name##_b;
+  TG_OP(ADD, add) TG_OP(SUB, sub) TG_OP(MUL, mul) TG_OP(DIV, div) TG_OP(NEG, neg) TG_OP(EXP, exp)
+  TG_OP(LOG, log) TG_OP(LOG1P, log1p) TG_OP(SQRT, sqrt) TG_OP(SQUARE, square) TG_OP(ABS, abs)
+  TG_OP(SIGMOID, sigmoid) TG_OP(TANH, tanh) TG_OP(RELU, relu) TG_OP(SOFTPLUS, softplus) TG_OP(POW, pow)
+  TG_OP(BROADCAST, broadcast) TG_OP(SUM, sum) TG_OP(LOGSUMEXP, logsumexp) TG_OP(MATMUL, matmul)
+  TG_OP(TRANSPOSE, transpose) TG_OP(SOFTMAX_XENT, softmax_xent)
+#undef TG_OP
+  t.vmath = vmath_array;
+  return t;
+}
+
+}  // namespace TG_ISA
+}  // namespace tapegrad

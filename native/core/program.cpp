@@ -1,0 +1,248 @@
+#include "program.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace tapegrad {
+
+namespace {
+
+bool fail(std::string* error, const std::string& msg) {
+  *error = msg;
+  return false;
+}
+
+std::string at(int32_t i) { return "instruction " + std::to_string(i) + ": "; }
+
+}  // namespace
+
+Program::Program(TapeData&& tape, const KernelTable* kernels) : tape_(std::move(tape)), kernels_(kernels) {}
+
+std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels, std::string* error) {
+  std::unique_ptr<Program> p(new Program(std::move(t), kernels));
+  const TapeData& d = p->tape_;
+  auto check = [&]() -> bool {
+    if (d.nInstr < 0 || d.code.size() != static_cast<size_t>(d.nInstr) * INSTR_WIDTH)
+      return fail(error, "code must hold nInstr * " + std::to_string(INSTR_WIDTH) + " words");
+    if (d.nParams < 0 || d.nInputs < 0 || d.arenaSize < 0)
+      return fail(error, "negative sizes");
+    if (d.constStart != static_cast<int64_t>(d.nParams) + d.nInputs)
+      return fail(error, "constStart must equal nParams + nInputs");
+    if (d.tempStart < d.constStart || d.tempStart > d.arenaSize)
+      return fail(error, "tempStart must lie in [constStart, arenaSize]");
+    if (d.constInit.size() != static_cast<size_t>(d.tempStart - d.constStart))
+      return fail(error, "constInit must hold tempStart - constStart values");
+    int64_t inputs = 0;
+    for (int32_t s : d.inputSizes) {
+      if (s < 0) return fail(error, "negative input size");
+      p->inputStart_.push_back(static_cast<int32_t>(d.nParams + inputs));
+      inputs += s;
+    }
+    if (inputs != d.nInputs) return fail(error, "inputSizes must sum to nInputs");
+    if (d.output < 0 || d.output >= d.arenaSize) return fail(error, "output outside the arena");
+
+    const int32_t arenaRegion = static_cast<int32_t>(d.inputSizes.size()) + 1;
+    // An operand read by a kernel must lie inside one region, so that it can be read in place.
+    auto locate = [&](int64_t off, double len, Ref* ref) -> bool {
+      if (off < 0 || len < 0 || off + len > d.arenaSize) return false;
+      const int64_t end = off + static_cast<int64_t>(len);
+      if (off < d.nParams) {
+        if (end > d.nParams) return false;
+        *ref = {0, static_cast<int32_t>(off)};
+        return true;
+      }
+      for (size_t j = 0; j < d.inputSizes.size(); j++) {
+        const int64_t s = p->inputStart_[j];
+        if (off >= s && off < s + d.inputSizes[j]) {
+          if (end > s + d.inputSizes[j]) return false;
+          *ref = {static_cast<int32_t>(j + 1), static_cast<int32_t>(off - s)};
+          return true;
+        }
+      }
+      if (off < d.constStart && len > 0) return false;
+      *ref = {arenaRegion, static_cast<int32_t>(off)};
+      return true;
+    };
+    if (!locate(d.output, 1, &p->outRef_)) return fail(error, "output outside the arena");
+
+    for (int32_t i = 0; i < d.nInstr; i++) {
+      const int32_t* w = &d.code[static_cast<size_t>(i) * INSTR_WIDTH];
+      Instr in{};
+      in.op = w[F_OP];
+      in.flags = w[F_FLAGS];
+      in.p0 = w[F_P0];
+      in.p1 = w[F_P1];
+      in.p2 = w[F_P2];
+      if (in.op < 0 || in.op >= OP_COUNT) return fail(error, at(i) + "unknown opcode " + std::to_string(in.op));
+      if (in.flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_OUT)) return fail(error, at(i) + "unknown flags");
+      const char* name = OP_NAMES[in.op];
+      const int32_t extraAt = OP_EXTRA_AT[in.op];
+      for (int q = 0; q < 3; q++)
+        if (w[F_P0 + q] < 0) return fail(error, at(i) + name + ": negative parameter p" + std::to_string(q));
+      const double eOut = op_extent(in.op, 0, in.p0, in.p1, in.p2);
+      const double eA = op_extent(in.op, 1, in.p0, in.p1, in.p2);
+      const double eB = op_extent(in.op, 2, in.p0, in.p1, in.p2);
+      const double eX = op_extent(in.op, 3, in.p0, in.p1, in.p2);
+      // the output (and scratch) must be temporaries: never the caller's buffers or constants
+      const int64_t out = w[F_OUT];
+      if (out < d.tempStart || out + eOut > d.arenaSize)
+        return fail(error, at(i) + name + ": output [" + std::to_string(out) + ", +" + std::to_string(eOut) + ") outside the temporaries");
+      in.out = static_cast<int32_t>(out);
+      if (!locate(w[F_A], eA, &in.a)) return fail(error, at(i) + name + ": operand a outside the arena or across regions");
+      if (OP_ARITY[in.op] == 2) {
+        if (!locate(w[F_B], eB, &in.b)) return fail(error, at(i) + name + ": operand b outside the arena or across regions");
+      } else {
+        in.b = {arenaRegion, 0};
+        if (in.flags & FLAG_GRAD_B) return fail(error, at(i) + name + ": gradB on a unary op");
+      }
+      auto overlaps = [](int64_t x, double lx, int64_t y, double ly) { return lx > 0 && ly > 0 && x < y + ly && y < x + lx; };
+      if (overlaps(out, eOut, w[F_A], eA) || (OP_ARITY[in.op] == 2 && overlaps(out, eOut, w[F_B], eB)))
+        return fail(error, at(i) + name + ": the output overlaps an operand");
+      in.extra = -1;
+      if (extraAt >= 0) {
+        const int64_t x = w[F_P0 + extraAt];
+        if (x < d.tempStart || x + eX > d.arenaSize)
+          return fail(error, at(i) + name + ": scratch region outside the temporaries");
+        if (overlaps(x, eX, out, eOut) || overlaps(x, eX, w[F_A], eA) || overlaps(x, eX, w[F_B], eB))
+          return fail(error, at(i) + name + ": the scratch region overlaps an operand");
+        in.extra = static_cast<int32_t>(x);
+      }
+      p->instrs_.push_back(in);
+    }
+
+    // FD plan: triples (start, end, firstInstr) that partition the parameters; no instruction
+    // before firstInstr may read the range (the suffix re-run would miss it).
+    if (d.fdPlan.size() % 3 != 0) return fail(error, "fdPlan must hold triples");
+    std::vector<std::pair<int32_t, int32_t>> ranges;
+    for (size_t q = 0; q < d.fdPlan.size(); q += 3) {
+      const int32_t s = d.fdPlan[q], e = d.fdPlan[q + 1], first = d.fdPlan[q + 2];
+      if (s < 0 || e < s || e > d.nParams || first < 0 || first > d.nInstr) return fail(error, "fdPlan entry out of range");
+      if (q > 0 && first > d.fdPlan[q - 1]) return fail(error, "fdPlan must be sorted by firstInstr, descending");
+      for (int32_t i = 0; i < first; i++) {
+        const int32_t* w = &d.code[static_cast<size_t>(i) * INSTR_WIDTH];
+        const int op = w[F_OP];
+        const double eA = op_extent(op, 1, w[F_P0], w[F_P1], w[F_P2]);
+        const double eB = OP_ARITY[op] == 2 ? op_extent(op, 2, w[F_P0], w[F_P1], w[F_P2]) : 0;
+        if ((w[F_A] < e && s < w[F_A] + eA) || (w[F_B] < e && s < w[F_B] + eB))
+          return fail(error, "fdPlan: instruction " + std::to_string(i) + " reads parameters before their firstInstr");
+      }
+      ranges.emplace_back(s, e);
+    }
+    std::sort(ranges.begin(), ranges.end());
+    int32_t next = 0;
+    for (auto& r : ranges) {
+      if (r.first != next) return fail(error, "fdPlan must cover every parameter exactly once");
+      next = r.second;
+    }
+    if (next != d.nParams) return fail(error, "fdPlan must cover every parameter exactly once");
+    return true;
+  };
+  if (!check()) return nullptr;
+  p->v_.assign(static_cast<size_t>(d.arenaSize), 0.0);
+  p->g_.assign(static_cast<size_t>(d.arenaSize), 0.0);
+  std::copy(d.constInit.begin(), d.constInit.end(), p->v_.begin() + d.constStart);
+  p->vbase_.resize(d.inputSizes.size() + 2);
+  p->gbase_.resize(d.inputSizes.size() + 2);
+  return p;
+}
+
+// Region base pointers for one call. Offsets in Ref are relative to the region: a region base
+// is the caller's buffer itself, or the arena shifted to the region's start.
+void Program::bind(const CallBuffers& call, bool paramsInArena) {
+  const size_t n = tape_.inputSizes.size();
+  double* v = v_.data();
+  double* g = g_.data();
+  if (call.copy || paramsInArena) {
+    if (tape_.nParams) std::memcpy(v, call.theta, sizeof(double) * tape_.nParams);
+    vbase_[0] = v;
+  } else {
+    vbase_[0] = call.theta;
+  }
+  for (size_t j = 0; j < n; j++) {
+    double* slot = v + inputStart_[j];
+    if (call.copy) {
+      if (tape_.inputSizes[j]) std::memcpy(slot, call.inputs[j], sizeof(double) * tape_.inputSizes[j]);
+      vbase_[j + 1] = slot;
+    } else {
+      vbase_[j + 1] = call.inputs[j];
+    }
+    gbase_[j + 1] = g + inputStart_[j];
+  }
+  vbase_[n + 1] = v;
+  gbase_[n + 1] = g;
+  gbase_[0] = (call.grad && !call.copy) ? call.grad : g;
+}
+
+void Program::forward(int32_t from) {
+  double* v = v_.data();
+  const auto& fwd = kernels_->fwd;
+  for (size_t i = static_cast<size_t>(from); i < instrs_.size(); i++) {
+    const Instr& in = instrs_[i];
+    const Fwd f{v + in.out, vbase_[in.a.region] + in.a.offset, vbase_[in.b.region] + in.b.offset,
+                in.extra >= 0 ? v + in.extra : nullptr, in.p0, in.p1, in.p2};
+    fwd[in.op](f);
+  }
+}
+
+double Program::value(const CallBuffers& call) {
+  bind(call, false);
+  forward(0);
+  return outputValue();
+}
+
+double Program::reverse(const CallBuffers& call) {
+  bind(call, false);
+  forward(0);
+  const double f = outputValue();
+  double* g = g_.data();
+  double* gp = gbase_[0];
+  if (tape_.nParams) std::memset(gp, 0, sizeof(double) * tape_.nParams);
+  std::fill(g + tape_.tempStart, g + tape_.arenaSize, 0.0);
+  gbase_[outRef_.region][outRef_.offset] = 1.0;
+  const double* v = v_.data();
+  const auto& bwd = kernels_->bwd;
+  for (size_t i = instrs_.size(); i-- > 0;) {
+    const Instr& in = instrs_[i];
+    if (!(in.flags & FLAG_GRAD_OUT)) continue;
+    const Bwd b{v + in.out, vbase_[in.a.region] + in.a.offset, vbase_[in.b.region] + in.b.offset,
+                in.extra >= 0 ? v + in.extra : nullptr, g + in.out, gbase_[in.a.region] + in.a.offset,
+                gbase_[in.b.region] + in.b.offset, in.flags, in.p0, in.p1, in.p2};
+    bwd[in.op](b);
+  }
+  if (call.copy && tape_.nParams) std::memcpy(call.grad, g, sizeof(double) * tape_.nParams);
+  return f;
+}
+
+// The reference's loop (src/backends/js/engine.ts), step for step: the same h, the same
+// evaluations in the same order, so the same bits.
+double Program::fd(const CallBuffers& call, bool central, double relStep, bool reuse) {
+  bind(call, true);
+  forward(0);
+  const double f0 = outputValue();
+  double* v = v_.data();
+  const std::vector<int32_t>& plan = tape_.fdPlan;
+  for (size_t q = 0; q < plan.size(); q += 3) {
+    const int32_t from = reuse ? plan[q + 2] : 0;
+    for (int32_t i = plan[q]; i < plan[q + 1]; i++) {
+      const double x = v[i];
+      const double ax = std::fabs(x);
+      const double scale = ax != ax ? ax : (ax > 1.0 ? ax : 1.0);  // Math.max(1, |x|), NaN kept
+      const double h = x + relStep * scale - x;
+      v[i] = x + h;
+      forward(from);
+      const double fp = outputValue();
+      if (central) {
+        v[i] = x - h;
+        forward(from);
+        call.grad[i] = (fp - outputValue()) / (2 * h);
+      } else {
+        call.grad[i] = (fp - f0) / h;
+      }
+      v[i] = x;
+    }
+  }
+  return f0;
+}
+
+}  // namespace tapegrad
