@@ -4,30 +4,14 @@
  * sum_i softplus(-y_i (X theta)_i), M = 1000, d = 10, 100, 1000; W3 a 784-128-10 tanh MLP with
  * softmax cross-entropy, batch 64.
  */
-import { define, softmaxCrossEntropy, type Defined, type Values } from '../src/index.js';
+import { define, softmaxCrossEntropy } from '../src/index.js';
+import { uniform } from '../src/models/random.js';
+import { seed, type Model } from '../src/models/models.js';
 
-export interface Workload {
-  readonly name: string;
-  readonly f: Defined;
-  readonly params: Values;
-  readonly inputs: Values;
-}
-
-/** Deterministic uniform numbers in [lo, hi) (mulberry32). */
-export function uniform(n: number, seed: number, lo = -1, hi = 1): Float64Array {
-  let s = seed >>> 0;
-  return Float64Array.from({ length: n }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32);
-  });
-}
+export type Workload = Model;
 
 export function w1(M = 1000): Workload {
-  const f = define({ params: { a: [], b: [] }, inputs: { x: [M] } }, ({ a, b }, { x }) => b.mul(a.mul(x).sigmoid()).sum());
-  return { name: 'W1 seed M=1000', f, params: { a: 0.7, b: -1.3 }, inputs: { x: uniform(M, 1, -3, 3) } };
+  return { ...seed(M), name: `W1 seed M=${M}` };
 }
 
 export function w2(d: number, M = 1000): Workload {

@@ -1,6 +1,7 @@
 import type { Compiled } from './api/compiled.js';
 import { elementDiff } from './api/compare.js';
 import type { Values } from './api/validate.js';
+import { uniform } from './models/random.js';
 
 export interface GradcheckOptions {
   /** absolute tolerance (default 1e-5, as PyTorch's gradcheck) */
@@ -63,17 +64,9 @@ export function gradcheck(c: Compiled, params: Values, inputs?: Values, options:
   };
 }
 
-/** A unit vector from a small deterministic generator (mulberry32), so failures reproduce. */
+/** A random unit vector from a seeded generator, so failures reproduce. */
 function randomDirection(n: number, seed: number): Float64Array {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32 - 0.5;
-  };
-  const u = Float64Array.from({ length: n }, next);
+  const u = uniform(n, seed, -0.5, 0.5);
   const norm = Math.sqrt(u.reduce((s2, x) => s2 + x * x, 0)) || 1;
   return u.map((x) => x / norm);
 }

@@ -115,14 +115,5 @@ export function expectVector(got: ArrayLike<number>, want: ArrayLike<number>, to
     expect.fail(`${what}: normwise relative error ${d.normRel} > ${tol}; worst element ${d.worst}: got ${got[d.worst]}, expected ${want[d.worst]}`);
 }
 
-/** Deterministic pseudo-random numbers in [lo, hi) (mulberry32). */
-export function random(n: number, seed: number, lo = -1, hi = 1): Float64Array {
-  let s = seed >>> 0;
-  return Float64Array.from({ length: n }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return lo + (hi - lo) * (((t ^ (t >>> 14)) >>> 0) / 2 ** 32);
-  });
-}
+/** Deterministic pseudo-random numbers in [lo, hi). */
+export { uniform as random } from '../src/models/random.js';

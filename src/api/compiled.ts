@@ -63,9 +63,19 @@ export class Compiled {
     checkFlat('theta', theta, this.paramCount);
     checkFlat('the gradient buffer', out, this.paramCount);
     collectInputs(this.inputs, inputs, this.inputArrays);
-    const { method, step, reuse } = resolveOptions(options);
+    const { method, step, reuse, coordinates } = resolveOptions(options, this.paramCount);
     if (method === 'reverse') return p.reverse(theta, this.inputArrays, out);
-    return p.fd(theta, this.inputArrays, out, method === 'fd-central', step, reuse);
+    const plan = coordinates && this.planFor(coordinates);
+    return p.fd(theta, this.inputArrays, out, method === 'fd-central', step, reuse, plan);
+  }
+
+  /** An FD plan for some coordinates: one triple each, in the tape plan's order (firstInstr descending). */
+  private planFor(coordinates: ArrayLike<number>): Int32Array {
+    const { fdPlan } = this.defined.tape;
+    const first = new Int32Array(this.paramCount);
+    for (let k = 0; k < fdPlan.length; k += 3) first.fill(fdPlan[k + 2], fdPlan[k], fdPlan[k + 1]);
+    const idx = [...new Set(Array.from(coordinates))].sort((x, y) => first[y] - first[x] || x - y);
+    return Int32Array.from(idx.flatMap((i) => [i, i + 1, first[i]]));
   }
 
   /** Named parameters as one new flat vector. */
@@ -84,7 +94,7 @@ export class Compiled {
 
   /** Static cost of one call of `method` (or of one value), from the cost model. */
   cost(method: Method | 'value' = 'reverse', options: { reuse?: boolean } = {}): Cost {
-    resolveOptions({ method: method === 'value' ? 'reverse' : method, reuse: options.reuse });
+    resolveOptions({ method: method === 'value' ? 'reverse' : method, reuse: options.reuse }, this.paramCount);
     return costOf(this.defined.tape, method, options.reuse ?? true);
   }
 

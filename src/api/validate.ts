@@ -13,6 +13,12 @@ export interface GradOptions {
   readonly eps?: number;
   /** FD only: re-run just the tape suffix each parameter reaches (default true) */
   readonly reuse?: boolean;
+  /**
+   * FD only: compute just these flat coordinates of the gradient (indices into the flat parameter
+   * vector); the other entries of the output are left untouched (zero in `grad()`). For spot
+   * checks and for timing FD on a sample of coordinates.
+   */
+  readonly coordinates?: ArrayLike<number>;
 }
 
 export const EPSILON = 2 ** -52;
@@ -68,9 +74,10 @@ export interface Resolved {
   readonly method: Method;
   readonly step: number;
   readonly reuse: boolean;
+  readonly coordinates?: ArrayLike<number>;
 }
 
-export function resolveOptions(opts: unknown): Resolved {
+export function resolveOptions(opts: unknown, n: number): Resolved {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null))
     throw new TypeError(`options must be an object, got ${describeValue(opts)}`);
   const o = (opts ?? {}) as GradOptions;
@@ -81,6 +88,15 @@ export function resolveOptions(opts: unknown): Resolved {
     throw new RangeError(`eps must be a positive finite number, got ${describeValue(o.eps)}`);
   if (o.reuse !== undefined && typeof o.reuse !== 'boolean')
     throw new TypeError(`reuse must be a boolean, got ${describeValue(o.reuse)}`);
+  const c = o.coordinates;
+  if (c !== undefined) {
+    if (method === 'reverse') throw new Error('coordinates apply to finite differences only (reverse mode gives every coordinate at once)');
+    if (typeof c !== 'object' || c === null || typeof c.length !== 'number')
+      throw new TypeError(`coordinates must be an array of indices, got ${describeValue(c)}`);
+    for (let i = 0; i < c.length; i++)
+      if (!Number.isInteger(c[i]) || c[i] < 0 || c[i] >= n)
+        throw new RangeError(`coordinates[${i}] = ${describeValue(c[i])} is not an index in [0, ${n})`);
+  }
   const step = method === 'reverse' ? 0 : (o.eps ?? DEFAULT_STEP[method]);
-  return { method, step, reuse: o.reuse ?? true };
+  return { method, step, reuse: o.reuse ?? true, coordinates: c };
 }

@@ -21,7 +21,8 @@ const LOADERS: Record<BackendName, () => Promise<Engine>> = {
 
 const loaded = new Map<BackendName, Promise<Engine>>();
 
-function load(name: BackendName): Promise<Engine> {
+/** @internal The engine itself (tests hand it tapes directly). */
+export function load(name: BackendName): Promise<Engine> {
   let p = loaded.get(name);
   if (!p) {
     p = LOADERS[name]();

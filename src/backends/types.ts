@@ -23,9 +23,11 @@ export interface Program {
    * f(theta); writes the finite-difference gradient into grad: forward differences
    * (f(θ+h e_i) - f(θ)) / h, or central (f(θ+h e_i) - f(θ-h e_i)) / 2h, with
    * h = (θ_i + s) - θ_i, s = relStep * max(1, |θ_i|). With reuse, perturbed evaluations re-run
-   * only the tape suffix of the perturbed parameter (Tape.fdPlan).
+   * only the tape suffix of the perturbed parameter (Tape.fdPlan). `plan`, when given, replaces
+   * Tape.fdPlan (same triple format and order rule; a subset of coordinates): only its
+   * coordinates of grad are written. Backends validate it like the tape's own plan.
    */
-  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean): number;
+  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): number;
   /** releases the arenas; the TS layer refuses calls afterwards */
   dispose(): void;
 }

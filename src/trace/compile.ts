@@ -95,15 +95,21 @@ export function compileGraph(graph: Graph, output: number, nParamLeaves: number)
 
 /**
  * Instruction order. Work that no parameter reaches goes first (finite differences never redo
- * it). Then a depth-first post-order from the result that visits the heavier operand first, so a
+ * it). Then a depth-first post-order from the result that visits the heavier operand (by FLOPs
+ * and elements) first, so a
  * light branch (a bias broadcast, say) runs just before its consumer: every instruction sits as
  * late as it can, and each parameter's finite-difference suffix stays short.
  */
 function schedule(nodes: readonly Node[], live: Uint8Array, grad: readonly boolean[], output: number): number[] {
   const isOp = (n: Node) => n.kind === 'op' && live[n.id] === 1;
   const order = nodes.filter((n) => isOp(n) && !grad[n.id]).map((n) => n.id);
+  // weight: forward FLOPs plus elements written, of the node and everything below it
   const weight = new Float64Array(nodes.length);
-  for (const n of nodes) weight[n.id] = (n.kind === 'op' ? 1 : 0) + n.inputs.reduce((s, j) => s + weight[j], 0);
+  for (const n of nodes) {
+    const def = n.kind === 'op' ? OPS[OPCODE[n.op]] : undefined;
+    const own = def ? def.flops.fwd(def.encode(n.inputs.map((j) => nodes[j].shape), n.attrs, () => 0)) + sizeOf(n.shape) : 0;
+    weight[n.id] = own + n.inputs.reduce((s, j) => s + weight[j], 0);
+  }
   const done = new Uint8Array(nodes.length);
   const stack: [number, boolean][] = [[output, false]];
   while (stack.length) {
@@ -116,8 +122,8 @@ function schedule(nodes: readonly Node[], live: Uint8Array, grad: readonly boole
       continue;
     }
     stack.push([id, true]);
-    // pushed last = visited first: the heaviest operand
-    const kids = [...n.inputs].sort((x, y) => weight[x] - weight[y]);
+    // pushed last = visited first: the heaviest operand (on a tie, the first one)
+    const kids = [...n.inputs].sort((x, y) => weight[x] - weight[y] || y - x);
     for (const j of kids) if (!done[j]) stack.push([j, false]);
   }
   return order;

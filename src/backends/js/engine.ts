@@ -1,5 +1,6 @@
 import { Field, Flag, INSTR_WIDTH, OPS } from '../../ops/opset.js';
 import type { Tape } from '../../trace/compile.js';
+import { checkPlan, checkTape } from '../../trace/check-tape.js';
 import type { Engine, Program } from '../types.js';
 import { KERNELS, type Kernel } from './kernels.js';
 
@@ -21,6 +22,7 @@ class JsProgram implements Program {
   private readonly kernels: Kernel[] = [];
 
   constructor(private readonly tape: Tape) {
+    checkTape(tape);
     for (let i = 0; i < tape.nInstr; i++) {
       const op = tape.code[i * INSTR_WIDTH + Field.op];
       const k = BY_OPCODE[op];
@@ -56,9 +58,11 @@ class JsProgram implements Program {
     return f;
   }
 
-  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean): number {
+  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean,
+    fdPlan = this.tape.fdPlan): number {
+    checkPlan(fdPlan, this.tape);
     const f0 = this.value(theta, inputs);
-    const { fdPlan, output } = this.tape;
+    const { output } = this.tape;
     const v = this.v;
     for (let k = 0; k < fdPlan.length; k += 3) {
       const from = reuse ? fdPlan[k + 2] : 0;

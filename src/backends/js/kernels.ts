@@ -187,13 +187,19 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
             for (let j = 0; j < n; j++) s += g[o + i * n + j] * v[b + t * n + j];
             g[a + i * k + t] += s;
           }
-      // dB += A^T dC: row i of A scales row i of dC into the rows of dB
+      // dB += A^T dC: row i of A, scaled by row i of dC, into the rows of dB (n = 1: one axpy per row)
       if (f & B)
-        for (let i = 0; i < m; i++)
+        for (let i = 0; i < m; i++) {
+          if (n === 1) {
+            const d = g[o + i];
+            for (let t = 0; t < k; t++) g[b + t] += v[a + i * k + t] * d;
+            continue;
+          }
           for (let t = 0; t < k; t++) {
             const x = v[a + i * k + t];
             for (let j = 0; j < n; j++) g[b + t * n + j] += x * g[o + i * n + j];
           }
+        }
     },
   },
   transpose: {

@@ -1,0 +1,4 @@
+import { BINARY, BINARY_EDGES } from './cases/binary.js';
+import { runCases } from './cases/case.js';
+
+runCases('binary ops and broadcasting', [...BINARY, ...BINARY_EDGES]);

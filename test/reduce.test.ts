@@ -1,0 +1,4 @@
+import { REDUCE } from './cases/reduce.js';
+import { runCases } from './cases/case.js';
+
+runCases('reductions and reshape', REDUCE);
