@@ -146,13 +146,30 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     return {info[3].As<Napi::Boolean>().Value(), info[5].As<Napi::Boolean>().Value(), step};
   }
 
+  // argument 6: an optional FD plan replacing the tape's (a subset of coordinates)
+  static std::vector<int32_t> fdPlan(const Napi::CallbackInfo& info, Program& p, bool* given) {
+    Napi::Env env = info.Env();
+    *given = !info[6].IsUndefined();
+    if (!*given) return {};
+    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+      throwType(env, "the FD plan must be an Int32Array");
+    auto a = info[6].As<Napi::Int32Array>();
+    std::vector<int32_t> plan(a.Data(), a.Data() + a.ElementLength());
+    std::string error;
+    if (!p.checkPlan(plan.data(), plan.size(), &error)) throwRange(env, "invalid tape: " + error);
+    return plan;
+  }
+
   Napi::Value Fd(const Napi::CallbackInfo& info) {
     Program& p = live(info.Env());
     Span theta;
     readArgs(info, p, &theta, &inputs_);
     const Span grad = f64(info.Env(), info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
     const FdOptions o = fdOptions(info);
-    return Napi::Number::New(info.Env(), p.fd(buffers(theta, inputs_, &grad), o.central, o.relStep, o.reuse));
+    bool given;
+    const std::vector<int32_t> plan = fdPlan(info, p, &given);
+    return Napi::Number::New(info.Env(), p.fd(buffers(theta, inputs_, &grad), o.central, o.relStep, o.reuse,
+                                              given ? plan.data() : nullptr, plan.size()));
   }
 
   Napi::Value ReverseAsync(const Napi::CallbackInfo& info);
@@ -184,15 +201,17 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
 class GradWorker : public Napi::AsyncWorker {
  public:
   GradWorker(Napi::Env env, NativeProgram* owner, const Span& theta, const std::vector<Span>& inputs,
-             const Napi::Float64Array& gradArray, bool fd, NativeProgram::FdOptions opts)
+             const Napi::Float64Array& gradArray, bool fd, NativeProgram::FdOptions opts,
+             std::vector<int32_t> plan, bool planGiven)
       : Napi::AsyncWorker(env, "tapegrad.grad"), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner),
-        fd_(fd), opts_(opts) {
+        fd_(fd), opts_(opts), plan_(std::move(plan)), planGiven_(planGiven) {
     ownerRef_ = Napi::Persistent(owner->Value());
     gradRef_ = Napi::Persistent(gradArray);
     theta_.assign(theta.data, theta.data + theta.length);
     for (const Span& s : inputs) inputs_.emplace_back(s.data, s.data + s.length);
     for (auto& x : inputs_) ptrs_.push_back(x.data());
-    grad_.assign(theta.length, 0.0);
+    // from the caller's buffer: an FD plan over some coordinates leaves the others as they were
+    grad_.assign(gradArray.Data(), gradArray.Data() + gradArray.ElementLength());
   }
 
   Napi::Promise Promise() { return deferred_.Promise(); }
@@ -200,7 +219,8 @@ class GradWorker : public Napi::AsyncWorker {
   void Execute() override {
     const CallBuffers call{theta_.data(), ptrs_.data(), grad_.data(), false};
     Program* p = owner_->program();
-    value_ = fd_ ? p->fd(call, opts_.central, opts_.relStep, opts_.reuse) : p->reverse(call);
+    value_ = fd_ ? p->fd(call, opts_.central, opts_.relStep, opts_.reuse, planGiven_ ? plan_.data() : nullptr, plan_.size())
+                 : p->reverse(call);
   }
 
   void OnOK() override {
@@ -227,6 +247,8 @@ class GradWorker : public Napi::AsyncWorker {
   Napi::Reference<Napi::Float64Array> gradRef_;
   bool fd_;
   NativeProgram::FdOptions opts_;
+  std::vector<int32_t> plan_;
+  bool planGiven_;
   std::vector<double> theta_, grad_;
   std::vector<std::vector<double>> inputs_;
   std::vector<const double*> ptrs_;
@@ -239,7 +261,7 @@ Napi::Value NativeProgram::ReverseAsync(const Napi::CallbackInfo& info) {
   Span theta;
   readArgs(info, p, &theta, &inputs_);
   f64(env, info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
-  auto* w = new GradWorker(env, this, theta, inputs_, info[2].As<Napi::Float64Array>(), false, {false, false, 0});
+  auto* w = new GradWorker(env, this, theta, inputs_, info[2].As<Napi::Float64Array>(), false, {false, false, 0}, {}, false);
   busy_ = true;
   Napi::Promise promise = w->Promise();
   w->Queue();
@@ -253,7 +275,9 @@ Napi::Value NativeProgram::FdAsync(const Napi::CallbackInfo& info) {
   readArgs(info, p, &theta, &inputs_);
   f64(env, info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
   const FdOptions o = fdOptions(info);
-  auto* w = new GradWorker(env, this, theta, inputs_, info[2].As<Napi::Float64Array>(), true, o);
+  bool given;
+  std::vector<int32_t> plan = fdPlan(info, p, &given);
+  auto* w = new GradWorker(env, this, theta, inputs_, info[2].As<Napi::Float64Array>(), true, o, std::move(plan), given);
   busy_ = true;
   Napi::Promise promise = w->Promise();
   w->Queue();

@@ -44,24 +44,25 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
 
     const int32_t arenaRegion = static_cast<int32_t>(d.inputSizes.size()) + 1;
     // An operand read by a kernel must lie inside one region, so that it can be read in place.
+    // Where an operand lives. One that spans two regions (never in a compiled tape) is read
+    // from the arena, with theta and the inputs copied there on every call.
     auto locate = [&](int64_t off, double len, Ref* ref) -> bool {
       if (off < 0 || len < 0 || off + len > d.arenaSize) return false;
       const int64_t end = off + static_cast<int64_t>(len);
+      *ref = {arenaRegion, static_cast<int32_t>(off)};
       if (off < d.nParams) {
-        if (end > d.nParams) return false;
-        *ref = {0, static_cast<int32_t>(off)};
+        if (end <= d.nParams) *ref = {0, static_cast<int32_t>(off)};
+        else p->alwaysCopy_ = true;
         return true;
       }
       for (size_t j = 0; j < d.inputSizes.size(); j++) {
         const int64_t s = p->inputStart_[j];
         if (off >= s && off < s + d.inputSizes[j]) {
-          if (end > s + d.inputSizes[j]) return false;
-          *ref = {static_cast<int32_t>(j + 1), static_cast<int32_t>(off - s)};
+          if (end <= s + d.inputSizes[j]) *ref = {static_cast<int32_t>(j + 1), static_cast<int32_t>(off - s)};
+          else p->alwaysCopy_ = true;
           return true;
         }
       }
-      if (off < d.constStart && len > 0) return false;
-      *ref = {arenaRegion, static_cast<int32_t>(off)};
       return true;
     };
     if (!locate(d.output, 1, &p->outRef_)) return fail(error, "output outside the arena");
@@ -89,9 +90,9 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       if (out < d.tempStart || out + eOut > d.arenaSize)
         return fail(error, at(i) + name + ": output [" + std::to_string(out) + ", +" + std::to_string(eOut) + ") outside the temporaries");
       in.out = static_cast<int32_t>(out);
-      if (!locate(w[F_A], eA, &in.a)) return fail(error, at(i) + name + ": operand a outside the arena or across regions");
+      if (!locate(w[F_A], eA, &in.a)) return fail(error, at(i) + name + ": operand a outside the arena");
       if (OP_ARITY[in.op] == 2) {
-        if (!locate(w[F_B], eB, &in.b)) return fail(error, at(i) + name + ": operand b outside the arena or across regions");
+        if (!locate(w[F_B], eB, &in.b)) return fail(error, at(i) + name + ": operand b outside the arena");
       } else {
         in.b = {arenaRegion, 0};
         if (in.flags & FLAG_GRAD_B) return fail(error, at(i) + name + ": gradB on a unary op");
@@ -111,31 +112,7 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       p->instrs_.push_back(in);
     }
 
-    // FD plan: triples (start, end, firstInstr) that partition the parameters; no instruction
-    // before firstInstr may read the range (the suffix re-run would miss it).
-    if (d.fdPlan.size() % 3 != 0) return fail(error, "fdPlan must hold triples");
-    std::vector<std::pair<int32_t, int32_t>> ranges;
-    for (size_t q = 0; q < d.fdPlan.size(); q += 3) {
-      const int32_t s = d.fdPlan[q], e = d.fdPlan[q + 1], first = d.fdPlan[q + 2];
-      if (s < 0 || e < s || e > d.nParams || first < 0 || first > d.nInstr) return fail(error, "fdPlan entry out of range");
-      if (q > 0 && first > d.fdPlan[q - 1]) return fail(error, "fdPlan must be sorted by firstInstr, descending");
-      for (int32_t i = 0; i < first; i++) {
-        const int32_t* w = &d.code[static_cast<size_t>(i) * INSTR_WIDTH];
-        const int op = w[F_OP];
-        const double eA = op_extent(op, 1, w[F_P0], w[F_P1], w[F_P2]);
-        const double eB = OP_ARITY[op] == 2 ? op_extent(op, 2, w[F_P0], w[F_P1], w[F_P2]) : 0;
-        if ((w[F_A] < e && s < w[F_A] + eA) || (w[F_B] < e && s < w[F_B] + eB))
-          return fail(error, "fdPlan: instruction " + std::to_string(i) + " reads parameters before their firstInstr");
-      }
-      ranges.emplace_back(s, e);
-    }
-    std::sort(ranges.begin(), ranges.end());
-    int32_t next = 0;
-    for (auto& r : ranges) {
-      if (r.first != next) return fail(error, "fdPlan must cover every parameter exactly once");
-      next = r.second;
-    }
-    if (next != d.nParams) return fail(error, "fdPlan must cover every parameter exactly once");
+    return p->checkPlan(d.fdPlan.data(), d.fdPlan.size(), error);
     return true;
   };
   if (!check()) return nullptr;
@@ -147,9 +124,22 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
   return p;
 }
 
+bool Program::checkPlan(const int32_t* plan, size_t len, std::string* error) const {
+  if (len % 3 != 0) return fail(error, "the FD plan is not a list of triples");
+  for (size_t q = 0; q < len; q += 3) {
+    const int32_t s = plan[q], e = plan[q + 1], first = plan[q + 2];
+    if (!(s >= 0 && s <= e && e <= tape_.nParams && first >= 0 && first <= tape_.nInstr && (q == 0 || first <= plan[q - 1])))
+      return fail(error, "FD plan entry " + std::to_string(q / 3) + " (" + std::to_string(s) + ", " + std::to_string(e) + ", " +
+                             std::to_string(first) + ") is out of range or out of order");
+  }
+  return true;
+}
+
 // Region base pointers for one call. Offsets in Ref are relative to the region: a region base
 // is the caller's buffer itself, or the arena shifted to the region's start.
-void Program::bind(const CallBuffers& call, bool paramsInArena) {
+void Program::bind(const CallBuffers& callIn, bool paramsInArena) {
+  CallBuffers call = callIn;
+  call.copy = call.copy || alwaysCopy_;
   const size_t n = tape_.inputSizes.size();
   double* v = v_.data();
   double* g = g_.data();
@@ -210,19 +200,20 @@ double Program::reverse(const CallBuffers& call) {
                 gbase_[in.b.region] + in.b.offset, in.flags, in.p0, in.p1, in.p2};
     bwd[in.op](b);
   }
-  if (call.copy && tape_.nParams) std::memcpy(call.grad, g, sizeof(double) * tape_.nParams);
+  if (gp != call.grad && tape_.nParams) std::memcpy(call.grad, g, sizeof(double) * tape_.nParams);
   return f;
 }
 
 // The reference's loop (src/backends/js/engine.ts), step for step: the same h, the same
 // evaluations in the same order, so the same bits.
-double Program::fd(const CallBuffers& call, bool central, double relStep, bool reuse) {
+double Program::fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* planOverride, size_t planLen) {
   bind(call, true);
   forward(0);
   const double f0 = outputValue();
   double* v = v_.data();
-  const std::vector<int32_t>& plan = tape_.fdPlan;
-  for (size_t q = 0; q < plan.size(); q += 3) {
+  const int32_t* plan = planOverride ? planOverride : tape_.fdPlan.data();
+  const size_t len = planOverride ? planLen : tape_.fdPlan.size();
+  for (size_t q = 0; q < len; q += 3) {
     const int32_t from = reuse ? plan[q + 2] : 0;
     for (int32_t i = plan[q]; i < plan[q + 1]; i++) {
       const double x = v[i];

@@ -54,7 +54,13 @@ class Program {
 
   double value(const CallBuffers& call);
   double reverse(const CallBuffers& call);
-  double fd(const CallBuffers& call, bool central, double relStep, bool reuse);
+  // plan: nullptr for the tape's own FD plan, else a replacement (a subset of coordinates,
+  // checked with checkPlan first); only the plan's coordinates of grad are written.
+  double fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* plan = nullptr, size_t planLen = 0);
+
+  // Triples (start, end, firstInstr) inside the parameters and the code, firstInstr not
+  // increasing (the order that keeps suffix reuse correct); the reason in *error otherwise.
+  bool checkPlan(const int32_t* plan, size_t len, std::string* error) const;
 
   int32_t paramCount() const { return tape_.nParams; }
   int32_t inputCount() const { return static_cast<int32_t>(tape_.inputSizes.size()); }
@@ -72,6 +78,7 @@ class Program {
   std::vector<Instr> instrs_;
   std::vector<int32_t> inputStart_;
   Ref outRef_{};
+  bool alwaysCopy_ = false;  // an operand spans two regions: read everything from the arena
   std::vector<double> v_, g_;  // value and adjoint arenas
   // base pointer of each region for the current call (values and adjoints)
   std::vector<const double*> vbase_;

@@ -22,14 +22,14 @@ class NativeProgram implements Program {
   reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number {
     return this.h.reverse(theta, inputs, grad);
   }
-  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean): number {
-    return this.h.fd(theta, inputs, grad, central, relStep, reuse);
+  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): number {
+    return this.h.fd(theta, inputs, grad, central, relStep, reuse, plan);
   }
   reverseAsync(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): Promise<number> {
     return this.h.reverseAsync(theta, inputs, grad);
   }
-  fdAsync(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean): Promise<number> {
-    return this.h.fdAsync(theta, inputs, grad, central, relStep, reuse);
+  fdAsync(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): Promise<number> {
+    return this.h.fdAsync(theta, inputs, grad, central, relStep, reuse, plan);
   }
   dispose(): void {
     this.h.dispose();

@@ -10,9 +10,9 @@ import type { Tape } from '../../trace/compile.js';
 export interface NativeProgramHandle {
   value(theta: Float64Array, inputs: readonly Float64Array[]): number;
   reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number;
-  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean): number;
+  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): number;
   reverseAsync(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): Promise<number>;
-  fdAsync(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean): Promise<number>;
+  fdAsync(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): Promise<number>;
   dispose(): void;
   readonly isa: string | undefined;
   readonly busy: boolean;
