@@ -28,14 +28,19 @@ struct Span {
 [[noreturn]] void throwRange(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, "tapegrad native: " + msg); }
 [[noreturn]] void throwError(Napi::Env env, const std::string& msg) { throw Napi::Error::New(env, "tapegrad native: " + msg); }
 
-// A Float64Array of exactly `length` elements.
-Span f64(Napi::Env env, const Napi::Value& v, const std::string& what, size_t length) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
-    throwType(env, what + " must be a Float64Array");
-  auto a = v.As<Napi::Float64Array>();
-  if (a.ElementLength() != length)
-    throwRange(env, what + " must have " + std::to_string(length) + " elements, got " + std::to_string(a.ElementLength()));
-  return {a.Data(), length};
+// A Float64Array of exactly `length` elements; `what` (and `index`, for inputs) name it in the
+// error message, which is only built on failure (this runs on every call).
+Span f64(Napi::Env env, const Napi::Value& v, const char* what, size_t length, int index = -1) {
+  auto name = [&] { return std::string(what) + (index >= 0 ? " " + std::to_string(index) : ""); };
+  napi_typedarray_type type;
+  size_t len;
+  void* data;
+  if (!v.IsTypedArray() || napi_get_typedarray_info(env, v, &type, &len, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_float64_array)
+    throwType(env, name() + " must be a Float64Array");
+  if (len != length)
+    throwRange(env, name() + " must have " + std::to_string(length) + " elements, got " + std::to_string(len));
+  return {static_cast<double*>(data), length};
 }
 
 bool overlap(const Span& x, const Span& y) {
@@ -103,7 +108,7 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
       throwRange(env, "expected " + std::to_string(p.inputCount()) + " inputs, got " + std::to_string(arr.Length()));
     inputs->clear();
     for (int32_t j = 0; j < p.inputCount(); j++)
-      inputs->push_back(f64(env, arr.Get(static_cast<uint32_t>(j)), "input " + std::to_string(j), static_cast<size_t>(p.inputSize(j))));
+      inputs->push_back(f64(env, arr.Get(static_cast<uint32_t>(j)), "input", static_cast<size_t>(p.inputSize(j)), j));
   }
 
   CallBuffers buffers(const Span& theta, const std::vector<Span>& inputs, const Span* grad) {
@@ -343,6 +348,7 @@ Napi::Value Vmath(const Napi::CallbackInfo& info) {
   const size_t n = info[1].As<Napi::Float64Array>().ElementLength();
   const Span x{info[1].As<Napi::Float64Array>().Data(), n};
   const Span y = f64(env, info[2], "vmath: y", n);
+  (void)x;
   const KernelTable* t = kernelsFor(env, info[3]);
   if (!t->vmath(info[0].As<Napi::String>().Utf8Value().c_str(), x.data, y.data, static_cast<int64_t>(n)))
     throwRange(env, "vmath: unknown function");

@@ -5,13 +5,17 @@
 
 static void broadcast_f(const Fwd& k) {
   const int64_t outer = k.p0, rep = k.p1, inner = k.p2;
-  for (int64_t s = 0; s < outer; s++)
-    for (int64_t r = 0; r < rep; r++) {
-      double* o = k.out + (s * rep + r) * inner;
-      const double* a = k.a + s * inner;
-      if (inner == 1) o[0] = a[0];
-      else __builtin_memcpy(o, a, inner * sizeof(double));
+  for (int64_t s = 0; s < outer; s++) {
+    if (inner == 1) {  // a scalar repeated: a vector fill
+      double* o = k.out + s * rep;
+      const vd x = splat(k.a[s]);
+      int64_t r = 0;
+      for (; r + W <= rep; r += W) store(o + r, x);
+      for (; r < rep; r++) o[r] = k.a[s];
+      continue;
     }
+    for (int64_t r = 0; r < rep; r++) __builtin_memcpy(k.out + (s * rep + r) * inner, k.a + s * inner, inner * sizeof(double));
+  }
 }
 static void broadcast_b(const Bwd& k) {
   const int64_t outer = k.p0, rep = k.p1, inner = k.p2;

@@ -25,6 +25,38 @@ TG_INLINE double hsum(vd v) {
   return s;
 }
 
+// true if any lane of the mask is set
+#if TG_VBYTES == 64
+TG_INLINE bool any(vi m) { return _mm512_test_epi64_mask((__m512i)m, (__m512i)m) != 0; }
+#elif TG_VBYTES == 32
+TG_INLINE bool any(vi m) { return _mm256_movemask_pd((__m256d)m) != 0; }
+#elif defined(__SSE2__)
+TG_INLINE bool any(vi m) { return _mm_movemask_pd((__m128d)m) != 0; }
+#else
+TG_INLINE bool any(vi m) {
+  int64_t r = 0;
+  for (int i = 0; i < W; i++) r |= m[i];
+  return r != 0;
+}
+#endif
+
+// round toward zero, for |v| < 2^51 (exact: the hardware instruction where there is one, else
+// round to nearest by the 1.5*2^52 trick and step back toward zero)
+#if TG_VBYTES == 64
+TG_INLINE vd vtrunc(vd v) { return (vd)_mm512_maskz_roundscale_pd((__mmask8)0xFF, (__m512d)v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
+#elif TG_VBYTES == 32
+TG_INLINE vd vtrunc(vd v) { return (vd)_mm256_round_pd((__m256d)v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
+#else
+TG_INLINE vd vtrunc(vd v) {
+  const vd M = vd{} + 6755399441055744.0;
+  const vd r = (v + M) - M;
+  const vd one = vd{} + 1.0, zero = vd{};
+  const vd down = ((r > v) & (v >= zero)) ? one : zero;
+  const vd up = ((r < v) & (v < zero)) ? one : zero;
+  return (r - down) + up;
+}
+#endif
+
 // a*b + c in one rounding where the hardware has it; only backward rules use it.
 #if TG_VBYTES == 64
 TG_INLINE vd fmadd(vd a, vd b, vd c) { return (vd)_mm512_fmadd_pd((__m512d)a, (__m512d)b, (__m512d)c); }

@@ -4,19 +4,8 @@
 // Included inside an instruction-set namespace after simd.h.
 // (no include guard: included once per instruction-set namespace)
 
-// trunc(v) for |v| < 2^51 with plain double arithmetic: round to nearest by the 1.5*2^52 trick,
-// then step back toward zero where rounding went away from it.
-TG_INLINE vd trunc_small(vd v) {
-  const vd M = splat(6755399441055744.0);
-  const vd r = (v + M) - M;
-  const vd one = splat(1.0), zero = splat(0.0);
-  const vd down = sel((r > v) & (v >= zero), one, zero);
-  const vd up = sel((r < v) & (v < zero), one, zero);
-  return (r - down) + up;
-}
-
-// exp, as jsmath::exp.
-TG_INLINE vd vexp(vd x) {
+// exp, as jsmath::exp, for every input: all branches computed, selected per lane.
+TG_INLINE vd vexp_general(vd x) {
   namespace c = jsmath::c;
   const vi ix = as_vi(x);
   const vi hx = (ix >> 32) & 0x7FFFFFFF;
@@ -36,7 +25,7 @@ TG_INLINE vd vexp(vd x) {
   const vd loA = sel(neg, splat(-c::ln2_lo), splat(c::ln2_lo));
   const vd kA = sel(neg, splat(-1.0), one);
   // k = trunc(x/ln2 +- 1/2)
-  const vd kB = trunc_small(splat(c::inv_ln2) * xs + sel(neg, splat(-0.5), splat(0.5)));
+  const vd kB = vtrunc(splat(c::inv_ln2) * xs + sel(neg, splat(-0.5), splat(0.5)));
   const vd hiB = xs - kB * splat(c::ln2_hi);
   const vd loB = kB * splat(c::ln2_lo);
   const vd kd = sel(mid, kA, sel(big, kB, zero));
@@ -64,4 +53,31 @@ TG_INLINE vd vexp(vd x) {
   res = sel(over, splat(HUGE_VAL), res);
   res = sel(under, zero, res);
   return res;
+}
+
+// exp, as jsmath::exp. The common case, every lane with 2^-28 <= |x| < 708 and x != 1, needs
+// no special values: there k = trunc(x/ln2 +- 1/2) is also right for the lanes that fdlibm
+// reduces by +-ln2 directly (the same k, hi and lo come out), and 0 for |x| <= ln2/2, where
+// hi = x, lo = 0 reproduce the unreduced path. Other lanes go through vexp_general.
+TG_INLINE vd vexp(vd x) {
+  namespace c = jsmath::c;
+  const vd ax = as_vd(as_vi(x) & 0x7FFFFFFFFFFFFFFFll);
+  // NaN fails both comparisons, so it takes the general path too
+  const vi plain = (ax >= splat(0x1p-28)) & (ax < splat(708.0)) & (x != splat(1.0));
+  if (__builtin_expect(any(~plain), 0)) return vexp_general(x);
+  const vd half = as_vd((as_vi(x) & (int64_t)0x8000000000000000ull) | as_vi(splat(0.5)));  // +-1/2
+  const vd kd = vtrunc(splat(c::inv_ln2) * x + half);
+  const vd hi = x - kd * splat(c::ln2_hi);
+  const vd lo = kd * splat(c::ln2_lo);
+  const vd xr = hi - lo;
+  const vd t = xr * xr;
+  const vd cc = xr - t * (splat(c::P1) + t * (splat(c::P2) + t * (splat(c::P3) + t * (splat(c::P4) + t * splat(c::P5)))));
+  const vd q = (xr * cc) / (splat(2.0) - cc);
+  const vd one = splat(1.0);
+  const vd r0 = one - ((-q) - xr);
+  const vd y = one - ((lo - q) - hi);
+  const vd M = splat(6755399441055744.0);
+  const vi k = as_vi(kd + M) - as_vi(M);
+  const vd twopk = as_vd((k + 0x3FF) << 52);
+  return sel(kd == splat(0.0), r0, y * twopk);
 }
