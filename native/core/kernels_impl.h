@@ -3,6 +3,7 @@
 // with #pragma GCC target before including this file.
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -20,12 +21,26 @@ namespace TG_ISA {
 #include "k_matmul.h"
 #include "k_loss.h"
 
+// The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
+// "expm1", "tanh" and "pow:<exponent>" (the scalar ports the kernels call).
 static bool vmath_array(const char* name, const double* x, double* y, int64_t n) {
+  double (*f)(double) = nullptr;
   if (std::strcmp(name, "exp") == 0) {
     map1<ExpF>(n, x, y);
     return true;
   }
-  return false;
+  if (std::strncmp(name, "pow:", 4) == 0) {
+    const double p = std::strtod(name + 4, nullptr);
+    for (int64_t i = 0; i < n; i++) y[i] = jsmath::pow(x[i], p);
+    return true;
+  }
+  if (std::strcmp(name, "log") == 0) f = jsmath::log;
+  if (std::strcmp(name, "log1p") == 0) f = jsmath::log1p;
+  if (std::strcmp(name, "expm1") == 0) f = jsmath::expm1;
+  if (std::strcmp(name, "tanh") == 0) f = jsmath::tanh;
+  if (!f) return false;
+  for (int64_t i = 0; i < n; i++) y[i] = f(x[i]);
+  return true;
 }
 
 static KernelTable make_table() {
