@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: value time, reverse-gradient time and their ratio for W1/W2/W3 on every backend
  * that loads here, measured side by side in one run with tinybench. Prints a table, writes JSON.
+ * The first row, a one-op tape, gives the fixed cost of one value() call on each backend.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
@@ -15,7 +16,9 @@ for (const w of WORKLOADS().filter((w) => !names || names.some((n) => w.name.sta
     const theta = c.flatten(w.params);
     const grad = new Float64Array(c.paramCount);
     const bench = new Bench({ time: 300, warmup: true, warmupTime: 100 });
-    bench.add('value', () => { c.valueFlat(theta, w.inputs); });
+    // the one-op row measures the call itself: value() with named parameters, as users call it
+    if (w.name.startsWith('one-op')) bench.add('value', () => { c.value(w.params, w.inputs); });
+    else bench.add('value', () => { c.valueFlat(theta, w.inputs); });
     bench.add('reverse', () => { c.gradFlat(theta, w.inputs, grad); });
     await bench.run();
     const [v, r] = bench.tasks.map((t) => {

@@ -1,7 +1,9 @@
 /**
  * The native backend's forward values are the js reference's bits (finite differences would
  * magnify any difference by 1/h): its exp, log, log1p, expm1, tanh and pow must return exactly
- * what Math.* returns, in every kernel build (baseline, avx2, avx512) this CPU can run.
+ * what Math.* returns, in every kernel build (baseline, avx2, avx512) this CPU can run. value()
+ * and reverse() may use a faster exp (they need 1e-12 agreement, not bits): its accuracy is
+ * measured here too.
  */
 import { describe, expect, it } from 'vitest';
 import { define, softmaxCrossEntropy } from '../src/index.js';
@@ -47,6 +49,36 @@ describe.runIf(TEST_BACKENDS.includes('native'))('native math is Math.* bit for 
         addon.vmath(name, x, y, isa);
         sameBits(y, x.map(fn), x, name);
       });
+});
+
+/** Distance in units in the last place (same-sign finite values), Infinity when only one is NaN. */
+function ulps(a: number, b: number): number {
+  if (Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b))) return 0;
+  if (!Number.isFinite(a) || !Number.isFinite(b) || Math.sign(a) !== Math.sign(b)) return Infinity;
+  const f = new Float64Array([Math.abs(a), Math.abs(b)]);
+  const u = new BigInt64Array(f.buffer);
+  return Number(u[0] > u[1] ? u[0] - u[1] : u[1] - u[0]);
+}
+
+describe.runIf(TEST_BACKENDS.includes('native'))('the fast exp of value() and reverse() is within 2 ulp, and exact outside |x| < 708', () => {
+  const x = inputs();
+  const addon = loadAddon();
+  for (const isa of addon.supportedIsas)
+    it(`exp_fast [${isa}]`, () => {
+      const y = new Float64Array(x.length);
+      addon.vmath('exp_fast', x, y, isa);
+      let worst = 0, at = 0;
+      for (let i = 0; i < x.length; i++) {
+        const want = Math.exp(x[i]);
+        if (!(Math.abs(x[i]) < 708) || want === 0 || !Number.isFinite(want)) {
+          if (!Object.is(y[i], want)) expect.fail(`exp_fast(${x[i]}) = ${y[i]}, Math.exp gives ${want}`);
+          continue;
+        }
+        const d = want < 2.2250738585072014e-308 ? Math.abs(y[i] - want) / 5e-324 : ulps(y[i], want);
+        if (d > worst) { worst = d; at = x[i]; }
+      }
+      expect(worst, `worst at x = ${at}`).toBeLessThanOrEqual(2);
+    });
 });
 
 describe.runIf(TEST_BACKENDS.includes('native'))('every kernel build computes the same forward bits', () => {

@@ -41,6 +41,14 @@ struct KernelTable {
   const char* isa;
   FwdFn fwd[OP_COUNT];
   BwdFn bwd[OP_COUNT];
+  // Forward rules for value() and reverse(), where the bar is agreement to 1e-12, not bits: the
+  // same as fwd except where reassociating sums or a faster exp pays (k_fast.h). Finite
+  // differences always use fwd.
+  FwdFn fast[OP_COUNT];
+  // add/sub/mul/div with operand a (scalarA) or b (scalarB) a scalar repeated p0 times
+  // (k_scalar.h); null for the other ops.
+  FwdFn scalarAFwd[OP_COUNT], scalarBFwd[OP_COUNT];
+  BwdFn scalarABwd[OP_COUNT], scalarBBwd[OP_COUNT];
   // Vector math over arrays, for the accuracy tests: name in {exp}; false if unknown.
   bool (*vmath)(const char* name, const double* x, double* y, int64_t n);
 };

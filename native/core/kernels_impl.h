@@ -20,6 +20,8 @@ namespace TG_ISA {
 #include "k_reduce.h"
 #include "k_matmul.h"
 #include "k_loss.h"
+#include "k_fast.h"
+#include "k_scalar.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
 // "expm1", "tanh" and "pow:<exponent>" (the scalar ports the kernels call).
@@ -27,6 +29,10 @@ static bool vmath_array(const char* name, const double* x, double* y, int64_t n)
   double (*f)(double) = nullptr;
   if (std::strcmp(name, "exp") == 0) {
     map1<ExpF>(n, x, y);
+    return true;
+  }
+  if (std::strcmp(name, "exp_fast") == 0) {
+    map1<ExpFastF>(n, x, y);
     return true;
   }
   if (std::strncmp(name, "pow:", 4) == 0) {
@@ -53,6 +59,16 @@ static KernelTable make_table() {
   TG_OP(BROADCAST, broadcast) TG_OP(SUM, sum) TG_OP(LOGSUMEXP, logsumexp) TG_OP(MATMUL, matmul)
   TG_OP(TRANSPOSE, transpose) TG_OP(SOFTMAX_XENT, softmax_xent)
 #undef TG_OP
+  for (int op = 0; op < OP_COUNT; op++) t.fast[op] = t.fwd[op];
+  t.fast[OP_SUM] = sum_fast_f;
+  t.fast[OP_EXP] = exp_fast_f;
+  t.fast[OP_SIGMOID] = sigmoid_fast_f;
+  t.fast[OP_SOFTPLUS] = softplus_fast_f;
+#define TG_SCALAR(NAME, S)                                                           \
+  t.scalarAFwd[OP_##NAME] = scalar_a_f<S>; t.scalarABwd[OP_##NAME] = scalar_a_b<S>; \
+  t.scalarBFwd[OP_##NAME] = scalar_b_f<S>; t.scalarBBwd[OP_##NAME] = scalar_b_b<S>;
+  TG_SCALAR(ADD, AddS) TG_SCALAR(SUB, SubS) TG_SCALAR(MUL, MulS) TG_SCALAR(DIV, DivS)
+#undef TG_SCALAR
   t.vmath = vmath_array;
   return t;
 }

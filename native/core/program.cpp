@@ -90,6 +90,10 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       if (out < d.tempStart || out + eOut > d.arenaSize)
         return fail(error, at(i) + name + ": output [" + std::to_string(out) + ", +" + std::to_string(eOut) + ") outside the temporaries");
       in.out = static_cast<int32_t>(out);
+      in.absA = w[F_A];
+      in.absB = OP_ARITY[in.op] == 2 ? w[F_B] : -1;
+      in.scalarSide = 0;
+      in.elided = false;
       if (!locate(w[F_A], eA, &in.a)) return fail(error, at(i) + name + ": operand a outside the arena");
       if (OP_ARITY[in.op] == 2) {
         if (!locate(w[F_B], eB, &in.b)) return fail(error, at(i) + name + ": operand b outside the arena");
@@ -119,9 +123,56 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
   p->v_.assign(static_cast<size_t>(d.arenaSize), 0.0);
   p->g_.assign(static_cast<size_t>(d.arenaSize), 0.0);
   std::copy(d.constInit.begin(), d.constInit.end(), p->v_.begin() + d.constStart);
+  p->fuseScalarBroadcasts();
+  // adjoints to zero before a reverse sweep: the outputs of the instructions that take part in
+  // it (nothing else is read), merged into spans
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  for (const Instr& in : p->instrs_)
+    if ((in.flags & FLAG_GRAD_OUT) && !in.elided) spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p0, in.p1, in.p2)));
+  if (d.output >= d.tempStart) spans.emplace_back(d.output, d.output + 1);
+  std::sort(spans.begin(), spans.end());
+  for (auto& sp : spans) {
+    if (!p->zeroSpans_.empty() && sp.first <= p->zeroSpans_.back().second) p->zeroSpans_.back().second = std::max(p->zeroSpans_.back().second, sp.second);
+    else p->zeroSpans_.push_back(sp);
+  }
   p->vbase_.resize(d.inputSizes.size() + 2);
   p->gbase_.resize(d.inputSizes.size() + 2);
   return p;
+}
+
+// A broadcast of a scalar (outer = inner = 1) read by exactly one add/sub/mul/div, as one whole
+// operand, is folded into that instruction: it reads the scalar itself (k_scalar.h). The
+// broadcast's n-element temporary is then never written, zeroed or summed back.
+void Program::fuseScalarBroadcasts() {
+  const size_t count = instrs_.size();
+  for (size_t i = 0; i < count; i++) {
+    Instr& bc = instrs_[i];
+    if (bc.op != OP_BROADCAST || bc.p0 != 1 || bc.p2 != 1 || bc.p1 < 1) continue;
+    const int64_t lo = bc.out, hi = bc.out + static_cast<int64_t>(bc.p1);
+    if (tape_.output >= lo && tape_.output < hi) continue;
+    int64_t reader = -1;
+    bool ok = true;
+    for (size_t q = 0; q < count && ok; q++) {
+      const Instr& o = instrs_[q];
+      const int64_t eA = static_cast<int64_t>(op_extent(o.op, 1, o.p0, o.p1, o.p2));
+      const int64_t eB = OP_ARITY[o.op] == 2 ? static_cast<int64_t>(op_extent(o.op, 2, o.p0, o.p1, o.p2)) : 0;
+      const bool readsA = eA > 0 && o.absA < hi && lo < o.absA + eA;
+      const bool readsB = eB > 0 && o.absB < hi && lo < o.absB + eB;
+      if (!readsA && !readsB) continue;
+      const bool binary = o.op == OP_ADD || o.op == OP_SUB || o.op == OP_MUL || o.op == OP_DIV;
+      const bool whole = (readsA != readsB) && (readsA ? o.absA == lo : o.absB == lo) && o.p0 == bc.p1;
+      if (reader >= 0 || q <= i || !binary || !whole || o.scalarSide != 0) ok = false;
+      reader = static_cast<int64_t>(q);
+    }
+    if (!ok || reader < 0) continue;
+    Instr& r = instrs_[static_cast<size_t>(reader)];
+    // the reference sums the repeats back into the scalar only through the broadcast's own rule
+    const int32_t side = r.absA == lo ? FLAG_GRAD_A : FLAG_GRAD_B;
+    if ((r.flags & FLAG_GRAD_OUT) && (r.flags & side) && !(bc.flags & FLAG_GRAD_OUT)) continue;
+    if (r.absA == lo) { r.scalarSide = 1; r.a = bc.a; r.absA = bc.absA; }
+    else { r.scalarSide = 2; r.b = bc.a; r.absB = bc.absA; }
+    bc.elided = true;
+  }
 }
 
 bool Program::checkPlan(const int32_t* plan, size_t len, std::string* error) const {
@@ -164,41 +215,44 @@ void Program::bind(const CallBuffers& callIn, bool paramsInArena) {
   gbase_[0] = (call.grad && !call.copy) ? call.grad : g;
 }
 
-void Program::forward(int32_t from) {
+void Program::forward(int32_t from, bool exact) {
   double* v = v_.data();
-  const auto& fwd = kernels_->fwd;
+  const auto& fwd = exact ? kernels_->fwd : kernels_->fast;
   for (size_t i = static_cast<size_t>(from); i < instrs_.size(); i++) {
     const Instr& in = instrs_[i];
+    if (in.elided) continue;
     const Fwd f{v + in.out, vbase_[in.a.region] + in.a.offset, vbase_[in.b.region] + in.b.offset,
                 in.extra >= 0 ? v + in.extra : nullptr, in.p0, in.p1, in.p2};
-    fwd[in.op](f);
+    if (in.scalarSide) (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op](f);
+    else fwd[in.op](f);
   }
 }
 
 double Program::value(const CallBuffers& call) {
   bind(call, false);
-  forward(0);
+  forward(0, false);
   return outputValue();
 }
 
 double Program::reverse(const CallBuffers& call) {
   bind(call, false);
-  forward(0);
+  forward(0, false);
   const double f = outputValue();
   double* g = g_.data();
   double* gp = gbase_[0];
   if (tape_.nParams) std::memset(gp, 0, sizeof(double) * tape_.nParams);
-  std::fill(g + tape_.tempStart, g + tape_.arenaSize, 0.0);
+  for (const auto& sp : zeroSpans_) std::memset(g + sp.first, 0, sizeof(double) * static_cast<size_t>(sp.second - sp.first));
   gbase_[outRef_.region][outRef_.offset] = 1.0;
   const double* v = v_.data();
   const auto& bwd = kernels_->bwd;
   for (size_t i = instrs_.size(); i-- > 0;) {
     const Instr& in = instrs_[i];
-    if (!(in.flags & FLAG_GRAD_OUT)) continue;
+    if (!(in.flags & FLAG_GRAD_OUT) || in.elided) continue;
     const Bwd b{v + in.out, vbase_[in.a.region] + in.a.offset, vbase_[in.b.region] + in.b.offset,
                 in.extra >= 0 ? v + in.extra : nullptr, g + in.out, gbase_[in.a.region] + in.a.offset,
                 gbase_[in.b.region] + in.b.offset, in.flags, in.p0, in.p1, in.p2};
-    bwd[in.op](b);
+    if (in.scalarSide) (in.scalarSide == 1 ? kernels_->scalarABwd : kernels_->scalarBBwd)[in.op](b);
+    else bwd[in.op](b);
   }
   if (gp != call.grad && tape_.nParams) std::memcpy(call.grad, g, sizeof(double) * tape_.nParams);
   return f;
@@ -208,7 +262,7 @@ double Program::reverse(const CallBuffers& call) {
 // evaluations in the same order, so the same bits.
 double Program::fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* planOverride, size_t planLen) {
   bind(call, true);
-  forward(0);
+  forward(0, true);
   const double f0 = outputValue();
   double* v = v_.data();
   const int32_t* plan = planOverride ? planOverride : tape_.fdPlan.data();
@@ -221,11 +275,11 @@ double Program::fd(const CallBuffers& call, bool central, double relStep, bool r
       const double scale = ax != ax ? ax : (ax > 1.0 ? ax : 1.0);  // Math.max(1, |x|), NaN kept
       const double h = x + relStep * scale - x;
       v[i] = x + h;
-      forward(from);
+      forward(from, true);
       const double fp = outputValue();
       if (central) {
         v[i] = x - h;
-        forward(from);
+        forward(from, true);
         call.grad[i] = (fp - outputValue()) / (2 * h);
       } else {
         call.grad[i] = (fp - f0) / h;

@@ -32,6 +32,11 @@ struct Instr {
   int32_t out;  // arena offset (always in the temporaries)
   Ref a, b;
   int32_t extra;  // arena offset of the scratch region, or -1
+  int32_t absA, absB;  // arena offsets of a and b as the tape writes them
+  // 1 (a) or 2 (b): that operand is a scalar broadcast whose instruction was elided, and a/b
+  // refer to the scalar itself; 0 otherwise
+  int32_t scalarSide;
+  bool elided;  // a broadcast folded into its only reader
   int32_t p0, p1, p2;
 };
 
@@ -70,7 +75,10 @@ class Program {
  private:
   Program(TapeData&& tape, const KernelTable* kernels);
   void bind(const CallBuffers& call, bool paramsInArena);
-  void forward(int32_t from);
+  void fuseScalarBroadcasts();
+  // exact: the js reference's bits (finite differences need them); otherwise value() and
+  // reverse() may use the faster kernels of KernelTable::fast (agreement 1e-12, not bits)
+  void forward(int32_t from, bool exact);
   double outputValue() const { return vbase_[outRef_.region][outRef_.offset]; }
 
   TapeData tape_;
@@ -78,7 +86,8 @@ class Program {
   std::vector<Instr> instrs_;
   std::vector<int32_t> inputStart_;
   Ref outRef_{};
-  bool alwaysCopy_ = false;  // an operand spans two regions: read everything from the arena
+  bool alwaysCopy_ = false;
+  std::vector<std::pair<int64_t, int64_t>> zeroSpans_;  // adjoint ranges zeroed before a sweep  // an operand spans two regions: read everything from the arena
   std::vector<double> v_, g_;  // value and adjoint arenas
   // base pointer of each region for the current call (values and adjoints)
   std::vector<const double*> vbase_;
