@@ -4,6 +4,7 @@
 #define TG_ISA avx2
 #define TG_ISA_NAME "avx2"
 #define TG_VBYTES 32
+#define TG_MR 4
 #define TG_HAS_FMA 1
 #include "kernels_impl.h"
 

@@ -4,6 +4,7 @@
 #define TG_ISA avx512
 #define TG_ISA_NAME "avx512"
 #define TG_VBYTES 64
+#define TG_MR 8
 #define TG_HAS_FMA 1
 #include "kernels_impl.h"
 

@@ -2,6 +2,7 @@
 #define TG_ISA baseline
 #define TG_ISA_NAME "baseline"
 #define TG_VBYTES 16
+#define TG_MR 4
 #define TG_HAS_FMA 0
 #include "kernels_impl.h"
 

@@ -7,10 +7,10 @@
 // (t is the innermost loop), so the speed comes from tiling, not from reassociation.
 // Backward products only need 1e-12 agreement: they use fused multiply-adds and any order.
 
-constexpr int MR = 4;  // rows per register tile
+constexpr int MR = TG_MR;  // rows per register tile (8 with 32 vector registers, else 4)
 constexpr int NV = 2;  // vectors of columns per register tile (NV*W columns)
 
-template <int R, int V>
+template <int R, int V, bool Fused>
 TG_INLINE void tile_fwd(const double* A, const double* B, double* C, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
   vd acc[R][V];
   for (int r = 0; r < R; r++)
@@ -20,23 +20,22 @@ TG_INLINE void tile_fwd(const double* A, const double* B, double* C, int64_t k, 
     for (int v = 0; v < V; v++) b[v] = load(B + t * ldb + v * W);
     for (int r = 0; r < R; r++) {
       const vd a = splat(A[r * lda + t]);
-      for (int v = 0; v < V; v++) acc[r][v] = acc[r][v] + a * b[v];
+      for (int v = 0; v < V; v++) acc[r][v] = Fused ? fmadd(a, b[v], acc[r][v]) : acc[r][v] + a * b[v];
     }
   }
   for (int r = 0; r < R; r++)
     for (int v = 0; v < V; v++) store(C + r * ldc + v * W, acc[r][v]);
 }
 
-template <int V>
+template <int V, bool Fused>
 TG_INLINE void rows_fwd(const double* A, const double* B, double* C, int64_t m, int64_t k, int64_t n, int64_t j0) {
   int64_t i = 0;
-  for (; i + MR <= m; i += MR) tile_fwd<MR, V>(A + i * k, B + j0, C + i * n + j0, k, k, n, n);
-  switch (m - i) {
-    case 3: tile_fwd<3, V>(A + i * k, B + j0, C + i * n + j0, k, k, n, n); break;
-    case 2: tile_fwd<2, V>(A + i * k, B + j0, C + i * n + j0, k, k, n, n); break;
-    case 1: tile_fwd<1, V>(A + i * k, B + j0, C + i * n + j0, k, k, n, n); break;
-    default: break;
-  }
+  for (; i + MR <= m; i += MR) tile_fwd<MR, V, Fused>(A + i * k, B + j0, C + i * n + j0, k, k, n, n);
+  // the last m % MR rows: tiles of 4, 2, 1 rows
+  if (i + 4 <= m && MR > 4) { tile_fwd<4, V, Fused>(A + i * k, B + j0, C + i * n + j0, k, k, n, n); i += 4; }
+  if (i + 2 <= m) { tile_fwd<2, V, Fused>(A + i * k, B + j0, C + i * n + j0, k, k, n, n); i += 2; }
+  if (i + 2 <= m) { tile_fwd<2, V, Fused>(A + i * k, B + j0, C + i * n + j0, k, k, n, n); i += 2; }
+  if (i < m) tile_fwd<1, V, Fused>(A + i * k, B + j0, C + i * n + j0, k, k, n, n);
 }
 
 // n = 1: C[i] = dot(A[i,:], b) in t order. W rows go down the W lanes: a W x W block of A is
@@ -111,14 +110,15 @@ static void matvec_fwd(const double* A, const double* b, double* c, int64_t m, i
   }
 }
 
-static void matmul_f(const Fwd& f) {
+template <bool Fused>
+static void matmul_fwd(const Fwd& f) {
   const int64_t m = f.p0, k = f.p1, n = f.p2;
   const double *A = f.a, *B = f.b;
   double* C = f.out;
   if (n == 1) return matvec_fwd(A, B, C, m, k);
   int64_t j = 0;
-  for (; j + NV * W <= n; j += NV * W) rows_fwd<NV>(A, B, C, m, k, n, j);
-  for (; j + W <= n; j += W) rows_fwd<1>(A, B, C, m, k, n, j);
+  for (; j + NV * W <= n; j += NV * W) rows_fwd<NV, Fused>(A, B, C, m, k, n, j);
+  for (; j + W <= n; j += W) rows_fwd<1, Fused>(A, B, C, m, k, n, j);
   for (; j < n; j++)  // the last n % W columns
     for (int64_t i = 0; i < m; i++) {
       double s = 0;
@@ -150,12 +150,10 @@ template <int V>
 TG_INLINE void rows_atb(const double* A, const double* D, double* G, int64_t m, int64_t k, int64_t n, int64_t j0) {
   int64_t t = 0;
   for (; t + MR <= k; t += MR) tile_atb<MR, V>(A + t, D + j0, G + t * n + j0, m, k, n, n);
-  switch (k - t) {
-    case 3: tile_atb<3, V>(A + t, D + j0, G + t * n + j0, m, k, n, n); break;
-    case 2: tile_atb<2, V>(A + t, D + j0, G + t * n + j0, m, k, n, n); break;
-    case 1: tile_atb<1, V>(A + t, D + j0, G + t * n + j0, m, k, n, n); break;
-    default: break;
-  }
+  if (t + 4 <= k && MR > 4) { tile_atb<4, V>(A + t, D + j0, G + t * n + j0, m, k, n, n); t += 4; }
+  if (t + 2 <= k) { tile_atb<2, V>(A + t, D + j0, G + t * n + j0, m, k, n, n); t += 2; }
+  if (t + 2 <= k) { tile_atb<2, V>(A + t, D + j0, G + t * n + j0, m, k, n, n); t += 2; }
+  if (t < k) tile_atb<1, V>(A + t, D + j0, G + t * n + j0, m, k, n, n);
 }
 
 static void matmul_atb(const double* A, const double* D, double* G, int64_t m, int64_t k, int64_t n) {
@@ -220,6 +218,8 @@ static void matmul_abt(const double* D, const double* B, double* G, int64_t m, i
     }
   }
 }
+
+static void matmul_f(const Fwd& f) { matmul_fwd<false>(f); }
 
 static void matmul_b(const Bwd& g) {
   const int64_t m = g.p0, k = g.p1, n = g.p2;

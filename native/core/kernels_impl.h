@@ -24,7 +24,8 @@ namespace TG_ISA {
 #include "k_scalar.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
-// "expm1", "tanh" and "pow:<exponent>" (the scalar ports the kernels call).
+// "expm1", "tanh" and "pow:<exponent>" (the scalar ports the kernels call); "exp_fast" and
+// "tanh_fast" (the faster versions value() and reverse() use, k_fast.h).
 static bool vmath_array(const char* name, const double* x, double* y, int64_t n) {
   double (*f)(double) = nullptr;
   if (std::strcmp(name, "exp") == 0) {
@@ -33,6 +34,10 @@ static bool vmath_array(const char* name, const double* x, double* y, int64_t n)
   }
   if (std::strcmp(name, "exp_fast") == 0) {
     map1<ExpFastF>(n, x, y);
+    return true;
+  }
+  if (std::strcmp(name, "tanh_fast") == 0) {
+    map1<TanhFastF>(n, x, y);
     return true;
   }
   if (std::strncmp(name, "pow:", 4) == 0) {
@@ -64,6 +69,8 @@ static KernelTable make_table() {
   t.fast[OP_EXP] = exp_fast_f;
   t.fast[OP_SIGMOID] = sigmoid_fast_f;
   t.fast[OP_SOFTPLUS] = softplus_fast_f;
+  t.fast[OP_TANH] = tanh_fast_f;
+  if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
 #define TG_SCALAR(NAME, S)                                                           \
   t.scalarAFwd[OP_##NAME] = scalar_a_f<S>; t.scalarABwd[OP_##NAME] = scalar_a_b<S>; \
   t.scalarBFwd[OP_##NAME] = scalar_b_f<S>; t.scalarBBwd[OP_##NAME] = scalar_b_b<S>;
