@@ -23,6 +23,8 @@ function inputs(): Float64Array {
   return Float64Array.from([
     ...specials,
     ...random(60_000, 1, -3, 3),
+    ...random(60_000, 7, -0.999, 5), // log1p's vector path: every lane in (-1, 2^53)
+    ...random(20_000, 8, 0, 1),
     ...random(60_000, 2, -750, 750),
     ...random(30_000, 3, -1e-6, 1e-6),
     ...Array.from(random(30_000, 4, -60, 10), (e, i) => (i % 2 ? -1 : 1) * 2 ** e),
@@ -38,7 +40,7 @@ const sameBits = (got: Float64Array, want: Float64Array, x: Float64Array, what: 
 describe.runIf(TEST_BACKENDS.includes('native'))('native math is Math.* bit for bit, in every kernel build', () => {
   const x = inputs();
   const fns: [string, (v: number) => number][] = [
-    ['exp', Math.exp], ['log', Math.log], ['log1p', Math.log1p], ['expm1', Math.expm1], ['tanh', Math.tanh],
+    ['exp', Math.exp], ['log', Math.log], ['log1p', Math.log1p], ['log1p_vec', Math.log1p], ['expm1', Math.expm1], ['tanh', Math.tanh],
     ...[2, 3, 0.5, -1, -2.5, 1.7, 0, 1 / 3, 10, -0.5].map((p): [string, (v: number) => number] => [`pow:${p}`, (v) => Math.pow(v, p)]),
   ];
   const addon = loadAddon();

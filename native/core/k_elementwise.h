@@ -18,6 +18,10 @@ struct SigmoidF {
   TG_MEMBER vd v(vd x) { return splat(1.0) / (splat(1.0) + vexp(-x)); }
   TG_MEMBER double s(double x) { return 1.0 / (1.0 + jsmath::exp(-x)); }
 };
+struct Log1pF {
+  TG_MEMBER vd v(vd x) { return vlog1p(x); }
+  TG_MEMBER double s(double x) { return jsmath::log1p(x); }
+};
 struct ExpNegAbsF {
   TG_MEMBER vd v(vd x) { return vexp(-as_vd(as_vi(x) & 0x7FFFFFFFFFFFFFFFll)); }
   TG_MEMBER double s(double x) { return jsmath::exp(-__builtin_fabs(x)); }
@@ -50,7 +54,7 @@ static void exp_f(const Fwd& k) { map1<ExpF>(k.p0, k.a, k.out); }
 static void exp_b(const Bwd& k) { for (int64_t i = 0; i < k.p0; i++) k.ga[i] += k.gout[i] * k.out[i]; }
 static void log_f(const Fwd& k) { for (int64_t i = 0; i < k.p0; i++) k.out[i] = jsmath::log(k.a[i]); }
 static void log_b(const Bwd& k) { for (int64_t i = 0; i < k.p0; i++) k.ga[i] += k.gout[i] / k.a[i]; }
-static void log1p_f(const Fwd& k) { for (int64_t i = 0; i < k.p0; i++) k.out[i] = jsmath::log1p(k.a[i]); }
+static void log1p_f(const Fwd& k) { map1<Log1pF>(k.p0, k.a, k.out); }
 static void log1p_b(const Bwd& k) { for (int64_t i = 0; i < k.p0; i++) k.ga[i] += k.gout[i] / (1.0 + k.a[i]); }
 // IEEE sqrt is correctly rounded everywhere (Math.sqrt too); -fno-math-errno lets it vectorise
 static void sqrt_f(const Fwd& k) { for (int64_t i = 0; i < k.p0; i++) k.out[i] = __builtin_sqrt(k.a[i]); }
@@ -80,8 +84,12 @@ static void relu_b(const Bwd& k) {
 }
 // max(x, 0) + log1p(exp(-|x|)): exp vectorised into out, then log1p in place
 static void softplus_f(const Fwd& k) {
-  map1<ExpNegAbsF>(k.p0, k.a, k.out);
-  for (int64_t i = 0; i < k.p0; i++) { const double x = k.a[i]; k.out[i] = (x > 0 ? x : 0.0) + jsmath::log1p(k.out[i]); }
+  int64_t i = 0;
+  for (; i + W <= k.p0; i += W) {
+    const vd x = load(k.a + i);
+    store(k.out + i, sel(x > splat(0.0), x, splat(0.0)) + vlog1p(ExpNegAbsF::v(x)));
+  }
+  for (; i < k.p0; i++) { const double x = k.a[i]; k.out[i] = (x > 0 ? x : 0.0) + jsmath::log1p(ExpNegAbsF::s(x)); }
 }
 static void softplus_b(const Bwd& k) {
   int64_t i = 0;

@@ -78,8 +78,12 @@ struct ExpNegAbsFastF {
 static void exp_fast_f(const Fwd& k) { map1<ExpFastF>(k.p0, k.a, k.out); }
 static void sigmoid_fast_f(const Fwd& k) { map1<SigmoidFastF>(k.p0, k.a, k.out); }
 static void softplus_fast_f(const Fwd& k) {
-  map1<ExpNegAbsFastF>(k.p0, k.a, k.out);
-  for (int64_t i = 0; i < k.p0; i++) { const double x = k.a[i]; k.out[i] = (x > 0 ? x : 0.0) + jsmath::log1p(k.out[i]); }
+  int64_t i = 0;
+  for (; i + W <= k.p0; i += W) {
+    const vd x = load(k.a + i);
+    store(k.out + i, sel(x > splat(0.0), x, splat(0.0)) + vlog1p(ExpNegAbsFastF::v(x)));
+  }
+  for (; i < k.p0; i++) { const double x = k.a[i]; k.out[i] = (x > 0 ? x : 0.0) + jsmath::log1p(ExpNegAbsFastF::s(x)); }
 }
 
 // A whole-axis sum (inner == 1) in 4 vectors of partial sums; other layouts as the exact rule

@@ -25,7 +25,7 @@ namespace TG_ISA {
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
 // "expm1", "tanh" and "pow:<exponent>" (the scalar ports the kernels call); "exp_fast" and
-// "tanh_fast" (the faster versions value() and reverse() use, k_fast.h).
+// "tanh_fast" (the faster versions value() and reverse() use, k_fast.h); "log1p_vec" (vmath.h).
 static bool vmath_array(const char* name, const double* x, double* y, int64_t n) {
   double (*f)(double) = nullptr;
   if (std::strcmp(name, "exp") == 0) {
@@ -34,6 +34,10 @@ static bool vmath_array(const char* name, const double* x, double* y, int64_t n)
   }
   if (std::strcmp(name, "exp_fast") == 0) {
     map1<ExpFastF>(n, x, y);
+    return true;
+  }
+  if (std::strcmp(name, "log1p_vec") == 0) {
+    map1<Log1pF>(n, x, y);
     return true;
   }
   if (std::strcmp(name, "tanh_fast") == 0) {

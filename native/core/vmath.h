@@ -81,3 +81,45 @@ TG_INLINE vd vexp(vd x) {
   const vd twopk = as_vd((k + 0x3FF) << 52);
   return sel(kd == splat(0.0), r0, y * twopk);
 }
+
+// log1p, as jsmath::log1p, bit for bit. Vector lanes take fdlibm's main paths: k = 0 with
+// f = x (-0.2929 < x < 0.41422), or 1 + x split as 2^k (1 + f) with the rounding of 1 + x
+// carried in c. A vector with any lane outside them (|x| < 2^-29, x <= -1, x >= 2^53, NaN, Inf,
+// or |f| < 2^-20, where fdlibm switches formulas) is done by the scalar code.
+TG_INLINE vd vlog1p(vd x) {
+  namespace c = jsmath::c;
+  const vd zero = splat(0.0), one = splat(1.0);
+  const vd ax = as_vd(as_vi(x) & 0x7FFFFFFFFFFFFFFFll);
+  const vi ok = (ax >= splat(0x1p-29)) & (x > splat(-1.0)) & (x < splat(0x1p53));  // NaN fails
+  const vi kzero = ((x > zero) & (x < splat(0.41421353816986083984375))) |   // hx < 0x3FDA827A
+                   ((x < zero) & (ax < splat(0.29289329051971435547)));     // ax <= 0x3FD2BEC4
+  // 1 + x = 2^k (1 + f), 1 + f in [sqrt(2)/2, sqrt(2)), c the rounding error of 1 + x over it
+  const vd u = one + x;
+  const vi hu0 = as_vi(u) >> 32;
+  vi k = (hu0 >> 20) - 1023;
+  const vd cc0 = sel(k > 0, one - (u - x), x - (u - one)) / u;
+  vi hu = hu0 & 0x000FFFFF;
+  const vi up = hu >= 0x6A09E;
+  const vi low = as_vi(u) & 0xFFFFFFFFll;
+  const vd u2 = as_vd(low | ((hu | (up ? splati(0x3FE00000) : splati(0x3FF00000))) << 32));
+  k = k + (up & 1);
+  hu = up ? ((0x00100000 - hu) >> 2) : hu;
+  const vd f = sel(kzero, x, u2 - one);
+  const vd cc = sel(kzero, zero, cc0);
+  k = kzero ? splati(0) : k;
+  if (__builtin_expect(any(~ok | (~kzero & (hu == 0))), 0)) {
+    double lanes[W];
+    store(lanes, x);
+    for (int i = 0; i < W; i++) lanes[i] = jsmath::log1p(lanes[i]);
+    return load(lanes);
+  }
+  const vd M = splat(6755399441055744.0);
+  const vd dk = as_vd(k + as_vi(M)) - M;  // k as a double (exact)
+  const vd hfsq = splat(0.5) * f * f;
+  const vd s = f / (splat(2.0) + f);
+  const vd z = s * s;
+  const vd R = z * (splat(c::L1) + z * (splat(c::L2) + z * (splat(c::L3) + z * (splat(c::L4) + z * (splat(c::L5) + z * (splat(c::L6) + z * splat(c::L7)))))));
+  const vd r0 = f - (hfsq - s * (hfsq + R));
+  const vd rk = dk * splat(c::ln2_hi) - ((hfsq - (s * (hfsq + R) + (dk * splat(c::ln2_lo) + cc))) - f);
+  return sel(k == 0, r0, rk);
+}
