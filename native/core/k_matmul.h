@@ -87,16 +87,16 @@ TG_INLINE void matvec_rows(const double* A, const double* b, double* c, int64_t 
       for (int q = 0; q < NB; q++) acc[q] = acc[q] + x[q][s] * bs;
     }
   }
-  for (int q = 0; q < NB; q++) {
-    double lanes[W];
-    store(lanes, acc[q]);
-    for (int r = 0; r < W; r++) {
-      double s = lanes[r];
-      const double* row = A + (q * W + r) * k;
-      for (int64_t u = t; u < k; u++) s += row[u] * b[u];
-      c[q * W + r] = s;
+  if (t < k) {  // the last k % W columns: the rows' tails, zero-padded, through the same transpose
+    const int64_t rest = k - t;
+    for (int q = 0; q < NB; q++) {
+      vd x[W];
+      for (int r = 0; r < W; r++) x[r] = load_partial(A + (q * W + r) * k + t, rest);
+      transpose_block(x);
+      for (int64_t s = 0; s < rest; s++) acc[q] = acc[q] + x[s] * splat(b[t + s]);
     }
   }
+  for (int q = 0; q < NB; q++) store(c + q * W, acc[q]);
 }
 
 static void matvec_fwd(const double* A, const double* b, double* c, int64_t m, int64_t k) {

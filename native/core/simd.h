@@ -25,6 +25,22 @@ TG_INLINE double hsum(vd v) {
   return s;
 }
 
+// the first n < W elements at p, zeros after them (never reads past p + n)
+#if TG_VBYTES == 64
+TG_INLINE vd load_partial(const double* p, int64_t n) { return (vd)_mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p); }
+#elif TG_VBYTES == 32
+TG_INLINE vd load_partial(const double* p, int64_t n) {
+  const __m256i idx = _mm256_set_epi64x(3, 2, 1, 0);
+  return (vd)_mm256_maskload_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), idx));
+}
+#else
+TG_INLINE vd load_partial(const double* p, int64_t n) {
+  vd v = vd{};
+  for (int64_t i = 0; i < n; i++) v[i] = p[i];
+  return v;
+}
+#endif
+
 // true if any lane of the mask is set
 #if TG_VBYTES == 64
 TG_INLINE bool any(vi m) { return _mm512_test_epi64_mask((__m512i)m, (__m512i)m) != 0; }
