@@ -26,9 +26,17 @@ function nodeGyp() {
 }
 
 const [cmd, pre] = nodeGyp();
-const args = [...pre, 'rebuild', `--jobs=${process.env.JOBS ?? 'max'}`];
-// npm passes --nodedir (local headers) to scripts as npm_config_nodedir; node-gyp reads it itself
-const r = spawnSync(cmd, args, { cwd: root, stdio: strict ? 'inherit' : 'pipe', encoding: 'utf8', shell: process.platform === 'win32' });
+// configure + build, not rebuild: rebuild deletes build/, which also holds build/tapegrad.wasm.
+// npm passes --nodedir (local headers) to scripts as npm_config_nodedir; node-gyp reads it itself.
+const run = (...args) =>
+  spawnSync(cmd, [...pre, ...args], { cwd: root, stdio: strict ? 'inherit' : 'pipe', encoding: 'utf8', shell: process.platform === 'win32' });
+let r = run('configure');
+if (r.status === 0) {
+  const out = r;
+  r = run('build', `--jobs=${process.env.JOBS ?? 'max'}`);
+  r.stdout = `${out.stdout ?? ''}${r.stdout ?? ''}`;
+  r.stderr = `${out.stderr ?? ''}${r.stderr ?? ''}`;
+}
 if (r.status === 0) {
   if (!strict) console.log('tapegrad: native addon built (build/Release/tapegrad.node)');
   process.exit(0);

@@ -2,6 +2,7 @@ import { Compiled } from '../api/compiled.js';
 import { Defined } from '../trace/define.js';
 import { describeValue } from '../trace/tensor.js';
 import { jsEngine } from './js/engine.js';
+import { loadWasmEngine } from './wasm/engine.js';
 import { BACKEND_NAMES, type BackendName, type Engine } from './types.js';
 
 export interface Backend {
@@ -13,9 +14,7 @@ export interface Backend {
 /** How each backend loads; a loader throws with the reason when its backend cannot run here. */
 const LOADERS: Record<BackendName, () => Promise<Engine>> = {
   native: async () => (await import('./native/engine.js')).nativeEngine(),
-  wasm: async () => {
-    throw new Error('the wasm module is not part of this build yet');
-  },
+  wasm: loadWasmEngine,
   js: async () => jsEngine,
 };
 

@@ -1,0 +1,173 @@
+/**
+ * The exports of tapegrad.wasm (see src/backends/wasm/engine.ts for the JS side). JS holds program
+ * ids, never pointers into the module: it asks for the addresses of a program's code, plan and
+ * arenas, writes the tape and the inputs through views of exactly those regions, and every call
+ * checks the id first. Calls return NaN (or a negative code) on error and lastError() says why.
+ */
+import { alloc, free, heapInUse as heapBytes } from './heap';
+import { backward, finiteDifferences, forward } from './interpreter';
+import { exp, expm1, log, log1p, pow, tanh } from './math';
+import {
+  create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorOperand, errorWhere, lookup, planValid,
+  validate as validateProgram,
+} from './program';
+import { expRare, log1pRare, vexp, vexp2, vexp2Second, vlog1p, vtanh } from './vmath';
+
+export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, constStart: i32, tempStart: i32, output: i32): i32 {
+  return createProgram(nInstr, nPlan, arenaSize, nParams, constStart, tempStart, output);
+}
+export function validate(id: i32): i32 {
+  return validateProgram(id);
+}
+export function dispose(id: i32): i32 {
+  return disposeProgram(id);
+}
+
+/** byte addresses of a program's regions (0 for a bad id) */
+export function codeAt(id: i32): usize {
+  const p = lookup(id, false);
+  return p == null ? 0 : p.code;
+}
+export function planAt(id: i32): usize {
+  const p = lookup(id, false);
+  return p == null ? 0 : p.plan;
+}
+export function valuesAt(id: i32): usize {
+  const p = lookup(id, false);
+  return p == null ? 0 : p.v;
+}
+export function adjointsAt(id: i32): usize {
+  const p = lookup(id, false);
+  return p == null ? 0 : p.g;
+}
+
+/** f at the parameters and inputs already in the value arena */
+export function value(id: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null) return NaN;
+  forward(p, 0);
+  return load<f64>(p.v + (<usize>p.output << 3));
+}
+
+/** f, and the gradient in adjoint[0, nParams) */
+export function reverse(id: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null) return NaN;
+  forward(p, 0);
+  const f = load<f64>(p.v + (<usize>p.output << 3));
+  backward(p);
+  return f;
+}
+
+/** f, and the finite-difference gradient in adjoint[0, nParams) */
+export function fd(id: i32, central: i32, relStep: f64, reuse: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null) return NaN;
+  return finiteDifferences(p, p.plan, p.nPlan, central != 0, relStep, reuse != 0);
+}
+
+// ---- a caller's FD plan (a subset of coordinates), staged in a buffer the module owns ----
+let staged: usize = 0;
+let stagedCap: i32 = 0;
+
+/** address of a buffer for n plan triples (int32 x 3n), 0 if memory cannot provide it */
+export function planBuffer(n: i32): usize {
+  if (n < 0 || n > (1 << 28)) return 0;
+  if (n == 0) n = 1;
+  if (n > stagedCap) {
+    const fresh = alloc(<f64>n * 12);
+    if (fresh == 0) return 0;
+    if (staged != 0) free(staged);
+    staged = fresh;
+    stagedCap = n;
+  }
+  return staged;
+}
+
+/** fd() with the first n triples of the plan buffer, validated against the program first */
+export function fdPlan(id: i32, central: i32, relStep: f64, reuse: i32, n: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null) return NaN;
+  if (n < 0 || n > stagedCap) {
+    fail(E_BAD_PLAN, -1);
+    return NaN;
+  }
+  if (!planValid(p, staged, n)) return NaN;
+  return finiteDifferences(p, staged, n, central != 0, relStep, reuse != 0);
+}
+
+export function lastError(): i32 {
+  return last;
+}
+export function errorInstruction(): i32 {
+  return errorWhere;
+}
+export function errorOperandIndex(): i32 {
+  return errorOperand;
+}
+export function heapInUse(): usize {
+  return heapBytes();
+}
+
+// ---- the math probe: lets the tests compare exp/log/... with Math.* element by element ----
+const PROBE_CAP: i32 = 1 << 16;
+let probe: usize = 0;
+
+/** address of the probe buffer (PROBE_CAP float64), 0 if it cannot be allocated */
+export function probeBuffer(): usize {
+  if (probe == 0) probe = alloc(<f64>PROBE_CAP * 8);
+  return probe;
+}
+export function probeCapacity(): i32 {
+  return PROBE_CAP;
+}
+
+/**
+ * Applies function fn in place to the first n probe elements: 0 exp, 1 exp (scalar), 2 log,
+ * 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y) (scalar), 7 log1p (two lanes), 8 tanh (two lanes),
+ * 9 exp (two vectors interleaved, vexp2); the vector forms fall back to scalar for rare lanes as
+ * the kernels do. Returns 0, or -1 for a bad fn or n.
+ */
+export function probeRun(fn: i32, n: i32, y: f64): i32 {
+  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 9) return -1;
+  const end = probe + (<usize>n << 3);
+  if (fn == 9) {
+    let q = probe;
+    for (; q + 32 <= end; q += 32) {
+      const x = v128.load(q), X = v128.load(q, 16);
+      const e = vexp2(x, X);
+      const E = vexp2Second;
+      if (v128.any_true(v128.or(expRare(x), expRare(X)))) {
+        for (let k: usize = 0; k < 32; k += 8) store<f64>(q + k, exp(load<f64>(q + k)));
+      } else {
+        v128.store(q, e);
+        v128.store(q, E, 16);
+      }
+    }
+    for (; q < end; q += 8) store<f64>(q, exp(load<f64>(q)));
+    return 0;
+  }
+  if (fn == 0 || fn == 7 || fn == 8) {
+    let q = probe;
+    for (; q + 16 <= end; q += 16) {
+      const x = v128.load(q);
+      let r = fn == 0 ? vexp(x) : fn == 7 ? vlog1p(x) : vtanh(x);
+      const rare = fn == 0 ? expRare(x) : fn == 7 ? log1pRare(x) : i64x2.splat(0);
+      if (v128.any_true(rare)) {
+        const x0 = f64x2.extract_lane(x, 0), x1 = f64x2.extract_lane(x, 1);
+        r = f64x2.replace_lane(f64x2.splat(fn == 0 ? exp(x0) : log1p(x0)), 1, fn == 0 ? exp(x1) : log1p(x1));
+      }
+      v128.store(q, r);
+    }
+    if (q < end) {
+      const x = load<f64>(q);
+      store<f64>(q, fn == 0 ? exp(x) : fn == 7 ? log1p(x) : tanh(x));
+    }
+    return 0;
+  }
+  for (let q = probe; q < end; q += 8) {
+    const x = load<f64>(q);
+    store<f64>(q, fn == 1 ? exp(x) : fn == 2 ? log(x) : fn == 3 ? log1p(x) : fn == 4 ? expm1(x) : fn == 5 ? tanh(x) : pow(x, y));
+  }
+  return 0;
+}

@@ -1,0 +1,326 @@
+/**
+ * matmul forward and backward without materialising a transpose:
+ *   forward   C = A B            (gemm; matvec when n = 1)
+ *   backward  dA += dC B^T       (dot products of rows: gemmNT; an outer product when n = 1)
+ *             dB += A^T dC       (gemm reading A by columns; a sum of scaled rows when n = 1)
+ *
+ * gemm is register-tiled: a 4-row x 4-column tile of C lives in eight f64x2 accumulators while
+ * the loop runs over the inner dimension (V8 gives wasm 15 xmm registers: 8 accumulators, two
+ * rows of B, one broadcast of A and one temporary fit). On the W3 shapes 4x4 measured fastest of
+ * 4x4, 2x8, 3x6, 5x4 and 6x4, at 17-18 GFLOP/s, near the 8 flops/cycle that 128-bit mul + add
+ * without FMA allow. The inner dimension is cut into blocks of KC so that the 4-column panel of B
+ * the tile walks down stays in L1.
+ *
+ * The forward rules add the products of each output element in the order t = 0, 1, ..., k-1
+ * starting from 0, exactly as the reference, so values are bit-identical (storing a partial sum
+ * between K blocks and loading it back is exact). The backward rules sum in any order.
+ */
+
+const KC = 256;
+const ZERO = f64x2.splat(0);
+
+// @ts-ignore: decorator
+@inline function fma2(acc: v128, x: v128, y: v128): v128 {
+  return f64x2.add(acc, f64x2.mul(x, y));
+}
+
+/** A 4x4 tile: C[0..4, 0..4] (= or +=) sum_t A'(r, t) B(t, 0..4). */
+// @ts-ignore: decorator
+@inline function tile4x4(c: usize, ldc: usize, a: usize, ars: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
+  let c00 = ZERO, c01 = ZERO, c10 = ZERO, c11 = ZERO, c20 = ZERO, c21 = ZERO, c30 = ZERO, c31 = ZERO;
+  if (keep) {
+    c00 = v128.load(c); c01 = v128.load(c, 16);
+    c10 = v128.load(c + ldc); c11 = v128.load(c + ldc, 16);
+    c20 = v128.load(c + 2 * ldc); c21 = v128.load(c + 2 * ldc, 16);
+    c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
+  }
+  let pa = a, pb = b;
+  const a1 = ars, a2 = ars + ars, a3 = a2 + ars;
+  for (let t = 0; t < kk; t++) {
+    const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+    let x = v128.load64_splat(pa);
+    c00 = fma2(c00, x, b0); c01 = fma2(c01, x, b1);
+    x = v128.load64_splat(pa + a1);
+    c10 = fma2(c10, x, b0); c11 = fma2(c11, x, b1);
+    x = v128.load64_splat(pa + a2);
+    c20 = fma2(c20, x, b0); c21 = fma2(c21, x, b1);
+    x = v128.load64_splat(pa + a3);
+    c30 = fma2(c30, x, b0); c31 = fma2(c31, x, b1);
+    pa += acs;
+    pb += ldb;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
+}
+
+/** One row by 4 columns. */
+// @ts-ignore: decorator
+@inline function tile1x4(c: usize, a: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
+  let c0 = keep ? v128.load(c) : ZERO, c1 = keep ? v128.load(c, 16) : ZERO;
+  let pa = a, pb = b;
+  for (let t = 0; t < kk; t++) {
+    const x = v128.load64_splat(pa);
+    c0 = fma2(c0, x, v128.load(pb)); c1 = fma2(c1, x, v128.load(pb, 16));
+    pa += acs;
+    pb += ldb;
+  }
+  v128.store(c, c0); v128.store(c, c1, 16);
+}
+
+/** 4 rows by 2 columns. */
+// @ts-ignore: decorator
+@inline function tile4x2(c: usize, ldc: usize, a: usize, ars: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
+  let c0 = keep ? v128.load(c) : ZERO, c1 = keep ? v128.load(c + ldc) : ZERO;
+  let c2 = keep ? v128.load(c + 2 * ldc) : ZERO, c3 = keep ? v128.load(c + 3 * ldc) : ZERO;
+  let pa = a, pb = b;
+  for (let t = 0; t < kk; t++) {
+    const b0 = v128.load(pb);
+    c0 = fma2(c0, v128.load64_splat(pa), b0);
+    c1 = fma2(c1, v128.load64_splat(pa + ars), b0);
+    c2 = fma2(c2, v128.load64_splat(pa + 2 * ars), b0);
+    c3 = fma2(c3, v128.load64_splat(pa + 3 * ars), b0);
+    pa += acs;
+    pb += ldb;
+  }
+  v128.store(c, c0); v128.store(c + ldc, c1); v128.store(c + 2 * ldc, c2); v128.store(c + 3 * ldc, c3);
+}
+
+/** One row by 2 columns. */
+// @ts-ignore: decorator
+@inline function tile1x2(c: usize, a: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
+  let c0 = keep ? v128.load(c) : ZERO;
+  let pa = a, pb = b;
+  for (let t = 0; t < kk; t++) {
+    c0 = fma2(c0, v128.load64_splat(pa), v128.load(pb));
+    pa += acs;
+    pb += ldb;
+  }
+  v128.store(c, c0);
+}
+
+/** One row by one column (the last column of an odd n). */
+// @ts-ignore: decorator
+@inline function tile1x1(c: usize, a: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
+  let s: f64 = keep ? load<f64>(c) : 0;
+  let pa = a, pb = b;
+  for (let t = 0; t < kk; t++) {
+    s += load<f64>(pa) * load<f64>(pb);
+    pa += acs;
+    pb += ldb;
+  }
+  store<f64>(c, s);
+}
+
+/**
+ * C[M, N] (= when !accumulate, else +=) A'[M, K] B[K, N], where A'(r, t) sits at
+ * a + (r*ars + t*acs)*8 (ars = K, acs = 1 reads A; ars = 1, acs = M' reads a transpose), B and C
+ * are row-major with leading dimensions ldb and ldc (elements).
+ */
+export function gemm(c: usize, ldc: i32, a: usize, ars: i32, acs: i32, b: usize, ldb: i32, M: i32, K: i32, N: i32, accumulate: bool): void {
+  if (K == 0) {
+    if (!accumulate) for (let r = 0; r < M; r++) memory.fill(c + (<usize>(r * ldc) << 3), 0, <usize>N << 3);
+    return;
+  }
+  const ldc8 = <usize>ldc << 3, ars8 = <usize>ars << 3, acs8 = <usize>acs << 3, ldb8 = <usize>ldb << 3;
+  for (let t0 = 0; t0 < K; t0 += KC) {
+    const kk = min(KC, K - t0);
+    const keep = accumulate || t0 > 0;
+    const aK = a + <usize>t0 * acs8;
+    const bK = b + <usize>t0 * ldb8;
+    let j = 0;
+    for (; j + 4 <= N; j += 4) {
+      const bj = bK + (<usize>j << 3);
+      const cj = c + (<usize>j << 3);
+      let r = 0;
+      for (; r + 4 <= M; r += 4) tile4x4(cj + <usize>r * ldc8, ldc8, aK + <usize>r * ars8, ars8, acs8, bj, ldb8, kk, keep);
+      for (; r < M; r++) tile1x4(cj + <usize>r * ldc8, aK + <usize>r * ars8, acs8, bj, ldb8, kk, keep);
+    }
+    if (j + 2 <= N) {
+      const bj = bK + (<usize>j << 3);
+      const cj = c + (<usize>j << 3);
+      let r = 0;
+      for (; r + 4 <= M; r += 4) tile4x2(cj + <usize>r * ldc8, ldc8, aK + <usize>r * ars8, ars8, acs8, bj, ldb8, kk, keep);
+      for (; r < M; r++) tile1x2(cj + <usize>r * ldc8, aK + <usize>r * ars8, acs8, bj, ldb8, kk, keep);
+      j += 2;
+    }
+    if (j < N) {
+      const bj = bK + (<usize>j << 3);
+      const cj = c + (<usize>j << 3);
+      for (let r = 0; r < M; r++) tile1x1(cj + <usize>r * ldc8, aK + <usize>r * ars8, acs8, bj, ldb8, kk, keep);
+    }
+  }
+}
+
+/**
+ * out[i] = sum_t A[i, t] b[t], t ascending from 0 for each row (bit-identical to the reference).
+ * Eight rows at a time, two rows per f64x2: rows r and r+1 are loaded two columns at a time and
+ * interleaved by shuffles, so each lane runs its own row's sequential sum.
+ */
+export function matvec(o: usize, a: usize, b: usize, m: i32, k: i32): void {
+  const row = <usize>k << 3;
+  const end = row;
+  let i = 0;
+  for (; i + 8 <= m; i += 8) {
+    const r0 = a + <usize>i * row;
+    const r1 = r0 + row, r2 = r1 + row, r3 = r2 + row, r4 = r3 + row, r5 = r4 + row, r6 = r5 + row, r7 = r6 + row;
+    let s01 = ZERO, s23 = ZERO, s45 = ZERO, s67 = ZERO;
+    let t: usize = 0;
+    for (; t + 16 <= end; t += 16) {
+      const b0 = v128.load64_splat(b + t), b1 = v128.load64_splat(b + t, 8);
+      const x0 = v128.load(r0 + t), x1 = v128.load(r1 + t);
+      const x2 = v128.load(r2 + t), x3 = v128.load(r3 + t);
+      const x4 = v128.load(r4 + t), x5 = v128.load(r5 + t);
+      const x6 = v128.load(r6 + t), x7 = v128.load(r7 + t);
+      s01 = fma2(s01, f64x2.shuffle(x0, x1, 0, 2), b0);
+      s23 = fma2(s23, f64x2.shuffle(x2, x3, 0, 2), b0);
+      s45 = fma2(s45, f64x2.shuffle(x4, x5, 0, 2), b0);
+      s67 = fma2(s67, f64x2.shuffle(x6, x7, 0, 2), b0);
+      s01 = fma2(s01, f64x2.shuffle(x0, x1, 1, 3), b1);
+      s23 = fma2(s23, f64x2.shuffle(x2, x3, 1, 3), b1);
+      s45 = fma2(s45, f64x2.shuffle(x4, x5, 1, 3), b1);
+      s67 = fma2(s67, f64x2.shuffle(x6, x7, 1, 3), b1);
+    }
+    if (t < end) {
+      const b0 = v128.load64_splat(b + t);
+      s01 = fma2(s01, v128.load64_lane(r1 + t, v128.load64_zero(r0 + t), 1), b0);
+      s23 = fma2(s23, v128.load64_lane(r3 + t, v128.load64_zero(r2 + t), 1), b0);
+      s45 = fma2(s45, v128.load64_lane(r5 + t, v128.load64_zero(r4 + t), 1), b0);
+      s67 = fma2(s67, v128.load64_lane(r7 + t, v128.load64_zero(r6 + t), 1), b0);
+    }
+    const oi = o + (<usize>i << 3);
+    v128.store(oi, s01); v128.store(oi, s23, 16); v128.store(oi, s45, 32); v128.store(oi, s67, 48);
+  }
+  for (; i < m; i++) {
+    const ri = a + <usize>i * row;
+    let s: f64 = 0;
+    for (let t: usize = 0; t < end; t += 8) s += load<f64>(ri + t) * load<f64>(b + t);
+    store<f64>(o + (<usize>i << 3), s);
+  }
+}
+
+/** dA[i, t] += dc[i] b[t] (the outer product, n = 1) */
+export function outerAcc(ga: usize, dc: usize, b: usize, m: i32, k: i32): void {
+  const row = <usize>k << 3;
+  for (let i = 0; i < m; i++) {
+    const d = load<f64>(dc + (<usize>i << 3));
+    const dv = f64x2.splat(d);
+    const gi = ga + <usize>i * row;
+    let t: usize = 0;
+    for (; t + 16 <= row; t += 16) v128.store(gi + t, fma2(v128.load(gi + t), dv, v128.load(b + t)));
+    if (t < row) store<f64>(gi + t, load<f64>(gi + t) + d * load<f64>(b + t));
+  }
+}
+
+/** db[t] += sum_i A[i, t] dc[i] (n = 1): rows scaled and added, four rows per pass over db */
+export function rowsAcc(gb: usize, a: usize, dc: usize, m: i32, k: i32): void {
+  const row = <usize>k << 3;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const r0 = a + <usize>i * row, r1 = r0 + row, r2 = r1 + row, r3 = r2 + row;
+    const d = dc + (<usize>i << 3);
+    const d0 = v128.load64_splat(d), d1 = v128.load64_splat(d, 8), d2 = v128.load64_splat(d, 16), d3 = v128.load64_splat(d, 24);
+    let t: usize = 0;
+    for (; t + 16 <= row; t += 16) {
+      let g = v128.load(gb + t);
+      g = fma2(g, v128.load(r0 + t), d0);
+      g = fma2(g, v128.load(r1 + t), d1);
+      g = fma2(g, v128.load(r2 + t), d2);
+      g = fma2(g, v128.load(r3 + t), d3);
+      v128.store(gb + t, g);
+    }
+    if (t < row) {
+      let g = load<f64>(gb + t);
+      g += load<f64>(r0 + t) * load<f64>(d);
+      g += load<f64>(r1 + t) * load<f64>(d, 8);
+      g += load<f64>(r2 + t) * load<f64>(d, 16);
+      g += load<f64>(r3 + t) * load<f64>(d, 24);
+      store<f64>(gb + t, g);
+    }
+  }
+  for (; i < m; i++) {
+    const ri = a + <usize>i * row;
+    const dd = load<f64>(dc + (<usize>i << 3));
+    const dv = f64x2.splat(dd);
+    let t: usize = 0;
+    for (; t + 16 <= row; t += 16) v128.store(gb + t, fma2(v128.load(gb + t), v128.load(ri + t), dv));
+    if (t < row) store<f64>(gb + t, load<f64>(gb + t) + load<f64>(ri + t) * dd);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f64 {
+  return f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+}
+
+/**
+ * dA[i, t] += sum_j dC[i, j] B[t, j] for dC [m, n] and B [k, n]: dot products of rows, a tile of
+ * 2 rows of dC by 4 rows of B in eight accumulators.
+ */
+export function gemmNT(ga: usize, dc: usize, b: usize, m: i32, k: i32, n: i32): void {
+  const rowC = <usize>n << 3; // a row of dC or B
+  const rowA = <usize>k << 3; // a row of dA
+  const jEnd = rowC & ~(<usize>15);
+  let i = 0;
+  for (; i < m; i += 2) {
+    const two = i + 1 < m;
+    const c0 = dc + <usize>i * rowC;
+    const c1 = two ? c0 + rowC : c0;
+    const g0 = ga + <usize>i * rowA;
+    const g1 = g0 + rowA;
+    let t = 0;
+    for (; t + 4 <= k; t += 4) {
+      const b0 = b + <usize>t * rowC, b1 = b0 + rowC, b2 = b1 + rowC, b3 = b2 + rowC;
+      let s00 = ZERO, s01 = ZERO, s02 = ZERO, s03 = ZERO, s10 = ZERO, s11 = ZERO, s12 = ZERO, s13 = ZERO;
+      for (let j: usize = 0; j < jEnd; j += 16) {
+        const x0 = v128.load(c0 + j), x1 = v128.load(c1 + j);
+        let y = v128.load(b0 + j);
+        s00 = fma2(s00, x0, y); s10 = fma2(s10, x1, y);
+        y = v128.load(b1 + j);
+        s01 = fma2(s01, x0, y); s11 = fma2(s11, x1, y);
+        y = v128.load(b2 + j);
+        s02 = fma2(s02, x0, y); s12 = fma2(s12, x1, y);
+        y = v128.load(b3 + j);
+        s03 = fma2(s03, x0, y); s13 = fma2(s13, x1, y);
+      }
+      let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
+      let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);
+      if (jEnd < rowC) {
+        const x0 = load<f64>(c0 + jEnd), x1 = load<f64>(c1 + jEnd);
+        const y0 = load<f64>(b0 + jEnd), y1 = load<f64>(b1 + jEnd), y2 = load<f64>(b2 + jEnd), y3 = load<f64>(b3 + jEnd);
+        r00 += x0 * y0; r01 += x0 * y1; r02 += x0 * y2; r03 += x0 * y3;
+        r10 += x1 * y0; r11 += x1 * y1; r12 += x1 * y2; r13 += x1 * y3;
+      }
+      const gt = <usize>t << 3;
+      store<f64>(g0 + gt, load<f64>(g0 + gt) + r00);
+      store<f64>(g0 + gt, load<f64>(g0 + gt, 8) + r01, 8);
+      store<f64>(g0 + gt, load<f64>(g0 + gt, 16) + r02, 16);
+      store<f64>(g0 + gt, load<f64>(g0 + gt, 24) + r03, 24);
+      if (two) {
+        store<f64>(g1 + gt, load<f64>(g1 + gt) + r10);
+        store<f64>(g1 + gt, load<f64>(g1 + gt, 8) + r11, 8);
+        store<f64>(g1 + gt, load<f64>(g1 + gt, 16) + r12, 16);
+        store<f64>(g1 + gt, load<f64>(g1 + gt, 24) + r13, 24);
+      }
+    }
+    for (; t < k; t++) {
+      const bt = b + <usize>t * rowC;
+      let s0 = ZERO, s1 = ZERO;
+      for (let j: usize = 0; j < jEnd; j += 16) {
+        const y = v128.load(bt + j);
+        s0 = fma2(s0, v128.load(c0 + j), y);
+        s1 = fma2(s1, v128.load(c1 + j), y);
+      }
+      let r0 = hsum(s0), r1 = hsum(s1);
+      if (jEnd < rowC) {
+        const y = load<f64>(bt + jEnd);
+        r0 += load<f64>(c0 + jEnd) * y;
+        r1 += load<f64>(c1 + jEnd) * y;
+      }
+      const gt = <usize>t << 3;
+      store<f64>(g0 + gt, load<f64>(g0 + gt) + r0);
+      if (two) store<f64>(g1 + gt, load<f64>(g1 + gt) + r1);
+    }
+  }
+}

@@ -1,0 +1,166 @@
+import type { Tape } from '../../trace/compile.js';
+import type { Engine, Program } from '../types.js';
+import { wasmError } from './errors.js';
+import { compileWasm } from './loader.js';
+
+/** The exports of build/tapegrad.wasm (assembly/index.ts). Addresses are byte offsets. */
+export interface WasmExports {
+  readonly memory: WebAssembly.Memory;
+  create(nInstr: number, nPlan: number, arenaSize: number, nParams: number, constStart: number, tempStart: number, output: number): number;
+  validate(id: number): number;
+  dispose(id: number): number;
+  codeAt(id: number): number;
+  planAt(id: number): number;
+  valuesAt(id: number): number;
+  adjointsAt(id: number): number;
+  value(id: number): number;
+  reverse(id: number): number;
+  fd(id: number, central: number, relStep: number, reuse: number): number;
+  planBuffer(n: number): number;
+  fdPlan(id: number, central: number, relStep: number, reuse: number, n: number): number;
+  lastError(): number;
+  errorInstruction(): number;
+  errorOperandIndex(): number;
+  heapInUse(): number;
+  probeBuffer(): number;
+  probeCapacity(): number;
+  probeRun(fn: number, n: number, y: number): number;
+}
+
+/** A fresh instance of the module, with its own linear memory. */
+export async function instantiateWasm(): Promise<WasmExports> {
+  const instance = await WebAssembly.instantiate(await compileWasm(), {});
+  return instance.exports as unknown as WasmExports;
+}
+
+let shared: Promise<WasmExports> | undefined;
+
+/** The instance (one linear memory) that serves every compiled tape of the process. */
+export function wasmInstance(): Promise<WasmExports> {
+  return (shared ??= instantiateWasm());
+}
+
+export async function loadWasmEngine(): Promise<Engine> {
+  const w = await wasmInstance();
+  return { name: 'wasm', load: (tape) => new WasmProgram(w, tape) };
+}
+
+/**
+ * A tape loaded into the module. Parameters and inputs are copied into the value arena once per
+ * call and the gradient out of the adjoint arena once; the views are re-created whenever the
+ * memory has grown (another tape's load can grow it, which detaches every view).
+ */
+class WasmProgram implements Program {
+  private id: number;
+  private buffer?: ArrayBuffer;
+  /** value arena [0, constStart): parameters then inputs */
+  private leaves!: Float64Array;
+  /** adjoint arena [0, nParams): the gradient */
+  private gradient!: Float64Array;
+  private readonly inputOffsets: number[] = [];
+
+  constructor(private readonly w: WasmExports, private readonly tape: Tape) {
+    const t = tape;
+    if (t.code.length !== t.nInstr * 8 || t.fdPlan.length % 3 !== 0 || t.constInit.length !== t.tempStart - t.constStart)
+      throw new Error('wasm backend: malformed tape (code, plan or constant lengths disagree with the layout)');
+    let at = t.nParams;
+    for (const n of t.inputSizes) {
+      this.inputOffsets.push(at);
+      at += n;
+    }
+    if (at !== t.constStart) throw new Error('wasm backend: malformed tape (input sizes disagree with the layout)');
+    const id = w.create(t.nInstr, t.fdPlan.length / 3, t.arenaSize, t.nParams, t.constStart, t.tempStart, t.output);
+    if (id <= 0) throw wasmError(w, undefined, 'cannot load the tape');
+    this.id = id;
+    try {
+      const buf = w.memory.buffer;
+      new Int32Array(buf, w.codeAt(id), t.code.length).set(t.code);
+      new Int32Array(buf, w.planAt(id), t.fdPlan.length).set(t.fdPlan);
+      new Float64Array(buf, w.valuesAt(id) + t.constStart * 8, t.constInit.length).set(t.constInit);
+      if (w.validate(id) !== 0) throw wasmError(w, t.code, 'the tape is invalid');
+    } catch (e) {
+      w.dispose(id);
+      this.id = 0;
+      throw e;
+    }
+  }
+
+  value(theta: Float64Array, inputs: readonly Float64Array[]): number {
+    this.setArguments(theta, inputs);
+    return this.check(this.w.value(this.id), 'value');
+  }
+
+  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number {
+    this.checkGrad(grad);
+    this.setArguments(theta, inputs);
+    const f = this.check(this.w.reverse(this.id), 'reverse');
+    grad.set(this.gradient);
+    return f;
+  }
+
+  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean,
+    plan?: Int32Array): number {
+    this.checkGrad(grad);
+    if (!(relStep > 0) || !Number.isFinite(relStep)) throw new RangeError(`wasm backend: bad relative step ${relStep}`);
+    const w = this.w;
+    if (plan !== undefined) this.stagePlan(plan); // before the views: staging can grow memory
+    this.setArguments(theta, inputs);
+    const c = central ? 1 : 0, r = reuse ? 1 : 0;
+    const f = this.check(plan ? w.fdPlan(this.id, c, relStep, r, plan.length / 3) : w.fd(this.id, c, relStep, r), 'fd');
+    // only the plan's coordinates are written
+    const p = plan ?? this.tape.fdPlan;
+    for (let k = 0; k < p.length; k += 3) grad.set(this.gradient.subarray(p[k], p[k + 1]), p[k]);
+    return f;
+  }
+
+  /** Copies a caller's FD plan into the module's plan buffer (the module validates it). */
+  private stagePlan(plan: Int32Array): void {
+    if (!(plan instanceof Int32Array) || plan.length % 3 !== 0)
+      throw new Error('wasm backend: the FD plan is not a list of triples (start, end, firstInstr)');
+    const at = this.w.planBuffer(plan.length / 3);
+    if (at === 0) throw new Error('wasm backend: out of memory for the FD plan');
+    new Int32Array(this.w.memory.buffer, at, plan.length).set(plan);
+  }
+
+  dispose(): void {
+    if (this.id > 0) this.w.dispose(this.id);
+    this.id = 0;
+    this.buffer = undefined;
+  }
+
+  /** NaN is also an honest result; only a NaN with an error code set is an error. */
+  private check(f: number, what: string): number {
+    if (f !== f && this.w.lastError() !== 0) throw wasmError(this.w, this.tape.code, what);
+    return f;
+  }
+
+  private views(): void {
+    const buf = this.w.memory.buffer;
+    if (buf === this.buffer) return;
+    if (this.id <= 0) throw new Error('wasm backend: this program was disposed');
+    this.buffer = buf;
+    this.leaves = new Float64Array(buf, this.w.valuesAt(this.id), this.tape.constStart);
+    this.gradient = new Float64Array(buf, this.w.adjointsAt(this.id), this.tape.nParams);
+  }
+
+  private checkGrad(grad: Float64Array): void {
+    if (!(grad instanceof Float64Array) || grad.length !== this.tape.nParams)
+      throw new RangeError(`wasm backend: the gradient buffer must be a Float64Array of ${this.tape.nParams} elements`);
+  }
+
+  private setArguments(theta: Float64Array, inputs: readonly Float64Array[]): void {
+    const t = this.tape;
+    if (this.id <= 0) throw new Error('wasm backend: this program was disposed');
+    if (!(theta instanceof Float64Array) || theta.length !== t.nParams)
+      throw new RangeError(`wasm backend: theta must be a Float64Array of ${t.nParams} elements`);
+    if (inputs.length !== t.inputSizes.length) throw new RangeError(`wasm backend: expected ${t.inputSizes.length} inputs, got ${inputs.length}`);
+    for (let i = 0; i < inputs.length; i++) {
+      const x = inputs[i];
+      if (!(x instanceof Float64Array) || x.length !== t.inputSizes[i])
+        throw new RangeError(`wasm backend: input ${i} must be a Float64Array of ${t.inputSizes[i]} elements`);
+    }
+    this.views();
+    this.leaves.set(theta, 0);
+    for (let i = 0; i < inputs.length; i++) this.leaves.set(inputs[i], this.inputOffsets[i]);
+  }
+}

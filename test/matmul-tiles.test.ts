@@ -1,0 +1,30 @@
+/**
+ * matmul shapes that cross the blocking of optimised kernels: an inner dimension longer than one
+ * cache block (the wasm gemm cuts it at 256 and carries partial sums across blocks, forward and in
+ * A^T dC), and matrix-vector products whose rows do not fill the 8-row blocks, with an odd inner
+ * dimension.
+ */
+import { define } from '../src/index.js';
+import { runCases, type Case } from './cases/case.js';
+import { random } from './harness.js';
+
+const weighted = (name: string, m: number, k: number, n: number, seed: number): Case => ({
+  name,
+  f: () => define({ params: { A: [m, k], B: [k, n] }, inputs: { W: [m, n] } }, (p, i) => p.A.matmul(p.B).mul(i.W).sum()),
+  params: { A: random(m * k, seed), B: random(k * n, seed + 1) }, inputs: { W: random(m * n, seed + 2) },
+});
+
+runCases('matmul across kernel blocks', [
+  weighted('inner dimension 517 (three K blocks): [2,517] x [517,3]', 2, 517, 3, 1),
+  weighted('A^T dC over 300 rows: [300,3] x [3,6]', 300, 3, 6, 2),
+  {
+    name: 'matrix x vector, 37 rows (4 blocks of 8 and 5 more), odd inner dimension 11',
+    f: () => define({ params: { A: [37, 11], x: [11] }, inputs: { w: [37] } }, (p, i) => p.A.matmul(p.x).mul(i.w).sum()),
+    params: { A: random(407, 3), x: random(11, 4) }, inputs: { w: random(37, 5) },
+  },
+  {
+    name: 'input matrix x parameter vector, 300 x 257 (the W2 layout, odd inner dimension)',
+    f: () => define({ params: { theta: [257] }, inputs: { X: [300, 257] } }, (p, i) => i.X.matmul(p.theta).softplus().sum()),
+    params: { theta: random(257, 6, -0.1, 0.1) }, inputs: { X: random(300 * 257, 7) },
+  },
+]);
