@@ -7,8 +7,9 @@
  */
 import { spawnSync, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const addon = new URL('../build-asan/Debug/tapegrad.node', import.meta.url).pathname;
+const addon = fileURLToPath(new URL('../build-asan/Debug/tapegrad.node', import.meta.url));
 if (!existsSync(addon)) {
   console.error(`${addon} is missing: run \`npm run build:cmake:asan\` first`);
   process.exit(1);

@@ -6,9 +6,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const addonPath = process.env.TAPEGRAD_NATIVE_PATH || new URL('../build/Release/tapegrad.node', import.meta.url).pathname;
+const addonPath = process.env.TAPEGRAD_NATIVE_PATH || fileURLToPath(new URL('../build/Release/tapegrad.node', import.meta.url));
 const { supportedIsas } = require(addonPath);
 let failed = 0;
 for (const isa of supportedIsas) {

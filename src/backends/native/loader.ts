@@ -4,6 +4,8 @@
  * sanitizer build, say); TAPEGRAD_NATIVE_ISA forces a kernel build (baseline | avx2 | avx512).
  */
 import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Tape } from '../../trace/compile.js';
 
 /** One compiled tape inside the addon (native/binding/addon.cpp); it checks every argument itself. */
@@ -34,7 +36,9 @@ let addon: NativeAddon | undefined;
 /** The addon, loaded once; throws with the reason when it is missing or cannot run here. */
 export function loadAddon(): NativeAddon {
   if (addon) return addon;
-  const path = process.env.TAPEGRAD_NATIVE_PATH || new URL('../../../build/Release/tapegrad.node', import.meta.url).pathname;
+  const custom = process.env.TAPEGRAD_NATIVE_PATH;
+  // a relative TAPEGRAD_NATIVE_PATH is relative to the working directory
+  const path = custom ? resolve(custom) : fileURLToPath(new URL('../../../build/Release/tapegrad.node', import.meta.url));
   const require = createRequire(import.meta.url);
   let a: NativeAddon;
   try {
