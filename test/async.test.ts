@@ -74,6 +74,21 @@ describeEachBackend('gradAsync and gradFlatAsync', (be) => {
   });
 });
 
+describeEachBackend('asynchronous gradients of several compiled functions at once', (be) => {
+  it('each gives its own synchronous result', async () => {
+    const fs = [model(8, 40), model(13, 25), model(30, 9)];
+    const cs = fs.map((f) => be().compile(f));
+    const args = fs.map((f, k) => ({ params: { w: random(f.paramCount - 1, 20 + k), c: 0.1 * k }, inputs: { X: random(f.inputs[0].size, 30 + k) } }));
+    const want = cs.map((c, k) => c.grad(args[k].params, args[k].inputs, { method: 'fd-central' }));
+    const got = await Promise.all(cs.map((c, k) => c.gradAsync(args[k].params, args[k].inputs, { method: 'fd-central' })));
+    got.forEach((g, k) => {
+      expect(g.value).toBe(want[k].value);
+      expectVector(cs[k].flatten(g.grad), cs[k].flatten(want[k].grad), 0, `function ${k}`);
+    });
+    cs.forEach((c) => c.dispose());
+  });
+});
+
 describe.runIf(TEST_BACKENDS.includes('native'))('native gradAsync runs on a worker thread', () => {
   it('the event loop stays responsive during a long finite-difference gradient', async () => {
     const c = (await backend('native')).compile(model(1500, 300));
@@ -99,9 +114,10 @@ describe.runIf(TEST_BACKENDS.includes('native'))('native gradAsync runs on a wor
     expect(syncMs, 'the call must be long enough to tell').toBeGreaterThan(100);
     expect(got.value).toBe(want.value);
     expectVector(c.flatten(got.grad), c.flatten(want.grad), 0, 'async vs sync');
-    // a blocked loop would tick about once, after the call; a free one ticks every few ms
-    expect(ticks).toBeGreaterThan(asyncMs / 20);
-    expect(maxGap).toBeLessThan(Math.max(50, asyncMs / 4));
+    // a blocked loop would tick about once, after the call; a free one ticks every few ms (the
+    // bounds leave room for a busy 2-core machine: the worker holds one core)
+    expect(ticks).toBeGreaterThan(asyncMs / 25);
+    expect(maxGap).toBeLessThan(Math.max(100, asyncMs / 3));
     c.dispose();
   });
 });
