@@ -43,9 +43,9 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
     if (d.output < 0 || d.output >= d.arenaSize) return fail(error, "output outside the arena");
 
     const int32_t arenaRegion = static_cast<int32_t>(d.inputSizes.size()) + 1;
-    // An operand read by a kernel must lie inside one region, so that it can be read in place.
-    // Where an operand lives. One that spans two regions (never in a compiled tape) is read
-    // from the arena, with theta and the inputs copied there on every call.
+    // Where an operand lives: the parameters, one input (both read in place from the caller's
+    // buffers) or the arena. One that spans two regions (never in a compiled tape) is read from
+    // the arena, with theta and the inputs copied there on every call.
     auto locate = [&](int64_t off, double len, Ref* ref) -> bool {
       if (off < 0 || len < 0 || off + len > d.arenaSize) return false;
       const int64_t end = off + static_cast<int64_t>(len);
