@@ -4,6 +4,7 @@
  * and fd-central timed like the main job does (src/answer/fd-timing.ts): in full when that takes
  * under a second, else on a random sample of coordinates and extrapolated (marked ~). Prints a
  * table, writes results/bench.json. Arguments filter workloads by name prefix (e.g. W1 W3).
+ * The first row, a one-op tape, gives the fixed cost of one value() call on each backend.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { backend, backends } from '../src/index.js';
@@ -22,7 +23,10 @@ for (const w of WORKLOADS().filter((w) => !names.length || names.some((n) => w.n
     const c = (await backend(name)).compile(w.f);
     const theta = c.flatten(w.params);
     const grad = new Float64Array(c.paramCount);
-    const value = await medianUs(() => { c.valueFlat(theta, w.inputs); }, 300);
+    // the one-op row measures the call itself: value() with named parameters, as users call it
+    const value = w.name.startsWith('one-op')
+      ? await medianUs(() => { c.value(w.params, w.inputs); }, 300)
+      : await medianUs(() => { c.valueFlat(theta, w.inputs); }, 300);
     const reverse = await medianUs(() => { c.gradFlat(theta, w.inputs, grad); }, 300);
     const row: Record<string, string | number | boolean> = {
       workload: w.name, backend: name, N: c.paramCount, 'value µs': +value.toFixed(2), 'reverse µs': +reverse.toFixed(2), 'reverse/value': +(reverse / value).toFixed(2),

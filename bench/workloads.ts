@@ -36,4 +36,13 @@ export function w3(batch = 64, hidden = 128): Workload {
   };
 }
 
-export const WORKLOADS = (): Workload[] => [w1(), w2(10), w2(100), w2(1000), w3()];
+/**
+ * A one-instruction tape, f(a) = -a: its value() time is the cost of one call through the TS
+ * validation layer and across into the backend (the Node-API crossing, for native).
+ */
+export function oneOp(): Workload {
+  const f = define({ params: { a: [] } }, ({ a }) => a.neg());
+  return { name: 'one-op value() a.neg()', f, params: { a: 1.5 }, inputs: {} };
+}
+
+export const WORKLOADS = (): Workload[] => [oneOp(), w1(), w2(10), w2(100), w2(1000), w3()];

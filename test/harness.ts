@@ -12,7 +12,7 @@ import { AGREEMENT } from '../src/crosscheck.js';
  * name; nothing is skipped. TAPEGRAD_TEST_BACKENDS=js,wasm narrows the list explicitly.
  */
 export const TEST_BACKENDS: readonly BackendName[] =
-  (process.env.TAPEGRAD_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? ['js', 'wasm'];
+  (process.env.TAPEGRAD_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? ['native', 'wasm', 'js'];
 
 /** One describe block per backend; `be()` is that backend, loaded before the block's tests. */
 export function describeEachBackend(title: string, body: (be: () => Backend, name: BackendName) => void): void {

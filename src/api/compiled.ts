@@ -21,6 +21,8 @@ export class Compiled {
   private program?: Program;
   private readonly theta: Float64Array;
   private readonly inputArrays: Float64Array[];
+  /** an asynchronous gradient is in flight: the backend's arenas are in use */
+  private busy = false;
 
   /** @internal */
   constructor(readonly defined: Defined, program: Program, readonly backend: BackendName) {
@@ -69,6 +71,44 @@ export class Compiled {
     return p.fd(theta, this.inputArrays, out, method === 'fd-central', step, reuse, plan);
   }
 
+  /**
+   * `grad` on a worker thread (native backend; the others compute synchronously and resolve), so
+   * a long finite-difference gradient leaves the event loop free. Parameters and inputs are
+   * copied when the call is made: the caller may change them at once. Until the promise settles
+   * the compiled function is busy: its other methods throw, and another async call rejects.
+   */
+  async gradAsync(params: Values, inputs?: Values, options?: GradOptions): Promise<GradResult> {
+    this.live();
+    packParams(this.params, params, this.theta);
+    const out = new Float64Array(this.paramCount);
+    const value = await this.gradFlatAsync(this.theta, inputs, out, options);
+    return { value, grad: this.unflatten(out) };
+  }
+
+  /**
+   * `gradFlat` on a worker thread (see gradAsync). theta and the inputs are copied when the call
+   * is made; `out` is written just before the promise resolves, so do not read it (or pass it to
+   * another call) until then.
+   */
+  gradFlatAsync(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options?: GradOptions): Promise<number> {
+    try {
+      const p = this.live();
+      checkFlat('theta', theta, this.paramCount);
+      checkFlat('the gradient buffer', out, this.paramCount);
+      collectInputs(this.inputs, inputs, this.inputArrays);
+      const { method, step, reuse, coordinates } = resolveOptions(options, this.paramCount);
+      const plan = coordinates && this.planFor(coordinates);
+      const central = method === 'fd-central';
+      let pending: Promise<number>;
+      if (method === 'reverse') pending = p.reverseAsync ? p.reverseAsync(theta, this.inputArrays, out) : Promise.resolve(p.reverse(theta, this.inputArrays, out));
+      else pending = p.fdAsync ? p.fdAsync(theta, this.inputArrays, out, central, step, reuse, plan) : Promise.resolve(p.fd(theta, this.inputArrays, out, central, step, reuse, plan));
+      this.busy = true;
+      return pending.finally(() => { this.busy = false; });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
   /** An FD plan for some coordinates: one triple each, in the tape plan's order (firstInstr descending). */
   private planFor(coordinates: ArrayLike<number>): Int32Array {
     const { fdPlan } = this.defined.tape;
@@ -80,7 +120,7 @@ export class Compiled {
 
   /** Named parameters as one new flat vector. */
   flatten(params: Values): Float64Array {
-    this.live();
+    if (!this.program) this.live(); // throws: disposed (flattening needs no backend, so busy is fine)
     const theta = new Float64Array(this.paramCount);
     packParams(this.params, params, theta);
     return theta;
@@ -110,6 +150,7 @@ export class Compiled {
 
   private live(): Program {
     if (!this.program) throw new Error(`this compiled function (${this.backend} backend) was disposed`);
+    if (this.busy) throw new Error(`this compiled function (${this.backend} backend) is busy with an asynchronous gradient; await it first`);
     return this.program;
   }
 }

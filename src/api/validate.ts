@@ -35,15 +35,14 @@ function checkNames(kind: string, leaves: readonly Leaf[], values: unknown): ass
 
 /** Checks one value against its leaf; returns it as a Float64Array (the caller's own if it is one). */
 function toArray(kind: string, leaf: Leaf, x: unknown): Float64Array {
+  // the common case first, and the message built only when it is needed: this runs on every call
+  if (x instanceof Float64Array && x.length === leaf.size) return x;
   const where = `${kind} '${leaf.name}' (shape [${leaf.shape.join(',')}], ${leaf.size} elements)`;
   if (typeof x === 'number') {
     if (leaf.size !== 1) throw new RangeError(`${where}: a number fits only a one-element shape`);
     return Float64Array.of(x);
   }
-  if (x instanceof Float64Array) {
-    if (x.length !== leaf.size) throw new RangeError(`${where}: got ${x.length} elements`);
-    return x;
-  }
+  if (x instanceof Float64Array) throw new RangeError(`${where}: got ${x.length} elements`);
   if (Array.isArray(x)) {
     if (x.length !== leaf.size) throw new RangeError(`${where}: got ${x.length} elements`);
     const bad = x.findIndex((e) => typeof e !== 'number');

@@ -13,9 +13,7 @@ export interface Backend {
 
 /** How each backend loads; a loader throws with the reason when its backend cannot run here. */
 const LOADERS: Record<BackendName, () => Promise<Engine>> = {
-  native: async () => {
-    throw new Error('the native addon is not part of this build yet');
-  },
+  native: async () => (await import('./native/engine.js')).nativeEngine(),
   wasm: loadWasmEngine,
   js: async () => jsEngine,
 };

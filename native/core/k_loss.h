@@ -1,0 +1,54 @@
+// softmax_xent: per row r of logits z (a) and labels y (b), loss_r = sum_c y_c (lse - z_c) with
+// lse = log sum_c exp(z_c); the probabilities p = softmax(z) are saved in the extra region for
+// the backward rule. Sums in class order, as the reference. Included inside an ISA namespace.
+
+// m + log(sum_j exp(z_j - m)) with m the largest z (NaN skipped), sums in order: the plain
+// formula of the reference, no special cases (an infinite m gives NaN, as IEEE says)
+static double lse_plain(const double* z, int64_t c) {
+  double m = -HUGE_VAL;
+  for (int64_t j = 0; j < c; j++) if (z[j] > m) m = z[j];
+  double s = 0, buf[256];
+  for (int64_t j0 = 0; j0 < c; j0 += 256) {
+    const int64_t len = c - j0 < 256 ? c - j0 : 256;
+    exp_shifted(z + j0, m, buf, len);
+    for (int64_t j = 0; j < len; j++) s += buf[j];
+  }
+  return m + jsmath::log(s);
+}
+
+static void softmax_xent_f(const Fwd& k) {
+  const int64_t rows = k.p0, c = k.p1;
+  for (int64_t r = 0; r < rows; r++) {
+    const double *z = k.a + r * c, *y = k.b + r * c;
+    double* p = k.extra + r * c;
+    double m = -HUGE_VAL;
+    for (int64_t j = 0; j < c; j++) if (z[j] > m) m = z[j];
+    exp_shifted(z, m, p, c);
+    double s = 0;
+    for (int64_t j = 0; j < c; j++) s += p[j];
+    const double lse = m + jsmath::log(s);
+    double loss = 0;
+    for (int64_t j = 0; j < c; j++) { p[j] /= s; loss += y[j] * (lse - z[j]); }
+    k.out[r] = loss;
+  }
+}
+
+// d/dz = dy (p sum_c y_c - y), d/dy = dy (lse - z) with lse recomputed as in the forward rule
+static void softmax_xent_b(const Bwd& k) {
+  const int64_t rows = k.p0, c = k.p1;
+  for (int64_t r = 0; r < rows; r++) {
+    const double *z = k.a + r * c, *y = k.b + r * c, *p = k.extra + r * c;
+    const double dy = k.gout[r];
+    if (k.flags & FLAG_GRAD_A) {
+      double sy = 0;
+      for (int64_t j = 0; j < c; j++) sy += y[j];
+      double* gz = k.ga + r * c;
+      for (int64_t j = 0; j < c; j++) gz[j] += dy * (p[j] * sy - y[j]);
+    }
+    if (k.flags & FLAG_GRAD_B) {
+      const double lse = lse_plain(z, c);
+      double* gy = k.gb + r * c;
+      for (int64_t j = 0; j < c; j++) gy[j] += dy * (lse - z[j]);
+    }
+  }
+}

@@ -1,0 +1,143 @@
+// broadcast, sum, logsumexp and transpose. Shapes are [outer, n, inner] around the axis.
+// Forward sums run in the reference's order (j ascending for each output element): the order
+// fixes the rounding, and finite differences would see any change. Where inner > 1 the inner
+// index is the vector lane, which keeps that order. Included inside an instruction-set namespace.
+
+static void broadcast_f(const Fwd& k) {
+  const int64_t outer = k.p0, rep = k.p1, inner = k.p2;
+  for (int64_t s = 0; s < outer; s++) {
+    if (inner == 1) {  // a scalar repeated: a vector fill
+      double* o = k.out + s * rep;
+      const vd x = splat(k.a[s]);
+      int64_t r = 0;
+      for (; r + W <= rep; r += W) store(o + r, x);
+      for (; r < rep; r++) o[r] = k.a[s];
+      continue;
+    }
+    for (int64_t r = 0; r < rep; r++) __builtin_memcpy(k.out + (s * rep + r) * inner, k.a + s * inner, inner * sizeof(double));
+  }
+}
+static void broadcast_b(const Bwd& k) {
+  const int64_t outer = k.p0, rep = k.p1, inner = k.p2;
+  for (int64_t s = 0; s < outer; s++) {
+    if (inner == 1) {  // a scalar repeated: a vector sum (backward sums may reorder)
+      const double* g = k.gout + s * rep;
+      vd acc = splat(0.0);
+      int64_t r = 0;
+      for (; r + W <= rep; r += W) acc += load(g + r);
+      double t = hsum(acc);
+      for (; r < rep; r++) t += g[r];
+      k.ga[s] += t;
+      continue;
+    }
+    double* ga = k.ga + s * inner;
+    for (int64_t r = 0; r < rep; r++) {
+      const double* g = k.gout + (s * rep + r) * inner;
+      for (int64_t i = 0; i < inner; i++) ga[i] += g[i];
+    }
+  }
+}
+
+static void sum_f(const Fwd& k) {
+  const int64_t outer = k.p0, n = k.p1, inner = k.p2;
+  for (int64_t s = 0; s < outer; s++) {
+    const double* a = k.a + s * n * inner;
+    double* o = k.out + s * inner;
+    if (inner == 1) {  // one sequential chain, as the reference adds
+      double t = 0;
+      for (int64_t j = 0; j < n; j++) t += a[j];
+      o[0] = t;
+      continue;
+    }
+    for (int64_t i = 0; i < inner; i++) o[i] = 0;
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t i = 0; i < inner; i++) o[i] += a[j * inner + i];
+  }
+}
+static void sum_b(const Bwd& k) {
+  const int64_t outer = k.p0, n = k.p1, inner = k.p2;
+  for (int64_t s = 0; s < outer; s++) {
+    const double* g = k.gout + s * inner;
+    double* ga = k.ga + s * n * inner;
+    if (inner == 1) {
+      const double d = g[0];
+      for (int64_t j = 0; j < n; j++) ga[j] += d;
+      continue;
+    }
+    for (int64_t j = 0; j < n; j++)
+      for (int64_t i = 0; i < inner; i++) ga[j * inner + i] += g[i];
+  }
+}
+
+// y[j] = exp(x[j] - m), vectorised, same bits as the scalar jsmath::exp
+TG_INLINE void exp_shifted(const double* x, double m, double* y, int64_t n) {
+  int64_t j = 0;
+  const vd mv = splat(m);
+  for (; j + W <= n; j += W) store(y + j, vexp(load(x + j) - mv));
+  for (; j < n; j++) y[j] = jsmath::exp(x[j] - m);
+}
+
+// log sum_j exp(x_j) over n values at stride `stride`: any NaN gives NaN, an infinite max gives
+// the max, else m + log(sum exp(x - m)) with the sum in index order.
+static double lse_strided(const double* x, int64_t n, int64_t stride) {
+  double m = -HUGE_VAL;
+  bool nan = false;
+  for (int64_t j = 0; j < n; j++) {
+    const double v = x[j * stride];
+    if (v > m) m = v;
+    else if (v != v) nan = true;
+  }
+  if (nan) return NAN;
+  if (m == HUGE_VAL || m == -HUGE_VAL) return m;
+  double e = 0;
+  if (stride == 1) {
+    double buf[256];
+    for (int64_t j0 = 0; j0 < n; j0 += 256) {
+      const int64_t len = n - j0 < 256 ? n - j0 : 256;
+      exp_shifted(x + j0, m, buf, len);
+      for (int64_t j = 0; j < len; j++) e += buf[j];
+    }
+  } else {
+    for (int64_t j = 0; j < n; j++) e += jsmath::exp(x[j * stride] - m);
+  }
+  return m + jsmath::log(e);
+}
+
+static void logsumexp_f(const Fwd& k) {
+  const int64_t outer = k.p0, n = k.p1, inner = k.p2;
+  for (int64_t s = 0; s < outer; s++)
+    for (int64_t i = 0; i < inner; i++) k.out[s * inner + i] = lse_strided(k.a + s * n * inner + i, n, inner);
+}
+// d/da = exp(a - out)
+static void logsumexp_b(const Bwd& k) {
+  const int64_t outer = k.p0, n = k.p1, inner = k.p2;
+  for (int64_t s = 0; s < outer; s++)
+    for (int64_t i = 0; i < inner; i++) {
+      const double y = k.out[s * inner + i], dy = k.gout[s * inner + i];
+      const double* a = k.a + s * n * inner + i;
+      double* ga = k.ga + s * n * inner + i;
+      if (inner == 1) {
+        int64_t j = 0;
+        for (; j + W <= n; j += W) store(ga + j, load(ga + j) + splat(dy) * vexp(load(a + j) - splat(y)));
+        for (; j < n; j++) ga[j] += dy * jsmath::exp(a[j] - y);
+      } else {
+        for (int64_t j = 0; j < n; j++) ga[j * inner] += dy * jsmath::exp(a[j * inner] - y);
+      }
+    }
+}
+
+// out[j, i] = a[i, j], in 8x8 blocks so that both sides stay in cache
+static void transpose_f(const Fwd& k) {
+  const int64_t m = k.p0, n = k.p1;
+  for (int64_t i0 = 0; i0 < m; i0 += 8)
+    for (int64_t j0 = 0; j0 < n; j0 += 8)
+      for (int64_t i = i0; i < i0 + 8 && i < m; i++)
+        for (int64_t j = j0; j < j0 + 8 && j < n; j++) k.out[j * m + i] = k.a[i * n + j];
+}
+static void transpose_b(const Bwd& k) {
+  const int64_t m = k.p0, n = k.p1;
+  for (int64_t i0 = 0; i0 < m; i0 += 8)
+    for (int64_t j0 = 0; j0 < n; j0 += 8)
+      for (int64_t i = i0; i < i0 + 8 && i < m; i++)
+        for (int64_t j = j0; j < j0 + 8 && j < n; j++) k.ga[i * n + j] += k.gout[j * m + i];
+}

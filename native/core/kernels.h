@@ -1,0 +1,61 @@
+// The kernel interface between the tape interpreter (program.cpp) and the per-instruction-set
+// kernel tables (isa_*.cpp). Pure C++: no Node-API types anywhere under native/core.
+#pragma once
+#include <cstdint>
+
+#include "opcodes.h"
+
+namespace tapegrad {
+
+// One instruction's operands for the forward rule, already resolved to pointers (the value of an
+// input may live in the caller's buffer, a parameter in the caller's theta). `a` and `b` may be
+// the same pointer (x*x); `out` and `extra` never overlap them (the loader checks).
+struct Fwd {
+  double* out;
+  const double* a;
+  const double* b;
+  double* extra;
+  int32_t p0, p1, p2;
+};
+
+// The backward rule's view: values (v*) and adjoints (g*). ga and gb may be the same pointer, so
+// rules update them one after the other, never through restrict pointers.
+struct Bwd {
+  const double* out;
+  const double* a;
+  const double* b;
+  const double* extra;
+  const double* gout;
+  double* ga;
+  double* gb;
+  int32_t flags, p0, p1, p2;
+};
+
+using FwdFn = void (*)(const Fwd&);
+using BwdFn = void (*)(const Bwd&);
+
+// Forward rules reproduce the js reference bit for bit (same IEEE operations in the same order,
+// fdlibm math): finite differences divide f's rounding by h, so any difference would show.
+// Backward rules only need to agree to 1e-12 and may reorder sums and fuse multiply-adds.
+struct KernelTable {
+  const char* isa;
+  FwdFn fwd[OP_COUNT];
+  BwdFn bwd[OP_COUNT];
+  // Forward rules for value() and reverse(), where the bar is agreement to 1e-12, not bits: the
+  // same as fwd except where reassociating sums or a faster exp pays (k_fast.h). Finite
+  // differences always use fwd.
+  FwdFn fast[OP_COUNT];
+  // add/sub/mul/div with operand a (scalarA) or b (scalarB) a scalar repeated p0 times
+  // (k_scalar.h); null for the other ops.
+  FwdFn scalarAFwd[OP_COUNT], scalarBFwd[OP_COUNT];
+  BwdFn scalarABwd[OP_COUNT], scalarBBwd[OP_COUNT];
+  // Vector math over arrays, for the accuracy tests: name in {exp}; false if unknown.
+  bool (*vmath)(const char* name, const double* x, double* y, int64_t n);
+};
+
+// The three builds of the kernels (isa_baseline.cpp, isa_avx2.cpp, isa_avx512.cpp).
+const KernelTable& baseline_table();
+const KernelTable& avx2_table();
+const KernelTable& avx512_table();
+
+}  // namespace tapegrad

@@ -1,0 +1,88 @@
+// One build of every kernel for the instruction set chosen by the including isa_*.cpp, which
+// defines TG_ISA (namespace name), TG_ISA_NAME, TG_VBYTES and TG_HAS_FMA and sets the target
+// with #pragma GCC target before including this file.
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+#include "jsmath.h"
+#include "kernels.h"
+
+namespace tapegrad {
+namespace TG_ISA {
+#include "simd.h"
+#include "vmath.h"
+#include "k_elementwise.h"
+#include "k_reduce.h"
+#include "k_matmul.h"
+#include "k_loss.h"
+#include "k_fast.h"
+#include "k_scalar.h"
+
+// The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
+// "expm1", "tanh" and "pow:<exponent>" (the scalar ports the kernels call); "exp_fast" and
+// "tanh_fast" (the faster versions value() and reverse() use, k_fast.h); "log1p_vec" (vmath.h).
+static bool vmath_array(const char* name, const double* x, double* y, int64_t n) {
+  double (*f)(double) = nullptr;
+  if (std::strcmp(name, "exp") == 0) {
+    map1<ExpF>(n, x, y);
+    return true;
+  }
+  if (std::strcmp(name, "exp_fast") == 0) {
+    map1<ExpFastF>(n, x, y);
+    return true;
+  }
+  if (std::strcmp(name, "log1p_vec") == 0) {
+    map1<Log1pF>(n, x, y);
+    return true;
+  }
+  if (std::strcmp(name, "tanh_fast") == 0) {
+    map1<TanhFastF>(n, x, y);
+    return true;
+  }
+  if (std::strncmp(name, "pow:", 4) == 0) {
+    const double p = std::strtod(name + 4, nullptr);
+    for (int64_t i = 0; i < n; i++) y[i] = jsmath::pow(x[i], p);
+    return true;
+  }
+  if (std::strcmp(name, "log") == 0) f = jsmath::log;
+  if (std::strcmp(name, "log1p") == 0) f = jsmath::log1p;
+  if (std::strcmp(name, "expm1") == 0) f = jsmath::expm1;
+  if (std::strcmp(name, "tanh") == 0) f = jsmath::tanh;
+  if (!f) return false;
+  for (int64_t i = 0; i < n; i++) y[i] = f(x[i]);
+  return true;
+}
+
+static KernelTable make_table() {
+  KernelTable t{};
+  t.isa = TG_ISA_NAME;
+#define TG_OP(NAME, name) t.fwd[OP_##NAME] = name##_f; t.bwd[OP_##NAME] = name##_b;
+  TG_OP(ADD, add) TG_OP(SUB, sub) TG_OP(MUL, mul) TG_OP(DIV, div) TG_OP(NEG, neg) TG_OP(EXP, exp)
+  TG_OP(LOG, log) TG_OP(LOG1P, log1p) TG_OP(SQRT, sqrt) TG_OP(SQUARE, square) TG_OP(ABS, abs)
+  TG_OP(SIGMOID, sigmoid) TG_OP(TANH, tanh) TG_OP(RELU, relu) TG_OP(SOFTPLUS, softplus) TG_OP(POW, pow)
+  TG_OP(BROADCAST, broadcast) TG_OP(SUM, sum) TG_OP(LOGSUMEXP, logsumexp) TG_OP(MATMUL, matmul)
+  TG_OP(TRANSPOSE, transpose) TG_OP(SOFTMAX_XENT, softmax_xent)
+#undef TG_OP
+  for (int op = 0; op < OP_COUNT; op++) t.fast[op] = t.fwd[op];
+  t.fast[OP_SUM] = sum_fast_f;
+  t.fast[OP_EXP] = exp_fast_f;
+  t.fast[OP_SIGMOID] = sigmoid_fast_f;
+  t.fast[OP_SOFTPLUS] = softplus_fast_f;
+  t.fast[OP_TANH] = tanh_fast_f;
+  if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
+#define TG_SCALAR(NAME, S)                                                           \
+  t.scalarAFwd[OP_##NAME] = scalar_a_f<S>; t.scalarABwd[OP_##NAME] = scalar_a_b<S>; \
+  t.scalarBFwd[OP_##NAME] = scalar_b_f<S>; t.scalarBBwd[OP_##NAME] = scalar_b_b<S>;
+  TG_SCALAR(ADD, AddS) TG_SCALAR(SUB, SubS) TG_SCALAR(MUL, MulS) TG_SCALAR(DIV, DivS)
+#undef TG_SCALAR
+  t.vmath = vmath_array;
+  return t;
+}
+
+}  // namespace TG_ISA
+}  // namespace tapegrad

@@ -1,0 +1,293 @@
+#include "program.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace tapegrad {
+
+namespace {
+
+bool fail(std::string* error, const std::string& msg) {
+  *error = msg;
+  return false;
+}
+
+std::string at(int32_t i) { return "instruction " + std::to_string(i) + ": "; }
+
+}  // namespace
+
+Program::Program(TapeData&& tape, const KernelTable* kernels) : tape_(std::move(tape)), kernels_(kernels) {}
+
+std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels, std::string* error) {
+  std::unique_ptr<Program> p(new Program(std::move(t), kernels));
+  const TapeData& d = p->tape_;
+  auto check = [&]() -> bool {
+    if (d.nInstr < 0 || d.code.size() != static_cast<size_t>(d.nInstr) * INSTR_WIDTH)
+      return fail(error, "code must hold nInstr * " + std::to_string(INSTR_WIDTH) + " words");
+    if (d.nParams < 0 || d.nInputs < 0 || d.arenaSize < 0)
+      return fail(error, "negative sizes");
+    if (d.constStart != static_cast<int64_t>(d.nParams) + d.nInputs)
+      return fail(error, "constStart must equal nParams + nInputs");
+    if (d.tempStart < d.constStart || d.tempStart > d.arenaSize)
+      return fail(error, "tempStart must lie in [constStart, arenaSize]");
+    if (d.constInit.size() != static_cast<size_t>(d.tempStart - d.constStart))
+      return fail(error, "constInit must hold tempStart - constStart values");
+    int64_t inputs = 0;
+    for (int32_t s : d.inputSizes) {
+      if (s < 0) return fail(error, "negative input size");
+      p->inputStart_.push_back(static_cast<int32_t>(d.nParams + inputs));
+      inputs += s;
+    }
+    if (inputs != d.nInputs) return fail(error, "inputSizes must sum to nInputs");
+    if (d.output < 0 || d.output >= d.arenaSize) return fail(error, "output outside the arena");
+
+    const int32_t arenaRegion = static_cast<int32_t>(d.inputSizes.size()) + 1;
+    // Where an operand lives: the parameters, one input (both read in place from the caller's
+    // buffers) or the arena. One that spans two regions (never in a compiled tape) is read from
+    // the arena, with theta and the inputs copied there on every call.
+    auto locate = [&](int64_t off, double len, Ref* ref) -> bool {
+      if (off < 0 || len < 0 || off + len > d.arenaSize) return false;
+      const int64_t end = off + static_cast<int64_t>(len);
+      *ref = {arenaRegion, static_cast<int32_t>(off)};
+      if (off < d.nParams) {
+        if (end <= d.nParams) *ref = {0, static_cast<int32_t>(off)};
+        else p->alwaysCopy_ = true;
+        return true;
+      }
+      for (size_t j = 0; j < d.inputSizes.size(); j++) {
+        const int64_t s = p->inputStart_[j];
+        if (off >= s && off < s + d.inputSizes[j]) {
+          if (end <= s + d.inputSizes[j]) *ref = {static_cast<int32_t>(j + 1), static_cast<int32_t>(off - s)};
+          else p->alwaysCopy_ = true;
+          return true;
+        }
+      }
+      return true;
+    };
+    if (!locate(d.output, 1, &p->outRef_)) return fail(error, "output outside the arena");
+
+    for (int32_t i = 0; i < d.nInstr; i++) {
+      const int32_t* w = &d.code[static_cast<size_t>(i) * INSTR_WIDTH];
+      Instr in{};
+      in.op = w[F_OP];
+      in.flags = w[F_FLAGS];
+      in.p0 = w[F_P0];
+      in.p1 = w[F_P1];
+      in.p2 = w[F_P2];
+      if (in.op < 0 || in.op >= OP_COUNT) return fail(error, at(i) + "unknown opcode " + std::to_string(in.op));
+      if (in.flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_OUT)) return fail(error, at(i) + "unknown flags");
+      const char* name = OP_NAMES[in.op];
+      const int32_t extraAt = OP_EXTRA_AT[in.op];
+      for (int q = 0; q < 3; q++)
+        if (w[F_P0 + q] < 0) return fail(error, at(i) + name + ": negative parameter p" + std::to_string(q));
+      const double eOut = op_extent(in.op, 0, in.p0, in.p1, in.p2);
+      const double eA = op_extent(in.op, 1, in.p0, in.p1, in.p2);
+      const double eB = op_extent(in.op, 2, in.p0, in.p1, in.p2);
+      const double eX = op_extent(in.op, 3, in.p0, in.p1, in.p2);
+      // the output (and scratch) must be temporaries: never the caller's buffers or constants
+      const int64_t out = w[F_OUT];
+      if (out < d.tempStart || out + eOut > d.arenaSize)
+        return fail(error, at(i) + name + ": output [" + std::to_string(out) + ", +" + std::to_string(eOut) + ") outside the temporaries");
+      in.out = static_cast<int32_t>(out);
+      in.absA = w[F_A];
+      in.absB = OP_ARITY[in.op] == 2 ? w[F_B] : -1;
+      in.scalarSide = 0;
+      in.elided = false;
+      if (!locate(w[F_A], eA, &in.a)) return fail(error, at(i) + name + ": operand a outside the arena");
+      if (OP_ARITY[in.op] == 2) {
+        if (!locate(w[F_B], eB, &in.b)) return fail(error, at(i) + name + ": operand b outside the arena");
+      } else {
+        in.b = {arenaRegion, 0};
+        if (in.flags & FLAG_GRAD_B) return fail(error, at(i) + name + ": gradB on a unary op");
+      }
+      auto overlaps = [](int64_t x, double lx, int64_t y, double ly) { return lx > 0 && ly > 0 && x < y + ly && y < x + lx; };
+      if (overlaps(out, eOut, w[F_A], eA) || (OP_ARITY[in.op] == 2 && overlaps(out, eOut, w[F_B], eB)))
+        return fail(error, at(i) + name + ": the output overlaps an operand");
+      in.extra = -1;
+      if (extraAt >= 0) {
+        const int64_t x = w[F_P0 + extraAt];
+        if (x < d.tempStart || x + eX > d.arenaSize)
+          return fail(error, at(i) + name + ": scratch region outside the temporaries");
+        if (overlaps(x, eX, out, eOut) || overlaps(x, eX, w[F_A], eA) || overlaps(x, eX, w[F_B], eB))
+          return fail(error, at(i) + name + ": the scratch region overlaps an operand");
+        in.extra = static_cast<int32_t>(x);
+      }
+      p->instrs_.push_back(in);
+    }
+
+    return p->checkPlan(d.fdPlan.data(), d.fdPlan.size(), error);
+    return true;
+  };
+  if (!check()) return nullptr;
+  p->v_.assign(static_cast<size_t>(d.arenaSize), 0.0);
+  p->g_.assign(static_cast<size_t>(d.arenaSize), 0.0);
+  std::copy(d.constInit.begin(), d.constInit.end(), p->v_.begin() + d.constStart);
+  p->fuseScalarBroadcasts();
+  // adjoints to zero before a reverse sweep: the outputs of the instructions that take part in
+  // it (nothing else is read), merged into spans
+  std::vector<std::pair<int64_t, int64_t>> spans;
+  for (const Instr& in : p->instrs_)
+    if ((in.flags & FLAG_GRAD_OUT) && !in.elided) spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p0, in.p1, in.p2)));
+  if (d.output >= d.tempStart) spans.emplace_back(d.output, d.output + 1);
+  std::sort(spans.begin(), spans.end());
+  for (auto& sp : spans) {
+    if (!p->zeroSpans_.empty() && sp.first <= p->zeroSpans_.back().second) p->zeroSpans_.back().second = std::max(p->zeroSpans_.back().second, sp.second);
+    else p->zeroSpans_.push_back(sp);
+  }
+  p->vbase_.resize(d.inputSizes.size() + 2);
+  p->gbase_.resize(d.inputSizes.size() + 2);
+  return p;
+}
+
+// A broadcast of a scalar (outer = inner = 1) read by exactly one add/sub/mul/div, as one whole
+// operand, is folded into that instruction: it reads the scalar itself (k_scalar.h). The
+// broadcast's n-element temporary is then never written, zeroed or summed back.
+void Program::fuseScalarBroadcasts() {
+  const size_t count = instrs_.size();
+  for (size_t i = 0; i < count; i++) {
+    Instr& bc = instrs_[i];
+    if (bc.op != OP_BROADCAST || bc.p0 != 1 || bc.p2 != 1 || bc.p1 < 1) continue;
+    const int64_t lo = bc.out, hi = bc.out + static_cast<int64_t>(bc.p1);
+    if (tape_.output >= lo && tape_.output < hi) continue;
+    int64_t reader = -1;
+    bool ok = true;
+    for (size_t q = 0; q < count && ok; q++) {
+      const Instr& o = instrs_[q];
+      const int64_t eA = static_cast<int64_t>(op_extent(o.op, 1, o.p0, o.p1, o.p2));
+      const int64_t eB = OP_ARITY[o.op] == 2 ? static_cast<int64_t>(op_extent(o.op, 2, o.p0, o.p1, o.p2)) : 0;
+      const bool readsA = eA > 0 && o.absA < hi && lo < o.absA + eA;
+      const bool readsB = eB > 0 && o.absB < hi && lo < o.absB + eB;
+      if (!readsA && !readsB) continue;
+      const bool binary = o.op == OP_ADD || o.op == OP_SUB || o.op == OP_MUL || o.op == OP_DIV;
+      const bool whole = (readsA != readsB) && (readsA ? o.absA == lo : o.absB == lo) && o.p0 == bc.p1;
+      if (reader >= 0 || q <= i || !binary || !whole || o.scalarSide != 0) ok = false;
+      reader = static_cast<int64_t>(q);
+    }
+    if (!ok || reader < 0) continue;
+    Instr& r = instrs_[static_cast<size_t>(reader)];
+    // the reference sums the repeats back into the scalar only through the broadcast's own rule
+    const int32_t side = r.absA == lo ? FLAG_GRAD_A : FLAG_GRAD_B;
+    if ((r.flags & FLAG_GRAD_OUT) && (r.flags & side) && !(bc.flags & FLAG_GRAD_OUT)) continue;
+    if (r.absA == lo) { r.scalarSide = 1; r.a = bc.a; r.absA = bc.absA; }
+    else { r.scalarSide = 2; r.b = bc.a; r.absB = bc.absA; }
+    bc.elided = true;
+  }
+}
+
+bool Program::checkPlan(const int32_t* plan, size_t len, std::string* error) const {
+  if (len % 3 != 0) return fail(error, "the FD plan is not a list of triples");
+  for (size_t q = 0; q < len; q += 3) {
+    const int32_t s = plan[q], e = plan[q + 1], first = plan[q + 2];
+    if (!(s >= 0 && s <= e && e <= tape_.nParams && first >= 0 && first <= tape_.nInstr && (q == 0 || first <= plan[q - 1])))
+      return fail(error, "FD plan entry " + std::to_string(q / 3) + " (" + std::to_string(s) + ", " + std::to_string(e) + ", " +
+                             std::to_string(first) + ") is out of range or out of order");
+  }
+  return true;
+}
+
+// Region base pointers for one call. Offsets in Ref are relative to the region: a region base
+// is the caller's buffer itself, or the arena shifted to the region's start.
+void Program::bind(const CallBuffers& callIn, bool paramsInArena) {
+  CallBuffers call = callIn;
+  call.copy = call.copy || alwaysCopy_;
+  const size_t n = tape_.inputSizes.size();
+  double* v = v_.data();
+  double* g = g_.data();
+  if (call.copy || paramsInArena) {
+    if (tape_.nParams) std::memcpy(v, call.theta, sizeof(double) * tape_.nParams);
+    vbase_[0] = v;
+  } else {
+    vbase_[0] = call.theta;
+  }
+  for (size_t j = 0; j < n; j++) {
+    double* slot = v + inputStart_[j];
+    if (call.copy) {
+      if (tape_.inputSizes[j]) std::memcpy(slot, call.inputs[j], sizeof(double) * tape_.inputSizes[j]);
+      vbase_[j + 1] = slot;
+    } else {
+      vbase_[j + 1] = call.inputs[j];
+    }
+    gbase_[j + 1] = g + inputStart_[j];
+  }
+  vbase_[n + 1] = v;
+  gbase_[n + 1] = g;
+  gbase_[0] = (call.grad && !call.copy) ? call.grad : g;
+}
+
+void Program::forward(int32_t from, bool exact) {
+  double* v = v_.data();
+  const auto& fwd = exact ? kernels_->fwd : kernels_->fast;
+  for (size_t i = static_cast<size_t>(from); i < instrs_.size(); i++) {
+    const Instr& in = instrs_[i];
+    if (in.elided) continue;
+    const Fwd f{v + in.out, vbase_[in.a.region] + in.a.offset, vbase_[in.b.region] + in.b.offset,
+                in.extra >= 0 ? v + in.extra : nullptr, in.p0, in.p1, in.p2};
+    if (in.scalarSide) (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op](f);
+    else fwd[in.op](f);
+  }
+}
+
+double Program::value(const CallBuffers& call) {
+  bind(call, false);
+  forward(0, false);
+  return outputValue();
+}
+
+double Program::reverse(const CallBuffers& call) {
+  bind(call, false);
+  forward(0, false);
+  const double f = outputValue();
+  double* g = g_.data();
+  double* gp = gbase_[0];
+  if (tape_.nParams) std::memset(gp, 0, sizeof(double) * tape_.nParams);
+  for (const auto& sp : zeroSpans_) std::memset(g + sp.first, 0, sizeof(double) * static_cast<size_t>(sp.second - sp.first));
+  gbase_[outRef_.region][outRef_.offset] = 1.0;
+  const double* v = v_.data();
+  const auto& bwd = kernels_->bwd;
+  for (size_t i = instrs_.size(); i-- > 0;) {
+    const Instr& in = instrs_[i];
+    if (!(in.flags & FLAG_GRAD_OUT) || in.elided) continue;
+    const Bwd b{v + in.out, vbase_[in.a.region] + in.a.offset, vbase_[in.b.region] + in.b.offset,
+                in.extra >= 0 ? v + in.extra : nullptr, g + in.out, gbase_[in.a.region] + in.a.offset,
+                gbase_[in.b.region] + in.b.offset, in.flags, in.p0, in.p1, in.p2};
+    if (in.scalarSide) (in.scalarSide == 1 ? kernels_->scalarABwd : kernels_->scalarBBwd)[in.op](b);
+    else bwd[in.op](b);
+  }
+  if (gp != call.grad && tape_.nParams) std::memcpy(call.grad, g, sizeof(double) * tape_.nParams);
+  return f;
+}
+
+// The reference's loop (src/backends/js/engine.ts), step for step: the same h, the same
+// evaluations in the same order, so the same bits.
+double Program::fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* planOverride, size_t planLen) {
+  bind(call, true);
+  forward(0, true);
+  const double f0 = outputValue();
+  double* v = v_.data();
+  const int32_t* plan = planOverride ? planOverride : tape_.fdPlan.data();
+  const size_t len = planOverride ? planLen : tape_.fdPlan.size();
+  for (size_t q = 0; q < len; q += 3) {
+    const int32_t from = reuse ? plan[q + 2] : 0;
+    for (int32_t i = plan[q]; i < plan[q + 1]; i++) {
+      const double x = v[i];
+      const double ax = std::fabs(x);
+      const double scale = ax != ax ? ax : (ax > 1.0 ? ax : 1.0);  // Math.max(1, |x|), NaN kept
+      const double h = x + relStep * scale - x;
+      v[i] = x + h;
+      forward(from, true);
+      const double fp = outputValue();
+      if (central) {
+        v[i] = x - h;
+        forward(from, true);
+        call.grad[i] = (fp - outputValue()) / (2 * h);
+      } else {
+        call.grad[i] = (fp - f0) / h;
+      }
+      v[i] = x;
+    }
+  }
+  return f0;
+}
+
+}  // namespace tapegrad

@@ -1,0 +1,97 @@
+// A compiled tape inside the native backend: validation on load, the value and adjoint arenas,
+// the forward and backward sweeps and the finite-difference loops. Pure C++ (no Node-API).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+
+namespace tapegrad {
+
+// The fields of src/trace/compile.ts's Tape that the backend needs, copied out of JS.
+struct TapeData {
+  std::vector<int32_t> code;
+  int32_t nInstr = 0, arenaSize = 0, nParams = 0, nInputs = 0, constStart = 0, tempStart = 0, output = 0;
+  std::vector<int32_t> inputSizes;  // one entry per input; they sum to nInputs elements
+  std::vector<double> constInit;
+  std::vector<int32_t> fdPlan;
+};
+
+// Where an operand's values live during a call: a region and an offset inside it.
+// Region 0 is the parameters (the caller's theta or the arena), 1 + j input j (the caller's
+// buffer or the arena), and `arena` everything else.
+struct Ref {
+  int32_t region;
+  int32_t offset;
+};
+
+struct Instr {
+  int32_t op, flags;
+  int32_t out;  // arena offset (always in the temporaries)
+  Ref a, b;
+  int32_t extra;  // arena offset of the scratch region, or -1
+  int32_t absA, absB;  // arena offsets of a and b as the tape writes them
+  // 1 (a) or 2 (b): that operand is a scalar broadcast whose instruction was elided, and a/b
+  // refer to the scalar itself; 0 otherwise
+  int32_t scalarSide;
+  bool elided;  // a broadcast folded into its only reader
+  int32_t p0, p1, p2;
+};
+
+// Buffers of one call. With copy = true, theta and the inputs are copied into the arena and the
+// gradient is accumulated there and copied out at the end (used when the gradient buffer
+// overlaps theta or an input, and by asynchronous calls); otherwise reads are zero-copy.
+struct CallBuffers {
+  const double* theta;
+  const double* const* inputs;  // nInputCount pointers
+  double* grad;                 // nParams elements, or nullptr for value()
+  bool copy;
+};
+
+class Program {
+ public:
+  // Validates every field and every instruction (opcodes, extents inside the arena, outputs only
+  // in the temporaries, no output overlapping an operand, a consistent FD plan); nullptr and the
+  // reason in *error when anything is wrong.
+  static std::unique_ptr<Program> load(TapeData&& tape, const KernelTable* kernels, std::string* error);
+
+  double value(const CallBuffers& call);
+  double reverse(const CallBuffers& call);
+  // plan: nullptr for the tape's own FD plan, else a replacement (a subset of coordinates,
+  // checked with checkPlan first); only the plan's coordinates of grad are written.
+  double fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* plan = nullptr, size_t planLen = 0);
+
+  // Triples (start, end, firstInstr) inside the parameters and the code, firstInstr not
+  // increasing (the order that keeps suffix reuse correct); the reason in *error otherwise.
+  bool checkPlan(const int32_t* plan, size_t len, std::string* error) const;
+
+  int32_t paramCount() const { return tape_.nParams; }
+  int32_t inputCount() const { return static_cast<int32_t>(tape_.inputSizes.size()); }
+  int32_t inputSize(int32_t j) const { return tape_.inputSizes[j]; }
+  const char* isa() const { return kernels_->isa; }
+
+ private:
+  Program(TapeData&& tape, const KernelTable* kernels);
+  void bind(const CallBuffers& call, bool paramsInArena);
+  void fuseScalarBroadcasts();
+  // exact: the js reference's bits (finite differences need them); otherwise value() and
+  // reverse() may use the faster kernels of KernelTable::fast (agreement 1e-12, not bits)
+  void forward(int32_t from, bool exact);
+  double outputValue() const { return vbase_[outRef_.region][outRef_.offset]; }
+
+  TapeData tape_;
+  const KernelTable* kernels_;
+  std::vector<Instr> instrs_;
+  std::vector<int32_t> inputStart_;
+  Ref outRef_{};
+  bool alwaysCopy_ = false;
+  std::vector<std::pair<int64_t, int64_t>> zeroSpans_;  // adjoint ranges zeroed before a sweep  // an operand spans two regions: read everything from the arena
+  std::vector<double> v_, g_;  // value and adjoint arenas
+  // base pointer of each region for the current call (values and adjoints)
+  std::vector<const double*> vbase_;
+  std::vector<double*> gbase_;
+};
+
+}  // namespace tapegrad

@@ -1,0 +1,51 @@
+/**
+ * Loads the native addon (build/Release/tapegrad.node, built by `npm install` through
+ * binding.gyp or by `npm run build:cmake`). TAPEGRAD_NATIVE_PATH points at another build (the
+ * sanitizer build, say); TAPEGRAD_NATIVE_ISA forces a kernel build (baseline | avx2 | avx512).
+ */
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Tape } from '../../trace/compile.js';
+
+/** One compiled tape inside the addon (native/binding/addon.cpp); it checks every argument itself. */
+export interface NativeProgramHandle {
+  value(theta: Float64Array, inputs: readonly Float64Array[]): number;
+  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number;
+  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): number;
+  reverseAsync(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): Promise<number>;
+  fdAsync(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): Promise<number>;
+  dispose(): void;
+  readonly isa: string | undefined;
+  readonly busy: boolean;
+}
+
+export interface NativeAddon {
+  load(tape: Tape, isa?: string): NativeProgramHandle;
+  /** y = name(x) by one kernel build's vector math (accuracy tests) */
+  vmath(name: string, x: Float64Array, y: Float64Array, isa?: string): void;
+  /** kernel builds this CPU can run, best last */
+  readonly supportedIsas: readonly string[];
+  /** the build in use (null when TAPEGRAD_NATIVE_ISA names one this CPU cannot run) */
+  readonly isa: string | null;
+  readonly isaError: string;
+}
+
+let addon: NativeAddon | undefined;
+
+/** The addon, loaded once; throws with the reason when it is missing or cannot run here. */
+export function loadAddon(): NativeAddon {
+  if (addon) return addon;
+  const custom = process.env.TAPEGRAD_NATIVE_PATH;
+  // a relative TAPEGRAD_NATIVE_PATH is relative to the working directory
+  const path = custom ? resolve(custom) : fileURLToPath(new URL('../../../build/Release/tapegrad.node', import.meta.url));
+  const require = createRequire(import.meta.url);
+  let a: NativeAddon;
+  try {
+    a = require(path) as NativeAddon;
+  } catch (e) {
+    throw new Error(`cannot load ${path} (run \`npm install\` or \`npm run build:native\` to build it): ${(e as Error).message}`);
+  }
+  if (a.isa === null) throw new Error(a.isaError);
+  return (addon = a);
+}
