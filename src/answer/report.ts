@@ -98,9 +98,16 @@ export function answer(rows: readonly Row[], order: readonly string[], acc?: Acc
     `${wins ? `${x(bigFd.ratio / bigRev.ratio)} faster` : `${x(bigRev.ratio / bigFd.ratio)} slower`}.`);
 
   out.push(`The reverse gradient cost ${range(rev.map((c) => c.ratio), x)} one evaluation at every N from ${formatInt(small.N)} to ` +
-    `${formatInt(big.N)} (cost model: ${range(rev.map((c) => c.costRatio), x)} the FLOPs); forward differences cost N+1 evaluations ` +
-    `(${x(naive(small).ratio)} at N = ${formatInt(small.N)}, ${x(naive(big).ratio)} at N = ${formatInt(big.N)}, ${how(naive(big))}) ` +
-    `and central differences about 2N (${x(cell(big, 'fd-central').ratio)} at N = ${formatInt(big.N)}).`);
+    `${formatInt(big.N)} (cost model: ${range(rev.map((c) => c.costRatio), x)} the FLOPs). Forward differences need N+1 evaluations ` +
+    `and central differences 2N+1; measured, forward differences took ${x(naive(small).ratio)} one evaluation at N = ${formatInt(small.N)} ` +
+    `and ${x(naive(big).ratio)} at N = ${formatInt(big.N)} (${how(naive(big))}), central differences ${x(cell(big, 'fd-central').ratio)}.`);
+
+  // how far the measured FD multiples sit from the cost model's, over the models with N > 100
+  const drift = rs.filter((r) => r.N > 100).flatMap((r) => FD.map((id) => cell(r, id).ratio / cell(r, id).costRatio)).sort((a, b) => a - b);
+  const typical = drift.length ? drift[drift.length >> 1] : 1;
+  if (typical > 1.3 || typical < 0.77)
+    out.push(`On the ${backend} backend a perturbed evaluation inside the finite-difference loop took about ${typical.toFixed(1)}x as long ` +
+      `as a plain evaluation of f (the measured FD multiples are ${typical.toFixed(1)}x the cost model's, median over the models with N > 100).`);
 
   const slower = rs.filter((r) => cell(r, 'reverse').ratio >= fastestFd(r).ratio);
   if (slower.length === 0)
