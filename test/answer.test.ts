@@ -26,11 +26,16 @@ describe('timing and extrapolation', () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
   });
 
-  it('times functions round-robin: each runs as often as the others', () => {
-    const calls = [0, 0];
-    const t = timeEach([() => calls[0]++, () => calls[1]++], { budgetMs: 2, minRuns: 3 });
-    expect(calls[0]).toBe(calls[1]);
+  it('times functions round-robin, one sample of each per round; cheap calls in batches', () => {
+    const order: number[] = [];
+    const spin = (ms: number) => { const end = performance.now() + ms; while (performance.now() < end); };
+    const t = timeEach([() => { order.push(0); spin(0.3); }, () => order.push(1)], { budgetMs: 5, minRuns: 3 });
+    expect(t.map((x) => x.samples.length)).toEqual([t[0].runs, t[0].runs]);
     expect(t[0].runs).toBeGreaterThanOrEqual(3);
+    // the slow call once per sample, the cheap one batched: several calls per sample
+    expect(order.filter((i) => i === 1).length).toBeGreaterThan(3 * order.filter((i) => i === 0).length);
+    expect(t[0].ms).toBeGreaterThanOrEqual(0.3);
+    expect(t[1].ms).toBeLessThan(0.05);
   });
 
   it('extrapolates: one evaluation once, plus each group\'s extra time scaled by n/k', () => {

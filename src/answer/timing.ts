@@ -34,27 +34,41 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Times each function in rounds (one run of each per round); the median per function. */
+/** Calls shorter than this are timed in batches, so timer resolution and jitter stay small. */
+const MIN_SAMPLE_MS = 0.2;
+
+/**
+ * Times each function in rounds (one sample of each per round); the median per function. A sample
+ * is one call, or for calls under MIN_SAMPLE_MS a batch of calls (the time per call is reported).
+ */
 export function timeEach(runs: readonly (() => void)[], { budgetMs = 200, minRuns = 1, maxRuns = 2000, warmup = true }: TimingOptions = {}): Timing[] {
   // Warm up for a quarter of the budget (at least one round), so the JIT has compiled the hot path
-  // before anything counts; the warm-up also tells how many rounds fit in the budget.
+  // before anything counts; the warm-up also tells how long each call takes, hence the batch
+  // sizes and how many rounds fit in the budget.
   let n = minRuns;
+  const batch = runs.map(() => 1);
   if (warmup) {
+    const spent = runs.map(() => 0);
     let warm = 0;
     const t0 = performance.now();
     do {
-      for (const run of runs) run();
+      runs.forEach((run, j) => {
+        const s = performance.now();
+        run();
+        spent[j] += performance.now() - s;
+      });
       warm++;
     } while (performance.now() - t0 < budgetMs / 4 && warm < maxRuns);
-    const round = (performance.now() - t0) / warm;
+    spent.forEach((t, j) => (batch[j] = Math.max(1, Math.ceil(MIN_SAMPLE_MS / Math.max(t / warm, 1e-6)))));
+    const round = spent.reduce((s, t, j) => s + (t / warm) * batch[j], 0);
     n = Math.max(minRuns, Math.min(maxRuns, Math.floor(budgetMs / Math.max(round, 1e-3))));
   }
   const times = runs.map(() => new Array<number>(n));
   for (let i = 0; i < n; i++) {
     runs.forEach((run, j) => {
       const s = performance.now();
-      run();
-      times[j][i] = performance.now() - s;
+      for (let b = 0; b < batch[j]; b++) run();
+      times[j][i] = (performance.now() - s) / batch[j];
     });
   }
   return times.map((t) => ({ ms: median(t), runs: n, samples: t }));
