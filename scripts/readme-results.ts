@@ -24,7 +24,8 @@ let readme = readFileSync('README.md', 'utf8');
 const a = JSON.parse(readFileSync('results/answer.json', 'utf8')) as AnswerResult;
 readme = replace(readme, 'answer', `
 From \`npm start\` on ${subtitle(a)}, backends ${a.backends.join(', ')}; the whole run took ${a.seconds.toFixed(0)} s
-(machine shared with other jobs while it ran). The raw numbers are in [results/answer.json](results/answer.json).
+(load average ${a.machine.load ?? '?'} when it began: the machine was shared with other jobs). The raw numbers are in
+[results/answer.json](results/answer.json).
 
 ${a.answer.map((s) => `- ${s}`).join('\n')}
 

@@ -3,7 +3,7 @@
  * study, prints the table and the answer, and writes the JSON and the SVG charts.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, platform, arch, totalmem } from 'node:os';
+import { cpus, platform, arch, totalmem, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { backend, backends } from '../backends/registry.js';
 import type { BackendName } from '../backends/types.js';
@@ -38,7 +38,11 @@ export const DEFAULTS: AnswerOptions = {
 export interface AnswerResult {
   readonly tool: string;
   readonly date: string;
-  readonly machine: { readonly cpu: string; readonly cores: number; readonly memoryGB: number; readonly node: string; readonly platform: string };
+  readonly machine: {
+    readonly cpu: string; readonly cores: number; readonly memoryGB: number; readonly node: string; readonly platform: string;
+    /** the 1-minute load average when the run began: other processes' share of the cores */
+    readonly load: number;
+  };
   readonly backends: readonly BackendName[];
   readonly options: AnswerOptions;
   readonly definitions: Readonly<Record<string, string>>;
@@ -52,7 +56,10 @@ export interface AnswerResult {
 
 export function machine(): AnswerResult['machine'] {
   const c = cpus();
-  return { cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${platform()} ${arch()}` };
+  return {
+    cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version,
+    platform: `${platform()} ${arch()}`, load: +loadavg()[0].toFixed(2),
+  };
 }
 
 const DEFINITIONS = {
@@ -68,6 +75,7 @@ const DEFINITIONS = {
 
 export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = (s) => process.stderr.write(s)): Promise<AnswerResult> {
   const started = performance.now();
+  const host = machine();
   const names = opts.backends ?? (await backends());
   const bes = await Promise.all(names.map((n) => backend(n)));
   const js = await backend('js');
@@ -111,7 +119,7 @@ export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = 
   log(' done\n');
 
   const result: AnswerResult = {
-    tool: 'tapegrad answer', date: new Date().toISOString(), machine: machine(), backends: names, options: opts,
+    tool: 'tapegrad answer', date: new Date().toISOString(), machine: host, backends: names, options: opts,
     definitions: DEFINITIONS, rows, accuracy, answer: answer(rows, names, accuracy), failures, seconds: 0,
   };
   mkdirSync(opts.out, { recursive: true });
