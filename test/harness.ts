@@ -19,11 +19,13 @@ export function describeEachBackend(title: string, body: (be: () => Backend, nam
   for (const name of TEST_BACKENDS) {
     describe(`${title} [${name}]`, () => {
       let be: Backend | undefined;
+      let why: unknown;
+      // a load failure is kept, not thrown here: each test then fails by name with the reason
       beforeAll(async () => {
-        be = await backend(name);
+        be = await backend(name).catch((e: unknown) => ((why = e), undefined));
       });
       body(() => {
-        if (!be) throw new Error(`backend ${name} did not load`);
+        if (!be) throw new Error(`backend ${name} did not load: ${(why as Error | undefined)?.message ?? 'not loaded yet'}`);
         return be;
       }, name);
     });

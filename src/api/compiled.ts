@@ -61,14 +61,9 @@ export class Compiled {
 
   /** Writes the gradient at the flat vector `theta` into `out` without allocating; returns f. */
   gradFlat(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options?: GradOptions): number {
-    const p = this.live();
-    checkFlat('theta', theta, this.paramCount);
-    checkFlat('the gradient buffer', out, this.paramCount);
-    collectInputs(this.inputs, inputs, this.inputArrays);
-    const { method, step, reuse, coordinates } = resolveOptions(options, this.paramCount);
+    const { p, method, central, step, reuse, plan } = this.prepare(theta, inputs, out, options);
     if (method === 'reverse') return p.reverse(theta, this.inputArrays, out);
-    const plan = coordinates && this.planFor(coordinates);
-    return p.fd(theta, this.inputArrays, out, method === 'fd-central', step, reuse, plan);
+    return p.fd(theta, this.inputArrays, out, central, step, reuse, plan);
   }
 
   /**
@@ -91,22 +86,28 @@ export class Compiled {
    * another call) until then.
    */
   gradFlatAsync(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options?: GradOptions): Promise<number> {
+    let pending: Promise<number>;
     try {
-      const p = this.live();
-      checkFlat('theta', theta, this.paramCount);
-      checkFlat('the gradient buffer', out, this.paramCount);
-      collectInputs(this.inputs, inputs, this.inputArrays);
-      const { method, step, reuse, coordinates } = resolveOptions(options, this.paramCount);
-      const plan = coordinates && this.planFor(coordinates);
-      const central = method === 'fd-central';
-      let pending: Promise<number>;
-      if (method === 'reverse') pending = p.reverseAsync ? p.reverseAsync(theta, this.inputArrays, out) : Promise.resolve(p.reverse(theta, this.inputArrays, out));
-      else pending = p.fdAsync ? p.fdAsync(theta, this.inputArrays, out, central, step, reuse, plan) : Promise.resolve(p.fd(theta, this.inputArrays, out, central, step, reuse, plan));
-      this.busy = true;
-      return pending.finally(() => { this.busy = false; });
+      const { p, method, central, step, reuse, plan } = this.prepare(theta, inputs, out, options);
+      const x = this.inputArrays;
+      if (method === 'reverse') pending = p.reverseAsync?.(theta, x, out) ?? Promise.resolve(p.reverse(theta, x, out));
+      else pending = p.fdAsync?.(theta, x, out, central, step, reuse, plan) ?? Promise.resolve(p.fd(theta, x, out, central, step, reuse, plan));
     } catch (e) {
       return Promise.reject(e);
     }
+    this.busy = true;
+    return pending.finally(() => { this.busy = false; });
+  }
+
+  /** Validates a flat call; the inputs land in this.inputArrays. */
+  private prepare(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options: GradOptions | undefined) {
+    const p = this.live();
+    checkFlat('theta', theta, this.paramCount);
+    checkFlat('the gradient buffer', out, this.paramCount);
+    collectInputs(this.inputs, inputs, this.inputArrays);
+    const { method, step, reuse, coordinates } = resolveOptions(options, this.paramCount);
+    const plan = coordinates && this.planFor(coordinates);
+    return { p, method, central: method === 'fd-central', step, reuse, plan };
   }
 
   /** An FD plan for some coordinates: one triple each, in the tape plan's order (firstInstr descending). */
