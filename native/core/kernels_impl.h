@@ -1,6 +1,7 @@
 // One build of every kernel for the instruction set chosen by the including isa_*.cpp, which
-// defines TG_ISA (namespace name), TG_ISA_NAME, TG_VBYTES and TG_HAS_FMA and sets the target
-// with #pragma GCC target before including this file.
+// defines TG_ISA (namespace name), TG_ISA_NAME, TG_VBYTES, TG_HAS_FMA and the matmul tile
+// TG_MR x TG_NV (k_matmul.h) and sets the target with #pragma GCC target before including
+// this file.
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
