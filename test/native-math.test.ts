@@ -1,9 +1,9 @@
 /**
  * The native backend's forward values are the js reference's bits (finite differences would
- * magnify any difference by 1/h): its exp, log, log1p, expm1, tanh and pow must return exactly
- * what Math.* returns, in every kernel build (baseline, avx2, avx512) this CPU can run. value()
- * and reverse() may use a faster exp and tanh (they need 1e-12 agreement, not bits): their
- * accuracy is measured here too.
+ * magnify any difference by 1/h): its exp, log, log1p, expm1, tanh and pow, scalar and vector
+ * versions, must return exactly what Math.* returns, in every kernel build (baseline, avx2,
+ * avx512) this CPU can run. value() and reverse() may use a faster exp and tanh (they need 1e-12
+ * agreement, not bits): their accuracy is measured here too.
  */
 import { describe, expect, it } from 'vitest';
 import { define, softmaxCrossEntropy } from '../src/index.js';

@@ -21,9 +21,9 @@ TG_INLINE vi sign_bit(vd x) { return as_vi(x) & (int64_t)0x8000000000000000ull; 
 TG_INLINE vd pow2(vd k) { return as_vd(as_vi(k + splat(4503599627371519.0)) << 52); }
 
 // fdlibm's reduction x = k ln2 + (hi - lo) for exp and expm1, |x| < 709.4: k = trunc(x/ln2 +- 1/2)
-// from |x| >= reduce_from, else 0 (then hi = x, lo = 0: fdlibm's unreduced path). Where fdlibm
-// takes k = +-1 directly (|x| < 1.5 ln2) the formula gives the same k, hi and lo, since kd *
-// ln2_hi and kd * ln2_lo are exact.
+// from |x| >= reduce_from, else 0 (then hi = x, lo = 0: fdlibm's unreduced path; the formula
+// alone would give k = 1 from ln2/2 on). Where fdlibm takes k = +-1 directly (|x| < 1.5 ln2) the
+// formula gives the same k, hi and lo, since k * ln2_hi and k * ln2_lo are exact.
 struct Reduced { vd k, hi, lo; };
 TG_INLINE Reduced reduce_ln2(vd x) {
   namespace c = jsmath::c;
