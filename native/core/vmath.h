@@ -142,6 +142,8 @@ TG_INLINE vd vlog1p(vd x) {
 // expm1, as jsmath::expm1, on lanes with 2^-54 <= |x|, x > -expm1_sat and x < 709.4 (other lanes
 // give garbage): there fdlibm's paths differ only by k, so every lane computes the formula of
 // each k range and selects (compares on k as a double: SSE2 has no 64-bit integer compare).
+// KOne = false leaves out k = 1 (0.35 <= x < 1.04), which tanh's arguments never reach.
+template <bool KOne = true>
 TG_INLINE vd vexpm1_main(vd x) {
   namespace c = jsmath::c;
   const vd one = splat(1.0), half = splat(0.5);
@@ -157,14 +159,16 @@ TG_INLINE vd vexpm1_main(vd x) {
   const vd y0 = r - (r * e0 - hxs);                              // k = 0
   const vd e = (r * (e0 - cc) - cc) - hxs;
   const vd ym1 = half * (r - e) - half;                          // k = -1
-  const vd y1 = sel(r < splat(-0.25), splat(-2.0) * (e - (r + half)), one + splat(2.0) * (r - e));  // k = 1
   const vd twopk = pow2(k), twomk = pow2(-k);
   const vd yfar = (one - (e - r)) * twopk - one;                 // k <= -2 or k > 56
   const vd ylow = ((one - twomk) - (e - r)) * twopk;             // 2 <= k < 20 (1 - 2^-k is exact)
   const vd yhigh = ((r - (e + twomk)) + one) * twopk;            // 20 <= k <= 56
   vd y = sel(k < splat(20.0), ylow, yhigh);
   y = sel((k <= splat(-2.0)) | (k > splat(56.0)), yfar, y);
-  y = sel(k == one, y1, y);
+  if (KOne) {  // k = 1
+    const vd y1 = sel(r < splat(-0.25), splat(-2.0) * (e - (r + half)), one + splat(2.0) * (r - e));
+    y = sel(k == one, y1, y);
+  }
   y = sel(k == splat(-1.0), ym1, y);
   return sel(k == splat(0.0), y0, y);
 }
@@ -185,7 +189,7 @@ TG_INLINE vd vtanh(vd x) {
   const vd one = splat(1.0), two = splat(2.0);
   const vd ax = vabs(x);
   const vi big = ax >= one;
-  const vd t = vexpm1_main(sel(big, two * ax, splat(-2.0) * ax));
+  const vd t = vexpm1_main<false>(sel(big, two * ax, splat(-2.0) * ax));
   const vd q = sel(big, two, -t) / (t + two);  // one division serves both formulas
   vd z = sel(big, one - q, q);                 // z >= 0
   z = sel(ax >= splat(22.0), one, z);
