@@ -1,27 +1,74 @@
 /**
  * The native backend's forward values are the js reference's bits (finite differences would
- * magnify any difference by 1/h): its exp, log, log1p, expm1, tanh and pow must return exactly
- * what Math.* returns, in every kernel build (baseline, avx2, avx512) this CPU can run. value()
- * and reverse() may use a faster exp and tanh (they need 1e-12 agreement, not bits): their
- * accuracy is measured here too.
+ * magnify any difference by 1/h): its exp, log, log1p, expm1, tanh and pow, scalar and vector
+ * versions, must return exactly what Math.* returns, in every kernel build (baseline, avx2,
+ * avx512) this CPU can run. value() and reverse() may use a faster exp and tanh (they need 1e-12
+ * agreement, not bits): their accuracy is measured here too.
  */
 import { describe, expect, it } from 'vitest';
 import { define, softmaxCrossEntropy } from '../src/index.js';
 import { loadAddon } from '../src/backends/native/loader.js';
 import { random, TEST_BACKENDS } from './harness.js';
 
+/** x stepped by n ulps (n may be negative; finite x, away from 0) */
+function ulpStep(x: number, n: number): number {
+  const f = new Float64Array([x]);
+  const u = new BigInt64Array(f.buffer);
+  u[0] += BigInt(n);
+  return f[0];
+}
+
+/**
+ * fdlibm's branch points (|x|; both signs are used): its thresholds are tests on high words, so
+ * both the smallest double with that high word and the value it stands for are listed (between
+ * the two the vector code once took the wrong path). Halves of the expm1 points are where tanh's
+ * expm1(+-2|x|) crosses them.
+ */
+const word = (hi: number) => new Float64Array(new BigUint64Array([BigInt(hi) << 32n]).buffer)[0];
+const LN2 = Math.LN2;
+const EXPM1_POINTS = [2 ** -54, LN2 / 2, word(0x3fd62e43), 1.5 * LN2, word(0x3ff0a2b2), LN2 - 0.25, 19.5 * LN2, 56 * LN2,
+  word(0x4043687a), 56.5 * LN2, 2, 44];
+const BRANCH_POINTS = [
+  ...EXPM1_POINTS, ...EXPM1_POINTS.map((x) => x / 2),
+  2 ** -28, 2 ** -27, 1, 22, 708, 709.4, 1024 * LN2, 709.78, word(0x40862e42), 709.782712893384, 745.1332191019411, // exp, tanh
+  2 ** -29, word(0x3fda827a), Math.SQRT2 - 1, word(0x3fd2bec5), 1 - Math.SQRT1_2, 2 ** 53, // log1p
+  ...[1, 2, 3, 4].flatMap((j) => [2 ** j - 1, Math.SQRT2 * 2 ** j - 1, word(0x3ff6a09e) * 2 ** j - 1]), // 1 + x normalised
+];
+
+/**
+ * expm1 arguments (k = 19 and 20) where fdlibm's formulas for 2 <= k < 20 and 20 <= k <= 56 give
+ * different bits (about 1 in 2 million do), and their halves for tanh: a vector path that used
+ * the wrong one at k = 19 or 20 would pass every other input here.
+ */
+const EXPM1_K20 = [12.882115800558964, 13.036265857624757, 13.392940159256156, 13.729412829438209, 13.923568923776784];
+
+/** Each branch point in both signs, a few ulps around it and sweeps at relative steps 2^-33 and 2^-24. */
+function nearBranchPoints(): number[] {
+  const out: number[] = [];
+  for (const b of BRANCH_POINTS)
+    for (const x of [b, -b]) {
+      for (let n = -4; n <= 4; n++) out.push(ulpStep(x, n));
+      for (let j = -64; j <= 64; j++) out.push(x * (1 + j * 2 ** -33));
+      for (let j = -16; j <= 16; j++) out.push(x * (1 + j * 2 ** -24));
+    }
+  return out;
+}
+
 /** Inputs over every range the algorithms branch on, plus the special values. */
 function inputs(): Float64Array {
   const specials = [0, -0, 1, -1, 2, 0.5, -0.5, Infinity, -Infinity, NaN, 5e-324, -5e-324, 2.2250738585072014e-308,
     1e-300, 2 ** -28, -(2 ** -28), 2 ** -29, 2 ** -54, 2 ** -1022, Math.LN2 / 2, -Math.LN2 / 2, 1.5 * Math.LN2,
     -1.5 * Math.LN2, 22, -22, 708, -708, 709.78, 709.7827128933841, 709.79, -745.1332191019411, -745.14, -746, 1e308,
-    -1e308, 56 * Math.LN2, -56 * Math.LN2, 0.41421356237309503, -0.2928932188134524, 1e16, 9007199254740992];
+    -1e308, 56 * Math.LN2, -56 * Math.LN2, 0.41421356237309503, -0.2928932188134524, 1e16, 9007199254740992,
+    2 ** -1030, -(2 ** -1050), 2.225073858507201e-308, -2.225073858507201e-308, 3 * 2 ** -1074]; // subnormals
   const bits = new Float64Array(random(40_000, 11).map((u) => u));
   const u64 = new BigUint64Array(bits.buffer);
   const r = random(80_000, 12, 0, 2 ** 32);
   for (let i = 0; i < u64.length; i++) u64[i] = (BigInt(Math.floor(r[2 * i])) << 32n) | BigInt(Math.floor(r[2 * i + 1]));
   return Float64Array.from([
     ...specials,
+    ...nearBranchPoints(),
+    ...EXPM1_K20, ...EXPM1_K20.map((x) => x / 2),
     ...random(60_000, 1, -3, 3),
     ...random(60_000, 7, -0.999, 5), // log1p's vector path: every lane in (-1, 2^53)
     ...random(20_000, 8, 0, 1),
@@ -37,19 +84,29 @@ const sameBits = (got: Float64Array, want: Float64Array, x: Float64Array, what: 
     if (!Object.is(got[i], want[i])) expect.fail(`${what}(${x[i]}): got ${got[i]}, Math gives ${want[i]}`);
 };
 
+/** the widest vector (AVX-512) holds 8 doubles */
+const LANES = 8;
+
 describe.runIf(TEST_BACKENDS.includes('native'))('native math is Math.* bit for bit, in every kernel build', () => {
   const x = inputs();
+  // the vector versions (vmath.h; "exp" is the vector one) run with the inputs shifted by 0..7
+  // elements, so that each input is computed in every lane position of every build
+  const vector = new Set(['exp', 'log1p_vec', 'expm1_vec', 'tanh_vec']);
   const fns: [string, (v: number) => number][] = [
-    ['exp', Math.exp], ['log', Math.log], ['log1p', Math.log1p], ['log1p_vec', Math.log1p], ['expm1', Math.expm1], ['tanh', Math.tanh],
+    ['exp', Math.exp], ['log', Math.log], ['log1p', Math.log1p], ['log1p_vec', Math.log1p], ['expm1', Math.expm1],
+    ['expm1_vec', Math.expm1], ['tanh', Math.tanh], ['tanh_vec', Math.tanh],
     ...[2, 3, 0.5, -1, -2.5, 1.7, 0, 1 / 3, 10, -0.5].map((p): [string, (v: number) => number] => [`pow:${p}`, (v) => Math.pow(v, p)]),
   ];
   const addon = loadAddon();
   for (const isa of addon.supportedIsas)
     for (const [name, fn] of fns)
       it(`${name} [${isa}]`, () => {
-        const y = new Float64Array(x.length);
-        addon.vmath(name, x, y, isa);
-        sameBits(y, x.map(fn), x, name);
+        const want = x.map(fn);
+        for (let shift = 0; shift < (vector.has(name) ? LANES : 1); shift++) {
+          const xs = x.subarray(shift), y = new Float64Array(xs.length);
+          addon.vmath(name, xs, y, isa);
+          sameBits(y, want.subarray(shift), xs, `${name} (inputs shifted by ${shift})`);
+        }
       });
 });
 

@@ -5,6 +5,7 @@
 #define TG_ISA_NAME "avx2"
 #define TG_VBYTES 32
 #define TG_MR 4
+#define TG_NV 2
 #define TG_HAS_FMA 1
 #include "kernels_impl.h"
 

@@ -5,6 +5,7 @@
 #define TG_ISA_NAME "avx512"
 #define TG_VBYTES 64
 #define TG_MR 8
+#define TG_NV 3
 #define TG_HAS_FMA 1
 #include "kernels_impl.h"
 

@@ -3,6 +3,7 @@
 #define TG_ISA_NAME "baseline"
 #define TG_VBYTES 16
 #define TG_MR 4
+#define TG_NV 2
 #define TG_HAS_FMA 0
 #include "kernels_impl.h"
 

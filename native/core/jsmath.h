@@ -39,6 +39,13 @@ constexpr double exp_under = -7.45133219101941108420e+02; // below: exp underflo
 constexpr double twom1000 = 9.33263618503218878990e-302;  // 2^-1000
 constexpr double two1023 = 8.988465674311579539e307;      // 2^1023
 constexpr double E = 2.718281828459045;
+// fdlibm branches on high words; vmath.h compares with the first double of the high word
+// exp and expm1 reduce x from |x| >= this (0x3FD62E43 00000000, a little above ln2/2)
+constexpr double reduce_from = 0.3465735912322998;
+// expm1(x) = -1 for x <= -this (0x4043687A 00000000, about 56 ln2)
+constexpr double expm1_sat = 38.81622314453125;
+// log1p takes k = 0 strictly between these (0xBFD2BEC5 00000000 and 0x3FDA827A 00000000)
+constexpr double log1p_k0_lo = -0.292893648147583, log1p_k0_hi = 0.4142136573791504;
 // exp: minimax polynomial for R(r^2) on [0, 0.347]
 constexpr double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03,
                  P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,

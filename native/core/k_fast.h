@@ -13,7 +13,7 @@
 // (truncation < 5e-18 relative). No division, unlike fdlibm's rational form.
 TG_INLINE vd vexp_fast(vd x) {
   namespace c = jsmath::c;
-  const vd ax = as_vd(as_vi(x) & 0x7FFFFFFFFFFFFFFFll);
+  const vd ax = vabs(x);
   if (__builtin_expect(any(~(ax < splat(708.0))), 0)) return vexp(x);  // NaN fails the compare too
   const vd M = splat(6755399441055744.0);
   const vd km = splat(c::inv_ln2) * x + M;
@@ -31,7 +31,7 @@ TG_INLINE vd vexp_fast(vd x) {
 // expm1(y) for |y| < 45: Taylor series to degree 13 where |y| <= ln2/2 (truncation below
 // 1.3e-17 relative), exp_fast(y) - 1 above (at most a factor 3.4 of cancellation).
 TG_INLINE vd vexpm1_fast(vd y) {
-  const vd ay = as_vd(as_vi(y) & 0x7FFFFFFFFFFFFFFFll);
+  const vd ay = vabs(y);
   vd p = splat(1.0 / 6227020800.0);
   const double inv[] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
                         1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0};
@@ -44,16 +44,11 @@ TG_INLINE vd vexpm1_fast(vd y) {
 // tanh(x) = sign(x) * -t/(t + 2), t = expm1(-2|x|): well conditioned for every |x| (no
 // cancellation near 0). Lanes with |x| < 2^-28, |x| >= 22, NaN or +-Inf take jsmath::tanh.
 TG_INLINE vd vtanh_fast(vd x) {
-  const vd ax = as_vd(as_vi(x) & 0x7FFFFFFFFFFFFFFFll);
-  if (__builtin_expect(any(~((ax >= splat(0x1p-28)) & (ax < splat(22.0)))), 0)) {
-    double lanes[W];
-    store(lanes, x);
-    for (int i = 0; i < W; i++) lanes[i] = jsmath::tanh(lanes[i]);
-    return load(lanes);
-  }
+  const vd ax = vabs(x);
+  if (__builtin_expect(any(~((ax >= splat(0x1p-28)) & (ax < splat(22.0)))), 0)) return each_lane<jsmath::tanh>(x);
   const vd t = vexpm1_fast(splat(-2.0) * ax);
   const vd z = -t / (t + splat(2.0));
-  return as_vd(as_vi(z) | (as_vi(x) & (int64_t)0x8000000000000000ull));
+  return as_vd(as_vi(z) | sign_bit(x));
 }
 
 struct TanhFastF {
@@ -71,7 +66,7 @@ struct SigmoidFastF {
   TG_MEMBER double s(double x) { return 1.0 / (1.0 + jsmath::exp(-x)); }
 };
 struct ExpNegAbsFastF {
-  TG_MEMBER vd v(vd x) { return vexp_fast(-as_vd(as_vi(x) & 0x7FFFFFFFFFFFFFFFll)); }
+  TG_MEMBER vd v(vd x) { return vexp_fast(-vabs(x)); }
   TG_MEMBER double s(double x) { return jsmath::exp(-__builtin_fabs(x)); }
 };
 

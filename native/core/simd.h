@@ -13,7 +13,9 @@ typedef int64_t vi __attribute__((vector_size(TG_VBYTES)));
 
 TG_INLINE vd load(const double* p) { vd v; __builtin_memcpy(&v, p, sizeof v); return v; }
 TG_INLINE void store(double* p, vd v) { __builtin_memcpy(p, &v, sizeof v); }
-TG_INLINE vd splat(double x) { return vd{} + x; }
+// x in every lane, by a shuffle: vd{} + x would be an addition the compiler must keep (0 + -0 is
+// +0), an extra instruction before every broadcast in the matmul tiles
+TG_INLINE vd splat(double x) { return __builtin_shuffle(vd{x}, vi{}); }
 TG_INLINE vi splati(int64_t x) { return vi{} + x; }
 TG_INLINE vd as_vd(vi x) { return (vd)x; }  // bit casts
 TG_INLINE vi as_vi(vd x) { return (vi)x; }
@@ -41,6 +43,20 @@ TG_INLINE vd load_partial(const double* p, int64_t n) {
 }
 #endif
 
+// the first n < W lanes of v to p (never writes past p + n)
+#if TG_VBYTES == 64
+TG_INLINE void store_partial(double* p, vd v, int64_t n) { _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), (__m512d)v); }
+#elif TG_VBYTES == 32
+TG_INLINE void store_partial(double* p, vd v, int64_t n) {
+  const __m256i idx = _mm256_set_epi64x(3, 2, 1, 0);
+  _mm256_maskstore_pd(p, _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), idx), (__m256d)v);
+}
+#else
+TG_INLINE void store_partial(double* p, vd v, int64_t n) {
+  for (int64_t i = 0; i < n; i++) p[i] = v[i];
+}
+#endif
+
 // true if any lane of the mask is set
 #if TG_VBYTES == 64
 TG_INLINE bool any(vi m) { return _mm512_test_epi64_mask((__m512i)m, (__m512i)m) != 0; }
@@ -56,12 +72,15 @@ TG_INLINE bool any(vi m) {
 }
 #endif
 
-// round toward zero, for |v| < 2^51 (exact: the hardware instruction where there is one, else
-// round to nearest by the 1.5*2^52 trick and step back toward zero)
+// round toward zero, for |v| < 2^31 (the callers' |v| stay below 1100; other lanes give
+// garbage): the hardware rounding where there is one, SSE2's truncating conversion to int32 and
+// back, else round to nearest by the 1.5*2^52 trick and step back toward zero
 #if TG_VBYTES == 64
 TG_INLINE vd vtrunc(vd v) { return (vd)_mm512_maskz_roundscale_pd((__mmask8)0xFF, (__m512d)v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
 #elif TG_VBYTES == 32
 TG_INLINE vd vtrunc(vd v) { return (vd)_mm256_round_pd((__m256d)v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
+#elif defined(__SSE2__)
+TG_INLINE vd vtrunc(vd v) { return (vd)_mm_cvtepi32_pd(_mm_cvttpd_epi32((__m128d)v)); }
 #else
 TG_INLINE vd vtrunc(vd v) {
   const vd M = vd{} + 6755399441055744.0;
