@@ -24,7 +24,7 @@ let readme = readFileSync('README.md', 'utf8');
 const a = JSON.parse(readFileSync('results/answer.json', 'utf8')) as AnswerResult;
 readme = replace(readme, 'answer', `
 From \`npm start\` on ${subtitle(a)}, backends ${a.backends.join(', ')}; the whole run took ${a.seconds.toFixed(0)} s
-(load average ${a.machine.load ?? '?'} when it began: the machine was shared with other jobs). The raw numbers are in
+(1-minute load average ${a.machine.load ?? '?'} on ${a.machine.cores ?? '?'} cores when it began${(a.machine.load ?? 0) > 1.5 ? ': other jobs were running' : ''}). The raw numbers are in
 [results/answer.json](results/answer.json).
 
 ${a.answer.map((s) => `- ${s}`).join('\n')}
