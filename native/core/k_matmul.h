@@ -1,5 +1,5 @@
-// matmul C[m,n] = A[m,k] B[k,n] and its two backward products, dA += dC B^T and dB += A^T dC,
-// without materialising a transpose. Included inside an instruction-set namespace.
+// matmul C[m,n] = A[m,k] B[k,n] and its two backward products, dA += dC B^T and dB += A^T dC
+// (which packs B^T, the size of B). Included inside an instruction-set namespace.
 //
 // Forward: every C[i,j] is the chain ((0 + A[i,0]B[0,j]) + A[i,1]B[1,j]) + ..., in t order with
 // separate multiply and add, as the reference computes it: finite differences divide any change
@@ -14,36 +14,67 @@
 constexpr int MR = TG_MR;
 constexpr int NV = TG_NV;
 
+// One register tile and its driver serve the forward product and both backward products:
+// C(r, c) = sum_s X(r, s) Y[s, c], over `steps` values of s in order, with Y's rows loaded as
+// vectors and X's entries broadcast. X(r, s) is X[r * ldx + s] (a row of X per r) or, with XT,
+// X[s * ldx + r] (a column of X per r: the products with a transposed left operand, A^T dC).
+// How the tile lands in C:
+enum class Out {
+  Set,   // C[r, c] = sum (the forward rule)
+  Add,   // C[r, c] += sum
+  AddT,  // C[c, r] += sum: the product computed transposed (the lanes run along C's rows)
+};
+
 // cols < W: one vector of columns (V = 1) with only its first cols lanes in the matrix; the
 // other lanes run on zeros and are not stored
-template <int R, int V, bool Fused>
-TG_INLINE void tile_fwd(const double* A, const double* B, double* C, int64_t k, int64_t lda, int64_t ldb, int64_t ldc, int64_t cols) {
+template <int R, int V, bool XT, bool Fused, Out O>
+TG_INLINE void tile(const double* X, const double* Y, double* C, int64_t steps, int64_t ldx, int64_t ldy, int64_t ldc, int64_t cols) {
   vd acc[R][V];
   for (int r = 0; r < R; r++)
     for (int v = 0; v < V; v++) acc[r][v] = splat(0.0);
-  for (int64_t t = 0; t < k; t++) {
-    vd b[V];
-    for (int v = 0; v < V; v++) b[v] = cols < W ? load_partial(B + t * ldb, cols) : load(B + t * ldb + v * W);
+  for (int64_t s = 0; s < steps; s++) {
+    vd y[V];
+    for (int v = 0; v < V; v++) y[v] = cols < W ? load_partial(Y + s * ldy, cols) : load(Y + s * ldy + v * W);
     for (int r = 0; r < R; r++) {
-      const vd a = splat(A[r * lda + t]);
-      for (int v = 0; v < V; v++) acc[r][v] = Fused ? fmadd(a, b[v], acc[r][v]) : acc[r][v] + a * b[v];
+      const vd x = splat(XT ? X[s * ldx + r] : X[r * ldx + s]);
+      for (int v = 0; v < V; v++) acc[r][v] = Fused ? fmadd(x, y[v], acc[r][v]) : acc[r][v] + x * y[v];
     }
   }
   for (int r = 0; r < R; r++)
-    for (int v = 0; v < V; v++)
-      if (cols < W) store_partial(C + r * ldc, acc[r][v], cols);
-      else store(C + r * ldc + v * W, acc[r][v]);
+    for (int v = 0; v < V; v++) {
+      if (O == Out::AddT) {  // R * V * W scalar updates against steps * R * V multiply-adds
+        for (int l = 0; l < (cols < W ? cols : W); l++) C[(v * W + l) * ldc + r] += acc[r][v][l];
+        continue;
+      }
+      double* c = C + r * ldc + v * W;
+      const vd sum = O == Out::Add ? (cols < W ? load_partial(c, cols) : load(c)) + acc[r][v] : acc[r][v];
+      if (cols < W) store_partial(c, sum, cols);
+      else store(c, sum);
+    }
 }
 
-template <int V, bool Fused>
-TG_INLINE void rows_fwd(const double* A, const double* B, double* C, int64_t m, int64_t k, int64_t n, int64_t j0, int64_t cols = W) {
-  int64_t i = 0;
-  for (; i + MR <= m; i += MR) tile_fwd<MR, V, Fused>(A + i * k, B + j0, C + i * n + j0, k, k, n, n, cols);
-  // the last m % MR rows: tiles of 4, 2, 1 rows
-  if (i + 4 <= m && MR > 4) { tile_fwd<4, V, Fused>(A + i * k, B + j0, C + i * n + j0, k, k, n, n, cols); i += 4; }
-  if (i + 2 <= m) { tile_fwd<2, V, Fused>(A + i * k, B + j0, C + i * n + j0, k, k, n, n, cols); i += 2; }
-  if (i + 2 <= m) { tile_fwd<2, V, Fused>(A + i * k, B + j0, C + i * n + j0, k, k, n, n, cols); i += 2; }
-  if (i < m) tile_fwd<1, V, Fused>(A + i * k, B + j0, C + i * n + j0, k, k, n, n, cols);
+// rows 0..rows-1 of C in tiles of MR rows, then 4, 2, 1, for the columns c0 .. c0 + V*W (or
+// c0 .. c0 + cols, cols < W)
+template <int V, bool XT, bool Fused, Out O>
+TG_INLINE void tile_rows(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t ldx, int64_t ldy, int64_t ldc, int64_t c0, int64_t cols) {
+  auto at = [&](int64_t r) { return XT ? X + r : X + r * ldx; };
+  auto out = [&](int64_t r) { return O == Out::AddT ? C + c0 * ldc + r : C + r * ldc + c0; };
+  int64_t r = 0;
+  for (; r + MR <= rows; r += MR) tile<MR, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
+  if (r + 4 <= rows && MR > 4) { tile<4, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols); r += 4; }
+  if (r + 2 <= rows) { tile<2, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols); r += 2; }
+  if (r + 2 <= rows) { tile<2, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols); r += 2; }
+  if (r < rows) tile<1, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
+}
+
+// the whole product: blocks of NV vectors of columns, then single vectors, then the last
+// cols % W columns as one partial vector
+template <bool XT, bool Fused, Out O>
+static void gemm(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx, int64_t ldy, int64_t ldc) {
+  int64_t c = 0;
+  for (; c + NV * W <= cols; c += NV * W) tile_rows<NV, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
+  for (; c + W <= cols; c += W) tile_rows<1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
+  if (c < cols) tile_rows<1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, cols - c);
 }
 
 // n = 1: C[i] = dot(A[i,:], b) in t order. W rows go down the W lanes: a W x W block of A is
@@ -121,46 +152,16 @@ static void matvec_fwd(const double* A, const double* b, double* c, int64_t m, i
 template <bool Fused>
 static void matmul_fwd(const Fwd& f) {
   const int64_t m = f.p0, k = f.p1, n = f.p2;
-  const double *A = f.a, *B = f.b;
-  double* C = f.out;
-  if (n == 1) return matvec_fwd(A, B, C, m, k);
-  int64_t j = 0;
-  for (; j + NV * W <= n; j += NV * W) rows_fwd<NV, Fused>(A, B, C, m, k, n, j);
-  for (; j + W <= n; j += W) rows_fwd<1, Fused>(A, B, C, m, k, n, j);
-  if (j < n) rows_fwd<1, Fused>(A, B, C, m, k, n, j, n - j);  // the last n % W columns
+  if (n == 1) return matvec_fwd(f.a, f.b, f.out, m, k);
+  gemm<false, Fused, Out::Set>(f.a, f.b, f.out, m, k, n, k, n, n);
 }
 
-// dB[t, j] += sum_i A[i, t] dC[i, j]: a register tile of R rows of dB (columns t of A, read as
-// broadcasts from row i of A) times V vectors of dC's row i.
-template <int R, int V>
-TG_INLINE void tile_atb(const double* A, const double* D, double* G, int64_t m, int64_t lda, int64_t ldd, int64_t ldg) {
-  vd acc[R][V];
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < V; v++) acc[r][v] = splat(0.0);
-  for (int64_t i = 0; i < m; i++) {
-    vd d[V];
-    for (int v = 0; v < V; v++) d[v] = load(D + i * ldd + v * W);
-    for (int r = 0; r < R; r++) {
-      const vd a = splat(A[i * lda + r]);
-      for (int v = 0; v < V; v++) acc[r][v] = fmadd(a, d[v], acc[r][v]);
-    }
-  }
-  for (int r = 0; r < R; r++)
-    for (int v = 0; v < V; v++) store(G + r * ldg + v * W, load(G + r * ldg + v * W) + acc[r][v]);
-}
-
-template <int V>
-TG_INLINE void rows_atb(const double* A, const double* D, double* G, int64_t m, int64_t k, int64_t n, int64_t j0) {
-  int64_t t = 0;
-  for (; t + MR <= k; t += MR) tile_atb<MR, V>(A + t, D + j0, G + t * n + j0, m, k, n, n);
-  if (t + 4 <= k && MR > 4) { tile_atb<4, V>(A + t, D + j0, G + t * n + j0, m, k, n, n); t += 4; }
-  if (t + 2 <= k) { tile_atb<2, V>(A + t, D + j0, G + t * n + j0, m, k, n, n); t += 2; }
-  if (t + 2 <= k) { tile_atb<2, V>(A + t, D + j0, G + t * n + j0, m, k, n, n); t += 2; }
-  if (t < k) tile_atb<1, V>(A + t, D + j0, G + t * n + j0, m, k, n, n);
-}
-
+// dB[t, j] += sum_i A[i, t] dC[i, j] over the m rows. The vector lanes run along dB's rows (j)
+// or, computing dB^T = dC^T A, along its columns (t): the latter where the lanes fit k better than
+// n, as for a narrow output layer (n = 10 on 8 lanes would leave 6 lanes idle in every other
+// vector), and it reads A in contiguous row pieces rather than columns at stride k.
 static void matmul_atb(const double* A, const double* D, double* G, int64_t m, int64_t k, int64_t n) {
-  if (n == 1) {  // dB is a vector: four rows of A at a time, each scaled by its dC
+  if (n == 1) {  // dB is a vector: four rows of A at a time, each scaled by its dC, read in order
     int64_t i = 0;
     for (; i + 4 <= m; i += 4) {
       const double *a0 = A + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
@@ -174,52 +175,29 @@ static void matmul_atb(const double* A, const double* D, double* G, int64_t m, i
       for (int64_t t = 0; t < k; t++) G[t] += D[i] * A[i * k + t];
     return;
   }
-  int64_t j = 0;
-  for (; j + NV * W <= n; j += NV * W) rows_atb<NV>(A, D, G, m, k, n, j);
-  for (; j + W <= n; j += W) rows_atb<1>(A, D, G, m, k, n, j);
-  if (j < n)
-    for (int64_t t = 0; t < k; t++)
-      for (int64_t jj = j; jj < n; jj++) {
-        double s = 0;
-        for (int64_t i = 0; i < m; i++) s += A[i * k + t] * D[i * n + jj];
-        G[t * n + jj] += s;
-      }
+  auto idle = [](int64_t x) { return (W - x % W) % W; };  // lanes idle in the last vector
+  if (idle(k) * n < idle(n) * k) gemm<true, true, Out::AddT>(D, A, G, n, m, k, n, k, n);
+  else gemm<true, true, Out::Add>(A, D, G, k, m, n, k, n, n);
 }
 
-// dA[i, t] += sum_j dC[i, j] B[t, j]: dot products of rows, four rows of B per pass over dC's row.
+// dA[i, t] += sum_j dC[i, j] B[t, j]: the product dC B^T with B^T packed once (n x k, the size of
+// B), so that the lanes run along dA's rows as in the forward product. Dot products of rows of
+// dC and B instead would end each of the m k outputs with a horizontal sum, slow for a small n.
 static void matmul_abt(const double* D, const double* B, double* G, int64_t m, int64_t k, int64_t n) {
-  for (int64_t i = 0; i < m; i++) {
-    const double* d = D + i * n;
-    double* g = G + i * k;
-    if (n == 1) {
-      const vd di = splat(d[0]);
+  if (n == 1) {  // each row of dA gets B scaled by one dC
+    for (int64_t i = 0; i < m; i++) {
+      const vd d = splat(D[i]);
+      double* g = G + i * k;
       int64_t t = 0;
-      for (; t + W <= k; t += W) store(g + t, fmadd(di, load(B + t), load(g + t)));
-      for (; t < k; t++) g[t] += d[0] * B[t];
-      continue;
+      for (; t + W <= k; t += W) store(g + t, fmadd(d, load(B + t), load(g + t)));
+      for (; t < k; t++) g[t] += D[i] * B[t];
     }
-    int64_t t = 0;
-    for (; t + 4 <= k; t += 4) {
-      const double *b0 = B + t * n, *b1 = b0 + n, *b2 = b1 + n, *b3 = b2 + n;
-      vd s0 = splat(0.0), s1 = s0, s2 = s0, s3 = s0;
-      int64_t j = 0;
-      for (; j + W <= n; j += W) {
-        const vd x = load(d + j);
-        s0 = fmadd(x, load(b0 + j), s0);
-        s1 = fmadd(x, load(b1 + j), s1);
-        s2 = fmadd(x, load(b2 + j), s2);
-        s3 = fmadd(x, load(b3 + j), s3);
-      }
-      double r0 = hsum(s0), r1 = hsum(s1), r2 = hsum(s2), r3 = hsum(s3);
-      for (; j < n; j++) { r0 += d[j] * b0[j]; r1 += d[j] * b1[j]; r2 += d[j] * b2[j]; r3 += d[j] * b3[j]; }
-      g[t] += r0; g[t + 1] += r1; g[t + 2] += r2; g[t + 3] += r3;
-    }
-    for (; t < k; t++) {
-      double s = 0;
-      for (int64_t j = 0; j < n; j++) s += d[j] * B[t * n + j];
-      g[t] += s;
-    }
+    return;
   }
+  std::vector<double> Bt(static_cast<size_t>(n * k));
+  for (int64_t t = 0; t < k; t++)
+    for (int64_t j = 0; j < n; j++) Bt[j * k + t] = B[t * n + j];
+  gemm<false, true, Out::Add>(D, Bt.data(), G, m, n, k, n, k, k);
 }
 
 static void matmul_f(const Fwd& f) { matmul_fwd<false>(f); }
