@@ -1,4 +1,4 @@
-import { BINARY, BINARY_EDGES } from './cases/binary.js';
+import { BINARY, BINARY_EDGES, PASS_THROUGH } from './cases/binary.js';
 import { runCases } from './cases/case.js';
 
-runCases('binary ops and broadcasting', [...BINARY, ...BINARY_EDGES]);
+runCases('binary ops and broadcasting', [...BINARY, ...BINARY_EDGES, ...PASS_THROUGH]);

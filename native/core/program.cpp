@@ -94,6 +94,7 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       in.absB = OP_ARITY[in.op] == 2 ? w[F_B] : -1;
       in.scalarSide = 0;
       in.elided = false;
+      in.gout = in.out;
       if (!locate(w[F_A], eA, &in.a)) return fail(error, at(i) + name + ": operand a outside the arena");
       if (OP_ARITY[in.op] == 2) {
         if (!locate(w[F_B], eB, &in.b)) return fail(error, at(i) + name + ": operand b outside the arena");
@@ -124,11 +125,12 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
   p->g_.assign(static_cast<size_t>(d.arenaSize), 0.0);
   std::copy(d.constInit.begin(), d.constInit.end(), p->v_.begin() + d.constStart);
   p->fuseScalarBroadcasts();
+  p->passAdjoints();
   // adjoints to zero before a reverse sweep: the outputs of the instructions that take part in
-  // it (nothing else is read), merged into spans
+  // it (nothing else is read), merged into spans; an adjoint passed through lives in its reader's
   std::vector<std::pair<int64_t, int64_t>> spans;
   for (const Instr& in : p->instrs_)
-    if ((in.flags & FLAG_GRAD_OUT) && !in.elided) spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p0, in.p1, in.p2)));
+    if ((in.flags & FLAG_GRAD_OUT) && !in.elided && in.gout == in.out) spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p0, in.p1, in.p2)));
   if (d.output >= d.tempStart) spans.emplace_back(d.output, d.output + 1);
   std::sort(spans.begin(), spans.end());
   for (auto& sp : spans) {
@@ -172,6 +174,49 @@ void Program::fuseScalarBroadcasts() {
     if (r.absA == lo) { r.scalarSide = 1; r.a = bc.a; r.absA = bc.absA; }
     else { r.scalarSide = 2; r.b = bc.a; r.absB = bc.absA; }
     bc.elided = true;
+  }
+}
+
+// The backward rule of add (either operand) and of sub (operand a) is ga += gout. Where that
+// operand is the whole output of one instruction P, read by nothing else, its adjoint receives
+// nothing else: it is 0 + gout, gout itself (but for the sign of a zero). P's backward rule then
+// reads the add's output adjoint in place, and P's adjoint is neither zeroed nor added to: at a
+// bias add (X W + b) that saves zeroing two m x n adjoints and adding the add's into each.
+void Program::passAdjoints() {
+  // [lo, hi) of what an instruction reads through operand a (side 1) or b (side 2); a folded
+  // scalar reads one element
+  auto read = [](const Instr& o, int side) -> std::pair<int64_t, int64_t> {
+    if (side == 2 && OP_ARITY[o.op] != 2) return {0, 0};
+    const int64_t lo = side == 1 ? o.absA : o.absB;
+    const int64_t len = o.scalarSide == side ? 1 : static_cast<int64_t>(op_extent(o.op, side, o.p0, o.p1, o.p2));
+    return {lo, lo + len};
+  };
+  auto overlaps = [](std::pair<int64_t, int64_t> x, int64_t lo, int64_t hi) { return x.first < x.second && x.first < hi && lo < x.second; };
+  // readers before the instructions they read: a reader's own adjoint is settled when its
+  // producer's is pointed at it (chains of adds)
+  for (size_t i = instrs_.size(); i-- > 0;) {
+    Instr& in = instrs_[i];
+    if (in.elided || !(in.flags & FLAG_GRAD_OUT) || (in.op != OP_ADD && in.op != OP_SUB)) continue;
+    for (int side = 1; side <= (in.op == OP_ADD ? 2 : 1); side++) {
+      const int32_t flag = side == 1 ? FLAG_GRAD_A : FLAG_GRAD_B;
+      if (!(in.flags & flag) || in.scalarSide == side) continue;
+      const auto [lo, hi] = read(in, side);
+      if (lo < tape_.tempStart || (tape_.output >= lo && tape_.output < hi)) continue;
+      int64_t producer = -1;
+      int readers = 0;
+      bool ok = true;
+      for (size_t q = 0; q < instrs_.size() && ok; q++) {
+        const Instr& o = instrs_[q];
+        if (o.elided) continue;
+        readers += overlaps(read(o, 1), lo, hi) + overlaps(read(o, 2), lo, hi);
+        if (!overlaps({o.out, o.out + static_cast<int64_t>(op_extent(o.op, 0, o.p0, o.p1, o.p2))}, lo, hi)) continue;
+        ok = producer < 0 && o.out == lo && op_extent(o.op, 0, o.p0, o.p1, o.p2) == hi - lo && q < i && (o.flags & FLAG_GRAD_OUT);
+        producer = static_cast<int64_t>(q);
+      }
+      if (!ok || producer < 0 || readers != 1) continue;
+      instrs_[static_cast<size_t>(producer)].gout = in.gout;
+      in.flags &= ~flag;
+    }
   }
 }
 
@@ -249,7 +294,7 @@ double Program::reverse(const CallBuffers& call) {
     const Instr& in = instrs_[i];
     if (!(in.flags & FLAG_GRAD_OUT) || in.elided) continue;
     const Bwd b{v + in.out, vbase_[in.a.region] + in.a.offset, vbase_[in.b.region] + in.b.offset,
-                in.extra >= 0 ? v + in.extra : nullptr, g + in.out, gbase_[in.a.region] + in.a.offset,
+                in.extra >= 0 ? v + in.extra : nullptr, g + in.gout, gbase_[in.a.region] + in.a.offset,
                 gbase_[in.b.region] + in.b.offset, in.flags, in.p0, in.p1, in.p2};
     if (in.scalarSide) (in.scalarSide == 1 ? kernels_->scalarABwd : kernels_->scalarBBwd)[in.op](b);
     else bwd[in.op](b);

@@ -37,6 +37,9 @@ struct Instr {
   // refer to the scalar itself; 0 otherwise
   int32_t scalarSide;
   bool elided;  // a broadcast folded into its only reader
+  // adjoint arena offset of the output: out, or that of the add/sub that passes this output's
+  // adjoint through unchanged (passAdjoints)
+  int32_t gout;
   int32_t p0, p1, p2;
 };
 
@@ -76,6 +79,7 @@ class Program {
   Program(TapeData&& tape, const KernelTable* kernels);
   void bind(const CallBuffers& call, bool paramsInArena);
   void fuseScalarBroadcasts();
+  void passAdjoints();
   // exact: the js reference's bits (finite differences need them); otherwise value() and
   // reverse() may use the faster kernels of KernelTable::fast (agreement 1e-12, not bits)
   void forward(int32_t from, bool exact);

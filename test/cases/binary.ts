@@ -71,3 +71,36 @@ export const BINARY_EDGES: Case[] = OPS.flatMap(({ op, apply, value }) =>
     oracle: { value: value(a, b), fdTol: 0 },
   })),
 );
+
+/**
+ * Adjoints that add and sub pass through unchanged (native reads them in place rather than adding
+ * them into a zeroed copy, where the operand has no other reader): chains of adds, a temporary
+ * read twice, the subtrahend (negated, not passed), a bias add, and an add that is the result.
+ */
+export const PASS_THROUGH: Case[] = [
+  {
+    name: 'pass-through: a chain of adds of temporaries',
+    f: () => define({ params: { x: [6], y: [6] } }, (p) => p.x.exp().add(p.y.tanh()).add(p.x.square()).add(p.y.exp()).tanh().sum()),
+    params: { x: random(6, 31), y: random(6, 32) },
+  },
+  {
+    name: 'pass-through: a temporary read by the add and by a mul',
+    f: () => define({ params: { x: [6], y: [6] } }, (p) => { const t = p.x.exp(); return t.add(p.y.tanh()).mul(t).sum(); }),
+    params: { x: random(6, 33), y: random(6, 34) },
+  },
+  {
+    name: 'pass-through: sub passes the minuend, negates the subtrahend',
+    f: () => define({ params: { x: [6], y: [6] } }, (p) => p.x.exp().sub(p.y.tanh()).square().sum()),
+    params: { x: random(6, 35), y: random(6, 36) },
+  },
+  {
+    name: 'pass-through: a bias add between two layers',
+    f: () => define({ params: { W: [5, 4], b: [4], V: [4, 3] }, inputs: { X: [7, 5] } }, (p, i) => i.X.matmul(p.W).add(p.b).tanh().matmul(p.V).square().sum()),
+    params: { W: random(20, 37), b: random(4, 38), V: random(12, 39) }, inputs: { X: random(35, 40) },
+  },
+  {
+    name: 'pass-through: the result is an add of two sums',
+    f: () => define({ params: { x: [6], y: [6] } }, (p) => p.x.exp().sum().add(p.y.square().sum())),
+    params: { x: random(6, 41), y: random(6, 42) },
+  },
+];
