@@ -1,7 +1,7 @@
 /**
  * matmul shapes that cross the blocking of optimised kernels: an inner dimension longer than one
  * cache block (the wasm gemm cuts it at 256 and carries partial sums across blocks, forward and in
- * A^T dC), and matrix-vector products whose rows do not fill the 8-row blocks, with an odd inner
+ * A^T dC; native cuts both backward products' at 256), and matrix-vector products whose rows do not fill the 8-row blocks, with an odd inner
  * dimension; and a narrow output layer (n = 10), whose A^T dC the native kernels compute transposed,
  * with the lanes along k, and whose dC B^T they compute from a packed B^T.
  */
@@ -17,7 +17,8 @@ const weighted = (name: string, m: number, k: number, n: number, seed: number): 
 
 runCases('matmul across kernel blocks', [
   weighted('inner dimension 517 (three K blocks): [2,517] x [517,3]', 2, 517, 3, 1),
-  weighted('A^T dC over 300 rows: [300,3] x [3,6]', 300, 3, 6, 2),
+  weighted('A^T dC over 300 rows (two blocks of 256 in native): [300,3] x [3,6]', 300, 3, 6, 2),
+  weighted('dC B^T over 300 columns (two blocks of 256 in native): [3,5] x [5,300]', 3, 5, 300, 9),
   weighted('narrow output layer, k not a multiple of the lanes: [21,61] x [61,10]', 21, 61, 10, 8),
   {
     name: 'matrix x vector, 37 rows (4 blocks of 8 and 5 more), odd inner dimension 11',

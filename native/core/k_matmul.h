@@ -71,6 +71,16 @@ TG_INLINE void tile_rows(const double* X, const double* Y, double* C, int64_t ro
 // cols % W columns as one partial vector
 template <bool XT, bool Fused, Out O>
 static void gemm(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx, int64_t ldy, int64_t ldc) {
+  // The backward products (any order of summation) in blocks of KC steps: the panels of X and Y
+  // that one tile streams through stay in cache for the next tile. A^T dC over 1797 rows ran
+  // 1.3x to 1.6x as fast with SSE2 and AVX2, up to 5% faster with AVX-512. The forward rule
+  // keeps every chain whole.
+  constexpr int64_t KC = 256;
+  if (O != Out::Set && steps > KC) {
+    for (int64_t s = 0; s < steps; s += KC)
+      gemm<XT, Fused, O>(X + s * (XT ? ldx : 1), Y + s * ldy, C, rows, steps - s < KC ? steps - s : KC, cols, ldx, ldy, ldc);
+    return;
+  }
   int64_t c = 0;
   for (; c + NV * W <= cols; c += NV * W) tile_rows<NV, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
   for (; c + W <= cols; c += W) tile_rows<1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
