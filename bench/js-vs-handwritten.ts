@@ -1,13 +1,13 @@
 /**
  * `npm run bench:handwritten`: the js tape interpreter's reverse gradient against a hand-written
- * plain-JS float64 gradient of the same function, side by side in one tinybench run (W2 d=100 and
+ * plain-JS float64 gradient of the same function, tinybench medians from one run (W2 d=100 and
  * W3). Checks that both gradients agree before timing.
  */
-import { Bench } from 'tinybench';
 import { backend } from '../src/index.js';
 import { difference } from '../src/api/compare.js';
 import { logisticGrad, mlpGrad } from './handwritten.js';
 import { w2, w3, type Workload } from './workloads.js';
+import { medianUs } from './tiny.js';
 
 const js = await backend('js');
 const cases: [Workload, (theta: Float64Array, g: Float64Array) => number][] = [];
@@ -33,11 +33,8 @@ for (const [w, hand] of cases) {
   const v2 = hand(theta, g2);
   const d = difference(g1, g2);
   if (Math.abs(v1 - v2) > 1e-9 * Math.abs(v2) || d.normRel > 1e-12) throw new Error(`${w.name}: gradients disagree (${d.normRel})`);
-  const bench = new Bench({ time: 1000, warmupTime: 200 });
-  bench.add('tape', () => { c.gradFlat(theta, w.inputs, g1); });
-  bench.add('hand', () => { hand(theta, g2); });
-  await bench.run();
-  const [tape, handMs] = bench.tasks.map((t) => ((t.result as { latency?: { p50?: number } }).latency?.p50 ?? NaN) * 1000);
+  const tape = await medianUs(() => { c.gradFlat(theta, w.inputs, g1); }, 1000);
+  const handMs = await medianUs(() => { hand(theta, g2); }, 1000);
   rows.push({ workload: w.name, 'js tape reverse µs': +tape.toFixed(1), 'hand-written µs': +handMs.toFixed(1), 'tape/hand': +(tape / handMs).toFixed(2), 'grad agreement': d.normRel.toExponential(1) });
   c.dispose();
 }

@@ -177,8 +177,9 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
                                               given ? plan.data() : nullptr, plan.size()));
   }
 
-  Napi::Value ReverseAsync(const Napi::CallbackInfo& info);
-  Napi::Value FdAsync(const Napi::CallbackInfo& info);
+  Napi::Value ReverseAsync(const Napi::CallbackInfo& info) { return StartAsync(info, false); }
+  Napi::Value FdAsync(const Napi::CallbackInfo& info) { return StartAsync(info, true); }
+  Napi::Value StartAsync(const Napi::CallbackInfo& info, bool fd);
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     // an asynchronous call in flight keeps the arenas until it finishes
@@ -260,29 +261,17 @@ class GradWorker : public Napi::AsyncWorker {
   double value_ = 0;
 };
 
-Napi::Value NativeProgram::ReverseAsync(const Napi::CallbackInfo& info) {
+// reverse (fd = false) or FD (fd = true) on the thread pool: the same checks as the synchronous calls
+Napi::Value NativeProgram::StartAsync(const Napi::CallbackInfo& info, bool fd) {
   Napi::Env env = info.Env();
   Program& p = live(env);
   Span theta;
   readArgs(info, p, &theta, &inputs_);
   f64(env, info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
-  auto* w = new GradWorker(env, this, theta, inputs_, info[2].As<Napi::Float64Array>(), false, {false, false, 0}, {}, false);
-  busy_ = true;
-  Napi::Promise promise = w->Promise();
-  w->Queue();
-  return promise;
-}
-
-Napi::Value NativeProgram::FdAsync(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Program& p = live(env);
-  Span theta;
-  readArgs(info, p, &theta, &inputs_);
-  f64(env, info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
-  const FdOptions o = fdOptions(info);
-  bool given;
-  std::vector<int32_t> plan = fdPlan(info, p, &given);
-  auto* w = new GradWorker(env, this, theta, inputs_, info[2].As<Napi::Float64Array>(), true, o, std::move(plan), given);
+  const FdOptions o = fd ? fdOptions(info) : FdOptions{false, false, 0};
+  bool given = false;
+  std::vector<int32_t> plan = fd ? fdPlan(info, p, &given) : std::vector<int32_t>{};
+  auto* w = new GradWorker(env, this, theta, inputs_, info[2].As<Napi::Float64Array>(), fd, o, std::move(plan), given);
   busy_ = true;
   Napi::Promise promise = w->Promise();
   w->Queue();

@@ -14,9 +14,11 @@ struct ExpF {
   TG_MEMBER vd v(vd x) { return vexp(x); }
   TG_MEMBER double s(double x) { return jsmath::exp(x); }
 };
-struct SigmoidF {
-  TG_MEMBER vd v(vd x) { return splat(1.0) / (splat(1.0) + vexp(-x)); }
-  TG_MEMBER double s(double x) { return 1.0 / (1.0 + jsmath::exp(-x)); }
+// sigmoid over an exp E: ExpF here (exact), ExpFastF in k_fast.h
+template <class E>
+struct SigmoidOf {
+  TG_MEMBER vd v(vd x) { return splat(1.0) / (splat(1.0) + E::v(-x)); }
+  TG_MEMBER double s(double x) { return 1.0 / (1.0 + E::s(-x)); }
 };
 struct Log1pF {
   TG_MEMBER vd v(vd x) { return vlog1p(x); }
@@ -25,10 +27,6 @@ struct Log1pF {
 struct TanhF {
   TG_MEMBER vd v(vd x) { return vtanh(x); }
   TG_MEMBER double s(double x) { return jsmath::tanh(x); }
-};
-struct ExpNegAbsF {
-  TG_MEMBER vd v(vd x) { return vexp(-vabs(x)); }
-  TG_MEMBER double s(double x) { return jsmath::exp(-__builtin_fabs(x)); }
 };
 
 static void add_f(const Fwd& k) { for (int64_t i = 0; i < k.p0; i++) k.out[i] = k.a[i] + k.b[i]; }
@@ -73,7 +71,7 @@ static void abs_b(const Bwd& k) {
     k.ga[i] += k.gout[i] * (x > 0 ? 1.0 : x < 0 ? -1.0 : x);
   }
 }
-static void sigmoid_f(const Fwd& k) { map1<SigmoidF>(k.p0, k.a, k.out); }
+static void sigmoid_f(const Fwd& k) { map1<SigmoidOf<ExpF>>(k.p0, k.a, k.out); }
 static void sigmoid_b(const Bwd& k) {
   for (int64_t i = 0; i < k.p0; i++) { const double y = k.out[i]; k.ga[i] += k.gout[i] * y * (1.0 - y); }
 }
@@ -93,15 +91,17 @@ static void relu_f(const Fwd& k) { for (int64_t i = 0; i < k.p0; i++) { const do
 static void relu_b(const Bwd& k) {
   for (int64_t i = 0; i < k.p0; i++) { const double g = k.ga[i]; k.ga[i] = k.a[i] > 0 ? g + k.gout[i] : g; }
 }
-// max(x, 0) + log1p(exp(-|x|)): exp vectorised into out, then log1p in place
-static void softplus_f(const Fwd& k) {
+// max(x, 0) + log1p(exp(-|x|)) over an exp E (exact here, fast in k_fast.h)
+template <class E>
+static void softplus_with(const Fwd& k) {
   int64_t i = 0;
   for (; i + W <= k.p0; i += W) {
     const vd x = load(k.a + i);
-    store(k.out + i, sel(x > splat(0.0), x, splat(0.0)) + vlog1p(ExpNegAbsF::v(x)));
+    store(k.out + i, sel(x > splat(0.0), x, splat(0.0)) + vlog1p(E::v(-vabs(x))));
   }
-  for (; i < k.p0; i++) { const double x = k.a[i]; k.out[i] = (x > 0 ? x : 0.0) + jsmath::log1p(ExpNegAbsF::s(x)); }
+  for (; i < k.p0; i++) { const double x = k.a[i]; k.out[i] = (x > 0 ? x : 0.0) + jsmath::log1p(E::s(-__builtin_fabs(x))); }
 }
+static void softplus_f(const Fwd& k) { softplus_with<ExpF>(k); }
 static void softplus_b(const Bwd& k) {
   int64_t i = 0;
   for (; i + W <= k.p0; i += W)

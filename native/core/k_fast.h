@@ -61,25 +61,10 @@ struct ExpFastF {
   TG_MEMBER vd v(vd x) { return vexp_fast(x); }
   TG_MEMBER double s(double x) { return jsmath::exp(x); }
 };
-struct SigmoidFastF {
-  TG_MEMBER vd v(vd x) { return splat(1.0) / (splat(1.0) + vexp_fast(-x)); }
-  TG_MEMBER double s(double x) { return 1.0 / (1.0 + jsmath::exp(-x)); }
-};
-struct ExpNegAbsFastF {
-  TG_MEMBER vd v(vd x) { return vexp_fast(-vabs(x)); }
-  TG_MEMBER double s(double x) { return jsmath::exp(-__builtin_fabs(x)); }
-};
 
 static void exp_fast_f(const Fwd& k) { map1<ExpFastF>(k.p0, k.a, k.out); }
-static void sigmoid_fast_f(const Fwd& k) { map1<SigmoidFastF>(k.p0, k.a, k.out); }
-static void softplus_fast_f(const Fwd& k) {
-  int64_t i = 0;
-  for (; i + W <= k.p0; i += W) {
-    const vd x = load(k.a + i);
-    store(k.out + i, sel(x > splat(0.0), x, splat(0.0)) + vlog1p(ExpNegAbsFastF::v(x)));
-  }
-  for (; i < k.p0; i++) { const double x = k.a[i]; k.out[i] = (x > 0 ? x : 0.0) + jsmath::log1p(ExpNegAbsFastF::s(x)); }
-}
+static void sigmoid_fast_f(const Fwd& k) { map1<SigmoidOf<ExpFastF>>(k.p0, k.a, k.out); }
+static void softplus_fast_f(const Fwd& k) { softplus_with<ExpFastF>(k); }
 
 // A whole-axis sum (inner == 1) in 4 vectors of partial sums; other layouts as the exact rule
 // (their sums already run along the vector lanes).

@@ -7,15 +7,10 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tape } from '../../trace/compile.js';
+import type { Program } from '../types.js';
 
 /** One compiled tape inside the addon (native/binding/addon.cpp); it checks every argument itself. */
-export interface NativeProgramHandle {
-  value(theta: Float64Array, inputs: readonly Float64Array[]): number;
-  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number;
-  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): number;
-  reverseAsync(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): Promise<number>;
-  fdAsync(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): Promise<number>;
-  dispose(): void;
+export interface NativeProgramHandle extends Required<Program> {
   readonly isa: string | undefined;
   readonly busy: boolean;
 }
