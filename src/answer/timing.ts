@@ -26,6 +26,8 @@ export interface TimingOptions {
    * warm (the same kernels just ran), where a warm-up round would only double the cost
    */
   readonly warmup?: boolean;
+  /** the clock, ms (default performance.now; the tests pass a simulated one) */
+  readonly now?: () => number;
 }
 
 export function median(xs: readonly number[]): number {
@@ -41,7 +43,7 @@ const MIN_SAMPLE_MS = 0.2;
  * Times each function in rounds (one sample of each per round); the median per function. A sample
  * is one call, or for calls under MIN_SAMPLE_MS a batch of calls (the time per call is reported).
  */
-export function timeEach(runs: readonly (() => void)[], { budgetMs = 200, minRuns = 1, maxRuns = 2000, warmup = true }: TimingOptions = {}): Timing[] {
+export function timeEach(runs: readonly (() => void)[], { budgetMs = 200, minRuns = 1, maxRuns = 2000, warmup = true, now = () => performance.now() }: TimingOptions = {}): Timing[] {
   // Warm up for a quarter of the budget (at least one round), so the JIT has compiled the hot path
   // before anything counts; the warm-up also tells how long each call takes, hence the batch
   // sizes and how many rounds fit in the budget.
@@ -50,15 +52,15 @@ export function timeEach(runs: readonly (() => void)[], { budgetMs = 200, minRun
   if (warmup) {
     const spent = runs.map(() => 0);
     let warm = 0;
-    const t0 = performance.now();
+    const t0 = now();
     do {
       runs.forEach((run, j) => {
-        const s = performance.now();
+        const s = now();
         run();
-        spent[j] += performance.now() - s;
+        spent[j] += now() - s;
       });
       warm++;
-    } while (performance.now() - t0 < budgetMs / 4 && warm < maxRuns);
+    } while (now() - t0 < budgetMs / 4 && warm < maxRuns);
     spent.forEach((t, j) => (batch[j] = Math.max(1, Math.ceil(MIN_SAMPLE_MS / Math.max(t / warm, 1e-6)))));
     const round = spent.reduce((s, t, j) => s + (t / warm) * batch[j], 0);
     n = Math.max(minRuns, Math.min(maxRuns, Math.floor(budgetMs / Math.max(round, 1e-3))));
@@ -66,9 +68,9 @@ export function timeEach(runs: readonly (() => void)[], { budgetMs = 200, minRun
   const times = runs.map(() => new Array<number>(n));
   for (let i = 0; i < n; i++) {
     runs.forEach((run, j) => {
-      const s = performance.now();
+      const s = now();
       for (let b = 0; b < batch[j]; b++) run();
-      times[j][i] = (performance.now() - s) / batch[j];
+      times[j][i] = (now() - s) / batch[j];
     });
   }
   return times.map((t) => ({ ms: median(t), runs: n, samples: t }));
