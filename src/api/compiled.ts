@@ -1,4 +1,4 @@
-import type { BackendName, Program } from '../backends/types.js';
+import type { BackendName, Engine, Program } from '../backends/types.js';
 import { costOf, type Cost, type Method } from '../trace/cost.js';
 import type { Defined, Leaf } from '../trace/define.js';
 import { checkFlat, collectInputs, packParams, resolveOptions, type GradOptions, type Values } from './validate.js';
@@ -18,6 +18,8 @@ export class Compiled {
   readonly inputs: readonly Leaf[];
   /** N, the number of parameter elements (the length of the flat vectors) */
   readonly paramCount: number;
+  /** the backend's name */
+  readonly backend: BackendName;
   private program?: Program;
   private readonly theta: Float64Array;
   private readonly inputArrays: Float64Array[];
@@ -25,8 +27,9 @@ export class Compiled {
   private busy = false;
 
   /** @internal */
-  constructor(readonly defined: Defined, program: Program, readonly backend: BackendName) {
+  constructor(readonly defined: Defined, program: Program, readonly engine: Engine) {
     this.program = program;
+    this.backend = engine.name;
     this.params = defined.params;
     this.inputs = defined.inputs;
     this.paramCount = defined.paramCount;
