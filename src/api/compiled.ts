@@ -154,6 +154,16 @@ export class Compiled {
     return pending.finally(() => { this.busy = false; });
   }
 
+  /**
+   * The shapes of the named outputs for these inputs (their sizes fix the symbolic dimensions),
+   * in order: what `run` returns, and the layout of a flat `options.outputs` buffer.
+   */
+  outputShapes(inputs?: Values): Record<string, readonly number[]> {
+    this.notDisposed();
+    const inst = this.instanceFor(inputs);
+    return Object.fromEntries(inst.defined.outputs.map((o) => [o.name, o.shape as Shape]));
+  }
+
   /** Named parameters as one new flat vector. */
   flatten(params: Values): Float64Array {
     this.notDisposed();
