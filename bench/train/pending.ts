@@ -1,0 +1,91 @@
+/**
+ * TEMPORARY stand-ins, to be deleted when the real ones land on main:
+ * - `adam` (src/train/optimizers.ts, the optimizers helper): here a plain-JS Adam on the host,
+ *   PyTorch's rule, implementing the Optimizer contract of src/train/types.ts;
+ * - `init` (src/train/init.ts, the lbfgs helper): here Glorot-uniform weights, zero biases;
+ * - `classifier` and `loadSplit` (src/app/train.ts, the lead's `tapegrad train`): the same model
+ *   and the same data split.
+ * bench/train.ts reports which Adam its numbers used (`OPTIMIZER_SOURCE`).
+ */
+import type { Dataset } from '../../src/data/datasets.js';
+import { digits } from '../../src/data/datasets.js';
+import { fashionMnist } from '../../src/data/idx.js';
+import { mulberry32 } from '../../src/models/random.js';
+import { define, type Defined } from '../../src/trace/define.js';
+import type { Compiled } from '../../src/api/compiled.js';
+import type { Optimizer } from '../../src/train/types.js';
+
+export const OPTIMIZER_SOURCE = 'temporary plain-JS Adam in bench/train/pending.ts (src/train/optimizers.ts not on main yet)';
+
+/** Adam (PyTorch's rule, no weight decay), its state in two host Float64Arrays. */
+export function adam({ lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8 }: { lr?: number; betas?: [number, number]; eps?: number } = {}): Optimizer {
+  const [b1, b2] = betas;
+  return {
+    kind: 'adam', options: { lr, betas, eps },
+    bind(c: Compiled) {
+      const m = new Float64Array(c.paramCount), v = new Float64Array(c.paramCount);
+      let t = 0;
+      return {
+        get steps() { return t; },
+        get lr() { return lr; },
+        step(theta: Float64Array, g: Float64Array) {
+          t++;
+          const c1 = 1 - b1 ** t, c2 = Math.sqrt(1 - b2 ** t);
+          for (let i = 0; i < theta.length; i++) {
+            m[i] = b1 * m[i] + (1 - b1) * g[i];
+            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+            theta[i] -= (lr / c1) * m[i] / (Math.sqrt(v[i]) / c2 + eps);
+          }
+        },
+        dispose() {},
+      };
+    },
+  };
+}
+
+/** Glorot-uniform weights (rank 2: U(-a, a), a = sqrt(6 / (fan_in + fan_out))), zero biases, in definition order. */
+export function init(model: Defined | Compiled, { seed }: { seed: number }): Float64Array {
+  const next = mulberry32(seed);
+  const theta = new Float64Array(model.params.reduce((n, l) => n + l.size, 0));
+  for (const l of model.params) {
+    if (l.shape.length !== 2) continue;
+    const [fanIn, fanOut] = l.shape as number[];
+    const a = Math.sqrt(6 / (fanIn + fanOut));
+    for (let i = l.offset; i < l.offset + l.size; i++) theta[i] = a * (2 * next() - 1);
+  }
+  return theta;
+}
+
+/** The tanh MLP classifier of `tapegrad train`: loss, logits and predicted classes. */
+export function classifier(features: number, classes: number, _model: 'mlp', hidden: number): Defined {
+  return define(
+    { params: { w1: [features, hidden], b1: [hidden], w2: [hidden, classes], b2: [classes] }, inputs: { x: ['batch', features], y: ['batch'] } },
+    ({ w1, b1, w2, b2 }, { x, y }) => {
+      const logits = x.matmul(w1).add(b1).tanh().matmul(w2).add(b2);
+      return { loss: logits.softmaxCrossEntropy(y).mean(), logits, pred: logits.argmax(1) };
+    });
+}
+
+/** Fashion-MNIST's train and test splits, or the digits split 80/20 by a seeded shuffle. */
+export function loadSplit(o: { data: 'auto'; dataDir?: string; seed: number; rows?: number }): { name: string; train: Dataset; test: Dataset; note?: string } {
+  const train = fashionMnist(o.rows ?? 60_000, o.dataDir, 'train');
+  const test = fashionMnist(10_000, o.dataDir, 'test');
+  if (train && test) return { name: 'Fashion-MNIST', train, test };
+  const d = digits();
+  const order = Int32Array.from({ length: d.rows }, (_, i) => i);
+  const next = mulberry32(o.seed);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const take = (idx: Int32Array): Dataset => {
+    const X = new Float64Array(idx.length * d.features);
+    idx.forEach((r, k) => X.set(d.X.subarray(r * d.features, (r + 1) * d.features), k * d.features));
+    return { ...d, rows: idx.length, X, labels: Int32Array.from(idx, (r) => d.labels[r]) };
+  };
+  const cut = Math.round(d.rows * 0.8);
+  return {
+    name: 'digits (8x8)', train: take(order.subarray(0, o.rows ? Math.min(o.rows, cut) : cut)), test: take(order.subarray(cut)),
+    note: 'Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); training on the digits',
+  };
+}
