@@ -9,3 +9,7 @@ export { Compiled, type GradResult } from './api/compiled.js';
 export { DEFAULT_STEP, type GradOptions, type Value, type Values } from './api/validate.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { crossCheck, AGREEMENT, type CrossCheckRow } from './crosscheck.js';
+export type { Optimizer, OptimizerState, LbfgsOptimizer, Schedule, LearningRate } from './train/types.js';
+export { init, fans, INIT_SCHEMES, type InitOptions, type InitScheme } from './train/init.js';
+export { lbfgs, type LbfgsOptions } from './train/lbfgs.js';
+export { minimize, type MinimizeOptions, type MinimizeResult, type IterationRecord, type StopReason } from './train/minimize.js';
