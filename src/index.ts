@@ -13,3 +13,4 @@ export type { Optimizer, OptimizerState, LbfgsOptimizer, Schedule, LearningRate 
 export { init, fans, INIT_SCHEMES, type InitOptions, type InitScheme } from './train/init.js';
 export { lbfgs, type LbfgsOptions } from './train/lbfgs.js';
 export { minimize, type MinimizeOptions, type MinimizeResult, type IterationRecord, type StopReason } from './train/minimize.js';
+export { saveParams, loadParams, encodeSafetensors, decodeSafetensors, paramsFromSafetensors, type Decoded, type DecodedTensor, type TensorLeaf } from './train/safetensors.js';
