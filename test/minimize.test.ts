@@ -278,6 +278,9 @@ describe('minimize', () => {
     expect(() => lbfgs({ c1: 0.9, c2: 0.1 })).toThrow(/0 < c1 < c2 < 1, got c1 = 0.9, c2 = 0.1/);
     expect(() => lbfgs({ memory: 5 } as never)).toThrow(/lbfgs: unknown option 'memory'/);
     expect(() => lbfgs({ ftol: NaN })).toThrow(/ftol must be a non-negative finite number, got NaN/);
+    // a hand-made description is validated like lbfgs(...)'s
+    expect(() => minimize(c, zero, inputs, { optimizer: { kind: 'lbfgs', options: { history: -1 } } })).toThrow(/lbfgs: history must be a positive integer, got -1/);
+    expect(minimize(c, zero, inputs, { optimizer: { kind: 'lbfgs', options: { history: 3 } }, maxIterations: 2 }).iterations).toBe(2);
     expect(lbfgs().options).toMatchObject({ history: 10, lineSearch: 'strong-wolfe', c1: 1e-4, c2: 0.9, maxLineSearch: 20 });
   });
 });

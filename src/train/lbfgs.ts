@@ -68,17 +68,22 @@ export function tolerance(what: string, name: string, v: unknown): number | unde
 
 /** L-BFGS with validated options, for `minimize(c, theta, inputs, { optimizer: lbfgs(...) })`. */
 export function lbfgs(options: LbfgsOptions = {}): LbfgsOptimizer {
+  return Object.freeze({ kind: 'lbfgs' as const, options: Object.freeze(resolveLbfgs(options)) });
+}
+
+/** The options validated, with their defaults filled in. */
+export function resolveLbfgs(options: unknown): ResolvedLbfgs {
   const what = 'lbfgs';
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new TypeError(`${what}: options must be an object, got ${describeValue(options)}`);
-  checkKeys(what, options, LBFGS_KEYS);
+  checkKeys(what, options as object, LBFGS_KEYS);
   const o = options as Record<string, unknown>;
   if (o.lineSearch !== undefined && o.lineSearch !== 'strong-wolfe')
     throw new Error(`${what}: unknown lineSearch ${describeValue(o.lineSearch)} (expected 'strong-wolfe')`);
   const c1 = o.c1 ?? 1e-4, c2 = o.c2 ?? 0.9;
   if (typeof c1 !== 'number' || typeof c2 !== 'number' || !(0 < c1 && c1 < c2 && c2 < 1))
     throw new RangeError(`${what}: the Wolfe constants need 0 < c1 < c2 < 1, got c1 = ${describeValue(c1)}, c2 = ${describeValue(c2)}`);
-  const resolved: ResolvedLbfgs = {
+  return {
     history: positiveInteger(what, 'history', o.history) ?? 10,
     lineSearch: 'strong-wolfe',
     c1, c2,
@@ -89,7 +94,6 @@ export function lbfgs(options: LbfgsOptions = {}): LbfgsOptimizer {
     ftol: tolerance(what, 'ftol', o.ftol),
     xtol: tolerance(what, 'xtol', o.xtol),
   };
-  return Object.freeze({ kind: 'lbfgs' as const, options: Object.freeze(resolved) });
 }
 
 /** What the L-BFGS loop needs from `minimize`. */
@@ -133,7 +137,6 @@ class LbfgsRun {
   /** the last trial's f (Infinity when f or the gradient was not finite) and g'd */
   private ft = 0;
   private gtdt = 0;
-  private dmax = 0;
 
   constructor(private readonly problem: Problem, private readonly o: ResolvedLbfgs, private readonly tol: Tolerances,
     x0: Float64Array, f0: number, g0: Float64Array) {
@@ -162,7 +165,6 @@ class LbfgsRun {
         if (memory.size > 0) { memory.clear(); continue; }
         return this.done('line-search');
       }
-      this.dmax = maxAbs(d);
       const ls = this.lineSearch(gtd, t0);
       if (ls.t === 0) {
         if (ls.reason === 'line-search' && memory.size > 0 && !retried) { memory.clear(); retried = true; continue; }
@@ -238,10 +240,11 @@ class LbfgsRun {
       tLo = t; fLo = f; gLoD = gtd; t = next;
     }
     // zoom (alg. 3.6) on the bracket between lo and hi
+    const dmax = maxAbs(this.d), tiny = EPS * Math.max(1, maxAbs(this.x));
     let insufficient = false;
     while (budget()) {
       const a = Math.min(tLo, tHi), b = Math.max(tLo, tHi);
-      if ((b - a) * this.dmax <= EPS * Math.max(1, maxAbs(this.x))) break; // the points no longer differ
+      if ((b - a) * dmax <= tiny) break; // the trial points no longer differ
       t = cubicMin(tLo, fLo, gLoD, tHi, fHi, gHiD, a, b);
       // torch's safeguard: a trial within 10% of an end twice running is moved 10% inside
       const margin = 0.1 * (b - a);

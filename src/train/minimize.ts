@@ -8,7 +8,7 @@ import { Compiled } from '../api/compiled.js';
 import { checkFlat, type GradOptions, type Values } from '../api/validate.js';
 import { METHODS, type Method } from '../trace/cost.js';
 import { describeValue } from '../trace/tensor.js';
-import { checkKeys, lbfgs, maxAbs, positiveInteger, runLbfgs, tolerance, type ResolvedLbfgs } from './lbfgs.js';
+import { checkKeys, lbfgs, maxAbs, positiveInteger, resolveLbfgs, runLbfgs, tolerance, type ResolvedLbfgs } from './lbfgs.js';
 import type { LbfgsOptimizer, Optimizer } from './types.js';
 
 /**
@@ -105,7 +105,8 @@ export function minimize(c: Compiled, theta: Float64Array, inputs: Values | unde
   const kind = (optimizer as { kind?: unknown } | null)?.kind;
   if (kind !== 'lbfgs' && kind !== 'sgd' && kind !== 'adam')
     throw new TypeError(`${what}: optimizer must be lbfgs(...), sgd(...) or adam(...), got ${describeValue(optimizer)}`);
-  const own = (kind === 'lbfgs' ? (optimizer as LbfgsOptimizer).options : {}) as Partial<ResolvedLbfgs>;
+  // lbfgs options validated again (and defaulted), so a hand-made { kind: 'lbfgs', options } works too
+  const own: Partial<ResolvedLbfgs> = kind === 'lbfgs' ? resolveLbfgs((optimizer as LbfgsOptimizer).options) : {};
   const pick = (name: 'maxIterations' | 'maxEvaluations' | 'gtol' | 'ftol' | 'xtol') => options[name] ?? own[name];
   let maxIterations = positiveInteger(what, 'maxIterations', pick('maxIterations'));
   if (maxIterations === undefined) {
@@ -161,7 +162,7 @@ export function minimize(c: Compiled, theta: Float64Array, inputs: Values | unde
   const end = first ? { x: x0, f: f0, g: g0, reason: first }
     : kind === 'lbfgs'
       ? runLbfgs({ evaluate, remaining: () => maxEvaluations - evaluations, iterated: stopAfter },
-        optimizer.options as unknown as ResolvedLbfgs, { ftol, xtol }, x0, f0, g0) as { x: Float64Array; f: number; g: Float64Array; reason: StopReason }
+        own as ResolvedLbfgs, { ftol, xtol }, x0, f0, g0) as { x: Float64Array; f: number; g: Float64Array; reason: StopReason }
       : firstOrder(c, optimizer as Optimizer, evaluate, stopAfter, x0, f0, g0);
   const perCall = c.cost(gradOptions.method ?? 'reverse').evaluations;
   return {
