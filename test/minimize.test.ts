@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backend, define, lbfgs, minimize, type Compiled, type Optimizer, type OptimizerState } from '../src/index.js';
 import { breastCancer } from '../src/data/datasets.js';
+import { regularisedLogistic, rosenbrock as rosenbrockModel } from '../src/models/models.js';
 import { describeEachBackend } from './harness.js';
 
 // ---- the bar: L2-regularised logistic regression on breast cancer -----------------------------
@@ -10,9 +11,9 @@ const LAMBDA = 1e-3;
 const data = breastCancer();
 const { rows: M, features: K } = data;
 const S = Float64Array.from(data.labels, (c) => (c === 1 ? 1 : -1));
-const logistic = define({ params: { w: [K], b: [] }, inputs: { X: [M, K], s: [M] } }, ({ w, b }, { X, s }) =>
-  X.matmul(w).add(b).mul(s).neg().softplus().mean().add(w.square().sum().mul(LAMBDA / 2)));
-const inputs = { X: data.X, s: S };
+const bar = regularisedLogistic(data, LAMBDA);
+const logistic = bar.f;
+const inputs = bar.inputs;
 
 /** Plain-JS loss and gradient (theta = [w, b]), independent of tapegrad. */
 function lossAndGradient(theta: Float64Array): { f: number; g: Float64Array; q: Float64Array } {
@@ -65,16 +66,8 @@ function newtonOptimum(): { theta: Float64Array; f: number; gmax: number } {
 }
 const OPT = newtonOptimum();
 
-// ---- Rosenbrock: sum 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2, with x_i and x_{i+1} selected by matmul
-function rosenbrock(n: number) {
-  const A = new Float64Array((n - 1) * n), B = new Float64Array((n - 1) * n);
-  for (let i = 0; i < n - 1; i++) { A[i * n + i] = 1; B[i * n + i + 1] = 1; }
-  const f = define({ params: { x: [n] }, inputs: { A: [n - 1, n], B: [n - 1, n] } }, ({ x }, { A, B }) => {
-    const u = A.matmul(x), v = B.matmul(x);
-    return v.sub(u.square()).square().mul(100).sum().add(u.neg().add(1).square().sum());
-  });
-  return { f, inputs: { A, B } };
-}
+// ---- Rosenbrock (models.ts): sum 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2
+const rosenbrock = (n: number) => { const m = rosenbrockModel(n); return { f: m.f, inputs: m.inputs }; };
 const maxDistanceToOnes = (x: Float64Array) => Math.max(...x.map((t) => Math.abs(t - 1)));
 
 describe('the optimum of the bar problem (Newton, plain JS)', () => {
