@@ -201,6 +201,18 @@ describe('minimize', () => {
     expect(() => minimize(c, theta0, inputs, { optimizer })).toThrow(/sgd takes a fixed number of full-batch steps: give maxIterations/);
   });
 
+  it('a function with named outputs and a symbolic batch dimension: the same run as the fixed-size one', async () => {
+    await compile();
+    const named = (await backend('js')).compile(define({ params: { w: [K], b: [] }, inputs: { X: ['rows', K], s: ['rows'] } }, ({ w, b }, { X, s }) => {
+      const z = X.matmul(w).add(b);
+      return { loss: z.mul(s).neg().softplus().mean().add(w.square().sum().mul(LAMBDA / 2)), z };
+    }));
+    const a = minimize(named, new Float64Array(K + 1), inputs);
+    const b = minimize(c, new Float64Array(K + 1), inputs);
+    expect(a.evaluations).toBe(b.evaluations);
+    expect(a.theta).toEqual(b.theta);
+  });
+
   it('first-order: a failing step propagates and the state is disposed; a step to a non-finite point is undone', async () => {
     await compile();
     const failing = fakeSgd(0.5, true);
@@ -266,6 +278,8 @@ describe('minimize', () => {
     expect(() => minimize(c, zero, inputs, { onIteration: 1 as never })).toThrow(/onIteration must be a function/);
     expect(() => minimize(c, zero, inputs, { signal: {} as never })).toThrow(/signal must be an AbortSignal/);
     expect(() => minimize(c, zero, { X: data.X })).toThrow(/missing input 's'/);
+    const noLoss = (await backend('js')).compile(define({ params: { w: [2] }, inputs: { x: [3, 2] } }, ({ w }, { x }) => ({ pred: x.matmul(w) })));
+    expect(() => minimize(noLoss, new Float64Array(2), { x: new Float64Array(6) })).toThrow(/minimize: the function has no scalar loss to minimise \(its outputs: pred\)/);
     expect(() => lbfgs({ history: 0 })).toThrow(/lbfgs: history must be a positive integer, got 0/);
     expect(() => lbfgs({ lineSearch: 'armijo' as never })).toThrow(/unknown lineSearch 'armijo' \(expected 'strong-wolfe'\)/);
     expect(() => lbfgs({ c1: 0.9, c2: 0.1 })).toThrow(/0 < c1 < c2 < 1, got c1 = 0.9, c2 = 0.1/);

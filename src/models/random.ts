@@ -1,8 +1,4 @@
-/**
- * mulberry32 (Tommy Ettinger's 32-bit generator): a function returning uniform numbers in [0, 1)
- * with 32 random bits each, the same sequence for the same seed everywhere. Not cryptographic;
- * its period is 2^32 (ample for data and initial weights).
- */
+/** A seeded generator of uniform numbers in [0, 1) (mulberry32): reproducible data, inits and shuffles. */
 export function mulberry32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
@@ -14,7 +10,7 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Deterministic uniform numbers in [lo, hi) from a seed (mulberry32): reproducible data and inits. */
+/** Deterministic uniform numbers in [lo, hi) from a seed (mulberry32). */
 export function uniform(n: number, seed: number, lo = -1, hi = 1): Float64Array {
   const next = mulberry32(seed);
   return Float64Array.from({ length: n }, () => lo + (hi - lo) * next());

@@ -59,7 +59,8 @@ export function init(model: Defined | Compiled, options: InitOptions): Float64Ar
   const leaves = model.params;
   const { seed, schemeOf } = resolveInit(leaves, options);
   const theta = new Float64Array(leaves.reduce((n, l) => n + l.size, 0));
-  leaves.forEach((leaf, k) => fill(theta.subarray(leaf.offset, leaf.offset + leaf.size), schemeOf(leaf), leaf.shape, streamSeed(seed, k)));
+  // parameter shapes hold sizes only (symbolic dimensions are for inputs)
+  leaves.forEach((leaf, k) => fill(theta.subarray(leaf.offset, leaf.offset + leaf.size), schemeOf(leaf), leaf.shape as readonly number[], streamSeed(seed, k)));
   return theta;
 }
 

@@ -77,9 +77,10 @@ export interface MinimizeResult {
    */
   readonly evaluations: number;
   /**
-   * Evaluations of f they cost, by the cost model: one per reverse gradient, N + 1 per
-   * fd-forward gradient, 2N + 1 per fd-central gradient (`c.cost(method).evaluations`; with suffix
-   * reuse each perturbed evaluation is partial, so this counts whole ones as an upper bound).
+   * Evaluations of f they cost, as the cost model counts them: one per reverse gradient, N + 1
+   * per fd-forward gradient, 2N + 1 per fd-central gradient (`c.cost(method).evaluations`; with
+   * suffix reuse each perturbed evaluation re-runs only part of the tape, so these whole
+   * evaluations are an upper bound on the work).
    */
   readonly fEvaluations: number;
   readonly converged: boolean;
@@ -97,6 +98,8 @@ const MINIMIZE_KEYS = ['optimizer', 'gradient', 'maxIterations', 'maxEvaluations
 export function minimize(c: Compiled, theta: Float64Array, inputs: Values | undefined, options: MinimizeOptions = {}): MinimizeResult {
   const what = 'minimize';
   if (!(c instanceof Compiled)) throw new TypeError(`${what}: the first argument must be a compiled function, got ${describeValue(c)}`);
+  if (!c.defined.hasLoss)
+    throw new Error(`${what}: the function has no scalar loss to minimise (its outputs: ${c.defined.outputs.map((o) => o.name).join(', ')}); return { loss, ... }`);
   checkFlat(`${what}: theta`, theta, c.paramCount);
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new TypeError(`${what}: options must be an object, got ${describeValue(options)}`);
@@ -124,7 +127,7 @@ export function minimize(c: Compiled, theta: Float64Array, inputs: Values | unde
   if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof signal.aborted !== 'boolean'))
     throw new TypeError(`${what}: signal must be an AbortSignal, got ${describeValue(signal)}`);
 
-  // the start: finite, with a finite value and gradient (a model without a scalar loss throws here)
+  // the start: finite, with a finite value and gradient
   for (let i = 0; i < theta.length; i++)
     if (!Number.isFinite(theta[i])) throw new RangeError(`${what}: the starting point is not finite: theta[${i}] = ${theta[i]}`);
   const n = c.paramCount;
@@ -164,7 +167,9 @@ export function minimize(c: Compiled, theta: Float64Array, inputs: Values | unde
       ? runLbfgs({ evaluate, remaining: () => maxEvaluations - evaluations, iterated: stopAfter },
         own as ResolvedLbfgs, { ftol, xtol }, x0, f0, g0) as { x: Float64Array; f: number; g: Float64Array; reason: StopReason }
       : firstOrder(c, optimizer as Optimizer, evaluate, stopAfter, x0, f0, g0);
-  const perCall = c.cost(gradOptions.method ?? 'reverse').evaluations;
+  // f-evaluations per gradient call, as the cost model counts them (c.cost(method).evaluations)
+  const method = gradOptions.method ?? 'reverse';
+  const perCall = method === 'reverse' ? 1 : method === 'fd-forward' ? n + 1 : 2 * n + 1;
   return {
     theta: end.x, // a buffer of this run, never the caller's
     value: end.f,

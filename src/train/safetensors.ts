@@ -40,7 +40,8 @@ export interface Decoded {
 /** The leaves to write: name, shape and offset into theta (Compiled.params and Defined.params are these). */
 export interface TensorLeaf {
   readonly name: string;
-  readonly shape: readonly number[];
+  /** sizes (a Leaf's type allows dimension names, which parameters never hold) */
+  readonly shape: readonly (number | string)[];
   readonly offset: number;
 }
 
@@ -54,7 +55,8 @@ export function encodeSafetensors(leaves: readonly TensorLeaf[], theta: Float64A
   if (metadata !== undefined) header.__metadata__ = checkMetadata(metadata, 'encodeSafetensors');
   let bytes = 0;
   for (const l of leaves) {
-    const size = sizeOf(l.shape);
+    if (!l.shape.every((d: number | string) => Number.isInteger(d))) throw new TypeError(`encodeSafetensors: tensor '${l.name}' has no concrete shape: [${l.shape.join(',')}]`);
+    const size = sizeOf(l.shape as readonly number[]);
     if (typeof l.name !== 'string' || l.name === '__metadata__' || l.name in header)
       throw new Error(`encodeSafetensors: tensor name ${describeValue(l.name)} is reserved or used twice`);
     if (!Number.isInteger(l.offset) || l.offset < 0 || l.offset + size > theta.length)
@@ -71,7 +73,7 @@ export function encodeSafetensors(leaves: readonly TensorLeaf[], theta: Float64A
   out.fill(0x20, 8 + json.length, 8 + padded);
   let at = 8 + padded;
   for (const l of leaves)
-    for (let i = l.offset, end = l.offset + sizeOf(l.shape); i < end; i++, at += 8) view.setFloat64(at, theta[i], true);
+    for (let i = l.offset, end = l.offset + sizeOf(l.shape as readonly number[]); i < end; i++, at += 8) view.setFloat64(at, theta[i], true);
   return out;
 }
 
