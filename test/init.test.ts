@@ -70,6 +70,19 @@ describe('init', () => {
     }
   });
 
+  it('a function with a symbolic batch dimension and named outputs (the contract MLP): N = 101,770, zero biases', () => {
+    const mlp = define(
+      { params: { w1: [784, 128], b1: [128], w2: [128, 10], b2: [10] }, inputs: { x: ['batch', 784], y: ['batch'] } },
+      ({ w1, b1, w2, b2 }, { x, y }) => {
+        const logits = x.matmul(w1).add(b1).tanh().matmul(w2).add(b2);
+        return { loss: logits.softmaxCrossEntropy(y).mean(), logits };
+      });
+    const theta = init(mlp, { seed: 1 });
+    expect(theta.length).toBe(101_770);
+    expect(theta.subarray(784 * 128, 784 * 128 + 128).every((x) => x === 0)).toBe(true);
+    expectScale(theta.subarray(0, 784 * 128), 2 / (784 + 128), false);
+  });
+
   it('the default: Glorot-uniform weights (rank 2 and conv), zero biases and scalars', () => {
     const theta = init(model, { seed: 1 });
     expectScale(slice(theta, 'w'), 2 / (400 + 300), false);

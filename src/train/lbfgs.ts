@@ -153,7 +153,7 @@ class LbfgsRun {
 
   run(): { x: Float64Array; g: Float64Array; f: number; reason: string } {
     const { d, memory } = this;
-    for (let retried = false; ;) {
+    for (;;) {
       let t0 = 1;
       if (memory.size === 0) {
         for (let i = 0; i < d.length; i++) d[i] = -this.g[i];
@@ -167,10 +167,10 @@ class LbfgsRun {
       }
       const ls = this.lineSearch(gtd, t0);
       if (ls.t === 0) {
-        if (ls.reason === 'line-search' && memory.size > 0 && !retried) { memory.clear(); retried = true; continue; }
+        // retry along -g (the memory may be what misleads) before giving up, as L-BFGS-B does
+        if (ls.reason === 'line-search' && memory.size > 0) { memory.clear(); continue; }
         return this.done(ls.reason);
       }
-      retried = false;
       // the new point, x + t d, computed exactly as the line search evaluated it
       const { x, xt, gLo } = this;
       const t = ls.t;
