@@ -14,7 +14,9 @@
  * Randomness: parameter k (definition order) draws its elements in row-major order from its own
  * mulberry32 stream (src/models/random.ts) seeded with a hash of (seed, k), so changing one
  * parameter's scheme leaves the others' values alone. Normal schemes use Box-Muller on pairs of
- * those uniforms. Pure TypeScript: the same numbers on every backend.
+ * those uniforms. Pure TypeScript: the same numbers on every backend. (The uniform schemes are
+ * bit-identical in every JS engine; the normal ones use Math.log/cos/sin, which engines other than
+ * V8 may round differently in the last bit.)
  */
 import { Compiled } from '../api/compiled.js';
 import { Defined, type Leaf } from '../trace/define.js';
