@@ -51,7 +51,7 @@ export class Compiled {
     packParams(this.params, params, this.theta);
     const out = new Float64Array(this.paramCount);
     const value = this.gradFlat(this.theta, inputs, out, options);
-    return { value, grad: this.unflatten(out) };
+    return { value, grad: this.views(out) };
   }
 
   /** f at a flat parameter vector (definition order, see `params[i].offset`). */
@@ -80,7 +80,7 @@ export class Compiled {
     packParams(this.params, params, this.theta);
     const out = new Float64Array(this.paramCount);
     const value = await this.gradFlatAsync(this.theta, inputs, out, options);
-    return { value, grad: this.unflatten(out) };
+    return { value, grad: this.views(out) };
   }
 
   /**
@@ -132,12 +132,18 @@ export class Compiled {
 
   /** A flat vector as named views (no copy). */
   unflatten(theta: Float64Array): Record<string, Float64Array> {
+    if (!this.program) this.live(); // throws: disposed
     checkFlat('theta', theta, this.paramCount);
+    return this.views(theta);
+  }
+
+  private views(theta: Float64Array): Record<string, Float64Array> {
     return Object.fromEntries(this.params.map((l) => [l.name, theta.subarray(l.offset, l.offset + l.size)]));
   }
 
   /** Static cost of one call of `method` (or of one value), from the cost model. */
   cost(method: Method | 'value' = 'reverse', options: { reuse?: boolean } = {}): Cost {
+    if (!this.program) this.live(); // throws: disposed
     resolveOptions({ method: method === 'value' ? 'reverse' : method, reuse: options.reuse }, this.paramCount);
     return costOf(this.defined.tape, method, options.reuse ?? true);
   }

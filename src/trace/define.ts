@@ -1,4 +1,4 @@
-import { sizeOf, shapeString, type Shape } from '../ops/opset.js';
+import { MAX_ELEMENTS, sizeOf, shapeString, type Shape } from '../ops/opset.js';
 import { Graph } from './graph.js';
 import { Tensor, describeValue } from './tensor.js';
 import { compileGraph, type Tape } from './compile.js';
@@ -65,6 +65,8 @@ export function define<S extends Spec>(
       if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 1))
         throw new TypeError(`define: the shape of ${kind} '${name}' must be an array of positive integers, got ${describeValue(shape)}`);
       const s = [...shape];
+      if (sizeOf(s) > MAX_ELEMENTS)
+        throw new RangeError(`define: ${kind} '${name}' of shape ${shapeString(s)} has ${sizeOf(s)} elements, more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`);
       tensors[name] = new Tensor(graph, graph.leaf(kind, name, s));
       list.push({ name, shape: s, size: sizeOf(s), offset });
       offset += sizeOf(s);

@@ -1,4 +1,4 @@
-import { opDef, ShapeError, shapeString, type Shape } from '../ops/opset.js';
+import { MAX_ELEMENTS, opDef, ShapeError, shapeString, sizeOf, type Shape } from '../ops/opset.js';
 
 /**
  * A traced function: a DAG of nodes in creation order. Leaves are parameters, inputs and
@@ -47,6 +47,8 @@ export class Graph {
     const def = opDef(name);
     if (inputs.length !== def.arity) throw new ShapeError(`${name}: expected ${def.arity} operands, got ${inputs.length}`);
     const shape = def.shape(inputs.map((i) => this.nodes[i].shape), attrs);
+    if (sizeOf(shape) > MAX_ELEMENTS)
+      throw new ShapeError(`${name}: the result ${shapeString(shape)} has ${sizeOf(shape)} elements, more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`);
     return this.push({ kind: 'op', op: name, shape, inputs, attrs });
   }
 
