@@ -52,6 +52,8 @@ const BAD: readonly [string, TapeRuleId, number, Tape][] = [
   ['input sizes that do not add up', 'layout_inputs', -1, { ...T, inputSizes: Int32Array.of(1) }],
   ['a negative input size', 'layout_inputs', -1, { ...T, inputSizes: Int32Array.of(-1, 4) }],
   ['result offset past the arena', 'layout_output', -1, { ...T, output: T.arenaSize }],
+  ['a named output in the parameters', 'layout_outputs', -1, { ...T, outputs: Int32Array.of(0, 1) }],
+  ['a named output without its size', 'layout_outputs', -1, { ...T, outputs: Int32Array.of(T.tempStart) }],
   ['unknown opcode', 'opcode', find(T, 'exp'), edit(T, 'exp', { op: OPS.length })],
   ['negative opcode', 'opcode', find(T, 'exp'), edit(T, 'exp', { op: -1 })],
   ['unknown flag bits', 'flags', find(T, 'exp'), edit(T, 'exp', { flags: 8 | 4 | 1 })],

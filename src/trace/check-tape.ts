@@ -12,13 +12,13 @@ function fail(rule: number, instruction = -1, opName = ''): never {
 }
 
 /**
- * Throws unless the tape's layout (sizes, code length, arena regions, inputs, result) is
+ * Throws unless the tape's layout (sizes, code length, arena regions, inputs, result, outputs) is
  * consistent: the first rules of the contract (tape-rules.ts). The wasm backend applies these
  * before it reserves memory; checkTape applies them first.
  */
 export function checkLayout(t: Tape): void {
   for (const [key, is, type] of [['code', isInt32Array, 'Int32Array'], ['inputSizes', isInt32Array, 'Int32Array'],
-    ['constInit', isFloat64Array, 'Float64Array'], ['fdPlan', isInt32Array, 'Int32Array']] as const)
+    ['constInit', isFloat64Array, 'Float64Array'], ['fdPlan', isInt32Array, 'Int32Array'], ['outputs', isInt32Array, 'Int32Array']] as const)
     if (!is(t[key])) throw new TypeError(`invalid tape: tape.${key} must be an ${type}`);
   const int = (x: number) => Number.isInteger(x) && x >= 0 && x <= MAX_INT32;
   if (![t.nInstr, t.nParams, t.nInputs, t.constStart, t.tempStart, t.arenaSize, t.output].every(int)) fail(RULE.layout_sizes);
@@ -29,6 +29,9 @@ export function checkLayout(t: Tape): void {
   for (const n of t.inputSizes) inputs += n < 0 ? NaN : n;
   if (inputs !== t.nInputs) fail(RULE.layout_inputs);
   if (t.output >= t.arenaSize) fail(RULE.layout_output);
+  const o = t.outputs;
+  if (lengthOf(o) % 2 !== 0) fail(RULE.layout_outputs);
+  for (let k = 0; k < o.length; k += 2) if (!(o[k] >= t.tempStart && o[k + 1] >= 0 && o[k] + o[k + 1] <= t.arenaSize)) fail(RULE.layout_outputs);
 }
 
 /**
@@ -61,6 +64,11 @@ export function checkTape(t: Tape): void {
     if (overlaps(out, eOut, a, eA) || overlaps(out, eOut, b, eB)) rule(RULE.out_overlap);
     if (overlaps(at, eX, out, eOut) || overlaps(at, eX, a, eA) || overlaps(at, eX, b, eB)) rule(RULE.extra_overlap);
   }
+  // read by the TS layer only (api/validate.ts checkIndices), never by a backend
+  const ix = t.indexChecks;
+  if (ix.length % 2 !== 0) throw new Error('invalid tape: indexChecks is not a list of (input, classes) pairs');
+  for (let k = 0; k < ix.length; k += 2)
+    if (!(ix[k] >= 0 && ix[k] < t.inputSizes.length)) throw new Error(`invalid tape: indexChecks names input ${ix[k]}`);
   checkPlan(t.fdPlan, t);
 }
 

@@ -19,6 +19,7 @@ export const TAPE_RULES = [
   { id: 'layout_regions', text: 'the arena regions do not line up (constStart = nParams + nInputs, tempStart = constStart + constInit.length <= arenaSize)' },
   { id: 'layout_inputs', text: 'inputSizes must be >= 0 and sum to nInputs' },
   { id: 'layout_output', text: 'the result offset is outside the arena' },
+  { id: 'layout_outputs', text: 'outputs must be (offset, size) pairs inside the temporaries' },
   // each instruction, in this order
   { id: 'opcode', text: 'unknown opcode' },
   { id: 'flags', text: 'unknown flag bits' },
