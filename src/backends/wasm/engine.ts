@@ -139,7 +139,7 @@ class WasmProgram implements Program {
     if (outputs === undefined) return;
     let n = 0;
     for (let k = 1; k < this.tape.outputs.length; k += 2) n += this.tape.outputs[k];
-    if (!(outputs instanceof Float64Array) || outputs.length !== n)
+    if (!isFloat64Array(outputs) || lengthOf(outputs) !== n)
       throw new RangeError(`wasm backend: the outputs buffer must be a Float64Array of ${n} elements`);
   }
 
@@ -157,7 +157,7 @@ class WasmProgram implements Program {
     if (plan !== undefined) this.stagePlan(plan); // before the views: staging can grow memory
     this.setArguments(theta, inputs);
     const c = central ? 1 : 0, r = reuse ? 1 : 0;
-    const f = this.check(plan ? w.fdPlan(this.id, c, relStep, r, plan.length / 3) : w.fd(this.id, c, relStep, r), 'fd');
+    const f = this.check(plan ? w.fdPlan(this.id, c, relStep, r, lengthOf(plan) / 3) : w.fd(this.id, c, relStep, r), 'fd');
     // only the plan's coordinates are written
     const p = plan ?? this.tape.fdPlan;
     for (let k = 0; k < p.length; k += 3) grad.set(this.gradient.subarray(p[k], p[k + 1]), p[k]);
@@ -168,9 +168,9 @@ class WasmProgram implements Program {
   private stagePlan(plan: Int32Array): void {
     if (!isInt32Array(plan) || lengthOf(plan) % 3 !== 0)
       throw new Error('wasm backend: the FD plan is not a list of triples (start, end, firstInstr)');
-    const at = this.w.planBuffer(plan.length / 3);
+    const at = this.w.planBuffer(lengthOf(plan) / 3);
     if (at === 0) throw new Error('wasm backend: out of memory for the FD plan');
-    new Int32Array(this.w.memory.buffer, at, plan.length).set(plan);
+    new Int32Array(this.w.memory.buffer, at, lengthOf(plan)).set(plan);
   }
 
   dispose(): void {
