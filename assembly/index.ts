@@ -8,7 +8,7 @@ import { alloc, free, heapInUse as heapBytes } from './heap';
 import { backward, finiteDifferences, forward } from './interpreter';
 import { exp, expm1, log, log1p, pow, tanh } from './math';
 import {
-  create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorOperand, errorWhere, lookup, planValid,
+  create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorWhere, lookup, planValid,
   validate as validateProgram,
 } from './program';
 import { expRare, log1pRare, vexp, vexp2, vexp2Second, vlog1p, vtanh } from './vmath';
@@ -101,9 +101,6 @@ export function lastError(): i32 {
 }
 export function errorInstruction(): i32 {
   return errorWhere;
-}
-export function errorOperandIndex(): i32 {
-  return errorOperand;
 }
 export function heapInUse(): usize {
   return heapBytes();

@@ -18,7 +18,8 @@ import { backend, backends } from '../src/index.js';
 import { machine } from '../src/answer/main.js';
 import { medianUs } from './tiny.js';
 import { w3 } from './workloads.js';
-import { classifier, init, loadSplit, OPTIMIZER_SOURCE } from './train/pending.js';
+import { init } from '../src/train/init.js';
+import { classifier, loadSplit, OPTIMIZER_SOURCE } from './train/pending.js';
 import { failureLines, HEADER, median, stepsPerEpoch, summarise, tableRows, targetLines, textTable, type RunRow } from './train/report.js';
 import { tapegrad } from './train/tapegrad.js';
 import type { Trainer, TrainSetup } from './train/trainer.js';
@@ -109,7 +110,7 @@ mkdirSync('results', { recursive: true });
 const file = o.quick ? 'results/train-quick.json' : 'results/train.json';
 writeFileSync(file, JSON.stringify({
   date, machine: host, quick: o.quick, data: { name: split.name, trainRows: split.train.rows, testRows: split.test.rows, note: split.note },
-  config: { model: `MLP ${split.train.features}-${hidden}-${split.train.classes} tanh`, epochs: o.epochs, batchSize: setup.batchSize, lr: setup.lr, seed: setup.seed, init: 'glorot-uniform weights, zero biases (seed 1)', optimizer: OPTIMIZER_SOURCE },
+  config: { model: `MLP ${split.train.features}-${hidden}-${split.train.classes} tanh`, epochs: o.epochs, batchSize: setup.batchSize, lr: setup.lr, seed: setup.seed, init: 'init(model, { seed: 1 }) of src/train/init.ts: glorot-uniform weights, zero biases', optimizer: OPTIMIZER_SOURCE },
   w3Us, stepsPerEpoch: steps, rows, ratios: { nativeVsW3: sum.nativeVsW3, nativeVsTfjsWasm: sum.nativeVsTfjsWasm, nativeVsJax: sum.nativeVsJax }, targets: sum.targets,
   notes,
 }, null, 2) + '\n');

@@ -2,7 +2,6 @@
  * TEMPORARY stand-ins, to be deleted when the real ones land on main:
  * - `adam` (src/train/optimizers.ts, the optimizers helper): here a plain-JS Adam on the host,
  *   PyTorch's rule, implementing the Optimizer contract of src/train/types.ts;
- * - `init` (src/train/init.ts, the lbfgs helper): here Glorot-uniform weights, zero biases;
  * - `classifier` and `loadSplit` (src/app/train.ts, the lead's `tapegrad train`): the same model
  *   and the same data split.
  * bench/train.ts reports which Adam its numbers used (`OPTIMIZER_SOURCE`).
@@ -41,19 +40,6 @@ export function adam({ lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8 }: { lr?: num
       };
     },
   };
-}
-
-/** Glorot-uniform weights (rank 2: U(-a, a), a = sqrt(6 / (fan_in + fan_out))), zero biases, in definition order. */
-export function init(model: Defined | Compiled, { seed }: { seed: number }): Float64Array {
-  const next = mulberry32(seed);
-  const theta = new Float64Array(model.params.reduce((n, l) => n + l.size, 0));
-  for (const l of model.params) {
-    if (l.shape.length !== 2) continue;
-    const [fanIn, fanOut] = l.shape as number[];
-    const a = Math.sqrt(6 / (fanIn + fanOut));
-    for (let i = l.offset; i < l.offset + l.size; i++) theta[i] = a * (2 * next() - 1);
-  }
-  return theta;
 }
 
 /** The tanh MLP classifier of `tapegrad train`: loss, logits and predicted classes. */

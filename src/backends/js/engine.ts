@@ -94,11 +94,14 @@ class JsProgram implements Program {
   }
 
   private setInputs(theta: Float64Array, inputs: readonly Float64Array[]): void {
+    // offsets from the tape, not from the arrays' `length`, which a caller can spoof (set()
+    // copies the real elements, whose count api/validate.ts checked)
+    const { nParams, inputSizes } = this.tape;
     this.v.set(theta, 0);
-    let at = this.tape.nParams;
-    for (const x of inputs) {
-      this.v.set(x, at);
-      at += x.length;
+    let at = nParams;
+    for (let i = 0; i < inputs.length; i++) {
+      this.v.set(inputs[i], at);
+      at += inputSizes[i];
     }
   }
 
