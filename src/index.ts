@@ -9,3 +9,6 @@ export { Compiled, type GradResult } from './api/compiled.js';
 export { DEFAULT_STEP, type GradOptions, type Value, type Values } from './api/validate.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { crossCheck, AGREEMENT, type CrossCheckRow } from './crosscheck.js';
+export { sgd, adam, type SgdOptions, type AdamOptions } from './train/optimizers.js';
+export { constantLr, stepLr, cosineLr, linearWarmup } from './train/schedules.js';
+export type { Optimizer, OptimizerState, Schedule, LearningRate } from './train/types.js';

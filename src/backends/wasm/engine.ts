@@ -2,9 +2,10 @@ import type { Tape } from '../../trace/compile.js';
 import type { Engine, Program } from '../types.js';
 import { wasmError } from './errors.js';
 import { compileWasm } from './loader.js';
+import { wasmAdam, wasmSgd, type WasmOptimExports } from './optim.js';
 
 /** The exports of build/tapegrad.wasm (assembly/index.ts). Addresses are byte offsets. */
-export interface WasmExports {
+export interface WasmExports extends WasmOptimExports {
   readonly memory: WebAssembly.Memory;
   create(nInstr: number, nPlan: number, arenaSize: number, nParams: number, constStart: number, tempStart: number, output: number): number;
   validate(id: number): number;
@@ -42,7 +43,12 @@ export function wasmInstance(): Promise<WasmExports> {
 
 export async function loadWasmEngine(): Promise<Engine> {
   const w = await wasmInstance();
-  return { name: 'wasm', load: (tape) => new WasmProgram(w, tape) };
+  return {
+    name: 'wasm',
+    load: (tape) => new WasmProgram(w, tape),
+    sgd: (n, config) => wasmSgd(w, n, config),
+    adam: (n, config) => wasmAdam(w, n, config),
+  };
 }
 
 /**
