@@ -92,7 +92,7 @@ export function sgdStep(p: usize, n: i32, maximize: bool, weightDecay: f64, mome
 
 // @ts-ignore: decorator
 @inline function adamPair(t: v128, g: v128, m: usize, v: usize, vm: usize, sign: v128, wd: v128, b1: v128, c1: v128, b2: v128,
-  c2: v128, eps: v128, stepSize: v128, bc2: v128, decay: v128, mode: i32, amsgrad: bool, whole: bool): v128 {
+  c2: v128, stepSize: v128, epsHat: v128, decay: v128, mode: i32, amsgrad: bool, whole: bool): v128 {
   g = f64x2.mul(g, sign);
   if (mode == 1) g = f64x2.add(g, f64x2.mul(wd, t));
   else if (mode == 2) t = f64x2.mul(t, decay);
@@ -115,32 +115,33 @@ export function sgdStep(p: usize, n: i32, maximize: bool, weightDecay: f64, mome
     v128.store64_lane(m, mi, 0);
     v128.store64_lane(v, vi, 0);
   }
-  const denom = f64x2.add(f64x2.div(f64x2.sqrt(s), bc2), eps);
+  const denom = f64x2.add(f64x2.sqrt(s), epsHat);
   return f64x2.sub(t, f64x2.div(f64x2.mul(stepSize, mi), denom));
 }
 
 /**
- * One Adam step on the theta and grad in the block (state vectors m, v, and vmax with amsgrad).
+ * One Adam step on the theta and grad in the block (state vectors m, v, and vmax with amsgrad);
+ * stepSize and epsHat carry the bias corrections (src/backends/types.ts, FusedAdam).
  * mode: 0 no weight decay, 1 L2 (Adam), 2 decoupled (AdamW). 0, or -1 for a bad block.
  */
-export function adamStep(p: usize, n: i32, maximize: bool, weightDecay: f64, mode: i32, beta1: f64, beta2: f64, eps: f64, amsgrad: bool,
-  stepSize: f64, bc2Sqrt: f64, decay: f64): i32 {
+export function adamStep(p: usize, n: i32, maximize: bool, weightDecay: f64, mode: i32, beta1: f64, beta2: f64, amsgrad: bool,
+  stepSize: f64, epsHat: f64, decay: f64): i32 {
   if (!live(p, n, amsgrad ? 3 : 2) || mode < 0 || mode > 2) return -1;
   const s = stride(n);
   const theta = p + HEAD, grad = theta + s, m = grad + s, v = m + s, vm = v + s;
   const sign = f64x2.splat(maximize ? -1.0 : 1.0), wd = f64x2.splat(weightDecay);
   const b1 = f64x2.splat(beta1), c1 = f64x2.splat(1.0 - beta1), b2 = f64x2.splat(beta2), c2 = f64x2.splat(1.0 - beta2);
-  const e = f64x2.splat(eps), step = f64x2.splat(stepSize), bc2 = f64x2.splat(bc2Sqrt), d = f64x2.splat(decay);
+  const step = f64x2.splat(stepSize), e = f64x2.splat(epsHat), d = f64x2.splat(decay);
   const end = <usize>n << 3;
   let i: usize = 0;
   for (; i + 16 <= end; i += 16) {
-    const r = adamPair(v128.load(theta + i), v128.load(grad + i), m + i, v + i, vm + i, sign, wd, b1, c1, b2, c2, e, step, bc2, d, mode,
+    const r = adamPair(v128.load(theta + i), v128.load(grad + i), m + i, v + i, vm + i, sign, wd, b1, c1, b2, c2, step, e, d, mode,
       amsgrad, true);
     v128.store(theta + i, r);
   }
   if (i < end) {
-    const r = adamPair(v128.load64_zero(theta + i), v128.load64_zero(grad + i), m + i, v + i, vm + i, sign, wd, b1, c1, b2, c2, e, step,
-      bc2, d, mode, amsgrad, false);
+    const r = adamPair(v128.load64_zero(theta + i), v128.load64_zero(grad + i), m + i, v + i, vm + i, sign, wd, b1, c1, b2, c2, step,
+      e, d, mode, amsgrad, false);
     v128.store64_lane(theta + i, r, 0);
   }
   return 0;

@@ -82,7 +82,6 @@ class NativeOptimizer : public Napi::ObjectWrap<NativeOptimizer> {
     if (adam_) {
       a_.beta1 = number(env, c.Get("beta1"), "beta1", 0, 1, true);
       a_.beta2 = number(env, c.Get("beta2"), "beta2", 0, 1, true);
-      a_.eps = number(env, c.Get("eps"), "eps", 0);
       a_.weightDecay = number(env, c.Get("weightDecay"), "weightDecay", 0);
       a_.decoupled = boolean(env, c.Get("decoupled"), "decoupled");
       a_.amsgrad = boolean(env, c.Get("amsgrad"), "amsgrad");
@@ -106,7 +105,7 @@ class NativeOptimizer : public Napi::ObjectWrap<NativeOptimizer> {
   }
 
  private:
-  // sgd: (theta, grad, lr, first); adam: (theta, grad, stepSize, bc2Sqrt, decay)
+  // sgd: (theta, grad, lr, first); adam: (theta, grad, stepSize, epsHat, decay)
   Napi::Value Step(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!live_) throwError(env, "this optimizer state was disposed");
@@ -117,7 +116,7 @@ class NativeOptimizer : public Napi::ObjectWrap<NativeOptimizer> {
     if (adam_) {
       AdamStep s = a_;
       s.stepSize = number(env, info[2], "stepSize");
-      s.bc2Sqrt = number(env, info[3], "bc2Sqrt");
+      s.epsHat = number(env, info[3], "epsHat");
       s.decay = number(env, info[4], "decay");
       s.theta = theta;
       s.grad = grad;

@@ -32,7 +32,7 @@ struct Bwd {
 };
 
 // One fused optimizer step over n elements (optim.h), theta updated in place. The options are
-// the optimizer's; lr (SGD) and stepSize, bc2Sqrt, decay (Adam) are this step's scalars,
+// the optimizer's; lr (SGD) and stepSize, epsHat, decay (Adam) are this step's scalars,
 // computed by the TS layer (src/train/optimizers.ts) so that every backend gets the same doubles.
 struct SgdStep {
   double* theta;
@@ -47,8 +47,9 @@ struct AdamStep {
   const double* grad;
   double *m, *v, *vmax;  // vmax only with amsgrad
   int64_t n;
-  double beta1, beta2, eps, weightDecay;
-  double stepSize, bc2Sqrt, decay;  // lr / (1 - beta1^t), sqrt(1 - beta2^t), 1 - lr * weightDecay
+  double beta1, beta2, weightDecay;
+  // lr sqrt(1 - beta2^t) / (1 - beta1^t), eps sqrt(1 - beta2^t), 1 - lr weightDecay
+  double stepSize, epsHat, decay;
   bool decoupled, amsgrad, maximize;
 };
 

@@ -80,8 +80,7 @@ TG_INLINE vd sqrt_of(vd x) {
 
 // one element or W elements of an Adam step; DECAY: 0 none, 1 L2 (Adam), 2 decoupled (AdamW)
 template <int DECAY, bool AMSGRAD, class T>
-TG_INLINE T adam_rule(T theta, T grad, T* m, T* v, T* vmax, T sign, T wd, T b1, T c1, T b2, T c2, T eps, T stepSize, T bc2Sqrt,
-                      T decay) {
+TG_INLINE T adam_rule(T theta, T grad, T* m, T* v, T* vmax, T sign, T wd, T b1, T c1, T b2, T c2, T stepSize, T epsHat, T decay) {
   T g = grad * sign;
   T t = theta;
   if constexpr (DECAY == 1) g = g + wd * t;
@@ -95,7 +94,7 @@ TG_INLINE T adam_rule(T theta, T grad, T* m, T* v, T* vmax, T sign, T wd, T b1, 
     s = max_nan(vi, *vmax);
     *vmax = s;
   }
-  const T denom = sqrt_of(s) / bc2Sqrt + eps;
+  const T denom = sqrt_of(s) + epsHat;
   return t - (stepSize * mi) / denom;
 }
 
@@ -103,20 +102,20 @@ template <int DECAY, bool AMSGRAD>
 static void adam_loop(const AdamStep& s) {
   const double sign = s.maximize ? -1.0 : 1.0, c1 = 1.0 - s.beta1, c2 = 1.0 - s.beta2;
   const vd vsign = splat(sign), vwd = splat(s.weightDecay), vb1 = splat(s.beta1), vc1 = splat(c1), vb2 = splat(s.beta2),
-           vc2 = splat(c2), veps = splat(s.eps), vstep = splat(s.stepSize), vbc2 = splat(s.bc2Sqrt), vdecay = splat(s.decay);
+           vc2 = splat(c2), vstep = splat(s.stepSize), veps = splat(s.epsHat), vdecay = splat(s.decay);
   int64_t i = 0;
   for (; i + W <= s.n; i += W) {
     vd m = load(s.m + i), v = load(s.v + i), vm = AMSGRAD ? load(s.vmax + i) : vd{};
     store(s.theta + i, adam_rule<DECAY, AMSGRAD>(load(s.theta + i), load(s.grad + i), &m, &v, &vm, vsign, vwd, vb1, vc1, vb2, vc2,
-                                                 veps, vstep, vbc2, vdecay));
+                                                 vstep, veps, vdecay));
     store(s.m + i, m);
     store(s.v + i, v);
     if constexpr (AMSGRAD) store(s.vmax + i, vm);
   }
   for (; i < s.n; i++) {
     double m = s.m[i], v = s.v[i], vm = AMSGRAD ? s.vmax[i] : 0.0;
-    s.theta[i] = adam_rule<DECAY, AMSGRAD>(s.theta[i], s.grad[i], &m, &v, &vm, sign, s.weightDecay, s.beta1, c1, s.beta2, c2, s.eps,
-                                           s.stepSize, s.bc2Sqrt, s.decay);
+    s.theta[i] = adam_rule<DECAY, AMSGRAD>(s.theta[i], s.grad[i], &m, &v, &vm, sign, s.weightDecay, s.beta1, c1, s.beta2, c2,
+                                           s.stepSize, s.epsHat, s.decay);
     s.m[i] = m;
     s.v[i] = v;
     if constexpr (AMSGRAD) s.vmax[i] = vm;

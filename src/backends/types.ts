@@ -40,7 +40,6 @@ export interface FusedSgd {
 export interface AdamConfig {
   readonly beta1: number;
   readonly beta2: number;
-  readonly eps: number;
   readonly weightDecay: number;
   /** AdamW: weight decay scales theta by `decay` instead of adding weightDecay * theta to the gradient */
   readonly decoupled: boolean;
@@ -49,10 +48,12 @@ export interface AdamConfig {
 }
 export interface FusedAdam {
   /**
-   * stepSize = lr / (1 - beta1^t), bc2Sqrt = sqrt(1 - beta2^t) at step t = 1, 2, ...;
-   * decay = 1 - lr * weightDecay (used only when decoupled)
+   * At step t = 1, 2, ...: stepSize = lr * sqrt(1 - beta2^t) / (1 - beta1^t),
+   * epsHat = eps * sqrt(1 - beta2^t) (the bias corrections folded into the scalars, so that an
+   * element costs one square root and one division); decay = 1 - lr * weightDecay (used only
+   * when decoupled)
    */
-  step(theta: Float64Array, grad: Float64Array, stepSize: number, bc2Sqrt: number, decay: number): void;
+  step(theta: Float64Array, grad: Float64Array, stepSize: number, epsHat: number, decay: number): void;
   dispose(): void;
 }
 

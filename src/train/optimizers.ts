@@ -17,10 +17,19 @@
  *   theta <- theta * (1 - lr * weightDecay) (AdamW: decay apart from the gradient)
  *   m <- beta1 * m + (1 - beta1) * g;  v <- beta2 * v + (1 - beta2) * g * g
  *   vmax <- max(vmax, v) if amsgrad (and v below reads vmax)
- *   theta <- theta - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
- * which is PyTorch's implementation of its documented rule (eps added after the square root of
- * the bias-corrected v). PyTorch's AdamW class defaults weight_decay to 0.01; here it is 0 unless
- * given, for both.
+ *   theta <- theta - lr * m_hat / (sqrt(v_hat) + eps),  m_hat = m / (1 - beta1^t), v_hat = v / (1 - beta2^t)
+ * (eps added after the square root, as PyTorch's; with amsgrad v_hat is vmax / (1 - beta2^t), the
+ * maximum taken over the raw v as PyTorch's code does). Each element is computed in the form
+ * theta - (alpha * m) / (sqrt(v) + epsHat), alpha = lr sqrt(1 - beta2^t) / (1 - beta1^t),
+ * epsHat = eps sqrt(1 - beta2^t): the same expression with the bias corrections moved into two
+ * per-step scalars (as in Kingma and Ba's paper), one square root and one division per element
+ * instead of PyTorch's two divisions, which the speed target needs; results differ from
+ * PyTorch's order of operations in the last bits only. PyTorch's AdamW class defaults
+ * weight_decay to 0.01; here it is 0 unless given, for both.
+ *
+ * maximize negates the gradient before weight decay is added, as PyTorch's code does (its SGD
+ * documentation writes the sign change at the end instead), so weight decay shrinks theta either
+ * way.
  */
 import { Compiled } from '../api/compiled.js';
 import { checkFlat } from '../api/validate.js';
@@ -97,24 +106,23 @@ export function adam(options: AdamOptions = {}): Optimizer {
   const config: AdamConfig = {
     beta1: numberOption('adam', 'betas[0]', betas[0], beta),
     beta2: numberOption('adam', 'betas[1]', betas[1], beta),
-    eps: numberOption('adam', 'eps', o.eps, nonNegative, 1e-8),
     weightDecay: numberOption('adam', 'weightDecay', o.weightDecay, nonNegative, 0),
     decoupled: booleanOption('adam', 'decoupled', o.decoupled, false),
     amsgrad: booleanOption('adam', 'amsgrad', o.amsgrad, false),
     maximize: booleanOption('adam', 'maximize', o.maximize, false),
   };
+  const eps = numberOption('adam', 'eps', o.eps, nonNegative, 1e-8);
   const { beta1, beta2, weightDecay } = config;
   return {
     kind: 'adam',
-    options: Object.freeze({ lr: o.lr ?? 1e-3, betas: [beta1, beta2], ...config }),
+    options: Object.freeze({ lr: o.lr ?? 1e-3, betas: [beta1, beta2], eps, ...config }),
     bind(c) {
       const n = paramCount('adam', c);
       const state = c.engine.adam(n, config);
       return new BoundState('adam', c.backend, n, lr, (theta, grad, rate, t) => {
         // the scalars of step t, computed here once so that every backend gets the same doubles
-        const stepSize = rate / (1 - beta1 ** t);
         const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-        state.step(theta, grad, stepSize, bc2Sqrt, 1 - rate * weightDecay);
+        state.step(theta, grad, (rate * bc2Sqrt) / (1 - beta1 ** t), eps * bc2Sqrt, 1 - rate * weightDecay);
       }, () => state.dispose());
     },
   };

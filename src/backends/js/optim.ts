@@ -45,9 +45,9 @@ export function sgdStep(c: SgdConfig, theta: Float64Array, grad: Float64Array, b
 
 /** One Adam step; m, v the moments, vmax the running maximum of v (amsgrad; unused otherwise). */
 export function adamStep(c: AdamConfig, theta: Float64Array, grad: Float64Array, m: Float64Array, v: Float64Array, vmax: Float64Array,
-  stepSize: number, bc2Sqrt: number, decay: number): void {
+  stepSize: number, epsHat: number, decay: number): void {
   const sign = c.maximize ? -1 : 1, wd = c.weightDecay, mode = decayMode(c), amsgrad = c.amsgrad;
-  const b1 = c.beta1, b2 = c.beta2, c1 = 1 - b1, c2 = 1 - b2, eps = c.eps;
+  const b1 = c.beta1, b2 = c.beta2, c1 = 1 - b1, c2 = 1 - b2;
   for (let i = 0; i < theta.length; i++) {
     let g = grad[i] * sign;
     let t = theta[i];
@@ -63,7 +63,7 @@ export function adamStep(c: AdamConfig, theta: Float64Array, grad: Float64Array,
       s = vi > x || vi !== vi ? vi : x; // the maximum, NaN from either side kept
       vmax[i] = s;
     }
-    const denom = Math.sqrt(s) / bc2Sqrt + eps;
+    const denom = Math.sqrt(s) + epsHat;
     theta[i] = t - (stepSize * mi) / denom;
   }
 }
@@ -88,11 +88,11 @@ class JsAdam implements FusedAdam {
   constructor(private readonly n: number, private readonly c: AdamConfig) {
     this.state = { m: new Float64Array(n), v: new Float64Array(n), vmax: new Float64Array(c.amsgrad ? n : 0) };
   }
-  step(theta: Float64Array, grad: Float64Array, stepSize: number, bc2Sqrt: number, decay: number): void {
+  step(theta: Float64Array, grad: Float64Array, stepSize: number, epsHat: number, decay: number): void {
     const s = this.state;
     if (!s) throw new Error('js backend: this optimizer state was disposed');
-    checkStep('js', this.n, theta, grad, { stepSize, bc2Sqrt, decay });
-    adamStep(this.c, theta, grad, s.m, s.v, s.vmax, stepSize, bc2Sqrt, decay);
+    checkStep('js', this.n, theta, grad, { stepSize, epsHat, decay });
+    adamStep(this.c, theta, grad, s.m, s.v, s.vmax, stepSize, epsHat, decay);
   }
   dispose(): void {
     this.state = undefined;

@@ -15,8 +15,8 @@ export interface WasmOptimExports {
   optimFree(p: number, n: number, vectors: number): number;
   sgdStep(p: number, n: number, maximize: number, weightDecay: number, momentum: number, dampening: number, lr: number, nesterov: number,
     first: number): number;
-  adamStep(p: number, n: number, maximize: number, weightDecay: number, mode: number, beta1: number, beta2: number, eps: number,
-    amsgrad: number, stepSize: number, bc2Sqrt: number, decay: number): number;
+  adamStep(p: number, n: number, maximize: number, weightDecay: number, mode: number, beta1: number, beta2: number, amsgrad: number,
+    stepSize: number, epsHat: number, decay: number): number;
 }
 
 /** A state block in the module, with views of its theta and grad regions. */
@@ -69,9 +69,9 @@ export function wasmAdam(w: WasmExports, n: number, c: AdamConfig): FusedAdam {
   const block = new Block(w, n, c.amsgrad ? 3 : 2);
   const maximize = c.maximize ? 1 : 0, amsgrad = c.amsgrad ? 1 : 0, mode = decayMode(c);
   return {
-    step: (theta, grad, stepSize, bc2Sqrt, decay) =>
-      block.step(theta, grad, { stepSize, bc2Sqrt, decay }, (p) =>
-        w.adamStep(p, n, maximize, c.weightDecay, mode, c.beta1, c.beta2, c.eps, amsgrad, stepSize, bc2Sqrt, decay)),
+    step: (theta, grad, stepSize, epsHat, decay) =>
+      block.step(theta, grad, { stepSize, epsHat, decay }, (p) =>
+        w.adamStep(p, n, maximize, c.weightDecay, mode, c.beta1, c.beta2, amsgrad, stepSize, epsHat, decay)),
     dispose: () => block.dispose(),
   };
 }
