@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import {
   adam, backend, constantLr, cosineLr, define, linearWarmup, sgd, stepLr, type AdamOptions, type Compiled, type Optimizer, type SgdOptions,
 } from '../src/index.js';
-import { describeEachBackend, expectVector, random } from './harness.js';
+import { instantiateWasm } from '../src/backends/wasm/engine.js';
+import { loadAddon } from '../src/backends/native/loader.js';
+import { describeEachBackend, expectVector, random, TEST_BACKENDS } from './harness.js';
 
 // ---- the update rules, written out as PyTorch's documentation states them ----
 
@@ -281,5 +283,53 @@ describeEachBackend('optimizers', (be, name) => {
       expect(worst, `${o.kind}: largest distance to the minimum`).toBeLessThan(tol);
       s.dispose();
     }
+  });
+});
+
+describe.runIf(TEST_BACKENDS.includes('wasm'))('the wasm module\'s optimizer state blocks', () => {
+  it('refuses addresses it did not hand out or has taken back, and reuses freed memory', async () => {
+    const w = await instantiateWasm(); // a private instance: raw exports
+    const p = w.optimCreate(N, 2);
+    expect(p).toBeGreaterThan(0);
+    expect(w.optimVector(p, N, 2, 0)).toBe(p + 16);
+    for (const [q, n, vectors] of [[0, N, 2], [p + 16, N, 2], [p, N + 1, 2], [p, N, 3], [2 ** 31, N, 2], [p + 3, N, 2]]) {
+      expect(w.optimVector(q, n, vectors, 0)).toBe(0);
+      expect(w.adamStep(q, n, 0, 0, 0, 0.9, 0.999, vectors === 3 ? 1 : 0, 1e-3, 1e-8, 1)).toBe(-1);
+    }
+    expect(w.optimVector(p, N, 2, 4)).toBe(0); // past its vectors
+    expect(w.sgdStep(p, N, 0, 0, 0.9, 0, 0.1, 0, 1)).toBe(-1); // an Adam block is not an SGD block (1 vector)
+    expect(w.adamStep(p, N, 0, 0, 0, 0.9, 0.999, 0, 1e-3, 1e-8, 1)).toBe(0);
+    expect(w.optimFree(p, N, 2)).toBeTruthy();
+    expect(w.optimFree(p, N, 2)).toBeFalsy();
+    expect(w.adamStep(p, N, 0, 0, 0, 0.9, 0.999, 0, 1e-3, 1e-8, 1)).toBe(-1);
+    const used = w.heapInUse();
+    for (let k = 0; k < 50; k++) w.optimFree(w.optimCreate(10_000, 3), 10_000, 3);
+    expect(w.heapInUse()).toBe(used);
+    expect(w.optimCreate(-1, 2)).toBe(0);
+    expect(w.optimCreate(2 ** 31 - 1, 3)).toBe(0); // beyond what the module will allocate
+  });
+});
+
+describe.runIf(TEST_BACKENDS.includes('native'))('the native Optimizer constructor', () => {
+  it('checks the kind, the count and every option before allocating', () => {
+    const { Optimizer } = loadAddon();
+    const sgdConfig = { momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0, maximize: false };
+    const adamConfig = { beta1: 0.9, beta2: 0.999, weightDecay: 0, decoupled: false, amsgrad: false, maximize: false };
+    expect(() => new Optimizer('rmsprop' as never, 3, sgdConfig)).toThrow(/kind must be 'sgd' or 'adam', got 'rmsprop'/);
+    expect(() => new Optimizer('sgd', -1, sgdConfig)).toThrow(RangeError);
+    expect(() => new Optimizer('sgd', 2.5, sgdConfig)).toThrow(/n must be an integer/);
+    expect(() => new Optimizer('sgd', 3, null as never)).toThrow(/config must be an object/);
+    expect(() => new Optimizer('sgd', 3, { ...sgdConfig, momentum: NaN })).toThrow(/momentum must be a finite number/);
+    expect(() => new Optimizer('sgd', 3, { ...sgdConfig, nesterov: 'no' as never })).toThrow(/nesterov must be a boolean/);
+    expect(() => new Optimizer('sgd', 3, { ...sgdConfig, nesterov: true, dampening: 0.5 })).toThrow(/nesterov needs momentum > 0 and dampening 0/);
+    expect(() => new Optimizer('adam', 3, { ...adamConfig, beta1: 1 })).toThrow(/beta1 must be a finite number in \[0, 1\), got 1/);
+    expect(() => new Optimizer('adam', 3, { ...adamConfig, weightDecay: -1 })).toThrow(/weightDecay/);
+    expect(() => new Optimizer('adam', 3, { ...adamConfig, amsgrad: undefined as never })).toThrow(/amsgrad must be a boolean/);
+    const ok = new Optimizer('adam', 3, adamConfig);
+    const theta = Float64Array.of(1, 2, 3);
+    ok.step(theta, Float64Array.of(1, 1, 1), 0.1, 1e-8, 1);
+    expect(theta[0]).toBeLessThan(1);
+    const shared = new Float64Array(6);
+    expect(() => ok.step(shared.subarray(0, 3), shared.subarray(2, 5), 0.1, 1e-8, 1)).toThrow(/must not share memory/);
   });
 });
