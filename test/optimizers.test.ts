@@ -4,6 +4,8 @@
  * bad arguments and disposed states throwing clear errors on every backend; a small problem
  * trained to its optimum.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   adam, backend, constantLr, cosineLr, define, linearWarmup, sgd, stepLr, type AdamOptions, type Compiled, type Optimizer, type SgdOptions,
@@ -307,6 +309,14 @@ describe.runIf(TEST_BACKENDS.includes('wasm'))('the wasm module\'s optimizer sta
     expect(w.heapInUse()).toBe(used);
     expect(w.optimCreate(-1, 2)).toBe(0);
     expect(w.optimCreate(2 ** 31 - 1, 3)).toBe(0); // beyond what the module will allocate
+  });
+
+  it('a state dropped without dispose() gives its block back when collected', () => {
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/fixtures/bind-and-drop.ts'],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
+    const r = JSON.parse(out.trim().split('\n').pop()!);
+    expect(r.theta0).toBeLessThan(1); // the steps ran
+    expect(r.end).toBeLessThanOrEqual(r.warm); // 2000 leaked blocks would hold 2000 x 200 kB
   });
 });
 

@@ -134,6 +134,12 @@ function paramCount(fn: string, c: Compiled): number {
   return c.paramCount;
 }
 
+/**
+ * A state dropped without dispose() gives its backend memory back when it is garbage-collected
+ * (wasm's heap would otherwise keep the block; native and js free theirs with the object anyway).
+ */
+const finalizer = new FinalizationRegistry<() => void>((release) => release());
+
 /** The state of a bound optimizer: the step count and the schedule; the vectors live in the backend. */
 class BoundState implements OptimizerState {
   private taken = 0;
@@ -146,7 +152,9 @@ class BoundState implements OptimizerState {
     private readonly schedule: Schedule,
     private readonly update: (theta: Float64Array, grad: Float64Array, lr: number, t: number) => void,
     private readonly release: () => void,
-  ) {}
+  ) {
+    finalizer.register(this, release, this);
+  }
 
   get steps(): number {
     return this.taken;
@@ -170,7 +178,10 @@ class BoundState implements OptimizerState {
   }
 
   dispose(): void {
-    if (this.live) this.release();
+    if (this.live) {
+      finalizer.unregister(this);
+      this.release();
+    }
     this.live = false;
   }
 }
