@@ -168,3 +168,6 @@ export function probeRun(fn: i32, n: i32, y: f64): i32 {
   }
   return 0;
 }
+
+// ---- the fused optimizer steps (optim.ts; src/backends/wasm/optim.ts is the JS side) ----
+export { adamStep, optimCreate, optimFree, optimVector, sgdStep } from './optim';

@@ -9,6 +9,8 @@ export { Compiled, type GradResult, type Outputs } from './api/compiled.js';
 export { DEFAULT_STEP, type GradOptions, type Value, type Values } from './api/validate.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { crossCheck, AGREEMENT, type CrossCheckRow } from './crosscheck.js';
+export { sgd, adam, type SgdOptions, type AdamOptions } from './train/optimizers.js';
+export { constantLr, stepLr, cosineLr, linearWarmup } from './train/schedules.js';
 export { fit, evaluate, type FitOptions, type FitResult, type EpochInfo, type StepInfo } from './train/fit.js';
 export type { Optimizer, OptimizerState, LbfgsOptimizer, Schedule, LearningRate } from './train/types.js';
 export { init, fans, INIT_SCHEMES, type InitOptions, type InitScheme } from './train/init.js';

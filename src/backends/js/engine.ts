@@ -3,6 +3,7 @@ import type { Tape } from '../../trace/compile.js';
 import { checkPlan, checkTape } from '../../trace/check-tape.js';
 import type { Engine, Program } from '../types.js';
 import { KERNELS, type Kernel } from './kernels.js';
+import { jsAdam, jsSgd } from './optim.js';
 
 /** Kernel of each opcode; a missing one is reported by name when a tape uses it. */
 const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map((op) => KERNELS[op.name]);
@@ -14,6 +15,8 @@ const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map((op) => KERNELS[op.na
 export const jsEngine: Engine = {
   name: 'js',
   load: (tape) => new JsProgram(tape),
+  sgd: jsSgd,
+  adam: jsAdam,
 };
 
 class JsProgram implements Program {

@@ -4,9 +4,10 @@ import { isFloat64Array, isInt32Array, lengthOf } from '../../api/typed-array.js
 import type { Engine, Program } from '../types.js';
 import { E_OUT_OF_MEMORY, E_TOO_LARGE, wasmError } from './errors.js';
 import { compileWasm } from './loader.js';
+import { wasmAdam, wasmSgd, type WasmOptimExports } from './optim.js';
 
 /** The exports of build/tapegrad.wasm (assembly/index.ts). Addresses are byte offsets. */
-export interface WasmExports {
+export interface WasmExports extends WasmOptimExports {
   readonly memory: WebAssembly.Memory;
   create(nInstr: number, nPlan: number, arenaSize: number, nParams: number, constStart: number, tempStart: number, output: number): number;
   validate(id: number): number;
@@ -32,7 +33,7 @@ export interface WasmExports {
  * The exports that return addresses (usize). wasm32 returns them as i32, which JS reads as
  * negative past 2 GiB; they are read back unsigned (`>>> 0`), so all 4 GiB can be used.
  */
-const ADDRESSES = ['codeAt', 'planAt', 'valuesAt', 'adjointsAt', 'planBuffer', 'heapInUse', 'probeBuffer'] as const;
+const ADDRESSES = ['codeAt', 'planAt', 'valuesAt', 'adjointsAt', 'planBuffer', 'heapInUse', 'probeBuffer', 'optimCreate', 'optimVector'] as const;
 
 /** A fresh instance of the module, with its own linear memory. */
 export async function instantiateWasm(): Promise<WasmExports> {
@@ -56,7 +57,12 @@ export async function loadWasmEngine(): Promise<Engine> {
 
 /** An engine over one instance (tests use a private one). */
 export function wasmEngine(w: WasmExports): Engine {
-  return { name: 'wasm', load: (tape) => new WasmProgram(w, tape) };
+  return {
+    name: 'wasm',
+    load: (tape) => new WasmProgram(w, tape),
+    sgd: (n, config) => wasmSgd(w, n, config),
+    adam: (n, config) => wasmAdam(w, n, config),
+  };
 }
 
 /** Bytes of wasm memory a tape takes: both arenas, the code and the plan (as assembly/program.ts lays them out). */
