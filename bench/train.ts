@@ -19,11 +19,12 @@ import { machine } from '../src/answer/main.js';
 import { medianUs } from './tiny.js';
 import { w3 } from './workloads.js';
 import { init } from '../src/train/init.js';
-import { classifier, loadSplit, OPTIMIZER_SOURCE } from './train/pending.js';
+import { classifier, loadSplit } from './train/pending.js';
 import { failureLines, HEADER, median, stepsPerEpoch, summarise, tableRows, targetLines, textTable, type RunRow } from './train/report.js';
 import { tapegrad } from './train/tapegrad.js';
 import type { Trainer, TrainSetup } from './train/trainer.js';
 
+const OPTIMIZER_SOURCE = 'tapegrad: adam({ lr }) of src/train/optimizers.ts (the fused step in the backend); TensorFlow.js: tf.train.adam (eps 1e-8, added to sqrt(v) before its bias correction); jax-js: Adam in its jitted step (PyTorch\'s rule)';
 const IDS = ['native', 'wasm', 'js', 'tfjs-cpu', 'tfjs-wasm', 'jaxjs'];
 
 function args(argv: string[]) {

@@ -1,46 +1,12 @@
 /**
- * TEMPORARY stand-ins, to be deleted when the real ones land on main:
- * - `adam` (src/train/optimizers.ts, the optimizers helper): here a plain-JS Adam on the host,
- *   PyTorch's rule, implementing the Optimizer contract of src/train/types.ts;
- * - `classifier` and `loadSplit` (src/app/train.ts, the lead's `tapegrad train`): the same model
- *   and the same data split.
- * bench/train.ts reports which Adam its numbers used (`OPTIMIZER_SOURCE`).
+ * TEMPORARY stand-ins, to be deleted when src/app/train.ts (the lead's `tapegrad train`) lands on
+ * main: its `classifier` (the same model) and `loadSplit` (the same data split), copied.
  */
 import type { Dataset } from '../../src/data/datasets.js';
 import { digits } from '../../src/data/datasets.js';
 import { fashionMnist } from '../../src/data/idx.js';
 import { mulberry32 } from '../../src/models/random.js';
 import { define, type Defined } from '../../src/trace/define.js';
-import type { Compiled } from '../../src/api/compiled.js';
-import type { Optimizer } from '../../src/train/types.js';
-
-export const OPTIMIZER_SOURCE = 'temporary plain-JS Adam in bench/train/pending.ts (src/train/optimizers.ts not on main yet)';
-
-/** Adam (PyTorch's rule, no weight decay), its state in two host Float64Arrays. */
-export function adam({ lr = 1e-3, betas = [0.9, 0.999], eps = 1e-8 }: { lr?: number; betas?: [number, number]; eps?: number } = {}): Optimizer {
-  const [b1, b2] = betas;
-  return {
-    kind: 'adam', options: { lr, betas, eps },
-    bind(c: Compiled) {
-      const m = new Float64Array(c.paramCount), v = new Float64Array(c.paramCount);
-      let t = 0;
-      return {
-        get steps() { return t; },
-        get lr() { return lr; },
-        step(theta: Float64Array, g: Float64Array) {
-          t++;
-          const c1 = 1 - b1 ** t, c2 = Math.sqrt(1 - b2 ** t);
-          for (let i = 0; i < theta.length; i++) {
-            m[i] = b1 * m[i] + (1 - b1) * g[i];
-            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-            theta[i] -= (lr / c1) * m[i] / (Math.sqrt(v[i]) / c2 + eps);
-          }
-        },
-        dispose() {},
-      };
-    },
-  };
-}
 
 /** The tanh MLP classifier of `tapegrad train`: loss, logits and predicted classes. */
 export function classifier(features: number, classes: number, _model: 'mlp', hidden: number): Defined {

@@ -1,8 +1,9 @@
-/** tapegrad on one backend: `fit` with Adam (float64), then the test accuracy from `evaluate`. */
+/** tapegrad on one backend: `fit` with `adam` (float64, the fused step in the backend), then the test accuracy from `evaluate`. */
 import { backend } from '../../src/backends/registry.js';
 import type { BackendName } from '../../src/backends/types.js';
 import { evaluate, fit, rowsOf } from '../../src/train/fit.js';
-import { adam, classifier } from './pending.js';
+import { adam } from '../../src/train/optimizers.js';
+import { classifier } from './pending.js';
 import type { Trainer, TrainSetup } from './trainer.js';
 
 export function tapegrad(name: BackendName): Trainer {
