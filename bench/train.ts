@@ -24,7 +24,7 @@ import { failureLines, HEADER, median, stepsPerEpoch, summarise, tableRows, targ
 import { tapegrad } from './train/tapegrad.js';
 import type { Trainer, TrainSetup } from './train/trainer.js';
 
-const OPTIMIZER_SOURCE = 'tapegrad: adam({ lr }) of src/train/optimizers.ts (the fused step in the backend); TensorFlow.js: tf.train.adam (eps 1e-8, added to sqrt(v) before its bias correction); jax-js: Adam in its jitted step (PyTorch\'s rule)';
+const OPTIMIZER_SOURCE = 'tapegrad: adam({ lr }) of src/train/optimizers.ts (the fused step in the backend); TensorFlow.js: tf.train.adam(lr, 0.9, 0.999, 1e-8); jax-js: Adam in its jitted step; all three the same rule as PyTorch';
 const IDS = ['native', 'wasm', 'js', 'tfjs-cpu', 'tfjs-wasm', 'jaxjs'];
 
 function args(argv: string[]) {
