@@ -1,7 +1,7 @@
 import type { BackendName, Engine, Program } from '../backends/types.js';
 import { costOf, type Cost, type Method } from '../trace/cost.js';
 import type { Defined, Leaf } from '../trace/define.js';
-import { checkFlat, collectInputs, packParams, resolveOptions, type GradOptions, type Values } from './validate.js';
+import { checkFlat, collectInputs, packParams, resolveOptions, type GradOptions, type Resolved, type Values } from './validate.js';
 
 export interface GradResult {
   readonly value: number;
@@ -25,6 +25,8 @@ export class Compiled {
   private readonly inputArrays: Float64Array[];
   /** an asynchronous gradient is in flight: the backend's arenas are in use */
   private busy = false;
+  /** a call is reading its arguments, which can run user code (getters): no call may start */
+  private reading = false;
 
   /** @internal */
   constructor(readonly defined: Defined, program: Program, readonly engine: Engine) {
@@ -39,16 +41,16 @@ export class Compiled {
 
   /** f(params, inputs) */
   value(params: Values, inputs?: Values): number {
-    const p = this.live();
-    packParams(this.params, params, this.theta);
-    collectInputs(this.inputs, inputs, this.inputArrays);
+    const p = this.read(() => {
+      packParams(this.params, params, this.theta);
+      collectInputs(this.inputs, inputs, this.inputArrays);
+    });
     return p.value(this.theta, this.inputArrays);
   }
 
   /** The value and the gradient with respect to every parameter, by the chosen method. */
   grad(params: Values, inputs?: Values, options?: GradOptions): GradResult {
-    this.live();
-    packParams(this.params, params, this.theta);
+    this.read(() => packParams(this.params, params, this.theta));
     const out = new Float64Array(this.paramCount);
     const value = this.gradFlat(this.theta, inputs, out, options);
     return { value, grad: this.unflatten(out) };
@@ -56,9 +58,8 @@ export class Compiled {
 
   /** f at a flat parameter vector (definition order, see `params[i].offset`). */
   valueFlat(theta: Float64Array, inputs?: Values): number {
-    const p = this.live();
+    const p = this.read(() => collectInputs(this.inputs, inputs, this.inputArrays));
     checkFlat('theta', theta, this.paramCount);
-    collectInputs(this.inputs, inputs, this.inputArrays);
     return p.value(theta, this.inputArrays);
   }
 
@@ -76,8 +77,7 @@ export class Compiled {
    * the compiled function is busy: its other methods throw, and another async call rejects.
    */
   async gradAsync(params: Values, inputs?: Values, options?: GradOptions): Promise<GradResult> {
-    this.live();
-    packParams(this.params, params, this.theta);
+    this.read(() => packParams(this.params, params, this.theta));
     const out = new Float64Array(this.paramCount);
     const value = await this.gradFlatAsync(this.theta, inputs, out, options);
     return { value, grad: this.unflatten(out) };
@@ -104,11 +104,14 @@ export class Compiled {
 
   /** Validates a flat call; the inputs land in this.inputArrays. */
   private prepare(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options: GradOptions | undefined) {
-    const p = this.live();
+    let resolved!: Resolved;
+    const p = this.read(() => {
+      resolved = resolveOptions(options, this.paramCount);
+      collectInputs(this.inputs, inputs, this.inputArrays);
+    });
     checkFlat('theta', theta, this.paramCount);
     checkFlat('the gradient buffer', out, this.paramCount);
-    collectInputs(this.inputs, inputs, this.inputArrays);
-    const { method, step, reuse, coordinates } = resolveOptions(options, this.paramCount);
+    const { method, step, reuse, coordinates } = resolved;
     const plan = coordinates && this.planFor(coordinates);
     return { p, method, central: method === 'fd-central', step, reuse, plan };
   }
@@ -155,6 +158,24 @@ export class Compiled {
   private live(): Program {
     if (!this.program) throw new Error(`this compiled function (${this.backend} backend) was disposed`);
     if (this.busy) throw new Error(`this compiled function (${this.backend} backend) is busy with an asynchronous gradient; await it first`);
+    if (this.reading)
+      throw new Error(`this compiled function (${this.backend} backend) is busy: it was called again while a call on it reads its arguments (from a getter?)`);
     return this.program;
+  }
+
+  /**
+   * Runs `readArgs`, which reads the caller's values and can run user code (getters), with
+   * every call on this function refused meanwhile; returns the program, checked alive after it
+   * (a getter may have disposed it). Checks of the caller's own buffers come after this.
+   */
+  private read(readArgs: () => void): Program {
+    this.live();
+    this.reading = true;
+    try {
+      readArgs();
+    } finally {
+      this.reading = false;
+    }
+    return this.live();
   }
 }
