@@ -1,7 +1,8 @@
-// The thin Node-API layer over native/core: it checks every argument itself (typed-array type,
-// length, the program still alive and not busy) and throws TypeError/RangeError/Error with its
-// own message before any memory is touched, then calls the core with pointers straight into the
-// caller's Float64Arrays (zero-copy), writing the gradient into the caller's buffer.
+// The thin Node-API layer over native/core: it reads every argument first (reading can run user
+// code), then checks each itself (typed-array type, length, the program still alive and not busy)
+// and throws TypeError/RangeError/Error with its own message before any memory is touched, then
+// calls the core with pointers straight into the caller's Float64Arrays (zero-copy), writing the
+// gradient into the caller's buffer. Asynchronous gradients run on the addon's own thread.
 #include <napi.h>
 
 #include <atomic>
