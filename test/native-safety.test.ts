@@ -64,6 +64,8 @@ describe.runIf(TEST_BACKENDS.includes('native'))('the native binding reads every
     expect(() => p.reverse(theta, withGetter([x], 1, y, () => detach(g)), g)).toThrow(/gradient buffer must have 4 elements, got 0/);
     const ga = new Float64Array(4);
     expect(() => p.reverseAsync(theta, withGetter([x], 1, y, () => detach(ga)), ga)).toThrow(/gradient buffer must have 4 elements, got 0/);
+    const o = new Float64Array(1);
+    expect(() => p.value(theta, withGetter([x], 1, y, () => detach(o)), o)).toThrow(/outputs buffer must have 1 elements, got 0/);
     expect(p.value(theta, [x, y])).toBe(F);
     p.dispose();
   });
@@ -234,17 +236,18 @@ describe.runIf(TEST_BACKENDS.includes('native'))('a worker thread ended while a 
         for (const size of [1, 20, 200])
           for (const delay of [0, 2, 10, 30]) {
             const w = worker(how, size, delay);
+            const exited = new Promise((ok) => w.once('exit', ok));
             await new Promise((ok) => w.once('message', ok));
             await new Promise((ok) => setTimeout(ok, delay));
             if (how === 'terminate') await w.terminate();
-            else await new Promise((ok) => w.once('exit', ok));
+            else await exited;
             rounds++;
           }
       console.log('lived through ' + rounds + ' rounds');
     `;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
-    expect(r.stderr).not.toMatch(/terminate called|Napi::Error|AddressSanitizer/);
-    expect(r.stdout.trim()).toBe('lived through 24 rounds');
+    expect(r.stderr, `exit ${r.status} ${r.signal}`).not.toMatch(/terminate called|Napi::Error|AddressSanitizer/);
+    expect(r.stdout.trim(), r.stderr).toBe('lived through 24 rounds');
     expect(r.status).toBe(0);
   }, 120_000);
 });
