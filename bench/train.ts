@@ -19,7 +19,8 @@ import { machine } from '../src/answer/main.js';
 import { medianUs } from './tiny.js';
 import { w3 } from './workloads.js';
 import { init } from '../src/train/init.js';
-import { classifier, loadSplit } from './train/pending.js';
+import { classifier, loadSplit } from '../src/app/train.js';
+import { FASHION_MNIST_DIR } from '../src/data/idx.js';
 import { failureLines, HEADER, median, stepsPerEpoch, summarise, tableRows, targetLines, textTable, type RunRow } from './train/report.js';
 import { tapegrad } from './train/tapegrad.js';
 import type { Trainer, TrainSetup } from './train/trainer.js';
@@ -49,7 +50,7 @@ const host = machine();
 const date = new Date().toISOString();
 const log = (s: string) => process.stderr.write(s);
 
-const split = loadSplit({ data: 'auto', seed: 1, rows: o.quick ? 6000 : undefined });
+const split = loadSplit({ data: 'auto', dataDir: FASHION_MNIST_DIR, seed: 1, rows: o.quick ? 6000 : undefined });
 if (split.note) console.log(`Note: ${split.note}.`);
 const hidden = 128;
 const setup: Omit<TrainSetup, 'theta0'> = { train: split.train, test: split.test, hidden, epochs: o.epochs, batchSize: 64, lr: 1e-3, seed: 1 };

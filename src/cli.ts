@@ -2,6 +2,7 @@
 /**
  * The tapegrad command line. `tapegrad answer` (npm start): is backprop faster than finite
  * differences, measured here. `tapegrad explain MODEL`: the tape and its exact FLOP counts.
+ * `tapegrad train`: trains a classifier with fit() and saves it.
  * A bare `tapegrad` prints the help. Each command is one entry of COMMANDS (its usage lines and
  * what it runs), so a new command is one more entry.
  */
@@ -11,6 +12,7 @@ import { builtin, catalog } from './answer/catalog.js';
 import { formatExplain } from './answer/explain.js';
 import { DEFAULTS, loadWarning, report, runAnswer, type AnswerOptions } from './answer/main.js';
 import { FASHION_MNIST_DIR } from './data/idx.js';
+import { TRAIN_FLAGS, TRAIN_USAGE, runTrain, trainOptions } from './app/train.js';
 
 type Flags = Map<string, string | true>;
 
@@ -56,6 +58,26 @@ const COMMANDS: Record<string, Command> = {
       const c = be.compile(m.f);
       console.log(formatExplain(m.name, c));
       c.dispose();
+    },
+  },
+  train: {
+    usage: TRAIN_USAGE,
+    options: TRAIN_FLAGS,
+    async run(_positional, flags) {
+      const options = trainOptions(flags);
+      // Ctrl-C: stop after the step in progress and save a checkpoint; a second Ctrl-C quits at once
+      const stop = new AbortController();
+      const onInterrupt = () => {
+        console.error('\ntapegrad: stopping after this step and saving a checkpoint (Ctrl-C again quits at once)');
+        stop.abort();
+        process.once('SIGINT', () => process.exit(130));
+      };
+      process.once('SIGINT', onInterrupt);
+      try {
+        if ((await runTrain(options, stop.signal)).stopped === 'aborted') process.exitCode = 130;
+      } finally {
+        process.off('SIGINT', onInterrupt);
+      }
     },
   },
   help: {

@@ -3,7 +3,7 @@ import { backend } from '../../src/backends/registry.js';
 import type { BackendName } from '../../src/backends/types.js';
 import { evaluate, fit, rowsOf } from '../../src/train/fit.js';
 import { adam } from '../../src/train/optimizers.js';
-import { classifier } from './pending.js';
+import { classifier } from '../../src/app/train.js';
 import type { Trainer, TrainSetup } from './trainer.js';
 
 export function tapegrad(name: BackendName): Trainer {
