@@ -23,6 +23,7 @@ const USAGE = `usage:
   tapegrad explain MODEL [--backend NAME]
                                 the tape, instruction by instruction, with FLOPs; totals of value, reverse, FD
                                 MODEL: ${catalog().map((e) => e.key).join(', ')}
+  tapegrad doctor               the backends that load here, the native kernel build, and why any did not
   tapegrad help`;
 
 /** --key value and --flag arguments after the command. */
@@ -84,6 +85,9 @@ async function main(argv: readonly string[]): Promise<void> {
     const c = be.compile(m.f);
     console.log(formatExplain(m.name, c));
     c.dispose();
+  } else if (command === 'doctor') {
+    const { diagnose, formatDoctor } = await import('./doctor.js');
+    console.log(formatDoctor(await diagnose()));
   } else if (command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
   } else {

@@ -1,11 +1,4 @@
-export { define, softmaxCrossEntropy, Defined, type Spec, type Leaf } from './trace/define.js';
-export { Tensor } from './trace/tensor.js';
-export { ShapeError, OPS } from './ops/opset.js';
-export type { Tape } from './trace/compile.js';
-export { METHODS, type Method, type Cost } from './trace/cost.js';
-export { backend, backends, type Backend } from './backends/registry.js';
-export { BACKEND_NAMES, type BackendName } from './backends/types.js';
-export { Compiled, type GradResult } from './api/compiled.js';
-export { DEFAULT_STEP, type GradOptions, type Value, type Values } from './api/validate.js';
-export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
-export { crossCheck, AGREEMENT, type CrossCheckRow } from './crosscheck.js';
+/** The Node entry: native, wasm and js backends (exports condition "node" / "default"). */
+import './backends/registry.js';
+
+export * from './exports.js';

@@ -1,9 +1,9 @@
 import type { Tape } from '../../trace/compile.js';
 import type { Engine, Program } from '../types.js';
 import { wasmError } from './errors.js';
-import { compileWasm } from './loader.js';
+import { compileWasm, type WasmSource } from './loader.js';
 
-/** The exports of build/tapegrad.wasm (assembly/index.ts). Addresses are byte offsets. */
+/** The exports of tapegrad.wasm (assembly/index.ts). Addresses are byte offsets. */
 export interface WasmExports {
   readonly memory: WebAssembly.Memory;
   create(nInstr: number, nPlan: number, arenaSize: number, nParams: number, constStart: number, tempStart: number, output: number): number;
@@ -27,9 +27,9 @@ export interface WasmExports {
   probeRun(fn: number, n: number, y: number): number;
 }
 
-/** A fresh instance of the module, with its own linear memory. */
-export async function instantiateWasm(): Promise<WasmExports> {
-  const instance = await WebAssembly.instantiate(await compileWasm(), {});
+/** A fresh instance of the module (default: the package's), with its own linear memory. */
+export async function instantiateWasm(source?: WasmSource): Promise<WasmExports> {
+  const instance = await WebAssembly.instantiate(await compileWasm(source), {});
   return instance.exports as unknown as WasmExports;
 }
 
@@ -40,8 +40,9 @@ export function wasmInstance(): Promise<WasmExports> {
   return (shared ??= instantiateWasm());
 }
 
-export async function loadWasmEngine(): Promise<Engine> {
-  const w = await wasmInstance();
+/** The engine over the shared instance, or over its own instance of the module from `source`. */
+export async function loadWasmEngine(source?: WasmSource): Promise<Engine> {
+  const w = await (source === undefined ? wasmInstance() : instantiateWasm(source));
   return { name: 'wasm', load: (tape) => new WasmProgram(w, tape) };
 }
 
