@@ -35,7 +35,10 @@ export const OP_LOGSUMEXP: i32 = 18;
 export const OP_MATMUL: i32 = 19;
 export const OP_TRANSPOSE: i32 = 20;
 export const OP_SOFTMAX_XENT: i32 = 21;
-export const OP_COUNT: i32 = 22;
+export const OP_ARGMAX: i32 = 22;
+export const OP_ARGMIN: i32 = 23;
+export const OP_ONE_HOT: i32 = 24;
+export const OP_COUNT: i32 = 25;
 
 /** Which of p0..p2 holds the offset of the op's extra arena region (-1: none). */
 export function opExtraAt(op: i32): i32 {
@@ -61,6 +64,9 @@ export function opArity(op: i32): i32 {
   if (op == 17) return 1;
   if (op == 18) return 1;
   if (op == 20) return 1;
+  if (op == 22) return 1;
+  if (op == 23) return 1;
+  if (op == 24) return 1;
   return 2;
 }
 
@@ -92,6 +98,9 @@ export function opExtent(op: i32, which: i32, p0: i32, p1: i32, p2: i32): f64 {
     case OP_MATMUL: return which == 0 ? f64(p0) * f64(p2) : which == 1 ? f64(p0) * f64(p1) : which == 2 ? f64(p1) * f64(p2) : -1;
     case OP_TRANSPOSE: return which == 0 ? f64(p0) * f64(p1) : which == 1 ? f64(p0) * f64(p1) : which == 2 ? -1 : -1;
     case OP_SOFTMAX_XENT: return which == 0 ? f64(p0) : which == 1 ? f64(p0) * f64(p1) : which == 2 ? f64(p0) * f64(p1) : f64(p0) * f64(p1);
+    case OP_ARGMAX: return which == 0 ? f64(p0) * f64(p2) : which == 1 ? f64(p0) * f64(p1) * f64(p2) : which == 2 ? -1 : -1;
+    case OP_ARGMIN: return which == 0 ? f64(p0) * f64(p2) : which == 1 ? f64(p0) * f64(p1) * f64(p2) : which == 2 ? -1 : -1;
+    case OP_ONE_HOT: return which == 0 ? f64(p0) * f64(p1) : which == 1 ? f64(p0) : which == 2 ? -1 : -1;
     default: return -1;
   }
 }

@@ -26,7 +26,7 @@ function nodeGyp() {
 }
 
 const [cmd, pre] = nodeGyp();
-// configure + build, not rebuild: rebuild deletes build/, which also holds build/tapegrad.wasm.
+// configure + build, not rebuild: rebuild deletes build/ (the wasm lives in dist/, outside it).
 // npm passes --nodedir (local headers) to scripts as npm_config_nodedir; node-gyp reads it itself.
 const run = (...args) =>
   spawnSync(cmd, [...pre, ...args], { cwd: root, stdio: strict ? 'inherit' : 'pipe', encoding: 'utf8', shell: process.platform === 'win32' });

@@ -1,5 +1,5 @@
 /** Everything the package exports except backend selection, which each entry installs (index.ts, index.browser.ts). */
-export { define, softmaxCrossEntropy, Defined, type Spec, type Leaf } from './trace/define.js';
+export { define, softmaxCrossEntropy, Defined, type Spec, type Leaf, type Dim, type Dims, type Output, type Returned } from './trace/define.js';
 export { Tensor } from './trace/tensor.js';
 export { ShapeError, OPS } from './ops/opset.js';
 export type { Tape } from './trace/compile.js';
@@ -7,7 +7,7 @@ export { METHODS, type Method, type Cost } from './trace/cost.js';
 export { backend, backends, type Backend, type BackendOptions } from './backends/select.js';
 export type { WasmSource } from './backends/wasm/loader.js';
 export { BACKEND_NAMES, type BackendName } from './backends/types.js';
-export { Compiled, type GradResult } from './api/compiled.js';
+export { Compiled, type GradResult, type Outputs } from './api/compiled.js';
 export { DEFAULT_STEP, type GradOptions, type Value, type Values } from './api/validate.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { crossCheck, AGREEMENT, type CrossCheckRow } from './crosscheck.js';

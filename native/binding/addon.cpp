@@ -122,11 +122,20 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     return {theta.data, ptrs_.data(), grad ? grad->data : nullptr, copy};
   }
 
+  // an optional buffer for the named outputs (argument `i`), checked like the others
+  static Span outputs(const Napi::CallbackInfo& info, size_t i, Program& p) {
+    if (info[i].IsUndefined()) return {nullptr, 0};
+    return f64(info.Env(), info[i], "the outputs buffer", static_cast<size_t>(p.outputSize()));
+  }
+
   Napi::Value ValueCall(const Napi::CallbackInfo& info) {
     Program& p = live(info.Env());
     Span theta;
     readArgs(info, p, &theta, &inputs_);
-    return Napi::Number::New(info.Env(), p.value(buffers(theta, inputs_, nullptr)));
+    const Span out = outputs(info, 2, p);
+    const double f = p.value(buffers(theta, inputs_, nullptr));
+    if (out.data) p.copyOutputs(out.data);
+    return Napi::Number::New(info.Env(), f);
   }
 
   Napi::Value Reverse(const Napi::CallbackInfo& info) {
@@ -134,7 +143,10 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     Span theta;
     readArgs(info, p, &theta, &inputs_);
     const Span grad = f64(info.Env(), info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
-    return Napi::Number::New(info.Env(), p.reverse(buffers(theta, inputs_, &grad)));
+    const Span out = outputs(info, 3, p);
+    const double f = p.reverse(buffers(theta, inputs_, &grad));
+    if (out.data) p.copyOutputs(out.data);
+    return Napi::Number::New(info.Env(), f);
   }
 
   struct FdOptions {
@@ -308,6 +320,7 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
   d.inputSizes = typedArray<int32_t>(env, t, "inputSizes", napi_int32_array);
   d.constInit = typedArray<double>(env, t, "constInit", napi_float64_array);
   d.fdPlan = typedArray<int32_t>(env, t, "fdPlan", napi_int32_array);
+  d.outputs = typedArray<int32_t>(env, t, "outputs", napi_int32_array);
   d.nInstr = int32Field(env, t, "nInstr");
   d.arenaSize = int32Field(env, t, "arenaSize");
   d.nParams = int32Field(env, t, "nParams");

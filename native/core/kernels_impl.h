@@ -66,7 +66,8 @@ static KernelTable make_table() {
   TG_OP(LOG, log) TG_OP(LOG1P, log1p) TG_OP(SQRT, sqrt) TG_OP(SQUARE, square) TG_OP(ABS, abs)
   TG_OP(SIGMOID, sigmoid) TG_OP(TANH, tanh) TG_OP(RELU, relu) TG_OP(SOFTPLUS, softplus) TG_OP(POW, pow)
   TG_OP(BROADCAST, broadcast) TG_OP(SUM, sum) TG_OP(LOGSUMEXP, logsumexp) TG_OP(MATMUL, matmul)
-  TG_OP(TRANSPOSE, transpose) TG_OP(SOFTMAX_XENT, softmax_xent)
+  TG_OP(TRANSPOSE, transpose) TG_OP(SOFTMAX_XENT, softmax_xent) TG_OP(ARGMAX, argmax) TG_OP(ARGMIN, argmin)
+  TG_OP(ONE_HOT, one_hot)
 #undef TG_OP
   for (int op = 0; op < OP_COUNT; op++) t.fast[op] = t.fwd[op];
   t.fast[OP_SUM] = sum_fast_f;

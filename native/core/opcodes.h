@@ -40,13 +40,16 @@ enum Op : int32_t {
   OP_MATMUL = 19,
   OP_TRANSPOSE = 20,
   OP_SOFTMAX_XENT = 21,
-  OP_COUNT = 22,
+  OP_ARGMAX = 22,
+  OP_ARGMIN = 23,
+  OP_ONE_HOT = 24,
+  OP_COUNT = 25,
 };
 
-constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent"};
-constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2};
+constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot"};
+constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2, 1, 1, 1};
 // Which of p0..p2 holds the offset of the op's extra arena region (-1: none).
-constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2};
+constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1};
 
 // Number of float64 elements an instruction touches in operand `which` (0 out, 1 a, 2 b,
 // 3 extra); -1 when the op has no such operand. In double: a product of int32 can exceed int64.
@@ -75,6 +78,9 @@ inline double op_extent(int32_t op, int32_t which, int32_t p0, int32_t p1, int32
     case OP_MATMUL: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1), double(p1) * double(p2), -1}; return e[which]; }
     case OP_TRANSPOSE: { const double e[4] = {double(p0) * double(p1), double(p0) * double(p1), -1, -1}; return e[which]; }
     case OP_SOFTMAX_XENT: { const double e[4] = {double(p0), double(p0) * double(p1), double(p0) * double(p1), double(p0) * double(p1)}; return e[which]; }
+    case OP_ARGMAX: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1) * double(p2), -1, -1}; return e[which]; }
+    case OP_ARGMIN: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1) * double(p2), -1, -1}; return e[which]; }
+    case OP_ONE_HOT: { const double e[4] = {double(p0) * double(p1), double(p0), -1, -1}; return e[which]; }
     default: return -1;
   }
 }

@@ -117,8 +117,13 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       p->instrs_.push_back(in);
     }
 
+    if (d.outputs.size() % 2 != 0) return fail(error, "outputs must be (offset, size) pairs");
+    for (size_t k = 0; k < d.outputs.size(); k += 2) {
+      const int64_t o = d.outputs[k], n = d.outputs[k + 1];
+      if (o < d.tempStart || n < 0 || o + n > d.arenaSize) return fail(error, "output " + std::to_string(k / 2) + " is outside the temporaries");
+      p->outputSize_ += n;
+    }
     return p->checkPlan(d.fdPlan.data(), d.fdPlan.size(), error);
-    return true;
   };
   if (!check()) return nullptr;
   p->v_.assign(static_cast<size_t>(d.arenaSize), 0.0);
@@ -152,6 +157,10 @@ void Program::fuseScalarBroadcasts() {
     if (bc.op != OP_BROADCAST || bc.p0 != 1 || bc.p2 != 1 || bc.p1 < 1) continue;
     const int64_t lo = bc.out, hi = bc.out + static_cast<int64_t>(bc.p1);
     if (tape_.output >= lo && tape_.output < hi) continue;
+    bool isOutput = false;  // an elided broadcast's values are never written
+    for (size_t k = 0; k < tape_.outputs.size(); k += 2)
+      isOutput = isOutput || (tape_.outputs[k] < hi && lo < tape_.outputs[k] + tape_.outputs[k + 1]);
+    if (isOutput) continue;
     int64_t reader = -1;
     bool ok = true;
     for (size_t q = 0; q < count && ok; q++) {
@@ -270,6 +279,14 @@ void Program::forward(int32_t from, bool exact) {
                 in.extra >= 0 ? v + in.extra : nullptr, in.p0, in.p1, in.p2};
     if (in.scalarSide) (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op](f);
     else fwd[in.op](f);
+  }
+}
+
+void Program::copyOutputs(double* out) const {
+  for (size_t k = 0; k < tape_.outputs.size(); k += 2) {
+    const size_t n = static_cast<size_t>(tape_.outputs[k + 1]);
+    if (n) std::memcpy(out, v_.data() + tape_.outputs[k], sizeof(double) * n);
+    out += n;
   }
 }
 

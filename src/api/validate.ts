@@ -2,8 +2,12 @@ import type { Leaf } from '../trace/define.js';
 import { describeValue } from '../trace/tensor.js';
 import { METHODS, type Method } from '../trace/cost.js';
 
-/** A parameter or input value: a Float64Array, an array of numbers, or a number (size-1 shapes). */
-export type Value = Float64Array | readonly number[] | number;
+/**
+ * A parameter or input value: a Float64Array (read in place), an array of numbers, another
+ * typed array of numbers (copied: Int32Array class labels, Float32Array data), or a number
+ * (size-1 shapes).
+ */
+export type Value = Float64Array | readonly number[] | number | Int32Array | Uint8Array | Float32Array;
 export type Values = Readonly<Record<string, Value>>;
 
 export interface GradOptions {
@@ -13,6 +17,11 @@ export interface GradOptions {
   readonly eps?: number;
   /** FD only: re-run just the tape suffix each parameter reaches (default true) */
   readonly reuse?: boolean;
+  /**
+   * A Float64Array for all the named outputs, one after another (their sizes summed): written
+   * by the call (flat calls only; `grad` returns them by name).
+   */
+  readonly outputs?: Float64Array;
   /**
    * FD only: compute just these flat coordinates of the gradient (indices into the flat parameter
    * vector); the other entries of the output are left untouched (zero in `grad()`). For spot
@@ -43,6 +52,11 @@ function toArray(kind: string, leaf: Leaf, x: unknown): Float64Array {
     return Float64Array.of(x);
   }
   if (x instanceof Float64Array) throw new RangeError(`${where}: got ${x.length} elements`);
+  if (ArrayBuffer.isView(x) && !(x instanceof DataView) && !(x instanceof BigInt64Array) && !(x instanceof BigUint64Array)) {
+    const a = x as Int32Array;
+    if (a.length !== leaf.size) throw new RangeError(`${where}: got ${a.length} elements`);
+    return Float64Array.from(a);
+  }
   if (Array.isArray(x)) {
     if (x.length !== leaf.size) throw new RangeError(`${where}: got ${x.length} elements`);
     const bad = x.findIndex((e) => typeof e !== 'number');
@@ -64,6 +78,32 @@ export function collectInputs(leaves: readonly Leaf[], values: unknown, out: Flo
   leaves.forEach((l, i) => (out[i] = toArray('input', l, (values as Values)[l.name])));
 }
 
+/** The element counts of named inputs (names checked), for telling the sizes of symbolic dimensions. */
+export function inputLengths(leaves: readonly Leaf[], values: unknown): number[] {
+  checkNames('input', leaves, values ?? {});
+  return leaves.map((l) => {
+    const x = (values as Record<string, unknown>)[l.name];
+    if (typeof x === 'number') return 1;
+    if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView))) return (x as ArrayLike<unknown>).length;
+    throw new TypeError(`input '${l.name}': expected a Float64Array, number[] or number, got ${describeValue(x)}`);
+  });
+}
+
+/**
+ * Inputs read as class indices (Tape.indexChecks: pairs (input, classes)) must hold integers in
+ * [0, classes): checked before any backend reads them.
+ */
+export function checkIndices(leaves: readonly Leaf[], checks: Int32Array, inputs: readonly Float64Array[]): void {
+  for (let k = 0; k < checks.length; k += 2) {
+    const x = inputs[checks[k]], classes = checks[k + 1];
+    for (let i = 0; i < x.length; i++) {
+      const y = x[i];
+      if (!(Number.isInteger(y) && y >= 0 && y < classes))
+        throw new RangeError(`input '${leaves[checks[k]].name}': element ${i} is ${y}, not a class index in [0, ${classes})`);
+    }
+  }
+}
+
 export function checkFlat(what: string, x: unknown, n: number): asserts x is Float64Array {
   if (!(x instanceof Float64Array)) throw new TypeError(`${what} must be a Float64Array, got ${describeValue(x)}`);
   if (x.length !== n) throw new RangeError(`${what} must have ${n} elements, got ${x.length}`);
@@ -74,6 +114,7 @@ export interface Resolved {
   readonly step: number;
   readonly reuse: boolean;
   readonly coordinates?: ArrayLike<number>;
+  readonly outputs?: Float64Array;
 }
 
 export function resolveOptions(opts: unknown, n: number): Resolved {
@@ -97,5 +138,7 @@ export function resolveOptions(opts: unknown, n: number): Resolved {
         throw new RangeError(`coordinates[${i}] = ${describeValue(c[i])} is not an index in [0, ${n})`);
   }
   const step = method === 'reverse' ? 0 : (o.eps ?? DEFAULT_STEP[method]);
-  return { method, step, reuse: o.reuse ?? true, coordinates: c };
+  if (o.outputs !== undefined && !(o.outputs instanceof Float64Array))
+    throw new TypeError(`outputs must be a Float64Array, got ${describeValue(o.outputs)}`);
+  return { method, step, reuse: o.reuse ?? true, coordinates: c, outputs: o.outputs };
 }

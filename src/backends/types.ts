@@ -15,10 +15,13 @@ export interface Engine {
 }
 
 export interface Program {
-  /** f(theta) */
-  value(theta: Float64Array, inputs: readonly Float64Array[]): number;
-  /** f(theta); writes the reverse-mode gradient into grad */
-  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number;
+  /**
+   * f(theta). With `outputs`, also writes the tape's named outputs (Tape.outputs) into it, one
+   * after another: a buffer of the sum of their sizes.
+   */
+  value(theta: Float64Array, inputs: readonly Float64Array[], outputs?: Float64Array): number;
+  /** f(theta); writes the reverse-mode gradient into grad (and the outputs, as value does) */
+  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, outputs?: Float64Array): number;
   /**
    * f(theta); writes the finite-difference gradient into grad: forward differences
    * (f(θ+h e_i) - f(θ)) / h, or central (f(θ+h e_i) - f(θ-h e_i)) / 2h, with

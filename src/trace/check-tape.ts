@@ -32,6 +32,11 @@ export function checkTape(t: Tape): void {
     const x = def.extent.extra;
     if (x) inside(`${at} uses scratch outside the temporaries`, p[x.at], extent(x.size, p), t.tempStart);
   }
+  if (t.outputs.length % 2 !== 0) fail('outputs is not a list of (offset, size) pairs');
+  for (let k = 0; k < t.outputs.length; k += 2) inside(`output ${k / 2} is outside the temporaries`, t.outputs[k], t.outputs[k + 1], t.tempStart);
+  if (t.indexChecks.length % 2 !== 0) fail('indexChecks is not a list of (input, classes) pairs');
+  for (let k = 0; k < t.indexChecks.length; k += 2)
+    if (!(t.indexChecks[k] >= 0 && t.indexChecks[k] < t.inputSizes.length)) fail(`indexChecks names input ${t.indexChecks[k]}`);
   checkPlan(t.fdPlan, t);
 }
 

@@ -50,6 +50,12 @@ export class Graph {
     return this.push({ kind: 'op', op: name, shape, inputs, attrs });
   }
 
+  /** The node whose storage `id` views: itself, or the first non-reshape below a chain of reshapes. */
+  root(id: number): number {
+    while (this.nodes[id].kind === 'reshape') id = this.nodes[id].inputs[0];
+    return id;
+  }
+
   shapeOf(id: number): Shape {
     return this.nodes[id].shape;
   }

@@ -1,6 +1,6 @@
 /**
  * `npm run test:browser`: tapegrad as a web app gets it. The package is packed (npm pack) and
- * unpacked into test/browser/.work/node_modules/tapegrad; the tiny app in test/browser/apps/ is
+ * unpacked into .browser-work/node_modules/tapegrad; the tiny app in test/browser/apps/ is
  * built by Vite, esbuild and webpack with no tapegrad-specific configuration (esbuild: the wasm
  * copied next to the bundle, as the README says) and also loaded unbundled with an import map.
  * Each is served on 127.0.0.1 and opened in headless Chromium (Debian's chromium, through
@@ -21,7 +21,7 @@ import { difference } from '../../src/api/compare.js';
 import { AGREEMENT } from '../../src/crosscheck.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const work = join(root, 'test/browser/.work');
+const work = join(root, '.browser-work');
 const bin = (name: string) => join(root, 'node_modules/.bin', name);
 const BACKENDS = (process.env.TAPEGRAD_BROWSER_BACKENDS ?? 'wasm,js').split(',').filter(Boolean);
 const timer = setTimeout(() => { console.error('FAIL test:browser: over its 5-minute budget'); process.exit(1); }, 5 * 60_000);

@@ -34,14 +34,18 @@ class JsProgram implements Program {
     this.v.set(tape.constInit, tape.constStart);
   }
 
-  value(theta: Float64Array, inputs: readonly Float64Array[]): number {
+  value(theta: Float64Array, inputs: readonly Float64Array[], outputs?: Float64Array): number {
     this.setInputs(theta, inputs);
     this.forward(0);
+    if (outputs) {
+      const o = this.tape.outputs;
+      for (let k = 0, at = 0; k < o.length; at += o[k + 1], k += 2) outputs.set(this.v.subarray(o[k], o[k] + o[k + 1]), at);
+    }
     return this.v[this.tape.output];
   }
 
-  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number {
-    const f = this.value(theta, inputs);
+  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, outputs?: Float64Array): number {
+    const f = this.value(theta, inputs, outputs);
     const { code, nInstr, nParams, tempStart, output } = this.tape;
     const g = this.g;
     g.fill(0, 0, nParams);

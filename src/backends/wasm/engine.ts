@@ -58,6 +58,8 @@ class WasmProgram implements Program {
   private leaves!: Float64Array;
   /** adjoint arena [0, nParams): the gradient */
   private gradient!: Float64Array;
+  /** the whole value arena (the outputs are read from it) */
+  private arena!: Float64Array;
   private readonly inputOffsets: number[] = [];
 
   constructor(private readonly w: WasmExports, private readonly tape: Tape) {
@@ -70,6 +72,10 @@ class WasmProgram implements Program {
       at += n;
     }
     if (at !== t.constStart) throw new Error('wasm backend: malformed tape (input sizes disagree with the layout)');
+    // the outputs are read from the arena here in JS: the module never sees them
+    for (let k = 0; k < t.outputs.length; k += 2)
+      if (!(t.outputs[k] >= t.tempStart && t.outputs[k + 1] >= 0 && t.outputs[k] + t.outputs[k + 1] <= t.arenaSize))
+        throw new Error(`wasm backend: malformed tape (output ${k / 2} is outside the temporaries)`);
     const id = w.create(t.nInstr, t.fdPlan.length / 3, t.arenaSize, t.nParams, t.constStart, t.tempStart, t.output);
     if (id <= 0) throw wasmError(w, undefined, 'cannot load the tape');
     this.id = id;
@@ -86,17 +92,36 @@ class WasmProgram implements Program {
     }
   }
 
-  value(theta: Float64Array, inputs: readonly Float64Array[]): number {
+  value(theta: Float64Array, inputs: readonly Float64Array[], outputs?: Float64Array): number {
+    this.checkOutputs(outputs);
     this.setArguments(theta, inputs);
-    return this.check(this.w.value(this.id), 'value');
+    const f = this.check(this.w.value(this.id), 'value');
+    if (outputs) this.readOutputs(outputs);
+    return f;
   }
 
-  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number {
+  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, outputs?: Float64Array): number {
     this.checkGrad(grad);
+    this.checkOutputs(outputs);
     this.setArguments(theta, inputs);
     const f = this.check(this.w.reverse(this.id), 'reverse');
     grad.set(this.gradient);
+    if (outputs) this.readOutputs(outputs);
     return f;
+  }
+
+  private checkOutputs(outputs: Float64Array | undefined): void {
+    if (outputs === undefined) return;
+    let n = 0;
+    for (let k = 1; k < this.tape.outputs.length; k += 2) n += this.tape.outputs[k];
+    if (!(outputs instanceof Float64Array) || outputs.length !== n)
+      throw new RangeError(`wasm backend: the outputs buffer must be a Float64Array of ${n} elements`);
+  }
+
+  private readOutputs(outputs: Float64Array): void {
+    this.views(); // a call does not grow memory, but stay safe
+    const o = this.tape.outputs;
+    for (let k = 0, at = 0; k < o.length; at += o[k + 1], k += 2) outputs.set(this.arena.subarray(o[k], o[k] + o[k + 1]), at);
   }
 
   fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean,
@@ -141,6 +166,7 @@ class WasmProgram implements Program {
     if (this.id <= 0) throw new Error('wasm backend: this program was disposed');
     this.buffer = buf;
     this.leaves = new Float64Array(buf, this.w.valuesAt(this.id), this.tape.constStart);
+    this.arena = new Float64Array(buf, this.w.valuesAt(this.id), this.tape.arenaSize);
     this.gradient = new Float64Array(buf, this.w.adjointsAt(this.id), this.tape.nParams);
   }
 
