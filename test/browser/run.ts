@@ -40,9 +40,9 @@ function stage(): void {
   cpSync(join(root, 'test/browser/apps'), join(work, 'apps'), { recursive: true });
 }
 
-/** Builds one app; returns the directory to serve. */
-function build(bundler: string): string {
-  const app = join(work, 'apps', bundler), out = join(work, 'out', bundler);
+/** Builds one app (default: the one named after the bundler); returns the directory to serve. */
+function build(bundler: string, name = bundler): string {
+  const app = join(work, 'apps', name), out = join(work, 'out', name);
   const t0 = performance.now();
   if (bundler === 'vite') {
     sh(bin('vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'], app);
@@ -56,7 +56,7 @@ function build(bundler: string): string {
   } else {
     throw new Error(`unknown bundler ${bundler}`);
   }
-  console.log(`built with ${bundler} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`built ${name} with ${bundler} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return out;
 }
 
@@ -84,6 +84,14 @@ async function open(browser: Browser, url: string): Promise<{ result: Result; er
   } finally {
     await page.close();
   }
+}
+
+interface WorkerResult {
+  error?: string;
+  workerBackend: string;
+  same: boolean;
+  worker: { ms: number; longest: number; frames: number };
+  main: { ms: number; longest: number; frames: number };
 }
 
 let failed = 0;
@@ -172,6 +180,23 @@ try {
   }
 
   console.log(`     js, Chromium vs Node, largest relative difference: ${Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
+
+  // Worker mode: a long FD gradient in a Web Worker leaves the page's frames short
+  {
+    const server = await serve({ '/': build('vite', 'worker') });
+    servers.push(server);
+    const { result, errors } = await open(browser, server.url) as unknown as { result: WorkerResult; errors: string[] };
+    check(!result.error, 'worker: the app ran', result.error);
+    if (!result.error) {
+      check(errors.length === 0, 'worker: no console errors', errors.join(' | '));
+      check(result.workerBackend === 'wasm', 'worker: the worker runs wasm', result.workerBackend);
+      check(result.same, "worker: the worker's fd-forward gradient equals the main thread's bit for bit");
+      const f = (r: WorkerResult['worker']) => `${r.ms.toFixed(0)} ms, ${r.frames} frames, longest ${r.longest.toFixed(0)} ms`;
+      // the control shows the measurement can fail: the same gradient on the main thread blocks a frame
+      check(result.main.longest > 50, `worker: control: on the main thread the gradient blocks the page (${f(result.main)})`);
+      check(result.worker.longest < 50, `worker: in the worker, the page's longest frame stays under 50 ms (${f(result.worker)})`, JSON.stringify((result.worker as { gaps?: number[] }).gaps));
+    }
+  }
 
   // the esbuild app without its wasm: a fallback to js, with a warning that says why
   const server = await serve({ '/': join(work, 'out/esbuild') }, ['/tapegrad.wasm']);
