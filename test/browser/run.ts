@@ -9,56 +9,18 @@
  * TAPEGRAD_BROWSER_BACKENDS (default wasm,js). With the wasm missing, backend() must fall back to
  * js with a console warning that names the reason. Any other console error fails. Bounded: 5 min.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { serve, type Server } from './serve.js';
+import { bin, build, root, sh, stage, work } from './stage.js';
 import { runConformance } from './apps/shared/conformance.js';
 import { difference } from '../../src/api/compare.js';
 import { AGREEMENT } from '../../src/crosscheck.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const work = join(root, '.browser-work');
-const bin = (name: string) => join(root, 'node_modules/.bin', name);
 const BACKENDS = (process.env.TAPEGRAD_BROWSER_BACKENDS ?? 'wasm,js').split(',').filter(Boolean);
 const timer = setTimeout(() => { console.error('FAIL test:browser: over its 5-minute budget'); process.exit(1); }, 5 * 60_000);
-
-function sh(cmd: string, args: string[], cwd: string): string {
-  return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-}
-
-/** The packed package in .work/node_modules/tapegrad, and the apps beside it. */
-function stage(): void {
-  rmSync(work, { recursive: true, force: true });
-  const pkg = join(work, 'node_modules/tapegrad');
-  mkdirSync(pkg, { recursive: true });
-  const [packed] = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root)) as { filename: string }[];
-  sh('tar', ['xzf', join(work, packed.filename), '-C', pkg, '--strip-components=1'], root);
-  cpSync(join(root, 'test/browser/apps'), join(work, 'apps'), { recursive: true });
-}
-
-/** Builds one app (default: the one named after the bundler); returns the directory to serve. */
-function build(bundler: string, name = bundler): string {
-  const app = join(work, 'apps', name), out = join(work, 'out', name);
-  const t0 = performance.now();
-  if (bundler === 'vite') {
-    sh(bin('vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'], app);
-  } else if (bundler === 'esbuild') {
-    sh(bin('esbuild'), ['main.js', '--bundle', '--format=esm', '--minify', `--outdir=${out}`, '--log-level=warning'], app);
-    cpSync(join(app, 'index.html'), join(out, 'index.html'));
-    cpSync(join(work, 'node_modules/tapegrad/dist/tapegrad.wasm'), join(out, 'tapegrad.wasm')); // the README's one step
-  } else if (bundler === 'webpack') {
-    sh(bin('webpack'), ['--entry', './main.js', '--mode', 'production', '--output-path', out, '--stats', 'errors-warnings'], app);
-    cpSync(join(app, 'index.html'), join(out, 'index.html'));
-  } else {
-    throw new Error(`unknown bundler ${bundler}`);
-  }
-  console.log(`built ${name} with ${bundler} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return out;
-}
 
 interface Result {
   error?: string;
@@ -90,8 +52,8 @@ interface WorkerResult {
   error?: string;
   workerBackend: string;
   same: boolean;
-  worker: { ms: number; longest: number; frames: number };
-  main: { ms: number; longest: number; frames: number };
+  worker: { ms: number; longest: number; frames: number; gaps: number[] };
+  main: { ms: number; longest: number; frames: number; gaps: number[] };
 }
 
 let failed = 0;
@@ -139,8 +101,7 @@ function firstDifference(got: Result['results'][string], want: Result['results']
 
 /** What a web app downloads: tapegrad's JS (minified by esbuild, gzip -9) and the wasm (gzip -9). */
 function sizes(): void {
-  const js = execFileSync(bin('esbuild'), ['--bundle', '--minify', '--format=esm', '--log-level=warning'],
-    { cwd: join(work, 'apps'), input: "export * from 'tapegrad';", timeout: 60_000 });
+  const js = Buffer.from(sh(bin('esbuild'), ['--bundle', '--minify', '--format=esm', '--log-level=warning'], join(work, 'apps'), "export * from 'tapegrad';"));
   const wasm = readFileSync(join(work, 'node_modules/tapegrad/dist/tapegrad.wasm'));
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   const wasmGz = gzipSync(wasm, { level: 9 }).length;
@@ -149,23 +110,20 @@ function sizes(): void {
 }
 
 const servers: Server[] = [];
-let browser: Browser | undefined;
-try {
-  stage();
-  sizes();
+async function served(routes: Record<string, string>, missing?: string[]): Promise<string> {
+  const server = await serve(routes, missing);
+  servers.push(server);
+  return server.url;
+}
+
+/** The three bundlers' builds and the unbundled package: wasm, and Node's numbers. */
+async function bundlers(browser: Browser): Promise<void> {
   const node = await runConformance(await import('../../dist/index.js'), BACKENDS);
-  const apps: [string, Record<string, string>, string[]?][] = [];
+  const apps: [string, Record<string, string>][] = [];
   for (const b of ['vite', 'esbuild', 'webpack']) apps.push([b, { '/': build(b) }]);
   apps.push(['no bundler (import map)', { '/': join(work, 'apps/plain'), '/pkg/': join(work, 'node_modules/tapegrad'), '/shared/': join(work, 'apps/shared') }]);
-
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
   for (const [name, routes] of apps) {
-    const server = await serve(routes);
-    servers.push(server);
-    const { result, errors } = await open(browser, server.url);
+    const { result, errors } = await open(browser, await served(routes));
     check(!result.error, `${name}: the app ran`, result.error);
     if (result.error) continue;
     check(errors.length === 0, `${name}: no console errors`, errors.join(' | '));
@@ -178,34 +136,102 @@ try {
       check(diff === undefined, `${name}: ${be}: the conformance models' values and gradients (reverse, fd-forward, fd-central) equal Node's ${exact ? 'bit for bit' : 'to within TOLERANCE'}`, diff);
     }
   }
-
   console.log(`     js, Chromium vs Node, largest relative difference: ${Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
+}
 
-  // Worker mode: a long FD gradient in a Web Worker leaves the page's frames short
-  {
-    const server = await serve({ '/': build('vite', 'worker') });
-    servers.push(server);
-    const { result, errors } = await open(browser, server.url) as unknown as { result: WorkerResult; errors: string[] };
-    check(!result.error, 'worker: the app ran', result.error);
-    if (!result.error) {
-      check(errors.length === 0, 'worker: no console errors', errors.join(' | '));
-      check(result.workerBackend === 'wasm', 'worker: the worker runs wasm', result.workerBackend);
-      check(result.same, "worker: the worker's fd-forward gradient equals the main thread's bit for bit");
-      const f = (r: WorkerResult['worker']) => `${r.ms.toFixed(0)} ms, ${r.frames} frames, longest ${r.longest.toFixed(0)} ms`;
-      // the control shows the measurement can fail: the same gradient on the main thread blocks a frame
-      check(result.main.longest > 50, `worker: control: on the main thread the gradient blocks the page (${f(result.main)})`);
-      check(result.worker.longest < 50, `worker: in the worker, the page's longest frame stays under 50 ms (${f(result.worker)})`, JSON.stringify((result.worker as { gaps?: number[] }).gaps));
-    }
-  }
+/** Worker mode: a long FD gradient in a Web Worker leaves the page's frames short. */
+async function workerMode(browser: Browser): Promise<void> {
+  const { result, errors } = await open(browser, await served({ '/': build('vite', 'worker') })) as unknown as { result: WorkerResult; errors: string[] };
+  check(!result.error, 'worker: the app ran', result.error);
+  if (result.error) return;
+  check(errors.length === 0, 'worker: no console errors', errors.join(' | '));
+  check(result.workerBackend === 'wasm', 'worker: the worker runs wasm', result.workerBackend);
+  check(result.same, "worker: the worker's fd-forward gradient equals the main thread's bit for bit");
+  const f = (r: WorkerResult['worker']) => `${r.ms.toFixed(0)} ms, ${r.frames} frames, longest ${r.longest.toFixed(0)} ms`;
+  // the control shows the measurement can fail: the same gradient on the main thread blocks a frame
+  check(result.main.longest > 50, `worker: control: on the main thread the gradient blocks the page (${f(result.main)})`);
+  check(result.worker.longest < 50, `worker: in the worker, the page's longest frame stays under 50 ms (${f(result.worker)})`, JSON.stringify(result.worker.gaps));
+}
 
-  // the esbuild app without its wasm: a fallback to js, with a warning that says why
-  const server = await serve({ '/': join(work, 'out/esbuild') }, ['/tapegrad.wasm']);
-  servers.push(server);
-  const { result, errors, warnings } = await open(browser, server.url);
+/** The esbuild app without its wasm: a fallback to js, with a warning that says why. */
+async function fallback(browser: Browser): Promise<void> {
+  const { result, errors, warnings } = await open(browser, await served({ '/': join(work, 'out/esbuild') }, ['/tapegrad.wasm']));
   check(result.best === 'js', 'without tapegrad.wasm: backend() falls back to js', result.error ?? result.best);
   const w = warnings.filter((m) => /tapegrad: the wasm backend did not load, using js/.test(m));
   check(w.length === 1 && /HTTP 404/.test(w[0]) && /Fix: serve tapegrad\.wasm/.test(w[0]), 'without tapegrad.wasm: one console warning with the reason and the fix', warnings.join(' | '));
   check(errors.every((e) => /404/.test(e)), 'without tapegrad.wasm: no console error but the 404', errors.join(' | '));
+}
+
+/**
+ * The demo page (examples/browser/, built by Vite): timing at a small N, a few epochs of training
+ * in the worker, a drawn digit; screenshots in test/browser/artifacts/ (gitignored).
+ */
+async function demo(browser: Browser): Promise<void> {
+  const artifacts = join(root, 'test/browser/artifacts');
+  mkdirSync(artifacts, { recursive: true });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+  try {
+    await page.goto(await served({ '/': build('vite', 'demo') }));
+    await page.waitForFunction(() => document.getElementById('backend')?.textContent !== '…', undefined, { timeout: 30_000 });
+    check(await page.textContent('#backend') === 'wasm', 'demo: the worker runs wasm', (await page.textContent('#backend')) ?? '');
+
+    await page.selectOption('#family', 'mlp');
+    await page.fill('#n', '400');
+    await page.click('#time');
+    await page.waitForFunction(() => document.getElementById('verdict')!.textContent !== '', undefined, { timeout: 120_000 });
+    const table = await page.$$eval('#timing tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent ?? '')));
+    const numbers = table.flatMap((r) => r.slice(1).map(Number));
+    check(table.length >= 4 && new Set(table.map((r) => r[0])).size === 2 && numbers.every((x) => x > 0 && Number.isFinite(x)),
+      `demo: timing rows for wasm and js with positive, finite times: ${JSON.stringify(table.map((r) => r.slice(0, 5)))}`);
+    const wasmRows = table.filter((r) => r[0] === 'wasm');
+    const lastWasm = wasmRows[wasmRows.length - 1];
+    const verdict = (await page.textContent('#verdict')) ?? '';
+    check(new RegExp(`^At N = ${Number(lastWasm?.[1]).toLocaleString('en')} on wasm, one reverse gradient took [\\d.]+× one evaluation and forward differences \\d+×: backprop was \\d+× faster`).test(verdict),
+      'demo: the verdict names N and the ratios', verdict);
+    check(await page.locator('#chart-time svg').count() === 1 && await page.locator('#chart-ratio svg').count() === 1, 'demo: the two timing charts are drawn');
+    await page.screenshot({ path: join(artifacts, 'demo-timing.png'), fullPage: true });
+
+    await page.fill('#epochs', '3');
+    await page.click('#train');
+    await page.waitForFunction(() => document.getElementById('train-status')!.dataset.done === 'true', undefined, { timeout: 120_000 });
+    const acc = Number(await page.getAttribute('#train-status', 'data-accuracy'));
+    check(acc > 0.9, `demo: after 3 epochs in the worker the test accuracy is ${(acc * 100).toFixed(1)}% (> 90%)`, String(acc));
+    check(await page.locator('#chart-train svg').count() === 1, 'demo: the training chart is drawn');
+
+    // draw a "1": a vertical stroke down the middle of the canvas
+    await page.locator('#canvas').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#canvas').boundingBox())!;
+    await page.mouse.move(box.x + 80, box.y + 20);
+    await page.mouse.down();
+    for (let y = 20; y <= 140; y += 10) await page.mouse.move(box.x + 80, box.y + y);
+    await page.mouse.up();
+    await page.waitForFunction(() => document.getElementById('prediction')!.textContent !== '–', undefined, { timeout: 30_000 });
+    const pred = (await page.textContent('#prediction')) ?? '';
+    check(/^\d \(\d+%\)$/.test(pred), `demo: a drawn digit gets a prediction (${pred})`, pred);
+    await page.screenshot({ path: join(artifacts, 'demo-trained.png'), fullPage: true });
+    check(errors.length === 0, 'demo: no console errors', errors.join(' | '));
+  } finally {
+    await page.close();
+  }
+}
+
+const PARTS: Record<string, (b: Browser) => Promise<void>> = { bundlers, worker: workerMode, fallback, demo };
+const only = process.env.TAPEGRAD_BROWSER_ONLY?.split(',') ?? Object.keys(PARTS);
+let browser: Browser | undefined;
+try {
+  stage();
+  sizes();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  for (const part of only) {
+    if (part === 'fallback' && !only.includes('bundlers')) build('esbuild');
+    await PARTS[part](browser);
+  }
 } catch (e) {
   check(false, 'test:browser ran to the end', `${(e as Error).message}\n${(e as { stderr?: string }).stderr ?? ''}`);
 } finally {
