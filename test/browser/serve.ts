@@ -1,6 +1,7 @@
 /**
  * A tiny static file server on 127.0.0.1 (never another address) for the browser tests and the
- * demo: URL prefixes map to directories; `missing` paths answer 404 (a test of the fallback).
+ * demo: URL prefixes map to directories; `missing` paths answer 404 (a test of the fallback);
+ * `headers` go on every answer (COOP/COEP for a fine-grained clock).
  */
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -16,7 +17,7 @@ export interface Server {
   close(): void;
 }
 
-export async function serve(routes: Record<string, string>, missing: readonly string[] = [], port = 0): Promise<Server> {
+export async function serve(routes: Record<string, string>, missing: readonly string[] = [], port = 0, headers: Record<string, string> = {}): Promise<Server> {
   const prefixes = Object.keys(routes).sort((a, b) => b.length - a.length); // longest first
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname));
@@ -26,7 +27,7 @@ export async function serve(routes: Record<string, string>, missing: readonly st
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' }).end(body);
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...headers }).end(body);
     } catch {
       res.writeHead(404).end();
     }
