@@ -11,3 +11,5 @@ export { Compiled, type GradResult, type Outputs } from './api/compiled.js';
 export { DEFAULT_STEP, type GradOptions, type Value, type Values } from './api/validate.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { crossCheck, AGREEMENT, type CrossCheckRow } from './crosscheck.js';
+export { fit, evaluate, type FitOptions, type FitResult, type EpochInfo, type StepInfo } from './train/fit.js';
+export type { Optimizer, OptimizerState, LbfgsOptimizer, Schedule, LearningRate } from './train/types.js';
