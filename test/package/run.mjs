@@ -2,14 +2,14 @@
 /**
  * `npm run test:package`: the package as a consumer gets it. Packs it (npm pack, from the built
  * dist/), checks the tarball's file list, installs it OFFLINE into a fresh project (npm install
- * --offline, with node-addon-api packed from node_modules; the install script builds the addon), then
+ * --offline, with its dependencies packed from node_modules; the install script builds the addon), then
  * imports it with ESM and with require(), runs `npx tapegrad doctor`, and checks that the wasm
  * backend survives the deletion of build/ (what `node-gyp rebuild` does). Bounded: 8 minutes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -18,6 +18,29 @@ const left = () => Math.max(1, deadline - Date.now());
 const run = (cmd, args, cwd, env = {}) =>
   execFileSync(cmd, args, { cwd, encoding: 'utf8', timeout: left(), env: { ...process.env, TAPEGRAD_BACKEND: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 const node = (cwd, args, env) => run(process.execPath, args, cwd, env);
+
+/** The directories of a package's dependencies and theirs, as Node would resolve them; one version of each. */
+function runtimeDependencies(dir, seen = new Map()) {
+  const { dependencies = {} } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  for (const name of Object.keys(dependencies)) {
+    let at = dir, found;
+    for (;;) {
+      const candidate = join(at, 'node_modules', name);
+      if (existsSync(join(candidate, 'package.json'))) { found = candidate; break; }
+      const up = dirname(at);
+      if (up === at) throw new Error(`dependency ${name} of ${dir} is not installed`);
+      at = up;
+    }
+    const { version } = JSON.parse(readFileSync(join(found, 'package.json'), 'utf8'));
+    const had = seen.get(name);
+    if (had && had.version !== version) throw new Error(`two versions of ${name} (${had.version}, ${version}): this offline install cannot place both`);
+    if (!had) {
+      seen.set(name, { dir: found, version });
+      runtimeDependencies(found, seen);
+    }
+  }
+  return [...seen.values()].map((d) => d.dir);
+}
 
 let failed = 0;
 function check(ok, what, detail = '') {
@@ -32,7 +55,7 @@ try {
   // 1. the tarball: what ships, and nothing stray
   const [packed] = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], root));
   const files = packed.files.map((f) => f.path);
-  for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.browser.js', 'dist/index.d.ts', 'dist/tapegrad.wasm', 'cjs/index.cjs', 'binding.gyp'])
+  for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.browser.js', 'dist/index.d.ts', 'dist/tapegrad.wasm', 'dist/worker.js', 'cjs/index.cjs', 'binding.gyp'])
     check(files.includes(f), `the tarball has ${f}`);
   const stray = files.filter((f) => f.endsWith('.map') || f.endsWith('.mk') || f.startsWith('build/') || f.startsWith('node_modules/') || /(^|\/)\.|\.log$/.test(f));
   check(stray.length === 0, 'no source maps, makefiles, build/ output, logs or dotfiles in the tarball', stray.join(', '));
@@ -42,11 +65,13 @@ try {
   const app = join(tmp, 'app');
   run('mkdir', ['-p', app], tmp);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
-  // npm's cache holds node-addon-api's tarball (npm ci) but not its registry metadata, which an
-  // offline install of the tgz would need to resolve the range; so it is packed from node_modules
-  // and installed beside tapegrad, which then needs nothing from the network
-  const [addonApi] = JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp, join(root, 'node_modules/node-addon-api')], root));
-  run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(tmp, packed.filename), join(tmp, addonApi.filename)], app);
+  // npm's cache holds the dependencies' tarballs (npm ci) but not their registry metadata, which an
+  // offline install of the tgz would need to resolve the ranges; so tapegrad's runtime
+  // dependencies (transitively) are packed from this checkout's node_modules and installed
+  // beside it, and the install needs nothing from the network
+  const deps = runtimeDependencies(root);
+  const tgzs = deps.map((dir) => JSON.parse(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp, dir], root))[0].filename);
+  run('npm', ['install', '--offline', '--no-audit', '--no-fund', join(tmp, packed.filename), ...tgzs.map((f) => join(tmp, f))], app);
   const pkg = join(app, 'node_modules/tapegrad');
   check(existsSync(join(pkg, 'dist/tapegrad.wasm')), 'installed: dist/tapegrad.wasm');
   const top = readdirSync(pkg).sort();
