@@ -46,6 +46,54 @@ export function opExtraAt(op: i32): i32 {
   return -1;
 }
 
+/** Which of p0..p2 are sizes (bit q: pq), each >= 1 in a valid tape. */
+export function opSizeParams(op: i32): i32 {
+  if (op == 0) return 1;
+  if (op == 1) return 1;
+  if (op == 2) return 1;
+  if (op == 3) return 1;
+  if (op == 4) return 1;
+  if (op == 5) return 1;
+  if (op == 6) return 1;
+  if (op == 7) return 1;
+  if (op == 8) return 1;
+  if (op == 9) return 1;
+  if (op == 10) return 1;
+  if (op == 11) return 1;
+  if (op == 12) return 1;
+  if (op == 13) return 1;
+  if (op == 14) return 1;
+  if (op == 15) return 1;
+  if (op == 16) return 7;
+  if (op == 17) return 7;
+  if (op == 18) return 7;
+  if (op == 19) return 7;
+  if (op == 20) return 3;
+  if (op == 21) return 3;
+  if (op == 22) return 7;
+  if (op == 23) return 7;
+  if (op == 24) return 3;
+  return 0;
+}
+
+/** The tape validation contract (src/trace/tape-rules.ts): rule numbers. */
+export const RULE_LAYOUT_SIZES: i32 = 0;
+export const RULE_LAYOUT_CODE: i32 = 1;
+export const RULE_LAYOUT_REGIONS: i32 = 2;
+export const RULE_LAYOUT_INPUTS: i32 = 3;
+export const RULE_LAYOUT_OUTPUT: i32 = 4;
+export const RULE_LAYOUT_OUTPUTS: i32 = 5;
+export const RULE_OPCODE: i32 = 6;
+export const RULE_FLAGS: i32 = 7;
+export const RULE_GRAD_B: i32 = 8;
+export const RULE_SIZE: i32 = 9;
+export const RULE_OUT: i32 = 10;
+export const RULE_A: i32 = 11;
+export const RULE_B: i32 = 12;
+export const RULE_EXTRA: i32 = 13;
+export const RULE_OUT_OVERLAP: i32 = 14;
+export const RULE_EXTRA_OVERLAP: i32 = 15;
+
 /** Arity (1 or 2) of an opcode; 0 for an unknown one. */
 export function opArity(op: i32): i32 {
   if (op < 0 || op >= OP_COUNT) return 0;

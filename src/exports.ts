@@ -13,3 +13,10 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradch
 export { crossCheck, AGREEMENT, type CrossCheckRow } from './crosscheck.js';
 export { fit, evaluate, type FitOptions, type FitResult, type EpochInfo, type StepInfo } from './train/fit.js';
 export type { Optimizer, OptimizerState, LbfgsOptimizer, Schedule, LearningRate } from './train/types.js';
+export { sgd, adam, type SgdOptions, type AdamOptions } from './train/optimizers.js';
+export { constantLr, stepLr, cosineLr, linearWarmup } from './train/schedules.js';
+export { init, fans, INIT_SCHEMES, type InitOptions, type InitScheme } from './train/init.js';
+export { lbfgs, type LbfgsOptions } from './train/lbfgs.js';
+export { minimize, type MinimizeOptions, type MinimizeResult, type IterationRecord, type StopReason } from './train/minimize.js';
+// saveParams/loadParams read and write files (node:fs): the Node entry adds them
+export { encodeSafetensors, decodeSafetensors, paramsFromSafetensors, type Decoded, type DecodedTensor, type TensorLeaf } from './train/safetensors.js';

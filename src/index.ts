@@ -2,3 +2,4 @@
 import './backends/registry.js';
 
 export * from './exports.js';
+export { saveParams, loadParams } from './train/safetensors.js';

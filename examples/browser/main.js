@@ -31,7 +31,7 @@ $('time').onclick = async () => {
       rows.push(r);
       $('time-status').textContent = `${r.backend}, N = ${r.N} done`;
       body.insertRow().innerHTML = `<td>${r.backend}</td><td>${r.N}</td><td>${fmt(r.value)}</td><td>${fmt(r.reverse)}</td><td>${fmt(r.fd)}</td>`
-        + `<td>${(r.reverse / r.value).toFixed(1)}</td><td>${(r.fd / r.value).toFixed(0)}</td>`;
+        + `<td>${(r.reverse / r.value).toPrecision(2)}</td><td>${(r.fd / r.value).toPrecision(3)}</td>`;
     });
     const points = rows.flatMap((r) => [['value', r.value], ['reverse', r.reverse], ['fd-forward', r.fd]].map(([method, ms]) => ({ backend: r.backend, N: r.N, method, ms })));
     await draw('chart-time', {
@@ -66,10 +66,11 @@ $('train').onclick = async () => {
   const t0 = performance.now();
   try {
     await worker.run('train', { epochs: Number($('epochs').value) }, (e) => {
-      history.push({ epoch: e.epoch, series: 'loss', v: e.loss }, { epoch: e.epoch, series: 'train accuracy', v: e.train }, { epoch: e.epoch, series: 'test accuracy', v: e.test });
-      $('train-status').textContent = `epoch ${e.epoch}: loss ${e.loss.toFixed(3)}, test accuracy ${(e.test * 100).toFixed(1)}%`;
-      $('train-status').dataset.accuracy = String(e.test);
-      draw('chart-train', { title: 'training (SGD with momentum)', data: { values: history }, mark: { type: 'line', point: true },
+      history.push({ epoch: e.epoch, series: 'loss', v: e.loss }, { epoch: e.epoch, series: 'train accuracy', v: e.accuracy },
+        { epoch: e.epoch, series: 'validation loss', v: e.valLoss }, { epoch: e.epoch, series: 'validation accuracy', v: e.valAccuracy });
+      $('train-status').textContent = `epoch ${e.epoch}: loss ${e.loss.toFixed(3)}, validation accuracy ${(e.valAccuracy * 100).toFixed(1)}%`;
+      $('train-status').dataset.accuracy = String(e.valAccuracy);
+      draw('chart-train', { title: 'training (fit with adam)', data: { values: history }, mark: { type: 'line', point: true },
         encoding: { x: { field: 'epoch', type: 'quantitative' }, y: { field: 'v', type: 'quantitative', title: null }, color: { field: 'series' } } });
     });
     $('train-status').textContent += ` (done in ${((performance.now() - t0) / 1000).toFixed(1)} s)`;

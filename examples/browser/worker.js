@@ -1,5 +1,5 @@
 // The demo's Web Worker: times the three ways to a gradient, trains the digits MLP, predicts.
-import { backend, define } from 'tapegrad';
+import * as tapegrad from 'tapegrad';
 import { serve } from 'tapegrad/worker';
 import { FAMILIES } from './families.js';
 import { digitsModel, parseDigits, train } from './train.js';
@@ -28,12 +28,12 @@ function median(fn, budgetMs = 60) {
 }
 
 async function time({ family, N, backends }, ctx) {
-  const sizes = [...new Set([N / 8, N / 4, N / 2, N].map((n) => FAMILIES[family].make(define, Math.max(2, Math.round(n))).N))];
+  const sizes = [...new Set([N / 8, N / 4, N / 2, N].map((n) => FAMILIES[family].make(tapegrad.define, Math.max(2, Math.round(n))).N))];
   const rows = [];
   for (const name of backends) {
-    const be = await backend(name);
+    const be = await tapegrad.backend(name);
     for (const n of sizes) {
-      const m = FAMILIES[family].make(define, n);
+      const m = FAMILIES[family].make(tapegrad.define, n);
       const c = be.compile(m.f);
       const g = new Float64Array(m.N);
       const row = {
@@ -62,8 +62,8 @@ serve({
     time,
     async train({ epochs }, ctx) {
       digits ??= await loadDigits();
-      model ??= ctx.backend.compile(digitsModel(define));
-      theta = train(model, digits, { epochs, onEpoch: (e) => ctx.progress(e) });
+      model ??= ctx.backend.compile(digitsModel(tapegrad.define));
+      theta = await train(tapegrad, model, digits, { epochs, onEpoch: (e) => ctx.progress(e) });
       return { params: theta.length };
     },
     predict({ pixels }) {

@@ -12,6 +12,9 @@
 #include "../core/dispatch.h"
 #include "../core/program.h"
 
+// the fused optimizers (optim.cpp)
+void RegisterOptimizers(Napi::Env env, Napi::Object exports);
+
 namespace {
 
 using tapegrad::CallBuffers;
@@ -364,6 +367,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
   exports.Set("load", Napi::Function::New<Load>(env, "load"));
   exports.Set("vmath", Napi::Function::New<Vmath>(env, "vmath"));
+  RegisterOptimizers(env, exports);
   Napi::Array isas = Napi::Array::New(env);
   uint32_t i = 0;
   for (const auto& s : tapegrad::supported_isas()) isas.Set(i++, Napi::String::New(env, s));

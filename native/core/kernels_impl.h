@@ -24,6 +24,7 @@ namespace TG_ISA {
 #include "k_loss.h"
 #include "k_fast.h"
 #include "k_scalar.h"
+#include "optim.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
 // "expm1", "tanh" and "pow:<exponent>" (the scalar ports); "log1p_vec", "expm1_vec" and
@@ -81,6 +82,8 @@ static KernelTable make_table() {
   t.scalarBFwd[OP_##NAME] = scalar_b_f<S>; t.scalarBBwd[OP_##NAME] = scalar_b_b<S>;
   TG_SCALAR(ADD, AddS) TG_SCALAR(SUB, SubS) TG_SCALAR(MUL, MulS) TG_SCALAR(DIV, DivS)
 #undef TG_SCALAR
+  t.sgd = sgd_step;
+  t.adam = adam_step;
   t.vmath = vmath_array;
   return t;
 }

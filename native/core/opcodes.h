@@ -50,6 +50,47 @@ constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "
 constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2, 1, 1, 1};
 // Which of p0..p2 holds the offset of the op's extra arena region (-1: none).
 constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1};
+// Which of p0..p2 are sizes (bit q: pq), each >= 1 in a valid tape.
+constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3};
+
+// The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
+enum Rule : int32_t {
+  RULE_LAYOUT_SIZES = 0,
+  RULE_LAYOUT_CODE = 1,
+  RULE_LAYOUT_REGIONS = 2,
+  RULE_LAYOUT_INPUTS = 3,
+  RULE_LAYOUT_OUTPUT = 4,
+  RULE_LAYOUT_OUTPUTS = 5,
+  RULE_OPCODE = 6,
+  RULE_FLAGS = 7,
+  RULE_GRAD_B = 8,
+  RULE_SIZE = 9,
+  RULE_OUT = 10,
+  RULE_A = 11,
+  RULE_B = 12,
+  RULE_EXTRA = 13,
+  RULE_OUT_OVERLAP = 14,
+  RULE_EXTRA_OVERLAP = 15,
+  RULE_COUNT = 16,
+};
+constexpr const char* RULE_TEXT[RULE_COUNT] = {
+    "nInstr, nParams, nInputs, constStart, tempStart, arenaSize and output must be integers in [0, 2^31)",
+    "code must hold nInstr * 8 words",
+    "the arena regions do not line up (constStart = nParams + nInputs, tempStart = constStart + constInit.length <= arenaSize)",
+    "inputSizes must be >= 0 and sum to nInputs",
+    "the result offset is outside the arena",
+    "outputs must be (offset, size) pairs inside the temporaries",
+    "unknown opcode",
+    "unknown flag bits",
+    "gradB is set on a unary op",
+    "a size parameter is below 1 (or another parameter is negative)",
+    "the output reaches outside the temporaries",
+    "operand a reaches outside the arena",
+    "operand b reaches outside the arena",
+    "the scratch region reaches outside the temporaries",
+    "the output overlaps operand a or b",
+    "the scratch region overlaps the output or an operand",
+};
 
 // Number of float64 elements an instruction touches in operand `which` (0 out, 1 a, 2 b,
 // 3 extra); -1 when the op has no such operand. In double: a product of int32 can exceed int64.

@@ -1,6 +1,7 @@
 import type { Leaf } from '../trace/define.js';
 import { describeValue } from '../trace/tensor.js';
 import { METHODS, type Method } from '../trace/cost.js';
+import { isFloat64Array, lengthOf } from './typed-array.js';
 
 /**
  * A parameter or input value: a Float64Array (read in place), an array of numbers, another
@@ -44,18 +45,21 @@ function checkNames(kind: string, leaves: readonly Leaf[], values: unknown): ass
 
 /** Checks one value against its leaf; returns it as a Float64Array (the caller's own if it is one). */
 function toArray(kind: string, leaf: Leaf, x: unknown): Float64Array {
-  // the common case first, and the message built only when it is needed: this runs on every call
-  if (x instanceof Float64Array && x.length === leaf.size) return x;
+  // the common case first, and the message built only when it is needed: this runs on every call.
+  // The real length (typed-array.ts): a spoofed `length` must not pass.
+  if (isFloat64Array(x) && lengthOf(x) === leaf.size) return x;
   const where = `${kind} '${leaf.name}' (shape [${leaf.shape.join(',')}], ${leaf.size} elements)`;
   if (typeof x === 'number') {
     if (leaf.size !== 1) throw new RangeError(`${where}: a number fits only a one-element shape`);
     return Float64Array.of(x);
   }
-  if (x instanceof Float64Array) throw new RangeError(`${where}: got ${x.length} elements`);
+  if (isFloat64Array(x)) throw new RangeError(`${where}: got ${lengthOf(x)} elements`);
   if (ArrayBuffer.isView(x) && !(x instanceof DataView) && !(x instanceof BigInt64Array) && !(x instanceof BigUint64Array)) {
     const a = x as Int32Array;
-    if (a.length !== leaf.size) throw new RangeError(`${where}: got ${a.length} elements`);
-    return Float64Array.from(a);
+    if (lengthOf(a) !== leaf.size) throw new RangeError(`${where}: got ${lengthOf(a)} elements`);
+    const copy = new Float64Array(leaf.size);
+    copy.set(a); // by the internal slots: no iterator or length a subclass could override
+    return copy;
   }
   if (Array.isArray(x)) {
     if (x.length !== leaf.size) throw new RangeError(`${where}: got ${x.length} elements`);
@@ -84,7 +88,8 @@ export function inputLengths(leaves: readonly Leaf[], values: unknown): number[]
   return leaves.map((l) => {
     const x = (values as Record<string, unknown>)[l.name];
     if (typeof x === 'number') return 1;
-    if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView))) return (x as ArrayLike<unknown>).length;
+    if (Array.isArray(x)) return x.length;
+    if (ArrayBuffer.isView(x) && !(x instanceof DataView)) return lengthOf(x);
     throw new TypeError(`input '${l.name}': expected a Float64Array, number[] or number, got ${describeValue(x)}`);
   });
 }
@@ -105,8 +110,8 @@ export function checkIndices(leaves: readonly Leaf[], checks: Int32Array, inputs
 }
 
 export function checkFlat(what: string, x: unknown, n: number): asserts x is Float64Array {
-  if (!(x instanceof Float64Array)) throw new TypeError(`${what} must be a Float64Array, got ${describeValue(x)}`);
-  if (x.length !== n) throw new RangeError(`${what} must have ${n} elements, got ${x.length}`);
+  if (!isFloat64Array(x)) throw new TypeError(`${what} must be a Float64Array, got ${describeValue(x)}`);
+  if (lengthOf(x) !== n) throw new RangeError(`${what} must have ${n} elements, got ${lengthOf(x)}`);
 }
 
 export interface Resolved {
@@ -126,16 +131,24 @@ export function resolveOptions(opts: unknown, n: number): Resolved {
     throw new Error(`unknown method ${describeValue(method)} (expected ${METHODS.map((m) => `'${m}'`).join(', ')})`);
   if (o.eps !== undefined && (typeof o.eps !== 'number' || !(o.eps > 0) || !Number.isFinite(o.eps)))
     throw new RangeError(`eps must be a positive finite number, got ${describeValue(o.eps)}`);
+  // the step h = (theta + eps * max(1, |theta|)) - theta vanishes where 1 + eps === 1: a 0/0 gradient
+  if (o.eps !== undefined && 1 + o.eps === 1)
+    throw new RangeError(`eps = ${o.eps} is too small: theta + eps * max(1, |theta|) rounds back to theta, so the step vanishes (use eps >= 2^-52 = ${EPSILON})`);
   if (o.reuse !== undefined && typeof o.reuse !== 'boolean')
     throw new TypeError(`reuse must be a boolean, got ${describeValue(o.reuse)}`);
-  const c = o.coordinates;
-  if (c !== undefined) {
+  let c: number[] | undefined;
+  if (o.coordinates !== undefined) {
     if (method === 'reverse') throw new Error('coordinates apply to finite differences only (reverse mode gives every coordinate at once)');
-    if (typeof c !== 'object' || c === null || typeof c.length !== 'number')
-      throw new TypeError(`coordinates must be an array of indices, got ${describeValue(c)}`);
-    for (let i = 0; i < c.length; i++)
-      if (!Number.isInteger(c[i]) || c[i] < 0 || c[i] >= n)
-        throw new RangeError(`coordinates[${i}] = ${describeValue(c[i])} is not an index in [0, ${n})`);
+    if (typeof o.coordinates !== 'object' || o.coordinates === null || typeof o.coordinates.length !== 'number')
+      throw new TypeError(`coordinates must be an array of indices, got ${describeValue(o.coordinates)}`);
+    // copied while checked, one read of each element: what is checked is what is used
+    const from = o.coordinates, len = from.length;
+    c = [];
+    for (let i = 0; i < len; i++) {
+      const x = from[i];
+      if (!Number.isInteger(x) || x < 0 || x >= n) throw new RangeError(`coordinates[${i}] = ${describeValue(x)} is not an index in [0, ${n})`);
+      c.push(x);
+    }
   }
   const step = method === 'reverse' ? 0 : (o.eps ?? DEFAULT_STEP[method]);
   if (o.outputs !== undefined && !(o.outputs instanceof Float64Array))

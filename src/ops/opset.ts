@@ -33,6 +33,9 @@ export const Flag = {
 } as const;
 
 export type Shape = readonly number[];
+
+/** The most float64 elements a tensor or an arena may hold: tape offsets and sizes are int32. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 export type Params = readonly [number, number, number];
 
 /** Raised at trace time; the message names the op and the shapes involved. */
@@ -221,6 +224,14 @@ export const OPS: readonly OpDef[] = [
     differentiable: false,
   },
 ];
+
+/**
+ * Which of p0..p2 are sizes (every param but the offset of the extra region): each must be >= 1 in
+ * a valid tape (src/trace/tape-rules.ts), so the operand extents bound every loop.
+ */
+export function sizeParams(def: OpDef): number[] {
+  return def.params.map((_, i) => i).filter((i) => i !== def.extent.extra?.at);
+}
 
 /** Opcode of each op name. */
 export const OPCODE: Readonly<Record<string, number>> = Object.fromEntries(OPS.map((o, i) => [o.name, i]));

@@ -1,4 +1,4 @@
-import { Field, Flag, INSTR_WIDTH, OPCODE, OPS, sizeOf, type Shape } from '../ops/opset.js';
+import { Field, Flag, INSTR_WIDTH, MAX_ELEMENTS, OPCODE, OPS, sizeOf, type Shape } from '../ops/opset.js';
 import type { Graph, Node } from './graph.js';
 import type { Output } from './define.js';
 
@@ -90,6 +90,12 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
   const tempStart = size;
   for (const id of order) { offset[id] = size; size += sizeOf(nodes[id].shape); }
   const at = (id: number) => offset[root(id)];
+  // offsets are int32: name the limit here rather than let them wrap
+  const fits = () => {
+    if (size > MAX_ELEMENTS)
+      throw new RangeError(`compile: the tape's arena needs ${size} float64 elements (parameters, inputs, constants and every intermediate), more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`);
+  };
+  fits();
 
   // Instructions; scratch regions (extra) go after the temporaries.
   const code = new Int32Array(order.length * INSTR_WIDTH);
@@ -97,7 +103,7 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
     const n = nodes[id];
     const def = OPS[OPCODE[n.op]];
     const ins = n.inputs.map((j) => nodes[j].shape);
-    const p = def.encode(ins, n.attrs, (extra) => ((size += extra), size - extra));
+    const p = def.encode(ins, n.attrs, (extra) => ((size += extra), fits(), size - extra));
     const w = code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     w[Field.op] = OPCODE[n.op];
     w[Field.flags] = (grad[id] ? Flag.gradOut : 0) | (grad[n.inputs[0]] ? Flag.gradA : 0) |

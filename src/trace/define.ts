@@ -1,4 +1,4 @@
-import { sizeOf, shapeString, type Shape } from '../ops/opset.js';
+import { MAX_ELEMENTS, sizeOf, shapeString, type Shape } from '../ops/opset.js';
 import { Graph } from './graph.js';
 import { Tensor, describeValue } from './tensor.js';
 import { compileGraph, type Tape } from './compile.js';
@@ -176,7 +176,7 @@ export function define<S extends Spec>(
       }
     }
   if (dims.length > PLACEHOLDERS.length) throw new RangeError(`define: at most ${PLACEHOLDERS.length} symbolic dimensions`);
-  const first = trace(spec, fn as unknown as TraceFn, Object.fromEntries(dims.map((d, i) => [d, PLACEHOLDERS[i]])));
+  const first = trace(spec, fn as unknown as TraceFn, Object.fromEntries(dims.map((d, i) => [d, PLACEHOLDERS[i]])), dims.length === 0);
   if (!dims.length) return first;
   const symbolic = (l: Leaf): Leaf => ({ ...l, shape: [...(spec.inputs ?? {})[l.name]], size: NaN, offset: NaN });
   // output shapes with the dimension names back where a placeholder stands (for display)
@@ -185,9 +185,12 @@ export function define<S extends Spec>(
   return new Defined(spec, fn as unknown as TraceFn, first.graph, first.output, outputs, first.params, first.inputs.map(symbolic), dims);
 }
 
-/** One trace of `fn` with the symbolic dimensions at the given sizes. */
-function trace<S extends Spec>(spec: S, fn: TraceFn, sizes: Dims): Defined<S> {
-  const graph = new Graph();
+/**
+ * One trace of `fn` with the symbolic dimensions at the given sizes. `limits`: check every size
+ * against what a tape can address (off for the trace at placeholder sizes, which is never compiled).
+ */
+function trace<S extends Spec>(spec: S, fn: TraceFn, sizes: Dims, limits = true): Defined<S> {
+  const graph = new Graph(limits);
   const seen = new Set<string>();
   const leaves = (kind: 'param' | 'input', shapes: ShapeSpec = {}) => {
     const tensors: Record<string, Tensor> = {};
@@ -197,6 +200,8 @@ function trace<S extends Spec>(spec: S, fn: TraceFn, sizes: Dims): Defined<S> {
       if (seen.has(name)) throw new Error(`define: the name '${name}' is used twice`);
       seen.add(name);
       const s = shape.map((d) => (typeof d === 'string' ? sizes[d] : d));
+      if (limits && sizeOf(s) > MAX_ELEMENTS)
+        throw new RangeError(`define: ${kind} '${name}' of shape ${shapeString(s)} has ${sizeOf(s)} elements, more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`);
       tensors[name] = new Tensor(graph, graph.leaf(kind, name, s));
       list.push({ name, shape: s, size: sizeOf(s), offset });
       offset += sizeOf(s);

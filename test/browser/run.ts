@@ -198,7 +198,7 @@ async function demo(browser: Browser): Promise<void> {
     await page.click('#train');
     await page.waitForFunction(() => document.getElementById('train-status')!.dataset.done === 'true', undefined, { timeout: 120_000 });
     const acc = Number(await page.getAttribute('#train-status', 'data-accuracy'));
-    check(acc > 0.9, `demo: after 3 epochs in the worker the test accuracy is ${(acc * 100).toFixed(1)}% (> 90%)`, String(acc));
+    check(acc > 0.9, `demo: after 3 epochs of fit() in the worker the validation accuracy is ${(acc * 100).toFixed(1)}% (> 90%)`, String(acc));
     check(await page.locator('#chart-train svg').count() === 1, 'demo: the training chart is drawn');
 
     // draw a "1": a vertical stroke down the middle of the canvas

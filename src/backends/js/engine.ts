@@ -3,6 +3,7 @@ import type { Tape } from '../../trace/compile.js';
 import { checkPlan, checkTape } from '../../trace/check-tape.js';
 import type { Engine, Program } from '../types.js';
 import { KERNELS, type Kernel } from './kernels.js';
+import { jsAdam, jsSgd } from './optim.js';
 
 /** Kernel of each opcode; a missing one is reported by name when a tape uses it. */
 const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map((op) => KERNELS[op.name]);
@@ -14,6 +15,8 @@ const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map((op) => KERNELS[op.na
 export const jsEngine: Engine = {
   name: 'js',
   load: (tape) => new JsProgram(tape),
+  sgd: jsSgd,
+  adam: jsAdam,
 };
 
 class JsProgram implements Program {
@@ -94,11 +97,14 @@ class JsProgram implements Program {
   }
 
   private setInputs(theta: Float64Array, inputs: readonly Float64Array[]): void {
+    // offsets from the tape, not from the arrays' `length`, which a caller can spoof (set()
+    // copies the real elements, whose count api/validate.ts checked)
+    const { nParams, inputSizes } = this.tape;
     this.v.set(theta, 0);
-    let at = this.tape.nParams;
-    for (const x of inputs) {
-      this.v.set(x, at);
-      at += x.length;
+    let at = nParams;
+    for (let i = 0; i < inputs.length; i++) {
+      this.v.set(inputs[i], at);
+      at += inputSizes[i];
     }
   }
 

@@ -4,10 +4,10 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { NODE_LOADERS } from './backends/registry.js';
-import { load } from './backends/select.js';
-import { BACKEND_NAMES, type BackendName } from './backends/types.js';
-import { defaultWasmUrl } from './backends/wasm/loader.js';
+import { NODE_LOADERS } from '../backends/registry.js';
+import { load } from '../backends/select.js';
+import { BACKEND_NAMES, type BackendName } from '../backends/types.js';
+import { defaultWasmUrl } from '../backends/wasm/loader.js';
 
 export interface DoctorRow {
   readonly backend: BackendName;
@@ -19,7 +19,7 @@ export interface DoctorRow {
 
 async function detail(name: BackendName): Promise<string> {
   if (name === 'native') {
-    const { loadAddon } = await import('./backends/native/loader.js');
+    const { loadAddon } = await import('../backends/native/loader.js');
     const a = loadAddon();
     return `kernel build ${a.isa} (this CPU runs: ${a.supportedIsas.join(', ')})`;
   }
@@ -45,7 +45,7 @@ export async function diagnose(): Promise<DoctorRow[]> {
 }
 
 export function formatDoctor(rows: readonly DoctorRow[]): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   const lines = [`tapegrad ${pkg.version} on Node ${process.version}, ${process.platform} ${process.arch}`];
   for (const r of rows) {
     lines.push(`  ${r.backend.padEnd(7)} ${r.ok ? 'loads' : 'DOES NOT LOAD'}: ${r.detail}`);
