@@ -5,8 +5,9 @@
  * checked (the optimizers have their own tests).
  */
 import { expect, it } from 'vitest';
-import { define, fit, type Compiled, type Optimizer } from '../src/index.js';
+import { adam, define, fit, type Compiled, type Optimizer } from '../src/index.js';
 import { digits } from '../src/data/datasets.js';
+import { loadSplit } from '../src/app/train.js';
 import { describeEachBackend, random } from './harness.js';
 
 /** theta -= lr * grad, and a log of the gradients it was given. */
@@ -134,6 +135,23 @@ describeEachBackend('fit', (be) => {
     const g = gradOn(c, t, Array.from({ length: 10 }, (_, i) => i));
     for (let i = 0; i < t.length; i++) t[i] -= 0.1 * g[i];
     expect(theta).toEqual(t);
+    c.dispose();
+  });
+
+  it('with adam, a softmax classifier on the digits reaches over 90% held-out accuracy in 5 epochs', async () => {
+    const { train, test } = loadSplit({ data: 'digits', dataDir: '', seed: 1 }); // a seeded 80/20 split
+    const f = define(
+      { params: { w: [64, 10], b: [10] }, inputs: { x: ['n', 64], y: ['n'] } },
+      ({ w, b }, { x: xs, y: ys }) => {
+        const logits = xs.matmul(w).add(b);
+        return { loss: logits.softmaxCrossEntropy(ys).mean(), pred: logits.argmax(1) };
+      });
+    const c = be().compile(f);
+    const theta = new Float64Array(c.paramCount);
+    const r = await fit(c, theta, { x: train.X, y: train.labels }, {
+      optimizer: adam({ lr: 0.01 }), epochs: 5, batchSize: 32, seed: 3, validation: { x: test.X, y: test.labels },
+    });
+    expect(r.history[4].valAccuracy).toBeGreaterThan(0.9);
     c.dispose();
   });
 

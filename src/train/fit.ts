@@ -241,7 +241,8 @@ function countCorrect(pred: Float64Array, labels: Float64Array): number {
   return k;
 }
 
-function shuffle(order: Int32Array, next: () => number): void {
+/** Fisher-Yates over `order` with the generator `next` (the bench's peers reuse it to see the same batches). */
+export function shuffle(order: Int32Array, next: () => number): void {
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
