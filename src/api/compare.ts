@@ -12,14 +12,23 @@ export interface Difference {
 }
 
 export function difference(a: ArrayLike<number>, b: ArrayLike<number>): Difference {
-  let maxAbs = 0, worst = a.length ? 0 : -1, num = 0, den = 0;
+  let maxAbs = 0, worst = a.length ? 0 : -1, scale = 0;
   for (let i = 0; i < a.length; i++) {
     const d = elementDiff(a[i], b[i]);
     if (d > maxAbs) { maxAbs = d; worst = i; }
-    num += d * d;
-    if (Number.isFinite(b[i])) den += b[i] * b[i];
+    if (Number.isFinite(b[i])) scale = Math.max(scale, Math.abs(b[i]));
   }
-  const normRel = Math.sqrt(num) / (den > 0 ? Math.sqrt(den) : 1);
+  // the norms are summed over values divided by the largest finite magnitude, so that squares of
+  // values near the float64 limit (1e154 and up) do not overflow into Inf/Inf = NaN
+  if (Number.isFinite(maxAbs)) scale = Math.max(scale, maxAbs);
+  if (scale === 0) return { maxAbs, normRel: maxAbs, worst };
+  let num = 0, den = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = elementDiff(a[i], b[i]) / scale;
+    num += d * d;
+    if (Number.isFinite(b[i])) den += (b[i] / scale) ** 2;
+  }
+  const normRel = Math.sqrt(num) / (den > 0 ? Math.sqrt(den) : 1 / scale);
   return { maxAbs, normRel, worst };
 }
 
