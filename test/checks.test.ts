@@ -64,6 +64,8 @@ describe('difference (the comparison behind crossCheck and the harness)', () => 
     expect(d.normRel).toBeCloseTo(1.1e-16, 17);
     expect(difference([1e200, 3e200], [1e200, 4e200]).normRel).toBeCloseTo(1e200 / Math.hypot(1e200, 4e200), 12);
     expect(difference([2e-320, 0], [1e-320, 0]).normRel).toBeCloseTo(1, 2);
+    // and a difference far larger than a subnormal reference is relative to it, not absolute
+    expect(difference([1e-13], [-5e-324]).normRel).toBeGreaterThan(1e300);
   });
 
   it('NaN against a number, or opposite infinities, differ infinitely; equal NaNs and zeros agree', () => {

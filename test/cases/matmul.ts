@@ -69,6 +69,14 @@ export const MATMUL: Case[] = [
     f: () => define({ params: { A: [4, 12] }, inputs: { X: [12, 30] } }, (p, i) => p.A.matmul(i.X).tanh().sum()),
     params: { A: random(48, 12) }, inputs: { X: random(360, 13) },
   },
+  // found by the fuzz test: products that underflow sum to +0 on js, and were -0 on native's fused
+  // forward tiles (fma keeps the sign of the tiny product), so 1 / (A B) was -Inf there
+  ...([[2, 2, 2], [9, 3, 17]] as const).map(([m, k, n]): Case => ({
+    name: `matmul [${m},${k}] x [${k},${n}] whose products underflow: +0, so 1 / (A B) is +Inf everywhere`,
+    f: () => define({ params: { A: [m, k], B: [k, n], c: [] } }, (p) => p.c.div(p.A.matmul(p.B)).sum()),
+    params: { A: Float64Array.from({ length: m * k }, (_, q) => (q % 2 ? -5e-324 : 1e-300)), B: new Float64Array(k * n).fill(1e-300), c: 1 },
+    oracle: { value: Infinity, fdTol: 0 },
+  })),
   {
     name: 'transpose [3,5] weighted',
     f: () => define({ params: { x: [3, 5] }, inputs: { w: [5, 3] } }, (p, i) => p.x.transpose().mul(i.w).sum()),
