@@ -262,6 +262,12 @@ export class FuzzGraph {
   readonly defined: Defined;
   readonly params: Record<string, Float64Array> = {};
   readonly inputs: Record<string, Float64Array> = {};
+  /**
+   * f with each statement's result t_k scaled by (1 + e_k) (parameters e0, e1, ...), and its
+   * parameters at e = 0: the gradient's e-part is df/dt_k * t_k, how f moves when t_k is rounded
+   */
+  readonly twin: Defined;
+  readonly twinParams: Record<string, Float64Array>;
   private readonly source: string;
 
   constructor(leafRecipes: readonly LeafRecipe[], base: readonly number[], recipes: readonly Recipe[], values: readonly number[]) {
@@ -296,17 +302,29 @@ export class FuzzGraph {
     const kept = statements.map((_, s) => s).filter((s) => live.has(n + s));
     const names = new Map<number, string>(leaves.map((l, i) => [i, l.name]));
     kept.forEach((s, k) => names.set(n + s, `t${k}`));
-    this.defined = define(spec, (p, x) => {
+    // the twin: f with every statement's result t_k multiplied by (1 + e_k), e_k a parameter of
+    // t_k's shape, which is f itself at e = 0; its gradient there is df/dt_k * t_k, elementwise
+    const results: (readonly number[])[] = [];
+    const trace = (p: Record<string, Tensor>, x: Record<string, Tensor>, perturb: boolean) => {
       const t = new Map<number, Tensor>(leafTensors(p, x).map((v, i) => [i, v]));
-      for (const s of kept) t.set(n + s, statements[s].apply(statements[s].deps.map((d) => t.get(d)!)));
+      kept.forEach((s, k) => {
+        let r = statements[s].apply(statements[s].deps.map((d) => t.get(d)!));
+        if (perturb) r = r.mul(p[`e${k}`].add(1));
+        else results.push(r.shape);
+        t.set(n + s, r);
+      });
       return t.get(output)!;
-    });
+    };
+    this.defined = define(spec, (p, x) => trace(p, x, false));
+    const errors = Object.fromEntries(results.map((s, k) => [`e${k}`, s]));
+    this.twin = define({ params: { ...spec.params, ...errors }, inputs: spec.inputs }, (p, x) => trace(p, x, true));
 
     let v = 0;
     for (const l of leaves) {
       const a = Float64Array.from({ length: size(l.shape) }, () => values[v++ % values.length]);
       (l.input ? this.inputs : this.params)[l.name] = a;
     }
+    this.twinParams = { ...this.params, ...Object.fromEntries(results.map((s, k) => [`e${k}`, new Float64Array(size(s))])) };
 
     const braces = (items: string[]) => (items.length ? `{ ${items.join(', ')} }` : '{}');
     const shapes = (ls: LeafSpec[]) => braces(ls.map((l) => `${l.name}: [${l.shape.join(', ')}]`));
