@@ -3,7 +3,7 @@
  * `expectAD` checks one function on one backend against the js reference.
  */
 import { beforeAll, describe, expect } from 'vitest';
-import { backend, type Backend, type BackendName, type Compiled, type Defined, type Values } from '../src/index.js';
+import { backend, METHODS, type Backend, type BackendName, type Compiled, type Defined, type Method, type Values } from '../src/index.js';
 import { difference } from '../src/api/compare.js';
 import { AGREEMENT } from '../src/crosscheck.js';
 
@@ -46,6 +46,8 @@ export interface Oracle {
   readonly tol?: number;
   /** tolerance of the reverse gradient against central differences (default 1e-6); 0 skips it */
   readonly fdTol?: number;
+  /** the gradient methods compared with the reference (default all) */
+  readonly methods?: readonly Method[];
 }
 
 /** Calls `run` on the backend and on the reference: both throw, or both return. */
@@ -79,7 +81,7 @@ export async function expectAD(be: Backend, f: Defined, params: Values, inputs?:
     expectClose(v[0], v[1], AGREEMENT.reverse, `value on ${be.name} vs js`);
     if (oracle.value !== undefined) expectClose(v[0], oracle.value, oracle.tol ?? 1e-12, 'value vs oracle');
 
-    for (const method of ['reverse', 'fd-forward', 'fd-central'] as const) {
+    for (const method of oracle.methods ?? METHODS) {
       for (const reuse of [true, false]) {
         const r = alike((x) => x.grad(params, inputs, { method, reuse }), c, ref);
         if (!r) continue;
