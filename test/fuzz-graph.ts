@@ -269,6 +269,8 @@ export class FuzzGraph {
    */
   readonly twin: Defined;
   readonly twinParams: Record<string, Float64Array>;
+  /** some argument or constant lies outside [2^-100, 2^100] (0, NaN and ±Infinity aside) */
+  readonly extreme: boolean;
   private readonly source: string;
 
   constructor(leafRecipes: readonly LeafRecipe[], base: readonly number[], recipes: readonly Recipe[], values: readonly number[]) {
@@ -325,6 +327,9 @@ export class FuzzGraph {
       const a = Float64Array.from({ length: size(l.shape) }, () => values[v++ % values.length]);
       (l.input ? this.inputs : this.params)[l.name] = a;
     }
+    const moderate = (x: number) => x === 0 || !Number.isFinite(x) || (Math.abs(x) >= 2 ** -100 && Math.abs(x) <= 2 ** 100);
+    const constants = recipes.flatMap((r) => (r.op === 'binary' && r.scalar !== null ? [r.scalar] : []));
+    this.extreme = ![...Object.values(this.params), ...Object.values(this.inputs)].every((a) => a.every(moderate)) || !constants.every(moderate);
     this.twinParams = { ...this.params, ...Object.fromEntries(results.map((s, k) => [`e${k}`, new Float64Array(size(s))])) };
 
     const braces = (items: string[]) => (items.length ? `{ ${items.join(', ')} }` : '{}');
