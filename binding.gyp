@@ -9,6 +9,7 @@
       "target_name": "tapegrad",
       "sources": [
         "native/binding/addon.cpp",
+        "native/binding/optim.cpp",
         "native/core/program.cpp",
         "native/core/dispatch.cpp",
         "native/core/isa_baseline.cpp",

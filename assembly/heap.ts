@@ -20,6 +20,9 @@ const MAX_BYTES: f64 = 3.5 * 1024 * 1024 * 1024;
 
 let top: usize = 0; // end of the managed region (blocks live in [base, top))
 let freeHead: usize = 0; // first free block (header address), 0 = none
+// memory from here up has never been handed out: still zero, as memory.grow() gave it, so a
+// zeroed block taken there is not written (a big tape's arenas cost no resident memory until used)
+let clean: usize = 0;
 
 function base(): usize {
   return (__heap_base + 15) & ~(<usize>15);
@@ -34,15 +37,15 @@ function base(): usize {
 
 /** Ensures linear memory reaches `end` bytes; false when it cannot grow that far. */
 function reach(end: usize): bool {
-  const have = <usize>memory.size() << 16;
-  if (end <= have) return true;
+  const have = <u64>memory.size() << 16; // u64: 65536 pages are 2^32 bytes
+  if (<u64>end <= have) return true;
   const pages = <i32>((end - have + 0xffff) >> 16);
   return memory.grow(pages) >= 0;
 }
 
-/** A 16-byte aligned block of at least `bytes` bytes, or 0 when memory cannot provide it. */
-export function alloc(bytes: f64): usize {
-  if (top == 0) top = base();
+/** A 16-byte aligned block of at least `bytes` bytes (zeroed if asked), or 0 when memory cannot provide it. */
+export function alloc(bytes: f64, zero: bool = false): usize {
+  if (top == 0) top = clean = base();
   if (!(bytes >= 0) || bytes > MAX_BYTES) return 0;
   const need = ((<usize>bytes + 15) & ~(<usize>15)) + HDR;
   // first fit
@@ -64,6 +67,7 @@ export function alloc(bytes: f64): usize {
       if (prev == 0) freeHead = next;
       else store<usize>(prev + HDR, next);
       store<u32>(cur, TAG_USED, 4);
+      if (zero) memory.fill(cur + HDR, 0, need - HDR);
       return cur + HDR;
     }
     prev = cur;
@@ -76,6 +80,8 @@ export function alloc(bytes: f64): usize {
   top += need;
   store<u32>(block, <u32>need);
   store<u32>(block, TAG_USED, 4);
+  if (zero && block + HDR < clean) memory.fill(block + HDR, 0, (top < clean ? top : clean) - (block + HDR));
+  if (top > clean) clean = top;
   return block + HDR;
 }
 
@@ -122,6 +128,6 @@ export function free(p: usize): bool {
 
 /** Bytes between the heap base and the top (for the memory tests). */
 export function heapInUse(): usize {
-  if (top == 0) top = base();
+  if (top == 0) top = clean = base();
   return top - base();
 }

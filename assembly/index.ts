@@ -8,7 +8,7 @@ import { alloc, free, heapInUse as heapBytes } from './heap';
 import { backward, finiteDifferences, forward } from './interpreter';
 import { exp, expm1, log, log1p, pow, tanh } from './math';
 import {
-  create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorOperand, errorWhere, lookup, planValid,
+  create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorWhere, lookup, planValid,
   validate as validateProgram,
 } from './program';
 import { expRare, log1pRare, vexp, vexp2, vexp2Second, vlog1p, vtanh } from './vmath';
@@ -102,9 +102,6 @@ export function lastError(): i32 {
 export function errorInstruction(): i32 {
   return errorWhere;
 }
-export function errorOperandIndex(): i32 {
-  return errorOperand;
-}
 export function heapInUse(): usize {
   return heapBytes();
 }
@@ -171,3 +168,6 @@ export function probeRun(fn: i32, n: i32, y: f64): i32 {
   }
   return 0;
 }
+
+// ---- the fused optimizer steps (optim.ts; src/backends/wasm/optim.ts is the JS side) ----
+export { adamStep, optimCreate, optimFree, optimVector, sgdStep } from './optim';

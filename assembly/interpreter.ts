@@ -10,12 +10,12 @@ import {
 } from './kernels/elementwise';
 import { gemm, gemmNT, matvec, outerAcc, rowsAcc } from './kernels/matmul';
 import {
-  broadcastBwd, broadcastFwd, logsumexpBwd, logsumexpFwd, sumBwd, sumFwd, transposeBwd, transposeFwd,
+  argReduceFwd, broadcastBwd, broadcastFwd, logsumexpBwd, oneHotFwd, logsumexpFwd, sumBwd, sumFwd, transposeBwd, transposeFwd,
 } from './kernels/reduce';
 import { softmaxXentBwd, softmaxXentFwd } from './kernels/softmax';
 import {
   F_A, F_B, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_OUT, INSTR_WIDTH,
-  OP_ABS, OP_ADD, OP_BROADCAST, OP_DIV, OP_EXP, OP_LOG, OP_LOG1P, OP_LOGSUMEXP, OP_MATMUL, OP_MUL, OP_NEG, OP_POW,
+  OP_ABS, OP_ADD, OP_ARGMAX, OP_ARGMIN, OP_BROADCAST, OP_ONE_HOT, OP_DIV, OP_EXP, OP_LOG, OP_LOG1P, OP_LOGSUMEXP, OP_MATMUL, OP_MUL, OP_NEG, OP_POW,
   OP_RELU, OP_SIGMOID, OP_SOFTMAX_XENT, OP_SOFTPLUS, OP_SQRT, OP_SQUARE, OP_SUB, OP_SUM, OP_TANH, OP_TRANSPOSE,
 } from './opcodes';
 import { Program } from './program';
@@ -62,6 +62,9 @@ export function forward(prog: Program, from: i32): void {
         break;
       case OP_TRANSPOSE: transposeFwd(o, a, p0, p1); break;
       case OP_SOFTMAX_XENT: softmaxXentFwd(o, a, b, at(v, p2), p0, p1); break;
+      case OP_ARGMAX: argReduceFwd(o, a, p0, p1, p2, 1); break;
+      case OP_ARGMIN: argReduceFwd(o, a, p0, p1, p2, -1); break;
+      case OP_ONE_HOT: oneHotFwd(o, a, p0, p1); break;
       default: break; // unreachable: validate() checked the opcode range
     }
   }
@@ -116,6 +119,7 @@ export function backward(prog: Program): void {
         break;
       case OP_TRANSPOSE: transposeBwd(go, ga, p0, p1); break;
       case OP_SOFTMAX_XENT: softmaxXentBwd(flags, go, ga, gb, va, vb, at(v, p2), p0, p1); break;
+      // argmax, argmin, one_hot: no gradient flows through an index
       default: break;
     }
   }

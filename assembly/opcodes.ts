@@ -35,13 +35,64 @@ export const OP_LOGSUMEXP: i32 = 18;
 export const OP_MATMUL: i32 = 19;
 export const OP_TRANSPOSE: i32 = 20;
 export const OP_SOFTMAX_XENT: i32 = 21;
-export const OP_COUNT: i32 = 22;
+export const OP_ARGMAX: i32 = 22;
+export const OP_ARGMIN: i32 = 23;
+export const OP_ONE_HOT: i32 = 24;
+export const OP_COUNT: i32 = 25;
 
 /** Which of p0..p2 holds the offset of the op's extra arena region (-1: none). */
 export function opExtraAt(op: i32): i32 {
   if (op == 21) return 2;
   return -1;
 }
+
+/** Which of p0..p2 are sizes (bit q: pq), each >= 1 in a valid tape. */
+export function opSizeParams(op: i32): i32 {
+  if (op == 0) return 1;
+  if (op == 1) return 1;
+  if (op == 2) return 1;
+  if (op == 3) return 1;
+  if (op == 4) return 1;
+  if (op == 5) return 1;
+  if (op == 6) return 1;
+  if (op == 7) return 1;
+  if (op == 8) return 1;
+  if (op == 9) return 1;
+  if (op == 10) return 1;
+  if (op == 11) return 1;
+  if (op == 12) return 1;
+  if (op == 13) return 1;
+  if (op == 14) return 1;
+  if (op == 15) return 1;
+  if (op == 16) return 7;
+  if (op == 17) return 7;
+  if (op == 18) return 7;
+  if (op == 19) return 7;
+  if (op == 20) return 3;
+  if (op == 21) return 3;
+  if (op == 22) return 7;
+  if (op == 23) return 7;
+  if (op == 24) return 3;
+  return 0;
+}
+
+/** The tape validation contract (src/trace/tape-rules.ts): rule numbers. */
+export const RULE_LAYOUT_SIZES: i32 = 0;
+export const RULE_LAYOUT_CODE: i32 = 1;
+export const RULE_LAYOUT_REGIONS: i32 = 2;
+export const RULE_LAYOUT_INPUTS: i32 = 3;
+export const RULE_LAYOUT_OUTPUT: i32 = 4;
+export const RULE_LAYOUT_OUTPUTS: i32 = 5;
+export const RULE_OPCODE: i32 = 6;
+export const RULE_FLAGS: i32 = 7;
+export const RULE_GRAD_B: i32 = 8;
+export const RULE_SIZE: i32 = 9;
+export const RULE_OUT: i32 = 10;
+export const RULE_A: i32 = 11;
+export const RULE_B: i32 = 12;
+export const RULE_EXTRA: i32 = 13;
+export const RULE_OUT_OVERLAP: i32 = 14;
+export const RULE_EXTRA_OVERLAP: i32 = 15;
 
 /** Arity (1 or 2) of an opcode; 0 for an unknown one. */
 export function opArity(op: i32): i32 {
@@ -61,6 +112,9 @@ export function opArity(op: i32): i32 {
   if (op == 17) return 1;
   if (op == 18) return 1;
   if (op == 20) return 1;
+  if (op == 22) return 1;
+  if (op == 23) return 1;
+  if (op == 24) return 1;
   return 2;
 }
 
@@ -92,6 +146,9 @@ export function opExtent(op: i32, which: i32, p0: i32, p1: i32, p2: i32): f64 {
     case OP_MATMUL: return which == 0 ? f64(p0) * f64(p2) : which == 1 ? f64(p0) * f64(p1) : which == 2 ? f64(p1) * f64(p2) : -1;
     case OP_TRANSPOSE: return which == 0 ? f64(p0) * f64(p1) : which == 1 ? f64(p0) * f64(p1) : which == 2 ? -1 : -1;
     case OP_SOFTMAX_XENT: return which == 0 ? f64(p0) : which == 1 ? f64(p0) * f64(p1) : which == 2 ? f64(p0) * f64(p1) : f64(p0) * f64(p1);
+    case OP_ARGMAX: return which == 0 ? f64(p0) * f64(p2) : which == 1 ? f64(p0) * f64(p1) * f64(p2) : which == 2 ? -1 : -1;
+    case OP_ARGMIN: return which == 0 ? f64(p0) * f64(p2) : which == 1 ? f64(p0) * f64(p1) * f64(p2) : which == 2 ? -1 : -1;
+    case OP_ONE_HOT: return which == 0 ? f64(p0) * f64(p1) : which == 1 ? f64(p0) : which == 2 ? -1 : -1;
     default: return -1;
   }
 }

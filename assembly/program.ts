@@ -2,23 +2,24 @@
  * Compiled tapes inside the module: one block of linear memory per tape holding its record, its
  * instructions, its finite-difference plan, its value arena and its adjoint arena; a table maps
  * the small integer ids that JS holds to blocks, so a stale or made-up id is refused, never
- * dereferenced. validate() checks every instruction against the tape's arena (opcode range,
- * flags, sizes, every operand extent from the generated opExtent) before the tape may run.
+ * dereferenced. validate() checks every instruction against the validation contract (generated
+ * from src/trace/tape-rules.ts and the op set) before the tape may run.
  */
 import { alloc, free } from './heap';
-import { F_A, F_B, F_FLAGS, F_OP, F_OUT, F_P0, INSTR_WIDTH, OP_COUNT, opArity, opExtent, opExtraAt } from './opcodes';
+import {
+  F_A, F_B, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_OUT, INSTR_WIDTH, OP_COUNT, opArity, opExtent, opExtraAt, opSizeParams,
+  RULE_A, RULE_B, RULE_EXTRA, RULE_EXTRA_OVERLAP, RULE_FLAGS, RULE_GRAD_B, RULE_OPCODE, RULE_OUT, RULE_OUT_OVERLAP, RULE_SIZE,
+} from './opcodes';
 
 /** error codes, mirrored by src/backends/wasm/errors.ts */
 export const E_BAD_ID = 1;
 export const E_NOT_VALIDATED = 2;
 export const E_OUT_OF_MEMORY = 3;
 export const E_BAD_LAYOUT = 4;
-export const E_BAD_OPCODE = 5;
-export const E_BAD_FLAGS = 6;
-export const E_BAD_SIZE = 7;
-export const E_OUT_OF_ARENA = 8; // out and extra must also stay in the temporaries
 export const E_BAD_PLAN = 10;
 export const E_TOO_LARGE = 11;
+/** a broken rule of the validation contract: E_RULE + its number (generated RULE_*) */
+export const E_RULE = 100;
 
 @final @unmanaged export class Program {
   code: usize;
@@ -47,13 +48,9 @@ let cap: i32 = 0;
 export let lastError: i32 = 0;
 /** the instruction (or plan triple) that failed validation, -1 if none */
 export let errorWhere: i32 = -1;
-/** the operand that failed (0 out, 1 a, 2 b, 3 extra), -1 if none */
-export let errorOperand: i32 = -1;
-
-export function fail(code: i32, where: i32 = -1, operand: i32 = -1): i32 {
+export function fail(code: i32, where: i32 = -1): i32 {
   lastError = code;
   errorWhere = where;
-  errorOperand = operand;
   return -code;
 }
 
@@ -114,7 +111,7 @@ export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, co
   const arena = align16(<f64>arenaSize * 8);
   const total = head + code + plan + 2 * arena;
   if (total > 3.5 * 1024 * 1024 * 1024) return fail(E_TOO_LARGE);
-  const block = alloc(total);
+  const block = alloc(total, true); // zeroed: both arenas start at 0
   if (block == 0) return fail(E_OUT_OF_MEMORY);
   const prog = changetype<Program>(block);
   prog.code = block + <usize>head;
@@ -129,7 +126,6 @@ export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, co
   prog.tempStart = tempStart;
   prog.output = output;
   prog.valid = 0;
-  memory.fill(prog.code, 0, <usize>(code + plan + 2 * arena));
   const id = newId(block);
   if (id == 0) {
     free(block);
@@ -153,7 +149,17 @@ export function dispose(id: i32): i32 {
   return offset >= lo && <f64>offset + extent <= <f64>size;
 }
 
-/** Checks the instructions and the plan written into the program; 0 when it may run. */
+/** do [x, x + lx) and [y, y + ly) share an element? (an absent operand has extent -1) */
+// @ts-ignore: decorator
+@inline function overlaps(x: i32, lx: f64, y: i32, ly: f64): bool {
+  return lx > 0 && ly > 0 && <f64>x < <f64>y + ly && <f64>y < <f64>x + lx;
+}
+
+/**
+ * Checks the instructions and the plan written into the program against the validation
+ * contract (src/trace/tape-rules.ts, the generated RULE_* in the same order as the js and native
+ * checkers); 0 when it may run, else -(E_RULE + rule) with the instruction in errorWhere.
+ */
 export function validate(id: i32): i32 {
   lastError = 0;
   const prog = lookup(id, false);
@@ -163,22 +169,25 @@ export function validate(id: i32): i32 {
   for (let i = 0; i < prog.nInstr; i++) {
     const w = prog.code + (<usize>(i * INSTR_WIDTH) << 2);
     const op = load<i32>(w + (F_OP << 2));
-    if (op < 0 || op >= OP_COUNT) return fail(E_BAD_OPCODE, i);
+    if (op < 0 || op >= OP_COUNT) return fail(E_RULE + RULE_OPCODE, i);
     const flags = load<i32>(w + (F_FLAGS << 2));
-    if ((flags & ~7) != 0) return fail(E_BAD_FLAGS, i);
+    if ((flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_OUT)) != 0) return fail(E_RULE + RULE_FLAGS, i);
+    if (opArity(op) == 1 && (flags & FLAG_GRAD_B) != 0) return fail(E_RULE + RULE_GRAD_B, i);
     const p0 = load<i32>(w + (F_P0 << 2)), p1 = load<i32>(w, (F_P0 + 1) << 2), p2 = load<i32>(w, (F_P0 + 2) << 2);
-    if (p0 < 0 || p1 < 0 || p2 < 0) return fail(E_BAD_SIZE, i);
+    const sizes = opSizeParams(op);
+    if (p0 < 0 || p1 < 0 || p2 < 0 || ((sizes & 1) != 0 && p0 < 1) || ((sizes & 2) != 0 && p1 < 1) || ((sizes & 4) != 0 && p2 < 1))
+      return fail(E_RULE + RULE_SIZE, i);
+    const out = load<i32>(w + (F_OUT << 2)), a = load<i32>(w + (F_A << 2)), b = load<i32>(w + (F_B << 2));
+    const eOut = opExtent(op, 0, p0, p1, p2), eA = opExtent(op, 1, p0, p1, p2), eB = opExtent(op, 2, p0, p1, p2);
     // outputs and scratch only in the temporaries: a tape cannot overwrite its parameters or inputs
-    if (!inside(load<i32>(w + (F_OUT << 2)), opExtent(op, 0, p0, p1, p2), prog.tempStart, size))
-      return fail(E_OUT_OF_ARENA, i, 0);
-    if (!inside(load<i32>(w + (F_A << 2)), opExtent(op, 1, p0, p1, p2), 0, size)) return fail(E_OUT_OF_ARENA, i, 1);
-    if (opArity(op) == 2 && !inside(load<i32>(w + (F_B << 2)), opExtent(op, 2, p0, p1, p2), 0, size))
-      return fail(E_OUT_OF_ARENA, i, 2);
+    if (!inside(out, eOut, prog.tempStart, size)) return fail(E_RULE + RULE_OUT, i);
+    if (!inside(a, eA, 0, size)) return fail(E_RULE + RULE_A, i);
+    if (eB >= 0 && !inside(b, eB, 0, size)) return fail(E_RULE + RULE_B, i);
     const at = opExtraAt(op);
-    if (at >= 0) {
-      const off = at == 0 ? p0 : at == 1 ? p1 : p2;
-      if (!inside(off, opExtent(op, 3, p0, p1, p2), prog.tempStart, size)) return fail(E_OUT_OF_ARENA, i, 3);
-    }
+    const x = at == 0 ? p0 : at == 1 ? p1 : p2, eX = at >= 0 ? opExtent(op, 3, p0, p1, p2) : -1;
+    if (at >= 0 && !inside(x, eX, prog.tempStart, size)) return fail(E_RULE + RULE_EXTRA, i);
+    if (overlaps(out, eOut, a, eA) || overlaps(out, eOut, b, eB)) return fail(E_RULE + RULE_OUT_OVERLAP, i);
+    if (overlaps(x, eX, out, eOut) || overlaps(x, eX, a, eA) || overlaps(x, eX, b, eB)) return fail(E_RULE + RULE_EXTRA_OVERLAP, i);
   }
   if (!planValid(prog, prog.plan, prog.nPlan)) return -lastError;
   prog.valid = 1;

@@ -5,7 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Field, Flag, INSTR_WIDTH, OPS, type Extent } from '../src/ops/opset.js';
+import { Field, Flag, INSTR_WIDTH, OPS, sizeParams, type Extent } from '../src/ops/opset.js';
+import { TAPE_RULES } from '../src/trace/tape-rules.js';
 
 export const GENERATED = {
   cpp: 'native/core/opcodes.h',
@@ -24,6 +25,10 @@ function extentExpr(e: Extent | undefined, cast: (p: string) => string): string 
   return e.map((i) => cast(`p${i}`)).join(' * ');
 }
 
+/** Bit q set: pq of the op is a size (>= 1 in a valid tape). */
+const sizeMask = (i: number) => sizeParams(OPS[i]).reduce((m, q) => m | (1 << q), 0);
+const ruleName = (id: string) => `RULE_${id.toUpperCase()}`;
+
 function extentCases(cast: (p: string) => string, caseLine: (op: string, which: string[]) => string): string {
   return OPS.map((op) => {
     const x = op.extent;
@@ -38,6 +43,9 @@ export function renderCpp(): string {
   const names = OPS.map((o) => `"${o.name}"`).join(', ');
   const arity = OPS.map((o) => o.arity).join(', ');
   const extraAt = OPS.map((o) => o.extent.extra?.at ?? -1).join(', ');
+  const sizes = OPS.map((_, i) => sizeMask(i)).join(', ');
+  const rules = TAPE_RULES.map((r, i) => `  ${ruleName(r.id)} = ${i},`).join('\n');
+  const texts = TAPE_RULES.map((r) => `    "${r.text}",`).join('\n');
   return `// ${HEADER}
 #pragma once
 #include <cstdint>
@@ -57,6 +65,17 @@ constexpr const char* OP_NAMES[OP_COUNT] = {${names}};
 constexpr int32_t OP_ARITY[OP_COUNT] = {${arity}};
 // Which of p0..p2 holds the offset of the op's extra arena region (-1: none).
 constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {${extraAt}};
+// Which of p0..p2 are sizes (bit q: pq), each >= 1 in a valid tape.
+constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {${sizes}};
+
+// The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
+enum Rule : int32_t {
+${rules}
+  RULE_COUNT = ${TAPE_RULES.length},
+};
+constexpr const char* RULE_TEXT[RULE_COUNT] = {
+${texts}
+};
 
 // Number of float64 elements an instruction touches in operand \`which\` (0 out, 1 a, 2 b,
 // 3 extra); -1 when the op has no such operand. In double: a product of int32 can exceed int64.
@@ -90,6 +109,15 @@ export function opExtraAt(op: i32): i32 {
 ${OPS.map((o, i) => (o.extent.extra ? `  if (op == ${i}) return ${o.extent.extra.at};` : '')).filter(Boolean).join('\n')}
   return -1;
 }
+
+/** Which of p0..p2 are sizes (bit q: pq), each >= 1 in a valid tape. */
+export function opSizeParams(op: i32): i32 {
+${OPS.map((_, i) => `  if (op == ${i}) return ${sizeMask(i)};`).join('\n')}
+  return 0;
+}
+
+/** The tape validation contract (src/trace/tape-rules.ts): rule numbers. */
+${TAPE_RULES.map((r, i) => `export const ${ruleName(r.id)}: i32 = ${i};`).join('\n')}
 
 /** Arity (1 or 2) of an opcode; 0 for an unknown one. */
 export function opArity(op: i32): i32 {

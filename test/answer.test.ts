@@ -223,13 +223,14 @@ describe('tapegrad answer on a tiny configuration', () => {
     const out = mkdtempSync(join(tmpdir(), 'tapegrad-answer-'));
     const r = await runAnswer({ out, backends: ['js'], models: ['seed', 'logistic'], sweep: tiny, fashionRows: 10, charts: true }, () => {});
     const json = JSON.parse(readFileSync(join(out, 'answer.json'), 'utf8')) as AnswerResult;
-    expect(Object.keys(json).sort()).toEqual(['accuracy', 'answer', 'backends', 'date', 'definitions', 'failures', 'machine', 'options', 'rows', 'seconds', 'tool']);
+    expect(Object.keys(json).sort()).toEqual(['accuracy', 'answer', 'backends', 'charts', 'date', 'definitions', 'failures', 'machine', 'options', 'rows', 'seconds', 'tool']);
     expect(json.rows.map((x) => [x.model, x.N, x.backend])).toEqual([['seed', 2, 'js'], ['logistic', 31, 'js']]);
     expect(json.machine.cores).toBeGreaterThan(0);
     expect(json.accuracy.curves).toHaveLength(4);
     expect(json.answer).toEqual(r.answer);
     expect(json.failures).toEqual([]);
     for (const f of ['time-vs-n.svg', 'ratio-vs-n.svg', 'error-vs-step.svg']) expect(existsSync(join(out, f)), f).toBe(true);
+    expect(json.charts).toEqual(['time-vs-n.svg', 'ratio-vs-n.svg', 'error-vs-step.svg'].map((f) => join(out, f)));
     expect(errorVsStepSpec(json.accuracy, 'x')).toHaveProperty('facet');
   });
 });

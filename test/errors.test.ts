@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { backend, define, softmaxCrossEntropy, ShapeError, type Compiled, type Tensor } from '../src/index.js';
+import { backend, define, softmaxCrossEntropy, ShapeError, type Compiled, type Tensor, type Returned } from '../src/index.js';
 import { describeEachBackend } from './harness.js';
 
-const trace = (shapes: Record<string, number[]>, fn: (p: Record<string, Tensor>) => Tensor) => () => define({ params: shapes }, fn);
+const trace = (shapes: Record<string, number[]>, fn: (p: Record<string, Tensor>) => Returned) => () => define({ params: shapes }, fn);
 
 describe('shape errors are thrown at trace time, naming the op and the shapes', () => {
   it.each([
@@ -25,7 +25,10 @@ describe('shape errors are thrown at trace time, naming the op and the shapes', 
   });
 
   it('a function that does not return a scalar, or no tensor, is an error', () => {
-    expect(trace({ a: [3] }, (p) => p.a.exp())).toThrow(/must return a scalar \(shape \[\]\), got shape \[3\]/);
+    expect(trace({ a: [3] }, (p) => p.a.exp())).toThrow(/the loss must be a scalar \(shape \[\]\), got shape \[3\]/);
+    expect(trace({ a: [3] }, (p) => ({ loss: p.a.exp() }))).toThrow(/the loss must be a scalar/);
+    expect(trace({ a: [3] }, () => ({}))).toThrow(/empty object/);
+    expect(trace({ a: [3] }, (p) => ({ loss: p.a.sum(), y: 3 as unknown as Tensor }))).toThrow(/output 'y' must be a Tensor/);
     expect(trace({ a: [3] }, () => 3 as unknown as Tensor)).toThrow(/must return a Tensor/);
   });
 
@@ -63,7 +66,7 @@ describeEachBackend('bad arguments throw clear errors and leave the compiled fun
     ['number for a vector', (c) => c.value({ a: 2, w: 1 }, inputs), /a number fits only a one-element shape/],
     ['non-numeric value', (c) => c.value({ a: 'two' as never, w: [1, 2, 3] }, inputs), /expected a Float64Array, number\[\] or number, got 'two'/],
     ['non-numeric element', (c) => c.value({ a: 2, w: [1, '2', 3] as never }, inputs), /element 1 is '2', not a number/],
-    ['Float32Array', (c) => c.value({ a: 2, w: new Float32Array(3) as never }, inputs), /got Float32Array/],
+    ['BigInt64Array', (c) => c.value({ a: 2, w: new BigInt64Array(3) as never }, inputs), /got BigInt64Array/],
     ['params not an object', (c) => c.value([1, 2] as never, inputs), /parameters must be an object/],
     ['NaN step', (c) => c.grad(params, inputs, { method: 'fd-central', eps: NaN }), /eps must be a positive finite number, got NaN/],
     ['negative step', (c) => c.grad(params, inputs, { method: 'fd-forward', eps: -1e-6 }), /eps must be a positive finite number/],

@@ -85,6 +85,8 @@ export async function expectAD(be: Backend, f: Defined, params: Values, inputs?:
       if (!v) return;
       expectClose(v[0], v[1], AGREEMENT.reverse, `value on ${be.name} vs js`);
       if (oracle.value !== undefined) expectClose(v[0], oracle.value, oracle.tol ?? 1e-12, 'value vs oracle');
+      const outs = alike((x) => x.run(params, inputs), c, ref);
+      for (const [name, want] of Object.entries(outs?.[1] ?? {})) expectVector(outs![0][name], want, AGREEMENT.reverse, `output '${name}' on ${be.name} vs js`);
     }
 
     for (const method of methods) {

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { define, softmaxCrossEntropy, OPS } from '../src/index.js';
+import { define, softmaxCrossEntropy } from '../src/index.js';
 import { Field, INSTR_WIDTH, OPCODE } from '../src/ops/opset.js';
 import { checkTape } from '../src/trace/check-tape.js';
 import { costOf } from '../src/trace/cost.js';
-import type { Tape } from '../src/trace/compile.js';
 import { load } from '../src/backends/registry.js';
 import { ELEMENTWISE } from './cases/elementwise.js';
 import { BINARY } from './cases/binary.js';
@@ -83,26 +82,6 @@ describe('cost model', () => {
   });
 });
 
-/** Corruptions that every backend must refuse before it touches memory. */
-function corrupt(t: Tape): [string, Tape][] {
-  const code = (k: number, v: number) => { const c = t.code.slice(); c[k] = v; return { ...t, code: c }; };
-  return [
-    ['unknown opcode', code(Field.op, OPS.length)],
-    ['negative opcode', code(Field.op, -1)],
-    ['output offset past the arena', code(Field.out, t.arenaSize)],
-    ['output written into the parameters', code(Field.out, 0)],
-    ['operand a past the arena', code(Field.a, t.arenaSize - 1)],
-    ['negative operand', code(Field.a, -5)],
-    ['size parameter too large', code(Field.p1, 1 << 30)],
-    ['negative size parameter', code(Field.p0, -1)],
-    ['result offset past the arena', { ...t, output: t.arenaSize }],
-    ['FD plan past the parameters', { ...t, fdPlan: Int32Array.of(0, t.nParams + 1, 0) }],
-    ['code shorter than nInstr', { ...t, code: t.code.subarray(0, INSTR_WIDTH) }],
-    ['input sizes that do not add up', { ...t, inputSizes: Int32Array.of(1) }],
-    ['constants that do not fit their region', { ...t, constInit: new Float64Array(3) }],
-  ];
-}
-
 describeEachBackend('tape validation', (_be, name) => {
   const t = define({ params: { A: [3, 4], b: [4] }, inputs: { x: [3] } }, (p, i) => i.x.matmul(p.A).add(p.b).exp().sum().mul(2)).tape;
   it('accepts a good tape', async () => {
@@ -120,9 +99,5 @@ describeEachBackend('tape validation', (_be, name) => {
     expect(() => p.fd(random(16, 1), [random(3, 2)], new Float64Array(16), false, 1e-6, true, plan)).toThrow(/plan/);
     p.dispose();
   });
-  for (const [what, bad] of corrupt(t))
-    it(`refuses: ${what}`, async () => {
-      const engine = await load(name);
-      expect(() => engine.load(bad)).toThrow(/invalid tape|tape/i);
-    });
+  // crafted bad tapes, rule by rule: test/validation.test.ts
 });

@@ -5,9 +5,9 @@
  * memory is an Error, not a trap.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backend, define, softmaxCrossEntropy, type Backend, type Defined, type Values } from '../src/index.js';
+import { backend, Compiled, define, softmaxCrossEntropy, type Backend, type Defined, type Values } from '../src/index.js';
 import { load } from '../src/backends/registry.js';
-import { wasmInstance, type WasmExports } from '../src/backends/wasm/engine.js';
+import { instantiateWasm, wasmEngine, wasmInstance, type WasmExports } from '../src/backends/wasm/engine.js';
 import { random } from './harness.js';
 
 let wasm: Backend, js: Backend, w: WasmExports;
@@ -98,10 +98,35 @@ describe('wasm memory', () => {
     c.dispose();
   });
 
-  it('a tape too large for wasm memory is an Error, and the backend stays usable', async () => {
+  it('a tape too large for wasm memory is an Error naming the size it needs, and the backend stays usable', async () => {
     const t = sized(4, 9).f.tape;
     const engine = await load('wasm');
-    expect(() => engine.load({ ...t, arenaSize: 2 ** 28, output: t.output })).toThrow(/too large for wasm memory/);
+    expect(() => engine.load({ ...t, arenaSize: 2 ** 28, output: t.output }))
+      .toThrow(/the tape needs 4\.00 GiB of wasm memory \(two arenas of 268435456 float64 and the code\): too large for wasm memory \(wasm32 addresses at most 4 GiB\)/);
     checkAgainstJs(sized(33, 10));
+  });
+
+  it('past 2 GiB of wasm memory tapes still load and compute (addresses are unsigned), until memory runs out', async () => {
+    // a private instance, dropped at the end. The big tape's arenas are fresh memory, which the
+    // module never writes (already zero), so this holds about 2 GiB of address space, not of RAM.
+    const w2 = await instantiateWasm();
+    const engine = wasmEngine(w2);
+    const base = sized(4, 12).f.tape;
+    const big = engine.load({ ...base, arenaSize: 2 ** 27 }); // two arenas of 1 GiB, valid: the end is unused
+    expect(w2.heapInUse()).toBeGreaterThan(2 ** 31);
+    const small = sized(50, 13);
+    const c = new Compiled(small.f, engine); // its blocks sit above 2 GiB
+    const ref = js.compile(small.f);
+    const [got, want] = [c.grad(small.params, small.inputs), ref.grad(small.params, small.inputs)];
+    expect(got.value).toBe(want.value);
+    expect(Array.from(got.grad.a)).toEqual(Array.from(want.grad.a));
+    expect(c.grad(small.params, small.inputs, { method: 'fd-central', coordinates: [3, 7] }).grad.a[7]).toBeCloseTo(want.grad.a[7], 6);
+    // another 2 GiB cannot fit in the 4 GiB: a clear Error with the size, and nothing breaks
+    expect(() => engine.load({ ...base, arenaSize: 2 ** 27 }).dispose())
+      .toThrow(/the tape needs 2\.00 GiB of wasm memory .*memory cannot grow that far \(2\.00 GiB in use/);
+    expect(c.value(small.params, small.inputs)).toBe(want.value);
+    c.dispose();
+    ref.dispose();
+    big.dispose();
   });
 });

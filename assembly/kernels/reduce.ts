@@ -199,3 +199,36 @@ export function transposeBwd(go: usize, ga: usize, m: i32, n: i32): void {
     }
   }
 }
+
+/**
+ * argmax (sign 1) or argmin (sign -1) along the middle axis: the first extremal index; the first
+ * NaN wins over any number (NumPy and PyTorch treat NaN as the extreme). No backward rule.
+ */
+export function argReduceFwd(o: usize, a: usize, outer: i32, n: i32, inner: i32, sign: f64): void {
+  for (let s = 0; s < outer; s++) {
+    for (let i = 0; i < inner; i++) {
+      const at = a + ((<usize>s * <usize>n * <usize>inner + <usize>i) << 3);
+      const stride = <usize>inner << 3;
+      let best = load<f64>(at);
+      let k: i32 = 0;
+      for (let j = 1; j < n && best == best; j++) {
+        const x = load<f64>(at + <usize>j * stride);
+        if (x != x || sign * x > sign * best) {
+          best = x;
+          k = j;
+        }
+      }
+      store<f64>(o + ((<usize>s * <usize>inner + <usize>i) << 3), <f64>k);
+    }
+  }
+}
+
+/** Rows of one-hot: out[r, c] = (c == a[r]) for an integer a[r] in [0, classes), else a row of NaN. */
+export function oneHotFwd(o: usize, a: usize, rows: i32, classes: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const y = load<f64>(a + (<usize>r << 3));
+    const ok = y >= 0 && y < <f64>classes && Math.floor(y) == y;
+    const row = o + ((<usize>r * <usize>classes) << 3);
+    for (let c = 0; c < classes; c++) store<f64>(row + (<usize>c << 3), ok ? (<f64>c == y ? 1.0 : 0.0) : NaN);
+  }
+}

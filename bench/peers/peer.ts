@@ -33,7 +33,7 @@ export function data(w: Workload): Data {
   const p = w.params as Record<string, Float64Array | number>;
   const x = w.inputs as Record<string, Float64Array>;
   const [kind] = w.name.split(' ');
-  const leaf = (name: string) => w.f.inputs.find((l) => l.name === name)!.shape;
+  const leaf = (name: string) => w.f.inputs.find((l) => l.name === name)!.shape as readonly number[];
   if (kind === 'W1') return { kind, M: x.x.length, a: p.a as number, b: p.b as number, x: x.x };
   if (kind === 'W2') return { kind, M: x.y.length, d: (p.theta as Float64Array).length, theta: p.theta as Float64Array, X: x.X, y: x.y };
   if (kind === 'W3') {

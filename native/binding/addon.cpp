@@ -12,6 +12,9 @@
 #include "../core/dispatch.h"
 #include "../core/program.h"
 
+// the fused optimizers (optim.cpp)
+void RegisterOptimizers(Napi::Env env, Napi::Object exports);
+
 namespace {
 
 using tapegrad::CallBuffers;
@@ -122,11 +125,20 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     return {theta.data, ptrs_.data(), grad ? grad->data : nullptr, copy};
   }
 
+  // an optional buffer for the named outputs (argument `i`), checked like the others
+  static Span outputs(const Napi::CallbackInfo& info, size_t i, Program& p) {
+    if (info[i].IsUndefined()) return {nullptr, 0};
+    return f64(info.Env(), info[i], "the outputs buffer", static_cast<size_t>(p.outputSize()));
+  }
+
   Napi::Value ValueCall(const Napi::CallbackInfo& info) {
     Program& p = live(info.Env());
     Span theta;
     readArgs(info, p, &theta, &inputs_);
-    return Napi::Number::New(info.Env(), p.value(buffers(theta, inputs_, nullptr)));
+    const Span out = outputs(info, 2, p);
+    const double f = p.value(buffers(theta, inputs_, nullptr));
+    if (out.data) p.copyOutputs(out.data);
+    return Napi::Number::New(info.Env(), f);
   }
 
   Napi::Value Reverse(const Napi::CallbackInfo& info) {
@@ -134,7 +146,10 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     Span theta;
     readArgs(info, p, &theta, &inputs_);
     const Span grad = f64(info.Env(), info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
-    return Napi::Number::New(info.Env(), p.reverse(buffers(theta, inputs_, &grad)));
+    const Span out = outputs(info, 3, p);
+    const double f = p.reverse(buffers(theta, inputs_, &grad));
+    if (out.data) p.copyOutputs(out.data);
+    return Napi::Number::New(info.Env(), f);
   }
 
   struct FdOptions {
@@ -308,6 +323,7 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
   d.inputSizes = typedArray<int32_t>(env, t, "inputSizes", napi_int32_array);
   d.constInit = typedArray<double>(env, t, "constInit", napi_float64_array);
   d.fdPlan = typedArray<int32_t>(env, t, "fdPlan", napi_int32_array);
+  d.outputs = typedArray<int32_t>(env, t, "outputs", napi_int32_array);
   d.nInstr = int32Field(env, t, "nInstr");
   d.arenaSize = int32Field(env, t, "arenaSize");
   d.nParams = int32Field(env, t, "nParams");
@@ -351,6 +367,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
   exports.Set("load", Napi::Function::New<Load>(env, "load"));
   exports.Set("vmath", Napi::Function::New<Vmath>(env, "vmath"));
+  RegisterOptimizers(env, exports);
   Napi::Array isas = Napi::Array::New(env);
   uint32_t i = 0;
   for (const auto& s : tapegrad::supported_isas()) isas.Set(i++, Napi::String::New(env, s));

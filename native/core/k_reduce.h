@@ -141,3 +141,37 @@ static void transpose_b(const Bwd& k) {
       for (int64_t i = i0; i < i0 + 8 && i < m; i++)
         for (int64_t j = j0; j < j0 + 8 && j < n; j++) k.ga[i * n + j] += k.gout[j * m + i];
 }
+
+// argmax (Sign = 1) or argmin (Sign = -1) along the middle axis: the first extremal index; the
+// first NaN wins over any number (NumPy and PyTorch treat NaN as the extreme). No gradient.
+template <int Sign>
+static void arg_reduce_f(const Fwd& k) {
+  const int64_t outer = k.p0, n = k.p1, inner = k.p2;
+  for (int64_t s = 0; s < outer; s++)
+    for (int64_t i = 0; i < inner; i++) {
+      const double* a = k.a + s * n * inner + i;
+      double best = a[0];
+      int64_t idx = 0;
+      for (int64_t j = 1; j < n && best == best; j++) {
+        const double x = a[j * inner];
+        if (x != x || Sign * x > Sign * best) best = x, idx = j;
+      }
+      k.out[s * inner + i] = static_cast<double>(idx);
+    }
+}
+static void argmax_f(const Fwd& k) { arg_reduce_f<1>(k); }
+static void argmin_f(const Fwd& k) { arg_reduce_f<-1>(k); }
+static void argmax_b(const Bwd&) {}
+static void argmin_b(const Bwd&) {}
+
+// Rows of one-hot: out[r, c] = (c == a[r]) for an integer a[r] in [0, classes), else a row of NaN.
+static void one_hot_f(const Fwd& k) {
+  const int64_t rows = k.p0, classes = k.p1;
+  for (int64_t r = 0; r < rows; r++) {
+    const double y = k.a[r];
+    const bool ok = y >= 0 && y < static_cast<double>(classes) && std::floor(y) == y;
+    double* o = k.out + r * classes;
+    for (int64_t c = 0; c < classes; c++) o[c] = ok ? (static_cast<double>(c) == y ? 1.0 : 0.0) : NAN;
+  }
+}
+static void one_hot_b(const Bwd&) {}

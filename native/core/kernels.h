@@ -31,6 +31,28 @@ struct Bwd {
   int32_t flags, p0, p1, p2;
 };
 
+// One fused optimizer step over n elements (optim.h), theta updated in place. The options are
+// the optimizer's; lr (SGD) and stepSize, epsHat, decay (Adam) are this step's scalars,
+// computed by the TS layer (src/train/optimizers.ts) so that every backend gets the same doubles.
+struct SgdStep {
+  double* theta;
+  const double* grad;
+  double* buf;  // the momentum buffer (unused when momentum is 0)
+  int64_t n;
+  double momentum, dampening, weightDecay, lr;
+  bool nesterov, maximize, first;
+};
+struct AdamStep {
+  double* theta;
+  const double* grad;
+  double *m, *v, *vmax;  // vmax only with amsgrad
+  int64_t n;
+  double beta1, beta2, weightDecay;
+  // lr sqrt(1 - beta2^t) / (1 - beta1^t), eps sqrt(1 - beta2^t), 1 - lr weightDecay
+  double stepSize, epsHat, decay;
+  bool decoupled, amsgrad, maximize;
+};
+
 using FwdFn = void (*)(const Fwd&);
 using BwdFn = void (*)(const Bwd&);
 
@@ -49,6 +71,8 @@ struct KernelTable {
   // (k_scalar.h); null for the other ops.
   FwdFn scalarAFwd[OP_COUNT], scalarBFwd[OP_COUNT];
   BwdFn scalarABwd[OP_COUNT], scalarBBwd[OP_COUNT];
+  void (*sgd)(const SgdStep&);
+  void (*adam)(const AdamStep&);
   // Vector math over arrays, for the accuracy tests: name in {exp}; false if unknown.
   bool (*vmath)(const char* name, const double* x, double* y, int64_t n);
 };

@@ -24,6 +24,7 @@ namespace TG_ISA {
 #include "k_loss.h"
 #include "k_fast.h"
 #include "k_scalar.h"
+#include "optim.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
 // "expm1", "tanh" and "pow:<exponent>" (the scalar ports); "log1p_vec", "expm1_vec" and
@@ -66,7 +67,8 @@ static KernelTable make_table() {
   TG_OP(LOG, log) TG_OP(LOG1P, log1p) TG_OP(SQRT, sqrt) TG_OP(SQUARE, square) TG_OP(ABS, abs)
   TG_OP(SIGMOID, sigmoid) TG_OP(TANH, tanh) TG_OP(RELU, relu) TG_OP(SOFTPLUS, softplus) TG_OP(POW, pow)
   TG_OP(BROADCAST, broadcast) TG_OP(SUM, sum) TG_OP(LOGSUMEXP, logsumexp) TG_OP(MATMUL, matmul)
-  TG_OP(TRANSPOSE, transpose) TG_OP(SOFTMAX_XENT, softmax_xent)
+  TG_OP(TRANSPOSE, transpose) TG_OP(SOFTMAX_XENT, softmax_xent) TG_OP(ARGMAX, argmax) TG_OP(ARGMIN, argmin)
+  TG_OP(ONE_HOT, one_hot)
 #undef TG_OP
   for (int op = 0; op < OP_COUNT; op++) t.fast[op] = t.fwd[op];
   t.fast[OP_SUM] = sum_fast_f;
@@ -80,6 +82,8 @@ static KernelTable make_table() {
   t.scalarBFwd[OP_##NAME] = scalar_b_f<S>; t.scalarBBwd[OP_##NAME] = scalar_b_b<S>;
   TG_SCALAR(ADD, AddS) TG_SCALAR(SUB, SubS) TG_SCALAR(MUL, MulS) TG_SCALAR(DIV, DivS)
 #undef TG_SCALAR
+  t.sgd = sgd_step;
+  t.adam = adam_step;
   t.vmath = vmath_array;
   return t;
 }

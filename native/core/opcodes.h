@@ -40,13 +40,57 @@ enum Op : int32_t {
   OP_MATMUL = 19,
   OP_TRANSPOSE = 20,
   OP_SOFTMAX_XENT = 21,
-  OP_COUNT = 22,
+  OP_ARGMAX = 22,
+  OP_ARGMIN = 23,
+  OP_ONE_HOT = 24,
+  OP_COUNT = 25,
 };
 
-constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent"};
-constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2};
+constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot"};
+constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2, 1, 1, 1};
 // Which of p0..p2 holds the offset of the op's extra arena region (-1: none).
-constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2};
+constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1};
+// Which of p0..p2 are sizes (bit q: pq), each >= 1 in a valid tape.
+constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3};
+
+// The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
+enum Rule : int32_t {
+  RULE_LAYOUT_SIZES = 0,
+  RULE_LAYOUT_CODE = 1,
+  RULE_LAYOUT_REGIONS = 2,
+  RULE_LAYOUT_INPUTS = 3,
+  RULE_LAYOUT_OUTPUT = 4,
+  RULE_LAYOUT_OUTPUTS = 5,
+  RULE_OPCODE = 6,
+  RULE_FLAGS = 7,
+  RULE_GRAD_B = 8,
+  RULE_SIZE = 9,
+  RULE_OUT = 10,
+  RULE_A = 11,
+  RULE_B = 12,
+  RULE_EXTRA = 13,
+  RULE_OUT_OVERLAP = 14,
+  RULE_EXTRA_OVERLAP = 15,
+  RULE_COUNT = 16,
+};
+constexpr const char* RULE_TEXT[RULE_COUNT] = {
+    "nInstr, nParams, nInputs, constStart, tempStart, arenaSize and output must be integers in [0, 2^31)",
+    "code must hold nInstr * 8 words",
+    "the arena regions do not line up (constStart = nParams + nInputs, tempStart = constStart + constInit.length <= arenaSize)",
+    "inputSizes must be >= 0 and sum to nInputs",
+    "the result offset is outside the arena",
+    "outputs must be (offset, size) pairs inside the temporaries",
+    "unknown opcode",
+    "unknown flag bits",
+    "gradB is set on a unary op",
+    "a size parameter is below 1 (or another parameter is negative)",
+    "the output reaches outside the temporaries",
+    "operand a reaches outside the arena",
+    "operand b reaches outside the arena",
+    "the scratch region reaches outside the temporaries",
+    "the output overlaps operand a or b",
+    "the scratch region overlaps the output or an operand",
+};
 
 // Number of float64 elements an instruction touches in operand `which` (0 out, 1 a, 2 b,
 // 3 extra); -1 when the op has no such operand. In double: a product of int32 can exceed int64.
@@ -75,6 +119,9 @@ inline double op_extent(int32_t op, int32_t which, int32_t p0, int32_t p1, int32
     case OP_MATMUL: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1), double(p1) * double(p2), -1}; return e[which]; }
     case OP_TRANSPOSE: { const double e[4] = {double(p0) * double(p1), double(p0) * double(p1), -1, -1}; return e[which]; }
     case OP_SOFTMAX_XENT: { const double e[4] = {double(p0), double(p0) * double(p1), double(p0) * double(p1), double(p0) * double(p1)}; return e[which]; }
+    case OP_ARGMAX: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1) * double(p2), -1, -1}; return e[which]; }
+    case OP_ARGMIN: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1) * double(p2), -1, -1}; return e[which]; }
+    case OP_ONE_HOT: { const double e[4] = {double(p0) * double(p1), double(p0), -1, -1}; return e[which]; }
     default: return -1;
   }
 }

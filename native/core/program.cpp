@@ -13,7 +13,7 @@ bool fail(std::string* error, const std::string& msg) {
   return false;
 }
 
-std::string at(int32_t i) { return "instruction " + std::to_string(i) + ": "; }
+std::string at(int32_t i) { return "instruction " + std::to_string(i); }
 
 }  // namespace
 
@@ -22,25 +22,30 @@ Program::Program(TapeData&& tape, const KernelTable* kernels) : tape_(std::move(
 std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels, std::string* error) {
   std::unique_ptr<Program> p(new Program(std::move(t), kernels));
   const TapeData& d = p->tape_;
+  // the validation contract (src/trace/tape-rules.ts; RULE_* and RULE_TEXT are generated): the
+  // same rules, in the same order and with the same messages, as the js and wasm checkers
+  auto broken = [&](Rule r) { return fail(error, RULE_TEXT[r]); };
   auto check = [&]() -> bool {
-    if (d.nInstr < 0 || d.code.size() != static_cast<size_t>(d.nInstr) * INSTR_WIDTH)
-      return fail(error, "code must hold nInstr * " + std::to_string(INSTR_WIDTH) + " words");
-    if (d.nParams < 0 || d.nInputs < 0 || d.arenaSize < 0)
-      return fail(error, "negative sizes");
-    if (d.constStart != static_cast<int64_t>(d.nParams) + d.nInputs)
-      return fail(error, "constStart must equal nParams + nInputs");
-    if (d.tempStart < d.constStart || d.tempStart > d.arenaSize)
-      return fail(error, "tempStart must lie in [constStart, arenaSize]");
-    if (d.constInit.size() != static_cast<size_t>(d.tempStart - d.constStart))
-      return fail(error, "constInit must hold tempStart - constStart values");
+    if (d.nInstr < 0 || d.nParams < 0 || d.nInputs < 0 || d.constStart < 0 || d.tempStart < 0 || d.arenaSize < 0 || d.output < 0)
+      return broken(RULE_LAYOUT_SIZES);
+    if (d.code.size() != static_cast<size_t>(d.nInstr) * INSTR_WIDTH) return broken(RULE_LAYOUT_CODE);
+    if (d.constStart != static_cast<int64_t>(d.nParams) + d.nInputs || d.tempStart > d.arenaSize ||
+        static_cast<int64_t>(d.constInit.size()) != static_cast<int64_t>(d.tempStart) - d.constStart)
+      return broken(RULE_LAYOUT_REGIONS);
     int64_t inputs = 0;
     for (int32_t s : d.inputSizes) {
-      if (s < 0) return fail(error, "negative input size");
+      if (s < 0) return broken(RULE_LAYOUT_INPUTS);
       p->inputStart_.push_back(static_cast<int32_t>(d.nParams + inputs));
       inputs += s;
     }
-    if (inputs != d.nInputs) return fail(error, "inputSizes must sum to nInputs");
-    if (d.output < 0 || d.output >= d.arenaSize) return fail(error, "output outside the arena");
+    if (inputs != d.nInputs) return broken(RULE_LAYOUT_INPUTS);
+    if (d.output >= d.arenaSize) return broken(RULE_LAYOUT_OUTPUT);
+    if (d.outputs.size() % 2 != 0) return broken(RULE_LAYOUT_OUTPUTS);
+    for (size_t k = 0; k < d.outputs.size(); k += 2) {
+      const int64_t o = d.outputs[k], n = d.outputs[k + 1];
+      if (o < d.tempStart || n < 0 || o + n > d.arenaSize) return broken(RULE_LAYOUT_OUTPUTS);
+      p->outputSize_ += n;
+    }
 
     const int32_t arenaRegion = static_cast<int32_t>(d.inputSizes.size()) + 1;
     // Where an operand lives: the parameters, one input (both read in place from the caller's
@@ -65,8 +70,9 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       }
       return true;
     };
-    if (!locate(d.output, 1, &p->outRef_)) return fail(error, "output outside the arena");
+    if (!locate(d.output, 1, &p->outRef_)) return broken(RULE_LAYOUT_OUTPUT);
 
+    auto overlaps = [](int64_t x, double lx, int64_t y, double ly) { return lx > 0 && ly > 0 && x < y + ly && y < x + lx; };
     for (int32_t i = 0; i < d.nInstr; i++) {
       const int32_t* w = &d.code[static_cast<size_t>(i) * INSTR_WIDTH];
       Instr in{};
@@ -75,50 +81,43 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       in.p0 = w[F_P0];
       in.p1 = w[F_P1];
       in.p2 = w[F_P2];
-      if (in.op < 0 || in.op >= OP_COUNT) return fail(error, at(i) + "unknown opcode " + std::to_string(in.op));
-      if (in.flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_OUT)) return fail(error, at(i) + "unknown flags");
-      const char* name = OP_NAMES[in.op];
-      const int32_t extraAt = OP_EXTRA_AT[in.op];
+      if (in.op < 0 || in.op >= OP_COUNT) return fail(error, at(i) + ": " + RULE_TEXT[RULE_OPCODE]);
+      auto rule = [&](Rule r) { return fail(error, at(i) + " (" + OP_NAMES[in.op] + "): " + RULE_TEXT[r]); };
+      const bool binary = OP_ARITY[in.op] == 2;
+      if (in.flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_OUT)) return rule(RULE_FLAGS);
+      if (!binary && (in.flags & FLAG_GRAD_B)) return rule(RULE_GRAD_B);
       for (int q = 0; q < 3; q++)
-        if (w[F_P0 + q] < 0) return fail(error, at(i) + name + ": negative parameter p" + std::to_string(q));
+        if (w[F_P0 + q] < ((OP_SIZE_PARAMS[in.op] >> q) & 1)) return rule(RULE_SIZE);
       const double eOut = op_extent(in.op, 0, in.p0, in.p1, in.p2);
       const double eA = op_extent(in.op, 1, in.p0, in.p1, in.p2);
       const double eB = op_extent(in.op, 2, in.p0, in.p1, in.p2);
       const double eX = op_extent(in.op, 3, in.p0, in.p1, in.p2);
+      const int32_t extraAt = OP_EXTRA_AT[in.op];
       // the output (and scratch) must be temporaries: never the caller's buffers or constants
       const int64_t out = w[F_OUT];
-      if (out < d.tempStart || out + eOut > d.arenaSize)
-        return fail(error, at(i) + name + ": output [" + std::to_string(out) + ", +" + std::to_string(eOut) + ") outside the temporaries");
+      if (out < d.tempStart || out + eOut > d.arenaSize) return rule(RULE_OUT);
       in.out = static_cast<int32_t>(out);
       in.absA = w[F_A];
-      in.absB = OP_ARITY[in.op] == 2 ? w[F_B] : -1;
+      in.absB = binary ? w[F_B] : -1;
       in.scalarSide = 0;
       in.elided = false;
       in.gout = in.out;
-      if (!locate(w[F_A], eA, &in.a)) return fail(error, at(i) + name + ": operand a outside the arena");
-      if (OP_ARITY[in.op] == 2) {
-        if (!locate(w[F_B], eB, &in.b)) return fail(error, at(i) + name + ": operand b outside the arena");
+      if (!locate(w[F_A], eA, &in.a)) return rule(RULE_A);
+      if (binary) {
+        if (!locate(w[F_B], eB, &in.b)) return rule(RULE_B);
       } else {
         in.b = {arenaRegion, 0};
-        if (in.flags & FLAG_GRAD_B) return fail(error, at(i) + name + ": gradB on a unary op");
       }
-      auto overlaps = [](int64_t x, double lx, int64_t y, double ly) { return lx > 0 && ly > 0 && x < y + ly && y < x + lx; };
-      if (overlaps(out, eOut, w[F_A], eA) || (OP_ARITY[in.op] == 2 && overlaps(out, eOut, w[F_B], eB)))
-        return fail(error, at(i) + name + ": the output overlaps an operand");
-      in.extra = -1;
-      if (extraAt >= 0) {
-        const int64_t x = w[F_P0 + extraAt];
-        if (x < d.tempStart || x + eX > d.arenaSize)
-          return fail(error, at(i) + name + ": scratch region outside the temporaries");
-        if (overlaps(x, eX, out, eOut) || overlaps(x, eX, w[F_A], eA) || overlaps(x, eX, w[F_B], eB))
-          return fail(error, at(i) + name + ": the scratch region overlaps an operand");
-        in.extra = static_cast<int32_t>(x);
-      }
+      const int64_t x = extraAt >= 0 ? w[F_P0 + extraAt] : 0;
+      if (extraAt >= 0 && (x < d.tempStart || x + eX > d.arenaSize)) return rule(RULE_EXTRA);
+      if (overlaps(out, eOut, w[F_A], eA) || (binary && overlaps(out, eOut, w[F_B], eB))) return rule(RULE_OUT_OVERLAP);
+      if (extraAt >= 0 && (overlaps(x, eX, out, eOut) || overlaps(x, eX, w[F_A], eA) || (binary && overlaps(x, eX, w[F_B], eB))))
+        return rule(RULE_EXTRA_OVERLAP);
+      in.extra = extraAt >= 0 ? static_cast<int32_t>(x) : -1;
       p->instrs_.push_back(in);
     }
 
     return p->checkPlan(d.fdPlan.data(), d.fdPlan.size(), error);
-    return true;
   };
   if (!check()) return nullptr;
   p->v_.assign(static_cast<size_t>(d.arenaSize), 0.0);
@@ -152,6 +151,10 @@ void Program::fuseScalarBroadcasts() {
     if (bc.op != OP_BROADCAST || bc.p0 != 1 || bc.p2 != 1 || bc.p1 < 1) continue;
     const int64_t lo = bc.out, hi = bc.out + static_cast<int64_t>(bc.p1);
     if (tape_.output >= lo && tape_.output < hi) continue;
+    bool isOutput = false;  // an elided broadcast's values are never written
+    for (size_t k = 0; k < tape_.outputs.size(); k += 2)
+      isOutput = isOutput || (tape_.outputs[k] < hi && lo < tape_.outputs[k] + tape_.outputs[k + 1]);
+    if (isOutput) continue;
     int64_t reader = -1;
     bool ok = true;
     for (size_t q = 0; q < count && ok; q++) {
@@ -270,6 +273,14 @@ void Program::forward(int32_t from, bool exact) {
                 in.extra >= 0 ? v + in.extra : nullptr, in.p0, in.p1, in.p2};
     if (in.scalarSide) (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op](f);
     else fwd[in.op](f);
+  }
+}
+
+void Program::copyOutputs(double* out) const {
+  for (size_t k = 0; k < tape_.outputs.size(); k += 2) {
+    const size_t n = static_cast<size_t>(tape_.outputs[k + 1]);
+    if (n) std::memcpy(out, v_.data() + tape_.outputs[k], sizeof(double) * n);
+    out += n;
   }
 }
 

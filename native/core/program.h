@@ -17,6 +17,7 @@ struct TapeData {
   std::vector<int32_t> inputSizes;  // one entry per input; they sum to nInputs elements
   std::vector<double> constInit;
   std::vector<int32_t> fdPlan;
+  std::vector<int32_t> outputs;  // (arena offset, size) pairs of the named outputs, in the temporaries
 };
 
 // Where an operand's values live during a call: a region and an offset inside it.
@@ -70,6 +71,11 @@ class Program {
   // increasing (the order that keeps suffix reuse correct); the reason in *error otherwise.
   bool checkPlan(const int32_t* plan, size_t len, std::string* error) const;
 
+  // Copies the named outputs of the last forward sweep (value() or reverse()), one after another,
+  // into out (outputSize() elements).
+  void copyOutputs(double* out) const;
+  int64_t outputSize() const { return outputSize_; }
+
   int32_t paramCount() const { return tape_.nParams; }
   int32_t inputCount() const { return static_cast<int32_t>(tape_.inputSizes.size()); }
   int32_t inputSize(int32_t j) const { return tape_.inputSizes[j]; }
@@ -90,6 +96,7 @@ class Program {
   std::vector<Instr> instrs_;
   std::vector<int32_t> inputStart_;
   Ref outRef_{};
+  int64_t outputSize_ = 0;
   bool alwaysCopy_ = false;
   std::vector<std::pair<int64_t, int64_t>> zeroSpans_;  // adjoint ranges zeroed before a sweep  // an operand spans two regions: read everything from the arena
   std::vector<double> v_, g_;  // value and adjoint arenas

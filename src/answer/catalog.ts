@@ -3,7 +3,7 @@
  * `tapegrad explain NAME` prints. Data sets load once, on first use.
  */
 import { breastCancer, digits, type Dataset } from '../data/datasets.js';
-import { fashionMnist } from '../data/idx.js';
+import { FASHION_MNIST_DIR, fashionMnist } from '../data/idx.js';
 import { logistic, mlp, seed, softmaxRegression, type Model } from '../models/models.js';
 
 export interface CatalogEntry {
@@ -18,9 +18,15 @@ export const MLP_WIDTHS = [16, 32, 64, 128, 256] as const;
 export interface CatalogOptions {
   /** rows of Fashion-MNIST for the 784-128-10 MLP (its time per evaluation grows with them) */
   readonly fashionRows?: number;
+  /** where Fashion-MNIST's IDX files are (default: where Debian's dataset-fashion-mnist puts them) */
+  readonly dataDir?: string;
 }
 
-export function catalog({ fashionRows = 500 }: CatalogOptions = {}): CatalogEntry[] {
+/** Why the Fashion-MNIST model is missing, and the two ways to provide it. */
+export const FASHION_MISSING = (dir = FASHION_MNIST_DIR) =>
+  `Fashion-MNIST not found in ${dir}: apt-get install dataset-fashion-mnist, or --data-dir DIR with t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz`;
+
+export function catalog({ fashionRows = 500, dataDir }: CatalogOptions = {}): CatalogEntry[] {
   let d: Dataset | undefined;
   const dig = () => (d ??= digits());
   return [
@@ -28,7 +34,7 @@ export function catalog({ fashionRows = 500 }: CatalogOptions = {}): CatalogEntr
     { key: 'logistic', build: () => logistic(breastCancer()) },
     { key: 'softmax', build: () => softmaxRegression(dig()) },
     ...MLP_WIDTHS.map((h) => ({ key: `mlp-${h}`, build: () => mlp(dig(), h) })),
-    { key: 'fashion-mlp', build: () => { const f = fashionMnist(fashionRows); return f && mlp(f, 128); } },
+    { key: 'fashion-mlp', build: () => { const f = fashionMnist(fashionRows, dataDir); return f && mlp(f, 128); } },
   ];
 }
 
@@ -38,6 +44,6 @@ export function builtin(key: string, options?: CatalogOptions): Model {
   const entry = all.find((e) => e.key === key);
   if (!entry) throw new Error(`unknown model '${key}' (built-in models: ${all.map((e) => e.key).join(', ')})`);
   const m = entry.build();
-  if (!m) throw new Error(`model '${key}' needs Fashion-MNIST: apt-get install dataset-fashion-mnist`);
+  if (!m) throw new Error(`model '${key}' needs Fashion-MNIST: ${FASHION_MISSING(options?.dataDir)}`);
   return m;
 }

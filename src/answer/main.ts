@@ -10,7 +10,7 @@ import type { BackendName } from '../backends/types.js';
 import { breastCancer } from '../data/datasets.js';
 import { logistic, seed } from '../models/models.js';
 import { accuracyStudy, logisticGradient, seedGradient, type AccuracyResult } from './accuracy.js';
-import { catalog } from './catalog.js';
+import { catalog, FASHION_MISSING } from './catalog.js';
 import { errorVsStepSpec, ratioVsNSpec, renderSvg, timeVsNSpec, type Spec } from './charts.js';
 import { VARIANTS } from './fd-timing.js';
 import { answer, cell, formatInt, formatMs, formatRatio, table } from './report.js';
@@ -24,11 +24,14 @@ export interface AnswerOptions {
   readonly models?: readonly string[];
   readonly sweep: SweepOptions;
   readonly fashionRows: number;
+  /** where Fashion-MNIST's IDX files are (default: Debian's dataset-fashion-mnist) */
+  readonly dataDir?: string;
   readonly charts: boolean;
 }
 
 export const DEFAULTS: AnswerOptions = {
-  out: 'results',
+  // relative to where it runs: a consumer's `npx tapegrad answer` must not write into `results/`
+  out: 'tapegrad-results',
   sweep: { budgetMs: 100, fd: { fullLimitMs: 300, sampleMs: 60, budgetMs: 100, seed: 1 } },
   fashionRows: 500,
   charts: true,
@@ -51,7 +54,18 @@ export interface AnswerResult {
   readonly answer: readonly string[];
   /** model x backend measurements that threw (none, normally) */
   readonly failures: readonly { readonly model: string; readonly backend: BackendName; readonly error: string }[];
+  /** the SVG files written beside answer.json (none when vega is missing or charts are off) */
+  readonly charts: readonly string[];
   readonly seconds: number;
+}
+
+/**
+ * A warning when the 1-minute load average exceeds the cores: other processes then take CPU time
+ * from the timings, which become unreliable. Undefined otherwise.
+ */
+export function loadWarning(load = loadavg()[0], cores = cpus().length): string | undefined {
+  if (!(load > cores)) return undefined;
+  return `the 1-minute load average is ${load.toFixed(2)} on ${cores} cores: other processes are busy, so the timings will be unreliable`;
 }
 
 export function machine(): AnswerResult['machine'] {
@@ -79,7 +93,7 @@ export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = 
   const names = opts.backends ?? (await backends());
   const bes = await Promise.all(names.map((n) => backend(n)));
   const js = await backend('js');
-  const entries = catalog({ fashionRows: opts.fashionRows }).filter((e) => !opts.models || opts.models.includes(e.key));
+  const entries = catalog({ fashionRows: opts.fashionRows, dataDir: opts.dataDir }).filter((e) => !opts.models || opts.models.includes(e.key));
   log(`tapegrad answer: ${entries.length} models x ${bes.length} backend(s) (${names.join(', ')}) x ${VARIANTS.length} gradient methods\n`);
 
   const rows: Row[] = [];
@@ -88,7 +102,7 @@ export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = 
   for (const e of entries) {
     const m = e.build();
     if (!m) {
-      log(`  ${e.key}: skipped (Fashion-MNIST not found: apt-get install dataset-fashion-mnist)\n`);
+      log(`  ${e.key}: skipped (${FASHION_MISSING(opts.dataDir)})\n`);
       continue;
     }
     const ref = bes.some((b) => b.name !== 'js') ? referenceGradient(m, js) : undefined;
@@ -120,13 +134,13 @@ export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = 
 
   const result: AnswerResult = {
     tool: 'tapegrad answer', date: new Date().toISOString(), machine: host, backends: names, options: opts,
-    definitions: DEFINITIONS, rows, accuracy, answer: answer(rows, names, accuracy), failures, seconds: 0,
+    definitions: DEFINITIONS, rows, accuracy, answer: answer(rows, names, accuracy), failures, charts: [], seconds: 0,
   };
   mkdirSync(opts.out, { recursive: true });
-  if (opts.charts) await writeCharts(result, opts.out, log);
+  const charts = opts.charts ? await writeCharts(result, opts.out, log) : [];
   const seconds = (performance.now() - started) / 1e3;
-  writeFileSync(join(opts.out, 'answer.json'), JSON.stringify({ ...result, seconds }, null, 2) + '\n');
-  return { ...result, seconds };
+  writeFileSync(join(opts.out, 'answer.json'), JSON.stringify({ ...result, charts, seconds }, null, 2) + '\n');
+  return { ...result, charts, seconds };
 }
 
 /** `cpu, cores, Node, date`: the line every chart carries. */
@@ -134,19 +148,25 @@ export function subtitle(r: Pick<AnswerResult, 'machine' | 'date'>): string {
   return `${r.machine.cpu} (${r.machine.cores} cores), Node ${r.machine.node}, ${r.date.slice(0, 10)}`;
 }
 
-async function writeCharts(r: AnswerResult, out: string, log: (s: string) => void): Promise<void> {
+/** Writes the SVG charts; returns the files written (none, with a line saying why, when vega is missing). */
+async function writeCharts(r: AnswerResult, out: string, log: (s: string) => void): Promise<string[]> {
   const sub = subtitle(r);
   const charts: [string, Spec][] = [
     ['time-vs-n.svg', timeVsNSpec(r.rows, `${sub}; triangles: extrapolated from sampled coordinates`)],
     ['ratio-vs-n.svg', ratioVsNSpec(r.rows, `${sub}; dashed: cost model FLOP ratio`)],
     ['error-vs-step.svg', errorVsStepSpec(r.accuracy, `${sub}; diamonds: default steps; dashed rule: reverse mode`)],
   ];
+  const written: string[] = [];
   try {
-    for (const [file, spec] of charts) writeFileSync(join(out, file), await renderSvg(spec));
-    log(`  charts: ${charts.map(([f]) => join(out, f)).join(', ')}\n`);
+    for (const [file, spec] of charts) {
+      writeFileSync(join(out, file), await renderSvg(spec));
+      written.push(join(out, file));
+    }
+    log(`  charts: ${written.join(', ')}\n`);
   } catch (e) {
-    log(`  charts skipped (vega and vega-lite render them: npm install vega vega-lite): ${(e as Error).message}\n`);
+    log(`  charts skipped: they need the packages vega and vega-lite (npm install vega vega-lite): ${(e as Error).message}\n`);
   }
+  return written;
 }
 
 /** The text `tapegrad answer` prints on stdout. */
@@ -160,6 +180,6 @@ export function report(r: AnswerResult): string {
     ...r.answer.map((s) => `- ${s}`),
     ...r.failures.map((f) => `FAILED: ${f.model} on ${f.backend}: ${f.error}`),
     '',
-    `(${r.seconds.toFixed(0)} s; results in ${join(r.options.out, 'answer.json')}${r.options.charts ? ', charts beside it' : ''})`,
+    `(${r.seconds.toFixed(0)} s; results in ${join(r.options.out, 'answer.json')}${r.charts.length ? `, ${r.charts.length} SVG charts beside it` : ', no charts'})`,
   ].join('\n');
 }

@@ -1,17 +1,48 @@
 import type { BackendName, Engine, Program } from '../backends/types.js';
 import { costOf, type Cost, type Method } from '../trace/cost.js';
-import type { Defined, Leaf } from '../trace/define.js';
-import { checkFlat, collectInputs, packParams, resolveOptions, type GradOptions, type Values } from './validate.js';
+import type { Defined, Dims, Leaf } from '../trace/define.js';
+import type { Tape } from '../trace/compile.js';
+import { sizeOf, type Shape } from '../ops/opset.js';
+import {
+  checkFlat, checkIndices, collectInputs, inputLengths, packParams, resolveOptions, type GradOptions, type Values,
+} from './validate.js';
 
 export interface GradResult {
+  /** the loss */
   readonly value: number;
   /** one Float64Array per parameter (views of one buffer) */
   readonly grad: Record<string, Float64Array>;
+  /** the function's named outputs (row-major; a function that returns a bare scalar has only `loss`) */
+  readonly outputs: Record<string, Float64Array>;
+}
+
+/** Named outputs, row-major, each a view of one buffer. */
+export type Outputs = Record<string, Float64Array>;
+
+/** Programs kept per compiled function with symbolic dimensions (one per set of sizes; least recently used out). */
+const MAX_PROGRAMS = 8;
+
+/** One concrete trace loaded into the backend. */
+interface Instance {
+  readonly defined: Defined;
+  readonly tape: Tape;
+  readonly program: Program;
+  /** elements of all named outputs together */
+  readonly outputSize: number;
 }
 
 /**
+ * Backend memory of compiled functions that were dropped without dispose(): released when the
+ * garbage collector takes them (the held value is the set of programs, never the Compiled).
+ */
+const finalizer = new FinalizationRegistry<Set<Program>>((programs) => {
+  for (const p of programs) p.dispose();
+});
+
+/**
  * A traced function whose tape lives inside a backend. Every argument is validated here, before
- * any backend sees it; a rejected call leaves the compiled function usable.
+ * any backend sees it; a rejected call leaves the compiled function usable. A function with
+ * symbolic dimensions loads one program per set of sizes, on first use at that size.
  */
 export class Compiled {
   readonly params: readonly Leaf[];
@@ -20,52 +51,71 @@ export class Compiled {
   readonly paramCount: number;
   /** the backend's name */
   readonly backend: BackendName;
-  private program?: Program;
+  private readonly instances = new Map<string, Instance>();
+  /** the programs alive (what the finalizer releases) */
+  private readonly programs = new Set<Program>();
+  private disposedFlag = false;
   private readonly theta: Float64Array;
   private readonly inputArrays: Float64Array[];
   /** an asynchronous gradient is in flight: the backend's arenas are in use */
   private busy = false;
 
   /** @internal */
-  constructor(readonly defined: Defined, program: Program, readonly engine: Engine) {
-    this.program = program;
+  constructor(readonly defined: Defined, readonly engine: Engine) {
     this.backend = engine.name;
     this.params = defined.params;
     this.inputs = defined.inputs;
     this.paramCount = defined.paramCount;
     this.theta = new Float64Array(this.paramCount);
     this.inputArrays = new Array(this.inputs.length);
+    if (!defined.symbolic) this.load(defined, '');
+    finalizer.register(this, this.programs, this);
   }
 
-  /** f(params, inputs) */
-  value(params: Values, inputs?: Values): number {
-    const p = this.live();
-    packParams(this.params, params, this.theta);
-    collectInputs(this.inputs, inputs, this.inputArrays);
-    return p.value(this.theta, this.inputArrays);
+  /** The loss f(params, inputs). `params` may be named values or the flat vector. */
+  value(params: Values | Float64Array, inputs?: Values): number {
+    const { program } = this.prepareValue(inputs, true);
+    return program.value(this.thetaOf(params), this.inputArrays);
   }
 
-  /** The value and the gradient with respect to every parameter, by the chosen method. */
-  grad(params: Values, inputs?: Values, options?: GradOptions): GradResult {
+  /**
+   * The loss, its gradient with respect to every parameter by the chosen method, and the named
+   * outputs. `params` may be named values or the flat vector.
+   */
+  grad(params: Values | Float64Array, inputs?: Values, options?: GradOptions): GradResult {
     this.live();
-    packParams(this.params, params, this.theta);
+    const theta = this.thetaOf(params);
+    const inst = this.instanceFor(inputs);
     const out = new Float64Array(this.paramCount);
-    const value = this.gradFlat(this.theta, inputs, out, options);
-    return { value, grad: this.unflatten(out) };
+    const outputs = new Float64Array(inst.outputSize);
+    const value = this.gradFlat(theta, inputs, out, { ...options, outputs });
+    return { value, grad: this.views(out), outputs: this.named(inst, outputs) };
   }
 
-  /** f at a flat parameter vector (definition order, see `params[i].offset`). */
+  /** Forward only, at any batch size: the named outputs (a function that returns a bare scalar has only `loss`). */
+  run(params: Values | Float64Array, inputs?: Values): Outputs {
+    const inst = this.prepareValue(inputs, false);
+    const outputs = new Float64Array(inst.outputSize);
+    inst.program.value(this.thetaOf(params), this.inputArrays, outputs);
+    return this.named(inst, outputs);
+  }
+
+  /** The loss at a flat parameter vector (definition order, see `params[i].offset`). */
   valueFlat(theta: Float64Array, inputs?: Values): number {
-    const p = this.live();
+    const { program } = this.prepareValue(inputs, true);
     checkFlat('theta', theta, this.paramCount);
-    collectInputs(this.inputs, inputs, this.inputArrays);
-    return p.value(theta, this.inputArrays);
+    return program.value(theta, this.inputArrays);
   }
 
-  /** Writes the gradient at the flat vector `theta` into `out` without allocating; returns f. */
+  /**
+   * Writes the gradient at the flat vector `theta` into `out` without allocating; returns the
+   * loss. With `options.outputs` (a Float64Array of all named outputs' elements, in order), also
+   * writes the outputs there.
+   */
   gradFlat(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options?: GradOptions): number {
-    const { p, method, central, step, reuse, plan } = this.prepare(theta, inputs, out, options);
-    if (method === 'reverse') return p.reverse(theta, this.inputArrays, out);
+    const { p, method, central, step, reuse, plan, outputs } = this.prepare(theta, inputs, out, options);
+    if (method === 'reverse') return p.reverse(theta, this.inputArrays, out, outputs);
+    if (outputs) p.value(theta, this.inputArrays, outputs); // FD leaves perturbed values behind: read them first
     return p.fd(theta, this.inputArrays, out, central, step, reuse, plan);
   }
 
@@ -74,13 +124,14 @@ export class Compiled {
    * a long finite-difference gradient leaves the event loop free. Parameters and inputs are
    * copied when the call is made: the caller may change them at once. Until the promise settles
    * the compiled function is busy: its other methods throw, and another async call rejects.
+   * The outputs of the result are `{}` (read them with `run`).
    */
-  async gradAsync(params: Values, inputs?: Values, options?: GradOptions): Promise<GradResult> {
+  async gradAsync(params: Values | Float64Array, inputs?: Values, options?: GradOptions): Promise<GradResult> {
     this.live();
-    packParams(this.params, params, this.theta);
+    const theta = this.thetaOf(params);
     const out = new Float64Array(this.paramCount);
-    const value = await this.gradFlatAsync(this.theta, inputs, out, options);
-    return { value, grad: this.unflatten(out) };
+    const value = await this.gradFlatAsync(theta, inputs, out, options);
+    return { value, grad: this.views(out), outputs: {} }; // the function may be disposed by now
   }
 
   /**
@@ -91,7 +142,8 @@ export class Compiled {
   gradFlatAsync(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options?: GradOptions): Promise<number> {
     let pending: Promise<number>;
     try {
-      const { p, method, central, step, reuse, plan } = this.prepare(theta, inputs, out, options);
+      const { p, method, central, step, reuse, plan, outputs } = this.prepare(theta, inputs, out, options);
+      if (outputs) throw new Error('gradFlatAsync does not write outputs; read them with run()');
       const x = this.inputArrays;
       if (method === 'reverse') pending = p.reverseAsync?.(theta, x, out) ?? Promise.resolve(p.reverse(theta, x, out));
       else pending = p.fdAsync?.(theta, x, out, central, step, reuse, plan) ?? Promise.resolve(p.fd(theta, x, out, central, step, reuse, plan));
@@ -102,29 +154,19 @@ export class Compiled {
     return pending.finally(() => { this.busy = false; });
   }
 
-  /** Validates a flat call; the inputs land in this.inputArrays. */
-  private prepare(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options: GradOptions | undefined) {
-    const p = this.live();
-    checkFlat('theta', theta, this.paramCount);
-    checkFlat('the gradient buffer', out, this.paramCount);
-    collectInputs(this.inputs, inputs, this.inputArrays);
-    const { method, step, reuse, coordinates } = resolveOptions(options, this.paramCount);
-    const plan = coordinates && this.planFor(coordinates);
-    return { p, method, central: method === 'fd-central', step, reuse, plan };
-  }
-
-  /** An FD plan for some coordinates: one triple each, in the tape plan's order (firstInstr descending). */
-  private planFor(coordinates: ArrayLike<number>): Int32Array {
-    const { fdPlan } = this.defined.tape;
-    const first = new Int32Array(this.paramCount);
-    for (let k = 0; k < fdPlan.length; k += 3) first.fill(fdPlan[k + 2], fdPlan[k], fdPlan[k + 1]);
-    const idx = [...new Set(Array.from(coordinates))].sort((x, y) => first[y] - first[x] || x - y);
-    return Int32Array.from(idx.flatMap((i) => [i, i + 1, first[i]]));
+  /**
+   * The shapes of the named outputs for these inputs (their sizes fix the symbolic dimensions),
+   * in order: what `run` returns, and the layout of a flat `options.outputs` buffer.
+   */
+  outputShapes(inputs?: Values): Record<string, readonly number[]> {
+    this.notDisposed();
+    const inst = this.instanceFor(inputs);
+    return Object.fromEntries(inst.defined.outputs.map((o) => [o.name, o.shape as Shape]));
   }
 
   /** Named parameters as one new flat vector. */
   flatten(params: Values): Float64Array {
-    if (!this.program) this.live(); // throws: disposed (flattening needs no backend, so busy is fine)
+    this.notDisposed();
     const theta = new Float64Array(this.paramCount);
     packParams(this.params, params, theta);
     return theta;
@@ -132,29 +174,138 @@ export class Compiled {
 
   /** A flat vector as named views (no copy). */
   unflatten(theta: Float64Array): Record<string, Float64Array> {
+    this.notDisposed();
     checkFlat('theta', theta, this.paramCount);
+    return this.views(theta);
+  }
+
+  private views(theta: Float64Array): Record<string, Float64Array> {
     return Object.fromEntries(this.params.map((l) => [l.name, theta.subarray(l.offset, l.offset + l.size)]));
   }
 
-  /** Static cost of one call of `method` (or of one value), from the cost model. */
-  cost(method: Method | 'value' = 'reverse', options: { reuse?: boolean } = {}): Cost {
+  /**
+   * Static cost of one call of `method` (or of one value), from the cost model. A function with
+   * symbolic dimensions needs their sizes (`dims`).
+   */
+  cost(method: Method | 'value' = 'reverse', options: { reuse?: boolean; dims?: Dims } = {}): Cost {
+    this.notDisposed();
     resolveOptions({ method: method === 'value' ? 'reverse' : method, reuse: options.reuse }, this.paramCount);
-    return costOf(this.defined.tape, method, options.reuse ?? true);
+    return costOf(this.defined.at(options.dims ?? {}).tape, method, options.reuse ?? true);
   }
 
   /** Releases the backend's arenas; any later call throws. Calling it again does nothing. */
   dispose(): void {
-    this.program?.dispose();
-    this.program = undefined;
+    if (this.disposedFlag) return;
+    this.disposedFlag = true;
+    finalizer.unregister(this);
+    for (const p of this.programs) p.dispose();
+    this.programs.clear();
+    this.instances.clear();
   }
 
   get disposed(): boolean {
-    return this.program === undefined;
+    return this.disposedFlag;
   }
 
-  private live(): Program {
-    if (!this.program) throw new Error(`this compiled function (${this.backend} backend) was disposed`);
-    if (this.busy) throw new Error(`this compiled function (${this.backend} backend) is busy with an asynchronous gradient; await it first`);
-    return this.program;
+  /** The flat parameter vector of a call: the caller's own, or the named values packed into scratch. */
+  private thetaOf(params: Values | Float64Array): Float64Array {
+    if (params instanceof Float64Array) {
+      checkFlat('theta', params, this.paramCount);
+      return params;
+    }
+    packParams(this.params, params, this.theta);
+    return this.theta;
   }
+
+  /** Validates the inputs of a forward call (they land in this.inputArrays) and picks the program. */
+  private prepareValue(inputs: Values | undefined, needLoss: boolean): Instance {
+    this.live();
+    if (needLoss) this.needLoss();
+    return this.collect(inputs);
+  }
+
+  /** Validates a flat gradient call; the inputs land in this.inputArrays. */
+  private prepare(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options: GradOptions | undefined) {
+    this.live();
+    this.needLoss();
+    checkFlat('theta', theta, this.paramCount);
+    checkFlat('the gradient buffer', out, this.paramCount);
+    const inst = this.collect(inputs);
+    const { method, step, reuse, coordinates, outputs } = resolveOptions(options, this.paramCount);
+    if (outputs) checkFlat('options.outputs', outputs, inst.outputSize);
+    const plan = coordinates && planFor(inst.tape, this.paramCount, coordinates);
+    return { p: inst.program, method, central: method === 'fd-central', step, reuse, plan, outputs };
+  }
+
+  /** Checks and collects the inputs, and returns the program for their sizes. */
+  private collect(inputs: Values | undefined): Instance {
+    const inst = this.instanceFor(inputs);
+    collectInputs(inst.defined.inputs, inputs, this.inputArrays);
+    checkIndices(inst.defined.inputs, inst.tape.indexChecks, this.inputArrays);
+    return inst;
+  }
+
+  /** The program for these inputs' sizes (loaded on first use at a new size). */
+  private instanceFor(inputs: Values | undefined): Instance {
+    if (!this.defined.symbolic) return this.instances.get('')!;
+    const dims = this.defined.resolve(inputLengths(this.inputs, inputs));
+    const key = this.defined.dims.map((d) => dims[d]).join(',');
+    const hit = this.instances.get(key);
+    if (hit) {
+      this.instances.delete(key); // most recently used last
+      this.instances.set(key, hit);
+      return hit;
+    }
+    return this.load(this.defined.at(dims), key);
+  }
+
+  private load(defined: Defined, key: string): Instance {
+    const tape = defined.tape;
+    const program = this.engine.load(tape);
+    let outputSize = 0;
+    for (let k = 1; k < tape.outputs.length; k += 2) outputSize += tape.outputs[k];
+    const inst = { defined, tape, program, outputSize };
+    this.programs.add(program);
+    this.instances.set(key, inst);
+    if (this.instances.size > MAX_PROGRAMS) {
+      const [oldKey, old] = this.instances.entries().next().value!;
+      this.instances.delete(oldKey);
+      this.programs.delete(old.program);
+      old.program.dispose();
+    }
+    return inst;
+  }
+
+  private named(inst: Instance, buffer: Float64Array): Outputs {
+    const out: Outputs = {};
+    let at = 0;
+    for (const o of inst.defined.outputs) {
+      const n = sizeOf(o.shape as Shape); // a concrete trace's outputs have sizes
+      out[o.name] = buffer.subarray(at, at + n);
+      at += n;
+    }
+    return out;
+  }
+
+  private needLoss(): void {
+    if (!this.defined.hasLoss)
+      throw new Error(`this function has no loss to differentiate (its outputs: ${this.defined.outputs.map((o) => o.name).join(', ')}); return { loss, ... } with a scalar loss, or use run()`);
+  }
+
+  private notDisposed(): void {
+    if (this.disposedFlag) throw new Error(`this compiled function (${this.backend} backend) was disposed`);
+  }
+
+  private live(): void {
+    this.notDisposed();
+    if (this.busy) throw new Error(`this compiled function (${this.backend} backend) is busy with an asynchronous gradient; await it first`);
+  }
+}
+
+/** An FD plan for some coordinates: one triple each, in the tape plan's order (firstInstr descending). */
+function planFor(tape: Tape, n: number, coordinates: ArrayLike<number>): Int32Array {
+  const first = new Int32Array(n);
+  for (let k = 0; k < tape.fdPlan.length; k += 3) first.fill(tape.fdPlan[k + 2], tape.fdPlan[k], tape.fdPlan[k + 1]);
+  const idx = [...new Set(Array.from(coordinates))].sort((x, y) => first[y] - first[x] || x - y);
+  return Int32Array.from(idx.flatMap((i) => [i, i + 1, first[i]]));
 }

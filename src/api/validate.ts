@@ -1,9 +1,14 @@
 import type { Leaf } from '../trace/define.js';
 import { describeValue } from '../trace/tensor.js';
 import { METHODS, type Method } from '../trace/cost.js';
+import { isFloat64Array, lengthOf } from './typed-array.js';
 
-/** A parameter or input value: a Float64Array, an array of numbers, or a number (size-1 shapes). */
-export type Value = Float64Array | readonly number[] | number;
+/**
+ * A parameter or input value: a Float64Array (read in place), an array of numbers, another
+ * typed array of numbers (copied: Int32Array class labels, Float32Array data), or a number
+ * (size-1 shapes).
+ */
+export type Value = Float64Array | readonly number[] | number | Int32Array | Uint8Array | Float32Array;
 export type Values = Readonly<Record<string, Value>>;
 
 export interface GradOptions {
@@ -13,6 +18,11 @@ export interface GradOptions {
   readonly eps?: number;
   /** FD only: re-run just the tape suffix each parameter reaches (default true) */
   readonly reuse?: boolean;
+  /**
+   * A Float64Array for all the named outputs, one after another (their sizes summed): written
+   * by the call (flat calls only; `grad` returns them by name).
+   */
+  readonly outputs?: Float64Array;
   /**
    * FD only: compute just these flat coordinates of the gradient (indices into the flat parameter
    * vector); the other entries of the output are left untouched (zero in `grad()`). For spot
@@ -35,14 +45,22 @@ function checkNames(kind: string, leaves: readonly Leaf[], values: unknown): ass
 
 /** Checks one value against its leaf; returns it as a Float64Array (the caller's own if it is one). */
 function toArray(kind: string, leaf: Leaf, x: unknown): Float64Array {
-  // the common case first, and the message built only when it is needed: this runs on every call
-  if (x instanceof Float64Array && x.length === leaf.size) return x;
+  // the common case first, and the message built only when it is needed: this runs on every call.
+  // The real length (typed-array.ts): a spoofed `length` must not pass.
+  if (isFloat64Array(x) && lengthOf(x) === leaf.size) return x;
   const where = `${kind} '${leaf.name}' (shape [${leaf.shape.join(',')}], ${leaf.size} elements)`;
   if (typeof x === 'number') {
     if (leaf.size !== 1) throw new RangeError(`${where}: a number fits only a one-element shape`);
     return Float64Array.of(x);
   }
-  if (x instanceof Float64Array) throw new RangeError(`${where}: got ${x.length} elements`);
+  if (isFloat64Array(x)) throw new RangeError(`${where}: got ${lengthOf(x)} elements`);
+  if (ArrayBuffer.isView(x) && !(x instanceof DataView) && !(x instanceof BigInt64Array) && !(x instanceof BigUint64Array)) {
+    const a = x as Int32Array;
+    if (lengthOf(a) !== leaf.size) throw new RangeError(`${where}: got ${lengthOf(a)} elements`);
+    const copy = new Float64Array(leaf.size);
+    copy.set(a); // by the internal slots: no iterator or length a subclass could override
+    return copy;
+  }
   if (Array.isArray(x)) {
     if (x.length !== leaf.size) throw new RangeError(`${where}: got ${x.length} elements`);
     const bad = x.findIndex((e) => typeof e !== 'number');
@@ -64,9 +82,36 @@ export function collectInputs(leaves: readonly Leaf[], values: unknown, out: Flo
   leaves.forEach((l, i) => (out[i] = toArray('input', l, (values as Values)[l.name])));
 }
 
+/** The element counts of named inputs (names checked), for telling the sizes of symbolic dimensions. */
+export function inputLengths(leaves: readonly Leaf[], values: unknown): number[] {
+  checkNames('input', leaves, values ?? {});
+  return leaves.map((l) => {
+    const x = (values as Record<string, unknown>)[l.name];
+    if (typeof x === 'number') return 1;
+    if (Array.isArray(x)) return x.length;
+    if (ArrayBuffer.isView(x) && !(x instanceof DataView)) return lengthOf(x);
+    throw new TypeError(`input '${l.name}': expected a Float64Array, number[] or number, got ${describeValue(x)}`);
+  });
+}
+
+/**
+ * Inputs read as class indices (Tape.indexChecks: pairs (input, classes)) must hold integers in
+ * [0, classes): checked before any backend reads them.
+ */
+export function checkIndices(leaves: readonly Leaf[], checks: Int32Array, inputs: readonly Float64Array[]): void {
+  for (let k = 0; k < checks.length; k += 2) {
+    const x = inputs[checks[k]], classes = checks[k + 1];
+    for (let i = 0; i < x.length; i++) {
+      const y = x[i];
+      if (!(Number.isInteger(y) && y >= 0 && y < classes))
+        throw new RangeError(`input '${leaves[checks[k]].name}': element ${i} is ${y}, not a class index in [0, ${classes})`);
+    }
+  }
+}
+
 export function checkFlat(what: string, x: unknown, n: number): asserts x is Float64Array {
-  if (!(x instanceof Float64Array)) throw new TypeError(`${what} must be a Float64Array, got ${describeValue(x)}`);
-  if (x.length !== n) throw new RangeError(`${what} must have ${n} elements, got ${x.length}`);
+  if (!isFloat64Array(x)) throw new TypeError(`${what} must be a Float64Array, got ${describeValue(x)}`);
+  if (lengthOf(x) !== n) throw new RangeError(`${what} must have ${n} elements, got ${lengthOf(x)}`);
 }
 
 export interface Resolved {
@@ -74,6 +119,7 @@ export interface Resolved {
   readonly step: number;
   readonly reuse: boolean;
   readonly coordinates?: ArrayLike<number>;
+  readonly outputs?: Float64Array;
 }
 
 export function resolveOptions(opts: unknown, n: number): Resolved {
@@ -85,17 +131,27 @@ export function resolveOptions(opts: unknown, n: number): Resolved {
     throw new Error(`unknown method ${describeValue(method)} (expected ${METHODS.map((m) => `'${m}'`).join(', ')})`);
   if (o.eps !== undefined && (typeof o.eps !== 'number' || !(o.eps > 0) || !Number.isFinite(o.eps)))
     throw new RangeError(`eps must be a positive finite number, got ${describeValue(o.eps)}`);
+  // the step h = (theta + eps * max(1, |theta|)) - theta vanishes where 1 + eps === 1: a 0/0 gradient
+  if (o.eps !== undefined && 1 + o.eps === 1)
+    throw new RangeError(`eps = ${o.eps} is too small: theta + eps * max(1, |theta|) rounds back to theta, so the step vanishes (use eps >= 2^-52 = ${EPSILON})`);
   if (o.reuse !== undefined && typeof o.reuse !== 'boolean')
     throw new TypeError(`reuse must be a boolean, got ${describeValue(o.reuse)}`);
-  const c = o.coordinates;
-  if (c !== undefined) {
+  let c: number[] | undefined;
+  if (o.coordinates !== undefined) {
     if (method === 'reverse') throw new Error('coordinates apply to finite differences only (reverse mode gives every coordinate at once)');
-    if (typeof c !== 'object' || c === null || typeof c.length !== 'number')
-      throw new TypeError(`coordinates must be an array of indices, got ${describeValue(c)}`);
-    for (let i = 0; i < c.length; i++)
-      if (!Number.isInteger(c[i]) || c[i] < 0 || c[i] >= n)
-        throw new RangeError(`coordinates[${i}] = ${describeValue(c[i])} is not an index in [0, ${n})`);
+    if (typeof o.coordinates !== 'object' || o.coordinates === null || typeof o.coordinates.length !== 'number')
+      throw new TypeError(`coordinates must be an array of indices, got ${describeValue(o.coordinates)}`);
+    // copied while checked, one read of each element: what is checked is what is used
+    const from = o.coordinates, len = from.length;
+    c = [];
+    for (let i = 0; i < len; i++) {
+      const x = from[i];
+      if (!Number.isInteger(x) || x < 0 || x >= n) throw new RangeError(`coordinates[${i}] = ${describeValue(x)} is not an index in [0, ${n})`);
+      c.push(x);
+    }
   }
   const step = method === 'reverse' ? 0 : (o.eps ?? DEFAULT_STEP[method]);
-  return { method, step, reuse: o.reuse ?? true, coordinates: c };
+  if (o.outputs !== undefined && !(o.outputs instanceof Float64Array))
+    throw new TypeError(`outputs must be a Float64Array, got ${describeValue(o.outputs)}`);
+  return { method, step, reuse: o.reuse ?? true, coordinates: c, outputs: o.outputs };
 }

@@ -40,7 +40,7 @@ function wrap(engine: Engine): Backend {
     name: engine.name,
     compile(f: Defined) {
       if (!(f instanceof Defined)) throw new TypeError(`compile: expected the result of define(), got ${describeValue(f)}`);
-      return new Compiled(f, engine.load(f.tape), engine);
+      return new Compiled(f, engine);
     },
   };
 }

@@ -12,13 +12,59 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export interface Engine {
   readonly name: BackendName;
   load(tape: Tape): Program;
+  /** SGD state (the momentum buffer) for n parameters, in this backend's memory */
+  sgd(n: number, config: SgdConfig): FusedSgd;
+  /** Adam state (first and second moments, and their maximum with amsgrad) for n parameters */
+  adam(n: number, config: AdamConfig): FusedAdam;
+}
+
+/**
+ * The fused optimizer steps (src/train/optimizers.ts documents the update rules): one pass over
+ * the flat vectors inside the backend, theta updated in place. A backend checks theta and grad
+ * (Float64Arrays of n elements) and the scalars before it changes anything. Every scalar that is
+ * not a plain option (the learning rate of this step, the bias corrections) is computed once in
+ * TS, so every backend receives the same doubles and computes the same bits.
+ */
+export interface SgdConfig {
+  readonly momentum: number;
+  readonly dampening: number;
+  readonly nesterov: boolean;
+  readonly weightDecay: number;
+  readonly maximize: boolean;
+}
+export interface FusedSgd {
+  /** `first`: the first step (the momentum buffer starts as the gradient) */
+  step(theta: Float64Array, grad: Float64Array, lr: number, first: boolean): void;
+  dispose(): void;
+}
+export interface AdamConfig {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly weightDecay: number;
+  /** AdamW: weight decay scales theta by `decay` instead of adding weightDecay * theta to the gradient */
+  readonly decoupled: boolean;
+  readonly amsgrad: boolean;
+  readonly maximize: boolean;
+}
+export interface FusedAdam {
+  /**
+   * At step t = 1, 2, ...: stepSize = lr * sqrt(1 - beta2^t) / (1 - beta1^t),
+   * epsHat = eps * sqrt(1 - beta2^t) (the bias corrections folded into the scalars, so that an
+   * element costs one square root and one division); decay = 1 - lr * weightDecay (used only
+   * when decoupled)
+   */
+  step(theta: Float64Array, grad: Float64Array, stepSize: number, epsHat: number, decay: number): void;
+  dispose(): void;
 }
 
 export interface Program {
-  /** f(theta) */
-  value(theta: Float64Array, inputs: readonly Float64Array[]): number;
-  /** f(theta); writes the reverse-mode gradient into grad */
-  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number;
+  /**
+   * f(theta). With `outputs`, also writes the tape's named outputs (Tape.outputs) into it, one
+   * after another: a buffer of the sum of their sizes.
+   */
+  value(theta: Float64Array, inputs: readonly Float64Array[], outputs?: Float64Array): number;
+  /** f(theta); writes the reverse-mode gradient into grad (and the outputs, as value does) */
+  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, outputs?: Float64Array): number;
   /**
    * f(theta); writes the finite-difference gradient into grad: forward differences
    * (f(θ+h e_i) - f(θ)) / h, or central (f(θ+h e_i) - f(θ-h e_i)) / 2h, with

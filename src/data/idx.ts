@@ -52,12 +52,14 @@ export function readIdx(path: string): Idx {
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
 /**
- * The first `rows` images of Fashion-MNIST's test split (28x28 = 784 pixels, 10 classes),
- * pixels scaled to [0, 1]; undefined when the IDX files are not there (the package is optional).
+ * The first `rows` images of a Fashion-MNIST split (the test split: 10,000 images; train: 60,000;
+ * 28x28 = 784 pixels, 10 classes), pixels scaled to [0, 1]; undefined when the IDX files are not
+ * there (the package is optional).
  */
-export function fashionMnist(rows = 10_000, dir = FASHION_MNIST_DIR): Dataset | undefined {
-  const images = join(dir, 't10k-images-idx3-ubyte.gz');
-  const labels = join(dir, 't10k-labels-idx1-ubyte.gz');
+export function fashionMnist(rows = 10_000, dir = FASHION_MNIST_DIR, split: 'train' | 'test' = 'test'): Dataset | undefined {
+  const prefix = split === 'test' ? 't10k' : 'train';
+  const images = join(dir, `${prefix}-images-idx3-ubyte.gz`);
+  const labels = join(dir, `${prefix}-labels-idx1-ubyte.gz`);
   if (!existsSync(images) || !existsSync(labels)) return undefined;
   return idxDataset('Fashion-MNIST', readIdx(images), readIdx(labels), rows, 10);
 }

@@ -55,3 +55,29 @@ export function mlp(d: Dataset, hidden: number): Model {
     inputs: { X: d.X, Y: oneHot(d.labels, c) },
   };
 }
+
+/**
+ * L2-regularised logistic regression, the `minimize` bar: mean softplus(-s (X w + b)) +
+ * (lambda / 2) ||w||^2, bias unregularised, starting at 0 (N = features + 1).
+ */
+export function regularisedLogistic(d: Dataset, lambda = 1e-3): Model {
+  const { rows: m, features: k } = d;
+  const f = define({ params: { w: [k], b: [] }, inputs: { X: [m, k], s: [m] } }, ({ w, b }, { X, s }) =>
+    X.matmul(w).add(b).mul(s).neg().softplus().mean().add(w.square().sum().mul(lambda / 2)));
+  const s = Float64Array.from(d.labels, (c) => (c === 1 ? 1 : -1));
+  return { name: `L2-regularised logistic regression (lambda ${lambda}), ${d.name}`, f, params: { w: new Float64Array(k), b: 0 }, inputs: { X: d.X, s } };
+}
+
+/**
+ * The Rosenbrock function sum_i 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2 (minimum 0 at all-ones), with
+ * x_i and x_{i+1} picked by constant selection matrices; start (-1.2, 1) for n = 2, else 0.
+ */
+export function rosenbrock(n: number): Model {
+  const A = new Float64Array((n - 1) * n), B = new Float64Array((n - 1) * n);
+  for (let i = 0; i < n - 1; i++) { A[i * n + i] = 1; B[i * n + i + 1] = 1; }
+  const f = define({ params: { x: [n] }, inputs: { A: [n - 1, n], B: [n - 1, n] } }, ({ x }, { A, B }) => {
+    const u = A.matmul(x), v = B.matmul(x);
+    return v.sub(u.square()).square().mul(100).sum().add(u.neg().add(1).square().sum());
+  });
+  return { name: `Rosenbrock ${n}-D`, f, params: { x: n === 2 ? Float64Array.of(-1.2, 1) : new Float64Array(n) }, inputs: { A, B } };
+}

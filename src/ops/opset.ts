@@ -33,6 +33,9 @@ export const Flag = {
 } as const;
 
 export type Shape = readonly number[];
+
+/** The most float64 elements a tensor or an arena may hold: tape offsets and sizes are int32. */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 export type Params = readonly [number, number, number];
 
 /** Raised at trace time; the message names the op and the shapes involved. */
@@ -40,7 +43,7 @@ export class ShapeError extends Error {
   override name = 'ShapeError';
 }
 
-const fmt = (s: Shape) => `[${s.join(',')}]`;
+const fmt = (s: readonly (number | string)[]) => `[${s.join(',')}]`;
 export const shapeString = fmt;
 export const sizeOf = (s: Shape) => s.reduce((p, d) => p * d, 1);
 
@@ -54,7 +57,7 @@ export type Extent = readonly (0 | 1 | 2)[];
 export interface OpDef {
   /** tape name; the C++/AS constant is OP_<NAME> */
   readonly name: string;
-  readonly kind: 'unary' | 'binary' | 'broadcast' | 'reduce' | 'matmul' | 'transpose' | 'loss';
+  readonly kind: 'unary' | 'binary' | 'broadcast' | 'reduce' | 'matmul' | 'transpose' | 'loss' | 'index';
   readonly arity: 1 | 2;
   /** meaning of p0..p2 */
   readonly params: readonly string[];
@@ -70,6 +73,11 @@ export interface OpDef {
   readonly flops: { fwd: (p: Params) => number; bwd: readonly ((p: Params) => number)[] };
   /** value and derivative, NaN and edge cases included */
   readonly doc: string;
+  /**
+   * false for ops whose output is piecewise constant (indices, one-hot rows): no gradient flows
+   * through them, the compiler never sets their gradOut flag and their backward rule is never run
+   */
+  readonly differentiable?: false;
 }
 
 const same = (name: string) => (ins: readonly Shape[]) => {
@@ -102,6 +110,16 @@ export function splitAxis(s: Shape, axis: number): Params {
 function checkAxis(name: string, s: Shape, axis: number, max = s.length - 1) {
   if (!Number.isInteger(axis) || axis < 0 || axis > max)
     throw new ShapeError(`${name}: axis ${axis} is out of range for shape ${fmt(s)}`);
+}
+/** The index of the largest (argmax) or smallest (argmin) element along an axis, as a float64. */
+function argReduce(name: 'argmax' | 'argmin', doc: string): OpDef {
+  return {
+    name, kind: 'reduce', arity: 1, params: ['outer', 'n', 'inner'],
+    extent: { out: [0, 2], a: [0, 1, 2] }, saves: [],
+    shape: ([a], [axis]) => (checkAxis(name, a, axis), a.filter((_, i) => i !== axis)),
+    encode: ([a], [axis]) => splitAxis(a, axis),
+    flops: { fwd: (p) => p[0] * p[1] * p[2], bwd: [() => 0] }, doc, differentiable: false,
+  };
 }
 function reduce(name: string, fwd: number, bwd: number, doc: string): OpDef {
   return {
@@ -190,7 +208,30 @@ export const OPS: readonly OpDef[] = [
     doc: 'per row r: sum_c b[r,c] (lse_r - a[r,c]) with lse_r = logsumexp(a[r,:]); saves p = softmax(a[r,:]); ' +
       'd/da = p * sum_c b[r,c] - b, d/db = lse_r - a (lse_r recomputed, only when b needs a gradient); IEEE NaN/Inf, no special cases',
   },
+  argReduce('argmax', 'index j of the largest a[o,j,i] (the first one on ties; the first NaN if any, as NumPy and PyTorch); no gradient'),
+  argReduce('argmin', 'index j of the smallest a[o,j,i] (the first one on ties; the first NaN if any, as NumPy and PyTorch); no gradient'),
+  {
+    name: 'one_hot', kind: 'index', arity: 1, params: ['rows', 'classes'],
+    extent: { out: [0, 1], a: [0] }, saves: [],
+    shape: ([a], [classes]) => {
+      if (a.length !== 1) throw new ShapeError(`oneHot: class indices must be 1-D, got ${fmt(a)}`);
+      if (!Number.isInteger(classes) || classes < 1) throw new ShapeError(`oneHot: the number of classes must be a positive integer, got ${classes}`);
+      return [a[0], classes];
+    },
+    encode: ([a], [classes]) => [a[0], classes, 0],
+    flops: { fwd: () => 0, bwd: [() => 0] },
+    doc: 'out[r,c] = (c == a[r]) for an integer a[r] in [0, classes); a row of NaN for any other a[r] (inputs are checked before the call, so only a computed index can get there); no gradient',
+    differentiable: false,
+  },
 ];
+
+/**
+ * Which of p0..p2 are sizes (every param but the offset of the extra region): each must be >= 1 in
+ * a valid tape (src/trace/tape-rules.ts), so the operand extents bound every loop.
+ */
+export function sizeParams(def: OpDef): number[] {
+  return def.params.map((_, i) => i).filter((i) => i !== def.extent.extra?.at);
+}
 
 /** Opcode of each op name. */
 export const OPCODE: Readonly<Record<string, number>> = Object.fromEntries(OPS.map((o, i) => [o.name, i]));

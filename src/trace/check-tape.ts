@@ -1,37 +1,74 @@
-import { Field, INSTR_WIDTH, OPS, type Extent } from '../ops/opset.js';
+import { Field, Flag, INSTR_WIDTH, OPS, sizeParams, type Extent } from '../ops/opset.js';
 import type { Tape } from './compile.js';
+import { RULE, ruleMessage } from './tape-rules.js';
+import { isFloat64Array, isInt32Array, lengthOf } from '../api/typed-array.js';
 
 const extent = (e: Extent, p: readonly number[]) => e.reduce((s: number, i) => s * p[i], 1);
+const MAX_INT32 = 2 ** 31 - 1;
+const overlaps = (x: number, lx: number, y: number, ly: number) => lx > 0 && ly > 0 && x < y + ly && y < x + lx;
+
+function fail(rule: number, instruction = -1, opName = ''): never {
+  throw new Error(`invalid tape: ${ruleMessage(rule, instruction, opName)}`);
+}
 
 /**
- * Throws unless every instruction of the tape stays inside its arena: the same rules the native
- * and wasm backends apply (from the generated extent tables) before they run a tape.
+ * Throws unless the tape's layout (sizes, code length, arena regions, inputs, result, outputs) is
+ * consistent: the first rules of the contract (tape-rules.ts). The wasm backend applies these
+ * before it reserves memory; checkTape applies them first.
+ */
+export function checkLayout(t: Tape): void {
+  for (const [key, is, type] of [['code', isInt32Array, 'Int32Array'], ['inputSizes', isInt32Array, 'Int32Array'],
+    ['constInit', isFloat64Array, 'Float64Array'], ['fdPlan', isInt32Array, 'Int32Array'], ['outputs', isInt32Array, 'Int32Array']] as const)
+    if (!is(t[key])) throw new TypeError(`invalid tape: tape.${key} must be an ${type}`);
+  const int = (x: number) => Number.isInteger(x) && x >= 0 && x <= MAX_INT32;
+  if (![t.nInstr, t.nParams, t.nInputs, t.constStart, t.tempStart, t.arenaSize, t.output].every(int)) fail(RULE.layout_sizes);
+  if (lengthOf(t.code) !== t.nInstr * INSTR_WIDTH) fail(RULE.layout_code);
+  if (t.constStart !== t.nParams + t.nInputs || t.tempStart !== t.constStart + lengthOf(t.constInit) || t.tempStart > t.arenaSize)
+    fail(RULE.layout_regions);
+  let inputs = 0;
+  for (const n of t.inputSizes) inputs += n < 0 ? NaN : n;
+  if (inputs !== t.nInputs) fail(RULE.layout_inputs);
+  if (t.output >= t.arenaSize) fail(RULE.layout_output);
+  const o = t.outputs;
+  if (lengthOf(o) % 2 !== 0) fail(RULE.layout_outputs);
+  for (let k = 0; k < o.length; k += 2) if (!(o[k] >= t.tempStart && o[k + 1] >= 0 && o[k] + o[k + 1] <= t.arenaSize)) fail(RULE.layout_outputs);
+}
+
+/**
+ * Throws unless the tape obeys the validation contract (src/trace/tape-rules.ts), the rules that
+ * the native and wasm backends apply from the generated tables before they run a tape: every
+ * instruction stays inside its arena, writes only temporaries, overlaps none of its operands, and
+ * has every size parameter >= 1.
  */
 export function checkTape(t: Tape): void {
-  const fail = (why: string) => { throw new Error(`invalid tape: ${why}`); };
-  const int = (x: number) => Number.isInteger(x) && x >= 0;
-  if (![t.nInstr, t.nParams, t.nInputs, t.constStart, t.tempStart, t.arenaSize].every(int)) fail('negative or fractional sizes');
-  if (t.code.length !== t.nInstr * INSTR_WIDTH) fail(`code has ${t.code.length} words for ${t.nInstr} instructions`);
-  if (t.constStart !== t.nParams + t.nInputs || t.tempStart !== t.constStart + t.constInit.length || t.tempStart > t.arenaSize)
-    fail('the arena regions do not line up');
-  if (t.inputSizes.reduce((s, n) => s + n, 0) !== t.nInputs) fail('input sizes do not add up to nInputs');
-  if (!int(t.output) || t.output >= t.arenaSize) fail(`output ${t.output} is outside the arena`);
-  const inside = (what: string, at: number, size: number, from = 0) => {
-    if (!Number.isInteger(at) || at < from || at + size > t.arenaSize) fail(what);
-  };
+  checkLayout(t);
   for (let i = 0; i < t.nInstr; i++) {
     const w = t.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const def = OPS[w[Field.op]];
-    if (!def) fail(`instruction ${i}: unknown opcode ${w[Field.op]}`);
+    if (!def) fail(RULE.opcode, i);
+    const rule = (r: number) => fail(r, i, def.name);
+    const flags = w[Field.flags];
+    if (flags & ~(Flag.gradA | Flag.gradB | Flag.gradOut)) rule(RULE.flags);
+    if (def.arity === 1 && flags & Flag.gradB) rule(RULE.grad_b);
     const p = [w[Field.p0], w[Field.p1], w[Field.p2]];
-    if (!p.every(int)) fail(`instruction ${i} (${def.name}): negative parameter`);
-    const at = `instruction ${i} (${def.name})`;
-    inside(`${at} writes outside the temporaries`, w[Field.out], extent(def.extent.out, p), t.tempStart);
-    inside(`${at} reads a outside the arena`, w[Field.a], extent(def.extent.a, p));
-    if (def.extent.b) inside(`${at} reads b outside the arena`, w[Field.b], extent(def.extent.b, p));
-    const x = def.extent.extra;
-    if (x) inside(`${at} uses scratch outside the temporaries`, p[x.at], extent(x.size, p), t.tempStart);
+    if (p.some((x) => x < 0) || sizeParams(def).some((q) => p[q] < 1)) rule(RULE.size);
+    const x = def.extent;
+    const [out, a, b] = [w[Field.out], w[Field.a], w[Field.b]];
+    const [eOut, eA, eB] = [extent(x.out, p), extent(x.a, p), x.b ? extent(x.b, p) : 0];
+    const inside = (at: number, size: number, from: number) => at >= from && at + size <= t.arenaSize;
+    if (!inside(out, eOut, t.tempStart)) rule(RULE.out);
+    if (!inside(a, eA, 0)) rule(RULE.a);
+    if (x.b && !inside(b, eB, 0)) rule(RULE.b);
+    const [at, eX] = x.extra ? [p[x.extra.at], extent(x.extra.size, p)] : [0, 0];
+    if (x.extra && !inside(at, eX, t.tempStart)) rule(RULE.extra);
+    if (overlaps(out, eOut, a, eA) || overlaps(out, eOut, b, eB)) rule(RULE.out_overlap);
+    if (overlaps(at, eX, out, eOut) || overlaps(at, eX, a, eA) || overlaps(at, eX, b, eB)) rule(RULE.extra_overlap);
   }
+  // read by the TS layer only (api/validate.ts checkIndices), never by a backend
+  const ix = t.indexChecks;
+  if (ix.length % 2 !== 0) throw new Error('invalid tape: indexChecks is not a list of (input, classes) pairs');
+  for (let k = 0; k < ix.length; k += 2)
+    if (!(ix[k] >= 0 && ix[k] < t.inputSizes.length)) throw new Error(`invalid tape: indexChecks names input ${ix[k]}`);
   checkPlan(t.fdPlan, t);
 }
 

@@ -1,5 +1,6 @@
-import { Field, Flag, INSTR_WIDTH, OPCODE, OPS, sizeOf } from '../ops/opset.js';
+import { Field, Flag, INSTR_WIDTH, MAX_ELEMENTS, OPCODE, OPS, sizeOf, type Shape } from '../ops/opset.js';
 import type { Graph, Node } from './graph.js';
+import type { Output } from './define.js';
 
 /**
  * The compiled, backend-independent form of a traced function: plain typed arrays that any backend
@@ -24,8 +25,19 @@ export interface Tape {
   /** constant values, copied once to arena[constStart, tempStart) */
   readonly constInit: Float64Array;
   readonly tempStart: number;
-  /** arena offset of the scalar result */
+  /** arena offset of the scalar loss (the differentiated result; of the first output when there is no loss) */
   readonly output: number;
+  /**
+   * Named outputs: pairs (arena offset, elements), in the traced function's order; always
+   * temporaries (an instruction's result). `value` and `reverse` copy them, one after another,
+   * into one caller buffer.
+   */
+  readonly outputs: Int32Array;
+  /**
+   * Inputs read as class indices (one-hot of integer labels): pairs (input number, classes).
+   * The API layer checks every element is an integer in [0, classes) before a call.
+   */
+  readonly indexChecks: Int32Array;
   /**
    * Finite-difference plan: triples (start, end, firstInstr). Parameter elements [start, end)
    * are first read by instruction firstInstr, so a perturbed evaluation re-runs only
@@ -38,18 +50,30 @@ export interface Tape {
   readonly instrNode: Int32Array;
 }
 
-export function compileGraph(graph: Graph, output: number, nParamLeaves: number): Tape {
+export function compileGraph(graph: Graph, loss: number, outputs: readonly Output[], nParamLeaves: number): Tape {
   const nodes = graph.nodes;
-  const root = (id: number): number => (nodes[id].kind === 'reshape' ? root(nodes[id].inputs[0]) : id);
+  const root = (id: number) => graph.root(id);
 
-  // Which nodes the result depends on, and which depend on a parameter.
-  const live = new Uint8Array(nodes.length);
-  live[output] = 1;
-  for (let i = nodes.length - 1; i >= 0; i--) if (live[i]) for (const j of nodes[i].inputs) live[j] = 1;
+  // Which nodes the outputs need (live), which the loss needs (toLoss), which depend on a
+  // parameter (dep), and which take part in the reverse sweep (grad: on the loss's side of a
+  // parameter through differentiable ops only).
+  const reach = (from: readonly number[]) => {
+    const r = new Uint8Array(nodes.length);
+    for (const id of from) r[id] = 1;
+    for (let i = nodes.length - 1; i >= 0; i--) if (r[i]) for (const j of nodes[i].inputs) r[j] = 1;
+    return r;
+  };
+  const live = reach([...(loss >= 0 ? [loss] : []), ...outputs.map((o) => o.node)]);
+  const toLoss = reach(loss >= 0 ? [loss] : []);
+  const dep: boolean[] = [];
   const grad: boolean[] = [];
-  for (const n of nodes) grad[n.id] = n.kind === 'param' || n.inputs.some((j) => grad[j]);
+  for (const n of nodes) {
+    dep[n.id] = n.kind === 'param' || n.inputs.some((j) => dep[j]);
+    const differentiable = n.kind !== 'op' || OPS[OPCODE[n.op]].differentiable !== false;
+    grad[n.id] = toLoss[n.id] === 1 && (n.kind === 'param' || (differentiable && n.inputs.some((j) => grad[j])));
+  }
 
-  const order = schedule(nodes, live, grad, output);
+  const order = schedule(nodes, live, dep, loss);
 
   // Arena layout.
   const offset = new Int32Array(nodes.length).fill(-1);
@@ -66,6 +90,12 @@ export function compileGraph(graph: Graph, output: number, nParamLeaves: number)
   const tempStart = size;
   for (const id of order) { offset[id] = size; size += sizeOf(nodes[id].shape); }
   const at = (id: number) => offset[root(id)];
+  // offsets are int32: name the limit here rather than let them wrap
+  const fits = () => {
+    if (size > MAX_ELEMENTS)
+      throw new RangeError(`compile: the tape's arena needs ${size} float64 elements (parameters, inputs, constants and every intermediate), more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`);
+  };
+  fits();
 
   // Instructions; scratch regions (extra) go after the temporaries.
   const code = new Int32Array(order.length * INSTR_WIDTH);
@@ -73,7 +103,7 @@ export function compileGraph(graph: Graph, output: number, nParamLeaves: number)
     const n = nodes[id];
     const def = OPS[OPCODE[n.op]];
     const ins = n.inputs.map((j) => nodes[j].shape);
-    const p = def.encode(ins, n.attrs, (extra) => ((size += extra), size - extra));
+    const p = def.encode(ins, n.attrs, (extra) => ((size += extra), fits(), size - extra));
     const w = code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     w[Field.op] = OPCODE[n.op];
     w[Field.flags] = (grad[id] ? Flag.gradOut : 0) | (grad[n.inputs[0]] ? Flag.gradA : 0) |
@@ -84,10 +114,18 @@ export function compileGraph(graph: Graph, output: number, nParamLeaves: number)
     [w[Field.p0], w[Field.p1], w[Field.p2]] = p;
   });
 
+  const inputNodes = nodes.filter((n) => n.kind === 'input');
+  const indexChecks = order.flatMap((id) => {
+    const n = nodes[id];
+    const j = inputNodes.indexOf(nodes[root(n.inputs[0])]);
+    return n.op === 'one_hot' && j >= 0 ? [j, n.attrs[0]] : [];
+  });
   return {
     code, nInstr: order.length, arenaSize: size, nParams, nInputs: constStart - nParams,
-    inputSizes: Int32Array.from(nodes.filter((n) => n.kind === 'input'), (n) => sizeOf(n.shape)), constStart,
-    constInit, tempStart, output: at(output),
+    inputSizes: Int32Array.from(inputNodes, (n) => sizeOf(n.shape)), constStart,
+    constInit, tempStart, output: at(loss >= 0 ? loss : outputs[0].node),
+    outputs: Int32Array.from(outputs.flatMap((o) => [at(o.node), sizeOf(o.shape as Shape)])), // concrete here
+    indexChecks: Int32Array.from(indexChecks),
     fdPlan: fdPlan(nodes.slice(0, nParamLeaves), offset, code, order.length),
     instrNode: Int32Array.from(order),
   };
@@ -95,14 +133,14 @@ export function compileGraph(graph: Graph, output: number, nParamLeaves: number)
 
 /**
  * Instruction order. Work that no parameter reaches goes first (finite differences never redo
- * it). Then a depth-first post-order from the result that visits the heavier operand (by FLOPs
- * and elements) first, so a
- * light branch (a bias broadcast, say) runs just before its consumer: every instruction sits as
- * late as it can, and each parameter's finite-difference suffix stays short.
+ * it). Then a depth-first post-order from the loss that visits the heavier operand (by FLOPs
+ * and elements) first, so a light branch (a bias broadcast, say) runs just before its consumer:
+ * every instruction sits as late as it can, and each parameter's finite-difference suffix stays
+ * short. Last, in creation order, what only the other outputs need.
  */
-function schedule(nodes: readonly Node[], live: Uint8Array, grad: readonly boolean[], output: number): number[] {
+function schedule(nodes: readonly Node[], live: Uint8Array, dep: readonly boolean[], loss: number): number[] {
   const isOp = (n: Node) => n.kind === 'op' && live[n.id] === 1;
-  const order = nodes.filter((n) => isOp(n) && !grad[n.id]).map((n) => n.id);
+  const order = nodes.filter((n) => isOp(n) && !dep[n.id]).map((n) => n.id);
   // weight: forward FLOPs plus elements written, of the node and everything below it
   const weight = new Float64Array(nodes.length);
   for (const n of nodes) {
@@ -111,14 +149,14 @@ function schedule(nodes: readonly Node[], live: Uint8Array, grad: readonly boole
     weight[n.id] = own + n.inputs.reduce((s, j) => s + weight[j], 0);
   }
   const done = new Uint8Array(nodes.length);
-  const stack: [number, boolean][] = [[output, false]];
+  const stack: [number, boolean][] = loss >= 0 ? [[loss, false]] : [];
   while (stack.length) {
     const [id, expanded] = stack.pop()!;
     if (done[id]) continue;
     const n = nodes[id];
-    if (expanded || !grad[id]) {
+    if (expanded || !dep[id]) {
       done[id] = 1;
-      if (grad[id] && n.kind === 'op') order.push(id);
+      if (dep[id] && n.kind === 'op') order.push(id);
       continue;
     }
     stack.push([id, true]);
@@ -126,6 +164,7 @@ function schedule(nodes: readonly Node[], live: Uint8Array, grad: readonly boole
     const kids = [...n.inputs].sort((x, y) => weight[x] - weight[y] || y - x);
     for (const j of kids) if (!done[j]) stack.push([j, false]);
   }
+  for (const n of nodes) if (isOp(n) && dep[n.id] && !done[n.id]) order.push(n.id);
   return order;
 }
 

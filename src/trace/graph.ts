@@ -1,4 +1,4 @@
-import { opDef, ShapeError, shapeString, type Shape } from '../ops/opset.js';
+import { MAX_ELEMENTS, opDef, ShapeError, shapeString, sizeOf, type Shape } from '../ops/opset.js';
 
 /**
  * A traced function: a DAG of nodes in creation order. Leaves are parameters, inputs and
@@ -22,6 +22,9 @@ export interface Node {
 export class Graph {
   readonly nodes: Node[] = [];
   private readonly constants = new Map<string, number>();
+
+  /** limits: refuse results of more than MAX_ELEMENTS elements (off for a trace at placeholder sizes) */
+  constructor(readonly limits = true) {}
 
   leaf(kind: 'param' | 'input', name: string, shape: Shape): number {
     return this.push({ kind, op: name, shape, inputs: [], attrs: [] });
@@ -47,7 +50,15 @@ export class Graph {
     const def = opDef(name);
     if (inputs.length !== def.arity) throw new ShapeError(`${name}: expected ${def.arity} operands, got ${inputs.length}`);
     const shape = def.shape(inputs.map((i) => this.nodes[i].shape), attrs);
+    if (this.limits && sizeOf(shape) > MAX_ELEMENTS)
+      throw new ShapeError(`${name}: the result ${shapeString(shape)} has ${sizeOf(shape)} elements, more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`);
     return this.push({ kind: 'op', op: name, shape, inputs, attrs });
+  }
+
+  /** The node whose storage `id` views: itself, or the first non-reshape below a chain of reshapes. */
+  root(id: number): number {
+    while (this.nodes[id].kind === 'reshape') id = this.nodes[id].inputs[0];
+    return id;
   }
 
   shapeOf(id: number): Shape {

@@ -81,9 +81,38 @@ export class Tensor {
     return this.reduce('logsumexp', axis, keepDims);
   }
 
-  /** Per-row softmax cross-entropy with `labels` (one-hot or any distribution); see softmaxCrossEntropy. */
+  /**
+   * Index of the largest element along `axis` (of all elements, flattened, without one), as a
+   * float64; the first one on ties, the first NaN if any. An output only: no gradient flows
+   * through it.
+   */
+  argmax(axis?: number, keepDims = false): Tensor {
+    return this.reduce('argmax', axis, keepDims);
+  }
+
+  /** Index of the smallest element along `axis` (see argmax). */
+  argmin(axis?: number, keepDims = false): Tensor {
+    return this.reduce('argmin', axis, keepDims);
+  }
+
+  /**
+   * Rows of one-hot vectors [n, classes] from n class indices (integers in [0, classes)). An
+   * input used this way is checked on every call: an index out of range is an Error. No gradient.
+   */
+  oneHot(classes: number): Tensor {
+    if (this.rank > 1) throw new ShapeError(`oneHot: class indices must be 1-D, got ${fmt(this.shape)}`);
+    return this.wrap(this.graph.op('one_hot', [this.reshape([this.size]).id], [classes]));
+  }
+
+  /**
+   * Per-row softmax cross-entropy of logits [rows, classes] with `labels`: the same shape (one-hot
+   * rows, or any distribution), or class indices [rows] (integers, as PyTorch's cross_entropy
+   * takes them). 1-D logits are one row (labels [classes], or one index of shape []).
+   */
   softmaxCrossEntropy(labels: Tensor): Tensor {
-    const y = this.operand(labels, 'softmaxCrossEntropy');
+    let y = this.operand(labels, 'softmaxCrossEntropy');
+    const classes = this.shape[this.rank - 1];
+    if (this.rank >= 1 && y.rank === this.rank - 1 && y.shape.every((d, i) => d === this.shape[i])) y = y.oneHot(classes).reshape(this.shape);
     if (this.rank === 1 && y.rank === 1) {
       const [z1, y1] = [this.reshape([1, this.size]), y.reshape([1, y.size])];
       return this.wrap(this.graph.op('softmax_xent', [z1.id, y1.id])).reshape([]);
@@ -130,8 +159,8 @@ export class Tensor {
     return a;
   }
 
-  private reduce(name: 'sum' | 'logsumexp', axis: number | undefined, keepDims: boolean): Tensor {
-    const op = name === 'sum' ? 'sum' : 'logSumExp';
+  private reduce(name: 'sum' | 'logsumexp' | 'argmax' | 'argmin', axis: number | undefined, keepDims: boolean): Tensor {
+    const op = name === 'logsumexp' ? 'logSumExp' : name;
     const flat = axis === undefined;
     const x = flat ? this.reshape([this.size]) : this;
     const a = flat ? 0 : this.axis(axis, op);

@@ -52,7 +52,25 @@ const soft = (rows: number, c: number, seed: number) => {
   return y;
 };
 
+/** Class indices of one-hot rows. */
+const indices = (y: Float64Array, c: number) => Float64Array.from({ length: y.length / c }, (_, r) => y.subarray(r * c, (r + 1) * c).indexOf(1));
+
 export const LOSS: Case[] = [
+  {
+    name: 'softmaxCrossEntropy [8,10] with integer class labels [8] (one-hot inside)',
+    f: () => define({ params: { z: [8, 10] }, inputs: { y: [8] } }, (p, i) => p.z.softmaxCrossEntropy(i.y).mean()),
+    params: { z: random(80, 60, -3, 3) }, inputs: { y: indices(oneHot(8, 10, 61), 10) },
+    oracle: (() => {
+      const o = xent(random(80, 60, -3, 3), oneHot(8, 10, 61), 8, 10);
+      return { value: o.value / 8, grad: { z: o.dz.map((d) => d / 8) }, tol: 1e-11 };
+    })(),
+  },
+  {
+    name: 'softmaxCrossEntropy of 1-D logits with one class index (shape [])',
+    f: () => define({ params: { z: [6] }, inputs: { y: [] } }, (p, i) => p.z.softmaxCrossEntropy(i.y)),
+    params: { z: random(6, 68) }, inputs: { y: 4 },
+    oracle: { value: xent(random(6, 68), Float64Array.of(0, 0, 0, 0, 1, 0), 1, 6).value, grad: { z: xent(random(6, 68), Float64Array.of(0, 0, 0, 0, 1, 0), 1, 6).dz } },
+  },
   xentCase('softmaxCrossEntropy [8,10] one-hot labels', 8, 10, random(80, 60, -3, 3), oneHot(8, 10, 61)),
   xentCase('softmaxCrossEntropy [5,3] soft labels', 5, 3, random(15, 62, -3, 3), soft(5, 3, 63)),
   xentCase('softmaxCrossEntropy [4,7] labels not summing to 1, labels as parameters', 4, 7, random(28, 64, -2, 2), random(28, 65, 0, 1), true),

@@ -44,7 +44,44 @@ function axisCase(kind: 'sum' | 'mean' | 'logSumExp', axis: number, keepDims: bo
   };
 }
 
+/** argmax/argmin along `axis` of X (the first extremal index), weighted: sum(w * arg) + sum(x * v) keeps a gradient */
+function argCase(kind: 'argmax' | 'argmin', axis: number | undefined): Case {
+  const dims = [3, 4, 5];
+  const outShape = axis === undefined ? [] : dims.filter((_, i) => i !== axis);
+  const outSize = outShape.reduce((p, d) => p * d, 1);
+  const w = random(outSize, 80, 0.5, 1.5);
+  const better = (x: number, y: number) => (kind === 'argmax' ? x > y : x < y);
+  const arg: number[] = [];
+  if (axis === undefined) arg.push(X.reduce((b, x, q) => (better(x, X[b]) ? q : b), 0));
+  else {
+    const [outer, n, inner] = [dims.slice(0, axis).reduce((p, d) => p * d, 1), dims[axis], dims.slice(axis + 1).reduce((p, d) => p * d, 1)];
+    for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+      let b = 0;
+      for (let j = 1; j < n; j++) if (better(X[(o * n + j) * inner + i], X[(o * n + b) * inner + i])) b = j;
+      arg.push(b);
+    }
+  }
+  return {
+    name: `${kind} ${axis === undefined ? 'of all elements' : `along axis ${axis}`} of [3,4,5] (no gradient through it)`,
+    f: () => define({ params: { x: [3, 4, 5] }, inputs: { w: outShape, v: [3, 4, 5] } }, (p, i) =>
+      p.x[kind](axis).mul(i.w).sum().add(p.x.mul(i.v).sum())),
+    params: { x: X }, inputs: { w, v: W3 },
+    oracle: { value: arg.reduce((s, a, q) => s + a * w[q], 0) + X.reduce((s, x, q) => s + x * W3[q], 0), grad: { x: W3 } },
+  };
+}
+
 export const REDUCE: Case[] = [
+  ...(['argmax', 'argmin'] as const).flatMap((k) => [undefined, 0, 1, 2].map((ax) => argCase(k, ax))),
+  ...([
+    ['ties: the first', [2, 5, 5, 1], 1, 3],
+    ['a NaN wins (the first NaN)', [2, NaN, 9, NaN], 1, 1],
+    ['-Inf and +Inf', [-Infinity, 0, Infinity, -Infinity], 2, 0],
+    ['-0 and 0 tie', [-0, 0, -1, 1], 3, 2],
+  ] as const).map(([what, x, max, min]): Case => ({
+    name: `argmax/argmin edge: ${what}`,
+    f: () => define({ params: { x: [4] } }, (p) => p.x.argmax().mul(10).add(p.x.argmin())),
+    params: { x: [...x] }, oracle: { value: max * 10 + min, fdTol: 0 },
+  })),
   {
     name: 'sum of all elements of [3,4,5]',
     f: () => define({ params: { x: [3, 4, 5] }, inputs: { w: [3, 4, 5] } }, (p, i) => p.x.mul(i.w).sum()),

@@ -3,6 +3,7 @@ import type { Tape } from '../../trace/compile.js';
 import { checkPlan, checkTape } from '../../trace/check-tape.js';
 import type { Engine, Program } from '../types.js';
 import { KERNELS, type Kernel } from './kernels.js';
+import { jsAdam, jsSgd } from './optim.js';
 
 /** Kernel of each opcode; a missing one is reported by name when a tape uses it. */
 const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map((op) => KERNELS[op.name]);
@@ -14,6 +15,8 @@ const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map((op) => KERNELS[op.na
 export const jsEngine: Engine = {
   name: 'js',
   load: (tape) => new JsProgram(tape),
+  sgd: jsSgd,
+  adam: jsAdam,
 };
 
 class JsProgram implements Program {
@@ -34,14 +37,18 @@ class JsProgram implements Program {
     this.v.set(tape.constInit, tape.constStart);
   }
 
-  value(theta: Float64Array, inputs: readonly Float64Array[]): number {
+  value(theta: Float64Array, inputs: readonly Float64Array[], outputs?: Float64Array): number {
     this.setInputs(theta, inputs);
     this.forward(0);
+    if (outputs) {
+      const o = this.tape.outputs;
+      for (let k = 0, at = 0; k < o.length; at += o[k + 1], k += 2) outputs.set(this.v.subarray(o[k], o[k] + o[k + 1]), at);
+    }
     return this.v[this.tape.output];
   }
 
-  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number {
-    const f = this.value(theta, inputs);
+  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, outputs?: Float64Array): number {
+    const f = this.value(theta, inputs, outputs);
     const { code, nInstr, nParams, tempStart, output } = this.tape;
     const g = this.g;
     g.fill(0, 0, nParams);
@@ -90,11 +97,14 @@ class JsProgram implements Program {
   }
 
   private setInputs(theta: Float64Array, inputs: readonly Float64Array[]): void {
+    // offsets from the tape, not from the arrays' `length`, which a caller can spoof (set()
+    // copies the real elements, whose count api/validate.ts checked)
+    const { nParams, inputSizes } = this.tape;
     this.v.set(theta, 0);
-    let at = this.tape.nParams;
-    for (const x of inputs) {
-      this.v.set(x, at);
-      at += x.length;
+    let at = nParams;
+    for (let i = 0; i < inputs.length; i++) {
+      this.v.set(inputs[i], at);
+      at += inputSizes[i];
     }
   }
 

@@ -162,6 +162,18 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
         }
     },
   },
+  argmax: { fwd: (v, o, a, _b, outer, n, inner) => argReduce(v, o, a, outer, n, inner, 1), bwd() {} },
+  argmin: { fwd: (v, o, a, _b, outer, n, inner) => argReduce(v, o, a, outer, n, inner, -1), bwd() {} },
+  one_hot: {
+    fwd(v, o, a, _b, rows, classes) {
+      for (let r = 0; r < rows; r++) {
+        const y = v[a + r];
+        const ok = Number.isInteger(y) && y >= 0 && y < classes;
+        for (let c = 0; c < classes; c++) v[o + r * classes + c] = ok ? (c === y ? 1 : 0) : NaN;
+      }
+    },
+    bwd() {},
+  },
   matmul: {
     fwd(v, o, a, b, m, k, n) {
       for (let i = 0; i < m; i++) {
@@ -244,3 +256,20 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
     },
   },
 };
+
+/**
+ * argmax (sign 1) or argmin (sign -1) along the middle axis: the first extremal index; the first
+ * NaN wins over any number (NumPy and PyTorch treat NaN as the extreme).
+ */
+function argReduce(v: Float64Array, o: number, a: number, outer: number, n: number, inner: number, sign: 1 | -1): void {
+  for (let s = 0; s < outer; s++)
+    for (let i = 0; i < inner; i++) {
+      const at = a + s * n * inner + i;
+      let best = v[at], k = 0;
+      for (let j = 1; j < n && best === best; j++) {
+        const x = v[at + j * inner];
+        if (x !== x || sign * x > sign * best) { best = x; k = j; }
+      }
+      v[o + s * inner + i] = k;
+    }
+}

@@ -8,5 +8,11 @@ import { loadAddon } from './loader.js';
  */
 export function nativeEngine(): Engine {
   const addon = loadAddon();
-  return { name: 'native', load: (tape) => addon.load(tape) };
+  return {
+    name: 'native',
+    load: (tape) => addon.load(tape),
+    // the addon's optimizer object owns its state in C++ and checks its own arguments
+    sgd: (n, config) => new addon.Optimizer('sgd', n, config),
+    adam: (n, config) => new addon.Optimizer('adam', n, config),
+  };
 }

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tape } from '../../trace/compile.js';
-import type { Program } from '../types.js';
+import type { AdamConfig, FusedAdam, FusedSgd, Program, SgdConfig } from '../types.js';
 
 /** One compiled tape inside the addon (native/binding/addon.cpp); it checks every argument itself. */
 export interface NativeProgramHandle extends Required<Program> {
@@ -17,6 +17,11 @@ export interface NativeProgramHandle extends Required<Program> {
 
 export interface NativeAddon {
   load(tape: Tape, isa?: string): NativeProgramHandle;
+  /** a fused optimizer's state for n parameters (native/binding/optim.cpp) */
+  Optimizer: {
+    new (kind: 'sgd', n: number, config: SgdConfig): FusedSgd;
+    new (kind: 'adam', n: number, config: AdamConfig): FusedAdam;
+  };
   /** y = name(x) by one kernel build's vector math (accuracy tests) */
   vmath(name: string, x: Float64Array, y: Float64Array, isa?: string): void;
   /** kernel builds this CPU can run, best last */

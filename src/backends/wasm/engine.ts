@@ -1,10 +1,13 @@
 import type { Tape } from '../../trace/compile.js';
+import { checkLayout } from '../../trace/check-tape.js';
+import { isFloat64Array, isInt32Array, lengthOf } from '../../api/typed-array.js';
 import type { Engine, Program } from '../types.js';
-import { wasmError } from './errors.js';
+import { E_OUT_OF_MEMORY, E_TOO_LARGE, wasmError } from './errors.js';
 import { compileWasm } from './loader.js';
+import { wasmAdam, wasmSgd, type WasmOptimExports } from './optim.js';
 
 /** The exports of build/tapegrad.wasm (assembly/index.ts). Addresses are byte offsets. */
-export interface WasmExports {
+export interface WasmExports extends WasmOptimExports {
   readonly memory: WebAssembly.Memory;
   create(nInstr: number, nPlan: number, arenaSize: number, nParams: number, constStart: number, tempStart: number, output: number): number;
   validate(id: number): number;
@@ -20,17 +23,25 @@ export interface WasmExports {
   fdPlan(id: number, central: number, relStep: number, reuse: number, n: number): number;
   lastError(): number;
   errorInstruction(): number;
-  errorOperandIndex(): number;
   heapInUse(): number;
   probeBuffer(): number;
   probeCapacity(): number;
   probeRun(fn: number, n: number, y: number): number;
 }
 
+/**
+ * The exports that return addresses (usize). wasm32 returns them as i32, which JS reads as
+ * negative past 2 GiB; they are read back unsigned (`>>> 0`), so all 4 GiB can be used.
+ */
+const ADDRESSES = ['codeAt', 'planAt', 'valuesAt', 'adjointsAt', 'planBuffer', 'heapInUse', 'probeBuffer', 'optimCreate', 'optimVector'] as const;
+
 /** A fresh instance of the module, with its own linear memory. */
 export async function instantiateWasm(): Promise<WasmExports> {
   const instance = await WebAssembly.instantiate(await compileWasm(), {});
-  return instance.exports as unknown as WasmExports;
+  const raw = instance.exports as unknown as Record<string, (...args: number[]) => number>;
+  const exports: Record<string, unknown> = { ...raw };
+  for (const name of ADDRESSES) exports[name] = (...args: number[]) => raw[name](...args) >>> 0;
+  return exports as unknown as WasmExports;
 }
 
 let shared: Promise<WasmExports> | undefined;
@@ -41,9 +52,27 @@ export function wasmInstance(): Promise<WasmExports> {
 }
 
 export async function loadWasmEngine(): Promise<Engine> {
-  const w = await wasmInstance();
-  return { name: 'wasm', load: (tape) => new WasmProgram(w, tape) };
+  return wasmEngine(await wasmInstance());
 }
+
+/** An engine over one instance (tests use a private one). */
+export function wasmEngine(w: WasmExports): Engine {
+  return {
+    name: 'wasm',
+    load: (tape) => new WasmProgram(w, tape),
+    sgd: (n, config) => wasmSgd(w, n, config),
+    adam: (n, config) => wasmAdam(w, n, config),
+  };
+}
+
+/** Bytes of wasm memory a tape takes: both arenas, the code and the plan (as assembly/program.ts lays them out). */
+function bytesNeeded(t: Tape): number {
+  const align = (n: number) => Math.ceil(n / 16) * 16;
+  return 64 + align(t.nInstr * 32) + align((t.fdPlan.length / 3) * 12) + 2 * align(t.arenaSize * 8) + 16;
+}
+
+const GiB = 2 ** 30;
+const gib = (bytes: number) => `${(bytes / GiB).toFixed(2)} GiB`;
 
 /**
  * A tape loaded into the module. Parameters and inputs are copied into the value arena once per
@@ -57,27 +86,36 @@ class WasmProgram implements Program {
   private leaves!: Float64Array;
   /** adjoint arena [0, nParams): the gradient */
   private gradient!: Float64Array;
+  /** the whole value arena (the outputs are read from it) */
+  private arena!: Float64Array;
   private readonly inputOffsets: number[] = [];
 
   constructor(private readonly w: WasmExports, private readonly tape: Tape) {
     const t = tape;
-    if (t.code.length !== t.nInstr * 8 || t.fdPlan.length % 3 !== 0 || t.constInit.length !== t.tempStart - t.constStart)
-      throw new Error('wasm backend: malformed tape (code, plan or constant lengths disagree with the layout)');
+    // the layout rules in JS (the module checks again what it needs to stay inside its memory)
+    checkLayout(t);
+    if (t.fdPlan.length % 3 !== 0) throw new Error('invalid tape: the FD plan is not a list of triples');
     let at = t.nParams;
     for (const n of t.inputSizes) {
       this.inputOffsets.push(at);
       at += n;
     }
-    if (at !== t.constStart) throw new Error('wasm backend: malformed tape (input sizes disagree with the layout)');
     const id = w.create(t.nInstr, t.fdPlan.length / 3, t.arenaSize, t.nParams, t.constStart, t.tempStart, t.output);
-    if (id <= 0) throw wasmError(w, undefined, 'cannot load the tape');
+    if (id <= 0) {
+      const code = w.lastError();
+      const need = `the tape needs ${gib(bytesNeeded(t))} of wasm memory (two arenas of ${t.arenaSize} float64 and the code)`;
+      const detail = code === E_TOO_LARGE ? `${need}: too large for wasm memory (wasm32 addresses at most 4 GiB)`
+        : code === E_OUT_OF_MEMORY ? `${need}, and memory cannot grow that far (${gib(w.heapInUse())} in use by other tapes; dispose() them, or use the native backend)`
+          : undefined;
+      throw wasmError(w, undefined, 'cannot load the tape', detail);
+    }
     this.id = id;
     try {
       const buf = w.memory.buffer;
       new Int32Array(buf, w.codeAt(id), t.code.length).set(t.code);
       new Int32Array(buf, w.planAt(id), t.fdPlan.length).set(t.fdPlan);
       new Float64Array(buf, w.valuesAt(id) + t.constStart * 8, t.constInit.length).set(t.constInit);
-      if (w.validate(id) !== 0) throw wasmError(w, t.code, 'the tape is invalid');
+      if (w.validate(id) !== 0) throw wasmError(w, t.code, 'invalid tape');
     } catch (e) {
       w.dispose(id);
       this.id = 0;
@@ -85,17 +123,36 @@ class WasmProgram implements Program {
     }
   }
 
-  value(theta: Float64Array, inputs: readonly Float64Array[]): number {
+  value(theta: Float64Array, inputs: readonly Float64Array[], outputs?: Float64Array): number {
+    this.checkOutputs(outputs);
     this.setArguments(theta, inputs);
-    return this.check(this.w.value(this.id), 'value');
+    const f = this.check(this.w.value(this.id), 'value');
+    if (outputs) this.readOutputs(outputs);
+    return f;
   }
 
-  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): number {
+  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, outputs?: Float64Array): number {
     this.checkGrad(grad);
+    this.checkOutputs(outputs);
     this.setArguments(theta, inputs);
     const f = this.check(this.w.reverse(this.id), 'reverse');
     grad.set(this.gradient);
+    if (outputs) this.readOutputs(outputs);
     return f;
+  }
+
+  private checkOutputs(outputs: Float64Array | undefined): void {
+    if (outputs === undefined) return;
+    let n = 0;
+    for (let k = 1; k < this.tape.outputs.length; k += 2) n += this.tape.outputs[k];
+    if (!isFloat64Array(outputs) || lengthOf(outputs) !== n)
+      throw new RangeError(`wasm backend: the outputs buffer must be a Float64Array of ${n} elements`);
+  }
+
+  private readOutputs(outputs: Float64Array): void {
+    this.views(); // a call does not grow memory, but stay safe
+    const o = this.tape.outputs;
+    for (let k = 0, at = 0; k < o.length; at += o[k + 1], k += 2) outputs.set(this.arena.subarray(o[k], o[k] + o[k + 1]), at);
   }
 
   fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean,
@@ -106,7 +163,7 @@ class WasmProgram implements Program {
     if (plan !== undefined) this.stagePlan(plan); // before the views: staging can grow memory
     this.setArguments(theta, inputs);
     const c = central ? 1 : 0, r = reuse ? 1 : 0;
-    const f = this.check(plan ? w.fdPlan(this.id, c, relStep, r, plan.length / 3) : w.fd(this.id, c, relStep, r), 'fd');
+    const f = this.check(plan ? w.fdPlan(this.id, c, relStep, r, lengthOf(plan) / 3) : w.fd(this.id, c, relStep, r), 'fd');
     // only the plan's coordinates are written
     const p = plan ?? this.tape.fdPlan;
     for (let k = 0; k < p.length; k += 3) grad.set(this.gradient.subarray(p[k], p[k + 1]), p[k]);
@@ -115,11 +172,11 @@ class WasmProgram implements Program {
 
   /** Copies a caller's FD plan into the module's plan buffer (the module validates it). */
   private stagePlan(plan: Int32Array): void {
-    if (!(plan instanceof Int32Array) || plan.length % 3 !== 0)
+    if (!isInt32Array(plan) || lengthOf(plan) % 3 !== 0)
       throw new Error('wasm backend: the FD plan is not a list of triples (start, end, firstInstr)');
-    const at = this.w.planBuffer(plan.length / 3);
+    const at = this.w.planBuffer(lengthOf(plan) / 3);
     if (at === 0) throw new Error('wasm backend: out of memory for the FD plan');
-    new Int32Array(this.w.memory.buffer, at, plan.length).set(plan);
+    new Int32Array(this.w.memory.buffer, at, lengthOf(plan)).set(plan);
   }
 
   dispose(): void {
@@ -140,23 +197,25 @@ class WasmProgram implements Program {
     if (this.id <= 0) throw new Error('wasm backend: this program was disposed');
     this.buffer = buf;
     this.leaves = new Float64Array(buf, this.w.valuesAt(this.id), this.tape.constStart);
+    this.arena = new Float64Array(buf, this.w.valuesAt(this.id), this.tape.arenaSize);
     this.gradient = new Float64Array(buf, this.w.adjointsAt(this.id), this.tape.nParams);
   }
 
   private checkGrad(grad: Float64Array): void {
-    if (!(grad instanceof Float64Array) || grad.length !== this.tape.nParams)
+    if (!isFloat64Array(grad) || lengthOf(grad) !== this.tape.nParams)
       throw new RangeError(`wasm backend: the gradient buffer must be a Float64Array of ${this.tape.nParams} elements`);
   }
 
   private setArguments(theta: Float64Array, inputs: readonly Float64Array[]): void {
     const t = this.tape;
     if (this.id <= 0) throw new Error('wasm backend: this program was disposed');
-    if (!(theta instanceof Float64Array) || theta.length !== t.nParams)
+    // real lengths (typed-array.ts): set() copies what the array holds, whatever `length` says
+    if (!isFloat64Array(theta) || lengthOf(theta) !== t.nParams)
       throw new RangeError(`wasm backend: theta must be a Float64Array of ${t.nParams} elements`);
     if (inputs.length !== t.inputSizes.length) throw new RangeError(`wasm backend: expected ${t.inputSizes.length} inputs, got ${inputs.length}`);
     for (let i = 0; i < inputs.length; i++) {
       const x = inputs[i];
-      if (!(x instanceof Float64Array) || x.length !== t.inputSizes[i])
+      if (!isFloat64Array(x) || lengthOf(x) !== t.inputSizes[i])
         throw new RangeError(`wasm backend: input ${i} must be a Float64Array of ${t.inputSizes[i]} elements`);
     }
     this.views();

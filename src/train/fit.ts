@@ -1,0 +1,278 @@
+/**
+ * `fit`: stochastic mini-batch training of a compiled function with a first-order optimizer (the
+ * Keras `model.fit` / PyTorch training loop). Every input is per example: its leading dimension
+ * is the symbolic batch dimension (`['batch', 784]`), so a batch is a block of rows.
+ */
+import type { Compiled } from '../api/compiled.js';
+import { checkFlat, type Value, type Values } from '../api/validate.js';
+import { mulberry32 } from '../models/random.js';
+import { describeValue } from '../trace/tensor.js';
+import type { Optimizer } from './types.js';
+
+export interface FitOptions {
+  /** the optimizer (`sgd(...)`, `adam(...)`); its state lives in the compiled function's backend */
+  readonly optimizer: Optimizer;
+  /** passes over the data (default 1) */
+  readonly epochs?: number;
+  /** rows per step (default 32); the last batch of an epoch holds the rest unless dropLast */
+  readonly batchSize?: number;
+  /** a new seeded order of the rows every epoch (default true); false: batches are views of the data, no copy */
+  readonly shuffle?: boolean;
+  /** seed of the shuffles (default 0) */
+  readonly seed?: number;
+  /** skip the last, smaller batch of each epoch (default false) */
+  readonly dropLast?: boolean;
+  /** inputs evaluated after every epoch (forward only): validation loss, and accuracy when the function returns `pred` */
+  readonly validation?: Values;
+  /** rows per forward call of the validation (default 1024): bounds the memory it takes */
+  readonly validationBatchSize?: number;
+  /** after every step */
+  readonly onStep?: (step: StepInfo) => void;
+  /** after every epoch (awaited) */
+  readonly onEpoch?: (epoch: EpochInfo) => void | Promise<void>;
+  /** stops training after the step in progress (fit then resolves with `stopped: 'aborted'`) */
+  readonly signal?: AbortSignal;
+}
+
+export interface StepInfo {
+  readonly epoch: number;
+  /** steps taken so far, over all epochs (1 for the first) */
+  readonly step: number;
+  /** the batch's loss, before the update */
+  readonly loss: number;
+  readonly batchSize: number;
+  /** the learning rate the update used */
+  readonly lr: number;
+}
+
+export interface EpochInfo {
+  /** 1 for the first */
+  readonly epoch: number;
+  /** the training loss: the mean over the epoch's examples of the batch losses (before each update) */
+  readonly loss: number;
+  /** training accuracy over the epoch (the batch predictions before each update), when the function returns `pred` and the inputs hold `y` */
+  readonly accuracy?: number;
+  readonly valLoss?: number;
+  readonly valAccuracy?: number;
+  readonly steps: number;
+  /** wall time of the epoch's steps (validation excluded) */
+  readonly seconds: number;
+}
+
+export interface FitResult {
+  /** one entry per epoch completed */
+  readonly history: readonly EpochInfo[];
+  readonly steps: number;
+  readonly stopped: 'completed' | 'aborted';
+}
+
+const KNOWN = ['optimizer', 'epochs', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'validationBatchSize', 'onStep', 'onEpoch', 'signal'];
+
+/**
+ * Trains `theta` (the flat parameter vector, updated in place) on `data`: every input's leading
+ * dimension is the example index. Each step takes a batch, computes the loss and its reverse
+ * gradient in the backend, and applies one optimizer step there. The loss must stay finite: a
+ * NaN or infinite batch loss stops training with an Error naming the epoch and step, before that
+ * step changes the parameters.
+ */
+export async function fit(c: Compiled, theta: Float64Array, data: Values, options: FitOptions): Promise<FitResult> {
+  const o = checkOptions(options);
+  checkFlat('theta', theta, c.paramCount);
+  const train = rowsOf(c, data, 'data');
+  const val = o.validation && rowsOf(c, o.validation, 'validation');
+  const state = o.optimizer.bind(c);
+  const grad = new Float64Array(c.paramCount);
+  const order = Int32Array.from({ length: train.rows }, (_, i) => i);
+  const next = mulberry32(o.seed);
+  const batchBuffers = new Map<number, Record<string, Float64Array>>();
+  const outputBuffers = new Map<number, { buffer: Float64Array; pred: Float64Array }>();
+  const history: EpochInfo[] = [];
+  let steps = 0;
+  let stopped: FitResult['stopped'] = 'completed';
+  let lastYield = now();
+  try {
+    epochs: for (let epoch = 1; epoch <= o.epochs; epoch++) {
+      if (o.shuffle) shuffle(order, next);
+      const start = now();
+      let lossSum = 0, seen = 0, correct = 0, epochSteps = 0;
+      for (let at = 0; at < train.rows; at += o.batchSize) {
+        const n = Math.min(o.batchSize, train.rows - at);
+        if (n < o.batchSize && o.dropLast) break;
+        const batch = o.shuffle ? gather(train, order, at, n, batchBuffers) : slice(train, at, n);
+        const outs = train.metric ? outputsFor(c, batch, n, train.metric.pred, outputBuffers) : undefined;
+        const loss = c.gradFlat(theta, batch, grad, outs && { outputs: outs.buffer });
+        if (!Number.isFinite(loss))
+          throw new Error(`fit: the loss is ${loss} at epoch ${epoch}, step ${steps + 1} (batch of rows ${at}..${at + n - 1}${o.shuffle ? ' of the shuffled order' : ''}); the parameters are as before that step`);
+        const lr = state.lr;
+        state.step(theta, grad);
+        steps++;
+        epochSteps++;
+        lossSum += loss * n;
+        seen += n;
+        if (outs) correct += countCorrect(outs.pred, batch[train.metric!.labels] as Float64Array);
+        o.onStep?.({ epoch, step: steps, loss, batchSize: n, lr });
+        if (o.signal?.aborted) {
+          stopped = 'aborted';
+          break epochs;
+        }
+        // let timers, I/O and an abort signal through now and then (not every step: a yield costs time)
+        if (now() - lastYield > 50) {
+          await yieldToLoop();
+          lastYield = now();
+          if (o.signal?.aborted) {
+            stopped = 'aborted';
+            break epochs;
+          }
+        }
+      }
+      const seconds = (now() - start) / 1000;
+      const info: EpochInfo = {
+        epoch, loss: lossSum / seen, steps: epochSteps, seconds,
+        ...(train.metric ? { accuracy: correct / seen } : {}),
+        ...(val ? evaluate(c, theta, val, o.validationBatchSize) : {}),
+      };
+      history.push(info);
+      await o.onEpoch?.(info);
+      await yieldToLoop();
+      lastYield = now();
+    }
+  } finally {
+    state.dispose();
+  }
+  return { history, steps, stopped };
+}
+
+/** Loss (and accuracy) of `theta` on `data`, forward only, in blocks of `blockRows` rows. */
+export function evaluate(c: Compiled, theta: Float64Array, data: Rows, blockRows = 1024): { valLoss: number; valAccuracy?: number } {
+  let loss = 0, correct = 0;
+  for (let at = 0; at < data.rows; at += blockRows) {
+    const n = Math.min(blockRows, data.rows - at);
+    const batch = slice(data, at, n);
+    const out = c.run(theta, batch);
+    loss += out.loss[0] * n;
+    if (data.metric) correct += countCorrect(out[data.metric.pred], batch[data.metric.labels] as Float64Array);
+  }
+  return { valLoss: loss / data.rows, ...(data.metric ? { valAccuracy: correct / data.rows } : {}) };
+}
+
+/** Inputs as blocks of rows: each input's elements per row, and the row count they agree on. */
+export interface Rows {
+  readonly rows: number;
+  readonly inputs: readonly { name: string; data: Float64Array; width: number }[];
+  /** accuracy: the function's `pred` output against the input `y` (class indices) */
+  readonly metric?: { pred: string; labels: string };
+}
+
+/** Checks that every input has a symbolic leading dimension and that they agree on the rows. */
+export function rowsOf(c: Compiled, data: Values, what: string): Rows {
+  if (typeof data !== 'object' || data === null) throw new TypeError(`fit: ${what} must be an object of { input: values }, got ${describeValue(data)}`);
+  let rows = -1;
+  let first = '';
+  const inputs = c.inputs.map((leaf) => {
+    const lead = leaf.shape[0];
+    if (typeof lead !== 'string')
+      throw new Error(`fit: input '${leaf.name}' (shape [${leaf.shape.join(',')}]) needs a symbolic leading dimension, the example index (e.g. ['batch', ...])`);
+    const width = leaf.shape.slice(1).reduce<number>((p, d) => {
+      if (typeof d !== 'number') throw new Error(`fit: input '${leaf.name}' may have only its leading dimension symbolic`);
+      return p * d;
+    }, 1);
+    if (!(leaf.name in data)) throw new Error(`fit: ${what} has no input '${leaf.name}'`);
+    const x = toF64(data[leaf.name], `${what} '${leaf.name}'`);
+    if (x.length % width !== 0) throw new RangeError(`fit: ${what} '${leaf.name}' has ${x.length} elements, not a whole number of rows of ${width}`);
+    const r = x.length / width;
+    if (rows >= 0 && r !== rows) throw new RangeError(`fit: ${what} '${leaf.name}' has ${r} rows but '${first}' has ${rows}: every input needs one row per example`);
+    if (rows < 0) [rows, first] = [r, leaf.name];
+    return { name: leaf.name, data: x, width };
+  });
+  for (const k of Object.keys(data)) if (!c.inputs.some((l) => l.name === k)) throw new Error(`fit: unknown input '${k}' in ${what}`);
+  if (rows <= 0) throw new RangeError(`fit: ${what} has no rows`);
+  const pred = c.defined.outputs.find((x) => x.name === 'pred');
+  const metric = pred?.shape.length === 1 && inputs.some((x) => x.name === 'y' && x.width === 1) ? { pred: 'pred', labels: 'y' } : undefined;
+  return { rows, inputs, metric };
+}
+
+function toF64(x: Value | undefined, what: string): Float64Array {
+  if (x instanceof Float64Array) return x;
+  if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView) && !(x instanceof BigInt64Array) && !(x instanceof BigUint64Array)))
+    return Float64Array.from(x as ArrayLike<number>);
+  throw new TypeError(`fit: ${what} must be a Float64Array, a typed array or number[], got ${describeValue(x)}`);
+}
+
+/** Rows [at, at + n) as views of the data (no copy). */
+function slice(d: Rows, at: number, n: number): Record<string, Float64Array> {
+  const b: Record<string, Float64Array> = {};
+  for (const x of d.inputs) b[x.name] = x.data.subarray(at * x.width, (at + n) * x.width);
+  return b;
+}
+
+/** Rows order[at .. at + n) copied into buffers kept per batch size. */
+function gather(d: Rows, order: Int32Array, at: number, n: number, buffers: Map<number, Record<string, Float64Array>>): Record<string, Float64Array> {
+  let b = buffers.get(n);
+  if (!b) buffers.set(n, (b = Object.fromEntries(d.inputs.map((x) => [x.name, new Float64Array(n * x.width)]))));
+  for (const x of d.inputs) {
+    const out = b[x.name], w = x.width;
+    if (w === 1) for (let r = 0; r < n; r++) out[r] = x.data[order[at + r]];
+    else for (let r = 0; r < n; r++) out.set(x.data.subarray(order[at + r] * w, (order[at + r] + 1) * w), r * w);
+  }
+  return b;
+}
+
+/** A flat outputs buffer for a batch of n rows, and the view of `pred` in it (kept per batch size). */
+function outputsFor(c: Compiled, batch: Record<string, Float64Array>, n: number, pred: string,
+  cache: Map<number, { buffer: Float64Array; pred: Float64Array }>): { buffer: Float64Array; pred: Float64Array } {
+  const hit = cache.get(n);
+  if (hit) return hit;
+  const shapes = c.outputShapes(batch);
+  let size = 0, at = 0;
+  for (const [name, s] of Object.entries(shapes)) {
+    const n = s.reduce((p, d) => p * d, 1);
+    if (name === pred) at = size;
+    size += n;
+  }
+  const buffer = new Float64Array(size);
+  const out = { buffer, pred: buffer.subarray(at, at + shapes[pred].reduce((p, d) => p * d, 1)) };
+  cache.set(n, out);
+  return out;
+}
+
+function countCorrect(pred: Float64Array, labels: Float64Array): number {
+  let k = 0;
+  for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) k++;
+  return k;
+}
+
+function shuffle(order: Int32Array, next: () => number): void {
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+}
+
+const now = () => performance.now();
+const yieldToLoop = () => new Promise<void>((r) => setTimeout(r, 0));
+
+function checkOptions(options: FitOptions) {
+  if (typeof options !== 'object' || options === null) throw new TypeError(`fit: options must be an object, got ${describeValue(options)}`);
+  for (const k of Object.keys(options)) if (!KNOWN.includes(k)) throw new Error(`fit: unknown option '${k}' (expected ${KNOWN.join(', ')})`);
+  const o = options;
+  if (!o.optimizer || typeof o.optimizer.bind !== 'function')
+    throw new TypeError(`fit: optimizer must be sgd(...) or adam(...), got ${describeValue(o.optimizer)}${(o.optimizer as { kind?: string })?.kind === 'lbfgs' ? ' (L-BFGS is for full-batch problems: use minimize)' : ''}`);
+  const int = (k: 'epochs' | 'batchSize' | 'seed' | 'validationBatchSize', d: number, min: number) => {
+    const v = o[k] ?? d;
+    if (!Number.isInteger(v) || v < min) throw new RangeError(`fit: ${k} must be an integer >= ${min}, got ${describeValue(v)}`);
+    return v;
+  };
+  const bool = (k: 'shuffle' | 'dropLast', d: boolean) => {
+    const v = o[k] ?? d;
+    if (typeof v !== 'boolean') throw new TypeError(`fit: ${k} must be a boolean, got ${describeValue(v)}`);
+    return v;
+  };
+  for (const k of ['onStep', 'onEpoch'] as const)
+    if (o[k] !== undefined && typeof o[k] !== 'function') throw new TypeError(`fit: ${k} must be a function`);
+  if (o.signal !== undefined && typeof o.signal?.aborted !== 'boolean') throw new TypeError('fit: signal must be an AbortSignal');
+  return {
+    optimizer: o.optimizer, epochs: int('epochs', 1, 0), batchSize: int('batchSize', 32, 1), seed: int('seed', 0, 0),
+    validationBatchSize: int('validationBatchSize', 1024, 1), shuffle: bool('shuffle', true), dropLast: bool('dropLast', false),
+    validation: o.validation, onStep: o.onStep, onEpoch: o.onEpoch, signal: o.signal,
+  };
+}
