@@ -87,7 +87,7 @@ function wellConditioned(js: Backend, g: FuzzGraph): boolean {
 
 /** How a generated call is made wrong. */
 const WRONG_ARGUMENT = [
-  'short', 'long', 'empty', 'Float32Array', 'string', 'null', 'undefined', 'object', 'element',
+  'short', 'long', 'empty', 'Float32Array-long', 'BigInt64Array', 'string', 'null', 'undefined', 'object', 'element',
   'missing', 'unknown', 'number', 'params-array', 'theta-short', 'theta-array', 'out-short',
   'eps-zero', 'eps-NaN', 'eps-Infinity', 'eps-negative', 'method', 'reuse', 'coordinate-out',
   'coordinate-fraction', 'coordinates-reverse', 'options-number',
@@ -115,7 +115,8 @@ function wrongCall(g: FuzzGraph, how: WrongArgument, leaf: number, async: boolea
     case 'short': return spoil(x.subarray(1).length ? x.subarray(1) : new Float64Array(2));
     case 'long': return spoil([...x, 1]);
     case 'empty': return spoil([]);
-    case 'Float32Array': return spoil(new Float32Array(x));
+    case 'Float32Array-long': return spoil(new Float32Array(x.length + 1));
+    case 'BigInt64Array': return spoil(new BigInt64Array(x.length));
     case 'string': return spoil('1');
     case 'null': return spoil(null);
     case 'undefined': return spoil(undefined);

@@ -88,7 +88,10 @@ export class Compiled {
     const inst = this.instanceFor(inputs);
     const out = new Float64Array(this.paramCount);
     const outputs = new Float64Array(inst.outputSize);
-    const value = this.gradFlat(theta, inputs, out, { ...options, outputs });
+    // options that are not an object go through as given, so that gradFlat rejects them (a spread
+    // would turn grad(p, x, 1) into {}; found by the fuzz test)
+    const opts = typeof options === 'object' && options !== null ? { ...options, outputs } : options;
+    const value = this.gradFlat(theta, inputs, out, opts);
     return { value, grad: this.views(out), outputs: this.named(inst, outputs) };
   }
 
