@@ -2,7 +2,7 @@
  * `npm run readme`: rewrites the README's measured sections from the last runs, so the README
  * only ever shows numbers a real run produced: the answer (results/answer.json, from `npm start`),
  * the `tapegrad explain seed` output, and the peers benchmark (results/peers.json, from
- * `npm run bench:peers`). Each section sits between `<!-- NAME:begin -->` and `<!-- NAME:end -->`.
+ * `npm run bench:peers`), and the training benchmark (results/train.json, from `npm run bench:train`). Each section sits between `<!-- NAME:begin -->` and `<!-- NAME:end -->`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { backend } from '../src/index.js';
@@ -11,6 +11,7 @@ import { formatExplain } from '../src/answer/explain.js';
 import type { AnswerResult } from '../src/answer/main.js';
 import { subtitle } from '../src/answer/main.js';
 import { table } from '../src/answer/report.js';
+import { HEADER, markdownTable, summarise, tableRows, targetLines, type RunRow } from '../bench/train/report.js';
 
 function replace(text: string, name: string, body: string): string {
   const [begin, end] = [`<!-- ${name}:begin -->`, `<!-- ${name}:end -->`];
@@ -65,6 +66,25 @@ medians including the read-back to JS; in brackets the time as a multiple of tap
 | implementation | dtype | ${workloads.join(' | ')} | largest gradient error vs tapegrad |
 |---|---|${workloads.map(() => '---|').join('')}---|
 ${impls.map((i) => `| ${i} | ${p.rows.find((r) => r.implementation === i)!.dtype} | ${workloads.map((w) => cellOf(at(w, i))).join(' | ')} | ${errOf(i)} |`).join('\n')}
+`);
+}
+
+if (existsSync('results/train.json')) {
+  const t = JSON.parse(readFileSync('results/train.json', 'utf8')) as {
+    date: string; machine: AnswerResult['machine']; data: { name: string; trainRows: number; testRows: number; note?: string };
+    config: { epochs: number; optimizer: string }; w3Us: number; stepsPerEpoch: number; rows: RunRow[]; notes: string[];
+  };
+  const s = summarise(t.rows, t.w3Us, t.stepsPerEpoch, t.config.epochs);
+  readme = replace(readme, 'train', `
+From \`npm run bench:train\` on ${subtitle(t)} (1-minute load average ${t.machine.load ?? '?'} on ${t.machine.cores ?? '?'} cores when it began${(t.machine.load ?? 0) > 1.5 ? ': other jobs were running' : ''}):
+${t.data.name}, ${t.data.trainRows.toLocaleString('en-US')} training images, ${t.config.epochs} epoch${t.config.epochs === 1 ? '' : 's'}; seconds per epoch are medians over the epochs, test accuracy on the
+${t.data.testRows.toLocaleString('en-US')} test images after the last. One W3 reverse gradient on native in the same run: ${Number.isFinite(t.w3Us) ? `${t.w3Us.toFixed(0)} µs` : 'not measured'}. Raw numbers: [results/train.json](results/train.json).
+
+${markdownTable(HEADER, tableRows(t.rows))}
+
+${targetLines(s.targets).map((l) => `- ${l}`).join('\n')}
+
+${[...(t.data.note ? [t.data.note] : []), `Optimizer: ${t.config.optimizer}`, ...t.notes].map((n) => `${n}.`).join(' ')}
 `);
 }
 

@@ -94,7 +94,17 @@ describe.runIf(TEST_BACKENDS.includes('native'))('native gradAsync runs on a wor
     const c = (await backend('native')).compile(model(1500, 300));
     const params = { w: random(1500, 3, -0.01, 0.01), c: 0.1 };
     const inputs = { X: random(450_000, 4) };
-    const options = { method: 'fd-central', reuse: false } as const;
+    // about 300 ms of work whatever the build's speed (the sanitizer build is ~50x slower):
+    // central differences over as many coordinates as fit, timed on a few (warm, best of 3)
+    const few = { method: 'fd-central', reuse: false, coordinates: [0, 1, 2, 3] } as const;
+    let perCoordinate = Infinity;
+    for (let r = 0; r < 3; r++) {
+      const t = performance.now();
+      c.grad(params, inputs, few);
+      perCoordinate = Math.min(perCoordinate, (performance.now() - t) / 4);
+    }
+    const k = Math.min(1501, Math.max(4, Math.ceil(300 / perCoordinate)));
+    const options = { method: 'fd-central', reuse: false, coordinates: Array.from({ length: k }, (_, i) => i) } as const;
     const t0 = performance.now();
     const want = c.grad(params, inputs, options);
     const syncMs = performance.now() - t0;

@@ -164,7 +164,7 @@ describeEachBackend('fit', (be) => {
     await expect(fit(c, t, { x }, { optimizer: opt })).rejects.toThrow(/data has no input 'y'/);
     await expect(fit(c, t, { x, y, z: y }, { optimizer: opt })).rejects.toThrow(/unknown input 'z'/);
     await expect(fit(c, t, { x, y }, { optimizer: opt, batchsize: 3 } as never)).rejects.toThrow(/unknown option 'batchsize'/);
-    await expect(fit(c, t, { x, y }, { optimizer: opt, batchSize: 0 })).rejects.toThrow(/batchSize must be an integer >= 1/);
+    await expect(fit(c, t, { x, y }, { optimizer: opt, batchSize: 0 })).rejects.toThrow(/fit: batchSize must be an integer in \[1, inf\), got 0/);
     await expect(fit(c, t, { x, y }, { optimizer: { kind: 'lbfgs', options: {} } as never })).rejects.toThrow(/use minimize/);
     await expect(fit(c, new Float64Array(3), { x, y }, { optimizer: opt })).rejects.toThrow(/theta must have 21 elements/);
     await expect(fit(c, t, { x, y: y.map((v, i) => (i === 4 ? 7 : v)) }, { optimizer: opt, batchSize: 8, shuffle: false }))

@@ -1,12 +1,18 @@
-// The thin Node-API layer over native/core: it checks every argument itself (typed-array type,
-// length, the program still alive and not busy) and throws TypeError/RangeError/Error with its
-// own message before any memory is touched, then calls the core with pointers straight into the
-// caller's Float64Arrays (zero-copy), writing the gradient into the caller's buffer.
+// The thin Node-API layer over native/core: it reads every argument first (reading can run user
+// code), then checks each itself (typed-array type, length, the program still alive and not busy)
+// and throws TypeError/RangeError/Error with its own message before any memory is touched, then
+// calls the core with pointers straight into the caller's Float64Arrays (zero-copy), writing the
+// gradient into the caller's buffer. Asynchronous gradients run on the addon's own thread.
 #include <napi.h>
 
+#include <atomic>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../core/dispatch.h"
@@ -69,6 +75,23 @@ int32_t int32Field(Napi::Env env, const Napi::Object& tape, const char* key) {
   return static_cast<int32_t>(d);
 }
 
+struct FdOptions {
+  bool central, reuse;
+  double relStep;
+};
+
+// An FD plan given by the caller (a subset of coordinates), or none (the tape's own plan).
+// A given plan with no triples computes no coordinate: it must not reach the core as nullptr,
+// which means "the tape's plan" (an empty vector's data() may be null).
+struct FdPlan {
+  bool given = false;
+  std::vector<int32_t> triples;
+  const int32_t* data() const {
+    static const int32_t none = 0;
+    return !given ? nullptr : triples.empty() ? &none : triples.data();
+  }
+};
+
 class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -86,32 +109,55 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
   NativeProgram(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeProgram>(info) {}
 
   void Attach(std::unique_ptr<Program> p) { program_ = std::move(p); }
-  void Finish() {
-    busy_ = false;
-    if (disposeRequested_) program_.reset();
-  }
-  Program* program() { return program_.get(); }
+  // on the JS thread, when an asynchronous call has completed
+  void asyncDone() { state_ = State::Idle; }
 
  private:
-  friend class GradWorker;
+  // Idle; Reading: a synchronous call (or the start of an asynchronous one) is in progress, and
+  // reading its arguments can run user code; Async: a gradient runs on the addon's thread.
+  enum class State { Idle, Reading, Async };
 
-  Program& live(Napi::Env env) {
-    if (!program_ || disposeRequested_) throwError(env, "this compiled function was disposed");
-    if (busy_) throwError(env, "this compiled function is busy with an asynchronous gradient; await it before calling it again");
-    return *program_;
-  }
+  // Marks the function busy from before the first user code of a call can run to the end of
+  // the call, so that a getter can neither call it again on the same arenas nor start an
+  // asynchronous call on them. dispose() stays possible: readArgs checks for it after reading.
+  class Guard {
+   public:
+    Guard(NativeProgram& np, Napi::Env env) : np_(np) {
+      if (!np.program_) throwError(env, "this compiled function was disposed");
+      if (np.state_ == State::Async)
+        throwError(env, "this compiled function is busy with an asynchronous gradient; await it before calling it again");
+      if (np.state_ == State::Reading)
+        throwError(env, "this compiled function is busy: it was called again while a call on it reads its arguments (from a getter?)");
+      np.state_ = State::Reading;
+    }
+    ~Guard() {
+      if (np_.state_ == State::Reading) np_.state_ = State::Idle;
+    }
 
-  // theta and inputs (arguments 0 and 1), checked against the program's shapes
-  void readArgs(const Napi::CallbackInfo& info, Program& p, Span* theta, std::vector<Span>* inputs) {
+   private:
+    NativeProgram& np_;
+  };
+
+  // theta (argument 0) and the inputs (argument 1). The inputs array's elements are read first:
+  // reading one can run user code (a getter, an accessor on Array.prototype) that disposes this
+  // function or detaches a buffer. Only then is every value checked and its data pointer taken;
+  // no user code runs from there to the end of the call, so the pointers stay valid.
+  // Returns the program, alive.
+  Program& readArgs(const Napi::CallbackInfo& info, Span* theta) {
     Napi::Env env = info.Env();
-    *theta = f64(env, info[0], "theta", static_cast<size_t>(p.paramCount()));
     if (!info[1].IsArray()) throwType(env, "inputs must be an array of Float64Array");
     auto arr = info[1].As<Napi::Array>();
-    if (arr.Length() != static_cast<uint32_t>(p.inputCount()))
-      throwRange(env, "expected " + std::to_string(p.inputCount()) + " inputs, got " + std::to_string(arr.Length()));
-    inputs->clear();
-    for (int32_t j = 0; j < p.inputCount(); j++)
-      inputs->push_back(f64(env, arr.Get(static_cast<uint32_t>(j)), "input", static_cast<size_t>(p.inputSize(j)), j));
+    const int32_t n = program_->inputCount();
+    if (arr.Length() != static_cast<uint32_t>(n))
+      throwRange(env, "expected " + std::to_string(n) + " inputs, got " + std::to_string(arr.Length()));
+    values_.resize(static_cast<size_t>(n));
+    for (int32_t j = 0; j < n; j++) values_[j] = arr.Get(static_cast<uint32_t>(j));  // may run user code
+    if (!program_) throwError(env, "this compiled function was disposed");
+    Program& p = *program_;
+    *theta = f64(env, info[0], "theta", static_cast<size_t>(p.paramCount()));
+    inputs_.clear();
+    for (int32_t j = 0; j < n; j++) inputs_.push_back(f64(env, values_[j], "input", static_cast<size_t>(p.inputSize(j)), j));
+    return p;
   }
 
   CallBuffers buffers(const Span& theta, const std::vector<Span>& inputs, const Span* grad) {
@@ -132,9 +178,9 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
   }
 
   Napi::Value ValueCall(const Napi::CallbackInfo& info) {
-    Program& p = live(info.Env());
+    Guard busy(*this, info.Env());
     Span theta;
-    readArgs(info, p, &theta, &inputs_);
+    Program& p = readArgs(info, &theta);
     const Span out = outputs(info, 2, p);
     const double f = p.value(buffers(theta, inputs_, nullptr));
     if (out.data) p.copyOutputs(out.data);
@@ -142,9 +188,9 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
   }
 
   Napi::Value Reverse(const Napi::CallbackInfo& info) {
-    Program& p = live(info.Env());
+    Guard busy(*this, info.Env());
     Span theta;
-    readArgs(info, p, &theta, &inputs_);
+    Program& p = readArgs(info, &theta);
     const Span grad = f64(info.Env(), info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
     const Span out = outputs(info, 3, p);
     const double f = p.reverse(buffers(theta, inputs_, &grad));
@@ -152,10 +198,6 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     return Napi::Number::New(info.Env(), f);
   }
 
-  struct FdOptions {
-    bool central, reuse;
-    double relStep;
-  };
   static FdOptions fdOptions(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[3].IsBoolean()) throwType(env, "central must be a boolean");
@@ -166,30 +208,30 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     return {info[3].As<Napi::Boolean>().Value(), info[5].As<Napi::Boolean>().Value(), step};
   }
 
-  // argument 6: an optional FD plan replacing the tape's (a subset of coordinates)
-  static std::vector<int32_t> fdPlan(const Napi::CallbackInfo& info, Program& p, bool* given) {
+  // argument 6: an optional FD plan replacing the tape's (a subset of coordinates), copied
+  static FdPlan fdPlan(const Napi::CallbackInfo& info, const Program& p) {
     Napi::Env env = info.Env();
-    *given = !info[6].IsUndefined();
-    if (!*given) return {};
+    FdPlan plan;
+    plan.given = !info[6].IsUndefined();
+    if (!plan.given) return plan;
     if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
       throwType(env, "the FD plan must be an Int32Array");
     auto a = info[6].As<Napi::Int32Array>();
-    std::vector<int32_t> plan(a.Data(), a.Data() + a.ElementLength());
+    plan.triples.assign(a.Data(), a.Data() + a.ElementLength());
     std::string error;
-    if (!p.checkPlan(plan.data(), plan.size(), &error)) throwRange(env, "invalid tape: " + error);
+    if (!p.checkPlan(plan.triples.data(), plan.triples.size(), &error)) throwRange(env, "invalid tape: " + error);
     return plan;
   }
 
   Napi::Value Fd(const Napi::CallbackInfo& info) {
-    Program& p = live(info.Env());
+    Guard busy(*this, info.Env());
     Span theta;
-    readArgs(info, p, &theta, &inputs_);
+    Program& p = readArgs(info, &theta);
     const Span grad = f64(info.Env(), info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
     const FdOptions o = fdOptions(info);
-    bool given;
-    const std::vector<int32_t> plan = fdPlan(info, p, &given);
+    const FdPlan plan = fdPlan(info, p);
     return Napi::Number::New(info.Env(), p.fd(buffers(theta, inputs_, &grad), o.central, o.relStep, o.reuse,
-                                              given ? plan.data() : nullptr, plan.size()));
+                                              plan.data(), plan.triples.size()));
   }
 
   Napi::Value ReverseAsync(const Napi::CallbackInfo& info) { return StartAsync(info, false); }
@@ -197,107 +239,204 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
   Napi::Value StartAsync(const Napi::CallbackInfo& info, bool fd);
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
-    // an asynchronous call in flight keeps the arenas until it finishes
-    if (busy_) disposeRequested_ = true;
-    else program_.reset();
+    // an asynchronous call in flight holds the program (its arenas) until it is done
+    program_.reset();
     return info.Env().Undefined();
   }
 
   Napi::Value Isa(const Napi::CallbackInfo& info) {
     return program_ ? Napi::String::New(info.Env(), program_->isa()) : info.Env().Undefined();
   }
-  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), busy_); }
+  Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), state_ != State::Idle); }
 
-  std::unique_ptr<Program> program_;
+  std::shared_ptr<Program> program_;
+  State state_ = State::Idle;
+  // scratch of one call (calls never nest: see Guard)
+  std::vector<Napi::Value> values_;
   std::vector<Span> inputs_;
   std::vector<const double*> ptrs_;
-  bool busy_ = false;
-  bool disposeRequested_ = false;
 };
 
-// A gradient on the libuv thread pool. theta and the inputs are copied when the call is made, so
-// the caller may reuse them at once; the gradient is computed into a private buffer and copied
-// into the caller's buffer on the main thread just before the promise resolves. Meanwhile the
-// compiled function is busy: other calls on it throw (or reject) instead of racing on its arenas.
-class GradWorker : public Napi::AsyncWorker {
- public:
-  GradWorker(Napi::Env env, NativeProgram* owner, const Span& theta, const std::vector<Span>& inputs,
-             const Napi::Float64Array& gradArray, bool fd, NativeProgram::FdOptions opts,
-             std::vector<int32_t> plan, bool planGiven)
-      : Napi::AsyncWorker(env, "tapegrad.grad"), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner),
-        fd_(fd), opts_(opts), plan_(std::move(plan)), planGiven_(planGiven) {
-    ownerRef_ = Napi::Persistent(owner->Value());
-    gradRef_ = Napi::Persistent(gradArray);
-    theta_.assign(theta.data, theta.data + theta.length);
-    for (const Span& s : inputs) inputs_.emplace_back(s.data, s.data + s.length);
-    for (auto& x : inputs_) ptrs_.push_back(x.data());
-    // from the caller's buffer: an FD plan over some coordinates leaves the others as they were
-    grad_.assign(gradArray.Data(), gradArray.Data() + gradArray.ElementLength());
-  }
+// One asynchronous gradient. Everything it reads is copied when the call is made (the caller
+// may reuse its buffers at once); the gradient is computed into a private buffer and copied
+// into the caller's on the JS thread just before the promise resolves. It holds the program, so
+// a dispose() meanwhile frees the arenas only when the job is done. Destroying a job makes no
+// Node-API call: that may happen on the addon's thread or during the environment's teardown.
+struct Job {
+  std::shared_ptr<Program> program;
+  bool fd = false;
+  FdOptions opts{};
+  FdPlan plan;
+  std::vector<double> theta, grad;
+  std::vector<std::vector<double>> inputs;
+  std::vector<const double*> ptrs;
+  double value = 0;
+  std::string error;  // set when the computation threw
+  // JS-thread handles: the owner (kept alive, marked idle at the end), the caller's gradient
+  // buffer and the promise
+  NativeProgram* owner = nullptr;
+  napi_ref ownerRef = nullptr, gradRef = nullptr;
+  napi_deferred deferred = nullptr;
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    const CallBuffers call{theta_.data(), ptrs_.data(), grad_.data(), false};
-    Program* p = owner_->program();
-    value_ = fd_ ? p->fd(call, opts_.central, opts_.relStep, opts_.reuse, planGiven_ ? plan_.data() : nullptr, plan_.size())
-                 : p->reverse(call);
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    owner_->Finish();
-    Napi::Float64Array g = gradRef_.Value();
-    if (g.ElementLength() != grad_.size()) {
-      deferred_.Reject(Napi::Error::New(env, "tapegrad native: the gradient buffer was detached or resized during the asynchronous call").Value());
-      return;
+  void run(const std::atomic<bool>* cancel) {
+    CallBuffers call{theta.data(), ptrs.data(), grad.data(), false};
+    call.cancel = cancel;
+    try {
+      value = fd ? program->fd(call, opts.central, opts.relStep, opts.reuse, plan.data(), plan.triples.size())
+                 : program->reverse(call);
+    } catch (const std::exception& e) {
+      error = e.what();
     }
-    std::copy(grad_.begin(), grad_.end(), g.Data());
-    deferred_.Resolve(Napi::Number::New(env, value_));
+  }
+};
+
+// The addon's own thread for asynchronous gradients (one per Node.js environment, started at
+// its first asynchronous call), so that long gradients never occupy libuv's thread pool (file
+// system, DNS, zlib). Jobs run one at a time in call order; each completes on the JS thread
+// through a thread-safe function, which holds the event loop open only while jobs are pending.
+// When the environment shuts down (process exit, a worker terminated or calling process.exit),
+// Node.js finalizes the thread-safe function: the running job is cancelled, the thread joined
+// and the queued jobs freed; no promise is settled and no JS runs then.
+class Runner {
+ public:
+  static Runner* start(napi_env env) {
+    auto* r = new Runner();
+    napi_value name;
+    if (napi_create_string_utf8(env, "tapegrad.grad", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+        napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, r, &Runner::finalize, r, &Runner::complete,
+                                        &r->tsfn_) != napi_ok) {
+      delete r;
+      return nullptr;
+    }
+    napi_unref_threadsafe_function(env, r->tsfn_);
+    r->thread_ = std::thread([r] { r->loop(); });
+    return r;
   }
 
-  void OnError(const Napi::Error& e) override {
-    owner_->Finish();
-    deferred_.Reject(e.Value());
+  // on the JS thread
+  void submit(napi_env env, Job* job) {
+    if (pending_++ == 0) napi_ref_threadsafe_function(env, tsfn_);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(job);
+    }
+    wake_.notify_one();
   }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  NativeProgram* owner_;
-  Napi::ObjectReference ownerRef_;
-  Napi::Reference<Napi::Float64Array> gradRef_;
-  bool fd_;
-  NativeProgram::FdOptions opts_;
-  std::vector<int32_t> plan_;
-  bool planGiven_;
-  std::vector<double> theta_, grad_;
-  std::vector<std::vector<double>> inputs_;
-  std::vector<const double*> ptrs_;
-  double value_ = 0;
-};
+  void loop() {
+    bool closing = false;
+    for (;;) {
+      Job* job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (stop_) return;
+        job = queue_.front();
+        queue_.pop_front();
+      }
+      if (!closing) job->run(&cancel_);
+      // napi_closing: the environment is shutting down, and the function must not be used again
+      if (closing || napi_call_threadsafe_function(tsfn_, job, napi_tsfn_nonblocking) != napi_ok) {
+        closing = true;
+        delete job;
+      }
+    }
+  }
 
-// reverse (fd = false) or FD (fd = true) on the thread pool: the same checks as the synchronous calls
-Napi::Value NativeProgram::StartAsync(const Napi::CallbackInfo& info, bool fd) {
-  Napi::Env env = info.Env();
-  Program& p = live(env);
-  Span theta;
-  readArgs(info, p, &theta, &inputs_);
-  f64(env, info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
-  const FdOptions o = fd ? fdOptions(info) : FdOptions{false, false, 0};
-  bool given = false;
-  std::vector<int32_t> plan = fd ? fdPlan(info, p, &given) : std::vector<int32_t>{};
-  auto* w = new GradWorker(env, this, theta, inputs_, info[2].As<Napi::Float64Array>(), fd, o, std::move(plan), given);
-  busy_ = true;
-  Napi::Promise promise = w->Promise();
-  w->Queue();
-  return promise;
-}
+  // JS thread: a job is done (env is null when the environment shuts down: free it only).
+  // Raw Node-API calls with their statuses checked, nothing thrown: this runs outside any JS call.
+  static void complete(napi_env env, napi_value, void* context, void* data) {
+    std::unique_ptr<Job> job(static_cast<Job*>(data));
+    if (!env) return;
+    auto* r = static_cast<Runner*>(context);
+    if (--r->pending_ == 0) napi_unref_threadsafe_function(env, r->tsfn_);
+    job->owner->asyncDone();
+    napi_value grad, result;
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* out = nullptr;
+    std::string error = job->error;
+    if (error.empty() && (napi_get_reference_value(env, job->gradRef, &grad) != napi_ok ||
+                          napi_get_typedarray_info(env, grad, &type, &length, &out, nullptr, nullptr) != napi_ok ||
+                          length != job->grad.size()))
+      error = "the gradient buffer was detached or resized during the asynchronous call";
+    if (error.empty()) {
+      std::copy(job->grad.begin(), job->grad.end(), static_cast<double*>(out));
+      if (napi_create_double(env, job->value, &result) == napi_ok) napi_resolve_deferred(env, job->deferred, result);
+    } else {
+      napi_value msg, e;
+      if (napi_create_string_utf8(env, ("tapegrad native: " + error).c_str(), NAPI_AUTO_LENGTH, &msg) == napi_ok &&
+          napi_create_error(env, nullptr, msg, &e) == napi_ok)
+        napi_reject_deferred(env, job->deferred, e);
+    }
+    napi_delete_reference(env, job->gradRef);
+    napi_delete_reference(env, job->ownerRef);
+  }
+
+  // JS thread, when the environment shuts down: after this, no thread uses the function
+  static void finalize(napi_env, void* data, void*) {
+    auto* r = static_cast<Runner*>(data);
+    {
+      std::lock_guard<std::mutex> lock(r->mutex_);
+      r->stop_ = true;
+    }
+    r->cancel_ = true;
+    r->wake_.notify_all();
+    if (r->thread_.joinable()) r->thread_.join();
+    for (Job* job : r->queue_) delete job;
+    delete r;
+  }
+
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Job*> queue_;
+  bool stop_ = false;
+  std::atomic<bool> cancel_{false};
+  napi_threadsafe_function tsfn_ = nullptr;
+  size_t pending_ = 0;  // JS thread only
+};
 
 struct AddonData {
   Napi::FunctionReference programClass;
   const KernelTable* kernels = nullptr;
   std::string kernelError;
+  Runner* runner = nullptr;  // started at the first asynchronous call; freed by its own finalizer
 };
+
+// reverse (fd = false) or FD (fd = true) on the addon's thread: the same checks as the
+// synchronous calls, and every argument copied before the call returns
+Napi::Value NativeProgram::StartAsync(const Napi::CallbackInfo& info, bool fd) {
+  Napi::Env env = info.Env();
+  Guard busy(*this, env);
+  Span theta;
+  Program& p = readArgs(info, &theta);
+  const Span grad = f64(env, info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
+  auto job = std::make_unique<Job>();
+  job->fd = fd;
+  if (fd) {
+    job->opts = fdOptions(info);
+    job->plan = fdPlan(info, p);
+  }
+  AddonData* data = env.GetInstanceData<AddonData>();
+  if (!data->runner && !(data->runner = Runner::start(env))) throwError(env, "cannot start the thread for asynchronous gradients");
+  job->program = program_;
+  job->theta.assign(theta.data, theta.data + theta.length);
+  for (const Span& s : inputs_) job->inputs.emplace_back(s.data, s.data + s.length);
+  for (auto& x : job->inputs) job->ptrs.push_back(x.data());
+  // from the caller's buffer: an FD plan over some coordinates leaves the others as they were
+  job->grad.assign(grad.data, grad.data + grad.length);
+  job->owner = this;
+  napi_value promise;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok ||
+      napi_create_reference(env, Value(), 1, &job->ownerRef) != napi_ok ||
+      napi_create_reference(env, info[2], 1, &job->gradRef) != napi_ok)
+    throwError(env, "cannot start an asynchronous call");
+  state_ = State::Async;
+  data->runner->submit(env, job.release());
+  return Napi::Value(env, promise);
+}
 
 const KernelTable* kernelsFor(Napi::Env env, const Napi::Value& isa) {
   AddonData* data = env.GetInstanceData<AddonData>();

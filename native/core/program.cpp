@@ -326,6 +326,7 @@ double Program::fd(const CallBuffers& call, bool central, double relStep, bool r
   for (size_t q = 0; q < len; q += 3) {
     const int32_t from = reuse ? plan[q + 2] : 0;
     for (int32_t i = plan[q]; i < plan[q + 1]; i++) {
+      if (call.cancel && call.cancel->load(std::memory_order_relaxed)) return f0;
       const double x = v[i];
       const double ax = std::fabs(x);
       const double scale = ax != ax ? ax : (ax > 1.0 ? ax : 1.0);  // Math.max(1, |x|), NaN kept

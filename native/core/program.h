@@ -1,6 +1,7 @@
 // A compiled tape inside the native backend: validation on load, the value and adjoint arenas,
 // the forward and backward sweeps and the finite-difference loops. Pure C++ (no Node-API).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -52,6 +53,9 @@ struct CallBuffers {
   const double* const* inputs;  // nInputCount pointers
   double* grad;                 // nParams elements, or nullptr for value()
   bool copy;
+  // fd() stops between coordinates once this is set (an asynchronous call whose environment is
+  // shutting down); the gradient is then incomplete and nobody reads it
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class Program {

@@ -4,7 +4,7 @@ import type { Defined, Dims, Leaf } from '../trace/define.js';
 import type { Tape } from '../trace/compile.js';
 import { sizeOf, type Shape } from '../ops/opset.js';
 import {
-  checkFlat, checkIndices, collectInputs, inputLengths, packParams, resolveOptions, type GradOptions, type Values,
+  checkFlat, checkIndices, collectInputs, inputLengths, packParams, resolveOptions, type GradOptions, type Resolved, type Values,
 } from './validate.js';
 
 export interface GradResult {
@@ -59,6 +59,8 @@ export class Compiled {
   private readonly inputArrays: Float64Array[];
   /** an asynchronous gradient is in flight: the backend's arenas are in use */
   private busy = false;
+  /** a call is reading its arguments, which can run user code (getters): no call may start */
+  private reading = false;
 
   /** @internal */
   constructor(readonly defined: Defined, readonly engine: Engine) {
@@ -74,7 +76,11 @@ export class Compiled {
 
   /** The loss f(params, inputs). `params` may be named values or the flat vector. */
   value(params: Values | Float64Array, inputs?: Values): number {
-    const { program } = this.prepareValue(inputs, true);
+    const { program } = this.read(() => {
+      this.needLoss();
+      this.packNamed(params);
+      return this.collect(inputs);
+    });
     return program.value(this.thetaOf(params), this.inputArrays);
   }
 
@@ -83,21 +89,25 @@ export class Compiled {
    * outputs. `params` may be named values or the flat vector.
    */
   grad(params: Values | Float64Array, inputs?: Values, options?: GradOptions): GradResult {
-    this.live();
+    const { inst, opts } = this.read(() => {
+      this.packNamed(params);
+      return { inst: this.instanceFor(inputs), opts: isObject(options) ? { ...options } : options };
+    });
     const theta = this.thetaOf(params);
-    const inst = this.instanceFor(inputs);
     const out = new Float64Array(this.paramCount);
     const outputs = new Float64Array(inst.outputSize);
-    // options that are not an object go through as given, so that gradFlat rejects them (a spread
-    // would turn grad(p, x, 1) into {}; found by the fuzz test)
-    const opts = typeof options === 'object' && options !== null ? { ...options, outputs } : options;
-    const value = this.gradFlat(theta, inputs, out, opts);
+    // options that are not an object (or undefined) go through as given, so that gradFlat rejects
+    // them: a spread would turn grad(p, x, 1) into {} (found by the fuzz test)
+    const value = this.gradFlat(theta, inputs, out, opts === undefined || isObject(opts) ? { ...opts, outputs } : (opts as never));
     return { value, grad: this.views(out), outputs: this.named(inst, outputs) };
   }
 
   /** Forward only, at any batch size: the named outputs (a function that returns a bare scalar has only `loss`). */
   run(params: Values | Float64Array, inputs?: Values): Outputs {
-    const inst = this.prepareValue(inputs, false);
+    const inst = this.read(() => {
+      this.packNamed(params);
+      return this.collect(inputs);
+    });
     const outputs = new Float64Array(inst.outputSize);
     inst.program.value(this.thetaOf(params), this.inputArrays, outputs);
     return this.named(inst, outputs);
@@ -105,7 +115,10 @@ export class Compiled {
 
   /** The loss at a flat parameter vector (definition order, see `params[i].offset`). */
   valueFlat(theta: Float64Array, inputs?: Values): number {
-    const { program } = this.prepareValue(inputs, true);
+    const { program } = this.read(() => {
+      this.needLoss();
+      return this.collect(inputs);
+    });
     checkFlat('theta', theta, this.paramCount);
     return program.value(theta, this.inputArrays);
   }
@@ -130,7 +143,7 @@ export class Compiled {
    * The outputs of the result are `{}` (read them with `run`).
    */
   async gradAsync(params: Values | Float64Array, inputs?: Values, options?: GradOptions): Promise<GradResult> {
-    this.live();
+    this.read(() => this.packNamed(params));
     const theta = this.thetaOf(params);
     const out = new Float64Array(this.paramCount);
     const value = await this.gradFlatAsync(theta, inputs, out, options);
@@ -210,31 +223,48 @@ export class Compiled {
     return this.disposedFlag;
   }
 
-  /** The flat parameter vector of a call: the caller's own, or the named values packed into scratch. */
-  private thetaOf(params: Values | Float64Array): Float64Array {
-    if (params instanceof Float64Array) {
-      checkFlat('theta', params, this.paramCount);
-      return params;
-    }
-    packParams(this.params, params, this.theta);
-    return this.theta;
+  /** Named parameters packed into this.theta (a flat vector is the caller's own: see thetaOf). */
+  private packNamed(params: Values | Float64Array): void {
+    if (!(params instanceof Float64Array)) packParams(this.params, params, this.theta);
   }
 
-  /** Validates the inputs of a forward call (they land in this.inputArrays) and picks the program. */
-  private prepareValue(inputs: Values | undefined, needLoss: boolean): Instance {
+  /** The flat parameter vector of a call (checked after the reading): the caller's own, or this.theta. */
+  private thetaOf(params: Values | Float64Array): Float64Array {
+    if (!(params instanceof Float64Array)) return this.theta;
+    checkFlat('theta', params, this.paramCount);
+    return params;
+  }
+
+  /**
+   * Runs `readArgs`, which reads the caller's values and can run user code (getters: they may
+   * dispose this function, detach a buffer or call it again). Meanwhile every call on this
+   * function is refused; after it, the function is checked alive. Checks of the caller's own
+   * buffers (lengths) come after the last read.
+   */
+  private read<T>(readArgs: () => T): T {
     this.live();
-    if (needLoss) this.needLoss();
-    return this.collect(inputs);
+    this.reading = true;
+    let r: T;
+    try {
+      r = readArgs();
+    } finally {
+      this.reading = false;
+    }
+    this.live();
+    return r;
   }
 
   /** Validates a flat gradient call; the inputs land in this.inputArrays. */
   private prepare(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options: GradOptions | undefined) {
-    this.live();
-    this.needLoss();
+    let resolved!: Resolved;
+    const inst = this.read(() => {
+      this.needLoss();
+      resolved = resolveOptions(options, this.paramCount);
+      return this.collect(inputs);
+    });
     checkFlat('theta', theta, this.paramCount);
     checkFlat('the gradient buffer', out, this.paramCount);
-    const inst = this.collect(inputs);
-    const { method, step, reuse, coordinates, outputs } = resolveOptions(options, this.paramCount);
+    const { method, step, reuse, coordinates, outputs } = resolved;
     if (outputs) checkFlat('options.outputs', outputs, inst.outputSize);
     const plan = coordinates && planFor(inst.tape, this.paramCount, coordinates);
     return { p: inst.program, method, central: method === 'fd-central', step, reuse, plan, outputs };
@@ -302,6 +332,8 @@ export class Compiled {
   private live(): void {
     this.notDisposed();
     if (this.busy) throw new Error(`this compiled function (${this.backend} backend) is busy with an asynchronous gradient; await it first`);
+    if (this.reading)
+      throw new Error(`this compiled function (${this.backend} backend) is busy: it was called again while a call on it reads its arguments (from a getter?)`);
   }
 }
 
@@ -312,3 +344,5 @@ function planFor(tape: Tape, n: number, coordinates: ArrayLike<number>): Int32Ar
   const idx = [...new Set(Array.from(coordinates))].sort((x, y) => first[y] - first[x] || x - y);
   return Int32Array.from(idx.flatMap((i) => [i, i + 1, first[i]]));
 }
+
+const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null;

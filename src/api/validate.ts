@@ -1,7 +1,7 @@
 import type { Leaf } from '../trace/define.js';
 import { describeValue } from '../trace/tensor.js';
-import { METHODS, type Method } from '../trace/cost.js';
 import { isFloat64Array, lengthOf } from './typed-array.js';
+import { METHODS, type Method } from '../trace/cost.js';
 
 /**
  * A parameter or input value: a Float64Array (read in place), an array of numbers, another
@@ -43,43 +43,61 @@ function checkNames(kind: string, leaves: readonly Leaf[], values: unknown): ass
   for (const l of leaves) if (!(l.name in values)) throw new Error(`missing ${kind} '${l.name}'`);
 }
 
-/** Checks one value against its leaf; returns it as a Float64Array (the caller's own if it is one). */
-function toArray(kind: string, leaf: Leaf, x: unknown): Float64Array {
-  // the common case first, and the message built only when it is needed: this runs on every call.
-  // The real length (typed-array.ts): a spoofed `length` must not pass.
-  if (isFloat64Array(x) && lengthOf(x) === leaf.size) return x;
-  const where = `${kind} '${leaf.name}' (shape [${leaf.shape.join(',')}], ${leaf.size} elements)`;
+/**
+ * Reading a value can run user code (a getter on the record, an element getter of a number[]),
+ * which may detach a Float64Array read before. So values are first read, each element once, and
+ * number[] and numbers copied (`read`); the lengths of Float64Arrays, used in place, are checked
+ * after the last read (`checkLength`).
+ */
+function read(kind: string, leaf: Leaf, x: unknown): Float64Array {
+  // the common case first, and the message built only when it is needed: this runs on every call
+  if (isFloat64Array(x)) return x;
+  const where = () => `${kind} '${leaf.name}' (shape [${leaf.shape.join(',')}], ${leaf.size} elements)`;
   if (typeof x === 'number') {
-    if (leaf.size !== 1) throw new RangeError(`${where}: a number fits only a one-element shape`);
+    if (leaf.size !== 1) throw new RangeError(`${where()}: a number fits only a one-element shape`);
     return Float64Array.of(x);
   }
-  if (isFloat64Array(x)) throw new RangeError(`${where}: got ${lengthOf(x)} elements`);
   if (ArrayBuffer.isView(x) && !(x instanceof DataView) && !(x instanceof BigInt64Array) && !(x instanceof BigUint64Array)) {
     const a = x as Int32Array;
-    if (lengthOf(a) !== leaf.size) throw new RangeError(`${where}: got ${lengthOf(a)} elements`);
+    if (lengthOf(a) !== leaf.size) throw new RangeError(`${where()}: got ${lengthOf(a)} elements`);
     const copy = new Float64Array(leaf.size);
     copy.set(a); // by the internal slots: no iterator or length a subclass could override
     return copy;
   }
   if (Array.isArray(x)) {
-    if (x.length !== leaf.size) throw new RangeError(`${where}: got ${x.length} elements`);
-    const bad = x.findIndex((e) => typeof e !== 'number');
-    if (bad >= 0) throw new TypeError(`${where}: element ${bad} is ${describeValue(x[bad])}, not a number`);
-    return Float64Array.from(x);
+    if (x.length !== leaf.size) throw new RangeError(`${where()}: got ${x.length} elements`);
+    const a = new Float64Array(leaf.size);
+    for (let i = 0; i < a.length; i++) {
+      const e: unknown = x[i];
+      if (typeof e !== 'number') throw new TypeError(`${where()}: element ${i} is ${describeValue(e)}, not a number`);
+      a[i] = e;
+    }
+    return a;
   }
-  throw new TypeError(`${where}: expected a Float64Array, number[] or number, got ${describeValue(x)}`);
+  throw new TypeError(`${where()}: expected a Float64Array, number[] or number, got ${describeValue(x)}`);
+}
+
+/** The real length (typed-array.ts): a spoofed `length` must not pass. */
+function checkLength(kind: string, leaf: Leaf, x: Float64Array): void {
+  if (lengthOf(x) !== leaf.size)
+    throw new RangeError(`${kind} '${leaf.name}' (shape [${leaf.shape.join(',')}], ${leaf.size} elements): got ${lengthOf(x)} elements`);
 }
 
 /** Copies named parameters into the flat vector `theta` (definition order). */
 export function packParams(leaves: readonly Leaf[], values: unknown, theta: Float64Array): void {
   checkNames('parameter', leaves, values);
-  for (const l of leaves) theta.set(toArray('parameter', l, values[l.name]), l.offset);
+  for (const l of leaves) {
+    const x = read('parameter', l, values[l.name]);
+    checkLength('parameter', l, x);
+    theta.set(x, l.offset);
+  }
 }
 
 /** Named inputs as Float64Arrays in definition order, into `out` (no copy of Float64Arrays). */
 export function collectInputs(leaves: readonly Leaf[], values: unknown, out: Float64Array[]): void {
   checkNames('input', leaves, values ?? {});
-  leaves.forEach((l, i) => (out[i] = toArray('input', l, (values as Values)[l.name])));
+  leaves.forEach((l, i) => (out[i] = read('input', l, (values as Values)[l.name])));
+  leaves.forEach((l, i) => checkLength('input', l, out[i]));
 }
 
 /** The element counts of named inputs (names checked), for telling the sizes of symbolic dimensions. */
@@ -125,33 +143,32 @@ export interface Resolved {
 export function resolveOptions(opts: unknown, n: number): Resolved {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null))
     throw new TypeError(`options must be an object, got ${describeValue(opts)}`);
-  const o = (opts ?? {}) as GradOptions;
-  const method = o.method ?? 'reverse';
+  // each option read once (a getter could give one value to the checks and another to the call)
+  const { method: m, eps, reuse, coordinates, outputs } = (opts ?? {}) as GradOptions;
+  const method = m ?? 'reverse';
   if (!METHODS.includes(method))
     throw new Error(`unknown method ${describeValue(method)} (expected ${METHODS.map((m) => `'${m}'`).join(', ')})`);
-  if (o.eps !== undefined && (typeof o.eps !== 'number' || !(o.eps > 0) || !Number.isFinite(o.eps)))
-    throw new RangeError(`eps must be a positive finite number, got ${describeValue(o.eps)}`);
+  if (eps !== undefined && (typeof eps !== 'number' || !(eps > 0) || !Number.isFinite(eps)))
+    throw new RangeError(`eps must be a positive finite number, got ${describeValue(eps)}`);
   // the step h = (theta + eps * max(1, |theta|)) - theta vanishes where 1 + eps === 1: a 0/0 gradient
-  if (o.eps !== undefined && 1 + o.eps === 1)
-    throw new RangeError(`eps = ${o.eps} is too small: theta + eps * max(1, |theta|) rounds back to theta, so the step vanishes (use eps >= 2^-52 = ${EPSILON})`);
-  if (o.reuse !== undefined && typeof o.reuse !== 'boolean')
-    throw new TypeError(`reuse must be a boolean, got ${describeValue(o.reuse)}`);
+  if (eps !== undefined && 1 + eps === 1)
+    throw new RangeError(`eps = ${eps} is too small: theta + eps * max(1, |theta|) rounds back to theta, so the step vanishes (use eps >= 2^-52 = ${EPSILON})`);
+  if (reuse !== undefined && typeof reuse !== 'boolean')
+    throw new TypeError(`reuse must be a boolean, got ${describeValue(reuse)}`);
   let c: number[] | undefined;
-  if (o.coordinates !== undefined) {
+  if (coordinates !== undefined) {
     if (method === 'reverse') throw new Error('coordinates apply to finite differences only (reverse mode gives every coordinate at once)');
-    if (typeof o.coordinates !== 'object' || o.coordinates === null || typeof o.coordinates.length !== 'number')
-      throw new TypeError(`coordinates must be an array of indices, got ${describeValue(o.coordinates)}`);
-    // copied while checked, one read of each element: what is checked is what is used
-    const from = o.coordinates, len = from.length;
+    const length: unknown = typeof coordinates === 'object' && coordinates !== null ? coordinates.length : undefined;
+    if (typeof length !== 'number') throw new TypeError(`coordinates must be an array of indices, got ${describeValue(coordinates)}`);
     c = [];
-    for (let i = 0; i < len; i++) {
-      const x = from[i];
-      if (!Number.isInteger(x) || x < 0 || x >= n) throw new RangeError(`coordinates[${i}] = ${describeValue(x)} is not an index in [0, ${n})`);
-      c.push(x);
+    for (let i = 0; i < length; i++) {
+      const k = coordinates[i];
+      if (!Number.isInteger(k) || k < 0 || k >= n) throw new RangeError(`coordinates[${i}] = ${describeValue(k)} is not an index in [0, ${n})`);
+      c.push(k);
     }
   }
-  const step = method === 'reverse' ? 0 : (o.eps ?? DEFAULT_STEP[method]);
-  if (o.outputs !== undefined && !(o.outputs instanceof Float64Array))
-    throw new TypeError(`outputs must be a Float64Array, got ${describeValue(o.outputs)}`);
-  return { method, step, reuse: o.reuse ?? true, coordinates: c, outputs: o.outputs };
+  const step = method === 'reverse' ? 0 : (eps ?? DEFAULT_STEP[method]);
+  if (outputs !== undefined && !(outputs instanceof Float64Array))
+    throw new TypeError(`outputs must be a Float64Array, got ${describeValue(outputs)}`);
+  return { method, step, reuse: reuse ?? true, coordinates: c, outputs };
 }

@@ -7,6 +7,7 @@ import type { Compiled } from '../api/compiled.js';
 import { checkFlat, type Value, type Values } from '../api/validate.js';
 import { mulberry32 } from '../models/random.js';
 import { describeValue } from '../trace/tensor.js';
+import { booleanOption, checkOptions, numberOption } from './options.js';
 import type { Optimizer } from './types.js';
 
 export interface FitOptions {
@@ -76,7 +77,7 @@ const KNOWN = ['optimizer', 'epochs', 'batchSize', 'shuffle', 'seed', 'dropLast'
  * step changes the parameters.
  */
 export async function fit(c: Compiled, theta: Float64Array, data: Values, options: FitOptions): Promise<FitResult> {
-  const o = checkOptions(options);
+  const o = resolveFit(options);
   checkFlat('theta', theta, c.paramCount);
   const train = rowsOf(c, data, 'data');
   const val = o.validation && rowsOf(c, o.validation, 'validation');
@@ -241,7 +242,8 @@ function countCorrect(pred: Float64Array, labels: Float64Array): number {
   return k;
 }
 
-function shuffle(order: Int32Array, next: () => number): void {
+/** Fisher-Yates over `order` with the generator `next` (the bench's peers reuse it to see the same batches). */
+export function shuffle(order: Int32Array, next: () => number): void {
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
@@ -251,28 +253,18 @@ function shuffle(order: Int32Array, next: () => number): void {
 const now = () => performance.now();
 const yieldToLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
-function checkOptions(options: FitOptions) {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`fit: options must be an object, got ${describeValue(options)}`);
-  for (const k of Object.keys(options)) if (!KNOWN.includes(k)) throw new Error(`fit: unknown option '${k}' (expected ${KNOWN.join(', ')})`);
-  const o = options;
+function resolveFit(options: FitOptions) {
+  if (options === undefined) throw new TypeError('fit: options must be an object with an optimizer');
+  const o = checkOptions('fit', options, KNOWN) as unknown as FitOptions;
   if (!o.optimizer || typeof o.optimizer.bind !== 'function')
     throw new TypeError(`fit: optimizer must be sgd(...) or adam(...), got ${describeValue(o.optimizer)}${(o.optimizer as { kind?: string })?.kind === 'lbfgs' ? ' (L-BFGS is for full-batch problems: use minimize)' : ''}`);
-  const int = (k: 'epochs' | 'batchSize' | 'seed' | 'validationBatchSize', d: number, min: number) => {
-    const v = o[k] ?? d;
-    if (!Number.isInteger(v) || v < min) throw new RangeError(`fit: ${k} must be an integer >= ${min}, got ${describeValue(v)}`);
-    return v;
-  };
-  const bool = (k: 'shuffle' | 'dropLast', d: boolean) => {
-    const v = o[k] ?? d;
-    if (typeof v !== 'boolean') throw new TypeError(`fit: ${k} must be a boolean, got ${describeValue(v)}`);
-    return v;
-  };
+  const int = (k: 'epochs' | 'batchSize' | 'seed' | 'validationBatchSize', d: number, min: number) => numberOption('fit', k, o[k], { min, integer: true }, d);
   for (const k of ['onStep', 'onEpoch'] as const)
     if (o[k] !== undefined && typeof o[k] !== 'function') throw new TypeError(`fit: ${k} must be a function`);
   if (o.signal !== undefined && typeof o.signal?.aborted !== 'boolean') throw new TypeError('fit: signal must be an AbortSignal');
   return {
     optimizer: o.optimizer, epochs: int('epochs', 1, 0), batchSize: int('batchSize', 32, 1), seed: int('seed', 0, 0),
-    validationBatchSize: int('validationBatchSize', 1024, 1), shuffle: bool('shuffle', true), dropLast: bool('dropLast', false),
-    validation: o.validation, onStep: o.onStep, onEpoch: o.onEpoch, signal: o.signal,
+    validationBatchSize: int('validationBatchSize', 1024, 1), shuffle: booleanOption('fit', 'shuffle', o.shuffle, true),
+    dropLast: booleanOption('fit', 'dropLast', o.dropLast, false), validation: o.validation, onStep: o.onStep, onEpoch: o.onEpoch, signal: o.signal,
   };
 }

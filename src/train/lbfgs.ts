@@ -9,6 +9,7 @@
  * once before it gives up.
  */
 import { describeValue } from '../trace/tensor.js';
+import { checkOptions, positiveInteger, tolerance } from './options.js';
 import type { LbfgsOptimizer } from './types.js';
 
 export interface LbfgsOptions {
@@ -46,26 +47,6 @@ export interface ResolvedLbfgs {
 const EPS = 2 ** -52;
 const LBFGS_KEYS = ['history', 'lineSearch', 'c1', 'c2', 'maxLineSearch', 'maxIterations', 'maxEvaluations', 'gtol', 'ftol', 'xtol'];
 
-/** Throws unless every key of `o` is one of `keys`. */
-export function checkKeys(what: string, o: object, keys: readonly string[]): void {
-  for (const key of Object.keys(o))
-    if (!keys.includes(key)) throw new Error(`${what}: unknown option '${key}' (expected ${keys.map((k) => `'${k}'`).join(', ')})`);
-}
-
-/** A positive integer option (or undefined). */
-export function positiveInteger(what: string, name: string, v: unknown): number | undefined {
-  if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1))
-    throw new RangeError(`${what}: ${name} must be a positive integer, got ${describeValue(v)}`);
-  return v as number | undefined;
-}
-
-/** A non-negative finite number option (or undefined). */
-export function tolerance(what: string, name: string, v: unknown): number | undefined {
-  if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)))
-    throw new RangeError(`${what}: ${name} must be a non-negative finite number, got ${describeValue(v)}`);
-  return v as number | undefined;
-}
-
 /** L-BFGS with validated options, for `minimize(c, theta, inputs, { optimizer: lbfgs(...) })`. */
 export function lbfgs(options: LbfgsOptions = {}): LbfgsOptimizer {
   return Object.freeze({ kind: 'lbfgs' as const, options: Object.freeze(resolveLbfgs(options)) });
@@ -74,10 +55,7 @@ export function lbfgs(options: LbfgsOptions = {}): LbfgsOptimizer {
 /** The options validated, with their defaults filled in. */
 export function resolveLbfgs(options: unknown): ResolvedLbfgs {
   const what = 'lbfgs';
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new TypeError(`${what}: options must be an object, got ${describeValue(options)}`);
-  checkKeys(what, options as object, LBFGS_KEYS);
-  const o = options as Record<string, unknown>;
+  const o = checkOptions(what, options ?? {}, LBFGS_KEYS);
   if (o.lineSearch !== undefined && o.lineSearch !== 'strong-wolfe')
     throw new Error(`${what}: unknown lineSearch ${describeValue(o.lineSearch)} (expected 'strong-wolfe')`);
   const c1 = o.c1 ?? 1e-4, c2 = o.c2 ?? 0.9;

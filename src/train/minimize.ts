@@ -8,7 +8,8 @@ import { Compiled } from '../api/compiled.js';
 import { checkFlat, type GradOptions, type Values } from '../api/validate.js';
 import { METHODS, type Method } from '../trace/cost.js';
 import { describeValue } from '../trace/tensor.js';
-import { checkKeys, lbfgs, maxAbs, positiveInteger, resolveLbfgs, runLbfgs, tolerance, type ResolvedLbfgs } from './lbfgs.js';
+import { lbfgs, maxAbs, resolveLbfgs, runLbfgs, type ResolvedLbfgs } from './lbfgs.js';
+import { checkOptions, positiveInteger, tolerance } from './options.js';
 import type { LbfgsOptimizer, Optimizer } from './types.js';
 
 /**
@@ -101,9 +102,7 @@ export function minimize(c: Compiled, theta: Float64Array, inputs: Values | unde
   if (!c.defined.hasLoss)
     throw new Error(`${what}: the function has no scalar loss to minimise (its outputs: ${c.defined.outputs.map((o) => o.name).join(', ')}); return { loss, ... }`);
   checkFlat(`${what}: theta`, theta, c.paramCount);
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new TypeError(`${what}: options must be an object, got ${describeValue(options)}`);
-  checkKeys(what, options, MINIMIZE_KEYS);
+  checkOptions(what, options, MINIMIZE_KEYS);
   const optimizer = options.optimizer ?? lbfgs();
   const kind = (optimizer as { kind?: unknown } | null)?.kind;
   if (kind !== 'lbfgs' && kind !== 'sgd' && kind !== 'adam')

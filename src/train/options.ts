@@ -44,3 +44,17 @@ export function booleanOption(fn: string, name: string, x: unknown, fallback: bo
   if (typeof x !== 'boolean') throw new TypeError(`${fn}: ${name} must be a boolean, got ${describeValue(x)}`);
   return x;
 }
+
+/** A positive integer option, or undefined when absent. */
+export function positiveInteger(fn: string, name: string, v: unknown): number | undefined {
+  if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 1))
+    throw new RangeError(`${fn}: ${name} must be a positive integer, got ${describeValue(v)}`);
+  return v as number | undefined;
+}
+
+/** A non-negative finite number option (a tolerance), or undefined when absent. */
+export function tolerance(fn: string, name: string, v: unknown): number | undefined {
+  if (v !== undefined && (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v)))
+    throw new RangeError(`${fn}: ${name} must be a non-negative finite number, got ${describeValue(v)}`);
+  return v as number | undefined;
+}
