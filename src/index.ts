@@ -12,6 +12,7 @@ export { crossCheck, AGREEMENT, type CrossCheckRow } from './crosscheck.js';
 export { sgd, adam, type SgdOptions, type AdamOptions } from './train/optimizers.js';
 export { constantLr, stepLr, cosineLr, linearWarmup } from './train/schedules.js';
 export { fit, evaluate, type FitOptions, type FitResult, type EpochInfo, type StepInfo } from './train/fit.js';
+export { distributed, type Distributed } from './train/distributed.js';
 export type { Optimizer, OptimizerState, LbfgsOptimizer, Schedule, LearningRate } from './train/types.js';
 export { init, fans, INIT_SCHEMES, type InitOptions, type InitScheme } from './train/init.js';
 export { lbfgs, type LbfgsOptions } from './train/lbfgs.js';
