@@ -106,6 +106,21 @@ describe.skipIf(!ready)('distributed training under mpirun', () => {
     }
   }, 150_000);
 
+  it('tapegrad train --distributed: rank 0 alone prints and saves', () => {
+    const out = mkdtempSync(join(tmpdir(), 'tapegrad-mpi-train-'));
+    try {
+      const r = spawnSync('mpirun', ['-np', '2', ...MPIRUN, process.execPath, '--import', 'tsx', 'src/cli.ts', 'train', '--data', 'digits', '--epochs', '2',
+        '--batch', '32', '--distributed', '--no-charts', '--out', out], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...ROOT_OK } });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout.match(/^epoch 1\/2:/gm)).toHaveLength(1);
+      expect(r.stdout).toMatch(/batch 32 per rank × 2 ranks \(MPI\)/);
+      expect(readdirSync(out).sort()).toEqual(['history.json', 'model.safetensors']);
+      expect(JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')).history).toHaveLength(2);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('the collectives check their arguments, then sum, average and broadcast', () => {
     const run = mpirun(2, ['args']);
     expect(run.status, run.stderr).toBe(0);
