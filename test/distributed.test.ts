@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backend, define, fit, sgd } from '../src/index.js';
-import { mpiAddonPath, shardOf } from '../src/train/distributed.js';
+import { mpiAddonPath, shardOf, type Distributed } from '../src/train/distributed.js';
 import { distributedProblem } from './fixtures/distributed-problem.js';
 
 const hasMpirun = spawnSync('mpirun', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -144,10 +144,64 @@ describe.skipIf(!ready)('distributed training under mpirun', () => {
   }, 60_000);
 });
 
+/**
+ * K ranks in one process (no MPI): each collective waits until every rank has called it, then
+ * sums (or copies root's array) into all of them, as MPI does.
+ */
+function inProcessWorld(size: number): Distributed[] {
+  let round: { x: Float64Array; done: () => void }[] = [];
+  const meet = (x: Float64Array, finish: (all: Float64Array[]) => void) => new Promise<Float64Array>((resolve) => {
+    round.push({ x, done: () => resolve(x) });
+    if (round.length < size) return;
+    const r = round;
+    round = [];
+    finish(r.map((e) => e.x));
+    r.forEach((e) => e.done());
+  });
+  return Array.from({ length: size }, (_, rank) => ({
+    rank, size,
+    allreduce: (x, op) => meet(x, (all) => {
+      const sum = all[0].map((_, i) => all.reduce((s, a) => s + a[i], 0) / (op === 'mean' ? size : 1));
+      all.forEach((a) => a.set(sum));
+    }),
+    broadcast: (x, root) => meet(x, (all) => all.forEach((a) => a.set(all[root].slice()))),
+    barrier: async () => void (await meet(new Float64Array(0), () => {})),
+  }));
+}
+
+describe('fit with a Distributed world (in one process, no MPI)', () => {
+  it('3 ranks with batch 10 take the steps of one process with batch 30, uneven last batches included', async () => {
+    const be = await backend();
+    const { model, data, theta } = distributedProblem(71);   // global batches 30, 30, 11 (4, 4, 3 rows per rank)
+    const f = define(model.spec, model.fn);
+    const options = { optimizer: sgd({ lr: 0.1, momentum: 0.9 }), epochs: 2, seed: 5, validation: data };
+    const ranks = inProcessWorld(3).map((world) => ({ world, theta: world.rank === 0 ? theta.slice() : new Float64Array(theta.length), c: be.compile(f) }));
+    const results = await Promise.all(ranks.map((r) => fit(r.c, r.theta, data, { ...options, batchSize: 10, distributed: r.world })));
+    const one = await fit(be.compile(f), theta, data, { ...options, batchSize: 30 });
+    expect(results.map((r) => r.steps)).toEqual([6, 6, 6]);
+    expect(one.steps).toBe(6);
+    for (const r of ranks) expect(maxRelative(r.theta, theta)).toBeLessThan(1e-12);
+    expect(results[1].history.map(({ seconds: _, ...h }) => h)).toEqual(results[0].history.map(({ seconds: _, ...h }) => h));
+    expect(Math.abs(results[0].history[1].loss - one.history[1].loss) / one.history[1].loss).toBeLessThan(1e-12);
+  });
+
+  it('rejects a distributed option that is not true, false or a world', async () => {
+    const { model, data, theta } = distributedProblem(8);
+    const c = (await backend('js')).compile(define(model.spec, model.fn));
+    await expect(fit(c, theta, data, { optimizer: sgd({ lr: 0.1 }), distributed: 2 as never })).rejects.toThrow(/distributed must be true, false or a Distributed/);
+    await expect(fit(c, theta, data, { optimizer: sgd({ lr: 0.1 }), distributed: { rank: 2, size: 2 } as never })).rejects.toThrow(TypeError);
+  });
+});
+
 describe('distributed() outside mpirun', () => {
-  it('names the fix', async () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/index.ts').then((m) => m.distributed())"], { encoding: 'utf8' });
+  it('names the fix: start it with mpirun, or build the addon', async () => {
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/index.ts').then((m) => m.distributed())"],
+      { encoding: 'utf8', env: { ...process.env, ...env } });
+    const r = run({});
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/not started by an MPI launcher: run it as `mpirun -np K/);
+    const missing = run({ OMPI_COMM_WORLD_SIZE: '1', TAPEGRAD_MPI_PATH: 'no-such-dir/tapegrad_mpi.node' });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toMatch(/the MPI addon .*no-such-dir\/tapegrad_mpi.node does not load .*run `npm run build:mpi`/);
   });
 });
