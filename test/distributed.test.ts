@@ -17,7 +17,7 @@ import { distributedProblem } from './fixtures/distributed-problem.js';
 const hasMpirun = spawnSync('mpirun', ['--version'], { encoding: 'utf8' }).status === 0;
 const ready = hasMpirun && existsSync(mpiAddonPath());
 if (!ready)
-  console.warn(`test/distributed.test.ts: SKIPPED: ${hasMpirun ? `the MPI addon ${mpiAddonPath()} is not built (npm run build:mpi)` : 'mpirun is not on PATH (apt-get install openmpi-bin libopenmpi-dev, then npm run build:mpi)'}`);
+  console.warn(`test/distributed.test.ts: SKIPPED the mpirun tests: ${hasMpirun ? `the MPI addon ${mpiAddonPath()} is not built (npm run build:mpi)` : 'mpirun is not on PATH (apt-get install openmpi-bin libopenmpi-dev, then npm run build:mpi)'}`);
 
 // OpenMPI: --oversubscribe for more ranks than cores; shared memory (vader) between the ranks and
 // the loopback interface for mpirun's control channel: nothing leaves this machine

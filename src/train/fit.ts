@@ -122,8 +122,8 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
           loss = c.gradFlat(theta, batch, grad, outs && { outputs: outs.buffer });
           if (outs) batchCorrect = countCorrect(outs.pred, batch[train.metric!.labels] as Float64Array);
         }
-        let abort = o.signal?.aborted === true;
-        if (dist) ({ loss, correct: batchCorrect, abort } = await reduceStep(dist, grad, reduced!, { rows, loss, correct: batchCorrect, abort }));
+        let abort = false;
+        if (dist) ({ loss, correct: batchCorrect, abort } = await reduceStep(dist, grad, reduced!, { rows, loss, correct: batchCorrect, abort: o.signal?.aborted === true }));
         if (!Number.isFinite(loss))
           throw new Error(`fit: the loss is ${loss} at epoch ${epoch}, step ${steps + 1} (batch of rows ${at}..${at + n - 1}${o.shuffle ? ' of the shuffled order' : ''}); the parameters are as before that step`);
         const lr = state.lr;
@@ -134,7 +134,8 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
         seen += n;
         correct += batchCorrect;
         if (rank === 0) o.onStep?.({ epoch, step: steps, loss, batchSize: n, lr });
-        if (abort) {
+        // distributed: the ranks agreed on it in the allreduce (a signal aborted later is seen at the next step)
+        if (dist ? abort : o.signal?.aborted) {
           stopped = 'aborted';
           break epochs;
         }
