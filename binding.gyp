@@ -16,10 +16,17 @@
         "native/core/isa_avx2.cpp",
         "native/core/isa_avx512.cpp"
       ],
-      "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
+      # node-addon-api by its include directory, with its C++-exceptions settings (its except.gypi)
+      # written out here: a gyp dependency on its targets makes node-gyp write their makefiles
+      # beside this package (a stray node-addon-api/ folder in an installed tapegrad)
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-O2", "-O1", "-O0"],
+      "msvs_settings": { "VCCLCompilerTool": { "ExceptionHandling": 1 } },
       "cflags_cc": ["-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"],
-      "cflags_cc!": ["-O2", "-O1", "-O0"],
       "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "OTHER_CPLUSPLUSFLAGS": ["-std=c++17", "-O3", "-ffp-contract=off", "-fno-math-errno"]
       }
     }

@@ -4,7 +4,7 @@
  * sum_i softplus(-y_i (X theta)_i), M = 1000, d = 10, 100, 1000; W3 a 784-128-10 tanh MLP with
  * softmax cross-entropy, batch 64.
  */
-import { define, softmaxCrossEntropy } from '../src/index.js';
+import { define, softmaxCrossEntropy } from '../src/trace/define.js'; // not the entry: the browser bench bundles this file
 import { uniform } from '../src/models/random.js';
 import { seed, type Model } from '../src/models/models.js';
 

@@ -7,7 +7,7 @@
  * TAPEGRAD_SKIP_NATIVE=1 skips the build.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +26,7 @@ function nodeGyp() {
 }
 
 const [cmd, pre] = nodeGyp();
-// configure + build, not rebuild: rebuild deletes build/, which also holds build/tapegrad.wasm.
+// configure + build, not rebuild: rebuild deletes build/ (the wasm lives in dist/, outside it).
 // npm passes --nodedir (local headers) to scripts as npm_config_nodedir; node-gyp reads it itself.
 const run = (...args) =>
   spawnSync(cmd, [...pre, ...args], { cwd: root, stdio: strict ? 'inherit' : 'pipe', encoding: 'utf8', shell: process.platform === 'win32' });
@@ -37,12 +37,13 @@ if (r.status === 0) {
   r.stdout = `${out.stdout ?? ''}${r.stdout ?? ''}`;
   r.stderr = `${out.stderr ?? ''}${r.stderr ?? ''}`;
 }
+const log = join(root, 'build-native.log');
 if (r.status === 0) {
+  rmSync(log, { force: true }); // an earlier failure's output no longer applies
   if (!strict) console.log('tapegrad: native addon built (build/Release/tapegrad.node)');
   process.exit(0);
 }
 if (strict) process.exit(r.status ?? 1);
-const log = join(root, 'build-native.log');
 try {
   writeFileSync(log, `${r.stdout ?? ''}\n${r.stderr ?? ''}\n${r.error ? String(r.error) : ''}`);
 } catch {

@@ -2,7 +2,8 @@
 /**
  * The tapegrad command line. `tapegrad answer` (npm start): is backprop faster than finite
  * differences, measured here. `tapegrad explain MODEL`: the tape and its exact FLOP counts.
- * `tapegrad train`: trains a classifier with fit() and saves it.
+ * `tapegrad train`: trains a classifier with fit() and saves it. `tapegrad doctor`: which
+ * backends load here, and why not.
  * A bare `tapegrad` prints the help. Each command is one entry of COMMANDS (its usage lines and
  * what it runs), so a new command is one more entry.
  */
@@ -78,6 +79,14 @@ const COMMANDS: Record<string, Command> = {
       } finally {
         process.off('SIGINT', onInterrupt);
       }
+    },
+  },
+  doctor: {
+    usage: 'tapegrad doctor               the backends that load here, the native kernel build, and why any did not',
+    options: [],
+    async run() {
+      const { diagnose, formatDoctor } = await import('./app/doctor.js');
+      console.log(formatDoctor(await diagnose()));
     },
   },
   help: {

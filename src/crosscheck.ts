@@ -1,6 +1,6 @@
 import { difference } from './api/compare.js';
 import type { Values } from './api/validate.js';
-import { backend, backends } from './backends/registry.js';
+import { backend, backends } from './backends/select.js';
 import type { BackendName } from './backends/types.js';
 import { METHODS, type Method } from './trace/cost.js';
 import type { Defined } from './trace/define.js';

@@ -1,20 +1,7 @@
-export { define, softmaxCrossEntropy, Defined, type Spec, type Leaf, type Dim, type Dims, type Output, type Returned } from './trace/define.js';
-export { Tensor } from './trace/tensor.js';
-export { ShapeError, OPS } from './ops/opset.js';
-export type { Tape } from './trace/compile.js';
-export { METHODS, type Method, type Cost } from './trace/cost.js';
-export { backend, backends, type Backend } from './backends/registry.js';
-export { BACKEND_NAMES, type BackendName } from './backends/types.js';
-export { Compiled, type GradResult, type Outputs } from './api/compiled.js';
-export { DEFAULT_STEP, type GradOptions, type Value, type Values } from './api/validate.js';
-export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
-export { crossCheck, AGREEMENT, type CrossCheckRow } from './crosscheck.js';
-export { sgd, adam, type SgdOptions, type AdamOptions } from './train/optimizers.js';
-export { constantLr, stepLr, cosineLr, linearWarmup } from './train/schedules.js';
-export { fit, evaluate, type FitOptions, type FitResult, type EpochInfo, type StepInfo } from './train/fit.js';
+/** The Node entry: native, wasm and js backends (exports condition "node" / "default"). */
+import './backends/registry.js';
+
+export * from './exports.js';
+export { saveParams, loadParams } from './train/safetensors.js';
+// data-parallel training over MPI (a native addon of its own, loaded with process.dlopen)
 export { distributed, type Distributed } from './train/distributed.js';
-export type { Optimizer, OptimizerState, LbfgsOptimizer, Schedule, LearningRate } from './train/types.js';
-export { init, fans, INIT_SCHEMES, type InitOptions, type InitScheme } from './train/init.js';
-export { lbfgs, type LbfgsOptions } from './train/lbfgs.js';
-export { minimize, type MinimizeOptions, type MinimizeResult, type IterationRecord, type StopReason } from './train/minimize.js';
-export { saveParams, loadParams, encodeSafetensors, decodeSafetensors, paramsFromSafetensors, type Decoded, type DecodedTensor, type TensorLeaf } from './train/safetensors.js';

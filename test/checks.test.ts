@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backend, backends, crossCheck, define, gradcheck, METHODS, type Compiled } from '../src/index.js';
+import { difference } from '../src/api/compare.js';
 import { random } from './harness.js';
 
 const f = () => define({ params: { W: [3, 4], b: [4] }, inputs: { x: [5, 3] } }, (p, i) => i.x.matmul(p.W).add(p.b).tanh().square().sum());
@@ -53,5 +54,24 @@ describe('crossCheck', () => {
       expect(r.gradNormRel).toBeLessThanOrEqual(r.method === 'reverse' ? 1e-12 : 1e-9);
     }
     expect(rows.find((r) => r.backend === 'js')!.gradMaxAbs).toBe(0);
+  });
+});
+
+describe('difference (the comparison behind crossCheck and the harness)', () => {
+  it('measures values near the float64 limit without overflowing (found by the fuzz test)', () => {
+    // squares of 1.8e308 overflow: the normwise error was Inf/Inf = NaN, a false failure
+    const d = difference([1.7976930777482108e308], [1.797693077748211e308]);
+    expect(d.normRel).toBeCloseTo(1.1e-16, 17);
+    expect(difference([1e200, 3e200], [1e200, 4e200]).normRel).toBeCloseTo(1e200 / Math.hypot(1e200, 4e200), 12);
+    expect(difference([2e-320, 0], [1e-320, 0]).normRel).toBeCloseTo(1, 2);
+    // and a difference far larger than a subnormal reference is relative to it, not absolute
+    expect(difference([1e-13], [-5e-324]).normRel).toBeGreaterThan(1e300);
+  });
+
+  it('NaN against a number, or opposite infinities, differ infinitely; equal NaNs and zeros agree', () => {
+    expect(difference([NaN, 1], [1, 1]).normRel).toBe(Infinity);
+    expect(difference([Infinity], [-Infinity]).normRel).toBe(Infinity);
+    expect(difference([NaN, Infinity, 0], [NaN, Infinity, -0]).normRel).toBe(0);
+    expect(difference([1e-3], [0]).normRel).toBe(1e-3); // absolute where the reference is zero
   });
 });

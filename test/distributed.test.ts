@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backend, define, fit, sgd } from '../src/index.js';
-import { mpiAddonPath, shardOf, type Distributed } from '../src/train/distributed.js';
+import { mpiAddonPath } from '../src/train/distributed.js';
+import { shardOf, type Distributed } from '../src/train/data-parallel.js';
 import { distributedProblem } from './fixtures/distributed-problem.js';
 
 const hasMpirun = spawnSync('mpirun', ['--version'], { encoding: 'utf8' }).status === 0;

@@ -71,6 +71,7 @@ describeEachBackend('bad arguments throw clear errors and leave the compiled fun
     ['NaN step', (c) => c.grad(params, inputs, { method: 'fd-central', eps: NaN }), /eps must be a positive finite number, got NaN/],
     ['negative step', (c) => c.grad(params, inputs, { method: 'fd-forward', eps: -1e-6 }), /eps must be a positive finite number/],
     ['unknown method', (c) => c.grad(params, inputs, { method: 'bfgs' as never }), /unknown method 'bfgs'/],
+    ['options not an object (found by the fuzz test)', (c) => c.grad(params, inputs, 1 as never), /options must be an object, got 1/],
     ['reuse not boolean', (c) => c.grad(params, inputs, { method: 'fd-forward', reuse: 1 as never }), /reuse must be a boolean/],
     ['flat theta wrong length', (c) => c.valueFlat(new Float64Array(3), inputs), /theta must have 4 elements, got 3/],
     ['flat theta wrong type', (c) => c.gradFlat([1, 2, 3, 4] as never, inputs, new Float64Array(4)), /theta must be a Float64Array/],

@@ -1,5 +1,5 @@
 /**
- * Before the tests: rebuild build/tapegrad.wasm when it is missing or older than any file under
+ * Before the tests: rebuild dist/tapegrad.wasm when it is missing or older than any file under
  * assembly/, so the suite never tests a stale module (npm install builds it too, via prepare).
  */
 import { execFileSync } from 'node:child_process';
@@ -18,7 +18,7 @@ function newest(dir: string): number {
 
 export default function setup(): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const wasm = join(root, 'build/tapegrad.wasm');
+  const wasm = join(root, 'dist/tapegrad.wasm');
   if (existsSync(wasm) && statSync(wasm).mtimeMs >= newest(join(root, 'assembly'))) return;
   execFileSync('npm', ['run', '--silent', 'build:wasm'], { cwd: root, stdio: 'inherit' });
 }

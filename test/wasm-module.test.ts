@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { backend, backends, define } from '../src/index.js';
-import { compileWasm, simdSupported, WASM_URL } from '../src/backends/wasm/loader.js';
+import { compileWasm, defaultWasmUrl, simdSupported } from '../src/backends/wasm/loader.js';
 import { instantiateWasm, type WasmExports } from '../src/backends/wasm/engine.js';
 import { RULE } from '../src/trace/tape-rules.js';
 import { random } from './harness.js';
@@ -110,7 +110,7 @@ describe('wasm loading and selection', () => {
     const compile = vi.spyOn(WebAssembly, 'compile').mockRejectedValue(new WebAssembly.CompileError('invalid opcode 0xfd'));
     try {
       expect(simdSupported()).toBe(false);
-      await expect(compileWasm(new URL(WASM_URL.href))).rejects.toThrow(/lacks WebAssembly SIMD/);
+      await expect(compileWasm(defaultWasmUrl())).rejects.toThrow(/lacks WebAssembly SIMD/);
     } finally {
       validate.mockRestore();
       compile.mockRestore();

@@ -47,7 +47,13 @@ TG_INLINE void tile(const double* X, const double* Y, double* C, int64_t steps, 
         continue;
       }
       double* c = C + r * ldc + v * W;
-      const vd sum = O == Out::Add ? (cols < W ? load_partial(c, cols) : load(c)) + acc[r][v] : acc[r][v];
+      // the fused forward chain starts at +0 and keeps the sign of a product that underflows:
+      // fma(-1e-300, 1e-300, +0) = -0, where the reference adds the rounded product, +0 + -0 = +0
+      // (so 1 / C was -Inf on native, +Inf on js; found by the fuzz test). Adding +0 turns -0
+      // into +0 and leaves every other value as it is.
+      const vd sum = O == Out::Add ? (cols < W ? load_partial(c, cols) : load(c)) + acc[r][v]
+                     : Fused      ? acc[r][v] + splat(0.0)
+                                  : acc[r][v];
       if (cols < W) store_partial(c, sum, cols);
       else store(c, sum);
     }

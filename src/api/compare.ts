@@ -12,15 +12,25 @@ export interface Difference {
 }
 
 export function difference(a: ArrayLike<number>, b: ArrayLike<number>): Difference {
-  let maxAbs = 0, worst = a.length ? 0 : -1, num = 0, den = 0;
+  let maxAbs = 0, worst = a.length ? 0 : -1, maxB = 0;
   for (let i = 0; i < a.length; i++) {
     const d = elementDiff(a[i], b[i]);
     if (d > maxAbs) { maxAbs = d; worst = i; }
-    num += d * d;
-    if (Number.isFinite(b[i])) den += b[i] * b[i];
+    if (Number.isFinite(b[i])) maxB = Math.max(maxB, Math.abs(b[i]));
   }
-  const normRel = Math.sqrt(num) / (den > 0 ? Math.sqrt(den) : 1);
-  return { maxAbs, normRel, worst };
+  // each norm is summed over values divided by its largest term, so that neither squares near the
+  // float64 limit (1e154 and up) overflow nor subnormal ones underflow: Inf/Inf or x/0 were reported
+  const normD = norm(a.length, (i) => elementDiff(a[i], b[i]), maxAbs);
+  const normB = norm(a.length, (i) => (Number.isFinite(b[i]) ? b[i] : 0), maxB);
+  return { maxAbs, normRel: normB > 0 ? normD / normB : normD, worst };
+}
+
+/** ||x||_2 of n terms whose largest magnitude is `max`, without overflow or underflow */
+function norm(n: number, x: (i: number) => number, max: number): number {
+  if (max === 0 || !Number.isFinite(max)) return max;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += (x(i) / max) ** 2;
+  return max * Math.sqrt(s);
 }
 
 export function elementDiff(x: number, y: number): number {

@@ -91,12 +91,14 @@ export class Compiled {
   grad(params: Values | Float64Array, inputs?: Values, options?: GradOptions): GradResult {
     const { inst, opts } = this.read(() => {
       this.packNamed(params);
-      return { inst: this.instanceFor(inputs), opts: { ...options } };
+      return { inst: this.instanceFor(inputs), opts: isObject(options) ? { ...options } : options };
     });
     const theta = this.thetaOf(params);
     const out = new Float64Array(this.paramCount);
     const outputs = new Float64Array(inst.outputSize);
-    const value = this.gradFlat(theta, inputs, out, { ...opts, outputs });
+    // options that are not an object (or undefined) go through as given, so that gradFlat rejects
+    // them: a spread would turn grad(p, x, 1) into {} (found by the fuzz test)
+    const value = this.gradFlat(theta, inputs, out, opts === undefined || isObject(opts) ? { ...opts, outputs } : (opts as never));
     return { value, grad: this.views(out), outputs: this.named(inst, outputs) };
   }
 
@@ -342,3 +344,5 @@ function planFor(tape: Tape, n: number, coordinates: ArrayLike<number>): Int32Ar
   const idx = [...new Set(Array.from(coordinates))].sort((x, y) => first[y] - first[x] || x - y);
   return Int32Array.from(idx.flatMap((i) => [i, i + 1, first[i]]));
 }
+
+const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null;

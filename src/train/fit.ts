@@ -7,7 +7,7 @@ import type { Compiled } from '../api/compiled.js';
 import { checkFlat, type Value, type Values } from '../api/validate.js';
 import { mulberry32 } from '../models/random.js';
 import { describeValue } from '../trace/tensor.js';
-import { enterDistributedFit, reduceStep, resolveDistributed, shardOf, shareValidation, type Distributed } from './distributed.js';
+import { enterDistributedFit, reduceStep, resolveDistributed, shardOf, shareValidation, type Distributed } from './data-parallel.js';
 import { booleanOption, checkOptions, numberOption } from './options.js';
 import type { Optimizer } from './types.js';
 
@@ -277,7 +277,24 @@ export function shuffle(order: Int32Array, next: () => number): void {
 }
 
 const now = () => performance.now();
-const yieldToLoop = () => new Promise<void>((r) => setTimeout(r, 0));
+/**
+ * One turn of the event loop, so timers, I/O and an abort get through: setImmediate in Node (a
+ * timer has a 1 ms floor), a MessageChannel message in browsers (nested timers are clamped to 4 ms).
+ */
+const yieldToLoop: () => Promise<void> =
+  typeof setImmediate === 'function' ? () => new Promise((r) => setImmediate(r))
+    : typeof MessageChannel === 'function' ? messageYield()
+      : () => new Promise((r) => setTimeout(r, 0));
+
+function messageYield(): () => Promise<void> {
+  const channel = new MessageChannel();
+  const waiting: (() => void)[] = [];
+  channel.port1.onmessage = () => waiting.shift()?.();
+  return () => new Promise<void>((r) => {
+    waiting.push(r);
+    channel.port2.postMessage(0);
+  });
+}
 
 function resolveFit(options: FitOptions) {
   if (options === undefined) throw new TypeError('fit: options must be an object with an optimizer');

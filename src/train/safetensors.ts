@@ -169,6 +169,12 @@ function leavesOf(model: unknown, what: string) {
   return model.params;
 }
 
+/** node:fs/promises, by a computed specifier: browser bundlers (the browser entry exports encode/decode) must not try to resolve it. */
+function nodeFs(): Promise<typeof import('node:fs/promises')> {
+  const name = 'node:fs/promises';
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ name);
+}
+
 /**
  * Writes theta (flat, definition order) to `path` as safetensors, one F64 tensor per parameter.
  * The file is written next to its final name and renamed, so a reader never sees half a file.
@@ -179,7 +185,7 @@ export async function saveParams(path: string, model: Compiled | Defined, theta:
   if (!(theta instanceof Float64Array) || theta.length !== n)
     throw new RangeError(`saveParams: theta must be a Float64Array of ${n} elements, got ${theta instanceof Float64Array ? `${theta.length} elements` : describeValue(theta)}`);
   const bytes = encodeSafetensors(leaves, theta, metadata);
-  const { writeFile, rename } = await import('node:fs/promises');
+  const { writeFile, rename } = await nodeFs();
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, bytes);
   await rename(tmp, path);
@@ -188,7 +194,7 @@ export async function saveParams(path: string, model: Compiled | Defined, theta:
 /** Reads a safetensors file into a new flat vector for `model` (checks as paramsFromSafetensors). */
 export async function loadParams(path: string, model: Compiled | Defined): Promise<Float64Array> {
   leavesOf(model, 'loadParams');
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = await nodeFs();
   const bytes = await readFile(path);
   try {
     return paramsFromSafetensors(model, decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));

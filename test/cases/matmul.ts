@@ -69,6 +69,28 @@ export const MATMUL: Case[] = [
     f: () => define({ params: { A: [4, 12] }, inputs: { X: [12, 30] } }, (p, i) => p.A.matmul(i.X).tanh().sum()),
     params: { A: random(48, 12) }, inputs: { X: random(360, 13) },
   },
+  // found by the fuzz test: products that underflow sum to +0 on js, and were -0 on native's fused
+  // forward tiles (fma keeps the sign of the tiny product), so 1 / (A B) was -Inf there
+  ...([[2, 2, 2], [9, 3, 17]] as const).map(([m, k, n]): Case => ({
+    name: `matmul [${m},${k}] x [${k},${n}] whose products underflow: +0, so 1 / (A B) is +Inf everywhere`,
+    f: () => define({ params: { A: [m, k], B: [k, n], c: [] } }, (p) => p.c.div(p.A.matmul(p.B)).sum()),
+    params: { A: Float64Array.from({ length: m * k }, (_, q) => (q % 2 ? -5e-324 : 1e-300)), B: new Float64Array(k * n).fill(1e-300), c: 1 },
+    oracle: { value: Infinity, fdTol: 0 },
+  })),
+  // found by the fuzz test: where a product overflows, a fused multiply-add is not the
+  // reference's multiply then add (native's fused forward tiles now run only where none can)
+  {
+    name: 'matmul whose product overflows after an opposite infinity: Infinity + -Infinity is NaN',
+    f: () => define({ params: { A: [2, 2] } }, (p) => p.A.matmul(p.A).sum()),
+    params: { A: [1.0000000000000018, 1.7976931348623127e308, 0, -1.5458150092069033e172] },
+    oracle: { value: NaN, fdTol: 0 },
+  },
+  {
+    name: 'matmul whose second product overflows: -MAX + Infinity is Infinity (a fused chain gives MAX/2)',
+    f: () => define({ params: { A: [1, 2], B: [2, 2] } }, (p) => p.A.matmul(p.B).sum()),
+    params: { A: [1, 1.5], B: [-Number.MAX_VALUE, 0, Number.MAX_VALUE, 0] },
+    oracle: { value: Infinity, fdTol: 0 },
+  },
   {
     name: 'transpose [3,5] weighted',
     f: () => define({ params: { x: [3, 5] }, inputs: { w: [5, 3] } }, (p, i) => p.x.transpose().mul(i.w).sum()),

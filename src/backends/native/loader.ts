@@ -1,8 +1,9 @@
 /**
- * Loads the native addon (build/Release/tapegrad.node, built by `npm install` through
- * binding.gyp or by `npm run build:cmake`). TAPEGRAD_NATIVE_PATH points at another build (the
+ * Loads the native addon (build/Release/tapegrad.node, built by `npm install` or
+ * `npm rebuild tapegrad` through binding.gyp, or by `npm run build:cmake`). TAPEGRAD_NATIVE_PATH points at another build (the
  * sanitizer build, say); TAPEGRAD_NATIVE_ISA forces a kernel build (baseline | avx2 | avx512).
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +45,10 @@ export function loadAddon(): NativeAddon {
   try {
     a = require(path) as NativeAddon;
   } catch (e) {
-    throw new Error(`cannot load ${path} (run \`npm install\` or \`npm run build:native\` to build it): ${(e as Error).message}`);
+    // backend() adds the fix (npm rebuild tapegrad); a missing file means the build failed or was skipped
+    const log = fileURLToPath(new URL('../../../build-native.log', import.meta.url));
+    const hint = !custom && existsSync(log) ? ` (the failed build's output: ${log})` : '';
+    throw new Error(`cannot load ${path}${hint}: ${(e as Error).message.split('\n')[0]}`);
   }
   if (a.isa === null) throw new Error(a.isaError);
   return (addon = a);

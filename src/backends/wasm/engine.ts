@@ -3,10 +3,10 @@ import { checkLayout } from '../../trace/check-tape.js';
 import { isFloat64Array, isInt32Array, lengthOf } from '../../api/typed-array.js';
 import type { Engine, Program } from '../types.js';
 import { E_OUT_OF_MEMORY, E_TOO_LARGE, wasmError } from './errors.js';
-import { compileWasm } from './loader.js';
+import { compileWasm, type WasmSource } from './loader.js';
 import { wasmAdam, wasmSgd, type WasmOptimExports } from './optim.js';
 
-/** The exports of build/tapegrad.wasm (assembly/index.ts). Addresses are byte offsets. */
+/** The exports of tapegrad.wasm (assembly/index.ts). Addresses are byte offsets. */
 export interface WasmExports extends WasmOptimExports {
   readonly memory: WebAssembly.Memory;
   create(nInstr: number, nPlan: number, arenaSize: number, nParams: number, constStart: number, tempStart: number, output: number): number;
@@ -35,9 +35,9 @@ export interface WasmExports extends WasmOptimExports {
  */
 const ADDRESSES = ['codeAt', 'planAt', 'valuesAt', 'adjointsAt', 'planBuffer', 'heapInUse', 'probeBuffer', 'optimCreate', 'optimVector'] as const;
 
-/** A fresh instance of the module, with its own linear memory. */
-export async function instantiateWasm(): Promise<WasmExports> {
-  const instance = await WebAssembly.instantiate(await compileWasm(), {});
+/** A fresh instance of the module (default: the package's), with its own linear memory. */
+export async function instantiateWasm(source?: WasmSource): Promise<WasmExports> {
+  const instance = await WebAssembly.instantiate(await compileWasm(source), {});
   const raw = instance.exports as unknown as Record<string, (...args: number[]) => number>;
   const exports: Record<string, unknown> = { ...raw };
   for (const name of ADDRESSES) exports[name] = (...args: number[]) => raw[name](...args) >>> 0;
@@ -51,8 +51,9 @@ export function wasmInstance(): Promise<WasmExports> {
   return (shared ??= instantiateWasm());
 }
 
-export async function loadWasmEngine(): Promise<Engine> {
-  return wasmEngine(await wasmInstance());
+/** The engine over the shared instance, or over its own instance of the module from `source`. */
+export async function loadWasmEngine(source?: WasmSource): Promise<Engine> {
+  return wasmEngine(await (source === undefined ? wasmInstance() : instantiateWasm(source)));
 }
 
 /** An engine over one instance (tests use a private one). */

@@ -1,46 +1,86 @@
 /**
- * Finds, reads and compiles build/tapegrad.wasm: from the file system in Node (src/ and dist/ sit
- * at the same depth, so one path relative to this module serves both), with fetch in browsers.
- * The module uses fixed-width SIMD; an engine without it cannot compile the module, and the Error
- * says so (backend() then falls back to js).
+ * Reads and compiles tapegrad.wasm from any source: a URL or a string (read from the file system
+ * for file: URLs and Node paths, fetched otherwise), a fetch Response, the bytes, or an already
+ * compiled WebAssembly.Module. The module is shipped as dist/tapegrad.wasm (outside build/, which
+ * `node-gyp rebuild` deletes). It uses fixed-width SIMD; an engine without it cannot compile the
+ * module, and the Error says so (backend() then falls back to js, with a warning).
  */
 
-/** Where the built module lives, relative to this file (src/backends/wasm or dist/backends/wasm). */
-export const WASM_URL = new URL('../../../build/tapegrad.wasm', import.meta.url);
+/** Where the module's bytes come from. */
+type ByteSource = URL | string | Response | ArrayBuffer | ArrayBufferView;
+export type WasmSource = ByteSource | WebAssembly.Module;
 
-async function readBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
+/**
+ * The module for Node, relative to this file: src/ and dist/ sit at the same depth, so one path
+ * serves both. Browser entries pass their own URL (index.browser.ts), which bundlers resolve.
+ */
+export function defaultWasmUrl(): URL {
+  return new URL('../../../dist/tapegrad.wasm', import.meta.url);
+}
+
+const isNode = () => typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+
+/** A string as a URL: absolute URLs as they are; else relative to the page, or a path in Node. */
+async function toUrl(s: string): Promise<URL> {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s)) return new URL(s);
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  if (base !== undefined && !isNode()) return new URL(s, base);
+  const urlModule = 'node:url'; // computed: browser bundlers must not try to resolve a Node module here
+  const { pathToFileURL } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ urlModule)) as typeof import('node:url');
+  return pathToFileURL(s);
+}
+
+async function readUrl(url: URL): Promise<ArrayBuffer | Uint8Array> {
   if (url.protocol === 'file:') {
-    // a computed specifier: browser bundlers must not try to resolve a Node module here
-    const fsModule = 'node:fs/promises';
+    const fsModule = 'node:fs/promises'; // computed, as above
     const { readFile } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule)) as typeof import('node:fs/promises');
     try {
       return await readFile(url);
     } catch (e) {
-      throw new Error(`cannot read ${url.pathname} (run \`npm run build:wasm\`): ${(e as Error).message}`);
+      throw new Error(`cannot read ${url.pathname} (in a tapegrad checkout: \`npm run build:wasm\`; an installed package ships it): ${(e as Error).message}`);
     }
   }
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${res.status}`);
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`cannot fetch ${url.href}: ${(e as Error).message}`);
+  }
+  return readResponse(res);
+}
+
+async function readResponse(res: Response): Promise<ArrayBuffer> {
+  if (!res.ok) throw new Error(`cannot fetch ${res.url || 'the wasm module'}: HTTP ${res.status}`);
   return res.arrayBuffer();
 }
 
-/** Compiles the module once per process. */
-let compiled: Promise<WebAssembly.Module> | undefined;
-
-export function compileWasm(url: URL = WASM_URL): Promise<WebAssembly.Module> {
-  if (url !== WASM_URL) return compileFrom(url);
-  return (compiled ??= compileFrom(url));
+async function bytesOf(source: ByteSource): Promise<ArrayBuffer | Uint8Array | ArrayBufferView> {
+  if (source instanceof URL) return readUrl(source);
+  if (typeof source === 'string') return readUrl(await toUrl(source));
+  if (typeof Response === 'function' && (source as unknown) instanceof Response) return readResponse(source as Response);
+  if ((source as unknown) instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source as ArrayBuffer | ArrayBufferView;
+  throw new TypeError(`wasm: expected a URL, a string, a Response, an ArrayBuffer, a typed array or a WebAssembly.Module, got ${Object.prototype.toString.call(source)}`);
 }
 
-async function compileFrom(url: URL): Promise<WebAssembly.Module> {
+/** The default module, compiled once per process. */
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+export function compileWasm(source?: WasmSource): Promise<WebAssembly.Module> {
+  if (source === undefined) return (compiled ??= compileFrom(defaultWasmUrl()));
+  return compileFrom(source);
+}
+
+async function compileFrom(source: WasmSource): Promise<WebAssembly.Module> {
   if (typeof WebAssembly !== 'object') throw new Error('this JavaScript engine has no WebAssembly');
-  const bytes = await readBytes(url);
+  if (source instanceof WebAssembly.Module) return source;
+  const bytes = await bytesOf(source as ByteSource);
   try {
     return await WebAssembly.compile(bytes as BufferSource);
   } catch (e) {
     if (!simdSupported())
       throw new Error('this JavaScript engine lacks WebAssembly SIMD (fixed-width, 128-bit), which the wasm backend needs');
-    throw new Error(`cannot compile ${url.href}: ${(e as Error).message}`);
+    const what = source instanceof URL ? source.href : typeof source === 'string' ? source : 'the given bytes';
+    throw new Error(`cannot compile ${what}: ${(e as Error).message}`);
   }
 }
 
