@@ -97,7 +97,8 @@ describe.skipIf(!ready)('distributed training under mpirun', () => {
     // code 0 too: an exit during a distributed fit aborts the job rather than leave rank 0
     // waiting in its allreduce (MPI_Abort's code is then 1). mpirun's own message ("MPI_ABORT was
     // invoked on rank 1 ...") is not asserted: it sometimes loses the race with the job's teardown.
-    for (const [code, status] of [['3', 3], ['0', 1]] as const) {
+    // kill: a rank killed by SIGKILL (no exit handler at all): mpirun itself ends the job
+    for (const [code, status] of [['3', 3], ['0', 1], ['kill', 137]] as const) {
       const run = mpirun(2, ['die', code], 60_000);
       expect(run.signal, 'mpirun hung until the timeout').toBeNull();
       expect(run.status, run.stderr).toBe(status);
