@@ -6,7 +6,7 @@
  * `distributed()` loads the optional MPI addon (build-mpi/tapegrad_mpi.node, built by
  * `npm run build:mpi`, never by `npm install`) in a process started by `mpirun`. The collectives
  * run on the addon's own thread and resolve promises, so the event loop stays free meanwhile.
- * A rank that exits with a non-zero code, or in the middle of a distributed `fit`, calls
+ * A rank that exits with a non-zero code, or in the middle of a distributed `fit` or a collective, calls
  * MPI_Abort, which ends every rank of the job (the others would otherwise wait in their next
  * collective forever); a clean exit calls MPI_Finalize.
  */
@@ -59,15 +59,22 @@ export function distributed(): Distributed {
   }
   const addon = m.exports;
   const { rank, size } = addon.init();
+  // collectives not yet settled: exiting then must abort too (MPI_Finalize would wait for the
+  // collective in progress, which waits for the other ranks)
+  let pending = 0;
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    pending++;
+    return p.finally(() => void pending--);
+  };
   process.on('exit', (code) => {
-    if (code !== 0 || distributedFitsRunning() > 0) addon.abort(code || 1);
+    if (code !== 0 || distributedFitsRunning() > 0 || pending > 0) addon.abort(code || 1);
     else addon.finalize();
   });
   world = Object.freeze({
     rank, size,
-    allreduce: (x: Float64Array, op: 'sum' | 'mean') => addon.allreduce(x, op),
-    broadcast: (x: Float64Array, root: number) => addon.broadcast(x, root),
-    barrier: () => addon.barrier(),
+    allreduce: (x: Float64Array, op: 'sum' | 'mean') => track(addon.allreduce(x, op)),
+    broadcast: (x: Float64Array, root: number) => track(addon.broadcast(x, root)),
+    barrier: () => track(addon.barrier()),
   });
   return world;
 }
