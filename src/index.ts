@@ -3,3 +3,5 @@ import './backends/registry.js';
 
 export * from './exports.js';
 export { saveParams, loadParams } from './train/safetensors.js';
+// data-parallel training over MPI (a native addon of its own, loaded with process.dlopen)
+export { distributed, type Distributed } from './train/distributed.js';

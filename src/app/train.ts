@@ -15,6 +15,7 @@ import { digits, type Dataset } from '../data/datasets.js';
 import { FASHION_MNIST_DIR, fashionMnist } from '../data/idx.js';
 import { mulberry32 } from '../models/random.js';
 import { define, type Defined } from '../trace/define.js';
+import { distributed } from '../train/distributed.js';
 import { fit, type EpochInfo } from '../train/fit.js';
 import { init } from '../train/init.js';
 import { adam, sgd } from '../train/optimizers.js';
@@ -36,6 +37,8 @@ export interface TrainOptions {
   readonly charts: boolean;
   /** rows of the training split to use (all by default) */
   readonly rows?: number;
+  /** data-parallel over MPI (under mpirun); batch is per rank; only rank 0 prints and saves */
+  readonly distributed?: boolean;
 }
 
 export const TRAIN_DEFAULTS = {
@@ -54,10 +57,12 @@ export const TRAIN_USAGE = `tapegrad train [options]      trains a classifier wi
       --backend NAME            native, wasm or js (default: the best that loads)
       --seed N                  initialisation and shuffling (default ${TRAIN_DEFAULTS.seed})
       --out DIR                 model.safetensors, history.json, training.svg (default ./${TRAIN_DEFAULTS.out})
-      --no-charts               skip the SVG chart`;
+      --no-charts               skip the SVG chart
+      --distributed             data-parallel over MPI: mpirun -np K npx tapegrad train --distributed
+                                (--batch is per rank; rank 0 prints and saves; needs npm run build:mpi)`;
 
 /** Options from the command line's --key value flags. */
-export const TRAIN_FLAGS = ['data', 'data-dir', 'model', 'hidden', 'epochs', 'batch', 'optimizer', 'lr', 'backend', 'out', 'seed', 'no-charts', 'rows'];
+export const TRAIN_FLAGS = ['data', 'data-dir', 'model', 'hidden', 'epochs', 'batch', 'optimizer', 'lr', 'backend', 'out', 'seed', 'no-charts', 'rows', 'distributed'];
 
 export function trainOptions(flags: ReadonlyMap<string, string | true>): TrainOptions {
   for (const k of flags.keys()) if (!TRAIN_FLAGS.includes(k)) throw new Error(`unknown option --${k} for train`);
@@ -96,6 +101,7 @@ export function trainOptions(flags: ReadonlyMap<string, string | true>): TrainOp
     seed: int('seed', TRAIN_DEFAULTS.seed)!,
     charts: !flags.has('no-charts'),
     rows: int('rows', undefined),
+    distributed: flags.has('distributed'),
   };
 }
 
@@ -162,6 +168,9 @@ export interface TrainResult {
 
 /** The command: train, print progress, save. `signal` stops it (the command wires Ctrl-C to it). */
 export async function runTrain(o: TrainOptions, signal?: AbortSignal, log: (line: string) => void = console.log): Promise<TrainResult> {
+  const world = o.distributed ? distributed() : undefined;
+  const [rank, ranks] = world ? [world.rank, world.size] : [0, 1];
+  if (rank !== 0) log = () => {};
   const split = loadSplit(o);
   if (split.note) log(split.note);
   const be = await backend(o.backend);
@@ -170,13 +179,13 @@ export async function runTrain(o: TrainOptions, signal?: AbortSignal, log: (line
   try {
     const theta = init(f, { seed: o.seed });
     const optimizer = o.optimizer === 'adam' ? adam({ lr: o.lr ?? 1e-3 }) : sgd({ lr: o.lr ?? 0.05, momentum: 0.9 });
-    const stepsPerEpoch = Math.ceil(split.train.rows / o.batch);
+    const stepsPerEpoch = Math.ceil(split.train.rows / (o.batch * ranks));
     log(`training ${o.model === 'mlp' ? `a ${split.train.features}-${o.hidden}-${split.train.classes} tanh MLP` : 'softmax regression'} ` +
       `(N = ${c.paramCount.toLocaleString('en-US')}) on ${split.name}: ${split.train.rows.toLocaleString('en-US')} training and ` +
-      `${split.test.rows.toLocaleString('en-US')} test images, ${o.optimizer} on the ${be.name} backend, batch ${o.batch}, ${o.epochs} epochs`);
+      `${split.test.rows.toLocaleString('en-US')} test images, ${o.optimizer} on the ${be.name} backend, batch ${o.batch}${world ? ` per rank × ${ranks} ranks (MPI)` : ''}, ${o.epochs} epochs`);
     const bar = progress(stepsPerEpoch);
     const r = await fit(c, theta, { x: split.train.X, y: split.train.labels }, {
-      optimizer, epochs: o.epochs, batchSize: o.batch, shuffle: true, seed: o.seed, signal,
+      optimizer, epochs: o.epochs, batchSize: o.batch, shuffle: true, seed: o.seed, signal, distributed: world,
       validation: { x: split.test.X, y: split.test.labels },
       onStep: (s) => bar.step(s.epoch, s.step - (s.epoch - 1) * stepsPerEpoch, s.loss),
       onEpoch: (e) => {
@@ -186,7 +195,7 @@ export async function runTrain(o: TrainOptions, signal?: AbortSignal, log: (line
       },
     });
     bar.done();
-    const files = await save(o, c, theta, r.history, split.name);
+    const files = rank === 0 ? await save(o, c, theta, r.history, split.name) : [];
     if (r.stopped === 'aborted') log(`interrupted after ${r.steps} steps: checkpoint saved to ${files[0]}`);
     else log(`saved ${files.join(', ')}`);
     return { data: split.name, backend: be.name, history: r.history, stopped: r.stopped, files };

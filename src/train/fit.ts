@@ -7,6 +7,7 @@ import type { Compiled } from '../api/compiled.js';
 import { checkFlat, type Value, type Values } from '../api/validate.js';
 import { mulberry32 } from '../models/random.js';
 import { describeValue } from '../trace/tensor.js';
+import { enterDistributedFit, reduceStep, resolveDistributed, shardOf, shareValidation, type Distributed } from './data-parallel.js';
 import { booleanOption, checkOptions, numberOption } from './options.js';
 import type { Optimizer } from './types.js';
 
@@ -15,7 +16,7 @@ export interface FitOptions {
   readonly optimizer: Optimizer;
   /** passes over the data (default 1) */
   readonly epochs?: number;
-  /** rows per step (default 32); the last batch of an epoch holds the rest unless dropLast */
+  /** rows per step (default 32; per rank when distributed); the last batch of an epoch holds the rest unless dropLast */
   readonly batchSize?: number;
   /** a new seeded order of the rows every epoch (default true); false: batches are views of the data, no copy */
   readonly shuffle?: boolean;
@@ -33,6 +34,14 @@ export interface FitOptions {
   readonly onEpoch?: (epoch: EpochInfo) => void | Promise<void>;
   /** stops training after the step in progress (fit then resolves with `stopped: 'aborted'`) */
   readonly signal?: AbortSignal;
+  /**
+   * Data-parallel training over MPI (run under `mpirun -np K`; see distributed.ts): true or a
+   * `distributed()` world. Rank 0's theta is broadcast first; every rank shuffles alike and takes
+   * its shard of each global batch of batchSize × K rows; the gradients are averaged (weighted by
+   * rows) before each step, so the result is that of one process with batch batchSize × K. Only
+   * rank 0 evaluates the validation and calls onStep/onEpoch; every rank gets the same history.
+   */
+  readonly distributed?: boolean | Distributed;
 }
 
 export interface StepInfo {
@@ -67,7 +76,7 @@ export interface FitResult {
   readonly stopped: 'completed' | 'aborted';
 }
 
-const KNOWN = ['optimizer', 'epochs', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'validationBatchSize', 'onStep', 'onEpoch', 'signal'];
+const KNOWN = ['optimizer', 'epochs', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'validationBatchSize', 'onStep', 'onEpoch', 'signal', 'distributed'];
 
 /**
  * Trains `theta` (the flat parameter vector, updated in place) on `data`: every input's leading
@@ -81,6 +90,9 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
   checkFlat('theta', theta, c.paramCount);
   const train = rowsOf(c, data, 'data');
   const val = o.validation && rowsOf(c, o.validation, 'validation');
+  const dist = resolveDistributed(o.distributed);
+  const [rank, global] = dist ? [dist.rank, o.batchSize * dist.size] : [0, o.batchSize];
+  const reduced = dist && new Float64Array(c.paramCount + 4);
   const state = o.optimizer.bind(c);
   const grad = new Float64Array(c.paramCount);
   const order = Int32Array.from({ length: train.rows }, (_, i) => i);
@@ -91,17 +103,27 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
   let steps = 0;
   let stopped: FitResult['stopped'] = 'completed';
   let lastYield = now();
+  const leave = dist && enterDistributedFit();
   try {
+    if (dist) await dist.broadcast(theta, 0);
     epochs: for (let epoch = 1; epoch <= o.epochs; epoch++) {
       if (o.shuffle) shuffle(order, next);
       const start = now();
       let lossSum = 0, seen = 0, correct = 0, epochSteps = 0;
-      for (let at = 0; at < train.rows; at += o.batchSize) {
-        const n = Math.min(o.batchSize, train.rows - at);
-        if (n < o.batchSize && o.dropLast) break;
-        const batch = o.shuffle ? gather(train, order, at, n, batchBuffers) : slice(train, at, n);
-        const outs = train.metric ? outputsFor(c, batch, n, train.metric.pred, outputBuffers) : undefined;
-        const loss = c.gradFlat(theta, batch, grad, outs && { outputs: outs.buffer });
+      for (let at = 0; at < train.rows; at += global) {
+        const n = Math.min(global, train.rows - at);
+        if (n < global && o.dropLast) break;
+        // this rank's rows of the (global) batch
+        const [from, rows] = dist ? shardOf(n, dist) : [0, n];
+        let loss = 0, batchCorrect = 0;
+        if (rows > 0) {
+          const batch = o.shuffle ? gather(train, order, at + from, rows, batchBuffers) : slice(train, at + from, rows);
+          const outs = train.metric ? outputsFor(c, batch, rows, train.metric.pred, outputBuffers) : undefined;
+          loss = c.gradFlat(theta, batch, grad, outs && { outputs: outs.buffer });
+          if (outs) batchCorrect = countCorrect(outs.pred, batch[train.metric!.labels] as Float64Array);
+        }
+        let abort = false;
+        if (dist) ({ loss, correct: batchCorrect, abort } = await reduceStep(dist, grad, reduced!, { rows, loss, correct: batchCorrect, abort: o.signal?.aborted === true }));
         if (!Number.isFinite(loss))
           throw new Error(`fit: the loss is ${loss} at epoch ${epoch}, step ${steps + 1} (batch of rows ${at}..${at + n - 1}${o.shuffle ? ' of the shuffled order' : ''}); the parameters are as before that step`);
         const lr = state.lr;
@@ -110,14 +132,16 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
         epochSteps++;
         lossSum += loss * n;
         seen += n;
-        if (outs) correct += countCorrect(outs.pred, batch[train.metric!.labels] as Float64Array);
-        o.onStep?.({ epoch, step: steps, loss, batchSize: n, lr });
-        if (o.signal?.aborted) {
+        correct += batchCorrect;
+        if (rank === 0) o.onStep?.({ epoch, step: steps, loss, batchSize: n, lr });
+        // distributed: the ranks agreed on it in the allreduce (a signal aborted later is seen at the next step)
+        if (dist ? abort : o.signal?.aborted) {
           stopped = 'aborted';
           break epochs;
         }
         // let timers, I/O and an abort signal through now and then (not every step: a yield costs time)
-        if (now() - lastYield > 50) {
+        // (a distributed step has already yielded, in its allreduce, and agrees on aborting there)
+        if (!dist && now() - lastYield > 50) {
           await yieldToLoop();
           lastYield = now();
           if (o.signal?.aborted) {
@@ -130,15 +154,17 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
       const info: EpochInfo = {
         epoch, loss: lossSum / seen, steps: epochSteps, seconds,
         ...(train.metric ? { accuracy: correct / seen } : {}),
-        ...(val ? evaluate(c, theta, val, o.validationBatchSize) : {}),
+        ...(val && !dist ? evaluate(c, theta, val, o.validationBatchSize) : {}),
+        ...(val && dist ? await shareValidation(dist, () => evaluate(c, theta, val, o.validationBatchSize)) : {}),
       };
       history.push(info);
-      await o.onEpoch?.(info);
+      if (rank === 0) await o.onEpoch?.(info);
       await yieldToLoop();
       lastYield = now();
     }
   } finally {
     state.dispose();
+    leave?.();
   }
   return { history, steps, stopped };
 }
@@ -283,5 +309,6 @@ function resolveFit(options: FitOptions) {
     optimizer: o.optimizer, epochs: int('epochs', 1, 0), batchSize: int('batchSize', 32, 1), seed: int('seed', 0, 0),
     validationBatchSize: int('validationBatchSize', 1024, 1), shuffle: booleanOption('fit', 'shuffle', o.shuffle, true),
     dropLast: booleanOption('fit', 'dropLast', o.dropLast, false), validation: o.validation, onStep: o.onStep, onEpoch: o.onEpoch, signal: o.signal,
+    distributed: o.distributed,
   };
 }
