@@ -7,16 +7,13 @@
 
 #include <atomic>
 #include <cmath>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "../core/dispatch.h"
 #include "../core/program.h"
+#include "job-thread.h"
 
 // the fused optimizers (optim.cpp)
 void RegisterOptimizers(Napi::Env env, Napi::Object exports);
@@ -288,115 +285,38 @@ struct Job {
       error = e.what();
     }
   }
-};
 
-// The addon's own thread for asynchronous gradients (one per Node.js environment, started at
-// its first asynchronous call), so that long gradients never occupy libuv's thread pool (file
-// system, DNS, zlib). Jobs run one at a time in call order; each completes on the JS thread
-// through a thread-safe function, which holds the event loop open only while jobs are pending.
-// When the environment shuts down (process exit, a worker terminated or calling process.exit),
-// Node.js finalizes the thread-safe function: the running job is cancelled, the thread joined
-// and the queued jobs freed; no promise is settled and no JS runs then.
-class Runner {
- public:
-  static Runner* start(napi_env env) {
-    auto* r = new Runner();
-    napi_value name;
-    if (napi_create_string_utf8(env, "tapegrad.grad", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-        napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, r, &Runner::finalize, r, &Runner::complete,
-                                        &r->tsfn_) != napi_ok) {
-      delete r;
-      return nullptr;
-    }
-    napi_unref_threadsafe_function(env, r->tsfn_);
-    r->thread_ = std::thread([r] { r->loop(); });
-    return r;
-  }
-
-  // on the JS thread
-  void submit(napi_env env, Job* job) {
-    if (pending_++ == 0) napi_ref_threadsafe_function(env, tsfn_);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      queue_.push_back(job);
-    }
-    wake_.notify_one();
-  }
-
- private:
-  void loop() {
-    bool closing = false;
-    for (;;) {
-      Job* job;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-        if (stop_) return;
-        job = queue_.front();
-        queue_.pop_front();
-      }
-      if (!closing) job->run(&cancel_);
-      // napi_closing: the environment is shutting down, and the function must not be used again
-      if (closing || napi_call_threadsafe_function(tsfn_, job, napi_tsfn_nonblocking) != napi_ok) {
-        closing = true;
-        delete job;
-      }
-    }
-  }
-
-  // JS thread: a job is done (env is null when the environment shuts down: free it only).
-  // Raw Node-API calls with their statuses checked, nothing thrown: this runs outside any JS call.
-  static void complete(napi_env env, napi_value, void* context, void* data) {
-    std::unique_ptr<Job> job(static_cast<Job*>(data));
-    if (!env) return;
-    auto* r = static_cast<Runner*>(context);
-    if (--r->pending_ == 0) napi_unref_threadsafe_function(env, r->tsfn_);
-    job->owner->asyncDone();
-    napi_value grad, result;
+  // JS thread: the owner is idle again; the gradient lands in the caller's buffer and the
+  // promise settles. Raw Node-API calls with their statuses checked, nothing thrown: this runs
+  // outside any JS call.
+  void complete(napi_env env) {
+    owner->asyncDone();
+    napi_value g, result;
     napi_typedarray_type type;
     size_t length = 0;
     void* out = nullptr;
-    std::string error = job->error;
-    if (error.empty() && (napi_get_reference_value(env, job->gradRef, &grad) != napi_ok ||
-                          napi_get_typedarray_info(env, grad, &type, &length, &out, nullptr, nullptr) != napi_ok ||
-                          length != job->grad.size()))
-      error = "the gradient buffer was detached or resized during the asynchronous call";
-    if (error.empty()) {
-      std::copy(job->grad.begin(), job->grad.end(), static_cast<double*>(out));
-      if (napi_create_double(env, job->value, &result) == napi_ok) napi_resolve_deferred(env, job->deferred, result);
+    std::string why = error;
+    if (why.empty() && (napi_get_reference_value(env, gradRef, &g) != napi_ok ||
+                        napi_get_typedarray_info(env, g, &type, &length, &out, nullptr, nullptr) != napi_ok ||
+                        length != grad.size()))
+      why = "the gradient buffer was detached or resized during the asynchronous call";
+    if (why.empty()) {
+      std::copy(grad.begin(), grad.end(), static_cast<double*>(out));
+      if (napi_create_double(env, value, &result) == napi_ok) napi_resolve_deferred(env, deferred, result);
     } else {
       napi_value msg, e;
-      if (napi_create_string_utf8(env, ("tapegrad native: " + error).c_str(), NAPI_AUTO_LENGTH, &msg) == napi_ok &&
+      if (napi_create_string_utf8(env, ("tapegrad native: " + why).c_str(), NAPI_AUTO_LENGTH, &msg) == napi_ok &&
           napi_create_error(env, nullptr, msg, &e) == napi_ok)
-        napi_reject_deferred(env, job->deferred, e);
+        napi_reject_deferred(env, deferred, e);
     }
-    napi_delete_reference(env, job->gradRef);
-    napi_delete_reference(env, job->ownerRef);
+    napi_delete_reference(env, gradRef);
+    napi_delete_reference(env, ownerRef);
   }
-
-  // JS thread, when the environment shuts down: after this, no thread uses the function
-  static void finalize(napi_env, void* data, void*) {
-    auto* r = static_cast<Runner*>(data);
-    {
-      std::lock_guard<std::mutex> lock(r->mutex_);
-      r->stop_ = true;
-    }
-    r->cancel_ = true;
-    r->wake_.notify_all();
-    if (r->thread_.joinable()) r->thread_.join();
-    for (Job* job : r->queue_) delete job;
-    delete r;
-  }
-
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Job*> queue_;
-  bool stop_ = false;
-  std::atomic<bool> cancel_{false};
-  napi_threadsafe_function tsfn_ = nullptr;
-  size_t pending_ = 0;  // JS thread only
 };
+
+// The addon's own thread for asynchronous gradients (job-thread.h), one per Node.js
+// environment, started at its first asynchronous call.
+using Runner = tapegrad::JobThread<Job>;
 
 struct AddonData {
   Napi::FunctionReference programClass;
@@ -420,7 +340,7 @@ Napi::Value NativeProgram::StartAsync(const Napi::CallbackInfo& info, bool fd) {
     job->plan = fdPlan(info, p);
   }
   AddonData* data = env.GetInstanceData<AddonData>();
-  if (!data->runner && !(data->runner = Runner::start(env))) throwError(env, "cannot start the thread for asynchronous gradients");
+  if (!data->runner && !(data->runner = Runner::start(env, "tapegrad.grad"))) throwError(env, "cannot start the thread for asynchronous gradients");
   job->program = program_;
   job->theta.assign(theta.data, theta.data + theta.length);
   for (const Span& s : inputs_) job->inputs.emplace_back(s.data, s.data + s.length);

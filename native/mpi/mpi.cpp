@@ -14,13 +14,13 @@
 #include <mpi.h>
 #include <napi.h>
 
-#include <condition_variable>
+#include <algorithm>
+#include <atomic>
 #include <cstring>
-#include <deque>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
+
+#include "../binding/job-thread.h"
 
 namespace {
 
@@ -34,12 +34,14 @@ enum class Kind { SumAllreduce, MeanAllreduce, Broadcast, Barrier };
 struct Job {
   Kind kind;
   int root = 0;
+  int size = 1;  // ranks, for the mean
   std::vector<double> data;
   int status = MPI_SUCCESS;
   napi_ref arrayRef = nullptr;
   napi_deferred deferred = nullptr;
 
-  void run(int size) {
+  // an MPI call cannot be cancelled: `cancel` is not looked at
+  void run(const std::atomic<bool>*) {
     // MPI counts are int: longer arrays go in chunks of at most 2^30 elements
     const size_t chunk = size_t(1) << 30;
     if (kind == Kind::Barrier) {
@@ -54,49 +56,11 @@ struct Job {
     if (status == MPI_SUCCESS && kind == Kind::MeanAllreduce)
       for (double& x : data) x /= size;
   }
+  void complete(napi_env env);
 };
 
-struct State;
-
-// The addon's own thread: jobs in call order; each completes on the JS thread through a
-// thread-safe function that holds the event loop open only while jobs are pending.
-class Runner {
- public:
-  static Runner* start(napi_env env, State* state);
-  void submit(napi_env env, Job* job) {
-    if (pending_++ == 0) napi_ref_threadsafe_function(env, tsfn_);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      queue_.push_back(job);
-    }
-    wake_.notify_one();
-  }
-  // JS thread: stops the thread after the job in progress (an MPI call cannot be cancelled)
-  void stop() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-    for (Job* job : queue_) delete job;
-    queue_.clear();
-  }
-
- private:
-  void loop();
-  static void complete(napi_env env, napi_value, void* context, void* data);
-  static void finalize(napi_env, void* data, void*);
-
-  State* state_ = nullptr;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<Job*> queue_;
-  bool stop_ = false;
-  napi_threadsafe_function tsfn_ = nullptr;
-  size_t pending_ = 0;  // JS thread only
-};
+// The addon's own thread for the collectives (native/binding/job-thread.h)
+using Runner = tapegrad::JobThread<Job>;
 
 struct State {
   bool initialized = false, finalized = false;
@@ -104,80 +68,35 @@ struct State {
   Runner* runner = nullptr;
 };
 
-Runner* Runner::start(napi_env env, State* state) {
-  auto* r = new Runner();
-  r->state_ = state;
-  napi_value name;
-  if (napi_create_string_utf8(env, "tapegrad.mpi", NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, r, &Runner::finalize, r, &Runner::complete, &r->tsfn_) !=
-          napi_ok) {
-    delete r;
-    return nullptr;
-  }
-  napi_unref_threadsafe_function(env, r->tsfn_);
-  r->thread_ = std::thread([r] { r->loop(); });
-  return r;
-}
-
-void Runner::loop() {
-  bool closing = false;
-  for (;;) {
-    Job* job;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-      if (stop_) return;
-      job = queue_.front();
-      queue_.pop_front();
-    }
-    if (!closing) job->run(state_->size);
-    if (closing || napi_call_threadsafe_function(tsfn_, job, napi_tsfn_nonblocking) != napi_ok) {
-      closing = true;
-      delete job;
-    }
-  }
-}
-
-// JS thread: a collective is done (env is null when the environment shuts down: free it only)
-void Runner::complete(napi_env env, napi_value, void* context, void* data) {
-  std::unique_ptr<Job> job(static_cast<Job*>(data));
-  if (!env) return;
-  auto* r = static_cast<Runner*>(context);
-  if (--r->pending_ == 0) napi_unref_threadsafe_function(env, r->tsfn_);
+// JS thread: a collective is done; the result lands in the caller's array and the promise settles
+void Job::complete(napi_env env) {
   napi_value array = nullptr;
   napi_typedarray_type type;
   size_t length = 0;
   void* out = nullptr;
   std::string error;
-  if (job->status != MPI_SUCCESS) {
+  if (status != MPI_SUCCESS) {
     char text[MPI_MAX_ERROR_STRING];
     int len = 0;
-    MPI_Error_string(job->status, text, &len);
+    MPI_Error_string(status, text, &len);
     error = "the collective failed: " + std::string(text, len);
-  } else if (job->arrayRef && (napi_get_reference_value(env, job->arrayRef, &array) != napi_ok ||
+  } else if (arrayRef && (napi_get_reference_value(env, arrayRef, &array) != napi_ok ||
                                napi_get_typedarray_info(env, array, &type, &length, &out, nullptr, nullptr) != napi_ok ||
-                               length != job->data.size())) {
+                               length != data.size())) {
     error = "the array was detached or resized during the collective";
   }
   if (error.empty()) {
-    if (!job->data.empty()) std::memcpy(out, job->data.data(), job->data.size() * sizeof(double));
+    if (!data.empty()) std::memcpy(out, data.data(), data.size() * sizeof(double));
     napi_value result = array;
     if (!result) napi_get_undefined(env, &result);
-    napi_resolve_deferred(env, job->deferred, result);
+    napi_resolve_deferred(env, deferred, result);
   } else {
     napi_value msg, e;
     if (napi_create_string_utf8(env, ("tapegrad mpi: " + error).c_str(), NAPI_AUTO_LENGTH, &msg) == napi_ok &&
         napi_create_error(env, nullptr, msg, &e) == napi_ok)
-      napi_reject_deferred(env, job->deferred, e);
+      napi_reject_deferred(env, deferred, e);
   }
-  if (job->arrayRef) napi_delete_reference(env, job->arrayRef);
-}
-
-void Runner::finalize(napi_env, void* data, void*) {
-  auto* r = static_cast<Runner*>(data);
-  r->stop();
-  r->state_->runner = nullptr;
-  delete r;
+  if (arrayRef) napi_delete_reference(env, arrayRef);
 }
 
 // one per process, as MPI is (the addon is meant for the main thread)
@@ -229,7 +148,10 @@ size_t f64Length(Napi::Env env, const Napi::Value& v, const char* what) {
 
 Napi::Value Submit(Napi::Env env, std::unique_ptr<Job> job, const Napi::Value* array) {
   State* s = state(env);
-  if (!s->runner && !(s->runner = Runner::start(env, s))) throwError(env, "cannot start the thread for the collectives");
+  // when the environment shuts down the thread is freed: forget it
+  auto forget = [](void* state) { static_cast<State*>(state)->runner = nullptr; };
+  if (!s->runner && !(s->runner = Runner::start(env, "tapegrad.mpi", forget, s))) throwError(env, "cannot start the thread for the collectives");
+  job->size = s->size;
   if (array) {
     napi_typedarray_type type;
     size_t len;
