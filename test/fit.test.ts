@@ -5,7 +5,7 @@
  * checked (the optimizers have their own tests).
  */
 import { expect, it } from 'vitest';
-import { adam, define, fit, type Compiled, type Optimizer } from '../src/index.js';
+import { adam, define, evaluate, fit, type Compiled, type Optimizer } from '../src/index.js';
 import { digits } from '../src/data/datasets.js';
 import { loadSplit } from '../src/app/train.js';
 import { describeEachBackend, random } from './harness.js';
@@ -109,6 +109,7 @@ describeEachBackend('fit', (be) => {
     const pred = c.run(theta, { x: vx, y: vy }).pred;
     expect(h.valAccuracy).toBe(pred.filter((p, i) => p === vy[i]).length / 9);
     expect(predicted).toBe(h.valAccuracy);
+    expect(evaluate(c, theta, { x: vx, y: vy }, 4)).toEqual({ valLoss: h.valLoss, valAccuracy: h.valAccuracy });
     expect(h.seconds).toBeGreaterThan(0);
     c.dispose();
   });

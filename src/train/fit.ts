@@ -154,8 +154,8 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
       const info: EpochInfo = {
         epoch, loss: lossSum / seen, steps: epochSteps, seconds,
         ...(train.metric ? { accuracy: correct / seen } : {}),
-        ...(val && !dist ? evaluate(c, theta, val, o.validationBatchSize) : {}),
-        ...(val && dist ? await shareValidation(dist, () => evaluate(c, theta, val, o.validationBatchSize)) : {}),
+        ...(val && !dist ? evaluateRows(c, theta, val, o.validationBatchSize) : {}),
+        ...(val && dist ? await shareValidation(dist, () => evaluateRows(c, theta, val, o.validationBatchSize)) : {}),
       };
       history.push(info);
       if (rank === 0) await o.onEpoch?.(info);
@@ -169,8 +169,16 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
   return { history, steps, stopped };
 }
 
+/**
+ * Loss of `theta` on `data` (inputs as for fit: one row per example), forward only, in blocks of
+ * `blockRows` rows; and the accuracy when the function returns `pred` and the inputs hold `y`.
+ */
+export function evaluate(c: Compiled, theta: Float64Array, data: Values, blockRows = 1024): { valLoss: number; valAccuracy?: number } {
+  return evaluateRows(c, theta, rowsOf(c, data, 'data'), blockRows);
+}
+
 /** Loss (and accuracy) of `theta` on `data`, forward only, in blocks of `blockRows` rows. */
-export function evaluate(c: Compiled, theta: Float64Array, data: Rows, blockRows = 1024): { valLoss: number; valAccuracy?: number } {
+function evaluateRows(c: Compiled, theta: Float64Array, data: Rows, blockRows: number): { valLoss: number; valAccuracy?: number } {
   let loss = 0, correct = 0;
   for (let at = 0; at < data.rows; at += blockRows) {
     const n = Math.min(blockRows, data.rows - at);
