@@ -17,7 +17,12 @@ import { graph, type FuzzGraph } from './fuzz-graph.js';
 
 const SECONDS = Number(process.env.TAPEGRAD_FUZZ_SECONDS ?? 20);
 const SHRINK_SECONDS = Number(process.env.TAPEGRAD_FUZZ_SHRINK_SECONDS ?? 60);
-const SEED = Number(process.env.TAPEGRAD_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/**
+ * A fixed seed by default, so `npm test` is deterministic and a new finding cannot fail an
+ * unrelated change; TAPEGRAD_FUZZ_SEED=random explores new sequences, a number replays one.
+ */
+const seedEnv = process.env.TAPEGRAD_FUZZ_SEED ?? '20261202';
+const SEED = seedEnv === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(seedEnv);
 /** the agreement property is the expensive one: it gets most of the time */
 const SHARE = { agreement: 0.8, errors: 0.2 };
 
