@@ -13,7 +13,9 @@ import { uniform as random } from '../src/models/random.js';
 import { medianUs } from './tiny.js';
 
 const model = (d: number, m: number) =>
-  define({ params: { w: [d], c: [] }, inputs: { X: [m, d] } }, ({ w, c }, { X }) => X.matmul(w).add(c).tanh().square().sum());
+  define({ params: { w: [d], c: [] }, inputs: { X: [m, d] } }, ({ w, c }, { X }) =>
+    X.matmul(w).add(c).tanh().square().sum(),
+  );
 
 const be = await backend('native');
 const fmt = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);
@@ -25,9 +27,15 @@ const fmt = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us
   const theta = random(c.paramCount, 1);
   const inputs = { X: random(600, 2) };
   const out = new Float64Array(c.paramCount);
-  const sync = await medianUs(() => { c.gradFlat(theta, inputs, out); }, 1000);
-  const asyncUs = await medianUs(async () => { await c.gradFlatAsync(theta, inputs, out); }, 1000);
-  console.log(`small model (N = ${c.paramCount}) reverse gradient: sync ${fmt(sync)}, async ${fmt(asyncUs)} (async overhead ${fmt(asyncUs - sync)}, ${(asyncUs / sync).toFixed(1)}x)`);
+  const sync = await medianUs(() => {
+    c.gradFlat(theta, inputs, out);
+  }, 1000);
+  const asyncUs = await medianUs(async () => {
+    await c.gradFlatAsync(theta, inputs, out);
+  }, 1000);
+  console.log(
+    `small model (N = ${c.paramCount}) reverse gradient: sync ${fmt(sync)}, async ${fmt(asyncUs)} (async overhead ${fmt(asyncUs - sync)}, ${(asyncUs / sync).toFixed(1)}x)`,
+  );
   c.dispose();
 }
 
@@ -47,7 +55,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const max = (xs: number[]) => Math.max(...xs);
 
 const idle = await readLatencies(() => true, 200);
-console.log(`fs.readFile alone: median ${median(idle).toFixed(2)} ms, max ${max(idle).toFixed(2)} ms (${idle.length} reads)`);
+console.log(
+  `fs.readFile alone: median ${median(idle).toFixed(2)} ms, max ${max(idle).toFixed(2)} ms (${idle.length} reads)`,
+);
 
 for (const count of [1, 4]) {
   const f = model(600, 300);
@@ -57,10 +67,16 @@ for (const count of [1, 4]) {
   const outs = cs.map((c) => new Float64Array(c.paramCount));
   let done = false;
   const t0 = performance.now();
-  const all = Promise.all(cs.map((c, k) => c.gradFlatAsync(theta, inputs, outs[k], { method: 'fd-central', reuse: false }))).then(() => { done = true; });
+  const all = Promise.all(
+    cs.map((c, k) => c.gradFlatAsync(theta, inputs, outs[k], { method: 'fd-central', reuse: false })),
+  ).then(() => {
+    done = true;
+  });
   const during = await readLatencies(() => done, 1);
   await all;
   const total = performance.now() - t0;
-  console.log(`fs.readFile during ${count} async FD gradient(s) (${total.toFixed(0)} ms in all): median ${median(during).toFixed(2)} ms, max ${max(during).toFixed(2)} ms (${during.length} reads)`);
+  console.log(
+    `fs.readFile during ${count} async FD gradient(s) (${total.toFixed(0)} ms in all): median ${median(during).toFixed(2)} ms, max ${max(during).toFixed(2)} ms (${during.length} reads)`,
+  );
   cs.forEach((c) => c.dispose());
 }

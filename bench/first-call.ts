@@ -25,5 +25,7 @@ for (const name of await backends()) {
     parts.push([trace, compile, performance.now() - t]);
   }
   const [trace, compile, load] = [0, 1, 2].map((i) => median(parts.map((p) => p[i])).toFixed(2));
-  console.log(`${name}: batch ${base}..${base + 14}: trace ${trace} ms, compile ${compile} ms, load ${load} ms (medians of 15 new sizes)`);
+  console.log(
+    `${name}: batch ${base}..${base + 14}: trace ${trace} ms, compile ${compile} ms, load ${load} ms (medians of 15 new sizes)`,
+  );
 }

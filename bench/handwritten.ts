@@ -8,8 +8,10 @@
 /** sum_i b sigmoid(a x_i) and its gradient [b sum x s(1-s), sum s]; theta = [a, b]. */
 export function seedGrad(M: number) {
   return (theta: Float64Array, x: Float64Array, grad: Float64Array): number => {
-    const a = theta[0], b = theta[1];
-    let f = 0, da = 0;
+    const a = theta[0],
+      b = theta[1];
+    let f = 0,
+      da = 0;
     for (let i = 0; i < M; i++) {
       const s = 1 / (1 + Math.exp(-a * x[i]));
       f += s;
@@ -58,19 +60,28 @@ function mm(A: Float64Array, B: Float64Array, C: Float64Array, m: number, k: num
  * Parameters and gradient are flat [W1 | b1 | W2 | b2] as tapegrad lays them out.
  */
 export function mlpGrad(B: number, D: number, H: number, C: number) {
-  const h = new Float64Array(B * H), z = new Float64Array(B * C), da = new Float64Array(B * H);
+  const h = new Float64Array(B * H),
+    z = new Float64Array(B * C),
+    da = new Float64Array(B * H);
   return (theta: Float64Array, X: Float64Array, Y: Float64Array, grad: Float64Array): number => {
-    const W1 = theta.subarray(0, D * H), b1 = theta.subarray(D * H, D * H + H);
-    const W2 = theta.subarray(D * H + H, D * H + H + H * C), b2 = theta.subarray(D * H + H + H * C);
-    const gW1 = grad.subarray(0, D * H), gb1 = grad.subarray(D * H, D * H + H);
-    const gW2 = grad.subarray(D * H + H, D * H + H + H * C), gb2 = grad.subarray(D * H + H + H * C);
+    const W1 = theta.subarray(0, D * H),
+      b1 = theta.subarray(D * H, D * H + H);
+    const W2 = theta.subarray(D * H + H, D * H + H + H * C),
+      b2 = theta.subarray(D * H + H + H * C);
+    const gW1 = grad.subarray(0, D * H),
+      gb1 = grad.subarray(D * H, D * H + H);
+    const gW2 = grad.subarray(D * H + H, D * H + H + H * C),
+      gb2 = grad.subarray(D * H + H + H * C);
     mm(X, W1, h, B, D, H);
     for (let i = 0; i < B; i++) for (let j = 0; j < H; j++) h[i * H + j] = Math.tanh(h[i * H + j] + b1[j]);
     mm(h, W2, z, B, H, C);
     let loss = 0;
     for (let i = 0; i < B; i++) {
       let m = -Infinity;
-      for (let j = 0; j < C; j++) { z[i * C + j] += b2[j]; m = Math.max(m, z[i * C + j]); }
+      for (let j = 0; j < C; j++) {
+        z[i * C + j] += b2[j];
+        m = Math.max(m, z[i * C + j]);
+      }
       let s = 0;
       for (let j = 0; j < C; j++) s += Math.exp(z[i * C + j] - m);
       const lse = m + Math.log(s);
@@ -84,7 +95,10 @@ export function mlpGrad(B: number, D: number, H: number, C: number) {
       for (let t = 0; t < H; t++) {
         const ht = h[i * H + t];
         let dh = 0;
-        for (let j = 0; j < C; j++) { gW2[t * C + j] += ht * z[i * C + j]; dh += z[i * C + j] * W2[t * C + j]; }
+        for (let j = 0; j < C; j++) {
+          gW2[t * C + j] += ht * z[i * C + j];
+          dh += z[i * C + j] * W2[t * C + j];
+        }
         da[i * H + t] = dh * (1 - ht * ht);
       }
     for (let i = 0; i < B; i++) for (let j = 0; j < C; j++) gb2[j] += z[i * C + j];

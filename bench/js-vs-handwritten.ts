@@ -32,10 +32,21 @@ for (const [w, hand] of cases) {
   const v1 = c.gradFlat(theta, w.inputs, g1);
   const v2 = hand(theta, g2);
   const d = difference(g1, g2);
-  if (Math.abs(v1 - v2) > 1e-9 * Math.abs(v2) || d.normRel > 1e-12) throw new Error(`${w.name}: gradients disagree (${d.normRel})`);
-  const tape = await medianUs(() => { c.gradFlat(theta, w.inputs, g1); }, 1000);
-  const handMs = await medianUs(() => { hand(theta, g2); }, 1000);
-  rows.push({ workload: w.name, 'js tape reverse µs': +tape.toFixed(1), 'hand-written µs': +handMs.toFixed(1), 'tape/hand': +(tape / handMs).toFixed(2), 'grad agreement': d.normRel.toExponential(1) });
+  if (Math.abs(v1 - v2) > 1e-9 * Math.abs(v2) || d.normRel > 1e-12)
+    throw new Error(`${w.name}: gradients disagree (${d.normRel})`);
+  const tape = await medianUs(() => {
+    c.gradFlat(theta, w.inputs, g1);
+  }, 1000);
+  const handMs = await medianUs(() => {
+    hand(theta, g2);
+  }, 1000);
+  rows.push({
+    workload: w.name,
+    'js tape reverse µs': +tape.toFixed(1),
+    'hand-written µs': +handMs.toFixed(1),
+    'tape/hand': +(tape / handMs).toFixed(2),
+    'grad agreement': d.normRel.toExponential(1),
+  });
   c.dispose();
 }
 console.table(rows);

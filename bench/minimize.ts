@@ -11,7 +11,9 @@ import { medianUs } from './tiny.js';
 const be = await backend(process.argv[2] as BackendName | undefined);
 const problems: Model[] = [regularisedLogistic(breastCancer()), rosenbrock(2), rosenbrock(100)];
 console.log(`backend ${be.name}; machine shared with other processes, times are indicative\n`);
-console.log('| problem | gradient | reason | iterations | gradient calls | f-evaluations | f | max abs gradient (reverse) | ms per run |');
+console.log(
+  '| problem | gradient | reason | iterations | gradient calls | f-evaluations | f | max abs gradient (reverse) | ms per run |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const m of problems) {
   const c = be.compile(m.f);
@@ -23,7 +25,9 @@ for (const m of problems) {
     c.gradFlat(r.theta, m.inputs, g); // the true gradient at the result, by reverse mode
     const gmax = Math.max(...g.map(Math.abs));
     const ms = (await medianUs(run, 300)) / 1000;
-    console.log(`| ${m.name} | ${gradient} | ${r.reason} | ${r.iterations} | ${r.evaluations} | ${r.fEvaluations.toLocaleString('en')} | ${r.value.toExponential(6)} | ${gmax.toExponential(1)} | ${ms.toFixed(1)} |`);
+    console.log(
+      `| ${m.name} | ${gradient} | ${r.reason} | ${r.iterations} | ${r.evaluations} | ${r.fEvaluations.toLocaleString('en')} | ${r.value.toExponential(6)} | ${gmax.toExponential(1)} | ${ms.toFixed(1)} |`,
+    );
   }
   c.dispose();
 }

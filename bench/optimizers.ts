@@ -22,13 +22,19 @@ for (const name of await backends()) {
   const stepped = theta.slice();
   const a = adam({ lr: 1e-3 }).bind(c);
   const s = sgd({ lr: 1e-3, momentum: 0.9 }).bind(c);
-  const gradient = () => { c.gradFlat(theta, w.inputs, grad); };
+  const gradient = () => {
+    c.gradFlat(theta, w.inputs, grad);
+  };
   const adamStep = () => a.step(stepped, grad);
   const sgdStep = () => s.step(stepped, grad);
   const [gradientUs, adamUs, sgdUs] = [await medianUs(gradient), await medianUs(adamStep), await medianUs(sgdStep)];
   const [tg, ta, ts] = timeEach([gradient, adamStep, sgdStep], { budgetMs: name === 'js' ? 3000 : 1500, minRuns: 5 });
   rows.push({
-    backend: name, N: c.paramCount, 'W3 reverse µs': +gradientUs.toFixed(1), 'adam step µs': +adamUs.toFixed(1), 'sgd step µs': +sgdUs.toFixed(1),
+    backend: name,
+    N: c.paramCount,
+    'W3 reverse µs': +gradientUs.toFixed(1),
+    'adam step µs': +adamUs.toFixed(1),
+    'sgd step µs': +sgdUs.toFixed(1),
     'adam / gradient': `${percent(adamUs / gradientUs)} (${percent(pairedMedian(ta, tg))})`,
     'sgd / gradient': `${percent(sgdUs / gradientUs)} (${percent(pairedMedian(ts, tg))})`,
   });

@@ -18,17 +18,28 @@ import { tfjs } from './peers/tfjs.js';
 import { jaxjs } from './peers/jaxjs.js';
 
 const PEERS: Peer[] = [handwritten, tfjs('cpu'), tfjs('wasm'), jaxjs('float32'), jaxjs('float64')];
-const NOT_HERE = '@tensorflow/tfjs-node (TensorFlow\'s C library binding) is not measured: its install step downloads libtensorflow from outside the npm registry, which this machine cannot reach.';
+const NOT_HERE =
+  "@tensorflow/tfjs-node (TensorFlow's C library binding) is not measured: its install step downloads libtensorflow from outside the npm registry, which this machine cannot reach.";
 
 const only = process.argv.slice(2);
 const names = await backends();
 const js = await backend('js');
-interface Row { workload: string; implementation: string; dtype: string; us: number; vsBest: number; gradError: number; valueError: number }
+interface Row {
+  workload: string;
+  implementation: string;
+  dtype: string;
+  us: number;
+  vsBest: number;
+  gradError: number;
+  valueError: number;
+}
 const rows: Row[] = [];
 const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
 // the peers implement W1/W2/W3 (not the one-op call-overhead row of npm run bench)
-for (const w of WORKLOADS().filter((w) => /^W\d/.test(w.name) && (!only.length || only.some((n) => w.name.startsWith(n))))) {
+for (const w of WORKLOADS().filter(
+  (w) => /^W\d/.test(w.name) && (!only.length || only.some((n) => w.name.startsWith(n))),
+)) {
   process.stderr.write(`${w.name}:`);
   const ref = js.compile(w.f);
   const theta = ref.flatten(w.params);
@@ -41,8 +52,18 @@ for (const w of WORKLOADS().filter((w) => /^W\d/.test(w.name) && (!only.length |
     const c = (await backend(name)).compile(w.f);
     const g = new Float64Array(c.paramCount);
     const v = c.gradFlat(theta, w.inputs, g);
-    const us = await medianUs(() => { c.gradFlat(theta, w.inputs, g); });
-    ours.push({ workload: w.name, implementation: `tapegrad ${name}`, dtype: 'float64', us, vsBest: 0, gradError: difference(g, exact).normRel, valueError: Math.abs(v - exactValue) / Math.abs(exactValue) });
+    const us = await medianUs(() => {
+      c.gradFlat(theta, w.inputs, g);
+    });
+    ours.push({
+      workload: w.name,
+      implementation: `tapegrad ${name}`,
+      dtype: 'float64',
+      us,
+      vsBest: 0,
+      gradError: difference(g, exact).normRel,
+      valueError: Math.abs(v - exactValue) / Math.abs(exactValue),
+    });
     c.dispose();
     process.stderr.write(` tapegrad ${name} ${fmt(us)} µs;`);
   }
@@ -55,10 +76,26 @@ for (const w of WORKLOADS().filter((w) => /^W\d/.test(w.name) && (!only.length |
       const r = pc.result();
       const us = await medianUs(() => pc.step());
       pc.dispose();
-      theirs.push({ workload: w.name, implementation: peer.name, dtype: peer.dtype, us, vsBest: 0, gradError: difference(r.grad, exact).normRel, valueError: Math.abs(r.value - exactValue) / Math.abs(exactValue) });
+      theirs.push({
+        workload: w.name,
+        implementation: peer.name,
+        dtype: peer.dtype,
+        us,
+        vsBest: 0,
+        gradError: difference(r.grad, exact).normRel,
+        valueError: Math.abs(r.value - exactValue) / Math.abs(exactValue),
+      });
       process.stderr.write(` ${peer.name} ${fmt(us)} µs;`);
     } catch (e) {
-      theirs.push({ workload: w.name, implementation: `${peer.name} (failed: ${(e as Error).message})`, dtype: peer.dtype, us: NaN, vsBest: NaN, gradError: NaN, valueError: NaN });
+      theirs.push({
+        workload: w.name,
+        implementation: `${peer.name} (failed: ${(e as Error).message})`,
+        dtype: peer.dtype,
+        us: NaN,
+        vsBest: NaN,
+        gradError: NaN,
+        valueError: NaN,
+      });
     }
   }
   process.stderr.write('\n');
@@ -68,27 +105,47 @@ for (const w of WORKLOADS().filter((w) => /^W\d/.test(w.name) && (!only.length |
 const byWorkload = new Map<string, Row[]>();
 for (const r of rows) byWorkload.set(r.workload, [...(byWorkload.get(r.workload) ?? []), r]);
 const m = machine();
-console.log(`tapegrad vs peers: one value and gradient per call, median µs (tinybench); ${m.cpu} (${m.cores} cores), Node ${m.node}, ${new Date().toISOString().slice(0, 10)}`);
-console.log('x best = time / tapegrad\'s best backend on that workload; grad error = ||g - g_tapegrad js|| / ||g_tapegrad js|| (float32 peers agree to ~1e-6 at best)\n');
+console.log(
+  `tapegrad vs peers: one value and gradient per call, median µs (tinybench); ${m.cpu} (${m.cores} cores), Node ${m.node}, ${new Date().toISOString().slice(0, 10)}`,
+);
+console.log(
+  "x best = time / tapegrad's best backend on that workload; grad error = ||g - g_tapegrad js|| / ||g_tapegrad js|| (float32 peers agree to ~1e-6 at best)\n",
+);
 for (const [name, rs] of byWorkload) {
   console.log(name);
-  console.table(rs.map((r) => ({ implementation: r.implementation, dtype: r.dtype, 'µs': +fmt(r.us, 1), 'x best': +fmt(r.vsBest, 2), 'grad error': r.gradError.toExponential(1), 'value error': r.valueError.toExponential(1) })));
+  console.table(
+    rs.map((r) => ({
+      implementation: r.implementation,
+      dtype: r.dtype,
+      µs: +fmt(r.us, 1),
+      'x best': +fmt(r.vsBest, 2),
+      'grad error': r.gradError.toExponential(1),
+      'value error': r.valueError.toExponential(1),
+    })),
+  );
 }
 
 // the peer targets of the main-job issue, checked on this run's numbers
-const get = (wl: string, impl: string) => rows.find((r) => r.workload.startsWith(wl) && r.implementation.startsWith(impl));
+const get = (wl: string, impl: string) =>
+  rows.find((r) => r.workload.startsWith(wl) && r.implementation.startsWith(impl));
 const LIBRARIES = ['TensorFlow.js', 'jax-js'];
 const bestOf = (wl: string, pick: (r: Row) => boolean) =>
-  rows.filter((r) => r.workload.startsWith(wl) && pick(r) && Number.isFinite(r.us)).reduce((a, b) => (b.us < a.us ? b : a));
-console.log('Targets (tapegrad\'s best backend, float64, against the libraries\' best configuration, float32 included):');
+  rows
+    .filter((r) => r.workload.startsWith(wl) && pick(r) && Number.isFinite(r.us))
+    .reduce((a, b) => (b.us < a.us ? b : a));
+console.log("Targets (tapegrad's best backend, float64, against the libraries' best configuration, float32 included):");
 for (const wl of [...byWorkload.keys()]) {
   const p = bestOf(wl, (r) => LIBRARIES.some((l) => r.implementation.startsWith(l)));
   const h = bestOf(wl, (r) => r.implementation.startsWith('hand-written'));
-  console.log(`  ${wl}: faster than every library: ${p.vsBest > 1 ? 'yes' : 'NO'} (fastest ${p.implementation}, ${fmt(p.vsBest, 2)}x tapegrad's time); ` +
-    `hand-written plain JS ${fmt(h.vsBest, 2)}x`);
+  console.log(
+    `  ${wl}: faster than every library: ${p.vsBest > 1 ? 'yes' : 'NO'} (fastest ${p.implementation}, ${fmt(p.vsBest, 2)}x tapegrad's time); ` +
+      `hand-written plain JS ${fmt(h.vsBest, 2)}x`,
+  );
 }
-const tfBest = (wl: string) => Math.min(get(wl, 'TensorFlow.js cpu')?.vsBest ?? NaN, get(wl, 'TensorFlow.js wasm')?.vsBest ?? NaN);
-if (byWorkload.has('W1 seed M=1000')) console.log(`  W1: >= 15x TensorFlow.js: ${tfBest('W1') >= 15 ? 'yes' : 'NO'} (${fmt(tfBest('W1'), 1)}x)`);
+const tfBest = (wl: string) =>
+  Math.min(get(wl, 'TensorFlow.js cpu')?.vsBest ?? NaN, get(wl, 'TensorFlow.js wasm')?.vsBest ?? NaN);
+if (byWorkload.has('W1 seed M=1000'))
+  console.log(`  W1: >= 15x TensorFlow.js: ${tfBest('W1') >= 15 ? 'yes' : 'NO'} (${fmt(tfBest('W1'), 1)}x)`);
 const w3 = [...byWorkload.keys()].find((k) => k.startsWith('W3'));
 if (w3) {
   console.log(`  W3: >= 5x TensorFlow.js: ${tfBest('W3') >= 5 ? 'yes' : 'NO'} (${fmt(tfBest('W3'), 1)}x)`);
@@ -99,4 +156,7 @@ console.log(`\ntapegrad backends here: ${names.join(', ')}.`);
 for (const p of PEERS) if (p.note) console.log(`Note: ${p.note}.`);
 console.log(`Note: ${NOT_HERE}`);
 mkdirSync('results', { recursive: true });
-writeFileSync('results/peers.json', JSON.stringify({ date: new Date().toISOString(), machine: m, backends: names, rows }, null, 2) + '\n');
+writeFileSync(
+  'results/peers.json',
+  JSON.stringify({ date: new Date().toISOString(), machine: m, backends: names, rows }, null, 2) + '\n',
+);

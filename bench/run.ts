@@ -25,11 +25,22 @@ for (const w of WORKLOADS().filter((w) => !names.length || names.some((n) => w.n
     const grad = new Float64Array(c.paramCount);
     // the one-op row measures the call itself: value() with named parameters, as users call it
     const value = w.name.startsWith('one-op')
-      ? await medianUs(() => { c.value(w.params, w.inputs); }, 300)
-      : await medianUs(() => { c.valueFlat(theta, w.inputs); }, 300);
-    const reverse = await medianUs(() => { c.gradFlat(theta, w.inputs, grad); }, 300);
+      ? await medianUs(() => {
+          c.value(w.params, w.inputs);
+        }, 300)
+      : await medianUs(() => {
+          c.valueFlat(theta, w.inputs);
+        }, 300);
+    const reverse = await medianUs(() => {
+      c.gradFlat(theta, w.inputs, grad);
+    }, 300);
     const row: Record<string, string | number | boolean> = {
-      workload: w.name, backend: name, N: c.paramCount, 'value µs': +value.toFixed(2), 'reverse µs': +reverse.toFixed(2), 'reverse/value': +(reverse / value).toFixed(2),
+      workload: w.name,
+      backend: name,
+      N: c.paramCount,
+      'value µs': +value.toFixed(2),
+      'reverse µs': +reverse.toFixed(2),
+      'reverse/value': +(reverse / value).toFixed(2),
     };
     const cells = [{ variant: 'reverse', us: reverse, ratio: reverse / value, extrapolated: false }];
     for (const v of VARIANTS.filter((x) => x.method !== 'reverse')) {
@@ -43,6 +54,11 @@ for (const w of WORKLOADS().filter((w) => !names.length || names.some((n) => w.n
   }
 }
 console.table(rows);
-console.log('FD columns: time of one gradient (x one evaluation timed alongside it); ~ = extrapolated from a random sample of coordinates, not measured in full.');
+console.log(
+  'FD columns: time of one gradient (x one evaluation timed alongside it); ~ = extrapolated from a random sample of coordinates, not measured in full.',
+);
 mkdirSync('results', { recursive: true });
-writeFileSync('results/bench.json', JSON.stringify({ date: new Date().toISOString(), machine: machine(), rows: json }, null, 2) + '\n');
+writeFileSync(
+  'results/bench.json',
+  JSON.stringify({ date: new Date().toISOString(), machine: machine(), rows: json }, null, 2) + '\n',
+);

@@ -21,15 +21,28 @@ import { w3 } from './workloads.js';
 import { init } from '../src/train/init.js';
 import { classifier, loadSplit } from '../src/app/train.js';
 import { FASHION_MNIST_DIR } from '../src/data/idx.js';
-import { failureLines, HEADER, median, stepsPerEpoch, summarise, tableRows, targetLines, textTable, type RunRow } from './train/report.js';
+import {
+  failureLines,
+  HEADER,
+  median,
+  stepsPerEpoch,
+  summarise,
+  tableRows,
+  targetLines,
+  textTable,
+  type RunRow,
+} from './train/report.js';
 import { tapegrad } from './train/tapegrad.js';
 import type { Trainer, TrainSetup } from './train/trainer.js';
 
-const OPTIMIZER_SOURCE = 'tapegrad: adam({ lr }) of src/train/optimizers.ts (the fused step in the backend); TensorFlow.js: tf.train.adam(lr, 0.9, 0.999, 1e-8); jax-js: Adam in its jitted step; all three the same rule as PyTorch';
+const OPTIMIZER_SOURCE =
+  'tapegrad: adam({ lr }) of src/train/optimizers.ts (the fused step in the backend); TensorFlow.js: tf.train.adam(lr, 0.9, 0.999, 1e-8); jax-js: Adam in its jitted step; all three the same rule as PyTorch';
 const IDS = ['native', 'wasm', 'js', 'tfjs-cpu', 'tfjs-wasm', 'jaxjs'];
 
 function args(argv: string[]) {
-  let epochs: number | undefined, only: string[] | undefined, quick = false;
+  let epochs: number | undefined,
+    only: string[] | undefined,
+    quick = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') quick = true;
@@ -39,7 +52,8 @@ function args(argv: string[]) {
     } else if (a === '--only') {
       only = (argv[++i] ?? '').split(',').filter(Boolean);
       const bad = only.filter((x) => !IDS.includes(x));
-      if (bad.length || !only.length) throw new Error(`--only takes a comma-separated list of ${IDS.join(', ')}; got '${argv[i] ?? ''}'`);
+      if (bad.length || !only.length)
+        throw new Error(`--only takes a comma-separated list of ${IDS.join(', ')}; got '${argv[i] ?? ''}'`);
     } else throw new Error(`unknown argument '${a}' (expected --epochs N, --only ${IDS.join(',')}, --quick)`);
   }
   return { epochs: epochs ?? (quick ? 1 : 5), only: only ?? IDS, quick };
@@ -53,7 +67,15 @@ const log = (s: string) => process.stderr.write(s);
 const split = loadSplit({ data: 'auto', dataDir: FASHION_MNIST_DIR, seed: 1, rows: o.quick ? 6000 : undefined });
 if (split.note) console.log(`Note: ${split.note}.`);
 const hidden = 128;
-const setup: Omit<TrainSetup, 'theta0'> = { train: split.train, test: split.test, hidden, epochs: o.epochs, batchSize: 64, lr: 1e-3, seed: 1 };
+const setup: Omit<TrainSetup, 'theta0'> = {
+  train: split.train,
+  test: split.test,
+  hidden,
+  epochs: o.epochs,
+  batchSize: 64,
+  lr: 1e-3,
+  seed: 1,
+};
 const model = classifier(split.train.features, split.train.classes, 'mlp', hidden);
 const theta0 = init(model, { seed: 1 });
 
@@ -68,15 +90,20 @@ for (const id of o.only) {
   else trainers.push((await import('./train/jaxjs.js')).jaxjs);
 }
 
-log(`${split.name}: ${split.train.rows} training rows, ${split.test.rows} test rows; ${o.epochs} epoch(s), batch ${setup.batchSize}; 1-minute load average ${host.load} on ${host.cores} cores\n`);
+log(
+  `${split.name}: ${split.train.rows} training rows, ${split.test.rows} test rows; ${o.epochs} epoch(s), batch ${setup.batchSize}; 1-minute load average ${host.load} on ${host.cores} cores\n`,
+);
 
 // one W3 reverse gradient on native, measured in this run (just before native trains)
 let w3Us = NaN;
 if (available.includes('native') && o.only.includes('native')) {
   const w = w3();
   const c = (await backend('native')).compile(w.f);
-  const theta = c.flatten(w.params), g = new Float64Array(c.paramCount);
-  w3Us = await medianUs(() => { c.gradFlat(theta, w.inputs, g); }, 1000);
+  const theta = c.flatten(w.params),
+    g = new Float64Array(c.paramCount);
+  w3Us = await medianUs(() => {
+    c.gradFlat(theta, w.inputs, g);
+  }, 1000);
   c.dispose();
   log(`W3 reverse gradient on native: ${w3Us.toFixed(1)} µs (tinybench median)\n`);
 }
@@ -87,21 +114,36 @@ for (const t of trainers) {
   try {
     const r = await t.train({ ...setup, theta0 });
     rows.push({ id: t.id, implementation: t.name, dtype: t.dtype, ...r });
-    log(`${median(r.epochSeconds).toFixed(2)} s/epoch (${r.epochSeconds.map((x) => x.toFixed(2)).join(', ')}), test accuracy ${r.testAccuracy.toFixed(4)}\n`);
+    log(
+      `${median(r.epochSeconds).toFixed(2)} s/epoch (${r.epochSeconds.map((x) => x.toFixed(2)).join(', ')}), test accuracy ${r.testAccuracy.toFixed(4)}\n`,
+    );
   } catch (e) {
-    rows.push({ id: t.id, implementation: t.name, dtype: t.dtype, epochSeconds: [], testAccuracy: NaN, error: (e as Error).message });
+    rows.push({
+      id: t.id,
+      implementation: t.name,
+      dtype: t.dtype,
+      epochSeconds: [],
+      testAccuracy: NaN,
+      error: (e as Error).message,
+    });
     log(`failed: ${(e as Error).message}\n`);
   }
 }
 
 const steps = stepsPerEpoch(split.train.rows, setup.batchSize);
 const sum = summarise(rows, w3Us, steps, o.epochs);
-console.log(`\nOne epoch of ${split.name} (${split.train.rows} images), MLP ${split.train.features}-${hidden}-${split.train.classes} tanh, batch ${setup.batchSize}, Adam lr ${setup.lr}; ` +
-  `test accuracy on ${split.test.rows} test images after ${o.epochs} epoch(s)${o.quick ? ' (--quick: a smoke test, not the benchmark)' : ''}`);
-console.log(`${host.cpu} (${host.cores} cores), Node ${host.node}, ${date.slice(0, 10)}; 1-minute load average ${host.load} at the start${host.load > host.cores * 0.75 ? ' (other jobs were running)' : ''}\n`);
+console.log(
+  `\nOne epoch of ${split.name} (${split.train.rows} images), MLP ${split.train.features}-${hidden}-${split.train.classes} tanh, batch ${setup.batchSize}, Adam lr ${setup.lr}; ` +
+    `test accuracy on ${split.test.rows} test images after ${o.epochs} epoch(s)${o.quick ? ' (--quick: a smoke test, not the benchmark)' : ''}`,
+);
+console.log(
+  `${host.cpu} (${host.cores} cores), Node ${host.node}, ${date.slice(0, 10)}; 1-minute load average ${host.load} at the start${host.load > host.cores * 0.75 ? ' (other jobs were running)' : ''}\n`,
+);
 console.log(textTable(HEADER, tableRows(rows)));
 for (const l of failureLines(rows)) console.log(l);
-console.log(`\nW3 reverse gradient on native: ${Number.isFinite(w3Us) ? `${w3Us.toFixed(1)} µs; x ${steps} steps = ${((w3Us * steps) / 1e6).toFixed(3)} s` : 'not measured'}`);
+console.log(
+  `\nW3 reverse gradient on native: ${Number.isFinite(w3Us) ? `${w3Us.toFixed(1)} µs; x ${steps} steps = ${((w3Us * steps) / 1e6).toFixed(3)} s` : 'not measured'}`,
+);
 console.log('Targets (issue 8 item 10):');
 for (const l of targetLines(sum.targets)) console.log(`  ${l}`);
 console.log(`\nOptimizer: ${OPTIMIZER_SOURCE}.`);
@@ -110,10 +152,32 @@ for (const n of notes) console.log(`Note: ${n}.`);
 
 mkdirSync('results', { recursive: true });
 const file = o.quick ? 'results/train-quick.json' : 'results/train.json';
-writeFileSync(file, JSON.stringify({
-  date, machine: host, quick: o.quick, data: { name: split.name, trainRows: split.train.rows, testRows: split.test.rows, note: split.note },
-  config: { model: `MLP ${split.train.features}-${hidden}-${split.train.classes} tanh`, epochs: o.epochs, batchSize: setup.batchSize, lr: setup.lr, seed: setup.seed, init: 'init(model, { seed: 1 }) of src/train/init.ts: glorot-uniform weights, zero biases', optimizer: OPTIMIZER_SOURCE },
-  w3Us, stepsPerEpoch: steps, rows, ratios: { nativeVsW3: sum.nativeVsW3, nativeVsTfjsWasm: sum.nativeVsTfjsWasm, nativeVsJax: sum.nativeVsJax }, targets: sum.targets,
-  notes,
-}, null, 2) + '\n');
+writeFileSync(
+  file,
+  JSON.stringify(
+    {
+      date,
+      machine: host,
+      quick: o.quick,
+      data: { name: split.name, trainRows: split.train.rows, testRows: split.test.rows, note: split.note },
+      config: {
+        model: `MLP ${split.train.features}-${hidden}-${split.train.classes} tanh`,
+        epochs: o.epochs,
+        batchSize: setup.batchSize,
+        lr: setup.lr,
+        seed: setup.seed,
+        init: 'init(model, { seed: 1 }) of src/train/init.ts: glorot-uniform weights, zero biases',
+        optimizer: OPTIMIZER_SOURCE,
+      },
+      w3Us,
+      stepsPerEpoch: steps,
+      rows,
+      ratios: { nativeVsW3: sum.nativeVsW3, nativeVsTfjsWasm: sum.nativeVsTfjsWasm, nativeVsJax: sum.nativeVsJax },
+      targets: sum.targets,
+      notes,
+    },
+    null,
+    2,
+  ) + '\n',
+);
 console.log(`Raw numbers: ${file}`);

@@ -16,22 +16,38 @@ export function w1(M = 1000): Workload {
 
 export function w2(d: number, M = 1000): Workload {
   const f = define({ params: { theta: [d] }, inputs: { X: [M, d], y: [M] } }, ({ theta }, { X, y }) =>
-    X.matmul(theta).mul(y).neg().softplus().sum());
+    X.matmul(theta).mul(y).neg().softplus().sum(),
+  );
   const y = uniform(M, 3).map((u) => (u < 0 ? -1 : 1));
-  return { name: `W2 logistic d=${d}`, f, params: { theta: uniform(d, 2, -0.1, 0.1) }, inputs: { X: uniform(M * d, 4), y } };
+  return {
+    name: `W2 logistic d=${d}`,
+    f,
+    params: { theta: uniform(d, 2, -0.1, 0.1) },
+    inputs: { X: uniform(M * d, 4), y },
+  };
 }
 
 export function w3(batch = 64, hidden = 128): Workload {
   const f = define(
-    { params: { W1: [784, hidden], b1: [hidden], W2: [hidden, 10], b2: [10] }, inputs: { X: [batch, 784], Y: [batch, 10] } },
+    {
+      params: { W1: [784, hidden], b1: [hidden], W2: [hidden, 10], b2: [10] },
+      inputs: { X: [batch, 784], Y: [batch, 10] },
+    },
     ({ W1, b1, W2, b2 }, { X, Y }) => softmaxCrossEntropy(X.matmul(W1).add(b1).tanh().matmul(W2).add(b2), Y).mean(),
   );
   const Y = new Float64Array(batch * 10);
-  for (let r = 0; r < batch; r++) Y[r * 10 + (r * 7) % 10] = 1;
-  const s1 = 1 / Math.sqrt(784), s2 = 1 / Math.sqrt(hidden);
+  for (let r = 0; r < batch; r++) Y[r * 10 + ((r * 7) % 10)] = 1;
+  const s1 = 1 / Math.sqrt(784),
+    s2 = 1 / Math.sqrt(hidden);
   return {
-    name: `W3 MLP 784-${hidden}-10 batch ${batch}`, f,
-    params: { W1: uniform(784 * hidden, 5, -s1, s1), b1: uniform(hidden, 6, -s1, s1), W2: uniform(hidden * 10, 7, -s2, s2), b2: uniform(10, 8, -s2, s2) },
+    name: `W3 MLP 784-${hidden}-10 batch ${batch}`,
+    f,
+    params: {
+      W1: uniform(784 * hidden, 5, -s1, s1),
+      b1: uniform(hidden, 6, -s1, s1),
+      W2: uniform(hidden * 10, 7, -s2, s2),
+      b2: uniform(10, 8, -s2, s2),
+    },
     inputs: { X: uniform(batch * 784, 9, 0, 1), Y },
   };
 }

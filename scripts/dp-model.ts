@@ -23,16 +23,24 @@ const args = new Map<string, string>();
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const k = argv[i];
-  if (!k.startsWith('--') || i + 1 >= argv.length) throw new Error(`dp-model: expected --name value pairs, got '${k}' (options: --gbps, --latency-us, --ranks, --backend, --grad-us A,C)`);
+  if (!k.startsWith('--') || i + 1 >= argv.length)
+    throw new Error(
+      `dp-model: expected --name value pairs, got '${k}' (options: --gbps, --latency-us, --ranks, --backend, --grad-us A,C)`,
+    );
   args.set(k.slice(2), argv[++i]);
 }
-for (const k of args.keys()) if (!['gbps', 'latency-us', 'ranks', 'backend', 'grad-us'].includes(k)) throw new Error(`dp-model: unknown option --${k}`);
+for (const k of args.keys())
+  if (!['gbps', 'latency-us', 'ranks', 'backend', 'grad-us'].includes(k))
+    throw new Error(`dp-model: unknown option --${k}`);
 const num = (k: string, d: number, integer = false) => {
   const v = args.has(k) ? Number(args.get(k)) : d;
-  if (!(v > 0) || (integer && !Number.isInteger(v))) throw new Error(`dp-model: --${k} must be a positive ${integer ? 'integer' : 'number'}, got '${args.get(k)}'`);
+  if (!(v > 0) || (integer && !Number.isInteger(v)))
+    throw new Error(`dp-model: --${k} must be a positive ${integer ? 'integer' : 'number'}, got '${args.get(k)}'`);
   return v;
 };
-const gbps = num('gbps', 10), latencyUs = num('latency-us', 20), p = num('ranks', 8, true);
+const gbps = num('gbps', 10),
+  latencyUs = num('latency-us', 20),
+  p = num('ranks', 8, true);
 if (p < 2) throw new Error('dp-model: --ranks must be at least 2');
 
 const N = 101_770;
@@ -42,7 +50,8 @@ const BATCHES = [1, 8, 32, 64, 128, 256, 512];
 async function computeModel(): Promise<{ compute: (b: number) => number; measured: [number, number][]; on: string }> {
   if (args.has('grad-us')) {
     const [a, c] = args.get('grad-us')!.split(',').map(Number);
-    if (!(a >= 0 && c > 0)) throw new Error(`dp-model: --grad-us must be A,C (µs, µs per row), got '${args.get('grad-us')}'`);
+    if (!(a >= 0 && c > 0))
+      throw new Error(`dp-model: --grad-us must be A,C (µs, µs per row), got '${args.get('grad-us')}'`);
     return { compute: (b) => a + c * b, measured: [], on: `given: ${a} µs + ${c} µs × b` };
   }
   const be = await backend(args.get('backend') as BackendName | undefined);
@@ -50,24 +59,34 @@ async function computeModel(): Promise<{ compute: (b: number) => number; measure
   for (const b of BATCHES) {
     const w = w3(b);
     const c = be.compile(w.f);
-    const theta = c.flatten(w.params), grad = new Float64Array(c.paramCount);
+    const theta = c.flatten(w.params),
+      grad = new Float64Array(c.paramCount);
     measured.push([b, await medianUs(() => c.gradFlat(theta, w.inputs, grad), 300)]);
     c.dispose();
   }
   // a line through (1, t1): one fixed cost per call, and a cost per row (the model stays linear,
   // so the speedup never exceeds p; the medians themselves are noisy on a loaded machine)
   const t1 = measured[0][1];
-  const c = measured.reduce((s, [b, t]) => s + (b - 1) * (t - t1), 0) / measured.reduce((s, [b]) => s + (b - 1) ** 2, 0);
-  return { compute: (b) => t1 + c * (b - 1), measured, on: `measured on the ${be.name} backend, this machine: ${t1.toFixed(0)} µs + ${c.toFixed(1)} µs × (b − 1)` };
+  const c =
+    measured.reduce((s, [b, t]) => s + (b - 1) * (t - t1), 0) / measured.reduce((s, [b]) => s + (b - 1) ** 2, 0);
+  return {
+    compute: (b) => t1 + c * (b - 1),
+    measured,
+    on: `measured on the ${be.name} backend, this machine: ${t1.toFixed(0)} µs + ${c.toFixed(1)} µs × (b − 1)`,
+  };
 }
 
 const { compute, measured, on } = await computeModel();
-const bytesPerRank = (s: number) => (2 * (p - 1) / p) * N * s;
-const allreduceUs = (s: number) => 2 * (p - 1) * latencyUs + (bytesPerRank(s) / (gbps * 1e9 / 8)) * 1e6;
+const bytesPerRank = (s: number) => ((2 * (p - 1)) / p) * N * s;
+const allreduceUs = (s: number) => 2 * (p - 1) * latencyUs + (bytesPerRank(s) / ((gbps * 1e9) / 8)) * 1e6;
 const [ar64, ar32] = [allreduceUs(8), allreduceUs(4)];
 
-console.log(`W3 (N = ${N.toLocaleString('en-US')}), ${p} ranks, ${gbps} Gb/s, ${latencyUs} µs latency; ring allreduce moves ${(bytesPerRank(8) / 1e6).toFixed(2)} MB per rank per step in float64 (${(bytesPerRank(4) / 1e6).toFixed(2)} MB in float32)`);
-console.log(`compute(b), one W3 reverse gradient at b rows (${on})${measured.length ? `: ${measured.map(([b, t]) => `b=${b} ${t.toFixed(0)} µs`).join(', ')}` : ''}`);
+console.log(
+  `W3 (N = ${N.toLocaleString('en-US')}), ${p} ranks, ${gbps} Gb/s, ${latencyUs} µs latency; ring allreduce moves ${(bytesPerRank(8) / 1e6).toFixed(2)} MB per rank per step in float64 (${(bytesPerRank(4) / 1e6).toFixed(2)} MB in float32)`,
+);
+console.log(
+  `compute(b), one W3 reverse gradient at b rows (${on})${measured.length ? `: ${measured.map(([b, t]) => `b=${b} ${t.toFixed(0)} µs`).join(', ')}` : ''}`,
+);
 console.log(`allreduce: ${(ar64 / 1000).toFixed(3)} ms float64, ${(ar32 / 1000).toFixed(3)} ms float32`);
 const rows = [1, 8, 32, 64, 128, 256, 512, 1024, 4096].map((b) => ({
   'per-rank batch': b,
@@ -77,7 +96,7 @@ const rows = [1, 8, 32, 64, 128, 256, 512, 1024, 4096].map((b) => ({
   'DP step f64 ms': +((compute(b) + ar64) / 1000).toFixed(3),
   'speedup f64': +(compute(p * b) / (compute(b) + ar64)).toFixed(2),
   'speedup f32': +(compute(p * b) / (compute(b) + ar32)).toFixed(2),
-  'ideal': p,
+  ideal: p,
 }));
 console.table(rows);
 /** the smallest per-rank batch whose speedup reaches `target` */
@@ -85,5 +104,7 @@ const from = (ar: number, target: number) => {
   for (let b = 1; b <= 1 << 20; b++) if (compute(p * b) / (compute(b) + ar) >= target) return `${b}`;
   return 'never';
 };
-console.log(`data parallelism beats one process from a per-rank batch of ${from(ar64, 1)} rows (float64 gradients), ${from(ar32, 1)} (float32);` +
-  ` it reaches half the ideal speedup (${p / 2}×) from ${from(ar64, p / 2)} rows (float64), ${from(ar32, p / 2)} (float32)`);
+console.log(
+  `data parallelism beats one process from a per-rank batch of ${from(ar64, 1)} rows (float64 gradients), ${from(ar32, 1)} (float32);` +
+    ` it reaches half the ideal speedup (${p / 2}×) from ${from(ar64, p / 2)} rows (float64), ${from(ar32, p / 2)} (float32)`,
+);

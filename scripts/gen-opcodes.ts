@@ -32,14 +32,21 @@ const ruleName = (id: string) => `RULE_${id.toUpperCase()}`;
 function extentCases(cast: (p: string) => string, caseLine: (op: string, which: string[]) => string): string {
   return OPS.map((op) => {
     const x = op.extent;
-    return caseLine(constName(op.name), [x.out, x.a, x.b, x.extra?.size].map((e) => extentExpr(e, cast)));
+    return caseLine(
+      constName(op.name),
+      [x.out, x.a, x.b, x.extra?.size].map((e) => extentExpr(e, cast)),
+    );
   }).join('\n');
 }
 
 export function renderCpp(): string {
   const ops = OPS.map((o, i) => `  ${constName(o.name)} = ${i},`).join('\n');
-  const fields = Object.entries(Field).map(([k, v]) => `constexpr int32_t ${fieldName(k)} = ${v};`).join('\n');
-  const flags = Object.entries(Flag).map(([k, v]) => `constexpr int32_t ${flagName(k)} = ${v};`).join('\n');
+  const fields = Object.entries(Field)
+    .map(([k, v]) => `constexpr int32_t ${fieldName(k)} = ${v};`)
+    .join('\n');
+  const flags = Object.entries(Flag)
+    .map(([k, v]) => `constexpr int32_t ${flagName(k)} = ${v};`)
+    .join('\n');
   const names = OPS.map((o) => `"${o.name}"`).join(', ');
   const arity = OPS.map((o) => o.arity).join(', ');
   const extraAt = OPS.map((o) => o.extent.extra?.at ?? -1).join(', ');
@@ -82,7 +89,10 @@ ${texts}
 inline double op_extent(int32_t op, int32_t which, int32_t p0, int32_t p1, int32_t p2) {
   (void)p0; (void)p1; (void)p2;
   switch (op) {
-${extentCases((p) => `double(${p})`, (op, w) => `    case ${op}: { const double e[4] = {${w.join(', ')}}; return e[which]; }`)}
+${extentCases(
+  (p) => `double(${p})`,
+  (op, w) => `    case ${op}: { const double e[4] = {${w.join(', ')}}; return e[which]; }`,
+)}
     default: return -1;
   }
 }
@@ -93,8 +103,12 @@ ${extentCases((p) => `double(${p})`, (op, w) => `    case ${op}: { const double 
 
 export function renderAs(): string {
   const ops = OPS.map((o, i) => `export const ${constName(o.name)}: i32 = ${i};`).join('\n');
-  const fields = Object.entries(Field).map(([k, v]) => `export const ${fieldName(k)}: i32 = ${v};`).join('\n');
-  const flags = Object.entries(Flag).map(([k, v]) => `export const ${flagName(k)}: i32 = ${v};`).join('\n');
+  const fields = Object.entries(Field)
+    .map(([k, v]) => `export const ${fieldName(k)}: i32 = ${v};`)
+    .join('\n');
+  const flags = Object.entries(Flag)
+    .map(([k, v]) => `export const ${flagName(k)}: i32 = ${v};`)
+    .join('\n');
   return `// ${HEADER}
 
 export const INSTR_WIDTH: i32 = ${INSTR_WIDTH};
@@ -106,7 +120,9 @@ export const OP_COUNT: i32 = ${OPS.length};
 
 /** Which of p0..p2 holds the offset of the op's extra arena region (-1: none). */
 export function opExtraAt(op: i32): i32 {
-${OPS.map((o, i) => (o.extent.extra ? `  if (op == ${i}) return ${o.extent.extra.at};` : '')).filter(Boolean).join('\n')}
+${OPS.map((o, i) => (o.extent.extra ? `  if (op == ${i}) return ${o.extent.extra.at};` : ''))
+  .filter(Boolean)
+  .join('\n')}
   return -1;
 }
 
@@ -122,7 +138,9 @@ ${TAPE_RULES.map((r, i) => `export const ${ruleName(r.id)}: i32 = ${i};`).join('
 /** Arity (1 or 2) of an opcode; 0 for an unknown one. */
 export function opArity(op: i32): i32 {
   if (op < 0 || op >= OP_COUNT) return 0;
-${OPS.map((o, i) => (o.arity === 1 ? `  if (op == ${i}) return 1;` : '')).filter(Boolean).join('\n')}
+${OPS.map((o, i) => (o.arity === 1 ? `  if (op == ${i}) return 1;` : ''))
+  .filter(Boolean)
+  .join('\n')}
   return 2;
 }
 
@@ -132,7 +150,10 @@ ${OPS.map((o, i) => (o.arity === 1 ? `  if (op == ${i}) return 1;` : '')).filter
  */
 export function opExtent(op: i32, which: i32, p0: i32, p1: i32, p2: i32): f64 {
   switch (op) {
-${extentCases((p) => `f64(${p})`, (op, w) => `    case ${op}: return which == 0 ? ${w[0]} : which == 1 ? ${w[1]} : which == 2 ? ${w[2]} : ${w[3]};`)}
+${extentCases(
+  (p) => `f64(${p})`,
+  (op, w) => `    case ${op}: return which == 0 ? ${w[0]} : which == 1 ? ${w[1]} : which == 2 ? ${w[2]} : ${w[3]};`,
+)}
     default: return -1;
   }
 }

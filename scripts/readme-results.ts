@@ -15,7 +15,8 @@ import { HEADER, markdownTable, summarise, tableRows, targetLines, type RunRow }
 
 function replace(text: string, name: string, body: string): string {
   const [begin, end] = [`<!-- ${name}:begin -->`, `<!-- ${name}:end -->`];
-  const i = text.indexOf(begin), j = text.indexOf(end);
+  const i = text.indexOf(begin),
+    j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error(`README.md has no ${begin} ... ${end} section`);
   return `${text.slice(0, i + begin.length)}\n${body.trim()}\n${text.slice(j)}`;
 }
@@ -23,7 +24,10 @@ function replace(text: string, name: string, body: string): string {
 let readme = readFileSync('README.md', 'utf8');
 
 const a = JSON.parse(readFileSync('results/answer.json', 'utf8')) as AnswerResult;
-readme = replace(readme, 'answer', `
+readme = replace(
+  readme,
+  'answer',
+  `
 From \`npm start\` on ${subtitle(a)}, backends ${a.backends.join(', ')}; the whole run took ${a.seconds.toFixed(0)} s
 (1-minute load average ${a.machine.load ?? '?'} on ${a.machine.cores ?? '?'} cores when it began${(a.machine.load ?? 0) > 1.5 ? ': other jobs were running' : ''}). The raw numbers are in
 [results/answer.json](results/answer.json).
@@ -39,26 +43,49 @@ ${table(a.rows)}
 ![time of one gradient / time of one evaluation vs N, with the cost model's FLOP ratio](results/ratio-vs-n.svg)
 
 ![FD error vs step: the V, with the default steps marked and reverse mode's error as a line](results/error-vs-step.svg)
-`);
+`,
+);
 
 {
   const c = (await backend('js')).compile(builtin('seed').f);
-  readme = replace(readme, 'explain', `\`\`\`text\n$ npx tapegrad explain seed\n${formatExplain(builtin('seed').name, c)}\n\`\`\``);
+  readme = replace(
+    readme,
+    'explain',
+    `\`\`\`text\n$ npx tapegrad explain seed\n${formatExplain(builtin('seed').name, c)}\n\`\`\``,
+  );
   c.dispose();
 }
 
 if (existsSync('results/peers.json')) {
-  interface Row { workload: string; implementation: string; dtype: string; us: number; vsBest: number; gradError: number }
-  const p = JSON.parse(readFileSync('results/peers.json', 'utf8')) as { date: string; machine: AnswerResult['machine']; backends: string[]; rows: Row[] };
+  interface Row {
+    workload: string;
+    implementation: string;
+    dtype: string;
+    us: number;
+    vsBest: number;
+    gradError: number;
+  }
+  const p = JSON.parse(readFileSync('results/peers.json', 'utf8')) as {
+    date: string;
+    machine: AnswerResult['machine'];
+    backends: string[];
+    rows: Row[];
+  };
   const workloads = [...new Set(p.rows.map((r) => r.workload))];
   const impls = [...new Set(p.rows.map((r) => r.implementation))];
   const at = (w: string, i: string) => p.rows.find((r) => r.workload === w && r.implementation === i);
-  const cellOf = (r?: Row) => (r && Number.isFinite(r.us) ? `${r.us < 100 ? r.us.toFixed(1) : Math.round(r.us).toLocaleString('en-US')} µs (${r.vsBest.toFixed(2)}x)` : '—');
+  const cellOf = (r?: Row) =>
+    r && Number.isFinite(r.us)
+      ? `${r.us < 100 ? r.us.toFixed(1) : Math.round(r.us).toLocaleString('en-US')} µs (${r.vsBest.toFixed(2)}x)`
+      : '—';
   const errOf = (i: string) => {
     const e = p.rows.filter((r) => r.implementation === i && Number.isFinite(r.gradError)).map((r) => r.gradError);
     return e.length ? `${Math.max(...e).toExponential(0)}` : '—';
   };
-  readme = replace(readme, 'peers', `
+  readme = replace(
+    readme,
+    'peers',
+    `
 From \`npm run bench:peers\` on ${subtitle(p)}, tapegrad backends ${p.backends.join(', ')}. One value and gradient per call, tinybench
 medians including the read-back to JS; in brackets the time as a multiple of tapegrad's fastest backend on that workload
 (above 1: slower than tapegrad). Raw numbers: [results/peers.json](results/peers.json).
@@ -66,26 +93,39 @@ medians including the read-back to JS; in brackets the time as a multiple of tap
 | implementation | dtype | ${workloads.join(' | ')} | largest gradient error vs tapegrad |
 |---|---|${workloads.map(() => '---|').join('')}---|
 ${impls.map((i) => `| ${i} | ${p.rows.find((r) => r.implementation === i)!.dtype} | ${workloads.map((w) => cellOf(at(w, i))).join(' | ')} | ${errOf(i)} |`).join('\n')}
-`);
+`,
+  );
 }
 
 if (existsSync('results/train.json')) {
   const t = JSON.parse(readFileSync('results/train.json', 'utf8')) as {
-    date: string; machine: AnswerResult['machine']; data: { name: string; trainRows: number; testRows: number; note?: string };
-    config: { epochs: number; optimizer: string }; w3Us: number; stepsPerEpoch: number; rows: RunRow[]; notes: string[];
+    date: string;
+    machine: AnswerResult['machine'];
+    data: { name: string; trainRows: number; testRows: number; note?: string };
+    config: { epochs: number; optimizer: string };
+    w3Us: number;
+    stepsPerEpoch: number;
+    rows: RunRow[];
+    notes: string[];
   };
   const s = summarise(t.rows, t.w3Us, t.stepsPerEpoch, t.config.epochs);
-  readme = replace(readme, 'train', `
+  readme = replace(
+    readme,
+    'train',
+    `
 From \`npm run bench:train\` on ${subtitle(t)} (1-minute load average ${t.machine.load ?? '?'} on ${t.machine.cores ?? '?'} cores when it began${(t.machine.load ?? 0) > 1.5 ? ': other jobs were running' : ''}):
 ${t.data.name}, ${t.data.trainRows.toLocaleString('en-US')} training images, ${t.config.epochs} epoch${t.config.epochs === 1 ? '' : 's'}; seconds per epoch are medians over the epochs, test accuracy on the
 ${t.data.testRows.toLocaleString('en-US')} test images after the last. One W3 reverse gradient on native in the same run: ${Number.isFinite(t.w3Us) ? `${t.w3Us.toFixed(0)} µs` : 'not measured'}. Raw numbers: [results/train.json](results/train.json).
 
 ${markdownTable(HEADER, tableRows(t.rows))}
 
-${targetLines(s.targets).map((l) => `- ${l}`).join('\n')}
+${targetLines(s.targets)
+  .map((l) => `- ${l}`)
+  .join('\n')}
 
 ${[...(t.data.note ? [t.data.note] : []), `Optimizer: ${t.config.optimizer}`, ...t.notes].map((n) => `${n}.`).join(' ')}
-`);
+`,
+  );
 }
 
 writeFileSync('README.md', readme);

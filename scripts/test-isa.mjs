@@ -9,7 +9,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const addonPath = process.env.TAPEGRAD_NATIVE_PATH || fileURLToPath(new URL('../build/Release/tapegrad.node', import.meta.url));
+const addonPath =
+  process.env.TAPEGRAD_NATIVE_PATH || fileURLToPath(new URL('../build/Release/tapegrad.node', import.meta.url));
 const { supportedIsas } = require(addonPath);
 let failed = 0;
 for (const isa of supportedIsas) {

@@ -38,7 +38,18 @@ const COMMANDS: Record<string, Command> = {
       --data-dir DIR            where Fashion-MNIST's t10k-*-ubyte.gz files are (default ${FASHION_MNIST_DIR})
       --quick                   a few seconds: small models, short timings (a smoke test)
       --no-charts               skip the SVG charts (they need the packages vega and vega-lite)`,
-    options: ['backends', 'models', 'out', 'budget-ms', 'sample-ms', 'full-fd-ms', 'fashion-rows', 'data-dir', 'quick', 'no-charts'],
+    options: [
+      'backends',
+      'models',
+      'out',
+      'budget-ms',
+      'sample-ms',
+      'full-fd-ms',
+      'fashion-rows',
+      'data-dir',
+      'quick',
+      'no-charts',
+    ],
     async run(_positional, flags) {
       const opts = answerOptions(flags);
       const warning = loadWarning();
@@ -49,11 +60,18 @@ const COMMANDS: Record<string, Command> = {
   explain: {
     usage: `tapegrad explain MODEL [--backend NAME] [--data-dir DIR]
                                 the tape, instruction by instruction, with FLOPs; totals of value, reverse, FD
-                                MODEL: ${catalog().map((e) => e.key).join(', ')}`,
+                                MODEL: ${catalog()
+                                  .map((e) => e.key)
+                                  .join(', ')}`,
     options: ['backend', 'data-dir'],
     async run(positional, flags) {
       const key = positional[0];
-      if (!key) throw new Error(`explain needs a model: ${catalog().map((e) => e.key).join(', ')}`);
+      if (!key)
+        throw new Error(
+          `explain needs a model: ${catalog()
+            .map((e) => e.key)
+            .join(', ')}`,
+        );
       const be = await backend((value(flags, 'backend') ?? 'js') as BackendName);
       const m = builtin(key, { dataDir: value(flags, 'data-dir') });
       const c = be.compile(m.f);
@@ -99,7 +117,9 @@ const COMMANDS: Record<string, Command> = {
 };
 
 function usage(): string {
-  return `usage:\n${Object.values(COMMANDS).map((c) => `  ${c.usage}`).join('\n')}`;
+  return `usage:\n${Object.values(COMMANDS)
+    .map((c) => `  ${c.usage}`)
+    .join('\n')}`;
 }
 
 /** --key value and --flag arguments after the command. */
@@ -108,7 +128,10 @@ function parseFlags(args: readonly string[]): { positional: string[]; flags: Fla
   const flags: Flags = new Map();
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (!a.startsWith('--')) { positional.push(a); continue; }
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
     const [k, v] = a.slice(2).split('=', 2);
     if (v !== undefined) flags.set(k, v);
     else if (i + 1 < args.length && !args[i + 1].startsWith('--')) flags.set(k, args[++i]);
@@ -136,13 +159,22 @@ function answerOptions(flags: Flags): AnswerOptions {
   const quick = flags.has('quick');
   const bes = list('backends');
   for (const b of bes ?? []) if (!BACKEND_NAMES.includes(b as BackendName)) throw new Error(`unknown backend '${b}'`);
-  const d = quick ? { budgetMs: 20, sampleMs: 10, fullLimitMs: 30 } : { budgetMs: DEFAULTS.sweep.budgetMs, sampleMs: DEFAULTS.sweep.fd.sampleMs, fullLimitMs: DEFAULTS.sweep.fd.fullLimitMs };
+  const d = quick
+    ? { budgetMs: 20, sampleMs: 10, fullLimitMs: 30 }
+    : {
+        budgetMs: DEFAULTS.sweep.budgetMs,
+        sampleMs: DEFAULTS.sweep.fd.sampleMs,
+        fullLimitMs: DEFAULTS.sweep.fd.fullLimitMs,
+      };
   const budgetMs = num('budget-ms', d.budgetMs);
   return {
     out: value(flags, 'out') ?? DEFAULTS.out,
     backends: bes as BackendName[] | undefined,
     models: list('models') ?? (quick ? ['seed', 'logistic', 'softmax', 'mlp-16'] : undefined),
-    sweep: { budgetMs, fd: { budgetMs, sampleMs: num('sample-ms', d.sampleMs), fullLimitMs: num('full-fd-ms', d.fullLimitMs), seed: 1 } },
+    sweep: {
+      budgetMs,
+      fd: { budgetMs, sampleMs: num('sample-ms', d.sampleMs), fullLimitMs: num('full-fd-ms', d.fullLimitMs), seed: 1 },
+    },
     fashionRows: Math.round(num('fashion-rows', DEFAULTS.fashionRows)),
     dataDir: value(flags, 'data-dir'),
     charts: !flags.has('no-charts'),

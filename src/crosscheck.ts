@@ -40,7 +40,11 @@ export async function crossCheck(f: Defined, params: Values, inputs?: Values): P
           const valueError = difference([got.value], [want.value]).maxAbs / Math.max(1, Math.abs(want.value));
           const tol = AGREEMENT[method];
           rows.push({
-            backend: name, method, valueError, gradMaxAbs: d.maxAbs, gradNormRel: d.normRel,
+            backend: name,
+            method,
+            valueError,
+            gradMaxAbs: d.maxAbs,
+            gradNormRel: d.normRel,
             ok: valueError <= tol && d.normRel <= tol,
           });
         });

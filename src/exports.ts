@@ -1,5 +1,15 @@
 /** Everything the package exports except backend selection, which each entry installs (index.ts, index.browser.ts). */
-export { define, softmaxCrossEntropy, Defined, type Spec, type Leaf, type Dim, type Dims, type Output, type Returned } from './trace/define.js';
+export {
+  define,
+  softmaxCrossEntropy,
+  Defined,
+  type Spec,
+  type Leaf,
+  type Dim,
+  type Dims,
+  type Output,
+  type Returned,
+} from './trace/define.js';
 export { Tensor } from './trace/tensor.js';
 export { ShapeError, OPS } from './ops/opset.js';
 export type { Tape } from './trace/compile.js';
@@ -17,6 +27,19 @@ export { sgd, adam, type SgdOptions, type AdamOptions } from './train/optimizers
 export { constantLr, stepLr, cosineLr, linearWarmup } from './train/schedules.js';
 export { init, fans, INIT_SCHEMES, type InitOptions, type InitScheme } from './train/init.js';
 export { lbfgs, type LbfgsOptions } from './train/lbfgs.js';
-export { minimize, type MinimizeOptions, type MinimizeResult, type IterationRecord, type StopReason } from './train/minimize.js';
+export {
+  minimize,
+  type MinimizeOptions,
+  type MinimizeResult,
+  type IterationRecord,
+  type StopReason,
+} from './train/minimize.js';
 // saveParams/loadParams read and write files (node:fs): the Node entry adds them
-export { encodeSafetensors, decodeSafetensors, paramsFromSafetensors, type Decoded, type DecodedTensor, type TensorLeaf } from './train/safetensors.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  paramsFromSafetensors,
+  type Decoded,
+  type DecodedTensor,
+  type TensorLeaf,
+} from './train/safetensors.js';

@@ -30,7 +30,12 @@ export interface GradcheckResult {
 }
 
 /** Compares the reverse-mode gradient with central finite differences. */
-export function gradcheck(c: Compiled, params: Values, inputs?: Values, options: GradcheckOptions = {}): GradcheckResult {
+export function gradcheck(
+  c: Compiled,
+  params: Values,
+  inputs?: Values,
+  options: GradcheckOptions = {},
+): GradcheckResult {
   const { atol = 1e-5, rtol = 1e-3, eps, fast = false, seed = 1 } = options;
   const theta = c.flatten(params);
   const reverse = new Float64Array(c.paramCount);
@@ -39,7 +44,11 @@ export function gradcheck(c: Compiled, params: Values, inputs?: Values, options:
   if (fast) {
     const u = randomDirection(c.paramCount, seed);
     const h = (eps ?? Math.cbrt(2 ** -52)) * theta.reduce((m, t) => Math.max(m, Math.abs(t)), 1);
-    const shifted = (sign: number) => c.valueFlat(theta.map((t, i) => t + sign * h * u[i]), inputs);
+    const shifted = (sign: number) =>
+      c.valueFlat(
+        theta.map((t, i) => t + sign * h * u[i]),
+        inputs,
+      );
     analytic = [reverse.reduce((s, g, i) => s + g * u[i], 0)];
     numeric = [(shifted(1) - shifted(-1)) / (2 * h)];
   } else {
@@ -47,7 +56,11 @@ export function gradcheck(c: Compiled, params: Values, inputs?: Values, options:
     numeric = new Float64Array(c.paramCount);
     c.gradFlat(theta, inputs, numeric as Float64Array, { method: 'fd-central', eps });
   }
-  let maxAbs = 0, maxRel = 0, worstScore = -1, worstIndex = -1, ok = true;
+  let maxAbs = 0,
+    maxRel = 0,
+    worstScore = -1,
+    worstIndex = -1,
+    ok = true;
   for (let i = 0; i < analytic.length; i++) {
     const d = elementDiff(analytic[i], numeric[i]);
     const scale = Math.max(Math.abs(analytic[i]), Math.abs(numeric[i]));
@@ -55,11 +68,16 @@ export function gradcheck(c: Compiled, params: Values, inputs?: Values, options:
     maxAbs = Math.max(maxAbs, d);
     maxRel = Math.max(maxRel, d === 0 ? 0 : d / scale);
     if (!(score <= 1)) ok = false;
-    if (score > worstScore || Number.isNaN(score)) { worstScore = score; worstIndex = i; }
+    if (score > worstScore || Number.isNaN(score)) {
+      worstScore = score;
+      worstIndex = i;
+    }
   }
   const leaf = fast ? undefined : c.params.find((l) => worstIndex >= l.offset && worstIndex < l.offset + l.size);
   return {
-    ok, maxAbsError: maxAbs, maxRelError: maxRel,
+    ok,
+    maxAbsError: maxAbs,
+    maxRelError: maxRel,
     worst: leaf ? { param: leaf.name, index: worstIndex - leaf.offset } : { param: '', index: -1 },
   };
 }

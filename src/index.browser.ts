@@ -17,9 +17,10 @@ function packageWasm(): URL {
 installLoaders({
   wasm: {
     load: async (options) => loadWasmEngine(options.wasm ?? packageWasm()),
-    fix: 'serve tapegrad.wasm (node_modules/tapegrad/dist/tapegrad.wasm) next to your bundle, or pass its location: '
-      + "backend('wasm', { wasm: '/tapegrad.wasm' }) (a URL, Response, ArrayBuffer or WebAssembly.Module also works); "
-      + 'the browser needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or later)',
+    fix:
+      'serve tapegrad.wasm (node_modules/tapegrad/dist/tapegrad.wasm) next to your bundle, or pass its location: ' +
+      "backend('wasm', { wasm: '/tapegrad.wasm' }) (a URL, Response, ArrayBuffer or WebAssembly.Module also works); " +
+      'the browser needs WebAssembly SIMD (Chrome 91, Firefox 89, Safari 16.4 or later)',
   },
   js: { load: async () => jsEngine, fix: 'none needed: the js backend is plain TypeScript' },
 });

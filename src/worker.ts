@@ -56,7 +56,11 @@ type Request =
   | { id: number; kind: 'outputs'; model: string; params: Values | Float64Array; inputs?: Values }
   | { id: number; kind: 'run'; task: string; args: unknown };
 
-type Reply = { id: number; result: unknown } | { id: number; error: string } | { id: number; progress: unknown } | { id: 0; ready: { backend: BackendName } | { error: string } };
+type Reply =
+  | { id: number; result: unknown }
+  | { id: number; error: string }
+  | { id: number; progress: unknown }
+  | { id: 0; ready: { backend: BackendName } | { error: string } };
 
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -75,13 +79,19 @@ export function serve(options: ServeOptions, port: Port = globalThis as unknown 
   const ready = backend(options.backend, options.backendOptions);
   const compiled = new Map<string, Compiled>();
   const send = (reply: Reply, transfer: Transferable[] = []) => port.postMessage(reply, transfer);
-  ready.then((be) => send({ id: 0, ready: { backend: be.name } }), (e: Error) => send({ id: 0, ready: { error: e.message } }));
+  ready.then(
+    (be) => send({ id: 0, ready: { backend: be.name } }),
+    (e: Error) => send({ id: 0, ready: { error: e.message } }),
+  );
 
   const compile = (be: Backend, name: string) => {
     let c = compiled.get(name);
     if (!c) {
       const f = options.models?.[name];
-      if (!f) throw new Error(`tapegrad worker: no model '${name}' (models: ${Object.keys(options.models ?? {}).join(', ') || 'none'})`);
+      if (!f)
+        throw new Error(
+          `tapegrad worker: no model '${name}' (models: ${Object.keys(options.models ?? {}).join(', ') || 'none'})`,
+        );
       c = be.compile(f);
       compiled.set(name, c);
     }
@@ -99,8 +109,15 @@ export function serve(options: ServeOptions, port: Port = globalThis as unknown 
       else if (m.kind === 'outputs') result = compile(be, m.model).run(m.params, m.inputs);
       else if (m.kind === 'run') {
         const task = options.tasks?.[m.task];
-        if (!task) throw new Error(`tapegrad worker: no task '${m.task}' (tasks: ${Object.keys(options.tasks ?? {}).join(', ') || 'none'})`);
-        result = await task(m.args, { backend: be, compile: (name) => compile(be, name), progress: (data) => send({ id: m.id, progress: data }) });
+        if (!task)
+          throw new Error(
+            `tapegrad worker: no task '${m.task}' (tasks: ${Object.keys(options.tasks ?? {}).join(', ') || 'none'})`,
+          );
+        result = await task(m.args, {
+          backend: be,
+          compile: (name) => compile(be, name),
+          progress: (data) => send({ id: m.id, progress: data }),
+        });
       } else {
         throw new Error(`tapegrad worker: unknown request ${JSON.stringify((m as { kind?: unknown }).kind)}`);
       }
@@ -130,7 +147,10 @@ export function connect(worker: Port & { terminate?(): void; close?(): void }): 
   let next = 1;
   const pending = new Map<number, { ok(v: unknown): void; fail(e: Error): void; progress?(d: unknown): void }>();
   let readyOk!: (v: { backend: BackendName }) => void, readyFail!: (e: Error) => void;
-  const ready = new Promise<{ backend: BackendName }>((ok, fail) => { readyOk = ok; readyFail = fail; });
+  const ready = new Promise<{ backend: BackendName }>((ok, fail) => {
+    readyOk = ok;
+    readyFail = fail;
+  });
 
   worker.addEventListener('message', (e: MessageEvent) => {
     const r = e.data as Reply;
@@ -147,12 +167,15 @@ export function connect(worker: Port & { terminate?(): void; close?(): void }): 
     if ('error' in r) p.fail(new Error(r.error));
     else p.ok(r.result);
   });
-  (worker as unknown as { addEventListener(t: 'error', l: (e: ErrorEvent) => void): void }).addEventListener?.('error', (e: ErrorEvent) => {
-    const err = new Error(`tapegrad worker: ${e.message ?? 'the worker failed to start'}`);
-    readyFail(err);
-    for (const p of pending.values()) p.fail(err);
-    pending.clear();
-  });
+  (worker as unknown as { addEventListener(t: 'error', l: (e: ErrorEvent) => void): void }).addEventListener?.(
+    'error',
+    (e: ErrorEvent) => {
+      const err = new Error(`tapegrad worker: ${e.message ?? 'the worker failed to start'}`);
+      readyFail(err);
+      for (const p of pending.values()) p.fail(err);
+      pending.clear();
+    },
+  );
 
   const call = <T>(body: WithoutId<Request>, progress?: (d: unknown) => void): Promise<T> =>
     new Promise<T>((ok, fail) => {

@@ -31,7 +31,19 @@ describe('timing and extrapolation', () => {
     const order: number[] = [];
     let clock = 0;
     const now = () => clock;
-    const t = timeEach([() => { order.push(0); clock += 0.3; }, () => { order.push(1); clock += 0.001; }], { budgetMs: 5, minRuns: 3, now });
+    const t = timeEach(
+      [
+        () => {
+          order.push(0);
+          clock += 0.3;
+        },
+        () => {
+          order.push(1);
+          clock += 0.001;
+        },
+      ],
+      { budgetMs: 5, minRuns: 3, now },
+    );
     expect(t.map((x) => x.samples.length)).toEqual([t[0].runs, t[0].runs]);
     expect(t[0].runs).toBeGreaterThanOrEqual(3);
     // the slow call once per sample, the cheap one batched: several calls per sample
@@ -40,16 +52,20 @@ describe('timing and extrapolation', () => {
     expect(t[1].ms).toBeCloseTo(0.001, 9);
   });
 
-  it('extrapolates: one evaluation once, plus each group\'s extra time scaled by n/k', () => {
+  it("extrapolates: one evaluation once, plus each group's extra time scaled by n/k", () => {
     // group A: 1000 coordinates, 10 timed at 5 evaluations' extra time; group B: all 4, 2 evaluations extra
-    const r = extrapolate([{ n: 1000, k: 10, extra: 5, valueMs: 2 }, { n: 4, k: 4, extra: 2, valueMs: 4 }]);
+    const r = extrapolate([
+      { n: 1000, k: 10, extra: 5, valueMs: 2 },
+      { n: 4, k: 4, extra: 2, valueMs: 4 },
+    ]);
     expect(r).toEqual({ ratio: 1 + 500 + 2, ms: 503 * 3, valueMs: 3 });
     // a sample cheaper than its own evaluation (noise) adds nothing rather than a negative time
     expect(extrapolate([{ n: 100, k: 1, extra: -0.1, valueMs: 1 }]).ratio).toBe(1);
   });
 
   it('compares two functions timed together round by round', () => {
-    const a = { ms: 0, runs: 3, samples: [10, 30, 12] }, b = { ms: 0, runs: 3, samples: [5, 10, 4] };
+    const a = { ms: 0, runs: 3, samples: [10, 30, 12] },
+      b = { ms: 0, runs: 3, samples: [5, 10, 4] };
     expect(pairedMedian(a, b)).toBe(3);
     expect(pairedMedian(a, b, (x, y) => x - y)).toBe(8);
   });
@@ -119,11 +135,13 @@ describe('sweep', async () => {
       expect(x.evaluations).toBe(c.cost(v.method, { reuse: v.reuse }).evaluations);
       expect(x.error).toBeLessThan(v.method === 'reverse' ? 1e-300 : 1e-4);
     }
-    expect(r.cells.find((x) => x.variant === 'fd-central')!.error).toBeLessThan(r.cells.find((x) => x.variant === 'fd-forward')!.error);
+    expect(r.cells.find((x) => x.variant === 'fd-central')!.error).toBeLessThan(
+      r.cells.find((x) => x.variant === 'fd-forward')!.error,
+    );
     c.dispose();
   });
 
-  it('checks another backend\'s reverse gradient against the given reference', () => {
+  it("checks another backend's reverse gradient against the given reference", () => {
     const m = seed(50);
     const wrong = Float64Array.of(1, 1);
     const r = sweepModel('seed', m, js, tiny, wrong);
@@ -134,7 +152,10 @@ describe('sweep', async () => {
 describe('accuracy study', async () => {
   const js = await backend('js');
   it('closed forms agree with reverse mode; FD error is V-shaped with its minimum inside the range', () => {
-    for (const [m, exact] of [[seed(200), seedGradient], [logistic(head(breastCancer(), 50)), logisticGradient]] as const) {
+    for (const [m, exact] of [
+      [seed(200), seedGradient],
+      [logistic(head(breastCancer(), 50)), logisticGradient],
+    ] as const) {
       const r = studyModel('m', m, exact(m), js);
       expect(r.reverse).toBeLessThan(1e-14);
       for (const curve of r.curves) {
@@ -151,10 +172,23 @@ describe('accuracy study', async () => {
 });
 
 /** A row from given numbers: value 1 ms, the ratios given per variant. */
-function row(model: string, N: number, backendName: Row['backend'], ratios: number[], extrapolated = false, error = 1e-7): Row {
+function row(
+  model: string,
+  N: number,
+  backendName: Row['backend'],
+  ratios: number[],
+  extrapolated = false,
+  error = 1e-7,
+): Row {
   const cells: Cell[] = VARIANTS.map((v, i) => ({
-    variant: v.id, ms: ratios[i], valueMs: 1, ratio: ratios[i], costRatio: i === 0 ? 2.2 : ratios[i],
-    evaluations: i === 0 ? 1 : N + 1, extrapolated: i > 0 && extrapolated, sampled: i > 0 && extrapolated ? 3 : N,
+    variant: v.id,
+    ms: ratios[i],
+    valueMs: 1,
+    ratio: ratios[i],
+    costRatio: i === 0 ? 2.2 : ratios[i],
+    evaluations: i === 0 ? 1 : N + 1,
+    extrapolated: i > 0 && extrapolated,
+    sampled: i > 0 && extrapolated ? 3 : N,
     error: i === 0 ? 0 : i === 3 ? error / 1000 : error,
   }));
   return { model, name: model, N, backend: backendName, valueMs: 1, cells };
@@ -164,39 +198,68 @@ describe('report', () => {
   const rows = [row('seed', 2, 'js', [1.8, 3, 2.5, 5]), row('big', 19210, 'js', [2.1, 19211, 16000, 32000], true)];
 
   it('formats times and multiples', () => {
-    expect([formatMs(0.0234), formatMs(2.19), formatMs(1234), formatMs(4.03 * 3600e3)]).toEqual(['23.4 µs', '2.19 ms', '1.23 s', '4.03 h']);
-    expect([formatRatio(1.84), formatRatio(29.4), formatRatio(19211), formatRatio(2.5e6)]).toEqual(['1.8', '29', '19.2k', '2.50M']);
+    expect([formatMs(0.0234), formatMs(2.19), formatMs(1234), formatMs(4.03 * 3600e3)]).toEqual([
+      '23.4 µs',
+      '2.19 ms',
+      '1.23 s',
+      '4.03 h',
+    ]);
+    expect([formatRatio(1.84), formatRatio(29.4), formatRatio(19211), formatRatio(2.5e6)]).toEqual([
+      '1.8',
+      '29',
+      '19.2k',
+      '2.50M',
+    ]);
   });
 
   it('the table marks extrapolated cells and shows the cost model beside each', () => {
     const t = table(rows);
     expect(t).toMatch(/seed\s+2\s+js\s+1\.00 ms\s+1\.8 \[2\.2\]\s+3\.0 \[3\.0\]/);
-    expect(t).toMatch(/big\s+19,210\s+js\s+1\.00 ms\s+2\.1 \[2\.2\]\s+~19\.2k \[19\.2k\]\s+~16\.0k \[16\.0k\]\s+~32\.0k \[32\.0k\]\s+1e-7\s+1e-10/);
+    expect(t).toMatch(
+      /big\s+19,210\s+js\s+1\.00 ms\s+2\.1 \[2\.2\]\s+~19\.2k \[19\.2k\]\s+~16\.0k \[16\.0k\]\s+~32\.0k \[32\.0k\]\s+1e-7\s+1e-10/,
+    );
   });
 
   it('the answer is built from the numbers', () => {
     const a = answer(rows, ['native', 'wasm', 'js']).join('\n');
-    expect(a).toMatch(/^Yes: at N = 19,210 \(big, js backend\) one reverse gradient took 2\.10 ms, 2\.1x one evaluation of f; the fastest finite differences \(fd-forward reuse\) would take 16\.0 s \(extrapolated from 3 sampled coordinates\), 16,000x one evaluation: reverse mode was 7,619x faster\./);
-    expect(a).toMatch(/The reverse gradient cost 1\.8x to 2\.1x one evaluation at every N from 2 to 19,210 \(cost model: 2\.2x the FLOPs\)/);
-    expect(a).toMatch(/forward differences took 3\.0x one evaluation at N = 2 and 19,211x at N = 19,210 \(extrapolated from 3 sampled coordinates\), central differences 32,000x/);
+    expect(a).toMatch(
+      /^Yes: at N = 19,210 \(big, js backend\) one reverse gradient took 2\.10 ms, 2\.1x one evaluation of f; the fastest finite differences \(fd-forward reuse\) would take 16\.0 s \(extrapolated from 3 sampled coordinates\), 16,000x one evaluation: reverse mode was 7,619x faster\./,
+    );
+    expect(a).toMatch(
+      /The reverse gradient cost 1\.8x to 2\.1x one evaluation at every N from 2 to 19,210 \(cost model: 2\.2x the FLOPs\)/,
+    );
+    expect(a).toMatch(
+      /forward differences took 3\.0x one evaluation at N = 2 and 19,211x at N = 19,210 \(extrapolated from 3 sampled coordinates\), central differences 32,000x/,
+    );
     expect(a).not.toMatch(/perturbed evaluation inside/);
-    expect(a).toMatch(/Only at N = 2 .*reverse took 1\.8x one evaluation against 3\.0x .*fastest method at every N measured/);
+    expect(a).toMatch(
+      /Only at N = 2 .*reverse took 1\.8x one evaluation against 3\.0x .*fastest method at every N measured/,
+    );
     expect(a).toMatch(/\(suffix reuse\) changed the naive forward-difference time by -17% \(cost model: -17%\)/);
     expect(a).toMatch(/fd-forward differed from the reverse gradient by 1e-7 and fd-central by 1e-10/);
   });
 
   it('says so when finite differences win, and speaks for the best backend', () => {
-    const slow = [row('seed', 2, 'wasm', [4, 3, 2.5, 5]), row('big', 500, 'wasm', [2, 501, 400, 1000]), row('seed', 2, 'js', [1, 3, 3, 5])];
+    const slow = [
+      row('seed', 2, 'wasm', [4, 3, 2.5, 5]),
+      row('big', 500, 'wasm', [2, 501, 400, 1000]),
+      row('seed', 2, 'js', [1, 3, 3, 5]),
+    ];
     const a = answer(slow, ['native', 'wasm', 'js']).join('\n');
     expect(a).toMatch(/\(big, wasm backend\)/);
     expect(a).toMatch(/as fast or faster at N = 2, .*faster at every other N/);
     expect(a).toMatch(/The other backends \(js\) tell the same story: reverse mode cost 1\.0x/);
-    expect(answer([row('seed', 2, 'js', [4, 3, 2.5, 5])], ['js'])[0]).toMatch(/^Not on this machine: .*reverse mode was 1\.6x slower/);
+    expect(answer([row('seed', 2, 'js', [4, 3, 2.5, 5])], ['js'])[0]).toMatch(
+      /^Not on this machine: .*reverse mode was 1\.6x slower/,
+    );
     expect(answer([], ['js'])).toEqual(['No measurements.']);
     // FD measured at twice the cost model's multiples: said, with the factor
-    const slowFd = row('big', 1000, 'native', [2, 2002, 2002, 4004]).cells.map((c, i) => (i ? { ...c, costRatio: c.ratio / 2 } : c));
-    expect(answer([{ ...row('big', 1000, 'native', [2, 0, 0, 0]), cells: slowFd }], ['native']).join('\n'))
-      .toMatch(/On the native backend a perturbed evaluation inside the finite-difference loop took about 2\.0x as long/);
+    const slowFd = row('big', 1000, 'native', [2, 2002, 2002, 4004]).cells.map((c, i) =>
+      i ? { ...c, costRatio: c.ratio / 2 } : c,
+    );
+    expect(answer([{ ...row('big', 1000, 'native', [2, 0, 0, 0]), cells: slowFd }], ['native']).join('\n')).toMatch(
+      /On the native backend a perturbed evaluation inside the finite-difference loop took about 2\.0x as long/,
+    );
   });
 });
 
@@ -221,15 +284,35 @@ describe('charts', () => {
 describe('tapegrad answer on a tiny configuration', () => {
   it('writes answer.json with the machine, every row, the accuracy study and the answer', async () => {
     const out = mkdtempSync(join(tmpdir(), 'tapegrad-answer-'));
-    const r = await runAnswer({ out, backends: ['js'], models: ['seed', 'logistic'], sweep: tiny, fashionRows: 10, charts: true }, () => {});
+    const r = await runAnswer(
+      { out, backends: ['js'], models: ['seed', 'logistic'], sweep: tiny, fashionRows: 10, charts: true },
+      () => {},
+    );
     const json = JSON.parse(readFileSync(join(out, 'answer.json'), 'utf8')) as AnswerResult;
-    expect(Object.keys(json).sort()).toEqual(['accuracy', 'answer', 'backends', 'charts', 'date', 'definitions', 'failures', 'machine', 'options', 'rows', 'seconds', 'tool']);
-    expect(json.rows.map((x) => [x.model, x.N, x.backend])).toEqual([['seed', 2, 'js'], ['logistic', 31, 'js']]);
+    expect(Object.keys(json).sort()).toEqual([
+      'accuracy',
+      'answer',
+      'backends',
+      'charts',
+      'date',
+      'definitions',
+      'failures',
+      'machine',
+      'options',
+      'rows',
+      'seconds',
+      'tool',
+    ]);
+    expect(json.rows.map((x) => [x.model, x.N, x.backend])).toEqual([
+      ['seed', 2, 'js'],
+      ['logistic', 31, 'js'],
+    ]);
     expect(json.machine.cores).toBeGreaterThan(0);
     expect(json.accuracy.curves).toHaveLength(4);
     expect(json.answer).toEqual(r.answer);
     expect(json.failures).toEqual([]);
-    for (const f of ['time-vs-n.svg', 'ratio-vs-n.svg', 'error-vs-step.svg']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['time-vs-n.svg', 'ratio-vs-n.svg', 'error-vs-step.svg'])
+      expect(existsSync(join(out, f)), f).toBe(true);
     expect(json.charts).toEqual(['time-vs-n.svg', 'ratio-vs-n.svg', 'error-vs-step.svg'].map((f) => join(out, f)));
     expect(errorVsStepSpec(json.accuracy, 'x')).toHaveProperty('facet');
   });

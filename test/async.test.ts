@@ -3,7 +3,9 @@ import { backend, define } from '../src/index.js';
 import { describeEachBackend, expectVector, random, TEST_BACKENDS } from './harness.js';
 
 const model = (d: number, m: number) =>
-  define({ params: { w: [d], c: [] }, inputs: { X: [m, d] } }, ({ w, c }, { X }) => X.matmul(w).add(c).tanh().square().sum());
+  define({ params: { w: [d], c: [] }, inputs: { X: [m, d] } }, ({ w, c }, { X }) =>
+    X.matmul(w).add(c).tanh().square().sum(),
+  );
 
 describeEachBackend('gradAsync and gradFlatAsync', (be) => {
   const f = model(20, 30);
@@ -57,7 +59,9 @@ describeEachBackend('gradAsync and gradFlatAsync', (be) => {
 
   it('rejects bad arguments, like the synchronous forms throw', async () => {
     const c = be().compile(f);
-    await expect(c.gradFlatAsync(new Float64Array(3), inputs, new Float64Array(c.paramCount))).rejects.toThrow(RangeError);
+    await expect(c.gradFlatAsync(new Float64Array(3), inputs, new Float64Array(c.paramCount))).rejects.toThrow(
+      RangeError,
+    );
     await expect(c.gradAsync(params, {})).rejects.toThrow(/missing input 'X'/);
     await expect(c.gradAsync(params, inputs, { method: 'nope' as never })).rejects.toThrow(/unknown method/);
     c.dispose();
@@ -78,9 +82,14 @@ describeEachBackend('asynchronous gradients of several compiled functions at onc
   it('each gives its own synchronous result', async () => {
     const fs = [model(8, 40), model(13, 25), model(30, 9)];
     const cs = fs.map((f) => be().compile(f));
-    const args = fs.map((f, k) => ({ params: { w: random(f.paramCount - 1, 20 + k), c: 0.1 * k }, inputs: { X: random(f.inputs[0].size, 30 + k) } }));
+    const args = fs.map((f, k) => ({
+      params: { w: random(f.paramCount - 1, 20 + k), c: 0.1 * k },
+      inputs: { X: random(f.inputs[0].size, 30 + k) },
+    }));
     const want = cs.map((c, k) => c.grad(args[k].params, args[k].inputs, { method: 'fd-central' }));
-    const got = await Promise.all(cs.map((c, k) => c.gradAsync(args[k].params, args[k].inputs, { method: 'fd-central' })));
+    const got = await Promise.all(
+      cs.map((c, k) => c.gradAsync(args[k].params, args[k].inputs, { method: 'fd-central' })),
+    );
     got.forEach((g, k) => {
       expect(g.value).toBe(want[k].value);
       expectVector(cs[k].flatten(g.grad), cs[k].flatten(want[k].grad), 0, `function ${k}`);
@@ -104,12 +113,18 @@ describe.runIf(TEST_BACKENDS.includes('native'))('native gradAsync runs on a wor
       perCoordinate = Math.min(perCoordinate, (performance.now() - t) / 4);
     }
     const k = Math.min(1501, Math.max(4, Math.ceil(300 / perCoordinate)));
-    const options = { method: 'fd-central', reuse: false, coordinates: Array.from({ length: k }, (_, i) => i) } as const;
+    const options = {
+      method: 'fd-central',
+      reuse: false,
+      coordinates: Array.from({ length: k }, (_, i) => i),
+    } as const;
     const t0 = performance.now();
     const want = c.grad(params, inputs, options);
     const syncMs = performance.now() - t0;
 
-    let ticks = 0, last = performance.now(), maxGap = 0;
+    let ticks = 0,
+      last = performance.now(),
+      maxGap = 0;
     const timer = setInterval(() => {
       const now = performance.now();
       maxGap = Math.max(maxGap, now - last);

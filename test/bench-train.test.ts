@@ -1,10 +1,28 @@
 // The arithmetic and tables of `npm run bench:train` (bench/train/report.ts), on numbers made up
 // here: medians, steps per epoch, the ratios against native and the targets' verdicts.
 import { describe, expect, it } from 'vitest';
-import { failureLines, HEADER, markdownTable, median, stepsPerEpoch, summarise, tableRows, targetLines, textTable, type RunRow } from '../bench/train/report.js';
+import {
+  failureLines,
+  HEADER,
+  markdownTable,
+  median,
+  stepsPerEpoch,
+  summarise,
+  tableRows,
+  targetLines,
+  textTable,
+  type RunRow,
+} from '../bench/train/report.js';
 
-const row = (id: string, epochSeconds: number[], testAccuracy = 0.87, error?: string): RunRow =>
-  ({ id, implementation: id, dtype: 'float64', epochSeconds, testAccuracy, lastLoss: 0.4, ...(error ? { error } : {}) });
+const row = (id: string, epochSeconds: number[], testAccuracy = 0.87, error?: string): RunRow => ({
+  id,
+  implementation: id,
+  dtype: 'float64',
+  epochSeconds,
+  testAccuracy,
+  lastLoss: 0.4,
+  ...(error ? { error } : {}),
+});
 
 describe('bench:train report', () => {
   it('median: odd, even, unsorted, empty', () => {
@@ -32,7 +50,12 @@ describe('bench:train report', () => {
   });
 
   it('targets fail on the measured side of the bound, and are unknown when not measured', () => {
-    const s = summarise([row('native', [1]), row('tfjs-wasm', [9.9]), row('jaxjs', [1]), row('js', [5], 0.859)], 800, 938, 5); // 1 s / (938 x 800 µs) = 1.33
+    const s = summarise(
+      [row('native', [1]), row('tfjs-wasm', [9.9]), row('jaxjs', [1]), row('js', [5], 0.859)],
+      800,
+      938,
+      5,
+    ); // 1 s / (938 x 800 µs) = 1.33
     expect(s.targets.map((t) => t.met)).toEqual([false, false, false, false]);
     expect(s.targets[3].value).toBe(0.859);
     const none = summarise([row('js', [5])], NaN, 938, 1);

@@ -3,7 +3,10 @@ import { backend, backends, crossCheck, define, gradcheck, METHODS, type Compile
 import { difference } from '../src/api/compare.js';
 import { random } from './harness.js';
 
-const f = () => define({ params: { W: [3, 4], b: [4] }, inputs: { x: [5, 3] } }, (p, i) => i.x.matmul(p.W).add(p.b).tanh().square().sum());
+const f = () =>
+  define({ params: { W: [3, 4], b: [4] }, inputs: { x: [5, 3] } }, (p, i) =>
+    i.x.matmul(p.W).add(p.b).tanh().square().sum(),
+  );
 const params = { W: random(12, 1), b: random(4, 2) };
 const inputs = { x: random(15, 3) };
 

@@ -40,7 +40,13 @@ function fashionDir(): string {
     dims.forEach((d, i) => head.setUint32(4 + 4 * i, d));
     return gzipSync(Buffer.concat([new Uint8Array(head.buffer), values]));
   };
-  writeFileSync(join(dir, 't10k-images-idx3-ubyte.gz'), idx([3, 28, 28], new Uint8Array(3 * 784).map((_, i) => i % 256)));
+  writeFileSync(
+    join(dir, 't10k-images-idx3-ubyte.gz'),
+    idx(
+      [3, 28, 28],
+      new Uint8Array(3 * 784).map((_, i) => i % 256),
+    ),
+  );
   writeFileSync(join(dir, 't10k-labels-idx1-ubyte.gz'), idx([3], Uint8Array.of(9, 0, 4)));
   return dir;
 }
@@ -72,12 +78,20 @@ describe('tapegrad (the CLI)', () => {
     expect(r.stdout).toMatch(/N = 101,770 parameters/);
     const s = tapegrad('explain', 'fashion-mlp', '--data-dir', join(tmpdir(), 'no-such-dir'));
     expect(s.status).toBe(2);
-    expect(s.stderr).toMatch(/Fashion-MNIST not found in .*no-such-dir: apt-get install dataset-fashion-mnist, or --data-dir DIR/);
+    expect(s.stderr).toMatch(
+      /Fashion-MNIST not found in .*no-such-dir: apt-get install dataset-fashion-mnist, or --data-dir DIR/,
+    );
   });
 
   it('an unknown command or option is an error with the help', () => {
-    expect(tapegrad('trian')).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown command 'trian'\nusage:/) });
-    expect(tapegrad('explain', 'seed', '--out', 'x')).toMatchObject({ status: 2, stderr: expect.stringMatching(/unknown option --out for explain/) });
+    expect(tapegrad('trian')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/unknown command 'trian'\nusage:/),
+    });
+    expect(tapegrad('explain', 'seed', '--out', 'x')).toMatchObject({
+      status: 2,
+      stderr: expect.stringMatching(/unknown option --out for explain/),
+    });
   });
 });
 
@@ -86,8 +100,13 @@ describe('tapegrad answer without vega', () => {
     const out = mkdtempSync(join(tmpdir(), 'tapegrad-answer-'));
     const lines: string[] = [];
     const tiny = { budgetMs: 2, fd: { budgetMs: 2, sampleMs: 2, fullLimitMs: 5, seed: 1 } };
-    const r = await runAnswer({ out, backends: ['js'], models: ['seed'], sweep: tiny, fashionRows: 10, charts: true }, (s) => lines.push(s));
-    expect(lines.join('')).toMatch(/charts skipped: they need the packages vega and vega-lite \(npm install vega vega-lite\)/);
+    const r = await runAnswer(
+      { out, backends: ['js'], models: ['seed'], sweep: tiny, fashionRows: 10, charts: true },
+      (s) => lines.push(s),
+    );
+    expect(lines.join('')).toMatch(
+      /charts skipped: they need the packages vega and vega-lite \(npm install vega vega-lite\)/,
+    );
     expect(r.charts).toEqual([]);
     expect(readdirSync(out)).toEqual(['answer.json']);
     expect(report(r)).toMatch(/, no charts\)$/);
@@ -97,7 +116,9 @@ describe('tapegrad answer without vega', () => {
 
 describe('the load warning', () => {
   it('warns when the 1-minute load average exceeds the cores, not otherwise', () => {
-    expect(loadWarning(3.5, 2)).toBe('the 1-minute load average is 3.50 on 2 cores: other processes are busy, so the timings will be unreliable');
+    expect(loadWarning(3.5, 2)).toBe(
+      'the 1-minute load average is 3.50 on 2 cores: other processes are busy, so the timings will be unreliable',
+    );
     expect(loadWarning(2, 2)).toBeUndefined();
     expect(loadWarning(0.3, 8)).toBeUndefined();
   });

@@ -42,6 +42,8 @@ describe('explain', () => {
   });
 
   it('names the built-in models in its error', () => {
-    expect(() => builtin('nope')).toThrow(/unknown model 'nope' \(built-in models: seed, logistic, softmax, mlp-16,.*fashion-mlp\)/);
+    expect(() => builtin('nope')).toThrow(
+      /unknown model 'nope' \(built-in models: seed, logistic, softmax, mlp-16,.*fashion-mlp\)/,
+    );
   });
 });

@@ -13,8 +13,11 @@ const root = new URL('..', import.meta.url);
 
 /** Runs a script in a fresh process (backend choice and warnings are per process): stdout and stderr. */
 function child(script: string, env: Record<string, string>): { out: string; err: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script],
-    { cwd: root, env: { ...process.env, TAPEGRAD_BACKEND: '', ...env }, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+    env: { ...process.env, TAPEGRAD_BACKEND: '', ...env },
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`child exited with ${r.status}: ${r.stderr}`);
   return { out: r.stdout.trim(), err: r.stderr };
 }
@@ -24,11 +27,14 @@ const missingAddon = { TAPEGRAD_NATIVE_PATH: '/nonexistent/tapegrad.node' };
 
 describe('fallback warnings', () => {
   it('falling back from native warns once, naming the reason and `npm rebuild tapegrad`', () => {
-    const { out, err } = child(`
+    const { out, err } = child(
+      `
       const t = await import('./src/index.ts');
       const names = [];
       for (let i = 0; i < 3; i++) names.push((await t.backend()).name);
-      console.log(names.join(','));`, missingAddon);
+      console.log(names.join(','));`,
+      missingAddon,
+    );
     expect(out).toBe('wasm,wasm,wasm');
     const w = warnings(err);
     expect(w).toHaveLength(1);
@@ -40,32 +46,45 @@ describe('fallback warnings', () => {
   });
 
   it('falling back from wasm warns too, once, with the reason', () => {
-    const { out, err } = child(`
+    const { out, err } = child(
+      `
       const t = await import('./src/index.ts');
       const opts = { wasm: '/nonexistent/tapegrad.wasm' };
-      console.log((await t.backend(undefined, opts)).name, (await t.backend(undefined, opts)).name);`, missingAddon);
+      console.log((await t.backend(undefined, opts)).name, (await t.backend(undefined, opts)).name);`,
+      missingAddon,
+    );
     expect(out).toBe('js js');
     const w = warnings(err);
     expect(w).toHaveLength(2);
-    expect(w[1]).toMatch(/wasm backend did not load, using js .*Why: cannot read \/nonexistent\/tapegrad\.wasm.*Fix: reinstall tapegrad/);
+    expect(w[1]).toMatch(
+      /wasm backend did not load, using js .*Why: cannot read \/nonexistent\/tapegrad\.wasm.*Fix: reinstall tapegrad/,
+    );
   });
 
   it('no warning when the best backend loads, or when a backend is asked for by name', () => {
-    const { err } = child(`
+    const { err } = child(
+      `
       const t = await import('./src/index.ts');
-      await t.backend('wasm'); await t.backend('js');`, missingAddon);
+      await t.backend('wasm'); await t.backend('js');`,
+      missingAddon,
+    );
     expect(warnings(err)).toEqual([]);
   });
 
   it('asking for a backend that does not load is an Error with the reason and the fix', async () => {
-    await expect(backend('wasm', { wasm: new URL('./no-such.wasm', import.meta.url) }))
-      .rejects.toThrow(/backend 'wasm' is not available here: cannot read .*no-such\.wasm.*Fix: reinstall tapegrad/);
-    await expect(backend('wasm', { wasm: 42 as never })).rejects.toThrow(/expected a URL, a string, a Response, an ArrayBuffer/);
+    await expect(backend('wasm', { wasm: new URL('./no-such.wasm', import.meta.url) })).rejects.toThrow(
+      /backend 'wasm' is not available here: cannot read .*no-such\.wasm.*Fix: reinstall tapegrad/,
+    );
+    await expect(backend('wasm', { wasm: 42 as never })).rejects.toThrow(
+      /expected a URL, a string, a Response, an ArrayBuffer/,
+    );
   });
 });
 
 describe("backend('wasm', { wasm })", () => {
-  const f = define({ params: { a: [], b: [] }, inputs: { x: [100] } }, ({ a, b }, { x }) => b.mul(a.mul(x).sigmoid()).sum());
+  const f = define({ params: { a: [], b: [] }, inputs: { x: [100] } }, ({ a, b }, { x }) =>
+    b.mul(a.mul(x).sigmoid()).sum(),
+  );
   const x = Float64Array.from({ length: 100 }, (_, i) => Math.sin(i));
 
   it('takes a URL, a path, a Response, an ArrayBuffer, a typed array or a Module, and computes the same bits', async () => {
@@ -73,8 +92,12 @@ describe("backend('wasm', { wasm })", () => {
     const bytes = await readFile(url);
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const sources = {
-      url, path: url.pathname, response: new Response(buffer.slice(0), { headers: { 'content-type': 'application/wasm' } }),
-      arrayBuffer: buffer, bytes: new Uint8Array(buffer), module: await WebAssembly.compile(buffer),
+      url,
+      path: url.pathname,
+      response: new Response(buffer.slice(0), { headers: { 'content-type': 'application/wasm' } }),
+      arrayBuffer: buffer,
+      bytes: new Uint8Array(buffer),
+      module: await WebAssembly.compile(buffer),
     };
     const want = (await backend('wasm')).compile(f).grad({ a: 0.7, b: -1.3 }, { x });
     for (const [kind, wasm] of Object.entries(sources)) {
@@ -88,7 +111,11 @@ describe("backend('wasm', { wasm })", () => {
 
 describe('tapegrad doctor', () => {
   const doctor = (env: Record<string, string>) =>
-    execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'doctor'], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
+    execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'doctor'], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
 
   it('lists the backends that load, the wasm file, and exits 0', () => {
     const out = doctor({});
@@ -106,7 +133,11 @@ describe('tapegrad doctor', () => {
   });
 
   it.runIf(process.env.TAPEGRAD_TEST_BACKENDS === undefined || process.env.TAPEGRAD_TEST_BACKENDS.includes('native'))(
-    'names the native kernel build (ISA level) when the addon loads', () => {
-      expect(doctor({})).toMatch(/^ {2}native {2}loads: kernel build (baseline|avx2|avx512) \(this CPU runs: baseline/m);
-    });
+    'names the native kernel build (ISA level) when the addon loads',
+    () => {
+      expect(doctor({})).toMatch(
+        /^ {2}native {2}loads: kernel build (baseline|avx2|avx512) \(this CPU runs: baseline/m,
+      );
+    },
+  );
 });

@@ -42,9 +42,15 @@ describeEachBackend('finite differences', (be) => {
   it('reject coordinates that are not indices, or that come with reverse mode', () => {
     const m = logistic(head(breastCancer(), 20));
     const c = be().compile(m.f);
-    expect(() => c.grad(m.params, m.inputs, { method: 'fd-forward', coordinates: [31] })).toThrow(/coordinates\[0\] = 31 is not an index in \[0, 31\)/);
-    expect(() => c.grad(m.params, m.inputs, { method: 'fd-forward', coordinates: [1.5] })).toThrow(/coordinates\[0\] = 1.5/);
-    expect(() => c.grad(m.params, m.inputs, { method: 'fd-forward', coordinates: 3 as never })).toThrow(/coordinates must be an array/);
+    expect(() => c.grad(m.params, m.inputs, { method: 'fd-forward', coordinates: [31] })).toThrow(
+      /coordinates\[0\] = 31 is not an index in \[0, 31\)/,
+    );
+    expect(() => c.grad(m.params, m.inputs, { method: 'fd-forward', coordinates: [1.5] })).toThrow(
+      /coordinates\[0\] = 1.5/,
+    );
+    expect(() => c.grad(m.params, m.inputs, { method: 'fd-forward', coordinates: 3 as never })).toThrow(
+      /coordinates must be an array/,
+    );
     expect(() => c.grad(m.params, m.inputs, { coordinates: [1] })).toThrow(/finite differences only/);
     expect(c.value(m.params, m.inputs)).toBeGreaterThan(0);
     c.dispose();

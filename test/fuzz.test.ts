@@ -33,15 +33,21 @@ const SHARE = { agreement: 0.8, errors: 0.2 };
 async function fuzz<T>(what: string, property: fc.IAsyncProperty<[T]>, seconds: number): Promise<void> {
   const t0 = performance.now();
   const found = await fc.check(property, {
-    seed: SEED, numRuns: Number.MAX_SAFE_INTEGER, endOnFailure: true,
+    seed: SEED,
+    numRuns: Number.MAX_SAFE_INTEGER,
+    endOnFailure: true,
     plugins: [fc.interruptAfterTimeLimit(seconds * 1000)],
   });
-  console.log(`fuzz ${what}: ${found.numRuns} cases (${found.numSkips} skipped) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ` +
-    `seed ${SEED} (TAPEGRAD_FUZZ_SEED=${SEED} replays)`);
+  console.log(
+    `fuzz ${what}: ${found.numRuns} cases (${found.numSkips} skipped) in ${((performance.now() - t0) / 1000).toFixed(1)} s, ` +
+      `seed ${SEED} (TAPEGRAD_FUZZ_SEED=${SEED} replays)`,
+  );
   if (!found.failed) return;
   if (found.counterexamplePath === null) throw new Error(fc.defaultReportMessage(found) ?? `fuzz ${what} failed`);
   await fc.assert(property, {
-    seed: found.seed, path: found.counterexamplePath, plugins: [fc.interruptAfterTimeLimit(SHRINK_SECONDS * 1000)],
+    seed: found.seed,
+    path: found.counterexamplePath,
+    plugins: [fc.interruptAfterTimeLimit(SHRINK_SECONDS * 1000)],
   });
   // shrinking did not reproduce the failure (nondeterministic?): report the first one as found
   throw new Error(fc.defaultReportMessage(found) ?? `fuzz ${what} failed`);
@@ -92,10 +98,33 @@ function wellConditioned(js: Backend, g: FuzzGraph): boolean {
 
 /** How a generated call is made wrong. */
 const WRONG_ARGUMENT = [
-  'short', 'long', 'empty', 'Float32Array-long', 'BigInt64Array', 'string', 'null', 'undefined', 'object', 'element',
-  'missing', 'unknown', 'number', 'params-array', 'theta-short', 'theta-array', 'out-short',
-  'eps-zero', 'eps-NaN', 'eps-Infinity', 'eps-negative', 'method', 'reuse', 'coordinate-out',
-  'coordinate-fraction', 'coordinates-reverse', 'options-number',
+  'short',
+  'long',
+  'empty',
+  'Float32Array-long',
+  'BigInt64Array',
+  'string',
+  'null',
+  'undefined',
+  'object',
+  'element',
+  'missing',
+  'unknown',
+  'number',
+  'params-array',
+  'theta-short',
+  'theta-array',
+  'out-short',
+  'eps-zero',
+  'eps-NaN',
+  'eps-Infinity',
+  'eps-negative',
+  'method',
+  'reuse',
+  'coordinate-out',
+  'coordinate-fraction',
+  'coordinates-reverse',
+  'options-number',
 ] as const;
 type WrongArgument = (typeof WRONG_ARGUMENT)[number];
 
@@ -110,40 +139,79 @@ function wrongCall(g: FuzzGraph, how: WrongArgument, leaf: number, async: boolea
   const n = g.defined.paramCount;
   let options: unknown;
   const grad = (c: Compiled, ps: unknown = params, xs: unknown = inputs) =>
-    async ? c.gradAsync(ps as Values, xs as Values, options as never) : c.grad(ps as Values, xs as Values, options as never);
+    async
+      ? c.gradAsync(ps as Values, xs as Values, options as never)
+      : c.grad(ps as Values, xs as Values, options as never);
   const flat = (c: Compiled, theta: unknown, out: unknown) =>
     async
       ? c.gradFlatAsync(theta as Float64Array, inputs as Values, out as Float64Array, options as never)
       : c.gradFlat(theta as Float64Array, inputs as Values, out as Float64Array, options as never);
   const spoil = (v: unknown) => ((where[name] = v), grad);
   switch (how) {
-    case 'short': return spoil(x.subarray(1).length ? x.subarray(1) : new Float64Array(2));
-    case 'long': return spoil([...x, 1]);
-    case 'empty': return spoil([]);
-    case 'Float32Array-long': return spoil(new Float32Array(x.length + 1));
-    case 'BigInt64Array': return spoil(new BigInt64Array(x.length));
-    case 'string': return spoil('1');
-    case 'null': return spoil(null);
-    case 'undefined': return spoil(undefined);
-    case 'object': return spoil({ 0: x[0], length: x.length });
-    case 'element': return spoil(Array.from(x, (v, i) => (i === x.length - 1 ? String(v) : v)));
-    case 'missing': return (delete where[name], grad);
-    case 'unknown': return (params.zz = 1, grad);
-    case 'number': return spoil(x.length > 1 ? 1 : [1, 2]);
-    case 'params-array': return (c) => grad(c, Object.values(params));
-    case 'theta-short': return (c) => flat(c, new Float64Array(n - 1), new Float64Array(n));
-    case 'theta-array': return (c) => flat(c, Array.from(c.flatten(g.params)), new Float64Array(n));
-    case 'out-short': return (c) => flat(c, c.flatten(g.params), new Float64Array(n + 1));
-    case 'eps-zero': options = { method: 'fd-forward', eps: 0 }; return grad;
-    case 'eps-NaN': options = { method: 'fd-central', eps: NaN }; return grad;
-    case 'eps-Infinity': options = { method: 'fd-central', eps: Infinity }; return grad;
-    case 'eps-negative': options = { method: 'fd-forward', eps: -1e-6 }; return grad;
-    case 'method': options = { method: 'newton' }; return grad;
-    case 'reuse': options = { method: 'fd-forward', reuse: 'yes' }; return grad;
-    case 'coordinate-out': options = { method: 'fd-central', coordinates: [0, n] }; return grad;
-    case 'coordinate-fraction': options = { method: 'fd-forward', coordinates: [0.5] }; return grad;
-    case 'coordinates-reverse': options = { method: 'reverse', coordinates: [0] }; return grad;
-    case 'options-number': options = 1; return grad;
+    case 'short':
+      return spoil(x.subarray(1).length ? x.subarray(1) : new Float64Array(2));
+    case 'long':
+      return spoil([...x, 1]);
+    case 'empty':
+      return spoil([]);
+    case 'Float32Array-long':
+      return spoil(new Float32Array(x.length + 1));
+    case 'BigInt64Array':
+      return spoil(new BigInt64Array(x.length));
+    case 'string':
+      return spoil('1');
+    case 'null':
+      return spoil(null);
+    case 'undefined':
+      return spoil(undefined);
+    case 'object':
+      return spoil({ 0: x[0], length: x.length });
+    case 'element':
+      return spoil(Array.from(x, (v, i) => (i === x.length - 1 ? String(v) : v)));
+    case 'missing':
+      return (delete where[name], grad);
+    case 'unknown':
+      return ((params.zz = 1), grad);
+    case 'number':
+      return spoil(x.length > 1 ? 1 : [1, 2]);
+    case 'params-array':
+      return (c) => grad(c, Object.values(params));
+    case 'theta-short':
+      return (c) => flat(c, new Float64Array(n - 1), new Float64Array(n));
+    case 'theta-array':
+      return (c) => flat(c, Array.from(c.flatten(g.params)), new Float64Array(n));
+    case 'out-short':
+      return (c) => flat(c, c.flatten(g.params), new Float64Array(n + 1));
+    case 'eps-zero':
+      options = { method: 'fd-forward', eps: 0 };
+      return grad;
+    case 'eps-NaN':
+      options = { method: 'fd-central', eps: NaN };
+      return grad;
+    case 'eps-Infinity':
+      options = { method: 'fd-central', eps: Infinity };
+      return grad;
+    case 'eps-negative':
+      options = { method: 'fd-forward', eps: -1e-6 };
+      return grad;
+    case 'method':
+      options = { method: 'newton' };
+      return grad;
+    case 'reuse':
+      options = { method: 'fd-forward', reuse: 'yes' };
+      return grad;
+    case 'coordinate-out':
+      options = { method: 'fd-central', coordinates: [0, n] };
+      return grad;
+    case 'coordinate-fraction':
+      options = { method: 'fd-forward', coordinates: [0.5] };
+      return grad;
+    case 'coordinates-reverse':
+      options = { method: 'reverse', coordinates: [0] };
+      return grad;
+    case 'options-number':
+      options = 1;
+      return grad;
   }
 }
 
@@ -166,46 +234,74 @@ describe(`fuzzing: random functions and values on ${TEST_BACKENDS.join(', ')}`, 
   };
   const timeout = (share: number) => (SECONDS * share + SHRINK_SECONDS + 30) * 1000;
 
-  it('every backend agrees with the js reference: value, reverse, fd-forward, fd-central (NaN where js has NaN)', async () => {
-    const all = backends();
-    // reverse vs central differences is not part of it (fdTol 0): random graphs have kinks and overflows
-    await fuzz('agreement', fc.asyncProperty(graph, async (g) => {
-      fc.pre(wellConditioned(js, g));
-      // native's value() and reverse() (fused multiply-adds, reassociated sums) and wasm's
-      // reverse() (reassociated backward sums) over- and underflow in another order than js where
-      // magnitudes are extreme: -8.9e307 + -8.9e307 first is -Infinity (then NaN), 1e-64 * 1e-80
-      // fused is not 0; a backward sum of [-1.9e-302, 1, -5e-319, -1] that is not 0 makes the
-      // gradient of p / p at p = -5e-319 4 + 3.6e16 - 3.6e16 = 8 on wasm, 4 on js. There (an
-      // argument or constant outside [2^-100, 2^100], or an Infinity or NaN in js's reverse
-      // gradient) the backends are compared by finite differences only, which evaluate f exactly
-      // as js does.
-      const ref = js.compile(g.defined);
-      const overflow = !ref.flatten(ref.grad(g.params, g.inputs).grad).every(Number.isFinite);
-      ref.dispose();
-      for (const be of all) {
-        const exactOnly = (overflow || g.extreme) && be.name !== 'js';
-        await expectAD(be, g.defined, g.params, g.inputs, { fdTol: 0, methods: exactOnly ? ['fd-forward', 'fd-central'] : METHODS });
-      }
-    }), SECONDS * SHARE.agreement);
-  }, timeout(SHARE.agreement));
+  it(
+    'every backend agrees with the js reference: value, reverse, fd-forward, fd-central (NaN where js has NaN)',
+    async () => {
+      const all = backends();
+      // reverse vs central differences is not part of it (fdTol 0): random graphs have kinks and overflows
+      await fuzz(
+        'agreement',
+        fc.asyncProperty(graph, async (g) => {
+          fc.pre(wellConditioned(js, g));
+          // native's value() and reverse() (fused multiply-adds, reassociated sums) and wasm's
+          // reverse() (reassociated backward sums) over- and underflow in another order than js where
+          // magnitudes are extreme: -8.9e307 + -8.9e307 first is -Infinity (then NaN), 1e-64 * 1e-80
+          // fused is not 0; a backward sum of [-1.9e-302, 1, -5e-319, -1] that is not 0 makes the
+          // gradient of p / p at p = -5e-319 4 + 3.6e16 - 3.6e16 = 8 on wasm, 4 on js. There (an
+          // argument or constant outside [2^-100, 2^100], or an Infinity or NaN in js's reverse
+          // gradient) the backends are compared by finite differences only, which evaluate f exactly
+          // as js does.
+          const ref = js.compile(g.defined);
+          const overflow = !ref.flatten(ref.grad(g.params, g.inputs).grad).every(Number.isFinite);
+          ref.dispose();
+          for (const be of all) {
+            const exactOnly = (overflow || g.extreme) && be.name !== 'js';
+            await expectAD(be, g.defined, g.params, g.inputs, {
+              fdTol: 0,
+              methods: exactOnly ? ['fd-forward', 'fd-central'] : METHODS,
+            });
+          }
+        }),
+        SECONDS * SHARE.agreement,
+      );
+    },
+    timeout(SHARE.agreement),
+  );
 
-  it('wrong arguments throw an Error on every backend and leave the compiled function usable', async () => {
-    const all = backends();
-    const wrong = fc.record({ g: graph, how: fc.constantFrom(...WRONG_ARGUMENT), leaf: fc.nat(), async: fc.boolean() });
-    await fuzz('wrong arguments', fc.asyncProperty(wrong, async ({ g, how, leaf, async }) => {
-      for (const be of all) {
-        const c = be.compile(g.defined);
-        try {
-          const before = c.value(g.params, g.inputs);
-          const call = wrongCall(g, how, leaf, async);
-          if (async) await expect(Promise.resolve().then(() => call(c)), `${how} (async) on ${be.name}`).rejects.toThrow(Error);
-          else expect(() => call(c), `${how} on ${be.name}`).toThrow(Error);
-          // still usable: the same value, to the bit, as before the wrong call
-          expect(c.value(g.params, g.inputs), `value on ${be.name} after ${how}`).toBe(before);
-        } finally {
-          c.dispose();
-        }
-      }
-    }), SECONDS * SHARE.errors);
-  }, timeout(SHARE.errors));
+  it(
+    'wrong arguments throw an Error on every backend and leave the compiled function usable',
+    async () => {
+      const all = backends();
+      const wrong = fc.record({
+        g: graph,
+        how: fc.constantFrom(...WRONG_ARGUMENT),
+        leaf: fc.nat(),
+        async: fc.boolean(),
+      });
+      await fuzz(
+        'wrong arguments',
+        fc.asyncProperty(wrong, async ({ g, how, leaf, async }) => {
+          for (const be of all) {
+            const c = be.compile(g.defined);
+            try {
+              const before = c.value(g.params, g.inputs);
+              const call = wrongCall(g, how, leaf, async);
+              if (async)
+                await expect(
+                  Promise.resolve().then(() => call(c)),
+                  `${how} (async) on ${be.name}`,
+                ).rejects.toThrow(Error);
+              else expect(() => call(c), `${how} on ${be.name}`).toThrow(Error);
+              // still usable: the same value, to the bit, as before the wrong call
+              expect(c.value(g.params, g.inputs), `value on ${be.name} after ${how}`).toBe(before);
+            } finally {
+              c.dispose();
+            }
+          }
+        }),
+        SECONDS * SHARE.errors,
+      );
+    },
+    timeout(SHARE.errors),
+  );
 });

@@ -3,7 +3,16 @@
  * `expectAD` checks one function on one backend against the js reference.
  */
 import { beforeAll, describe, expect } from 'vitest';
-import { backend, METHODS, type Backend, type BackendName, type Compiled, type Defined, type Method, type Values } from '../src/index.js';
+import {
+  backend,
+  METHODS,
+  type Backend,
+  type BackendName,
+  type Compiled,
+  type Defined,
+  type Method,
+  type Values,
+} from '../src/index.js';
 import { difference } from '../src/api/compare.js';
 import { AGREEMENT } from '../src/crosscheck.js';
 
@@ -11,8 +20,8 @@ import { AGREEMENT } from '../src/crosscheck.js';
  * The backends under test. A backend in this list that fails to load fails every test of it by
  * name; nothing is skipped. TAPEGRAD_TEST_BACKENDS=js,wasm narrows the list explicitly.
  */
-export const TEST_BACKENDS: readonly BackendName[] =
-  (process.env.TAPEGRAD_TEST_BACKENDS?.split(',') as BackendName[] | undefined) ?? ['native', 'wasm', 'js'];
+export const TEST_BACKENDS: readonly BackendName[] = (process.env.TAPEGRAD_TEST_BACKENDS?.split(',') as
+  BackendName[] | undefined) ?? ['native', 'wasm', 'js'];
 
 /** One describe block per backend; `be()` is that backend, loaded before the block's tests. */
 export function describeEachBackend(title: string, body: (be: () => Backend, name: BackendName) => void): void {
@@ -25,7 +34,8 @@ export function describeEachBackend(title: string, body: (be: () => Backend, nam
         be = await backend(name).catch((e: unknown) => ((why = e), undefined));
       });
       body(() => {
-        if (!be) throw new Error(`backend ${name} did not load: ${(why as Error | undefined)?.message ?? 'not loaded yet'}`);
+        if (!be)
+          throw new Error(`backend ${name} did not load: ${(why as Error | undefined)?.message ?? 'not loaded yet'}`);
         return be;
       }, name);
     });
@@ -75,7 +85,13 @@ const flat = (c: Compiled, g: Record<string, Float64Array>) => c.flatten(g);
  * (AGREEMENT tolerances), the reverse gradient against central differences, suffix reuse against
  * the naive loop, and both against an optional oracle.
  */
-export async function expectAD(be: Backend, f: Defined, params: Values, inputs?: Values, oracle: Oracle = {}): Promise<void> {
+export async function expectAD(
+  be: Backend,
+  f: Defined,
+  params: Values,
+  inputs?: Values,
+  oracle: Oracle = {},
+): Promise<void> {
   const ref = (await js()).compile(f);
   const c = be.compile(f);
   try {
@@ -86,7 +102,8 @@ export async function expectAD(be: Backend, f: Defined, params: Values, inputs?:
       expectClose(v[0], v[1], AGREEMENT.reverse, `value on ${be.name} vs js`);
       if (oracle.value !== undefined) expectClose(v[0], oracle.value, oracle.tol ?? 1e-12, 'value vs oracle');
       const outs = alike((x) => x.run(params, inputs), c, ref);
-      for (const [name, want] of Object.entries(outs?.[1] ?? {})) expectVector(outs![0][name], want, AGREEMENT.reverse, `output '${name}' on ${be.name} vs js`);
+      for (const [name, want] of Object.entries(outs?.[1] ?? {}))
+        expectVector(outs![0][name], want, AGREEMENT.reverse, `output '${name}' on ${be.name} vs js`);
     }
 
     for (const method of methods) {
@@ -95,13 +112,20 @@ export async function expectAD(be: Backend, f: Defined, params: Values, inputs?:
         if (!r) continue;
         const [got, want] = r;
         expectClose(got.value, want.value, AGREEMENT.reverse, `${method} value on ${be.name} vs js`);
-        expectVector(flat(c, got.grad), flat(ref, want.grad), AGREEMENT[method], `${method} (reuse ${reuse}) on ${be.name} vs js`);
+        expectVector(
+          flat(c, got.grad),
+          flat(ref, want.grad),
+          AGREEMENT[method],
+          `${method} (reuse ${reuse}) on ${be.name} vs js`,
+        );
         if (method === 'reverse' && reuse) {
-          if (oracle.grad) expectVector(flat(c, got.grad), c.flatten(toValues(oracle.grad)), oracle.tol ?? 1e-12, 'reverse vs oracle');
+          if (oracle.grad)
+            expectVector(flat(c, got.grad), c.flatten(toValues(oracle.grad)), oracle.tol ?? 1e-12, 'reverse vs oracle');
           const fd = ref.grad(params, inputs, { method: 'fd-central' });
           const g = flat(c, got.grad);
           const fdTol = oracle.fdTol ?? 1e-6;
-          if (fdTol > 0 && g.every(Number.isFinite)) expectVector(g, flat(ref, fd.grad), fdTol, 'reverse vs central differences');
+          if (fdTol > 0 && g.every(Number.isFinite))
+            expectVector(g, flat(ref, fd.grad), fdTol, 'reverse vs central differences');
         }
       }
     }
@@ -117,14 +141,17 @@ function toValues(g: Readonly<Record<string, ArrayLike<number>>>): Values {
 
 export function expectClose(got: number, want: number, tol: number, what: string): void {
   const d = difference([got], [want]);
-  if (!(d.normRel <= tol)) expect.fail(`${what}: got ${got}, expected ${want} (relative error ${d.normRel}, tolerance ${tol})`);
+  if (!(d.normRel <= tol))
+    expect.fail(`${what}: got ${got}, expected ${want} (relative error ${d.normRel}, tolerance ${tol})`);
 }
 
 export function expectVector(got: ArrayLike<number>, want: ArrayLike<number>, tol: number, what: string): void {
   expect(got.length, `${what}: length`).toBe(want.length);
   const d = difference(got, want);
   if (!(d.normRel <= tol))
-    expect.fail(`${what}: normwise relative error ${d.normRel} > ${tol}; worst element ${d.worst}: got ${got[d.worst]}, expected ${want[d.worst]}`);
+    expect.fail(
+      `${what}: normwise relative error ${d.normRel} > ${tol}; worst element ${d.worst}: got ${got[d.worst]}, expected ${want[d.worst]}`,
+    );
 }
 
 /** Deterministic pseudo-random numbers in [lo, hi). */

@@ -18,8 +18,12 @@ const same = (a: Float64Array, b: Float64Array) => a.length === b.length && bits
 
 /** mean and variance (about 0) of the draws */
 function moments(x: Float64Array) {
-  let m = 0, v = 0;
-  for (const t of x) { m += t; v += t * t; }
+  let m = 0,
+    v = 0;
+  for (const t of x) {
+    m += t;
+    v += t * t;
+  }
   return { mean: m / x.length, meanSquare: v / x.length };
 }
 
@@ -65,7 +69,9 @@ describe('init', () => {
     for (const name of TEST_BACKENDS) {
       const c = (await backend(name)).compile(model);
       expect(same(init(c, { seed: 7 }), a), name).toBe(true);
-      expect(same(init(c, { seed: 7, scheme: 'he-normal' }), init(model, { seed: 7, scheme: 'he-normal' })), name).toBe(true);
+      expect(same(init(c, { seed: 7, scheme: 'he-normal' }), init(model, { seed: 7, scheme: 'he-normal' })), name).toBe(
+        true,
+      );
       c.dispose();
     }
   });
@@ -76,7 +82,8 @@ describe('init', () => {
       ({ w1, b1, w2, b2 }, { x, y }) => {
         const logits = x.matmul(w1).add(b1).tanh().matmul(w2).add(b2);
         return { loss: logits.softmaxCrossEntropy(y).mean(), logits };
-      });
+      },
+    );
     const theta = init(mlp, { seed: 1 });
     expect(theta.length).toBe(101_770);
     expect(theta.subarray(784 * 128, 784 * 128 + 128).every((x) => x === 0)).toBe(true);
@@ -121,9 +128,15 @@ describe('init', () => {
     expect(() => init(model, { seed: -1 })).toThrow(/seed must be an integer/);
     expect(() => init(model, { seed: 1.5 })).toThrow(/seed must be an integer/);
     expect(() => init(model, { seed: 2 ** 32 })).toThrow(/seed must be an integer/);
-    expect(() => init(model, { seed: 1, scheme: 'xavier' as never })).toThrow(/unknown scheme 'xavier' \(expected 'glorot-uniform'/);
-    expect(() => init(model, { seed: 1, scheme: { w: 'kaiming' as never } })).toThrow(/unknown scheme 'kaiming' for parameter 'w'/);
-    expect(() => init(model, { seed: 1, scheme: { w2: 'zeros' } })).toThrow(/unknown parameter 'w2' \(parameters: 'w', 'b', 'conv', 's'\)/);
+    expect(() => init(model, { seed: 1, scheme: 'xavier' as never })).toThrow(
+      /unknown scheme 'xavier' \(expected 'glorot-uniform'/,
+    );
+    expect(() => init(model, { seed: 1, scheme: { w: 'kaiming' as never } })).toThrow(
+      /unknown scheme 'kaiming' for parameter 'w'/,
+    );
+    expect(() => init(model, { seed: 1, scheme: { w2: 'zeros' } })).toThrow(
+      /unknown parameter 'w2' \(parameters: 'w', 'b', 'conv', 's'\)/,
+    );
     expect(() => init(model, { seed: 1, scheme: 3 as never })).toThrow(/scheme must be a scheme name or/);
     expect(() => init(model, { seed: 1, gain: 2 } as never)).toThrow(/unknown option 'gain'/);
     expect(() => init({ params: [] } as never, { seed: 1 })).toThrow(/must be a defined or compiled function/);

@@ -11,8 +11,10 @@ import { random } from './harness.js';
 
 const weighted = (name: string, m: number, k: number, n: number, seed: number): Case => ({
   name,
-  f: () => define({ params: { A: [m, k], B: [k, n] }, inputs: { W: [m, n] } }, (p, i) => p.A.matmul(p.B).mul(i.W).sum()),
-  params: { A: random(m * k, seed), B: random(k * n, seed + 1) }, inputs: { W: random(m * n, seed + 2) },
+  f: () =>
+    define({ params: { A: [m, k], B: [k, n] }, inputs: { W: [m, n] } }, (p, i) => p.A.matmul(p.B).mul(i.W).sum()),
+  params: { A: random(m * k, seed), B: random(k * n, seed + 1) },
+  inputs: { W: random(m * n, seed + 2) },
 });
 
 runCases('matmul across kernel blocks', [
@@ -22,12 +24,16 @@ runCases('matmul across kernel blocks', [
   weighted('narrow output layer, k not a multiple of the lanes: [21,61] x [61,10]', 21, 61, 10, 8),
   {
     name: 'matrix x vector, 37 rows (4 blocks of 8 and 5 more), odd inner dimension 11',
-    f: () => define({ params: { A: [37, 11], x: [11] }, inputs: { w: [37] } }, (p, i) => p.A.matmul(p.x).mul(i.w).sum()),
-    params: { A: random(407, 3), x: random(11, 4) }, inputs: { w: random(37, 5) },
+    f: () =>
+      define({ params: { A: [37, 11], x: [11] }, inputs: { w: [37] } }, (p, i) => p.A.matmul(p.x).mul(i.w).sum()),
+    params: { A: random(407, 3), x: random(11, 4) },
+    inputs: { w: random(37, 5) },
   },
   {
     name: 'input matrix x parameter vector, 300 x 257 (the W2 layout, odd inner dimension)',
-    f: () => define({ params: { theta: [257] }, inputs: { X: [300, 257] } }, (p, i) => i.X.matmul(p.theta).softplus().sum()),
-    params: { theta: random(257, 6, -0.1, 0.1) }, inputs: { X: random(300 * 257, 7) },
+    f: () =>
+      define({ params: { theta: [257] }, inputs: { X: [300, 257] } }, (p, i) => i.X.matmul(p.theta).softplus().sum()),
+    params: { theta: random(257, 6, -0.1, 0.1) },
+    inputs: { X: random(300 * 257, 7) },
   },
 ]);

@@ -35,10 +35,14 @@ describeEachBackend('models', (be) => {
   it('seed example: reverse gradient equals the closed form dz/da = sum b x s(1-s), dz/db = sum s', async () => {
     const m = seed(1000);
     const { a, b } = m.params as { a: number; b: number };
-    let value = 0, da = 0, db = 0;
+    let value = 0,
+      da = 0,
+      db = 0;
     for (const x of m.inputs.x as Float64Array) {
       const s = 1 / (1 + Math.exp(-a * x));
-      value += b * s; da += b * x * s * (1 - s); db += s;
+      value += b * s;
+      da += b * x * s * (1 - s);
+      db += s;
     }
     await expectAD(be(), m.f, m.params, m.inputs, { value, grad: { a: [da], b: [db] }, tol: 1e-12 });
     expectGradcheck(be(), m);
@@ -80,4 +84,3 @@ describeEachBackend('models', (be) => {
     expect(losses.at(-1)!).toBeLessThan(0.6 * losses[0]);
   });
 });
-

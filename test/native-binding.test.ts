@@ -9,7 +9,10 @@ import { define } from '../src/index.js';
 import { load } from '../src/backends/registry.js';
 import { describeEachBackend, expectVector, random, TEST_BACKENDS } from './harness.js';
 
-const f = () => define({ params: { w: [3], c: [] }, inputs: { x: [3], y: [2] } }, ({ w, c }, { x, y }) => w.mul(x).sum().mul(c).add(y.sum()));
+const f = () =>
+  define({ params: { w: [3], c: [] }, inputs: { x: [3], y: [2] } }, ({ w, c }, { x, y }) =>
+    w.mul(x).sum().mul(c).add(y.sum()),
+  );
 const theta = Float64Array.of(1, 2, 3, 0.5);
 const inputs = [Float64Array.of(0.1, 0.2, 0.3), Float64Array.of(1, 2)];
 
@@ -56,14 +59,17 @@ describeEachBackend('a gradient buffer that is also theta or an input', (be) => 
     expectVector(t, want, 0, 'out === theta');
     const shared = Float64Array.from(theta);
     const g = shared.subarray(0, 4);
-    expect(c.gradFlat(g, x, g, { method: 'fd-central' })).toBe(c.gradFlat(theta, x, new Float64Array(4), { method: 'fd-central' }));
+    expect(c.gradFlat(g, x, g, { method: 'fd-central' })).toBe(
+      c.gradFlat(theta, x, new Float64Array(4), { method: 'fd-central' }),
+    );
     c.dispose();
   });
 
   it('gives the gradient for the inputs passed in when the buffer is an input too', () => {
     const g2 = define({ params: { w: [3] }, inputs: { x: [3] } }, ({ w }, { x }) => w.mul(x).square().sum());
     const c = be().compile(g2);
-    const w = random(3, 1), x = random(3, 2);
+    const w = random(3, 1),
+      x = random(3, 2);
     const want = new Float64Array(3);
     const value = c.gradFlat(w, { x }, want);
     const buf = Float64Array.from(x);
@@ -75,23 +81,35 @@ describeEachBackend('a gradient buffer that is also theta or an input', (be) => 
 
 /** Runs a fresh process (the backend choice is per process) and returns what it prints. */
 function child(env: Record<string, string>): string {
-  const script = "import('./src/index.ts').then(async (t) => { try { console.log((await t.backend()).name); } catch (e) { console.log('error: ' + e.message); } try { console.log((await t.backends()).join(',')); } catch (e) { console.log('error: ' + e.message); } })";
-  return execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' }).trim();
+  const script =
+    "import('./src/index.ts').then(async (t) => { try { console.log((await t.backend()).name); } catch (e) { console.log('error: ' + e.message); } try { console.log((await t.backends()).join(',')); } catch (e) { console.log('error: ' + e.message); } })";
+  return execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  }).trim();
 }
 
-describe.runIf(TEST_BACKENDS.includes('native'))('backend selection with the native addon', () => {
-  it('picks native first; TAPEGRAD_BACKEND forces another for the process', () => {
-    expect(child({})).toMatch(/^native\nnative,/);
-    expect(child({ TAPEGRAD_BACKEND: 'js' })).toMatch(/^js\n/);
-    expect(child({ TAPEGRAD_BACKEND: 'native' })).toMatch(/^native\n/);
-  });
+describe.runIf(TEST_BACKENDS.includes('native'))(
+  'backend selection with the native addon',
+  () => {
+    it('picks native first; TAPEGRAD_BACKEND forces another for the process', () => {
+      expect(child({})).toMatch(/^native\nnative,/);
+      expect(child({ TAPEGRAD_BACKEND: 'js' })).toMatch(/^js\n/);
+      expect(child({ TAPEGRAD_BACKEND: 'native' })).toMatch(/^native\n/);
+    });
 
-  it('falls back when the addon cannot load, and says why when native is asked for', () => {
-    const missing = { TAPEGRAD_NATIVE_PATH: '/nonexistent/tapegrad.node' };
-    const out = child(missing).split('\n');
-    expect(out[0]).not.toBe('native');
-    expect(out[1]).not.toMatch(/native/);
-    expect(child({ ...missing, TAPEGRAD_BACKEND: 'native' })).toMatch(/^error: backend 'native' is not available here: cannot load \/nonexistent\/tapegrad.node/);
-    expect(child({ TAPEGRAD_NATIVE_ISA: 'sse9', TAPEGRAD_BACKEND: 'native' })).toMatch(/unknown instruction set 'sse9'/);
-  });
-}, 60_000);
+    it('falls back when the addon cannot load, and says why when native is asked for', () => {
+      const missing = { TAPEGRAD_NATIVE_PATH: '/nonexistent/tapegrad.node' };
+      const out = child(missing).split('\n');
+      expect(out[0]).not.toBe('native');
+      expect(out[1]).not.toMatch(/native/);
+      expect(child({ ...missing, TAPEGRAD_BACKEND: 'native' })).toMatch(
+        /^error: backend 'native' is not available here: cannot load \/nonexistent\/tapegrad.node/,
+      );
+      expect(child({ TAPEGRAD_NATIVE_ISA: 'sse9', TAPEGRAD_BACKEND: 'native' })).toMatch(
+        /unknown instruction set 'sse9'/,
+      );
+    });
+  },
+  60_000,
+);

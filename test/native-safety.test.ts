@@ -15,7 +15,10 @@ import type { NativeProgramHandle } from '../src/backends/native/loader.js';
 import { describeEachBackend, expectVector, TEST_BACKENDS } from './harness.js';
 
 // f = c * (w . x) + sum(y)
-const f = () => define({ params: { w: [3], c: [] }, inputs: { x: [3], y: [2] } }, ({ w, c }, { x, y }) => w.mul(x).sum().mul(c).add(y.sum()));
+const f = () =>
+  define({ params: { w: [3], c: [] }, inputs: { x: [3], y: [2] } }, ({ w, c }, { x, y }) =>
+    w.mul(x).sum().mul(c).add(y.sum()),
+  );
 const theta = Float64Array.of(1, 2, 3, 0.5);
 const x = Float64Array.of(0.1, 0.2, 0.3);
 const y = Float64Array.of(1, 2);
@@ -25,109 +28,211 @@ const other = [Float64Array.of(100, 100, 100), Float64Array.of(1000, 1000)];
 
 /** `arr` with an accessor at index `i` that runs `effect` and then gives `value`. */
 function withGetter<T>(arr: T[], i: number, value: T, effect: () => void): T[] {
-  Object.defineProperty(arr, i, { get() { effect(); return value; }, enumerable: true, configurable: true });
+  Object.defineProperty(arr, i, {
+    get() {
+      effect();
+      return value;
+    },
+    enumerable: true,
+    configurable: true,
+  });
   return arr;
 }
 
 /** Detaches a buffer (its memory is gone: any pointer into it dangles). */
 const detach = (a: ArrayBufferView) => structuredClone(a.buffer, { transfer: [a.buffer as ArrayBuffer] });
 
-describe.runIf(TEST_BACKENDS.includes('native'))('the native binding reads every argument before it touches memory', () => {
-  const program = async () => (await load('native')).load(f().tape) as NativeProgramHandle;
+describe.runIf(TEST_BACKENDS.includes('native'))(
+  'the native binding reads every argument before it touches memory',
+  () => {
+    const program = async () => (await load('native')).load(f().tape) as NativeProgramHandle;
 
-  it('a getter on the inputs array that disposes the function: a clear error, no use-after-free', async () => {
-    const p = await program();
-    const inputs = withGetter([x], 1, y, () => p.dispose());
-    expect(() => p.value(theta, inputs)).toThrow(/disposed/);
-    expect(() => p.value(theta, [x, y])).toThrow(/disposed/);
-  });
+    it('a getter on the inputs array that disposes the function: a clear error, no use-after-free', async () => {
+      const p = await program();
+      const inputs = withGetter([x], 1, y, () => p.dispose());
+      expect(() => p.value(theta, inputs)).toThrow(/disposed/);
+      expect(() => p.value(theta, [x, y])).toThrow(/disposed/);
+    });
 
-  it('an accessor on Array.prototype[1] (read through a hole) that disposes: a clear error', async () => {
-    const p = await program();
-    const inputs: Float64Array[] = [x];
-    inputs.length = 2;
-    Object.defineProperty(Array.prototype, 1, { get() { p.dispose(); return y; }, configurable: true });
-    try {
-      expect(() => p.reverse(theta, inputs, new Float64Array(4))).toThrow(/disposed/);
-    } finally {
-      delete (Array.prototype as unknown as Record<number, unknown>)[1];
-    }
-  });
+    it('an accessor on Array.prototype[1] (read through a hole) that disposes: a clear error', async () => {
+      const p = await program();
+      const inputs: Float64Array[] = [x];
+      inputs.length = 2;
+      Object.defineProperty(Array.prototype, 1, {
+        get() {
+          p.dispose();
+          return y;
+        },
+        configurable: true,
+      });
+      try {
+        expect(() => p.reverse(theta, inputs, new Float64Array(4))).toThrow(/disposed/);
+      } finally {
+        delete (Array.prototype as unknown as Record<number, unknown>)[1];
+      }
+    });
 
-  it('a getter that detaches an argument read before it: a length error, not freed memory read as data', async () => {
-    const p = await program();
-    const x0 = Float64Array.from(x);
-    expect(() => p.value(theta, withGetter([x0], 1, y, () => detach(x0)))).toThrow(/input 0 must have 3 elements, got 0/);
-    const t = Float64Array.from(theta);
-    expect(() => p.value(t, withGetter([x], 1, y, () => detach(t)))).toThrow(/theta must have 4 elements, got 0/);
-    const g = new Float64Array(4);
-    expect(() => p.reverse(theta, withGetter([x], 1, y, () => detach(g)), g)).toThrow(/gradient buffer must have 4 elements, got 0/);
-    const ga = new Float64Array(4);
-    expect(() => p.reverseAsync(theta, withGetter([x], 1, y, () => detach(ga)), ga)).toThrow(/gradient buffer must have 4 elements, got 0/);
-    const o = new Float64Array(1);
-    expect(() => p.value(theta, withGetter([x], 1, y, () => detach(o)), o)).toThrow(/outputs buffer must have 1 elements, got 0/);
-    expect(p.value(theta, [x, y])).toBe(F);
-    p.dispose();
-  });
+    it('a getter that detaches an argument read before it: a length error, not freed memory read as data', async () => {
+      const p = await program();
+      const x0 = Float64Array.from(x);
+      expect(() =>
+        p.value(
+          theta,
+          withGetter([x0], 1, y, () => detach(x0)),
+        ),
+      ).toThrow(/input 0 must have 3 elements, got 0/);
+      const t = Float64Array.from(theta);
+      expect(() =>
+        p.value(
+          t,
+          withGetter([x], 1, y, () => detach(t)),
+        ),
+      ).toThrow(/theta must have 4 elements, got 0/);
+      const g = new Float64Array(4);
+      expect(() =>
+        p.reverse(
+          theta,
+          withGetter([x], 1, y, () => detach(g)),
+          g,
+        ),
+      ).toThrow(/gradient buffer must have 4 elements, got 0/);
+      const ga = new Float64Array(4);
+      expect(() =>
+        p.reverseAsync(
+          theta,
+          withGetter([x], 1, y, () => detach(ga)),
+          ga,
+        ),
+      ).toThrow(/gradient buffer must have 4 elements, got 0/);
+      const o = new Float64Array(1);
+      expect(() =>
+        p.value(
+          theta,
+          withGetter([x], 1, y, () => detach(o)),
+          o,
+        ),
+      ).toThrow(/outputs buffer must have 1 elements, got 0/);
+      expect(p.value(theta, [x, y])).toBe(F);
+      p.dispose();
+    });
 
-  it('a getter that replaces an input already read: the call uses what it read', async () => {
-    const p = await program();
-    const inputs = [Float64Array.from(x)];
-    withGetter(inputs, 1, y, () => { inputs[0] = other[0]; });
-    expect(p.value(theta, inputs)).toBe(F);
-    p.dispose();
-  });
+    it('a getter that replaces an input already read: the call uses what it read', async () => {
+      const p = await program();
+      const inputs = [Float64Array.from(x)];
+      withGetter(inputs, 1, y, () => {
+        inputs[0] = other[0];
+      });
+      expect(p.value(theta, inputs)).toBe(F);
+      p.dispose();
+    });
 
-  it('a nested call from a getter is refused as busy; the outer call gives its own result', async () => {
-    const p = await program();
-    const errors: unknown[] = [];
-    const nested = (call: () => unknown) => () => { try { call(); } catch (e) { errors.push(e); } };
-    expect(p.value(theta, withGetter([x], 1, y, nested(() => p.value(theta, other))))).toBe(F);
-    const g = new Float64Array(4);
-    expect(p.reverse(theta, withGetter([x], 1, y, nested(() => p.reverse(theta, other, new Float64Array(4)))), g)).toBe(F);
-    expectVector(g, G, 1e-15, 'reverse with a nested call');
-    expect(errors).toHaveLength(2);
-    for (const e of errors) expect(String(e)).toMatch(/busy/);
-    expect(p.busy).toBe(false);
-    p.dispose();
-  });
+    it('a nested call from a getter is refused as busy; the outer call gives its own result', async () => {
+      const p = await program();
+      const errors: unknown[] = [];
+      const nested = (call: () => unknown) => () => {
+        try {
+          call();
+        } catch (e) {
+          errors.push(e);
+        }
+      };
+      expect(
+        p.value(
+          theta,
+          withGetter(
+            [x],
+            1,
+            y,
+            nested(() => p.value(theta, other)),
+          ),
+        ),
+      ).toBe(F);
+      const g = new Float64Array(4);
+      expect(
+        p.reverse(
+          theta,
+          withGetter(
+            [x],
+            1,
+            y,
+            nested(() => p.reverse(theta, other, new Float64Array(4))),
+          ),
+          g,
+        ),
+      ).toBe(F);
+      expectVector(g, G, 1e-15, 'reverse with a nested call');
+      expect(errors).toHaveLength(2);
+      for (const e of errors) expect(String(e)).toMatch(/busy/);
+      expect(p.busy).toBe(false);
+      p.dispose();
+    });
 
-  it('a sync FD call and an async one never share the arenas, whichever starts the other from a getter', async () => {
-    const p = await program();
-    const want = new Float64Array(4);
-    p.fd(theta, [x, y], want, true, 1e-5, true);
-    const errors: unknown[] = [];
-    // the sync call's getter tries to start an async one
-    const g1 = new Float64Array(4);
-    const inner = new Float64Array(4);
-    const sync = withGetter([x], 1, y, () => { try { void p.fdAsync(theta, other, inner, true, 1e-5, true); } catch (e) { errors.push(e); } });
-    expect(p.fd(theta, sync, g1, true, 1e-5, true)).toBe(F);
-    expectVector(g1, want, 0, 'sync FD whose getter tried an async one');
-    // the async call's getter tries a sync one
-    const g2 = new Float64Array(4);
-    const asyncInputs = withGetter([x], 1, y, () => { try { p.fd(theta, other, inner, true, 1e-5, true); } catch (e) { errors.push(e); } });
-    expect(await p.fdAsync(theta, asyncInputs, g2, true, 1e-5, true)).toBe(F);
-    expectVector(g2, want, 0, 'async FD whose getter tried a sync one');
-    expect(inner.every((v) => v === 0)).toBe(true);
-    expect(errors).toHaveLength(2);
-    for (const e of errors) expect(String(e)).toMatch(/busy/);
-    p.dispose();
-  });
+    it('a sync FD call and an async one never share the arenas, whichever starts the other from a getter', async () => {
+      const p = await program();
+      const want = new Float64Array(4);
+      p.fd(theta, [x, y], want, true, 1e-5, true);
+      const errors: unknown[] = [];
+      // the sync call's getter tries to start an async one
+      const g1 = new Float64Array(4);
+      const inner = new Float64Array(4);
+      const sync = withGetter([x], 1, y, () => {
+        try {
+          void p.fdAsync(theta, other, inner, true, 1e-5, true);
+        } catch (e) {
+          errors.push(e);
+        }
+      });
+      expect(p.fd(theta, sync, g1, true, 1e-5, true)).toBe(F);
+      expectVector(g1, want, 0, 'sync FD whose getter tried an async one');
+      // the async call's getter tries a sync one
+      const g2 = new Float64Array(4);
+      const asyncInputs = withGetter([x], 1, y, () => {
+        try {
+          p.fd(theta, other, inner, true, 1e-5, true);
+        } catch (e) {
+          errors.push(e);
+        }
+      });
+      expect(await p.fdAsync(theta, asyncInputs, g2, true, 1e-5, true)).toBe(F);
+      expectVector(g2, want, 0, 'async FD whose getter tried a sync one');
+      expect(inner.every((v) => v === 0)).toBe(true);
+      expect(errors).toHaveLength(2);
+      for (const e of errors) expect(String(e)).toMatch(/busy/);
+      p.dispose();
+    });
 
-  it('a getter that disposes during an async call: the promise is refused, nothing runs on freed arenas', async () => {
-    const p = await program();
-    const g = new Float64Array(4);
-    expect(() => p.fdAsync(theta, withGetter([x], 1, y, () => p.dispose()), g, false, 1e-6, true)).toThrow(/disposed/);
-    expect(g.every((v) => v === 0)).toBe(true);
-  });
-});
+    it('a getter that disposes during an async call: the promise is refused, nothing runs on freed arenas', async () => {
+      const p = await program();
+      const g = new Float64Array(4);
+      expect(() =>
+        p.fdAsync(
+          theta,
+          withGetter([x], 1, y, () => p.dispose()),
+          g,
+          false,
+          1e-6,
+          true,
+        ),
+      ).toThrow(/disposed/);
+      expect(g.every((v) => v === 0)).toBe(true);
+    });
+  },
+);
 
 describeEachBackend('user code run while a call reads its arguments', (be) => {
   const params = { w: theta.subarray(0, 3), c: 0.5 };
 
   it('a getter that disposes the function: a clear error', () => {
     const c = be().compile(f());
-    expect(() => c.value(params, { x, get y() { c.dispose(); return y; } })).toThrow(/disposed/);
+    expect(() =>
+      c.value(params, {
+        x,
+        get y() {
+          c.dispose();
+          return y;
+        },
+      }),
+    ).toThrow(/disposed/);
     const c2 = be().compile(f());
     const ys = withGetter([1, 2], 1, 2, () => c2.dispose());
     expect(() => c2.grad(params, { x, y: ys })).toThrow(/disposed/);
@@ -136,7 +241,17 @@ describeEachBackend('user code run while a call reads its arguments', (be) => {
   it('a nested call from a getter is refused; the outer call gives its own result', () => {
     const c = be().compile(f());
     let error: unknown;
-    const inputs = { x, get y() { try { c.value({ w: other[0], c: 7 }, { x: other[0], y: other[1] }); } catch (e) { error = e; } return y; } };
+    const inputs = {
+      x,
+      get y() {
+        try {
+          c.value({ w: other[0], c: 7 }, { x: other[0], y: other[1] });
+        } catch (e) {
+          error = e;
+        }
+        return y;
+      },
+    };
     const r = c.grad(params, inputs);
     expect(r.value).toBe(F);
     expectVector(c.flatten(r.grad), G, 1e-15, 'gradient with a nested call in a getter');
@@ -148,7 +263,13 @@ describeEachBackend('user code run while a call reads its arguments', (be) => {
   it('a getter that starts an async gradient during a sync call: refused, the sync call is right', async () => {
     const c = be().compile(f());
     let pending: Promise<unknown> | undefined;
-    const inputs = { x, get y() { pending = c.gradAsync(params, { x: other[0], y: other[1] }, { method: 'fd-central' }); return y; } };
+    const inputs = {
+      x,
+      get y() {
+        pending = c.gradAsync(params, { x: other[0], y: other[1] }, { method: 'fd-central' });
+        return y;
+      },
+    };
     const want = c.grad(params, { x, y }, { method: 'fd-central' });
     const r = c.grad(params, inputs, { method: 'fd-central' });
     expect(r.value).toBe(F);
@@ -160,11 +281,38 @@ describeEachBackend('user code run while a call reads its arguments', (be) => {
   it('a getter that detaches an input read before it: a length error, not NaN or stale data', () => {
     const c = be().compile(f());
     const x0 = Float64Array.from(x);
-    expect(() => c.value(params, { x: x0, get y() { detach(x0); return y; } })).toThrow(RangeError);
+    expect(() =>
+      c.value(params, {
+        x: x0,
+        get y() {
+          detach(x0);
+          return y;
+        },
+      }),
+    ).toThrow(RangeError);
     const t = Float64Array.from(theta);
-    expect(() => c.gradFlat(t, { x, get y() { detach(t); return y; } }, new Float64Array(4))).toThrow(RangeError);
+    expect(() =>
+      c.gradFlat(
+        t,
+        {
+          x,
+          get y() {
+            detach(t);
+            return y;
+          },
+        },
+        new Float64Array(4),
+      ),
+    ).toThrow(RangeError);
     const out = new Float64Array(4);
-    expect(() => c.gradFlat(theta, { x, y }, out, { get method() { detach(out); return 'fd-forward' as const; } })).toThrow(RangeError);
+    expect(() =>
+      c.gradFlat(theta, { x, y }, out, {
+        get method() {
+          detach(out);
+          return 'fd-forward' as const;
+        },
+      }),
+    ).toThrow(RangeError);
     expect(c.value(params, { x, y })).toBe(F);
     c.dispose();
   });
@@ -173,7 +321,12 @@ describeEachBackend('user code run while a call reads its arguments', (be) => {
     const c = be().compile(f());
     let reads = 0;
     const ys = withGetter([1, 0], 1, 0, () => {});
-    Object.defineProperty(ys, 1, { get() { reads++; return reads === 1 ? 2 : ('oops' as unknown as number); } });
+    Object.defineProperty(ys, 1, {
+      get() {
+        reads++;
+        return reads === 1 ? 2 : ('oops' as unknown as number);
+      },
+    });
     expect(c.value(params, { x, y: ys })).toBe(F);
     expect(reads).toBe(1);
     c.dispose();
@@ -183,11 +336,18 @@ describeEachBackend('user code run while a call reads its arguments', (be) => {
     const c = be().compile(f());
     const want = new Float64Array(4);
     const v = c.gradFlat(theta, { x, y }, want, { method: 'fd-forward', eps: 1e-6, coordinates: [0, 3] });
-    let epsReads = 0, coordReads = 0;
+    let epsReads = 0,
+      coordReads = 0;
     const coordinates = [0, 3];
     Object.defineProperty(coordinates, 1, { get: () => (++coordReads === 1 ? 3 : 1e9) });
     const out = new Float64Array(4);
-    const opts = { method: 'fd-forward' as const, get eps() { return ++epsReads === 1 ? 1e-6 : -1; }, coordinates };
+    const opts = {
+      method: 'fd-forward' as const,
+      get eps() {
+        return ++epsReads === 1 ? 1e-6 : -1;
+      },
+      coordinates,
+    };
     expect(c.gradFlat(theta, { x, y }, out, opts)).toBe(v);
     expectVector(out, want, 0, 'FD with getters in the options');
     expect([epsReads, coordReads]).toEqual([1, 1]);
@@ -245,7 +405,10 @@ describe.runIf(TEST_BACKENDS.includes('native'))('a worker thread ended while a 
           }
       console.log('lived through ' + rounds + ' rounds');
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.stderr, `exit ${r.status} ${r.signal}`).not.toMatch(/terminate called|Napi::Error|AddressSanitizer/);
     expect(r.stdout.trim(), r.stderr).toBe('lived through 24 rounds');
     expect(r.status).toBe(0);

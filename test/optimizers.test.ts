@@ -8,7 +8,18 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
-  adam, backend, constantLr, cosineLr, define, linearWarmup, sgd, stepLr, type AdamOptions, type Compiled, type Optimizer, type SgdOptions,
+  adam,
+  backend,
+  constantLr,
+  cosineLr,
+  define,
+  linearWarmup,
+  sgd,
+  stepLr,
+  type AdamOptions,
+  type Compiled,
+  type Optimizer,
+  type SgdOptions,
 } from '../src/index.js';
 import { instantiateWasm } from '../src/backends/wasm/engine.js';
 import { loadAddon } from '../src/backends/native/loader.js';
@@ -17,7 +28,11 @@ import { describeEachBackend, expectVector, random, TEST_BACKENDS } from './harn
 // ---- the update rules, written out as PyTorch's documentation states them ----
 
 /** torch.optim.SGD over T steps of the given gradients (maximize negates the gradient first, as torch's code does). */
-function sgdOracle(theta0: ArrayLike<number>, grads: Float64Array[], o: Required<Omit<SgdOptions, 'lr'>> & { lr: (t: number) => number }): number[] {
+function sgdOracle(
+  theta0: ArrayLike<number>,
+  grads: Float64Array[],
+  o: Required<Omit<SgdOptions, 'lr'>> & { lr: (t: number) => number },
+): number[] {
   const theta = Array.from(theta0);
   let b: number[] | undefined;
   grads.forEach((grad, k) => {
@@ -32,12 +47,19 @@ function sgdOracle(theta0: ArrayLike<number>, grads: Float64Array[], o: Required
 }
 
 /** torch.optim.Adam / AdamW: bias-corrected moments, eps added after the square root. */
-function adamOracle(theta0: ArrayLike<number>, grads: Float64Array[], o: Required<Omit<AdamOptions, 'lr'>> & { lr: (t: number) => number }): number[] {
+function adamOracle(
+  theta0: ArrayLike<number>,
+  grads: Float64Array[],
+  o: Required<Omit<AdamOptions, 'lr'>> & { lr: (t: number) => number },
+): number[] {
   const theta = Array.from(theta0);
   const [b1, b2] = o.betas;
-  const m = theta.map(() => 0), v = theta.map(() => 0), vmax = theta.map(() => 0);
+  const m = theta.map(() => 0),
+    v = theta.map(() => 0),
+    vmax = theta.map(() => 0);
   grads.forEach((grad, k) => {
-    const t = k + 1, lr = o.lr(k);
+    const t = k + 1,
+      lr = o.lr(k);
     for (let i = 0; i < theta.length; i++) {
       let g = o.maximize ? -grad[i] : grad[i];
       if (o.decoupled) theta[i] *= 1 - lr * o.weightDecay;
@@ -54,7 +76,14 @@ function adamOracle(theta0: ArrayLike<number>, grads: Float64Array[], o: Require
 }
 
 const SGD_DEFAULTS = { momentum: 0, dampening: 0, nesterov: false, weightDecay: 0, maximize: false };
-const ADAM_DEFAULTS = { betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0, decoupled: false, amsgrad: false, maximize: false };
+const ADAM_DEFAULTS = {
+  betas: [0.9, 0.999] as [number, number],
+  eps: 1e-8,
+  weightDecay: 0,
+  decoupled: false,
+  amsgrad: false,
+  maximize: false,
+};
 
 /** n = 19: a whole number of vectors plus a tail at every vector width (2, 4, 8). */
 const N = 19;
@@ -96,7 +125,8 @@ describe('schedules', () => {
     expect([0, 1, 2, 3, 5, 6, 9].map(s)).toEqual([1, 1, 1, 0.5, 0.5, 0.25, 0.125]);
     expect(stepLr({ lr: 2, stepSize: 1 })(2)).toBeCloseTo(0.02, 15); // gamma 0.1 by default
     const c = cosineLr({ lr: 1, tMax: 10, etaMin: 0.1 });
-    for (const t of [0, 1, 5, 7, 10, 15]) expect(c(t)).toBeCloseTo(0.1 + 0.9 * (1 + Math.cos((Math.PI * t) / 10)) / 2, 15);
+    for (const t of [0, 1, 5, 7, 10, 15])
+      expect(c(t)).toBeCloseTo(0.1 + (0.9 * (1 + Math.cos((Math.PI * t) / 10))) / 2, 15);
     expect(c(0)).toBe(1);
     expect(c(10)).toBeCloseTo(0.1, 15);
     expect(c(20)).toBeCloseTo(1, 15); // the cosine goes on after tMax, as PyTorch's closed form does
@@ -112,7 +142,9 @@ describe('schedules', () => {
     expect(() => constantLr(0)).toThrow(/constantLr: lr must be a number in \(0, inf\), got 0/);
     expect(() => stepLr({ lr: 1, stepSize: 0 })).toThrow(/stepSize must be an integer/);
     expect(() => stepLr({ lr: 1, stepSize: 2.5 })).toThrow(/stepSize/);
-    expect(() => stepLr({ lr: 1, stepSize: 2, gama: 0.5 } as never)).toThrow(/stepLr: unknown option 'gama' \(expected lr, stepSize, gamma\)/);
+    expect(() => stepLr({ lr: 1, stepSize: 2, gama: 0.5 } as never)).toThrow(
+      /stepLr: unknown option 'gama' \(expected lr, stepSize, gamma\)/,
+    );
     expect(() => cosineLr({ lr: 1, tMax: 10, etaMin: 2 })).toThrow(/etaMin must be a number in \[0, 1\]/);
     expect(() => cosineLr({ lr: NaN, tMax: 10 })).toThrow(/lr/);
     expect(() => linearWarmup({ steps: 3, then: 'x' as never })).toThrow(/then must be a schedule/);
@@ -141,15 +173,30 @@ describe('optimizer options', () => {
     expect(() => adam({ lr: Infinity })).toThrow(/lr/);
     expect(() => adam({ weightDecay: -0.1 })).toThrow(/weightDecay/);
     expect(() => adam({ amsgrad: 'yes' } as never)).toThrow(/amsgrad must be a boolean/);
-    expect(() => adam({ beta1: 0.9 } as never)).toThrow(/adam: unknown option 'beta1' \(expected lr, betas, eps, weightDecay, decoupled, amsgrad, maximize\)/);
+    expect(() => adam({ beta1: 0.9 } as never)).toThrow(
+      /adam: unknown option 'beta1' \(expected lr, betas, eps, weightDecay, decoupled, amsgrad, maximize\)/,
+    );
     expect(() => adam(5 as never)).toThrow(/options must be an object/);
   });
 
   it('are resolved with their defaults', () => {
     const a = adam();
     expect(a.kind).toBe('adam');
-    expect(a.options).toMatchObject({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, decoupled: false, amsgrad: false });
-    expect(sgd({ lr: 0.5 }).options).toMatchObject({ lr: 0.5, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 });
+    expect(a.options).toMatchObject({
+      lr: 1e-3,
+      betas: [0.9, 0.999],
+      eps: 1e-8,
+      weightDecay: 0,
+      decoupled: false,
+      amsgrad: false,
+    });
+    expect(sgd({ lr: 0.5 }).options).toMatchObject({
+      lr: 0.5,
+      momentum: 0,
+      dampening: 0,
+      nesterov: false,
+      weightDecay: 0,
+    });
   });
 });
 
@@ -161,7 +208,8 @@ describeEachBackend('optimizers', (be, name) => {
   it('SGD steps by hand: momentum buffer starts as the gradient', () => {
     const c = be().compile(define({ params: { w: [2] } }, ({ w }) => w.sum()));
     const s = sgd({ lr: 0.1, momentum: 0.9 }).bind(c);
-    const theta = Float64Array.of(1, -2), g = Float64Array.of(0.5, 1);
+    const theta = Float64Array.of(1, -2),
+      g = Float64Array.of(0.5, 1);
     s.step(theta, g);
     expectVector(theta, [0.95, -2.1], 1e-15, 'step 1: theta - lr g');
     s.step(theta, g);
@@ -172,7 +220,8 @@ describeEachBackend('optimizers', (be, name) => {
   it('Adam steps by hand: the first step moves each parameter by about lr against its gradient sign', () => {
     const c = be().compile(define({ params: { w: [3] } }, ({ w }) => w.sum()));
     const s = adam({ lr: 0.1 }).bind(c);
-    const theta = Float64Array.of(1, 1, 1), g = Float64Array.of(2, -0.5, 0);
+    const theta = Float64Array.of(1, 1, 1),
+      g = Float64Array.of(2, -0.5, 0);
     s.step(theta, g);
     // m_hat = g, v_hat = g^2: theta - lr g / (|g| + eps)
     expectVector(theta, [1 - (0.1 * 2) / (2 + 1e-8), 1 + (0.1 * 0.5) / (0.5 + 1e-8), 1], 1e-15, 'step 1');
@@ -196,16 +245,26 @@ describeEachBackend('optimizers', (be, name) => {
       expect(got.theta).toEqual(run(adam({ lr: 0.01, ...opts }), await reference()).theta);
     });
 
-  it('a schedule sets each step\'s rate, and lr reports the next one', () => {
+  it("a schedule sets each step's rate, and lr reports the next one", () => {
     const schedule = linearWarmup({ steps: 2, then: stepLr({ lr: 0.1, stepSize: 2, gamma: 0.5 }) });
     const s = sgd({ lr: schedule, momentum: 0.9 }).bind(compile());
     expect(s.lr).toBe(schedule(0));
     const theta = THETA.slice();
     for (const g of GRADS) s.step(theta, g);
     expect(s.lr).toBe(schedule(5));
-    expectVector(theta, sgdOracle(THETA, GRADS, { ...SGD_DEFAULTS, momentum: 0.9, lr: schedule }), 1e-15, 'scheduled sgd');
+    expectVector(
+      theta,
+      sgdOracle(THETA, GRADS, { ...SGD_DEFAULTS, momentum: 0.9, lr: schedule }),
+      1e-15,
+      'scheduled sgd',
+    );
     const a = run(adam({ lr: cosineLr({ lr: 0.1, tMax: 4 }), amsgrad: true }), compile());
-    expectVector(a.theta, adamOracle(THETA, GRADS, { ...ADAM_DEFAULTS, amsgrad: true, lr: cosineLr({ lr: 0.1, tMax: 4 }) }), 1e-14, 'scheduled adam');
+    expectVector(
+      a.theta,
+      adamOracle(THETA, GRADS, { ...ADAM_DEFAULTS, amsgrad: true, lr: cosineLr({ lr: 0.1, tMax: 4 }) }),
+      1e-14,
+      'scheduled adam',
+    );
   });
 
   it('a schedule that returns a bad rate stops the step before anything changes', () => {
@@ -234,7 +293,14 @@ describeEachBackend('optimizers', (be, name) => {
 
   it(`the ${name} engine's own optimizer state checks its arguments too`, () => {
     const { engine } = compile();
-    const a = engine.adam(N, { beta1: 0.9, beta2: 0.999, weightDecay: 0, decoupled: false, amsgrad: false, maximize: false });
+    const a = engine.adam(N, {
+      beta1: 0.9,
+      beta2: 0.999,
+      weightDecay: 0,
+      decoupled: false,
+      amsgrad: false,
+      maximize: false,
+    });
     const theta = THETA.slice();
     expect(() => a.step(theta.subarray(2), GRADS[0], 0.1, 1, 1)).toThrow(RangeError);
     expect(() => a.step(theta, new Float32Array(N) as never, 0.1, 1, 1)).toThrow(/grad must be a Float64Array/);
@@ -257,7 +323,9 @@ describeEachBackend('optimizers', (be, name) => {
       const s = o.bind(c);
       s.dispose();
       s.dispose(); // twice is fine
-      expect(() => s.step(THETA.slice(), GRADS[0])).toThrow(new RegExp(`${o.kind}: this optimizer state \\(${name} backend\\) was disposed`));
+      expect(() => s.step(THETA.slice(), GRADS[0])).toThrow(
+        new RegExp(`${o.kind}: this optimizer state \\(${name} backend\\) was disposed`),
+      );
     }
     c.dispose();
     expect(() => adam().bind(c)).toThrow(/cannot bind to a disposed compiled function/);
@@ -266,7 +334,9 @@ describeEachBackend('optimizers', (be, name) => {
 
   it('trains a quadratic to its minimum', () => {
     const n = 50;
-    const f = define({ params: { w: [n] }, inputs: { c: [n], a: [n] } }, ({ w }, { c, a }) => w.sub(c).square().mul(a).sum());
+    const f = define({ params: { w: [n] }, inputs: { c: [n], a: [n] } }, ({ w }, { c, a }) =>
+      w.sub(c).square().mul(a).sum(),
+    );
     const c = be().compile(f);
     const inputs = { c: random(n, 7, -3, 3), a: random(n, 8, 0.5, 2) };
     const g = new Float64Array(n);
@@ -288,13 +358,20 @@ describeEachBackend('optimizers', (be, name) => {
   });
 });
 
-describe.runIf(TEST_BACKENDS.includes('wasm'))('the wasm module\'s optimizer state blocks', () => {
+describe.runIf(TEST_BACKENDS.includes('wasm'))("the wasm module's optimizer state blocks", () => {
   it('refuses addresses it did not hand out or has taken back, and reuses freed memory', async () => {
     const w = await instantiateWasm(); // a private instance: raw exports
     const p = w.optimCreate(N, 2);
     expect(p).toBeGreaterThan(0);
     expect(w.optimVector(p, N, 2, 0)).toBe(p + 16);
-    for (const [q, n, vectors] of [[0, N, 2], [p + 16, N, 2], [p, N + 1, 2], [p, N, 3], [2 ** 31, N, 2], [p + 3, N, 2]]) {
+    for (const [q, n, vectors] of [
+      [0, N, 2],
+      [p + 16, N, 2],
+      [p, N + 1, 2],
+      [p, N, 3],
+      [2 ** 31, N, 2],
+      [p + 3, N, 2],
+    ]) {
       expect(w.optimVector(q, n, vectors, 0)).toBe(0);
       expect(w.adamStep(q, n, 0, 0, 0, 0.9, 0.999, vectors === 3 ? 1 : 0, 1e-3, 1e-8, 1)).toBe(-1);
     }
@@ -312,8 +389,10 @@ describe.runIf(TEST_BACKENDS.includes('wasm'))('the wasm module\'s optimizer sta
   });
 
   it('a state dropped without dispose() gives its block back when collected', () => {
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/fixtures/bind-and-drop.ts'],
-      { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/fixtures/bind-and-drop.ts'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+    });
     const r = JSON.parse(out.trim().split('\n').pop()!);
     expect(r.theta0).toBeLessThan(1); // the steps ran
     expect(r.end).toBeLessThanOrEqual(r.warm); // 2000 leaked blocks would hold 2000 x 200 kB
@@ -325,16 +404,26 @@ describe.runIf(TEST_BACKENDS.includes('native'))('the native Optimizer construct
     const { Optimizer } = loadAddon();
     const sgdConfig = { momentum: 0.9, dampening: 0, nesterov: false, weightDecay: 0, maximize: false };
     const adamConfig = { beta1: 0.9, beta2: 0.999, weightDecay: 0, decoupled: false, amsgrad: false, maximize: false };
-    expect(() => new Optimizer('rmsprop' as never, 3, sgdConfig)).toThrow(/kind must be 'sgd' or 'adam', got 'rmsprop'/);
+    expect(() => new Optimizer('rmsprop' as never, 3, sgdConfig)).toThrow(
+      /kind must be 'sgd' or 'adam', got 'rmsprop'/,
+    );
     expect(() => new Optimizer('sgd', -1, sgdConfig)).toThrow(RangeError);
     expect(() => new Optimizer('sgd', 2.5, sgdConfig)).toThrow(/n must be an integer/);
     expect(() => new Optimizer('sgd', 3, null as never)).toThrow(/config must be an object/);
     expect(() => new Optimizer('sgd', 3, { ...sgdConfig, momentum: NaN })).toThrow(/momentum must be a finite number/);
-    expect(() => new Optimizer('sgd', 3, { ...sgdConfig, nesterov: 'no' as never })).toThrow(/nesterov must be a boolean/);
-    expect(() => new Optimizer('sgd', 3, { ...sgdConfig, nesterov: true, dampening: 0.5 })).toThrow(/nesterov needs momentum > 0 and dampening 0/);
-    expect(() => new Optimizer('adam', 3, { ...adamConfig, beta1: 1 })).toThrow(/beta1 must be a finite number in \[0, 1\), got 1/);
+    expect(() => new Optimizer('sgd', 3, { ...sgdConfig, nesterov: 'no' as never })).toThrow(
+      /nesterov must be a boolean/,
+    );
+    expect(() => new Optimizer('sgd', 3, { ...sgdConfig, nesterov: true, dampening: 0.5 })).toThrow(
+      /nesterov needs momentum > 0 and dampening 0/,
+    );
+    expect(() => new Optimizer('adam', 3, { ...adamConfig, beta1: 1 })).toThrow(
+      /beta1 must be a finite number in \[0, 1\), got 1/,
+    );
     expect(() => new Optimizer('adam', 3, { ...adamConfig, weightDecay: -1 })).toThrow(/weightDecay/);
-    expect(() => new Optimizer('adam', 3, { ...adamConfig, amsgrad: undefined as never })).toThrow(/amsgrad must be a boolean/);
+    expect(() => new Optimizer('adam', 3, { ...adamConfig, amsgrad: undefined as never })).toThrow(
+      /amsgrad must be a boolean/,
+    );
     const ok = new Optimizer('adam', 3, adamConfig);
     const theta = Float64Array.of(1, 2, 3);
     ok.step(theta, Float64Array.of(1, 1, 1), 0.1, 1e-8, 1);

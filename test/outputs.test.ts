@@ -6,7 +6,9 @@ import { expect, it } from 'vitest';
 import { define, type Defined } from '../src/index.js';
 import { describeEachBackend, expectVector, random } from './harness.js';
 
-const D = 5, H = 4, C = 3;
+const D = 5,
+  H = 4,
+  C = 3;
 /** A small classifier with outputs, at a symbolic batch size or a fixed one. */
 function classifier(batch: number | string): Defined {
   return define(
@@ -14,7 +16,8 @@ function classifier(batch: number | string): Defined {
     ({ w1, b1, w2, b2 }, { x, y }) => {
       const logits = x.matmul(w1).add(b1).tanh().matmul(w2).add(b2);
       return { loss: logits.softmaxCrossEntropy(y).mean(), logits, pred: logits.argmax(1), w2 };
-    });
+    },
+  );
 }
 const theta = random(D * H + H + H * C + C, 1, -1, 1);
 const data = (n: number, seed: number) => ({
@@ -69,9 +72,15 @@ describeEachBackend('outputs, symbolic batch and class labels', (be, name) => {
   it('symbolic dimensions that disagree, or do not divide, are errors that name them', () => {
     const c = be().compile(classifier('batch'));
     const { x } = data(8, 30);
-    expect(() => c.run(theta, { x, y: new Float64Array(5) })).toThrow(/input 'y' \(shape \['batch'\]\) has 5 elements, but 'batch' = 8 \(from input 'x'\)/);
-    expect(() => c.run(theta, { x: new Float64Array(7), y: new Float64Array(1) })).toThrow(/input 'x'.*7 elements: not a positive whole number of 'batch' \(5 elements each\)/);
-    expect(() => c.run(theta, { x: new Float64Array(0), y: new Float64Array(0) })).toThrow(/not a positive whole number/);
+    expect(() => c.run(theta, { x, y: new Float64Array(5) })).toThrow(
+      /input 'y' \(shape \['batch'\]\) has 5 elements, but 'batch' = 8 \(from input 'x'\)/,
+    );
+    expect(() => c.run(theta, { x: new Float64Array(7), y: new Float64Array(1) })).toThrow(
+      /input 'x'.*7 elements: not a positive whole number of 'batch' \(5 elements each\)/,
+    );
+    expect(() => c.run(theta, { x: new Float64Array(0), y: new Float64Array(0) })).toThrow(
+      /not a positive whole number/,
+    );
     expect(() => c.cost('reverse')).toThrow(/symbolic dimensions \(batch\)/);
     expect(c.cost('reverse', { dims: { batch: 64 } }).flops).toBe(be().compile(classifier(64)).cost('reverse').flops);
     c.dispose();
@@ -80,7 +89,9 @@ describeEachBackend('outputs, symbolic batch and class labels', (be, name) => {
   it('class labels out of range, or not integers, are errors; Int32Array labels work', () => {
     const c = be().compile(classifier('batch'));
     const { x, y } = data(4, 40);
-    expect(() => c.grad(theta, { x, y: Float64Array.of(0, 1, 3, 2) })).toThrow(/input 'y': element 2 is 3, not a class index in \[0, 3\)/);
+    expect(() => c.grad(theta, { x, y: Float64Array.of(0, 1, 3, 2) })).toThrow(
+      /input 'y': element 2 is 3, not a class index in \[0, 3\)/,
+    );
     expect(() => c.grad(theta, { x, y: Float64Array.of(0, 1, 1.5, 2) })).toThrow(/element 2 is 1.5/);
     expect(() => c.run(theta, { x, y: Float64Array.of(-1, 0, 0, 0) })).toThrow(/element 0 is -1/);
     expect(() => c.run(theta, { x, y: Float64Array.of(NaN, 0, 0, 0) })).toThrow(/element 0 is NaN/);
@@ -89,7 +100,9 @@ describeEachBackend('outputs, symbolic batch and class labels', (be, name) => {
   });
 
   it('a computed class index out of range gives NaN, never a read outside the row', () => {
-    const f = define({ params: { z: [2, 3] }, inputs: { k: [2] } }, (p, i) => p.z.softmaxCrossEntropy(i.k.add(2)).sum());
+    const f = define({ params: { z: [2, 3] }, inputs: { k: [2] } }, (p, i) =>
+      p.z.softmaxCrossEntropy(i.k.add(2)).sum(),
+    );
     const c = be().compile(f);
     expect(c.value({ z: random(6, 50) }, { k: [0, -2] })).toBe(c.value({ z: random(6, 50) }, { k: [0, -2] }));
     expect(c.value({ z: random(6, 50) }, { k: [0, 1] })).toBeNaN(); // 1 + 2 = 3 is out of range
@@ -120,7 +133,10 @@ describeEachBackend('outputs, symbolic batch and class labels', (be, name) => {
 });
 
 it('shape errors in a symbolic function are caught at define time', () => {
-  expect(() => define({ params: { w: [4, 2] }, inputs: { x: ['batch', 3] } }, (p, i) => i.x.matmul(p.w).sum()))
-    .toThrow(/matmul: inner dimensions differ/);
-  expect(() => define({ params: { w: ['n'] } } as never, (p: { w: { sum(): never } }) => p.w.sum())).toThrow(/parameter 'w' has the symbolic dimension 'n'/);
+  expect(() => define({ params: { w: [4, 2] }, inputs: { x: ['batch', 3] } }, (p, i) => i.x.matmul(p.w).sum())).toThrow(
+    /matmul: inner dimensions differ/,
+  );
+  expect(() => define({ params: { w: ['n'] } } as never, (p: { w: { sum(): never } }) => p.w.sum())).toThrow(
+    /parameter 'w' has the symbolic dimension 'n'/,
+  );
 });

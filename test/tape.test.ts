@@ -11,18 +11,22 @@ import { MATMUL } from './cases/matmul.js';
 import { LOSS } from './cases/loss.js';
 import { describeEachBackend, random } from './harness.js';
 
-const mlp = () => define(
-  { params: { W1: [6, 5], b1: [5], W2: [5, 3], b2: [3] }, inputs: { X: [4, 6], Y: [4, 3] } },
-  ({ W1, b1, W2, b2 }, { X, Y }) => softmaxCrossEntropy(X.matmul(W1).add(b1).tanh().matmul(W2).add(b2), Y).mean(),
-);
+const mlp = () =>
+  define(
+    { params: { W1: [6, 5], b1: [5], W2: [5, 3], b2: [3] }, inputs: { X: [4, 6], Y: [4, 3] } },
+    ({ W1, b1, W2, b2 }, { X, Y }) => softmaxCrossEntropy(X.matmul(W1).add(b1).tanh().matmul(W2).add(b2), Y).mean(),
+  );
 
 describe('tape compiler', () => {
   it('every conformance tape stays inside its arena', () => {
-    for (const c of [...ELEMENTWISE, ...BINARY, ...REDUCE, ...MATMUL, ...LOSS]) expect(() => checkTape(c.f().tape), c.name).not.toThrow();
+    for (const c of [...ELEMENTWISE, ...BINARY, ...REDUCE, ...MATMUL, ...LOSS])
+      expect(() => checkTape(c.f().tape), c.name).not.toThrow();
   });
 
   it('lays out params, inputs, constants and temporaries in that order', () => {
-    const t = define({ params: { a: [2], b: [] }, inputs: { x: [2] } }, (p, i) => p.a.mul(i.x).add(3).sum().mul(p.b)).tape;
+    const t = define({ params: { a: [2], b: [] }, inputs: { x: [2] } }, (p, i) =>
+      p.a.mul(i.x).add(3).sum().mul(p.b),
+    ).tape;
     expect([t.nParams, t.nInputs, t.constStart, t.tempStart]).toEqual([3, 2, 5, 6]);
     expect(Array.from(t.constInit)).toEqual([3]);
     expect(Array.from(t.inputSizes)).toEqual([2]);
@@ -68,14 +72,19 @@ describe('cost model', () => {
     // backward: mul (only x: 2 per element) + sum (1 per element)
     expect(costOf(tape, 'reverse')).toEqual({ evaluations: 1, flops: 5 * n, relative: 2.5 });
     expect(costOf(tape, 'fd-forward')).toEqual({ evaluations: n + 1, flops: (n + 1) * 2 * n, relative: n + 1 });
-    expect(costOf(tape, 'fd-central', false)).toEqual({ evaluations: 2 * n + 1, flops: (2 * n + 1) * 2 * n, relative: 2 * n + 1 });
+    expect(costOf(tape, 'fd-central', false)).toEqual({
+      evaluations: 2 * n + 1,
+      flops: (2 * n + 1) * 2 * n,
+      relative: 2 * n + 1,
+    });
   });
 
   it('matmul is 2mkn forward, and suffix reuse makes FD cheaper than N+1 evaluations', () => {
     const t = define({ params: { A: [3, 4], B: [4, 5] } }, (p) => p.A.matmul(p.B).sum()).tape;
     expect(costOf(t, 'value').flops).toBe(2 * 3 * 4 * 5 + 15);
     const m = mlp().tape;
-    const naive = costOf(m, 'fd-forward', false), reuse = costOf(m, 'fd-forward', true);
+    const naive = costOf(m, 'fd-forward', false),
+      reuse = costOf(m, 'fd-forward', true);
     expect(naive.evaluations).toBe(m.nParams + 1);
     expect(reuse.flops).toBeLessThan(naive.flops);
     expect(naive.relative).toBe(m.nParams + 1);
@@ -83,7 +92,9 @@ describe('cost model', () => {
 });
 
 describeEachBackend('tape validation', (_be, name) => {
-  const t = define({ params: { A: [3, 4], b: [4] }, inputs: { x: [3] } }, (p, i) => i.x.matmul(p.A).add(p.b).exp().sum().mul(2)).tape;
+  const t = define({ params: { A: [3, 4], b: [4] }, inputs: { x: [3] } }, (p, i) =>
+    i.x.matmul(p.A).add(p.b).exp().sum().mul(2),
+  ).tape;
   it('accepts a good tape', async () => {
     const p = (await load(name)).load(t);
     expect(Number.isFinite(p.value(random(16, 1), [random(3, 2)]))).toBe(true);

@@ -16,8 +16,18 @@ const flags = (o: Record<string, string | true>) => new Map(Object.entries(o));
 
 describe('tapegrad train', () => {
   it('parses its options and refuses bad ones', () => {
-    const o = trainOptions(flags({ data: 'digits', epochs: '3', batch: '16', optimizer: 'sgd', lr: '0.1', hidden: '8' }));
-    expect(o).toMatchObject({ data: 'digits', epochs: 3, batch: 16, optimizer: 'sgd', lr: 0.1, hidden: 8, out: TRAIN_DEFAULTS.out });
+    const o = trainOptions(
+      flags({ data: 'digits', epochs: '3', batch: '16', optimizer: 'sgd', lr: '0.1', hidden: '8' }),
+    );
+    expect(o).toMatchObject({
+      data: 'digits',
+      epochs: 3,
+      batch: 16,
+      optimizer: 'sgd',
+      lr: 0.1,
+      hidden: 8,
+      out: TRAIN_DEFAULTS.out,
+    });
     expect(() => trainOptions(flags({ optimizer: 'lbfgs' }))).toThrow(/--optimizer must be one of adam, sgd/);
     expect(() => trainOptions(flags({ epochs: '0' }))).toThrow(/--epochs must be a positive integer/);
     expect(() => trainOptions(flags({ lr: '-1' }))).toThrow(/--lr must be a positive number/);
@@ -32,7 +42,11 @@ describe('tapegrad train', () => {
     const r = await runTrain(o, undefined, (l) => lines.push(l));
     expect(r.stopped).toBe('completed');
     expect(r.history).toHaveLength(4);
-    expect(lines.filter((l) => /^epoch \d\/4: train loss [\d.]+, train accuracy [\d.]+%, test loss [\d.]+, test accuracy [\d.]+%/.test(l))).toHaveLength(4);
+    expect(
+      lines.filter((l) =>
+        /^epoch \d\/4: train loss [\d.]+, train accuracy [\d.]+%, test loss [\d.]+, test accuracy [\d.]+%/.test(l),
+      ),
+    ).toHaveLength(4);
     expect(r.history[3].valAccuracy).toBeGreaterThan(0.85);
     expect(r.history[3].loss).toBeLessThan(r.history[0].loss);
     const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
@@ -50,14 +64,34 @@ describe('tapegrad train', () => {
 
   it('Ctrl-C stops after the step in progress, saves a checkpoint and exits with 130', async () => {
     const out = mkdtempSync(join(tmpdir(), 'tapegrad-sigint-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'train', '--data', 'digits', '--epochs', '100000', '--hidden', '8', '--out', out, '--no-charts'],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli.ts',
+        'train',
+        '--data',
+        'digits',
+        '--epochs',
+        '100000',
+        '--hidden',
+        '8',
+        '--out',
+        out,
+        '--no-charts',
+      ],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '',
+      stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    await new Promise<void>((resolve) => child.stdout.on('data', (d) => {
-      stdout += d;
-      if (/epoch 2\//.test(stdout)) resolve();
-    }));
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (d) => {
+        stdout += d;
+        if (/epoch 2\//.test(stdout)) resolve();
+      }),
+    );
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(stderr).toMatch(/stopping after this step and saving a checkpoint/);

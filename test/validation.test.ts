@@ -19,9 +19,13 @@ import { LOSS } from './cases/loss.js';
 import { describeEachBackend, expectClose, random } from './harness.js';
 
 /** x A + b, exp, sum, times 2: matmul, add, exp, sum, mul */
-const T = define({ params: { A: [3, 4], b: [4] }, inputs: { x: [3] } }, (p, i) => i.x.matmul(p.A).add(p.b).exp().sum().mul(2)).tape;
+const T = define({ params: { A: [3, 4], b: [4] }, inputs: { x: [3] } }, (p, i) =>
+  i.x.matmul(p.A).add(p.b).exp().sum().mul(2),
+).tape;
 /** b + x A: an add whose operand b is a temporary */
-const T2 = define({ params: { A: [3, 4], b: [4] }, inputs: { x: [3] } }, (p, i) => p.b.add(i.x.matmul(p.A)).exp().sum()).tape;
+const T2 = define({ params: { A: [3, 4], b: [4] }, inputs: { x: [3] } }, (p, i) =>
+  p.b.add(i.x.matmul(p.A)).exp().sum(),
+).tape;
 /** softmax cross-entropy: an op with a scratch region (p2) */
 const L = define({ params: { z: [2, 3] }, inputs: { y: [2, 3] } }, (p, i) => softmaxCrossEntropy(p.z, i.y).sum()).tape;
 /** a scalar broadcast to [4] */
@@ -73,10 +77,25 @@ const BAD: readonly [string, TapeRuleId, number, Tape][] = [
   ['scratch in the parameters', 'extra', find(L, 'softmax_xent'), edit(L, 'softmax_xent', { p2: 0 })],
   ['scratch past the arena', 'extra', find(L, 'softmax_xent'), edit(L, 'softmax_xent', { p2: L.arenaSize - 1 })],
   // accepted by wasm and js before (native refused them), one with a different gradient
-  ['an in-place unary op (output = operand a)', 'out_overlap', find(T, 'exp'), edit(T, 'exp', { out: word(T, 'exp', 'a') })],
-  ['an output overlapping operand a by all but one element', 'out_overlap', find(T, 'exp'), edit(T, 'exp', { out: word(T, 'exp', 'a') + 1 })],
+  [
+    'an in-place unary op (output = operand a)',
+    'out_overlap',
+    find(T, 'exp'),
+    edit(T, 'exp', { out: word(T, 'exp', 'a') }),
+  ],
+  [
+    'an output overlapping operand a by all but one element',
+    'out_overlap',
+    find(T, 'exp'),
+    edit(T, 'exp', { out: word(T, 'exp', 'a') + 1 }),
+  ],
   ['an output over operand b', 'out_overlap', find(T2, 'add'), edit(T2, 'add', { out: word(T2, 'add', 'b') })],
-  ['scratch over the output', 'extra_overlap', find(L, 'softmax_xent'), edit(L, 'softmax_xent', { p2: word(L, 'softmax_xent', 'out') })],
+  [
+    'scratch over the output',
+    'extra_overlap',
+    find(L, 'softmax_xent'),
+    edit(L, 'softmax_xent', { p2: word(L, 'softmax_xent', 'out') }),
+  ],
 ];
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -119,14 +138,18 @@ describeEachBackend('the validation contract', (_be, name) => {
 });
 
 /** f = sum(a) + sum(x) + 100: the constant 100 sits right after the input x in the arena */
-const withConstant = () => define({ params: { a: [2] }, inputs: { x: [3] } }, (p, i) => p.a.sum().add(i.x.sum()).add(100));
+const withConstant = () =>
+  define({ params: { a: [2] }, inputs: { x: [3] } }, (p, i) => p.a.sum().add(i.x.sum()).add(100));
 
 class LongerThanItSays extends Float64Array {
-  override get length() { return 3; }
+  override get length() {
+    return 3;
+  }
 }
 
 describeEachBackend('lengths are read from the array, not its length property', (be) => {
-  const a = Float64Array.of(1, 2), x = Float64Array.of(0.5, 0.25, 0.125);
+  const a = Float64Array.of(1, 2),
+    x = Float64Array.of(0.5, 0.25, 0.125);
   const want = 3 + 0.875 + 100;
 
   it('an own length property, a subclass getter or a fake prototype does not pass for an input', () => {
@@ -139,7 +162,9 @@ describeEachBackend('lengths are read from the array, not its length property', 
     expect(() => c.value({ a }, { x: longer })).toThrow(/input 'x' .*got 4 elements/);
     expect(() => c.value({ a }, { x: shorter })).toThrow(/input 'x' .*got 2 elements/);
     expect(() => c.value({ a }, { x: new LongerThanItSays(4) })).toThrow(/input 'x' .*got 4 elements/);
-    expect(() => c.value({ a }, { x: Object.setPrototypeOf({ length: 3 }, Float64Array.prototype) as Float64Array })).toThrow(TypeError);
+    expect(() =>
+      c.value({ a }, { x: Object.setPrototypeOf({ length: 3 }, Float64Array.prototype) as Float64Array }),
+    ).toThrow(TypeError);
     // the constant was not overwritten (js) and no stale input is reused (wasm)
     expect(c.value({ a }, { x })).toBe(want);
     expect(c.value({ a }, { x: Float64Array.of(1, 1, 1) })).toBe(3 + 3 + 100);
@@ -168,7 +193,9 @@ describeEachBackend('a finite-difference step that vanishes is refused', (be) =>
     const c = be().compile(define({ params: { a: [2] } }, (p) => p.a.square().sum()));
     for (const eps of [1e-17, 2 ** -53, 1e-300])
       for (const method of ['fd-forward', 'fd-central'] as const)
-        expect(() => c.grad({ a: [1, 2] }, undefined, { method, eps })).toThrow(/eps = .* is too small: .*the step vanishes/);
+        expect(() => c.grad({ a: [1, 2] }, undefined, { method, eps })).toThrow(
+          /eps = .* is too small: .*the step vanishes/,
+        );
     const g = c.grad({ a: [1, 2] }, undefined, { method: 'fd-central', eps: 2 ** -52 }).grad.a;
     expect(Array.from(g).every(Number.isFinite)).toBe(true);
     c.dispose();
@@ -180,25 +207,38 @@ describeEachBackend('after dispose()', (be) => {
     const c = be().compile(define({ params: { a: [2] } }, (p) => p.a.square().sum()));
     expect(c.cost('reverse').evaluations).toBe(1);
     c.dispose();
-    for (const call of [() => c.cost('reverse'), () => c.cost('value'), () => c.unflatten(new Float64Array(2)), () => c.flatten({ a: [1, 2] }),
-      () => c.value({ a: [1, 2] }), () => c.grad({ a: [1, 2] })])
+    for (const call of [
+      () => c.cost('reverse'),
+      () => c.cost('value'),
+      () => c.unflatten(new Float64Array(2)),
+      () => c.flatten({ a: [1, 2] }),
+      () => c.value({ a: [1, 2] }),
+      () => c.grad({ a: [1, 2] }),
+    ])
       expect(call).toThrow(/disposed/);
   });
 });
 
 describe('size limits are named at define time', () => {
   it('a parameter or input of more than 2^31-1 elements', () => {
-    expect(() => define({ params: { w: [65536, 32768] } }, (p) => p.w.sum())).toThrow(/param 'w' of shape \[65536,32768\] has 2147483648 elements, more than the 2147483647 \(2\^31-1\)/);
-    expect(() => define({ params: { a: [] }, inputs: { x: [2 ** 31] } }, (p) => p.a)).toThrow(/input 'x' .* more than the 2147483647/);
+    expect(() => define({ params: { w: [65536, 32768] } }, (p) => p.w.sum())).toThrow(
+      /param 'w' of shape \[65536,32768\] has 2147483648 elements, more than the 2147483647 \(2\^31-1\)/,
+    );
+    expect(() => define({ params: { a: [] }, inputs: { x: [2 ** 31] } }, (p) => p.a)).toThrow(
+      /input 'x' .* more than the 2147483647/,
+    );
   });
 
   it('an operation whose result has more than 2^31-1 elements', () => {
-    expect(() => define({ params: { u: [65536, 1], v: [1, 65536] } }, (p) => p.u.matmul(p.v).sum()))
-      .toThrow(/matmul: the result \[65536,65536\] has 4294967296 elements, more than the 2147483647 \(2\^31-1\) a tape can address/);
+    expect(() => define({ params: { u: [65536, 1], v: [1, 65536] } }, (p) => p.u.matmul(p.v).sum())).toThrow(
+      /matmul: the result \[65536,65536\] has 4294967296 elements, more than the 2147483647 \(2\^31-1\) a tape can address/,
+    );
   });
 
   it('an arena of more than 2^31-1 elements', () => {
     const f = define({ params: { u: [2 ** 30], v: [2 ** 30] } }, (p) => p.u.sum().add(p.v.sum()));
-    expect(() => f.tape).toThrow(/the tape's arena needs 2147483651 float64 elements .* more than the 2147483647 \(2\^31-1\)/);
+    expect(() => f.tape).toThrow(
+      /the tape's arena needs 2147483651 float64 elements .* more than the 2147483647 \(2\^31-1\)/,
+    );
   });
 });

@@ -5,7 +5,15 @@
  * memory is an Error, not a trap.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backend, Compiled, define, softmaxCrossEntropy, type Backend, type Defined, type Values } from '../src/index.js';
+import {
+  backend,
+  Compiled,
+  define,
+  softmaxCrossEntropy,
+  type Backend,
+  type Defined,
+  type Values,
+} from '../src/index.js';
 import { load } from '../src/backends/registry.js';
 import { instantiateWasm, wasmEngine, wasmInstance, type WasmExports } from '../src/backends/wasm/engine.js';
 import { random } from './harness.js';
@@ -15,14 +23,22 @@ beforeAll(async () => {
   [wasm, js, w] = await Promise.all([backend('wasm'), backend('js'), wasmInstance()]);
 });
 
-interface Case { f: Defined; params: Values; inputs: Values }
+interface Case {
+  f: Defined;
+  params: Values;
+  inputs: Values;
+}
 function mlp(batch: number, d: number, h: number, seed: number): Case {
   const f = define(
     { params: { W1: [d, h], b1: [h], W2: [h, 3] }, inputs: { X: [batch, d], Y: [batch, 3] } },
     ({ W1, b1, W2 }, { X, Y }) => softmaxCrossEntropy(X.matmul(W1).add(b1).tanh().matmul(W2), Y).mean(),
   );
   const Y = new Float64Array(batch * 3).map((_, i) => (i % 3 === (i / 3) % 3 ? 1 : 0));
-  return { f, params: { W1: random(d * h, seed), b1: random(h, seed + 1), W2: random(h * 3, seed + 2) }, inputs: { X: random(batch * d, seed + 3), Y } };
+  return {
+    f,
+    params: { W1: random(d * h, seed), b1: random(h, seed + 1), W2: random(h * 3, seed + 2) },
+    inputs: { X: random(batch * d, seed + 3), Y },
+  };
 }
 function sized(n: number, seed: number): Case {
   const f = define({ params: { a: [n] }, inputs: { x: [n] } }, (p, i) => p.a.mul(i.x).exp().sum());
@@ -31,14 +47,19 @@ function sized(n: number, seed: number): Case {
 
 /** runs the case on wasm and checks value and gradient against js */
 function checkAgainstJs(c: Case): void {
-  const a = wasm.compile(c.f), b = js.compile(c.f);
+  const a = wasm.compile(c.f),
+    b = js.compile(c.f);
   try {
     const [ga, gb] = [a.grad(c.params, c.inputs), b.grad(c.params, c.inputs)];
     expect(ga.value).toBe(gb.value);
     for (const k of Object.keys(gb.grad)) {
       const [x, y] = [ga.grad[k], gb.grad[k]];
-      let num = 0, den = 0;
-      for (let i = 0; i < y.length; i++) { num += (x[i] - y[i]) ** 2; den += y[i] ** 2; }
+      let num = 0,
+        den = 0;
+      for (let i = 0; i < y.length; i++) {
+        num += (x[i] - y[i]) ** 2;
+        den += y[i] ** 2;
+      }
       expect(Math.sqrt(num / den)).toBeLessThan(1e-12);
     }
   } finally {
@@ -58,7 +79,8 @@ describe('wasm memory', () => {
       }
     };
     cycle();
-    const bytes = w.memory.buffer.byteLength, heap = w.heapInUse();
+    const bytes = w.memory.buffer.byteLength,
+      heap = w.heapInUse();
     for (let r = 0; r < 200; r++) cycle();
     expect(w.memory.buffer.byteLength).toBe(bytes);
     expect(w.heapInUse()).toBeLessThanOrEqual(heap);
@@ -101,8 +123,9 @@ describe('wasm memory', () => {
   it('a tape too large for wasm memory is an Error naming the size it needs, and the backend stays usable', async () => {
     const t = sized(4, 9).f.tape;
     const engine = await load('wasm');
-    expect(() => engine.load({ ...t, arenaSize: 2 ** 28, output: t.output }))
-      .toThrow(/the tape needs 4\.00 GiB of wasm memory \(two arenas of 268435456 float64 and the code\): too large for wasm memory \(wasm32 addresses at most 4 GiB\)/);
+    expect(() => engine.load({ ...t, arenaSize: 2 ** 28, output: t.output })).toThrow(
+      /the tape needs 4\.00 GiB of wasm memory \(two arenas of 268435456 float64 and the code\): too large for wasm memory \(wasm32 addresses at most 4 GiB\)/,
+    );
     checkAgainstJs(sized(33, 10));
   });
 
@@ -120,10 +143,14 @@ describe('wasm memory', () => {
     const [got, want] = [c.grad(small.params, small.inputs), ref.grad(small.params, small.inputs)];
     expect(got.value).toBe(want.value);
     expect(Array.from(got.grad.a)).toEqual(Array.from(want.grad.a));
-    expect(c.grad(small.params, small.inputs, { method: 'fd-central', coordinates: [3, 7] }).grad.a[7]).toBeCloseTo(want.grad.a[7], 6);
+    expect(c.grad(small.params, small.inputs, { method: 'fd-central', coordinates: [3, 7] }).grad.a[7]).toBeCloseTo(
+      want.grad.a[7],
+      6,
+    );
     // another 2 GiB cannot fit in the 4 GiB: a clear Error with the size, and nothing breaks
-    expect(() => engine.load({ ...base, arenaSize: 2 ** 27 }).dispose())
-      .toThrow(/the tape needs 2\.00 GiB of wasm memory .*memory cannot grow that far \(2\.00 GiB in use/);
+    expect(() => engine.load({ ...base, arenaSize: 2 ** 27 }).dispose()).toThrow(
+      /the tape needs 2\.00 GiB of wasm memory .*memory cannot grow that far \(2\.00 GiB in use/,
+    );
     expect(c.value(small.params, small.inputs)).toBe(want.value);
     c.dispose();
     ref.dispose();

@@ -107,7 +107,9 @@ describe('wasm loading and selection', () => {
 
   it('an engine without wasm SIMD gets an Error that says so (backend() then moves on to js)', async () => {
     const validate = vi.spyOn(WebAssembly, 'validate').mockReturnValue(false);
-    const compile = vi.spyOn(WebAssembly, 'compile').mockRejectedValue(new WebAssembly.CompileError('invalid opcode 0xfd'));
+    const compile = vi
+      .spyOn(WebAssembly, 'compile')
+      .mockRejectedValue(new WebAssembly.CompileError('invalid opcode 0xfd'));
     try {
       expect(simdSupported()).toBe(false);
       await expect(compileWasm(defaultWasmUrl())).rejects.toThrow(/lacks WebAssembly SIMD/);
@@ -118,7 +120,9 @@ describe('wasm loading and selection', () => {
   });
 
   it('a missing module file is a clear Error', async () => {
-    await expect(compileWasm(new URL('./no-such.wasm', import.meta.url))).rejects.toThrow(/cannot read .*no-such\.wasm .*build:wasm/);
+    await expect(compileWasm(new URL('./no-such.wasm', import.meta.url))).rejects.toThrow(
+      /cannot read .*no-such\.wasm .*build:wasm/,
+    );
   });
 
   it('backend("wasm") selects it, and backend() takes the first backend that loads (native, else wasm)', async () => {

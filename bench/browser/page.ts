@@ -3,6 +3,10 @@ import * as tapegrad from '../../src/index.browser.js';
 import { timeWasm } from './timing.js';
 
 timeWasm(tapegrad as never).then(
-  (r) => { (window as unknown as { __result: unknown }).__result = r; },
-  (e: Error) => { (window as unknown as { __result: unknown }).__result = { error: e.stack ?? String(e) }; },
+  (r) => {
+    (window as unknown as { __result: unknown }).__result = r;
+  },
+  (e: Error) => {
+    (window as unknown as { __result: unknown }).__result = { error: e.stack ?? String(e) };
+  },
 );

@@ -6,7 +6,14 @@
 import { w1, w3 } from '../workloads.js';
 
 interface Entry {
-  backend(name: 'wasm'): Promise<{ compile(f: unknown): { valueFlat(t: Float64Array, i: unknown): number; gradFlat(t: Float64Array, i: unknown, g: Float64Array): number; flatten(p: unknown): Float64Array; dispose(): void } }>;
+  backend(name: 'wasm'): Promise<{
+    compile(f: unknown): {
+      valueFlat(t: Float64Array, i: unknown): number;
+      gradFlat(t: Float64Array, i: unknown, g: Float64Array): number;
+      flatten(p: unknown): Float64Array;
+      dispose(): void;
+    };
+  }>;
 }
 
 function perCall(fn: () => void, budgetMs = 300): number {
@@ -33,8 +40,12 @@ export async function timeWasm(t: Entry): Promise<Record<string, { value: number
   const out: Record<string, { value: number; reverse: number }> = {};
   for (const w of [w1(), w3()]) {
     const c = be.compile(w.f);
-    const theta = c.flatten(w.params), g = new Float64Array(theta.length);
-    out[w.name.split(' ')[0]] = { value: perCall(() => c.valueFlat(theta, w.inputs)), reverse: perCall(() => c.gradFlat(theta, w.inputs, g)) };
+    const theta = c.flatten(w.params),
+      g = new Float64Array(theta.length);
+    out[w.name.split(' ')[0]] = {
+      value: perCall(() => c.valueFlat(theta, w.inputs)),
+      reverse: perCall(() => c.gradFlat(theta, w.inputs, g)),
+    };
     c.dispose();
   }
   return out;

@@ -22,7 +22,9 @@ function build(w: Workload): PeerCase {
   }
   const grad = new Float64Array(theta.length);
   return {
-    step: () => { run(grad); },
+    step: () => {
+      run(grad);
+    },
     result: () => ({ value: run(grad), grad: grad.slice() }),
     dispose: () => {},
   };

@@ -51,9 +51,17 @@ function build(w: Workload, dtype: 'float32' | 'float64'): PeerCase {
     return { value: value.dataSync()[0], grads: order.map((k) => grads[k].dataSync()) };
   };
   return {
-    step: () => { run(); },
-    result: () => { const r = run(); return { value: r.value, grad: flat(r.grads) }; },
-    dispose: () => { for (const a of [...Object.values(params), ...inputs]) a.dispose(); vg.dispose(); },
+    step: () => {
+      run();
+    },
+    result: () => {
+      const r = run();
+      return { value: r.value, grad: flat(r.grads) };
+    },
+    dispose: () => {
+      for (const a of [...Object.values(params), ...inputs]) a.dispose();
+      vg.dispose();
+    },
   };
 }
 

@@ -27,7 +27,19 @@ export interface Peer {
 export type Data =
   | { kind: 'W1'; M: number; a: number; b: number; x: Float64Array }
   | { kind: 'W2'; M: number; d: number; theta: Float64Array; X: Float64Array; y: Float64Array }
-  | { kind: 'W3'; B: number; D: number; H: number; C: number; X: Float64Array; Y: Float64Array; W1: Float64Array; b1: Float64Array; W2: Float64Array; b2: Float64Array };
+  | {
+      kind: 'W3';
+      B: number;
+      D: number;
+      H: number;
+      C: number;
+      X: Float64Array;
+      Y: Float64Array;
+      W1: Float64Array;
+      b1: Float64Array;
+      W2: Float64Array;
+      b2: Float64Array;
+    };
 
 export function data(w: Workload): Data {
   const p = w.params as Record<string, Float64Array | number>;
@@ -35,11 +47,25 @@ export function data(w: Workload): Data {
   const [kind] = w.name.split(' ');
   const leaf = (name: string) => w.f.inputs.find((l) => l.name === name)!.shape as readonly number[];
   if (kind === 'W1') return { kind, M: x.x.length, a: p.a as number, b: p.b as number, x: x.x };
-  if (kind === 'W2') return { kind, M: x.y.length, d: (p.theta as Float64Array).length, theta: p.theta as Float64Array, X: x.X, y: x.y };
+  if (kind === 'W2')
+    return { kind, M: x.y.length, d: (p.theta as Float64Array).length, theta: p.theta as Float64Array, X: x.X, y: x.y };
   if (kind === 'W3') {
     const [B, D] = leaf('X');
-    const H = (p.b1 as Float64Array).length, C = (p.b2 as Float64Array).length;
-    return { kind, B, D, H, C, X: x.X, Y: x.Y, W1: p.W1 as Float64Array, b1: p.b1 as Float64Array, W2: p.W2 as Float64Array, b2: p.b2 as Float64Array };
+    const H = (p.b1 as Float64Array).length,
+      C = (p.b2 as Float64Array).length;
+    return {
+      kind,
+      B,
+      D,
+      H,
+      C,
+      X: x.X,
+      Y: x.Y,
+      W1: p.W1 as Float64Array,
+      b1: p.b1 as Float64Array,
+      W2: p.W2 as Float64Array,
+      b2: p.b2 as Float64Array,
+    };
   }
   throw new Error(`no peer implementation of workload '${w.name}'`);
 }
@@ -48,6 +74,9 @@ export function data(w: Workload): Data {
 export function flat(parts: readonly ArrayLike<number>[]): Float64Array {
   const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }

@@ -11,7 +11,9 @@ import { data, flat, type Peer, type PeerCase } from './peer.js';
 import type { Workload } from '../workloads.js';
 
 // the wasm binaries sit in the package's dist/; in Node they are read from there
-setWasmPaths(`${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`);
+setWasmPaths(
+  `${dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'))}/`,
+);
 
 function build(w: Workload): PeerCase {
   const d = data(w);
@@ -25,25 +27,40 @@ function build(w: Workload): PeerCase {
     params = [tf.scalar(d.a), tf.scalar(d.b)];
     loss = (a, b) => b.mul(a.mul(x).sigmoid()).sum();
   } else if (d.kind === 'W2') {
-    const X = k(tf.tensor2d(f32(d.X), [d.M, d.d])), y = k(tf.tensor1d(f32(d.y)));
+    const X = k(tf.tensor2d(f32(d.X), [d.M, d.d])),
+      y = k(tf.tensor1d(f32(d.y)));
     params = [tf.tensor2d(f32(d.theta), [d.d, 1])];
     loss = (theta) => tf.softplus(X.matMul(theta).reshape([d.M]).mul(y).neg()).sum();
   } else {
-    const X = k(tf.tensor2d(f32(d.X), [d.B, d.D])), Y = k(tf.tensor2d(f32(d.Y), [d.B, d.C]));
-    params = [tf.tensor2d(f32(d.W1), [d.D, d.H]), tf.tensor1d(f32(d.b1)), tf.tensor2d(f32(d.W2), [d.H, d.C]), tf.tensor1d(f32(d.b2))];
+    const X = k(tf.tensor2d(f32(d.X), [d.B, d.D])),
+      Y = k(tf.tensor2d(f32(d.Y), [d.B, d.C]));
+    params = [
+      tf.tensor2d(f32(d.W1), [d.D, d.H]),
+      tf.tensor1d(f32(d.b1)),
+      tf.tensor2d(f32(d.W2), [d.H, d.C]),
+      tf.tensor1d(f32(d.b2)),
+    ];
     loss = (W1, b1, W2, b2) => {
       const z = X.matMul(W1).add(b1).tanh().matMul(W2).add(b2);
-      return Y.mul(tf.logSumExp(z, 1, true).sub(z)).sum().div(d.B);
+      return Y.mul(tf.logSumExp(z, 1, true).sub(z))
+        .sum()
+        .div(d.B);
     };
   }
   const vg = tf.valueAndGrads(loss);
-  const run = () => tf.tidy(() => {
-    const { value, grads } = vg(params);
-    return { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync()) };
-  });
+  const run = () =>
+    tf.tidy(() => {
+      const { value, grads } = vg(params);
+      return { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync()) };
+    });
   return {
-    step: () => { run(); },
-    result: () => { const r = run(); return { value: r.value, grad: flat(r.grads) }; },
+    step: () => {
+      run();
+    },
+    result: () => {
+      const r = run();
+      return { value: r.value, grad: flat(r.grads) };
+    },
     dispose: () => tf.dispose([...params, ...keep]),
   };
 }
@@ -53,7 +70,8 @@ export function tfjs(backendName: 'cpu' | 'wasm'): Peer {
     name: `TensorFlow.js ${backendName}`,
     dtype: 'float32',
     async activate() {
-      if (!(await tf.setBackend(backendName))) throw new Error(`TensorFlow.js backend '${backendName}' did not initialise`);
+      if (!(await tf.setBackend(backendName)))
+        throw new Error(`TensorFlow.js backend '${backendName}' did not initialise`);
       await tf.ready();
     },
     build,

@@ -54,11 +54,29 @@ export function summarise(rows: readonly RunRow[], w3Us: number, steps: number, 
   const known = (x: number, ok: boolean) => (Number.isFinite(x) ? ok : undefined);
   const ran = rows.filter((r) => !r.error && Number.isFinite(r.testAccuracy));
   const targets = [
-    { name: `native s/epoch <= ${TARGETS.nativeVsW3} x (${steps} x one W3 reverse gradient)`, value: nativeVsW3, met: known(nativeVsW3, nativeVsW3 <= TARGETS.nativeVsW3) },
-    { name: `native >= ${TARGETS.nativeVsTfjsWasm}x faster than TensorFlow.js wasm model.fit`, value: nativeVsTfjsWasm, met: known(nativeVsTfjsWasm, nativeVsTfjsWasm >= TARGETS.nativeVsTfjsWasm) },
-    { name: 'native faster than jax-js float32 (jit)', value: nativeVsJax, met: known(nativeVsJax, nativeVsJax > TARGETS.nativeVsJax) },
+    {
+      name: `native s/epoch <= ${TARGETS.nativeVsW3} x (${steps} x one W3 reverse gradient)`,
+      value: nativeVsW3,
+      met: known(nativeVsW3, nativeVsW3 <= TARGETS.nativeVsW3),
+    },
+    {
+      name: `native >= ${TARGETS.nativeVsTfjsWasm}x faster than TensorFlow.js wasm model.fit`,
+      value: nativeVsTfjsWasm,
+      met: known(nativeVsTfjsWasm, nativeVsTfjsWasm >= TARGETS.nativeVsTfjsWasm),
+    },
+    {
+      name: 'native faster than jax-js float32 (jit)',
+      value: nativeVsJax,
+      met: known(nativeVsJax, nativeVsJax > TARGETS.nativeVsJax),
+    },
     ...(epochs >= 5
-      ? [{ name: `test accuracy >= ${TARGETS.accuracy} after ${epochs} epochs, every implementation`, value: Math.min(...ran.map((r) => r.testAccuracy)), met: ran.length ? ran.every((r) => r.testAccuracy >= TARGETS.accuracy) : undefined }]
+      ? [
+          {
+            name: `test accuracy >= ${TARGETS.accuracy} after ${epochs} epochs, every implementation`,
+            value: Math.min(...ran.map((r) => r.testAccuracy)),
+            met: ran.length ? ran.every((r) => r.testAccuracy >= TARGETS.accuracy) : undefined,
+          },
+        ]
       : []),
   ];
   return { seconds, nativeVsW3, nativeVsTfjsWasm, nativeVsJax, targets };
@@ -74,22 +92,46 @@ export function tableRows(rows: readonly RunRow[]): string[][] {
     const s = median(r.epochSeconds);
     return r.error
       ? [r.implementation, r.dtype, 'failed', '—', '—', '—', '—']
-      : [r.implementation, r.dtype, fixed(s, 2), r.epochSeconds.map((x) => x.toFixed(2)).join(' '), fixed(r.lastLoss, 4), fixed(r.testAccuracy, 4), times(s / native)];
+      : [
+          r.implementation,
+          r.dtype,
+          fixed(s, 2),
+          r.epochSeconds.map((x) => x.toFixed(2)).join(' '),
+          fixed(r.lastLoss, 4),
+          fixed(r.testAccuracy, 4),
+          times(s / native),
+        ];
   });
 }
 
-export const HEADER = ['implementation', 'dtype', 's / epoch (median)', 'each epoch (s)', 'last epoch loss', 'test accuracy', 'time / native'];
+export const HEADER = [
+  'implementation',
+  'dtype',
+  's / epoch (median)',
+  'each epoch (s)',
+  'last epoch loss',
+  'test accuracy',
+  'time / native',
+];
 
 /** A plain-text table, first two columns left-aligned. */
 export function textTable(header: readonly string[], body: readonly string[][]): string {
   const w = header.map((h, j) => Math.max(h.length, ...body.map((r) => r[j].length)));
-  const line = (r: readonly string[]) => r.map((c, j) => (j < 2 ? c.padEnd(w[j]) : c.padStart(w[j]))).join('  ').trimEnd();
+  const line = (r: readonly string[]) =>
+    r
+      .map((c, j) => (j < 2 ? c.padEnd(w[j]) : c.padStart(w[j])))
+      .join('  ')
+      .trimEnd();
   return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(line)].join('\n');
 }
 
 /** A markdown table. */
 export function markdownTable(header: readonly string[], body: readonly string[][]): string {
-  return [`| ${header.join(' | ')} |`, `|${header.map((_, j) => (j < 2 ? '---|' : '---:|')).join('')}`, ...body.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map((_, j) => (j < 2 ? '---|' : '---:|')).join('')}`,
+    ...body.map((r) => `| ${r.join(' | ')} |`),
+  ].join('\n');
 }
 
 /** Why runs failed, one line each. */
@@ -99,5 +141,8 @@ export function failureLines(rows: readonly RunRow[]): string[] {
 
 /** The target lines: yes / NO / not measured, with the measured value. */
 export function targetLines(t: Summary['targets']): string[] {
-  return t.map((x) => `${x.met === undefined ? 'not measured' : x.met ? 'yes' : 'NO'}: ${x.name} (${fixed(x.value, x.name.startsWith('test') ? 4 : 2)})`);
+  return t.map(
+    (x) =>
+      `${x.met === undefined ? 'not measured' : x.met ? 'yes' : 'NO'}: ${x.name} (${fixed(x.value, x.name.startsWith('test') ? 4 : 2)})`,
+  );
 }

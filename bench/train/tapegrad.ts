@@ -16,9 +16,19 @@ export function tapegrad(name: BackendName): Trainer {
       try {
         const theta = s.theta0.slice();
         const data = { x: s.train.X, y: Float64Array.from(s.train.labels) };
-        const r = await fit(c, theta, data, { optimizer: adam({ lr: s.lr }), epochs: s.epochs, batchSize: s.batchSize, shuffle: true, seed: s.seed });
+        const r = await fit(c, theta, data, {
+          optimizer: adam({ lr: s.lr }),
+          epochs: s.epochs,
+          batchSize: s.batchSize,
+          shuffle: true,
+          seed: s.seed,
+        });
         const test = evaluate(c, theta, { x: s.test.X, y: s.test.labels });
-        return { epochSeconds: r.history.map((h) => h.seconds), lastLoss: r.history.at(-1)?.loss, testAccuracy: test.valAccuracy! };
+        return {
+          epochSeconds: r.history.map((h) => h.seconds),
+          lastLoss: r.history.at(-1)?.loss,
+          testAccuracy: test.valAccuracy!,
+        };
       } finally {
         c.dispose();
       }

@@ -17,7 +17,8 @@ export function tfjs(backendName: 'cpu' | 'wasm'): Trainer {
     note: 'TensorFlow.js model.fit shuffles with Math.random (not seedable); the output layer is a softmax (its sparse cross-entropy takes probabilities)',
     async train(s: TrainSetup) {
       await tfjsPeer(backendName).activate();
-      const F = s.train.features, C = s.train.classes;
+      const F = s.train.features,
+        C = s.train.classes;
       const model = tf.sequential({
         layers: [
           tf.layers.dense({ inputShape: [F], units: s.hidden, activation: 'tanh' }),
@@ -38,13 +39,26 @@ export function tfjs(backendName: 'cpu' | 'wasm'): Trainer {
         const epochSeconds: number[] = [];
         let start = 0;
         const h = await model.fit(x, y, {
-          batchSize: s.batchSize, epochs: s.epochs, shuffle: true, verbose: 0, yieldEvery: 'never',
-          callbacks: { onEpochBegin: async () => { start = performance.now(); }, onEpochEnd: async () => { epochSeconds.push((performance.now() - start) / 1000); } },
+          batchSize: s.batchSize,
+          epochs: s.epochs,
+          shuffle: true,
+          verbose: 0,
+          yieldEvery: 'never',
+          callbacks: {
+            onEpochBegin: async () => {
+              start = performance.now();
+            },
+            onEpochEnd: async () => {
+              epochSeconds.push((performance.now() - start) / 1000);
+            },
+          },
         });
         const pred = tf.tidy(() => (model.predict(xTest, { batchSize: 1024 }) as tf.Tensor).argMax(1).dataSync());
         let correct = 0;
-        pred.forEach((k, i) => { if (k === s.test.labels[i]) correct++; });
-        return { epochSeconds, lastLoss: (h.history.loss.at(-1) as number), testAccuracy: correct / s.test.rows };
+        pred.forEach((k, i) => {
+          if (k === s.test.labels[i]) correct++;
+        });
+        return { epochSeconds, lastLoss: h.history.loss.at(-1) as number, testAccuracy: correct / s.test.rows };
       } finally {
         tf.dispose([x, y, xTest]);
         model.dispose();

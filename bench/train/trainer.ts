@@ -45,11 +45,16 @@ export function toFloat32(x: Float64Array): Float32Array {
 
 /** The parameter blocks of theta0 (tapegrad's layout). */
 export function blocks(s: TrainSetup): { w1: Float64Array; b1: Float64Array; w2: Float64Array; b2: Float64Array } {
-  const F = s.train.features, H = s.hidden, C = s.train.classes;
+  const F = s.train.features,
+    H = s.hidden,
+    C = s.train.classes;
   const ends = [F * H, F * H + H, F * H + H + H * C, F * H + H + H * C + C];
-  if (s.theta0.length !== ends[3]) throw new Error(`theta0 has ${s.theta0.length} elements, the ${F}-${H}-${C} MLP has ${ends[3]}`);
+  if (s.theta0.length !== ends[3])
+    throw new Error(`theta0 has ${s.theta0.length} elements, the ${F}-${H}-${C} MLP has ${ends[3]}`);
   return {
-    w1: s.theta0.subarray(0, ends[0]), b1: s.theta0.subarray(ends[0], ends[1]),
-    w2: s.theta0.subarray(ends[1], ends[2]), b2: s.theta0.subarray(ends[2], ends[3]),
+    w1: s.theta0.subarray(0, ends[0]),
+    b1: s.theta0.subarray(ends[0], ends[1]),
+    w2: s.theta0.subarray(ends[1], ends[2]),
+    b2: s.theta0.subarray(ends[2], ends[3]),
   };
 }

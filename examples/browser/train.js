@@ -5,25 +5,44 @@ export const HIDDEN = 32;
 
 export function digitsModel(define) {
   return define(
-    { params: { w1: [64, HIDDEN], b1: [HIDDEN], w2: [HIDDEN, 10], b2: [10] }, inputs: { x: ['batch', 64], y: ['batch'] } },
+    {
+      params: { w1: [64, HIDDEN], b1: [HIDDEN], w2: [HIDDEN, 10], b2: [10] },
+      inputs: { x: ['batch', 64], y: ['batch'] },
+    },
     ({ w1, b1, w2, b2 }, { x, y }) => {
       const logits = x.matmul(w1).add(b1).tanh().matmul(w2).add(b2);
-      return { loss: logits.softmaxCrossEntropy(y).mean(), pred: logits.argmax(1), probs: logits.sub(logits.logSumExp(1, true)).exp() };
-    });
+      return {
+        loss: logits.softmaxCrossEntropy(y).mean(),
+        pred: logits.argmax(1),
+        probs: logits.sub(logits.logSumExp(1, true)).exp(),
+      };
+    },
+  );
 }
 
 /** digits.csv (1797 rows: 64 pixels 0..16, then the label) -> pixels scaled to [0, 1] and labels. */
 export function parseDigits(text) {
-  const rows = text.trim().split('\n').map((l) => l.split(',').map(Number));
-  const x = new Float64Array(rows.length * 64), y = new Float64Array(rows.length);
-  rows.forEach((r, i) => { for (let j = 0; j < 64; j++) x[i * 64 + j] = r[j] / 16; y[i] = r[64]; });
+  const rows = text
+    .trim()
+    .split('\n')
+    .map((l) => l.split(',').map(Number));
+  const x = new Float64Array(rows.length * 64),
+    y = new Float64Array(rows.length);
+  rows.forEach((r, i) => {
+    for (let j = 0; j < 64; j++) x[i * 64 + j] = r[j] / 16;
+    y[i] = r[64];
+  });
   return { x, y, n: rows.length };
 }
 
 /** The rows `idx` of a data set. */
 function rows(d, idx) {
-  const x = new Float64Array(idx.length * 64), y = new Float64Array(idx.length);
-  idx.forEach((k, i) => { x.set(d.x.subarray(k * 64, k * 64 + 64), i * 64); y[i] = d.y[k]; });
+  const x = new Float64Array(idx.length * 64),
+    y = new Float64Array(idx.length);
+  idx.forEach((k, i) => {
+    x.set(d.x.subarray(k * 64, k * 64 + 64), i * 64);
+    y[i] = d.y[k];
+  });
   return { x, y };
 }
 
@@ -41,8 +60,13 @@ export async function train(t, c, digits, { epochs = 5, seed = 1, onEpoch = () =
   }
   const theta = t.init(c, { seed });
   await t.fit(c, theta, rows(digits, order.slice(0, 1500)), {
-    optimizer: t.adam({ lr: 0.01 }), epochs, batchSize: 32, shuffle: true, seed,
-    validation: rows(digits, order.slice(1500)), onEpoch,
+    optimizer: t.adam({ lr: 0.01 }),
+    epochs,
+    batchSize: 32,
+    shuffle: true,
+    seed,
+    validation: rows(digits, order.slice(1500)),
+    onEpoch,
   });
   return theta;
 }

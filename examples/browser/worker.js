@@ -28,7 +28,11 @@ function median(fn, budgetMs = 60) {
 }
 
 async function time({ family, N, backends }, ctx) {
-  const sizes = [...new Set([N / 8, N / 4, N / 2, N].map((n) => FAMILIES[family].make(tapegrad.define, Math.max(2, Math.round(n))).N))];
+  const sizes = [
+    ...new Set(
+      [N / 8, N / 4, N / 2, N].map((n) => FAMILIES[family].make(tapegrad.define, Math.max(2, Math.round(n))).N),
+    ),
+  ];
   const rows = [];
   for (const name of backends) {
     const be = await tapegrad.backend(name);
@@ -37,7 +41,8 @@ async function time({ family, N, backends }, ctx) {
       const c = be.compile(m.f);
       const g = new Float64Array(m.N);
       const row = {
-        backend: name, N: m.N,
+        backend: name,
+        N: m.N,
         value: median(() => c.valueFlat(m.theta, m.inputs)),
         reverse: median(() => c.gradFlat(m.theta, m.inputs, g)),
         fd: median(() => c.gradFlat(m.theta, m.inputs, g, { method: 'fd-forward' })),

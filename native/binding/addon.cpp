@@ -30,9 +30,15 @@ struct Span {
   size_t length;
 };
 
-[[noreturn]] void throwType(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, "tapegrad native: " + msg); }
-[[noreturn]] void throwRange(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, "tapegrad native: " + msg); }
-[[noreturn]] void throwError(Napi::Env env, const std::string& msg) { throw Napi::Error::New(env, "tapegrad native: " + msg); }
+[[noreturn]] void throwType(Napi::Env env, const std::string& msg) {
+  throw Napi::TypeError::New(env, "tapegrad native: " + msg);
+}
+[[noreturn]] void throwRange(Napi::Env env, const std::string& msg) {
+  throw Napi::RangeError::New(env, "tapegrad native: " + msg);
+}
+[[noreturn]] void throwError(Napi::Env env, const std::string& msg) {
+  throw Napi::Error::New(env, "tapegrad native: " + msg);
+}
 
 // A Float64Array of exactly `length` elements; `what` (and `index`, for inputs) name it in the
 // error message, which is only built on failure (this runs on every call).
@@ -58,7 +64,8 @@ template <class T>
 std::vector<T> typedArray(Napi::Env env, const Napi::Object& tape, const char* key, napi_typedarray_type type) {
   Napi::Value v = tape.Get(key);
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-    throwType(env, std::string("tape.") + key + (type == napi_int32_array ? " must be an Int32Array" : " must be a Float64Array"));
+    throwType(env, std::string("tape.") + key +
+                       (type == napi_int32_array ? " must be an Int32Array" : " must be a Float64Array"));
   auto a = v.As<Napi::TypedArrayOf<T>>();
   return std::vector<T>(a.Data(), a.Data() + a.ElementLength());
 }
@@ -92,15 +99,12 @@ struct FdPlan {
 class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "NativeProgram",
-                       {InstanceMethod<&NativeProgram::ValueCall>("value"),
-                        InstanceMethod<&NativeProgram::Reverse>("reverse"),
-                        InstanceMethod<&NativeProgram::Fd>("fd"),
-                        InstanceMethod<&NativeProgram::ReverseAsync>("reverseAsync"),
-                        InstanceMethod<&NativeProgram::FdAsync>("fdAsync"),
-                        InstanceMethod<&NativeProgram::Dispose>("dispose"),
-                        InstanceAccessor<&NativeProgram::Isa>("isa"),
-                        InstanceAccessor<&NativeProgram::Busy>("busy")});
+    return DefineClass(
+        env, "NativeProgram",
+        {InstanceMethod<&NativeProgram::ValueCall>("value"), InstanceMethod<&NativeProgram::Reverse>("reverse"),
+         InstanceMethod<&NativeProgram::Fd>("fd"), InstanceMethod<&NativeProgram::ReverseAsync>("reverseAsync"),
+         InstanceMethod<&NativeProgram::FdAsync>("fdAsync"), InstanceMethod<&NativeProgram::Dispose>("dispose"),
+         InstanceAccessor<&NativeProgram::Isa>("isa"), InstanceAccessor<&NativeProgram::Busy>("busy")});
   }
 
   NativeProgram(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeProgram>(info) {}
@@ -122,9 +126,12 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     Guard(NativeProgram& np, Napi::Env env) : np_(np) {
       if (!np.program_) throwError(env, "this compiled function was disposed");
       if (np.state_ == State::Async)
-        throwError(env, "this compiled function is busy with an asynchronous gradient; await it before calling it again");
+        throwError(env,
+                   "this compiled function is busy with an asynchronous gradient; await it before calling it again");
       if (np.state_ == State::Reading)
-        throwError(env, "this compiled function is busy: it was called again while a call on it reads its arguments (from a getter?)");
+        throwError(env,
+                   "this compiled function is busy: it was called again while a call on it reads its arguments (from a "
+                   "getter?)");
       np.state_ = State::Reading;
     }
     ~Guard() {
@@ -153,7 +160,8 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     Program& p = *program_;
     *theta = f64(env, info[0], "theta", static_cast<size_t>(p.paramCount()));
     inputs_.clear();
-    for (int32_t j = 0; j < n; j++) inputs_.push_back(f64(env, values_[j], "input", static_cast<size_t>(p.inputSize(j)), j));
+    for (int32_t j = 0; j < n; j++)
+      inputs_.push_back(f64(env, values_[j], "input", static_cast<size_t>(p.inputSize(j)), j));
     return p;
   }
 
@@ -281,9 +289,7 @@ struct Job {
     try {
       value = fd ? program->fd(call, opts.central, opts.relStep, opts.reuse, plan.data(), plan.triples.size())
                  : program->reverse(call);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
+    } catch (const std::exception& e) { error = e.what(); }
   }
 
   // JS thread: the owner is idle again; the gradient lands in the caller's buffer and the
@@ -296,9 +302,9 @@ struct Job {
     size_t length = 0;
     void* out = nullptr;
     std::string why = error;
-    if (why.empty() && (napi_get_reference_value(env, gradRef, &g) != napi_ok ||
-                        napi_get_typedarray_info(env, g, &type, &length, &out, nullptr, nullptr) != napi_ok ||
-                        length != grad.size()))
+    if (why.empty() &&
+        (napi_get_reference_value(env, gradRef, &g) != napi_ok ||
+         napi_get_typedarray_info(env, g, &type, &length, &out, nullptr, nullptr) != napi_ok || length != grad.size()))
       why = "the gradient buffer was detached or resized during the asynchronous call";
     if (why.empty()) {
       std::copy(grad.begin(), grad.end(), static_cast<double*>(out));
@@ -340,7 +346,8 @@ Napi::Value NativeProgram::StartAsync(const Napi::CallbackInfo& info, bool fd) {
     job->plan = fdPlan(info, p);
   }
   AddonData* data = env.GetInstanceData<AddonData>();
-  if (!data->runner && !(data->runner = Runner::start(env, "tapegrad.grad"))) throwError(env, "cannot start the thread for asynchronous gradients");
+  if (!data->runner && !(data->runner = Runner::start(env, "tapegrad.grad")))
+    throwError(env, "cannot start the thread for asynchronous gradients");
   job->program = program_;
   job->theta.assign(theta.data, theta.data + theta.length);
   for (const Span& s : inputs_) job->inputs.emplace_back(s.data, s.data + s.length);
@@ -394,9 +401,7 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
   std::unique_ptr<Program> p;
   try {
     p = Program::load(std::move(d), kernels, &error);
-  } catch (const std::bad_alloc&) {
-    throwRange(env, "the tape's arena is too large to allocate");
-  }
+  } catch (const std::bad_alloc&) { throwRange(env, "the tape's arena is too large to allocate"); }
   if (!p) throwRange(env, "invalid tape: " + error);
   Napi::Object obj = env.GetInstanceData<AddonData>()->programClass.New({});
   NativeProgram::Unwrap(obj)->Attach(std::move(p));

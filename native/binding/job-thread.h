@@ -34,8 +34,8 @@ class JobThread {
     t->hint_ = hint;
     napi_value n;
     if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &n) != napi_ok ||
-        napi_create_threadsafe_function(env, nullptr, nullptr, n, 0, 1, t, &JobThread::finalize, t, &JobThread::complete,
-                                        &t->tsfn_) != napi_ok) {
+        napi_create_threadsafe_function(env, nullptr, nullptr, n, 0, 1, t, &JobThread::finalize, t,
+                                        &JobThread::complete, &t->tsfn_) != napi_ok) {
       delete t;
       return nullptr;
     }

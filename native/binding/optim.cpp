@@ -19,9 +19,15 @@ using tapegrad::AdamStep;
 using tapegrad::KernelTable;
 using tapegrad::SgdStep;
 
-[[noreturn]] void throwType(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, "tapegrad native: " + msg); }
-[[noreturn]] void throwRange(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, "tapegrad native: " + msg); }
-[[noreturn]] void throwError(Napi::Env env, const std::string& msg) { throw Napi::Error::New(env, "tapegrad native: " + msg); }
+[[noreturn]] void throwType(Napi::Env env, const std::string& msg) {
+  throw Napi::TypeError::New(env, "tapegrad native: " + msg);
+}
+[[noreturn]] void throwRange(Napi::Env env, const std::string& msg) {
+  throw Napi::RangeError::New(env, "tapegrad native: " + msg);
+}
+[[noreturn]] void throwError(Napi::Env env, const std::string& msg) {
+  throw Napi::Error::New(env, "tapegrad native: " + msg);
+}
 
 // a Float64Array of exactly n elements (a detached one has length 0)
 double* f64(Napi::Env env, const Napi::Value& v, const char* what, size_t n) {
@@ -32,7 +38,8 @@ double* f64(Napi::Env env, const Napi::Value& v, const char* what, size_t n) {
       type != napi_float64_array)
     throwType(env, std::string("optimizer: ") + what + " must be a Float64Array");
   if (len != n)
-    throwRange(env, std::string("optimizer: ") + what + " must have " + std::to_string(n) + " elements, got " + std::to_string(len));
+    throwRange(env, std::string("optimizer: ") + what + " must have " + std::to_string(n) + " elements, got " +
+                        std::to_string(len));
   return static_cast<double*>(data);
 }
 
@@ -44,7 +51,9 @@ double number(Napi::Env env, const Napi::Value& v, const std::string& what, doub
   if (!std::isfinite(x) || x < lo || x > hi || (hiOpen && x == hi)) {
     std::ostringstream m;
     m << "optimizer: " << what << " must be a finite number";
-    if (lo > -HUGE_VAL) m << " in [" << lo << ", " << (hi < HUGE_VAL ? std::to_string(static_cast<long long>(hi)) : "inf") << (hiOpen || hi == HUGE_VAL ? ")" : "]");
+    if (lo > -HUGE_VAL)
+      m << " in [" << lo << ", " << (hi < HUGE_VAL ? std::to_string(static_cast<long long>(hi)) : "inf")
+        << (hiOpen || hi == HUGE_VAL ? ")" : "]");
     m << ", got " << x;
     throwRange(env, m.str());
   }
@@ -59,8 +68,9 @@ bool boolean(Napi::Env env, const Napi::Value& v, const std::string& what) {
 class NativeOptimizer : public Napi::ObjectWrap<NativeOptimizer> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "Optimizer",
-                       {InstanceMethod<&NativeOptimizer::Step>("step"), InstanceMethod<&NativeOptimizer::Dispose>("dispose")});
+    return DefineClass(
+        env, "Optimizer",
+        {InstanceMethod<&NativeOptimizer::Step>("step"), InstanceMethod<&NativeOptimizer::Dispose>("dispose")});
   }
 
   // (kind, n, config): config holds SgdConfig or AdamConfig (src/backends/types.ts)
@@ -93,7 +103,8 @@ class NativeOptimizer : public Napi::ObjectWrap<NativeOptimizer> {
       s_.weightDecay = number(env, c.Get("weightDecay"), "weightDecay", 0);
       s_.nesterov = boolean(env, c.Get("nesterov"), "nesterov");
       s_.maximize = boolean(env, c.Get("maximize"), "maximize");
-      if (s_.nesterov && (s_.momentum == 0 || s_.dampening != 0)) throwRange(env, "optimizer: nesterov needs momentum > 0 and dampening 0");
+      if (s_.nesterov && (s_.momentum == 0 || s_.dampening != 0))
+        throwRange(env, "optimizer: nesterov needs momentum > 0 and dampening 0");
       vectors = s_.momentum != 0 ? 1 : 0;
     }
     try {
@@ -111,7 +122,8 @@ class NativeOptimizer : public Napi::ObjectWrap<NativeOptimizer> {
     if (!live_) throwError(env, "this optimizer state was disposed");
     double* theta = f64(env, info[0], "theta", n_);
     const double* grad = f64(env, info[1], "grad", n_);
-    if (n_ > 0 && theta < grad + n_ && grad < theta + n_) throwRange(env, "optimizer: theta and grad must not share memory");
+    if (n_ > 0 && theta < grad + n_ && grad < theta + n_)
+      throwRange(env, "optimizer: theta and grad must not share memory");
     double* st = state_.data();
     if (adam_) {
       AdamStep s = a_;

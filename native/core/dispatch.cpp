@@ -10,8 +10,8 @@ std::vector<std::string> supported_isas() {
   __builtin_cpu_init();
   // libgcc's checks include the OS (XCR0) enabling the wider registers
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) out.push_back("avx2");
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") && out.size() == 2)
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw") && out.size() == 2)
     out.push_back("avx512");
 #endif
   return out;

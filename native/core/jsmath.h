@@ -17,27 +17,33 @@
 namespace tapegrad {
 namespace jsmath {
 
-inline uint64_t bits_of(double x) { uint64_t u; std::memcpy(&u, &x, 8); return u; }
-inline double from_bits(uint64_t u) { double x; std::memcpy(&x, &u, 8); return x; }
+inline uint64_t bits_of(double x) {
+  uint64_t u;
+  std::memcpy(&u, &x, 8);
+  return u;
+}
+inline double from_bits(uint64_t u) {
+  double x;
+  std::memcpy(&x, &u, 8);
+  return x;
+}
 inline int32_t high_word(double x) { return static_cast<int32_t>(bits_of(x) >> 32); }
 inline uint32_t low_word(double x) { return static_cast<uint32_t>(bits_of(x)); }
 inline double with_high_word(double x, uint32_t hi) {
   return from_bits((bits_of(x) & 0xFFFFFFFFull) | (static_cast<uint64_t>(hi) << 32));
 }
-inline double from_words(uint32_t hi, uint32_t lo) {
-  return from_bits((static_cast<uint64_t>(hi) << 32) | lo);
-}
+inline double from_words(uint32_t hi, uint32_t lo) { return from_bits((static_cast<uint64_t>(hi) << 32) | lo); }
 
 // Constants shared with the vector versions (vmath.h).
 namespace c {
-constexpr double ln2_hi = 6.93147180369123816490e-01;   // 0x3FE62E42 FEE00000
-constexpr double ln2_lo = 1.90821492927058770002e-10;   // 0x3DEA39EF 35793C76
-constexpr double inv_ln2 = 1.44269504088896338700e+00;  // 0x3FF71547 652B82FE
-constexpr double two54 = 1.80143985094819840000e+16;    // 0x43500000 00000000
-constexpr double exp_over = 7.09782712893383973096e+02;   // above: exp overflows
-constexpr double exp_under = -7.45133219101941108420e+02; // below: exp underflows to 0
-constexpr double twom1000 = 9.33263618503218878990e-302;  // 2^-1000
-constexpr double two1023 = 8.988465674311579539e307;      // 2^1023
+constexpr double ln2_hi = 6.93147180369123816490e-01;      // 0x3FE62E42 FEE00000
+constexpr double ln2_lo = 1.90821492927058770002e-10;      // 0x3DEA39EF 35793C76
+constexpr double inv_ln2 = 1.44269504088896338700e+00;     // 0x3FF71547 652B82FE
+constexpr double two54 = 1.80143985094819840000e+16;       // 0x43500000 00000000
+constexpr double exp_over = 7.09782712893383973096e+02;    // above: exp overflows
+constexpr double exp_under = -7.45133219101941108420e+02;  // below: exp underflows to 0
+constexpr double twom1000 = 9.33263618503218878990e-302;   // 2^-1000
+constexpr double two1023 = 8.988465674311579539e307;       // 2^1023
 constexpr double E = 2.718281828459045;
 // fdlibm branches on high words; vmath.h compares with the first double of the high word
 // exp and expm1 reduce x from |x| >= this (0x3FD62E43 00000000, a little above ln2/2)
@@ -47,18 +53,15 @@ constexpr double expm1_sat = 38.81622314453125;
 // log1p takes k = 0 strictly between these (0xBFD2BEC5 00000000 and 0x3FDA827A 00000000)
 constexpr double log1p_k0_lo = -0.292893648147583, log1p_k0_hi = 0.4142136573791504;
 // exp: minimax polynomial for R(r^2) on [0, 0.347]
-constexpr double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03,
-                 P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
-                 P5 = 4.13813679705723846039e-08;
+constexpr double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03, P3 = 6.61375632143793436117e-05,
+                 P4 = -1.65339022054652515390e-06, P5 = 4.13813679705723846039e-08;
 // log and log1p: polynomial in s^2, s = f/(2+f)
-constexpr double L1 = 6.666666666666735130e-01, L2 = 3.999999999940941908e-01,
-                 L3 = 2.857142874366239149e-01, L4 = 2.222219843214978396e-01,
-                 L5 = 1.818357216161805012e-01, L6 = 1.531383769920937332e-01,
+constexpr double L1 = 6.666666666666735130e-01, L2 = 3.999999999940941908e-01, L3 = 2.857142874366239149e-01,
+                 L4 = 2.222219843214978396e-01, L5 = 1.818357216161805012e-01, L6 = 1.531383769920937332e-01,
                  L7 = 1.479819860511658591e-01;
 // expm1: scaled coefficients of R1(r^2)
-constexpr double Q1 = -3.33333333333331316428e-02, Q2 = 1.58730158725481460165e-03,
-                 Q3 = -7.93650757867487942473e-05, Q4 = 4.00821782732936239552e-06,
-                 Q5 = -2.01099218183624371326e-07;
+constexpr double Q1 = -3.33333333333331316428e-02, Q2 = 1.58730158725481460165e-03, Q3 = -7.93650757867487942473e-05,
+                 Q4 = 4.00821782732936239552e-06, Q5 = -2.01099218183624371326e-07;
 }  // namespace c
 
 // exp(x): x = k ln2 + r, exp(r) from a rational form in r, scaled by 2^k. Error < 1 ulp.
@@ -69,15 +72,15 @@ inline double exp(double x) {
   if (hx >= 0x40862E42) {  // |x| >= 709.78
     if (hx >= 0x7FF00000) {
       if (((hx & 0xFFFFF) | low_word(x)) != 0) return x + x;  // NaN
-      return neg ? 0.0 : x;                                    // exp(-inf) = 0, exp(inf) = inf
+      return neg ? 0.0 : x;                                   // exp(-inf) = 0, exp(inf) = inf
     }
     if (x > c::exp_over) return HUGE_VAL;
     if (x < c::exp_under) return 0.0;
   }
   double hi = 0, lo = 0;
   int k = 0;
-  if (hx > 0x3FD62E42) {    // |x| > ln2/2: reduce
-    if (hx < 0x3FF0A2B2) {  // and |x| < 1.5 ln2: k = +-1
+  if (hx > 0x3FD62E42) {          // |x| > ln2/2: reduce
+    if (hx < 0x3FF0A2B2) {        // and |x| < 1.5 ln2: k = +-1
       if (x == 1.0) return c::E;  // the reduction would miss the last bit of e
       hi = neg ? x + c::ln2_hi : x - c::ln2_hi;
       lo = neg ? -c::ln2_lo : c::ln2_lo;
@@ -236,8 +239,15 @@ inline double expm1(double x) {
   int k;
   if (hx > 0x3FD62E42) {    // |x| > ln2/2
     if (hx < 0x3FF0A2B2) {  // and |x| < 1.5 ln2
-      if (!neg) { hi = x - c::ln2_hi; lo = c::ln2_lo; k = 1; }
-      else { hi = x + c::ln2_hi; lo = -c::ln2_lo; k = -1; }
+      if (!neg) {
+        hi = x - c::ln2_hi;
+        lo = c::ln2_lo;
+        k = 1;
+      } else {
+        hi = x + c::ln2_hi;
+        lo = -c::ln2_lo;
+        k = -1;
+      }
     } else {
       k = static_cast<int>(c::inv_ln2 * x + (neg ? -0.5 : 0.5));
       const double t = k;
@@ -267,8 +277,10 @@ inline double expm1(double x) {
   }
   if (k <= -2 || k > 56) {
     double y = 1.0 - (e - x);
-    if (k == 1024) y = y * 2.0 * 8.98846567431158e+307;
-    else y = y * twopk;
+    if (k == 1024)
+      y = y * 2.0 * 8.98846567431158e+307;
+    else
+      y = y * twopk;
     return y - 1.0;
   }
   double y;
@@ -295,9 +307,9 @@ inline double tanh(double x) {
     return 1.0 / x - 1.0;
   }
   double z;
-  if (ix < 0x40360000) {              // |x| < 22
-    if (ix < 0x3E300000) return x;    // |x| < 2^-28
-    if (ix >= 0x3FF00000) {           // |x| >= 1
+  if (ix < 0x40360000) {            // |x| < 22
+    if (ix < 0x3E300000) return x;  // |x| < 2^-28
+    if (ix >= 0x3FF00000) {         // |x| >= 1
       const double t = expm1(2.0 * std::fabs(x));
       z = 1.0 - 2.0 / (t + 2.0);
     } else {
@@ -318,9 +330,8 @@ inline double pow(double x, double y) {
   constexpr double bp[] = {1.0, 1.5}, dp_h[] = {0.0, 5.84962487220764160156e-01},
                    dp_l[] = {0.0, 1.35003920212974897128e-08};
   constexpr double two53 = 9007199254740992.0, huge = 1.0e300, tiny = 1.0e-300;
-  constexpr double L1 = 5.99999999999994648725e-01, L2 = 4.28571428578550184252e-01,
-                   L3 = 3.33333329818377432918e-01, L4 = 2.72728123808534006489e-01,
-                   L5 = 2.30660745775561754067e-01, L6 = 2.06975017800338417784e-01;
+  constexpr double L1 = 5.99999999999994648725e-01, L2 = 4.28571428578550184252e-01, L3 = 3.33333329818377432918e-01,
+                   L4 = 2.72728123808534006489e-01, L5 = 2.30660745775561754067e-01, L6 = 2.06975017800338417784e-01;
   constexpr double lg2 = 6.93147180559945286227e-01, lg2_h = 6.93147182464599609375e-01,
                    lg2_l = -1.90465429995776804525e-09, ovt = 8.0085662595372944372e-17,
                    cp = 9.61796693925975554329e-01, cp_h = 9.61796700954437255859e-01,
@@ -350,7 +361,7 @@ inline double pow(double x, double y) {
     }
   }
   if (ly == 0) {
-    if (iy == 0x7FF00000) {  // y = +-inf
+    if (iy == 0x7FF00000) {                                                   // y = +-inf
       if (((ix - 0x3FF00000) | static_cast<int32_t>(lx)) == 0) return y - y;  // (+-1) ** +-inf: NaN
       if (ix >= 0x3FF00000) return hy >= 0 ? y : 0.0;
       return hy < 0 ? -y : 0.0;
@@ -364,8 +375,10 @@ inline double pow(double x, double y) {
     double z = ax;
     if (hy < 0) z = 1.0 / z;
     if (hx < 0) {
-      if (((ix - 0x3FF00000) | yisint) == 0) z = NAN;  // (-1) ** non-integer
-      else if (yisint == 1) z = -z;
+      if (((ix - 0x3FF00000) | yisint) == 0)
+        z = NAN;  // (-1) ** non-integer
+      else if (yisint == 1)
+        z = -z;
     }
     return z;
   }
@@ -399,9 +412,15 @@ inline double pow(double x, double y) {
     const int32_t j = ix & 0x000FFFFF;
     ix = j | 0x3FF00000;
     int k;
-    if (j <= 0x3988E) k = 0;        // |x| < sqrt(3/2)
-    else if (j < 0xBB67A) k = 1;    // |x| < sqrt(3)
-    else { k = 0; n += 1; ix -= 0x00100000; }
+    if (j <= 0x3988E)
+      k = 0;  // |x| < sqrt(3/2)
+    else if (j < 0xBB67A)
+      k = 1;  // |x| < sqrt(3)
+    else {
+      k = 0;
+      n += 1;
+      ix -= 0x00100000;
+    }
     ax = with_high_word(ax, static_cast<uint32_t>(ix));
     // ss = s_h + s_l = (x - 1)/(x + 1) or (x - 1.5)/(x + 1.5)
     double u = ax - bp[k];
@@ -464,8 +483,10 @@ inline double pow(double x, double y) {
   z = 1.0 - (r - z);
   j = high_word(z);
   j += static_cast<int32_t>(static_cast<uint32_t>(n) << 20);
-  if ((j >> 20) <= 0) z = std::scalbn(z, n);  // subnormal result
-  else z = with_high_word(z, static_cast<uint32_t>(high_word(z) + static_cast<int32_t>(static_cast<uint32_t>(n) << 20)));
+  if ((j >> 20) <= 0)
+    z = std::scalbn(z, n);  // subnormal result
+  else
+    z = with_high_word(z, static_cast<uint32_t>(high_word(z) + static_cast<int32_t>(static_cast<uint32_t>(n) << 20)));
   return s * z;
 }
 

@@ -17,13 +17,24 @@ TG_INLINE vd vexp_fast(vd x) {
   if (__builtin_expect(any(~(ax < splat(708.0))), 0)) return vexp(x);  // NaN fails the compare too
   const vd M = splat(6755399441055744.0);
   const vd km = splat(c::inv_ln2) * x + M;
-  const vd kd = km - M;                        // round(x / ln2)
+  const vd kd = km - M;  // round(x / ln2)
   const vi k = as_vi(km) - as_vi(M);
   // ln2_hi has 21 trailing zero bits: kd * ln2_hi is exact and so is x - kd * ln2_hi
   const vd r = (x - kd * splat(c::ln2_hi)) - kd * splat(c::ln2_lo);
   vd p = splat(1.0 / 6227020800.0);  // 1/13!
-  const double inv[] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
-                        1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0};
+  const double inv[] = {1.0 / 479001600.0,
+                        1.0 / 39916800.0,
+                        1.0 / 3628800.0,
+                        1.0 / 362880.0,
+                        1.0 / 40320.0,
+                        1.0 / 5040.0,
+                        1.0 / 720.0,
+                        1.0 / 120.0,
+                        1.0 / 24.0,
+                        1.0 / 6.0,
+                        0.5,
+                        1.0,
+                        1.0};
   for (double q : inv) p = fmadd(p, r, splat(q));
   return p * as_vd((k + 0x3FF) << 52);
 }
@@ -33,8 +44,9 @@ TG_INLINE vd vexp_fast(vd x) {
 TG_INLINE vd vexpm1_fast(vd y) {
   const vd ay = vabs(y);
   vd p = splat(1.0 / 6227020800.0);
-  const double inv[] = {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
-                        1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0};
+  const double inv[] = {
+      1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0, 1.0 / 5040.0,
+      1.0 / 720.0,       1.0 / 120.0,      1.0 / 24.0,      1.0 / 6.0,      0.5,           1.0};
   for (double q : inv) p = fmadd(p, y, splat(q));
   const vd small = p * y;
   if (!any(ay > splat(0.34657359027997264))) return small;

@@ -6,7 +6,8 @@
 // formula of the reference, no special cases (an infinite m gives NaN, as IEEE says)
 static double lse_plain(const double* z, int64_t c) {
   double m = -HUGE_VAL;
-  for (int64_t j = 0; j < c; j++) if (z[j] > m) m = z[j];
+  for (int64_t j = 0; j < c; j++)
+    if (z[j] > m) m = z[j];
   double s = 0, buf[256];
   for (int64_t j0 = 0; j0 < c; j0 += 256) {
     const int64_t len = c - j0 < 256 ? c - j0 : 256;
@@ -22,13 +23,17 @@ static void softmax_xent_f(const Fwd& k) {
     const double *z = k.a + r * c, *y = k.b + r * c;
     double* p = k.extra + r * c;
     double m = -HUGE_VAL;
-    for (int64_t j = 0; j < c; j++) if (z[j] > m) m = z[j];
+    for (int64_t j = 0; j < c; j++)
+      if (z[j] > m) m = z[j];
     exp_shifted(z, m, p, c);
     double s = 0;
     for (int64_t j = 0; j < c; j++) s += p[j];
     const double lse = m + jsmath::log(s);
     double loss = 0;
-    for (int64_t j = 0; j < c; j++) { p[j] /= s; loss += y[j] * (lse - z[j]); }
+    for (int64_t j = 0; j < c; j++) {
+      p[j] /= s;
+      loss += y[j] * (lse - z[j]);
+    }
     k.out[r] = loss;
   }
 }

@@ -28,7 +28,8 @@ enum class Out {
 // cols < W: one vector of columns (V = 1) with only its first cols lanes in the matrix; the
 // other lanes run on zeros and are not stored
 template <int R, int V, bool XT, bool Fused, Out O>
-TG_INLINE void tile(const double* X, const double* Y, double* C, int64_t steps, int64_t ldx, int64_t ldy, int64_t ldc, int64_t cols) {
+TG_INLINE void tile(const double* X, const double* Y, double* C, int64_t steps, int64_t ldx, int64_t ldy, int64_t ldc,
+                    int64_t cols) {
   vd acc[R][V];
   for (int r = 0; r < R; r++)
     for (int v = 0; v < V; v++) acc[r][v] = splat(0.0);
@@ -52,31 +53,44 @@ TG_INLINE void tile(const double* X, const double* Y, double* C, int64_t steps, 
       // (so 1 / C was -Inf on native, +Inf on js; found by the fuzz test). Adding +0 turns -0
       // into +0 and leaves every other value as it is.
       const vd sum = O == Out::Add ? (cols < W ? load_partial(c, cols) : load(c)) + acc[r][v]
-                     : Fused      ? acc[r][v] + splat(0.0)
-                                  : acc[r][v];
-      if (cols < W) store_partial(c, sum, cols);
-      else store(c, sum);
+                     : Fused       ? acc[r][v] + splat(0.0)
+                                   : acc[r][v];
+      if (cols < W)
+        store_partial(c, sum, cols);
+      else
+        store(c, sum);
     }
 }
 
 // rows 0..rows-1 of C in tiles of MR rows, then 4, 2, 1, for the columns c0 .. c0 + V*W (or
 // c0 .. c0 + cols, cols < W)
 template <int V, bool XT, bool Fused, Out O>
-TG_INLINE void tile_rows(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t ldx, int64_t ldy, int64_t ldc, int64_t c0, int64_t cols) {
+TG_INLINE void tile_rows(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t ldx,
+                         int64_t ldy, int64_t ldc, int64_t c0, int64_t cols) {
   auto at = [&](int64_t r) { return XT ? X + r : X + r * ldx; };
   auto out = [&](int64_t r) { return O == Out::AddT ? C + c0 * ldc + r : C + r * ldc + c0; };
   int64_t r = 0;
   for (; r + MR <= rows; r += MR) tile<MR, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
-  if (r + 4 <= rows && MR > 4) { tile<4, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols); r += 4; }
-  if (r + 2 <= rows) { tile<2, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols); r += 2; }
-  if (r + 2 <= rows) { tile<2, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols); r += 2; }
+  if (r + 4 <= rows && MR > 4) {
+    tile<4, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
+    r += 4;
+  }
+  if (r + 2 <= rows) {
+    tile<2, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
+    r += 2;
+  }
+  if (r + 2 <= rows) {
+    tile<2, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
+    r += 2;
+  }
   if (r < rows) tile<1, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
 }
 
 // the whole product: blocks of NV vectors of columns, then single vectors, then the last
 // cols % W columns as one partial vector
 template <bool XT, bool Fused, Out O>
-static void gemm(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx, int64_t ldy, int64_t ldc) {
+static void gemm(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
+                 int64_t ldy, int64_t ldc) {
   // The backward products (any order of summation) in blocks of KC steps: the panels of X and Y
   // that one tile streams through stay in cache for the next tile. A^T dC over 1797 rows ran
   // 1.3x to 1.6x as fast with SSE2 and AVX2, up to 5% faster with AVX-512. The forward rule
@@ -84,7 +98,8 @@ static void gemm(const double* X, const double* Y, double* C, int64_t rows, int6
   constexpr int64_t KC = 256;
   if (O != Out::Set && steps > KC) {
     for (int64_t s = 0; s < steps; s += KC)
-      gemm<XT, Fused, O>(X + s * (XT ? ldx : 1), Y + s * ldy, C, rows, steps - s < KC ? steps - s : KC, cols, ldx, ldy, ldc);
+      gemm<XT, Fused, O>(X + s * (XT ? ldx : 1), Y + s * ldy, C, rows, steps - s < KC ? steps - s : KC, cols, ldx, ldy,
+                         ldc);
     return;
   }
   int64_t c = 0;
@@ -184,7 +199,8 @@ static void matmul_atb(const double* A, const double* D, double* G, int64_t m, i
       const vd d0 = splat(D[i]), d1 = splat(D[i + 1]), d2 = splat(D[i + 2]), d3 = splat(D[i + 3]);
       int64_t t = 0;
       for (; t + W <= k; t += W)
-        store(G + t, fmadd(d3, load(a3 + t), fmadd(d2, load(a2 + t), fmadd(d1, load(a1 + t), fmadd(d0, load(a0 + t), load(G + t))))));
+        store(G + t, fmadd(d3, load(a3 + t),
+                           fmadd(d2, load(a2 + t), fmadd(d1, load(a1 + t), fmadd(d0, load(a0 + t), load(G + t))))));
       for (; t < k; t++) G[t] += D[i] * a0[t] + D[i + 1] * a1[t] + D[i + 2] * a2[t] + D[i + 3] * a3[t];
     }
     for (; i < m; i++)
@@ -192,8 +208,10 @@ static void matmul_atb(const double* A, const double* D, double* G, int64_t m, i
     return;
   }
   auto idle = [](int64_t x) { return (W - x % W) % W; };  // lanes idle in the last vector
-  if (idle(k) * n < idle(n) * k) gemm<true, true, Out::AddT>(D, A, G, n, m, k, n, k, n);
-  else gemm<true, true, Out::Add>(A, D, G, k, m, n, k, n, n);
+  if (idle(k) * n < idle(n) * k)
+    gemm<true, true, Out::AddT>(D, A, G, n, m, k, n, k, n);
+  else
+    gemm<true, true, Out::Add>(A, D, G, k, m, n, k, n, n);
 }
 
 // dA[i, t] += sum_j dC[i, j] B[t, j]: the product dC B^T with B^T packed once (n x k, the size of

@@ -14,7 +14,8 @@ static void broadcast_f(const Fwd& k) {
       for (; r < rep; r++) o[r] = k.a[s];
       continue;
     }
-    for (int64_t r = 0; r < rep; r++) __builtin_memcpy(k.out + (s * rep + r) * inner, k.a + s * inner, inner * sizeof(double));
+    for (int64_t r = 0; r < rep; r++)
+      __builtin_memcpy(k.out + (s * rep + r) * inner, k.a + s * inner, inner * sizeof(double));
   }
 }
 static void broadcast_b(const Bwd& k) {
@@ -84,8 +85,10 @@ static double lse_strided(const double* x, int64_t n, int64_t stride) {
   bool nan = false;
   for (int64_t j = 0; j < n; j++) {
     const double v = x[j * stride];
-    if (v > m) m = v;
-    else if (v != v) nan = true;
+    if (v > m)
+      m = v;
+    else if (v != v)
+      nan = true;
   }
   if (nan) return NAN;
   if (m == HUGE_VAL || m == -HUGE_VAL) return m;

@@ -8,23 +8,47 @@
 // rules write them (ga += ca, gb += cb).
 struct AddS {
   TG_MEMBER double f(double a, double b) { return a + b; }
-  template <class T> TG_MEMBER T ca(T g, T, T, T) { return g; }
-  template <class T> TG_MEMBER T cb(T g, T, T, T) { return g; }
+  template <class T>
+  TG_MEMBER T ca(T g, T, T, T) {
+    return g;
+  }
+  template <class T>
+  TG_MEMBER T cb(T g, T, T, T) {
+    return g;
+  }
 };
 struct SubS {
   TG_MEMBER double f(double a, double b) { return a - b; }
-  template <class T> TG_MEMBER T ca(T g, T, T, T) { return g; }
-  template <class T> TG_MEMBER T cb(T g, T, T, T) { return -g; }
+  template <class T>
+  TG_MEMBER T ca(T g, T, T, T) {
+    return g;
+  }
+  template <class T>
+  TG_MEMBER T cb(T g, T, T, T) {
+    return -g;
+  }
 };
 struct MulS {
   TG_MEMBER double f(double a, double b) { return a * b; }
-  template <class T> TG_MEMBER T ca(T g, T, T b, T) { return g * b; }
-  template <class T> TG_MEMBER T cb(T g, T a, T, T) { return g * a; }
+  template <class T>
+  TG_MEMBER T ca(T g, T, T b, T) {
+    return g * b;
+  }
+  template <class T>
+  TG_MEMBER T cb(T g, T a, T, T) {
+    return g * a;
+  }
 };
 struct DivS {
   TG_MEMBER double f(double a, double b) { return a / b; }
-  template <class T> TG_MEMBER T ca(T g, T, T b, T) { return g / b; }
-  template <class T> TG_MEMBER T cb(T g, T, T b, T out) { return -((g * out) / b); }
+  template <class T>
+  TG_MEMBER T ca(T g, T, T b, T) {
+    return g / b;
+  }
+  template <class T>
+  TG_MEMBER T cb(T g, T, T b, T out) {
+    return -((g * out) / b);
+  }
 };
 
 // a is the scalar a[0]

@@ -36,9 +36,11 @@ struct Expm1F {  // no kernel calls expm1: only the tests (through tanh_vec's co
   TG_MEMBER double s(double x) { return jsmath::expm1(x); }
 };
 static bool vmath_array(const char* name, const double* x, double* y, int64_t n) {
-  static const struct { const char* name; void (*run)(int64_t, const double*, double*); } vec[] = {
-      {"exp", map1<ExpF>}, {"log1p_vec", map1<Log1pF>}, {"expm1_vec", map1<Expm1F>}, {"tanh_vec", map1<TanhF>},
-      {"exp_fast", map1<ExpFastF>}, {"tanh_fast", map1<TanhFastF>}};
+  static const struct {
+    const char* name;
+    void (*run)(int64_t, const double*, double*);
+  } vec[] = {{"exp", map1<ExpF>},       {"log1p_vec", map1<Log1pF>},  {"expm1_vec", map1<Expm1F>},
+             {"tanh_vec", map1<TanhF>}, {"exp_fast", map1<ExpFastF>}, {"tanh_fast", map1<TanhFastF>}};
   for (const auto& v : vec)
     if (std::strcmp(name, v.name) == 0) {
       v.run(n, x, y);
@@ -62,6 +64,7 @@ static bool vmath_array(const char* name, const double* x, double* y, int64_t n)
 static KernelTable make_table() {
   KernelTable t{};
   t.isa = TG_ISA_NAME;
+  // clang-format off
 #define TG_OP(NAME, name) t.fwd[OP_##NAME] = name##_f; t.bwd[OP_##NAME] = name##_b;
   TG_OP(ADD, add) TG_OP(SUB, sub) TG_OP(MUL, mul) TG_OP(DIV, div) TG_OP(NEG, neg) TG_OP(EXP, exp)
   TG_OP(LOG, log) TG_OP(LOG1P, log1p) TG_OP(SQRT, sqrt) TG_OP(SQUARE, square) TG_OP(ABS, abs)
@@ -70,19 +73,22 @@ static KernelTable make_table() {
   TG_OP(TRANSPOSE, transpose) TG_OP(SOFTMAX_XENT, softmax_xent) TG_OP(ARGMAX, argmax) TG_OP(ARGMIN, argmin)
   TG_OP(ONE_HOT, one_hot)
 #undef TG_OP
-  for (int op = 0; op < OP_COUNT; op++) t.fast[op] = t.fwd[op];
+      // clang-format on
+      for (int op = 0; op < OP_COUNT; op++) t.fast[op] = t.fwd[op];
   t.fast[OP_SUM] = sum_fast_f;
   t.fast[OP_EXP] = exp_fast_f;
   t.fast[OP_SIGMOID] = sigmoid_fast_f;
   t.fast[OP_SOFTPLUS] = softplus_fast_f;
   t.fast[OP_TANH] = tanh_fast_f;
   if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
+    // clang-format off
 #define TG_SCALAR(NAME, S)                                                           \
   t.scalarAFwd[OP_##NAME] = scalar_a_f<S>; t.scalarABwd[OP_##NAME] = scalar_a_b<S>; \
   t.scalarBFwd[OP_##NAME] = scalar_b_f<S>; t.scalarBBwd[OP_##NAME] = scalar_b_b<S>;
   TG_SCALAR(ADD, AddS) TG_SCALAR(SUB, SubS) TG_SCALAR(MUL, MulS) TG_SCALAR(DIV, DivS)
 #undef TG_SCALAR
-  t.sgd = sgd_step;
+      // clang-format on
+      t.sgd = sgd_step;
   t.adam = adam_step;
   t.vmath = vmath_array;
   return t;

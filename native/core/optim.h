@@ -14,11 +14,15 @@ TG_INLINE T sgd_rule(T theta, T grad, T* buf, T sign, T wd, T mu, T keep, T lr) 
   if constexpr (WD) g = g + wd * theta;
   if constexpr (MOMENTUM) {
     T b;
-    if constexpr (FIRST) b = g;
-    else b = mu * *buf + keep * g;
+    if constexpr (FIRST)
+      b = g;
+    else
+      b = mu * *buf + keep * g;
     *buf = b;
-    if constexpr (NESTEROV) g = g + mu * b;
-    else g = b;
+    if constexpr (NESTEROV)
+      g = g + mu * b;
+    else
+      g = b;
   }
   return theta - lr * g;
 }
@@ -26,16 +30,19 @@ TG_INLINE T sgd_rule(T theta, T grad, T* buf, T sign, T wd, T mu, T keep, T lr) 
 template <bool WD, bool MOMENTUM, bool NESTEROV, bool FIRST>
 static void sgd_loop(const SgdStep& s) {
   const double sign = s.maximize ? -1.0 : 1.0, keep = 1.0 - s.dampening;
-  const vd vsign = splat(sign), vwd = splat(s.weightDecay), vmu = splat(s.momentum), vkeep = splat(keep), vlr = splat(s.lr);
+  const vd vsign = splat(sign), vwd = splat(s.weightDecay), vmu = splat(s.momentum), vkeep = splat(keep),
+           vlr = splat(s.lr);
   int64_t i = 0;
   for (; i + W <= s.n; i += W) {
     vd b = MOMENTUM ? load(s.buf + i) : vd{};
-    store(s.theta + i, sgd_rule<WD, MOMENTUM, NESTEROV, FIRST>(load(s.theta + i), load(s.grad + i), &b, vsign, vwd, vmu, vkeep, vlr));
+    store(s.theta + i, sgd_rule<WD, MOMENTUM, NESTEROV, FIRST>(load(s.theta + i), load(s.grad + i), &b, vsign, vwd, vmu,
+                                                               vkeep, vlr));
     if constexpr (MOMENTUM) store(s.buf + i, b);
   }
   for (; i < s.n; i++) {
     double b = MOMENTUM ? s.buf[i] : 0.0;
-    s.theta[i] = sgd_rule<WD, MOMENTUM, NESTEROV, FIRST>(s.theta[i], s.grad[i], &b, sign, s.weightDecay, s.momentum, keep, s.lr);
+    s.theta[i] =
+        sgd_rule<WD, MOMENTUM, NESTEROV, FIRST>(s.theta[i], s.grad[i], &b, sign, s.weightDecay, s.momentum, keep, s.lr);
     if constexpr (MOMENTUM) s.buf[i] = b;
   }
 }
@@ -43,16 +50,20 @@ static void sgd_loop(const SgdStep& s) {
 static void sgd_step(const SgdStep& s) {
   const bool wd = s.weightDecay != 0;
   if (s.momentum == 0) {
-    if (wd) sgd_loop<true, false, false, false>(s);
-    else sgd_loop<false, false, false, false>(s);
+    if (wd)
+      sgd_loop<true, false, false, false>(s);
+    else
+      sgd_loop<false, false, false, false>(s);
     return;
   }
   // with momentum: weight decay x nesterov x first step
-#define TG_SGD(WD, NEST)                                   \
-  if (wd == WD && s.nesterov == NEST) {                    \
-    if (s.first) sgd_loop<WD, true, NEST, true>(s);        \
-    else sgd_loop<WD, true, NEST, false>(s);               \
-    return;                                                \
+#define TG_SGD(WD, NEST)                  \
+  if (wd == WD && s.nesterov == NEST) {   \
+    if (s.first)                          \
+      sgd_loop<WD, true, NEST, true>(s);  \
+    else                                  \
+      sgd_loop<WD, true, NEST, false>(s); \
+    return;                               \
   }
   TG_SGD(false, false) TG_SGD(false, true) TG_SGD(true, false) TG_SGD(true, true)
 #undef TG_SGD
@@ -80,7 +91,8 @@ TG_INLINE vd sqrt_of(vd x) {
 
 // one element or W elements of an Adam step; DECAY: 0 none, 1 L2 (Adam), 2 decoupled (AdamW)
 template <int DECAY, bool AMSGRAD, class T>
-TG_INLINE T adam_rule(T theta, T grad, T* m, T* v, T* vmax, T sign, T wd, T b1, T c1, T b2, T c2, T stepSize, T epsHat, T decay) {
+TG_INLINE T adam_rule(T theta, T grad, T* m, T* v, T* vmax, T sign, T wd, T b1, T c1, T b2, T c2, T stepSize, T epsHat,
+                      T decay) {
   T g = grad * sign;
   T t = theta;
   if constexpr (DECAY == 1) g = g + wd * t;
@@ -106,16 +118,16 @@ static void adam_loop(const AdamStep& s) {
   int64_t i = 0;
   for (; i + W <= s.n; i += W) {
     vd m = load(s.m + i), v = load(s.v + i), vm = AMSGRAD ? load(s.vmax + i) : vd{};
-    store(s.theta + i, adam_rule<DECAY, AMSGRAD>(load(s.theta + i), load(s.grad + i), &m, &v, &vm, vsign, vwd, vb1, vc1, vb2, vc2,
-                                                 vstep, veps, vdecay));
+    store(s.theta + i, adam_rule<DECAY, AMSGRAD>(load(s.theta + i), load(s.grad + i), &m, &v, &vm, vsign, vwd, vb1, vc1,
+                                                 vb2, vc2, vstep, veps, vdecay));
     store(s.m + i, m);
     store(s.v + i, v);
     if constexpr (AMSGRAD) store(s.vmax + i, vm);
   }
   for (; i < s.n; i++) {
     double m = s.m[i], v = s.v[i], vm = AMSGRAD ? s.vmax[i] : 0.0;
-    s.theta[i] = adam_rule<DECAY, AMSGRAD>(s.theta[i], s.grad[i], &m, &v, &vm, sign, s.weightDecay, s.beta1, c1, s.beta2, c2,
-                                           s.stepSize, s.epsHat, s.decay);
+    s.theta[i] = adam_rule<DECAY, AMSGRAD>(s.theta[i], s.grad[i], &m, &v, &vm, sign, s.weightDecay, s.beta1, c1,
+                                           s.beta2, c2, s.stepSize, s.epsHat, s.decay);
     s.m[i] = m;
     s.v[i] = v;
     if constexpr (AMSGRAD) s.vmax[i] = vm;
@@ -124,11 +136,13 @@ static void adam_loop(const AdamStep& s) {
 
 static void adam_step(const AdamStep& s) {
   const int decay = s.weightDecay == 0 ? 0 : s.decoupled ? 2 : 1;
-#define TG_ADAM(D)                                  \
-  if (decay == D) {                                 \
-    if (s.amsgrad) adam_loop<D, true>(s);           \
-    else adam_loop<D, false>(s);                    \
-    return;                                         \
+#define TG_ADAM(D)            \
+  if (decay == D) {           \
+    if (s.amsgrad)            \
+      adam_loop<D, true>(s);  \
+    else                      \
+      adam_loop<D, false>(s); \
+    return;                   \
   }
   TG_ADAM(0) TG_ADAM(1) TG_ADAM(2)
 #undef TG_ADAM

@@ -26,7 +26,8 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
   // same rules, in the same order and with the same messages, as the js and wasm checkers
   auto broken = [&](Rule r) { return fail(error, RULE_TEXT[r]); };
   auto check = [&]() -> bool {
-    if (d.nInstr < 0 || d.nParams < 0 || d.nInputs < 0 || d.constStart < 0 || d.tempStart < 0 || d.arenaSize < 0 || d.output < 0)
+    if (d.nInstr < 0 || d.nParams < 0 || d.nInputs < 0 || d.constStart < 0 || d.tempStart < 0 || d.arenaSize < 0 ||
+        d.output < 0)
       return broken(RULE_LAYOUT_SIZES);
     if (d.code.size() != static_cast<size_t>(d.nInstr) * INSTR_WIDTH) return broken(RULE_LAYOUT_CODE);
     if (d.constStart != static_cast<int64_t>(d.nParams) + d.nInputs || d.tempStart > d.arenaSize ||
@@ -56,15 +57,19 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       const int64_t end = off + static_cast<int64_t>(len);
       *ref = {arenaRegion, static_cast<int32_t>(off)};
       if (off < d.nParams) {
-        if (end <= d.nParams) *ref = {0, static_cast<int32_t>(off)};
-        else p->alwaysCopy_ = true;
+        if (end <= d.nParams)
+          *ref = {0, static_cast<int32_t>(off)};
+        else
+          p->alwaysCopy_ = true;
         return true;
       }
       for (size_t j = 0; j < d.inputSizes.size(); j++) {
         const int64_t s = p->inputStart_[j];
         if (off >= s && off < s + d.inputSizes[j]) {
-          if (end <= s + d.inputSizes[j]) *ref = {static_cast<int32_t>(j + 1), static_cast<int32_t>(off - s)};
-          else p->alwaysCopy_ = true;
+          if (end <= s + d.inputSizes[j])
+            *ref = {static_cast<int32_t>(j + 1), static_cast<int32_t>(off - s)};
+          else
+            p->alwaysCopy_ = true;
           return true;
         }
       }
@@ -72,7 +77,9 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
     };
     if (!locate(d.output, 1, &p->outRef_)) return broken(RULE_LAYOUT_OUTPUT);
 
-    auto overlaps = [](int64_t x, double lx, int64_t y, double ly) { return lx > 0 && ly > 0 && x < y + ly && y < x + lx; };
+    auto overlaps = [](int64_t x, double lx, int64_t y, double ly) {
+      return lx > 0 && ly > 0 && x < y + ly && y < x + lx;
+    };
     for (int32_t i = 0; i < d.nInstr; i++) {
       const int32_t* w = &d.code[static_cast<size_t>(i) * INSTR_WIDTH];
       Instr in{};
@@ -111,7 +118,8 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       const int64_t x = extraAt >= 0 ? w[F_P0 + extraAt] : 0;
       if (extraAt >= 0 && (x < d.tempStart || x + eX > d.arenaSize)) return rule(RULE_EXTRA);
       if (overlaps(out, eOut, w[F_A], eA) || (binary && overlaps(out, eOut, w[F_B], eB))) return rule(RULE_OUT_OVERLAP);
-      if (extraAt >= 0 && (overlaps(x, eX, out, eOut) || overlaps(x, eX, w[F_A], eA) || (binary && overlaps(x, eX, w[F_B], eB))))
+      if (extraAt >= 0 &&
+          (overlaps(x, eX, out, eOut) || overlaps(x, eX, w[F_A], eA) || (binary && overlaps(x, eX, w[F_B], eB))))
         return rule(RULE_EXTRA_OVERLAP);
       in.extra = extraAt >= 0 ? static_cast<int32_t>(x) : -1;
       p->instrs_.push_back(in);
@@ -129,12 +137,15 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
   // it (nothing else is read), merged into spans; an adjoint passed through lives in its reader's
   std::vector<std::pair<int64_t, int64_t>> spans;
   for (const Instr& in : p->instrs_)
-    if ((in.flags & FLAG_GRAD_OUT) && !in.elided && in.gout == in.out) spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p0, in.p1, in.p2)));
+    if ((in.flags & FLAG_GRAD_OUT) && !in.elided && in.gout == in.out)
+      spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p0, in.p1, in.p2)));
   if (d.output >= d.tempStart) spans.emplace_back(d.output, d.output + 1);
   std::sort(spans.begin(), spans.end());
   for (auto& sp : spans) {
-    if (!p->zeroSpans_.empty() && sp.first <= p->zeroSpans_.back().second) p->zeroSpans_.back().second = std::max(p->zeroSpans_.back().second, sp.second);
-    else p->zeroSpans_.push_back(sp);
+    if (!p->zeroSpans_.empty() && sp.first <= p->zeroSpans_.back().second)
+      p->zeroSpans_.back().second = std::max(p->zeroSpans_.back().second, sp.second);
+    else
+      p->zeroSpans_.push_back(sp);
   }
   p->vbase_.resize(d.inputSizes.size() + 2);
   p->gbase_.resize(d.inputSizes.size() + 2);
@@ -174,8 +185,15 @@ void Program::fuseScalarBroadcasts() {
     // the reference sums the repeats back into the scalar only through the broadcast's own rule
     const int32_t side = r.absA == lo ? FLAG_GRAD_A : FLAG_GRAD_B;
     if ((r.flags & FLAG_GRAD_OUT) && (r.flags & side) && !(bc.flags & FLAG_GRAD_OUT)) continue;
-    if (r.absA == lo) { r.scalarSide = 1; r.a = bc.a; r.absA = bc.absA; }
-    else { r.scalarSide = 2; r.b = bc.a; r.absB = bc.absA; }
+    if (r.absA == lo) {
+      r.scalarSide = 1;
+      r.a = bc.a;
+      r.absA = bc.absA;
+    } else {
+      r.scalarSide = 2;
+      r.b = bc.a;
+      r.absB = bc.absA;
+    }
     bc.elided = true;
   }
 }
@@ -194,7 +212,9 @@ void Program::passAdjoints() {
     const int64_t len = o.scalarSide == side ? 1 : static_cast<int64_t>(op_extent(o.op, side, o.p0, o.p1, o.p2));
     return {lo, lo + len};
   };
-  auto overlaps = [](std::pair<int64_t, int64_t> x, int64_t lo, int64_t hi) { return x.first < x.second && x.first < hi && lo < x.second; };
+  auto overlaps = [](std::pair<int64_t, int64_t> x, int64_t lo, int64_t hi) {
+    return x.first < x.second && x.first < hi && lo < x.second;
+  };
   // readers before the instructions they read: a reader's own adjoint is settled when its
   // producer's is pointed at it (chains of adds)
   for (size_t i = instrs_.size(); i-- > 0;) {
@@ -213,7 +233,8 @@ void Program::passAdjoints() {
         if (o.elided) continue;
         readers += overlaps(read(o, 1), lo, hi) + overlaps(read(o, 2), lo, hi);
         if (!overlaps({o.out, o.out + static_cast<int64_t>(op_extent(o.op, 0, o.p0, o.p1, o.p2))}, lo, hi)) continue;
-        ok = producer < 0 && o.out == lo && op_extent(o.op, 0, o.p0, o.p1, o.p2) == hi - lo && q < i && (o.flags & FLAG_GRAD_OUT);
+        ok = producer < 0 && o.out == lo && op_extent(o.op, 0, o.p0, o.p1, o.p2) == hi - lo && q < i &&
+             (o.flags & FLAG_GRAD_OUT);
         producer = static_cast<int64_t>(q);
       }
       if (!ok || producer < 0 || readers != 1) continue;
@@ -227,9 +248,10 @@ bool Program::checkPlan(const int32_t* plan, size_t len, std::string* error) con
   if (len % 3 != 0) return fail(error, "the FD plan is not a list of triples");
   for (size_t q = 0; q < len; q += 3) {
     const int32_t s = plan[q], e = plan[q + 1], first = plan[q + 2];
-    if (!(s >= 0 && s <= e && e <= tape_.nParams && first >= 0 && first <= tape_.nInstr && (q == 0 || first <= plan[q - 1])))
-      return fail(error, "FD plan entry " + std::to_string(q / 3) + " (" + std::to_string(s) + ", " + std::to_string(e) + ", " +
-                             std::to_string(first) + ") is out of range or out of order");
+    if (!(s >= 0 && s <= e && e <= tape_.nParams && first >= 0 && first <= tape_.nInstr &&
+          (q == 0 || first <= plan[q - 1])))
+      return fail(error, "FD plan entry " + std::to_string(q / 3) + " (" + std::to_string(s) + ", " +
+                             std::to_string(e) + ", " + std::to_string(first) + ") is out of range or out of order");
   }
   return true;
 }
@@ -269,10 +291,17 @@ void Program::forward(int32_t from, bool exact) {
   for (size_t i = static_cast<size_t>(from); i < instrs_.size(); i++) {
     const Instr& in = instrs_[i];
     if (in.elided) continue;
-    const Fwd f{v + in.out, vbase_[in.a.region] + in.a.offset, vbase_[in.b.region] + in.b.offset,
-                in.extra >= 0 ? v + in.extra : nullptr, in.p0, in.p1, in.p2};
-    if (in.scalarSide) (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op](f);
-    else fwd[in.op](f);
+    const Fwd f{v + in.out,
+                vbase_[in.a.region] + in.a.offset,
+                vbase_[in.b.region] + in.b.offset,
+                in.extra >= 0 ? v + in.extra : nullptr,
+                in.p0,
+                in.p1,
+                in.p2};
+    if (in.scalarSide)
+      (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op](f);
+    else
+      fwd[in.op](f);
   }
 }
 
@@ -297,18 +326,29 @@ double Program::reverse(const CallBuffers& call) {
   double* g = g_.data();
   double* gp = gbase_[0];
   if (tape_.nParams) std::memset(gp, 0, sizeof(double) * tape_.nParams);
-  for (const auto& sp : zeroSpans_) std::memset(g + sp.first, 0, sizeof(double) * static_cast<size_t>(sp.second - sp.first));
+  for (const auto& sp : zeroSpans_)
+    std::memset(g + sp.first, 0, sizeof(double) * static_cast<size_t>(sp.second - sp.first));
   gbase_[outRef_.region][outRef_.offset] = 1.0;
   const double* v = v_.data();
   const auto& bwd = kernels_->bwd;
   for (size_t i = instrs_.size(); i-- > 0;) {
     const Instr& in = instrs_[i];
     if (!(in.flags & FLAG_GRAD_OUT) || in.elided) continue;
-    const Bwd b{v + in.out, vbase_[in.a.region] + in.a.offset, vbase_[in.b.region] + in.b.offset,
-                in.extra >= 0 ? v + in.extra : nullptr, g + in.gout, gbase_[in.a.region] + in.a.offset,
-                gbase_[in.b.region] + in.b.offset, in.flags, in.p0, in.p1, in.p2};
-    if (in.scalarSide) (in.scalarSide == 1 ? kernels_->scalarABwd : kernels_->scalarBBwd)[in.op](b);
-    else bwd[in.op](b);
+    const Bwd b{v + in.out,
+                vbase_[in.a.region] + in.a.offset,
+                vbase_[in.b.region] + in.b.offset,
+                in.extra >= 0 ? v + in.extra : nullptr,
+                g + in.gout,
+                gbase_[in.a.region] + in.a.offset,
+                gbase_[in.b.region] + in.b.offset,
+                in.flags,
+                in.p0,
+                in.p1,
+                in.p2};
+    if (in.scalarSide)
+      (in.scalarSide == 1 ? kernels_->scalarABwd : kernels_->scalarBBwd)[in.op](b);
+    else
+      bwd[in.op](b);
   }
   if (gp != call.grad && tape_.nParams) std::memcpy(call.grad, g, sizeof(double) * tape_.nParams);
   return f;
@@ -316,7 +356,8 @@ double Program::reverse(const CallBuffers& call) {
 
 // The reference's loop (src/backends/js/engine.ts), step for step: the same h, the same
 // evaluations in the same order, so the same bits.
-double Program::fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* planOverride, size_t planLen) {
+double Program::fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* planOverride,
+                   size_t planLen) {
   bind(call, true);
   forward(0, true);
   const double f0 = outputValue();

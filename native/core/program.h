@@ -33,7 +33,7 @@ struct Instr {
   int32_t op, flags;
   int32_t out;  // arena offset (always in the temporaries)
   Ref a, b;
-  int32_t extra;  // arena offset of the scratch region, or -1
+  int32_t extra;       // arena offset of the scratch region, or -1
   int32_t absA, absB;  // arena offsets of a and b as the tape writes them
   // 1 (a) or 2 (b): that operand is a scalar broadcast whose instruction was elided, and a/b
   // refer to the scalar itself; 0 otherwise
@@ -69,7 +69,8 @@ class Program {
   double reverse(const CallBuffers& call);
   // plan: nullptr for the tape's own FD plan, else a replacement (a subset of coordinates,
   // checked with checkPlan first); only the plan's coordinates of grad are written.
-  double fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* plan = nullptr, size_t planLen = 0);
+  double fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* plan = nullptr,
+            size_t planLen = 0);
 
   // Triples (start, end, firstInstr) inside the parameters and the code, firstInstr not
   // increasing (the order that keeps suffix reuse correct); the reason in *error otherwise.
@@ -102,8 +103,9 @@ class Program {
   Ref outRef_{};
   int64_t outputSize_ = 0;
   bool alwaysCopy_ = false;
-  std::vector<std::pair<int64_t, int64_t>> zeroSpans_;  // adjoint ranges zeroed before a sweep  // an operand spans two regions: read everything from the arena
-  std::vector<double> v_, g_;  // value and adjoint arenas
+  std::vector<std::pair<int64_t, int64_t>> zeroSpans_;  // adjoint ranges zeroed before a sweep  // an operand spans two
+                                                        // regions: read everything from the arena
+  std::vector<double> v_, g_;                           // value and adjoint arenas
   // base pointer of each region for the current call (values and adjoints)
   std::vector<const double*> vbase_;
   std::vector<double*> gbase_;

@@ -11,7 +11,11 @@ typedef int64_t vi __attribute__((vector_size(TG_VBYTES)));
 #define TG_INLINE static inline __attribute__((always_inline))
 #define TG_MEMBER __attribute__((always_inline)) static
 
-TG_INLINE vd load(const double* p) { vd v; __builtin_memcpy(&v, p, sizeof v); return v; }
+TG_INLINE vd load(const double* p) {
+  vd v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return v;
+}
 TG_INLINE void store(double* p, vd v) { __builtin_memcpy(p, &v, sizeof v); }
 // x in every lane, by a shuffle: vd{} + x would be an addition the compiler must keep (0 + -0 is
 // +0), an extra instruction before every broadcast in the matmul tiles
@@ -29,7 +33,9 @@ TG_INLINE double hsum(vd v) {
 
 // the first n < W elements at p, zeros after them (never reads past p + n)
 #if TG_VBYTES == 64
-TG_INLINE vd load_partial(const double* p, int64_t n) { return (vd)_mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p); }
+TG_INLINE vd load_partial(const double* p, int64_t n) {
+  return (vd)_mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p);
+}
 #elif TG_VBYTES == 32
 TG_INLINE vd load_partial(const double* p, int64_t n) {
   const __m256i idx = _mm256_set_epi64x(3, 2, 1, 0);
@@ -45,7 +51,9 @@ TG_INLINE vd load_partial(const double* p, int64_t n) {
 
 // the first n < W lanes of v to p (never writes past p + n)
 #if TG_VBYTES == 64
-TG_INLINE void store_partial(double* p, vd v, int64_t n) { _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), (__m512d)v); }
+TG_INLINE void store_partial(double* p, vd v, int64_t n) {
+  _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), (__m512d)v);
+}
 #elif TG_VBYTES == 32
 TG_INLINE void store_partial(double* p, vd v, int64_t n) {
   const __m256i idx = _mm256_set_epi64x(3, 2, 1, 0);
@@ -76,7 +84,9 @@ TG_INLINE bool any(vi m) {
 // garbage): the hardware rounding where there is one, SSE2's truncating conversion to int32 and
 // back, else round to nearest by the 1.5*2^52 trick and step back toward zero
 #if TG_VBYTES == 64
-TG_INLINE vd vtrunc(vd v) { return (vd)_mm512_maskz_roundscale_pd((__mmask8)0xFF, (__m512d)v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
+TG_INLINE vd vtrunc(vd v) {
+  return (vd)_mm512_maskz_roundscale_pd((__mmask8)0xFF, (__m512d)v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+}
 #elif TG_VBYTES == 32
 TG_INLINE vd vtrunc(vd v) { return (vd)_mm256_round_pd((__m256d)v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC); }
 #elif defined(__SSE2__)

@@ -24,7 +24,9 @@ TG_INLINE vd pow2(vd k) { return as_vd(as_vi(k + splat(4503599627371519.0)) << 5
 // from |x| >= reduce_from, else 0 (then hi = x, lo = 0: fdlibm's unreduced path; the formula
 // alone would give k = 1 from ln2/2 on). Where fdlibm takes k = +-1 directly (|x| < 1.5 ln2) the
 // formula gives the same k, hi and lo, since k * ln2_hi and k * ln2_lo are exact.
-struct Reduced { vd k, hi, lo; };
+struct Reduced {
+  vd k, hi, lo;
+};
 TG_INLINE Reduced reduce_ln2(vd x) {
   namespace c = jsmath::c;
   const vd half = as_vd(sign_bit(x) | as_vi(splat(0.5)));  // +-1/2
@@ -45,9 +47,9 @@ TG_INLINE vd vexp_general(vd x) {
   const vi under = x < splat(c::exp_under);
   const vi special = isnan | isinf | over | under;
   const vd xs = sel(special, zero, x);
-  const vi big = hx > 0x3FD62E42;           // |x| > ln2/2: reduce
-  const vi mid = big & (hx < 0x3FF0A2B2);   // and |x| < 1.5 ln2: k = +-1
-  const vi tiny = hx < 0x3E300000;          // |x| < 2^-28: 1 + x
+  const vi big = hx > 0x3FD62E42;          // |x| > ln2/2: reduce
+  const vi mid = big & (hx < 0x3FF0A2B2);  // and |x| < 1.5 ln2: k = +-1
+  const vi tiny = hx < 0x3E300000;         // |x| < 2^-28: 1 + x
   // k = +-1
   const vd hiA = sel(neg, xs + splat(c::ln2_hi), xs - splat(c::ln2_hi));
   const vd loA = sel(neg, splat(-c::ln2_lo), splat(c::ln2_lo));
@@ -60,7 +62,8 @@ TG_INLINE vd vexp_general(vd x) {
   const vd hi = sel(mid, hiA, hiB), lo = sel(mid, loA, loB);
   const vd xr = sel(big, hi - lo, xs);
   const vd t = xr * xr;
-  const vd cc = xr - t * (splat(c::P1) + t * (splat(c::P2) + t * (splat(c::P3) + t * (splat(c::P4) + t * splat(c::P5)))));
+  const vd cc =
+      xr - t * (splat(c::P1) + t * (splat(c::P2) + t * (splat(c::P3) + t * (splat(c::P4) + t * splat(c::P5)))));
   // (x*c)/(c-2) = -((x*c)/(2-c)) exactly in round-to-nearest: one division serves both paths
   const vd q = (xr * cc) / (splat(2.0) - cc);
   const vd r0 = one - ((-q) - xr);
@@ -95,7 +98,8 @@ TG_INLINE vd vexp(vd x) {
   const Reduced r = reduce_ln2(x);
   const vd xr = r.hi - r.lo;
   const vd t = xr * xr;
-  const vd cc = xr - t * (splat(c::P1) + t * (splat(c::P2) + t * (splat(c::P3) + t * (splat(c::P4) + t * splat(c::P5)))));
+  const vd cc =
+      xr - t * (splat(c::P1) + t * (splat(c::P2) + t * (splat(c::P3) + t * (splat(c::P4) + t * splat(c::P5)))));
   const vd q = (xr * cc) / (splat(2.0) - cc);
   const vd one = splat(1.0);
   const vd r0 = one - ((-q) - xr);
@@ -133,7 +137,10 @@ TG_INLINE vd vlog1p(vd x) {
   const vd hfsq = splat(0.5) * f * f;
   const vd s = f / (splat(2.0) + f);
   const vd z = s * s;
-  const vd R = z * (splat(c::L1) + z * (splat(c::L2) + z * (splat(c::L3) + z * (splat(c::L4) + z * (splat(c::L5) + z * (splat(c::L6) + z * splat(c::L7)))))));
+  const vd R =
+      z * (splat(c::L1) +
+           z * (splat(c::L2) +
+                z * (splat(c::L3) + z * (splat(c::L4) + z * (splat(c::L5) + z * (splat(c::L6) + z * splat(c::L7)))))));
   const vd r0 = f - (hfsq - s * (hfsq + R));
   const vd rk = dk * splat(c::ln2_hi) - ((hfsq - (s * (hfsq + R) + (dk * splat(c::ln2_lo) + cc))) - f);
   return sel(k == 0, r0, rk);
@@ -149,20 +156,21 @@ TG_INLINE vd vexpm1_main(vd x) {
   const vd one = splat(1.0), half = splat(0.5);
   const Reduced rd = reduce_ln2(x);
   const vd k = rd.k;
-  const vd r = rd.hi - rd.lo;          // the reduced x
-  const vd cc = (rd.hi - r) - rd.lo;   // its rounding error (0 for k = 0)
+  const vd r = rd.hi - rd.lo;         // the reduced x
+  const vd cc = (rd.hi - r) - rd.lo;  // its rounding error (0 for k = 0)
   const vd hfx = half * r;
   const vd hxs = r * hfx;
-  const vd r1 = one + hxs * (splat(c::Q1) + hxs * (splat(c::Q2) + hxs * (splat(c::Q3) + hxs * (splat(c::Q4) + hxs * splat(c::Q5)))));
+  const vd r1 = one + hxs * (splat(c::Q1) +
+                             hxs * (splat(c::Q2) + hxs * (splat(c::Q3) + hxs * (splat(c::Q4) + hxs * splat(c::Q5)))));
   const vd t = splat(3.0) - r1 * hfx;
   const vd e0 = hxs * ((r1 - t) / (splat(6.0) - r * t));
-  const vd y0 = r - (r * e0 - hxs);                              // k = 0
+  const vd y0 = r - (r * e0 - hxs);  // k = 0
   const vd e = (r * (e0 - cc) - cc) - hxs;
-  const vd ym1 = half * (r - e) - half;                          // k = -1
+  const vd ym1 = half * (r - e) - half;  // k = -1
   const vd twopk = pow2(k), twomk = pow2(-k);
-  const vd yfar = (one - (e - r)) * twopk - one;                 // k <= -2 or k > 56
-  const vd ylow = ((one - twomk) - (e - r)) * twopk;             // 2 <= k < 20 (1 - 2^-k is exact)
-  const vd yhigh = ((r - (e + twomk)) + one) * twopk;            // 20 <= k <= 56
+  const vd yfar = (one - (e - r)) * twopk - one;       // k <= -2 or k > 56
+  const vd ylow = ((one - twomk) - (e - r)) * twopk;   // 2 <= k < 20 (1 - 2^-k is exact)
+  const vd yhigh = ((r - (e + twomk)) + one) * twopk;  // 20 <= k <= 56
   vd y = sel(k < splat(20.0), ylow, yhigh);
   y = sel((k <= splat(-2.0)) | (k > splat(56.0)), yfar, y);
   if (KOne) {  // k = 1

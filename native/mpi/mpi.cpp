@@ -24,9 +24,15 @@
 
 namespace {
 
-[[noreturn]] void throwType(Napi::Env env, const std::string& msg) { throw Napi::TypeError::New(env, "tapegrad mpi: " + msg); }
-[[noreturn]] void throwRange(Napi::Env env, const std::string& msg) { throw Napi::RangeError::New(env, "tapegrad mpi: " + msg); }
-[[noreturn]] void throwError(Napi::Env env, const std::string& msg) { throw Napi::Error::New(env, "tapegrad mpi: " + msg); }
+[[noreturn]] void throwType(Napi::Env env, const std::string& msg) {
+  throw Napi::TypeError::New(env, "tapegrad mpi: " + msg);
+}
+[[noreturn]] void throwRange(Napi::Env env, const std::string& msg) {
+  throw Napi::RangeError::New(env, "tapegrad mpi: " + msg);
+}
+[[noreturn]] void throwError(Napi::Env env, const std::string& msg) {
+  throw Napi::Error::New(env, "tapegrad mpi: " + msg);
+}
 
 enum class Kind { SumAllreduce, MeanAllreduce, Broadcast, Barrier };
 
@@ -50,8 +56,9 @@ struct Job {
     }
     for (size_t at = 0; at < data.size() && status == MPI_SUCCESS; at += chunk) {
       const int n = static_cast<int>(std::min(chunk, data.size() - at));
-      status = kind == Kind::Broadcast ? MPI_Bcast(data.data() + at, n, MPI_DOUBLE, root, MPI_COMM_WORLD)
-                                       : MPI_Allreduce(MPI_IN_PLACE, data.data() + at, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+      status = kind == Kind::Broadcast
+                   ? MPI_Bcast(data.data() + at, n, MPI_DOUBLE, root, MPI_COMM_WORLD)
+                   : MPI_Allreduce(MPI_IN_PLACE, data.data() + at, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
     }
     if (status == MPI_SUCCESS && kind == Kind::MeanAllreduce)
       for (double& x : data) x /= size;
@@ -81,8 +88,8 @@ void Job::complete(napi_env env) {
     MPI_Error_string(status, text, &len);
     error = "the collective failed: " + std::string(text, len);
   } else if (arrayRef && (napi_get_reference_value(env, arrayRef, &array) != napi_ok ||
-                               napi_get_typedarray_info(env, array, &type, &length, &out, nullptr, nullptr) != napi_ok ||
-                               length != data.size())) {
+                          napi_get_typedarray_info(env, array, &type, &length, &out, nullptr, nullptr) != napi_ok ||
+                          length != data.size())) {
     error = "the array was detached or resized during the collective";
   }
   if (error.empty()) {
@@ -119,11 +126,13 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
     MPI_Initialized(&already);
     if (already) throwError(env, "init: MPI is already initialised by another module of this process");
     int provided = 0;
-    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS) throwError(env, "init: MPI_Init_thread failed");
+    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
+      throwError(env, "init: MPI_Init_thread failed");
     if (provided < MPI_THREAD_SERIALIZED) {
       MPI_Finalize();
       s->finalized = true;
-      throwError(env, "init: this MPI does not provide MPI_THREAD_SERIALIZED (collectives run on a thread of their own)");
+      throwError(env,
+                 "init: this MPI does not provide MPI_THREAD_SERIALIZED (collectives run on a thread of their own)");
     }
     // errors come back as codes (rejected promises), not as an abort of the whole job
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -141,7 +150,8 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
 size_t f64Length(Napi::Env env, const Napi::Value& v, const char* what) {
   napi_typedarray_type type;
   size_t len;
-  if (!v.IsTypedArray() || napi_get_typedarray_info(env, v, &type, &len, nullptr, nullptr, nullptr) != napi_ok || type != napi_float64_array)
+  if (!v.IsTypedArray() || napi_get_typedarray_info(env, v, &type, &len, nullptr, nullptr, nullptr) != napi_ok ||
+      type != napi_float64_array)
     throwType(env, std::string(what) + ": the array must be a Float64Array");
   return len;
 }
@@ -150,7 +160,8 @@ Napi::Value Submit(Napi::Env env, std::unique_ptr<Job> job, const Napi::Value* a
   State* s = state(env);
   // when the environment shuts down the thread is freed: forget it
   auto forget = [](void* state) { static_cast<State*>(state)->runner = nullptr; };
-  if (!s->runner && !(s->runner = Runner::start(env, "tapegrad.mpi", forget, s))) throwError(env, "cannot start the thread for the collectives");
+  if (!s->runner && !(s->runner = Runner::start(env, "tapegrad.mpi", forget, s)))
+    throwError(env, "cannot start the thread for the collectives");
   job->size = s->size;
   if (array) {
     napi_typedarray_type type;
@@ -189,10 +200,12 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   f64Length(env, info[0], "broadcast");
   requireReady(env, "broadcast");
   const int size = state(env)->size;
-  if (!info[1].IsNumber()) throwType(env, "broadcast: root must be a rank number (0.." + std::to_string(size - 1) + ")");
+  if (!info[1].IsNumber())
+    throwType(env, "broadcast: root must be a rank number (0.." + std::to_string(size - 1) + ")");
   const double root = info[1].As<Napi::Number>().DoubleValue();
   if (!(root >= 0 && root < size && root == static_cast<int>(root)))
-    throwRange(env, "broadcast: root must be an integer rank in 0.." + std::to_string(size - 1) + ", got " + info[1].ToString().Utf8Value());
+    throwRange(env, "broadcast: root must be an integer rank in 0.." + std::to_string(size - 1) + ", got " +
+                        info[1].ToString().Utf8Value());
   auto job = std::make_unique<Job>();
   job->kind = Kind::Broadcast;
   job->root = static_cast<int>(root);
@@ -235,7 +248,8 @@ Napi::Value Abort(const Napi::CallbackInfo& info) {
 Napi::Object Module(Napi::Env env, Napi::Object exports) {
   State* s = state(env);
   // the environment's teardown: the thread is joined first, then MPI finalized
-  napi_add_env_cleanup_hook(env, [](void* p) { stopAndFinalize(static_cast<State*>(p)); }, s);
+  napi_add_env_cleanup_hook(
+      env, [](void* p) { stopAndFinalize(static_cast<State*>(p)); }, s);
   exports.Set("init", Napi::Function::New<Init>(env, "init"));
   exports.Set("allreduce", Napi::Function::New<Allreduce>(env, "allreduce"));
   exports.Set("broadcast", Napi::Function::New<Broadcast>(env, "broadcast"));

@@ -45,7 +45,8 @@ export const STEPS: readonly number[] = Array.from({ length: 29 }, (_, i) => 10 
 /** Closed form of the seed example's gradient: d/da = b sum x s(1-s), d/db = sum s, s = sigmoid(a x). */
 export function seedGradient(m: Model): Float64Array {
   const { a, b } = m.params as { a: number; b: number };
-  let da = 0, db = 0;
+  let da = 0,
+    db = 0;
   for (const x of m.inputs.x as Float64Array) {
     const s = 1 / (1 + Math.exp(-a * x));
     da += b * x * s * (1 - s);
@@ -59,9 +60,12 @@ export function seedGradient(m: Model): Float64Array {
  * d/dz_i = -s_i sigmoid(-s_i z_i) / m; d/dw = X^T dz, d/db = sum dz. Flat layout [w | b].
  */
 export function logisticGradient(m: Model): Float64Array {
-  const w = m.params.w as Float64Array, b = m.params.b as number;
-  const X = m.inputs.X as Float64Array, s = m.inputs.s as Float64Array;
-  const k = w.length, rows = s.length;
+  const w = m.params.w as Float64Array,
+    b = m.params.b as number;
+  const X = m.inputs.X as Float64Array,
+    s = m.inputs.s as Float64Array;
+  const k = w.length,
+    rows = s.length;
   const g = new Float64Array(k + 1);
   for (let i = 0; i < rows; i++) {
     let z = b;
@@ -74,8 +78,15 @@ export function logisticGradient(m: Model): Float64Array {
 }
 
 /** The error curves of one model whose exact gradient is `exact`. */
-export function studyModel(key: string, m: Model, exact: Float64Array, be: Backend, steps = STEPS): {
-  curves: AccuracyCurve[]; reverse: number;
+export function studyModel(
+  key: string,
+  m: Model,
+  exact: Float64Array,
+  be: Backend,
+  steps = STEPS,
+): {
+  curves: AccuracyCurve[];
+  reverse: number;
 } {
   const c = be.compile(m.f);
   try {
@@ -96,7 +107,10 @@ export function studyModel(key: string, m: Model, exact: Float64Array, be: Backe
   }
 }
 
-export function accuracyStudy(models: readonly { key: string; model: Model; exact: (m: Model) => Float64Array }[], be: Backend): AccuracyResult {
+export function accuracyStudy(
+  models: readonly { key: string; model: Model; exact: (m: Model) => Float64Array }[],
+  be: Backend,
+): AccuracyResult {
   const curves: AccuracyCurve[] = [];
   const reverse: { model: string; error: number }[] = [];
   for (const { key, model, exact } of models) {

@@ -34,7 +34,13 @@ export function catalog({ fashionRows = 500, dataDir }: CatalogOptions = {}): Ca
     { key: 'logistic', build: () => logistic(breastCancer()) },
     { key: 'softmax', build: () => softmaxRegression(dig()) },
     ...MLP_WIDTHS.map((h) => ({ key: `mlp-${h}`, build: () => mlp(dig(), h) })),
-    { key: 'fashion-mlp', build: () => { const f = fashionMnist(fashionRows, dataDir); return f && mlp(f, 128); } },
+    {
+      key: 'fashion-mlp',
+      build: () => {
+        const f = fashionMnist(fashionRows, dataDir);
+        return f && mlp(f, 128);
+      },
+    },
   ];
 }
 

@@ -18,7 +18,13 @@ export const ERROR_FLOOR = 1e-18;
 /** A log axis labelled at powers of ten only (vega's log ticks also label 2x and 5x). */
 function logAxis(field: string, title: string): Spec {
   const decade = 'abs(log(datum.value) / LN10 - round(log(datum.value) / LN10)) < 1e-6';
-  return { field, type: 'quantitative', scale: { type: 'log' }, title, axis: { format: '~e', labelExpr: `${decade} ? datum.label : ''` } };
+  return {
+    field,
+    type: 'quantitative',
+    scale: { type: 'log' },
+    title,
+    axis: { format: '~e', labelExpr: `${decade} ? datum.label : ''` },
+  };
 }
 
 /** Series of the time charts: one value and every gradient variant, per model and backend. */
@@ -26,20 +32,38 @@ function timeData(rows: readonly Row[]) {
   return rows.flatMap((r) => [
     { N: r.N, backend: r.backend, method: 'one value', ms: r.valueMs, ratio: 1, costRatio: 1, timing: 'measured' },
     ...r.cells.map((c) => ({
-      N: r.N, backend: r.backend, method: label(c.variant), ms: c.ms, ratio: c.ratio, costRatio: c.costRatio,
+      N: r.N,
+      backend: r.backend,
+      method: label(c.variant),
+      ms: c.ms,
+      ratio: c.ratio,
+      costRatio: c.costRatio,
       timing: c.extrapolated ? 'extrapolated' : 'measured',
     })),
   ]);
 }
 
 const METHOD_COLORS: Record<string, string> = {
-  'one value': '#9e9e9e', reverse: '#1f4e9c', 'fd-forward naive': '#d62728', 'fd-forward reuse': '#ff9f1c', 'fd-central reuse': '#2ca02c',
+  'one value': '#9e9e9e',
+  reverse: '#1f4e9c',
+  'fd-forward naive': '#d62728',
+  'fd-forward reuse': '#ff9f1c',
+  'fd-central reuse': '#2ca02c',
 };
 const methodColor = (title = 'method') => ({
-  field: 'method', type: 'nominal', title, legend: { labelLimit: 260 },
+  field: 'method',
+  type: 'nominal',
+  title,
+  legend: { labelLimit: 260 },
   scale: { domain: Object.keys(METHOD_COLORS), range: Object.values(METHOD_COLORS) },
 });
-const timingShape = { field: 'timing', type: 'nominal', title: 'timing', legend: { labelLimit: 260 }, scale: { domain: ['measured', 'extrapolated'], range: ['circle', 'triangle-up'] } };
+const timingShape = {
+  field: 'timing',
+  type: 'nominal',
+  title: 'timing',
+  legend: { labelLimit: 260 },
+  scale: { domain: ['measured', 'extrapolated'], range: ['circle', 'triangle-up'] },
+};
 
 /** Time of one gradient (and of one value) against N, log-log, one panel per backend. */
 export function timeVsNSpec(rows: readonly Row[], subtitle: string): Spec {
@@ -49,10 +73,22 @@ export function timeVsNSpec(rows: readonly Row[], subtitle: string): Spec {
     data: { values: timeData(rows) },
     facet: { column: { field: 'backend', type: 'nominal', title: 'backend', sort: [...BACKEND_NAMES] } },
     spec: {
-      width: 300, height: 260,
+      width: 300,
+      height: 260,
       layer: [
-        { mark: { type: 'line', strokeWidth: 1.5 }, encoding: { x: logAxis('N', 'N (parameters)'), y: logAxis('ms', 'time (ms)'), color: methodColor() } },
-        { mark: { type: 'point', filled: true, size: 45 }, encoding: { x: { field: 'N', type: 'quantitative' }, y: { field: 'ms', type: 'quantitative' }, color: methodColor(), shape: timingShape } },
+        {
+          mark: { type: 'line', strokeWidth: 1.5 },
+          encoding: { x: logAxis('N', 'N (parameters)'), y: logAxis('ms', 'time (ms)'), color: methodColor() },
+        },
+        {
+          mark: { type: 'point', filled: true, size: 45 },
+          encoding: {
+            x: { field: 'N', type: 'quantitative' },
+            y: { field: 'ms', type: 'quantitative' },
+            color: methodColor(),
+            shape: timingShape,
+          },
+        },
       ],
     },
   };
@@ -63,7 +99,9 @@ export function ratioVsNSpec(rows: readonly Row[], subtitle: string): Spec {
   // 'one value' is the line at 1 that every gradient is measured against
   const data = timeData(rows).flatMap((d) => [
     { ...d, y: d.ratio, source: 'measured time ratio' },
-    ...(d.method === 'one value' ? [] : [{ ...d, y: d.costRatio, source: 'cost model FLOP ratio', timing: 'measured' }]),
+    ...(d.method === 'one value'
+      ? []
+      : [{ ...d, y: d.costRatio, source: 'cost model FLOP ratio', timing: 'measured' }]),
   ]);
   return {
     $schema: SCHEMA,
@@ -71,19 +109,39 @@ export function ratioVsNSpec(rows: readonly Row[], subtitle: string): Spec {
     data: { values: data },
     facet: { column: { field: 'backend', type: 'nominal', title: 'backend', sort: [...BACKEND_NAMES] } },
     spec: {
-      width: 300, height: 260,
+      width: 300,
+      height: 260,
       layer: [
         {
           mark: { type: 'line', strokeWidth: 1.5 },
           encoding: {
-            x: logAxis('N', 'N (parameters)'), y: logAxis('y', 'multiple of one evaluation'), color: methodColor(),
-            strokeDash: { field: 'source', type: 'nominal', title: 'line', legend: { labelLimit: 260 }, scale: { domain: ['measured time ratio', 'cost model FLOP ratio'], range: [[1, 0], [4, 3]] } },
+            x: logAxis('N', 'N (parameters)'),
+            y: logAxis('y', 'multiple of one evaluation'),
+            color: methodColor(),
+            strokeDash: {
+              field: 'source',
+              type: 'nominal',
+              title: 'line',
+              legend: { labelLimit: 260 },
+              scale: {
+                domain: ['measured time ratio', 'cost model FLOP ratio'],
+                range: [
+                  [1, 0],
+                  [4, 3],
+                ],
+              },
+            },
           },
         },
         {
           transform: [{ filter: "datum.source === 'measured time ratio'" }],
           mark: { type: 'point', filled: true, size: 45 },
-          encoding: { x: { field: 'N', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, color: methodColor(), shape: timingShape },
+          encoding: {
+            x: { field: 'N', type: 'quantitative' },
+            y: { field: 'y', type: 'quantitative' },
+            color: methodColor(),
+            shape: timingShape,
+          },
         },
       ],
     },
@@ -93,27 +151,56 @@ export function ratioVsNSpec(rows: readonly Row[], subtitle: string): Spec {
 /** FD error against the exact gradient vs the relative step; default steps marked; reverse as a rule. */
 export function errorVsStepSpec(acc: AccuracyResult, subtitle: string): Spec {
   const clamp = (e: number) => Math.max(e, ERROR_FLOOR);
-  const curves = acc.curves.flatMap((c) => c.points.map((p) => ({ model: c.model, method: c.method, eps: p.eps, error: clamp(p.error) })));
-  const defaults = acc.curves.map((c) => ({ model: c.model, method: c.method, eps: c.atDefault.eps, error: clamp(c.atDefault.error), note: 'default step' }));
+  const curves = acc.curves.flatMap((c) =>
+    c.points.map((p) => ({ model: c.model, method: c.method, eps: p.eps, error: clamp(p.error) })),
+  );
+  const defaults = acc.curves.map((c) => ({
+    model: c.model,
+    method: c.method,
+    eps: c.atDefault.eps,
+    error: clamp(c.atDefault.error),
+    note: 'default step',
+  }));
   const reverse = acc.reverse.map((r) => ({ model: r.model, method: 'reverse', error: clamp(r.error) }));
-  const color = { field: 'method', type: 'nominal', title: 'method', scale: { domain: ['fd-forward', 'fd-central', 'reverse'], range: ['#ff9f1c', '#2ca02c', '#1f4e9c'] } };
+  const color = {
+    field: 'method',
+    type: 'nominal',
+    title: 'method',
+    scale: { domain: ['fd-forward', 'fd-central', 'reverse'], range: ['#ff9f1c', '#2ca02c', '#1f4e9c'] },
+  };
   return {
     $schema: SCHEMA,
     title: { text: 'Gradient error vs finite-difference step (against the closed-form gradient)', subtitle },
     facet: { column: { field: 'model', type: 'nominal', title: 'model', sort: acc.reverse.map((r) => r.model) } },
-    data: { values: [...curves.map((d) => ({ ...d, layer: 'curve' })), ...defaults.map((d) => ({ ...d, layer: 'default' })), ...reverse.map((d) => ({ ...d, layer: 'reverse' }))] },
+    data: {
+      values: [
+        ...curves.map((d) => ({ ...d, layer: 'curve' })),
+        ...defaults.map((d) => ({ ...d, layer: 'default' })),
+        ...reverse.map((d) => ({ ...d, layer: 'reverse' })),
+      ],
+    },
     spec: {
-      width: 300, height: 260,
+      width: 300,
+      height: 260,
       layer: [
         {
           transform: [{ filter: "datum.layer === 'curve'" }],
           mark: { type: 'line', point: { size: 20 } },
-          encoding: { x: logAxis('eps', 'relative step eps (h = eps max(1, |theta|))'), y: logAxis('error', '||g - g_exact|| / ||g_exact||'), color },
+          encoding: {
+            x: logAxis('eps', 'relative step eps (h = eps max(1, |theta|))'),
+            y: logAxis('error', '||g - g_exact|| / ||g_exact||'),
+            color,
+          },
         },
         {
           transform: [{ filter: "datum.layer === 'default'" }],
           mark: { type: 'point', shape: 'diamond', size: 160, filled: false, strokeWidth: 2.5 },
-          encoding: { x: { field: 'eps', type: 'quantitative' }, y: { field: 'error', type: 'quantitative' }, color, tooltip: [{ field: 'note' }] },
+          encoding: {
+            x: { field: 'eps', type: 'quantitative' },
+            y: { field: 'error', type: 'quantitative' },
+            color,
+            tooltip: [{ field: 'note' }],
+          },
         },
         {
           transform: [{ filter: "datum.layer === 'reverse'" }],

@@ -63,30 +63,48 @@ export function explain(c: Compiled): Explanation {
     const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const op = OPS[w[Field.op]].name;
     const args = [name(w[Field.a]), ...(w[Field.b] >= 0 ? [name(w[Field.b])] : [])];
-    forward.push({ index: i, text: `t${i} = ${op}(${args.join(', ')})  ${shapeString(nodes[tape.instrNode[i]].shape)}`, flops: fwd[i] });
+    forward.push({
+      index: i,
+      text: `t${i} = ${op}(${args.join(', ')})  ${shapeString(nodes[tape.instrNode[i]].shape)}`,
+      flops: fwd[i],
+    });
   }
   for (let i = tape.nInstr - 1; i >= 0; i--) {
     const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const flags = w[Field.flags];
     if (!(flags & Flag.gradOut)) continue;
     const into = [...(flags & Flag.gradA ? [name(w[Field.a])] : []), ...(flags & Flag.gradB ? [name(w[Field.b])] : [])];
-    backward.push({ index: i, text: `${OPS[w[Field.op]].name} backward: dt${i} -> d${into.join(', d')}`, flops: bwd[i] });
+    backward.push({
+      index: i,
+      text: `${OPS[w[Field.op]].name} backward: dt${i} -> d${into.join(', d')}`,
+      flops: bwd[i],
+    });
   }
   const suffix = (from: number) => fwd.subarray(from).reduce((s, x) => s + x, 0);
   const fd: FdGroup[] = [];
   for (let k = 0; k < tape.fdPlan.length; k += 3) {
     const [start, end, from] = [tape.fdPlan[k], tape.fdPlan[k + 1], tape.fdPlan[k + 2]];
-    fd.push({ param: c.params.find((p) => p.offset === start)?.name ?? `[${start}, ${end})`, coordinates: end - start, from, suffixFlops: suffix(from) });
+    fd.push({
+      param: c.params.find((p) => p.offset === start)?.name ?? `[${start}, ${end})`,
+      coordinates: end - start,
+      from,
+      suffixFlops: suffix(from),
+    });
   }
   const value = forward.reduce((s, l) => s + l.flops, 0);
   const N = c.paramCount;
   const reuse = fd.reduce((s, g) => s + g.coordinates * g.suffixFlops, 0);
   return {
-    forward, backward, fd,
+    forward,
+    backward,
+    fd,
     totals: {
-      value, reverse: value + backward.reduce((s, l) => s + l.flops, 0),
-      fdForwardNaive: value * (N + 1), fdForward: value + reuse,
-      fdCentralNaive: value * (2 * N + 1), fdCentral: value + 2 * reuse,
+      value,
+      reverse: value + backward.reduce((s, l) => s + l.flops, 0),
+      fdForwardNaive: value * (N + 1),
+      fdForward: value + reuse,
+      fdCentralNaive: value * (2 * N + 1),
+      fdCentral: value + 2 * reuse,
     },
   };
 }
@@ -99,7 +117,8 @@ export function formatExplain(title: string, c: Compiled, e: Explanation = expla
   const N = c.paramCount;
   const last = e.forward.length - 1;
   const w = Math.max(...[...e.forward, ...e.backward].map((l) => l.text.length), 40);
-  const line = (l: ExplainLine) => `  ${String(l.index).padStart(3)}  ${l.text.padEnd(w)}  ${formatInt(l.flops).padStart(14)}`;
+  const line = (l: ExplainLine) =>
+    `  ${String(l.index).padStart(3)}  ${l.text.padEnd(w)}  ${formatInt(l.flops).padStart(14)}`;
   const head = (s: string) => `${s.padEnd(w + 16)}FLOPs`;
   const t = e.totals;
   const total = (label: string, flops: number) =>
@@ -115,8 +134,11 @@ export function formatExplain(title: string, c: Compiled, e: Explanation = expla
     ...e.backward.map(line),
     '',
     'finite differences: a perturbed evaluation re-runs the tape from the first instruction that reads the parameter',
-    ...e.fd.map((g) => `  ${g.param.padEnd(8)} ${formatInt(g.coordinates).padStart(9)} coordinate${g.coordinates === 1 ? ' ' : 's'}` +
-      ` x re-run of t${g.from}..t${last}: ${formatInt(g.suffixFlops).padStart(14)} FLOPs each`),
+    ...e.fd.map(
+      (g) =>
+        `  ${g.param.padEnd(8)} ${formatInt(g.coordinates).padStart(9)} coordinate${g.coordinates === 1 ? ' ' : 's'}` +
+        ` x re-run of t${g.from}..t${last}: ${formatInt(g.suffixFlops).padStart(14)} FLOPs each`,
+    ),
     '',
     'totals (FLOPs of one call; conventions in src/ops/opset.ts)',
     total('value', t.value),

@@ -45,7 +45,11 @@ export function coordinateGroups(c: Compiled, reuse: boolean): CoordinateGroup[]
   const suffix = (from: number) => fwd.subarray(from).reduce((s, x) => s + x, 0);
   const groups: CoordinateGroup[] = [];
   for (let k = 0; k < tape.fdPlan.length; k += 3)
-    groups.push({ start: tape.fdPlan[k], end: tape.fdPlan[k + 1], evaluations: value > 0 ? suffix(tape.fdPlan[k + 2]) / value : 1 });
+    groups.push({
+      start: tape.fdPlan[k],
+      end: tape.fdPlan[k + 1],
+      evaluations: value > 0 ? suffix(tape.fdPlan[k + 2]) / value : 1,
+    });
   return groups;
 }
 
@@ -118,8 +122,15 @@ export interface FdTiming {
  * sampled coordinates when extrapolated; the others are left untouched). `valueMs`, one
  * evaluation's time measured before, only sizes the samples.
  */
-export function timeFd(c: Compiled, theta: Float64Array, inputs: Values, variant: Variant, valueMs: number,
-  opts: FdTimingOptions, out: Float64Array): FdTiming {
+export function timeFd(
+  c: Compiled,
+  theta: Float64Array,
+  inputs: Values,
+  variant: Variant,
+  valueMs: number,
+  opts: FdTimingOptions,
+  out: Float64Array,
+): FdTiming {
   const { method, reuse } = variant;
   const N = c.paramCount;
   const runs = method === 'fd-central' ? 2 : 1;
@@ -127,11 +138,24 @@ export function timeFd(c: Compiled, theta: Float64Array, inputs: Values, variant
   const groups = coordinateGroups(c, reuse);
   const target = Math.min(opts.sampleMs, Math.max(opts.sampleMs / 5, 4 * valueMs));
   // at least 3 coordinates per sampled group, so no figure rests on a single coordinate
-  const ks = groups.map((g) => Math.min(g.end - g.start, Math.max(3, Math.round(target / (runs * g.evaluations * valueMs)))));
+  const ks = groups.map((g) =>
+    Math.min(g.end - g.start, Math.max(3, Math.round(target / (runs * g.evaluations * valueMs)))),
+  );
   const value = () => c.valueFlat(theta, inputs);
   if (predicted <= opts.fullLimitMs || groups.every((g, i) => ks[i] === g.end - g.start)) {
-    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse })], { budgetMs: opts.budgetMs, minRuns: 3 });
-    return { ms: t.ms, valueMs: v.ms, ratio: pairedMedian(t, v), extrapolated: false, sampled: N, of: N, coordinates: Int32Array.from({ length: N }, (_, i) => i) };
+    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse })], {
+      budgetMs: opts.budgetMs,
+      minRuns: 3,
+    });
+    return {
+      ms: t.ms,
+      valueMs: v.ms,
+      ratio: pairedMedian(t, v),
+      extrapolated: false,
+      sampled: N,
+      of: N,
+      coordinates: Int32Array.from({ length: N }, (_, i) => i),
+    };
   }
   // Groups small enough to be covered whole share one call (its extra time counts once, unscaled);
   // each sampled group gets its own call. Three runs at least: one slow run must not decide.
@@ -141,12 +165,18 @@ export function timeFd(c: Compiled, theta: Float64Array, inputs: Values, variant
   // runs the same kernels, so there is nothing left to warm.
   const warmup = 2 * valueMs + target < opts.budgetMs;
   const timeCall = (coordinates: Int32Array) => {
-    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse, coordinates })], { budgetMs: opts.budgetMs, minRuns: 3, warmup });
+    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse, coordinates })], {
+      budgetMs: opts.budgetMs,
+      minRuns: 3,
+      warmup,
+    });
     return { extra: pairedMedian(t, v, (call, val) => (call - val) / val), valueMs: v.ms };
   };
   const whole = groups.filter((g, i) => ks[i] === g.end - g.start);
   if (whole.length) {
-    const coordinates = Int32Array.from(whole.flatMap((g) => Array.from({ length: g.end - g.start }, (_, j) => g.start + j)));
+    const coordinates = Int32Array.from(
+      whole.flatMap((g) => Array.from({ length: g.end - g.start }, (_, j) => g.start + j)),
+    );
     samples.push({ n: coordinates.length, k: coordinates.length, ...timeCall(coordinates) });
     all.push(...coordinates);
   }
@@ -156,5 +186,11 @@ export function timeFd(c: Compiled, theta: Float64Array, inputs: Values, variant
     samples.push({ n: g.end - g.start, k: ks[i], ...timeCall(coordinates) });
     all.push(...coordinates);
   });
-  return { ...extrapolate(samples), extrapolated: true, sampled: all.length, of: N, coordinates: Int32Array.from(all).sort() };
+  return {
+    ...extrapolate(samples),
+    extrapolated: true,
+    sampled: all.length,
+    of: N,
+    coordinates: Int32Array.from(all).sort(),
+  };
 }

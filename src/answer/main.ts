@@ -42,7 +42,11 @@ export interface AnswerResult {
   readonly tool: string;
   readonly date: string;
   readonly machine: {
-    readonly cpu: string; readonly cores: number; readonly memoryGB: number; readonly node: string; readonly platform: string;
+    readonly cpu: string;
+    readonly cores: number;
+    readonly memoryGB: number;
+    readonly node: string;
+    readonly platform: string;
     /** the 1-minute load average when the run began: other processes' share of the cores */
     readonly load: number;
   };
@@ -71,30 +75,44 @@ export function loadWarning(load = loadavg()[0], cores = cpus().length): string 
 export function machine(): AnswerResult['machine'] {
   const c = cpus();
   return {
-    cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, memoryGB: Math.round(totalmem() / 2 ** 30), node: process.version,
-    platform: `${platform()} ${arch()}`, load: +loadavg()[0].toFixed(2),
+    cpu: c[0]?.model.trim() ?? 'unknown',
+    cores: c.length,
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${platform()} ${arch()}`,
+    load: +loadavg()[0].toFixed(2),
   };
 }
 
 const DEFINITIONS = {
-  valueMs: 'median wall time of one evaluation of f, ms (row: timed with the reverse gradient; cell: timed with that gradient)',
+  valueMs:
+    'median wall time of one evaluation of f, ms (row: timed with the reverse gradient; cell: timed with that gradient)',
   ms: 'time of one gradient, ms: the median of whole calls, or (extrapolated: true) ratio x valueMs',
-  ratio: 'time of one gradient in evaluations of f. Measured: the median over rounds of (gradient time / evaluation time), the two timed ' +
+  ratio:
+    'time of one gradient in evaluations of f. Measured: the median over rounds of (gradient time / evaluation time), the two timed ' +
     'alternately. Extrapolated: 1 + the sum over groups of coordinates that share a tape suffix of (group size / sampled size) x the ' +
     'median over rounds of (time of an FD call on a random sample of the group - evaluation time) / evaluation time',
   costRatio: "the cost model's FLOPs of the gradient / FLOPs of one evaluation (Compiled.cost)",
-  error: "||g - g_reverse||_2 / ||g_reverse||_2 over the sampled coordinates (reverse rows: against the js backend's reverse gradient)",
+  error:
+    "||g - g_reverse||_2 / ||g_reverse||_2 over the sampled coordinates (reverse rows: against the js backend's reverse gradient)",
   accuracy: 'error against closed-form gradients (src/answer/accuracy.ts) at relative FD steps 1e-1..1e-15',
 };
 
-export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = (s) => process.stderr.write(s)): Promise<AnswerResult> {
+export async function runAnswer(
+  opts: AnswerOptions,
+  log: (s: string) => void = (s) => process.stderr.write(s),
+): Promise<AnswerResult> {
   const started = performance.now();
   const host = machine();
   const names = opts.backends ?? (await backends());
   const bes = await Promise.all(names.map((n) => backend(n)));
   const js = await backend('js');
-  const entries = catalog({ fashionRows: opts.fashionRows, dataDir: opts.dataDir }).filter((e) => !opts.models || opts.models.includes(e.key));
-  log(`tapegrad answer: ${entries.length} models x ${bes.length} backend(s) (${names.join(', ')}) x ${VARIANTS.length} gradient methods\n`);
+  const entries = catalog({ fashionRows: opts.fashionRows, dataDir: opts.dataDir }).filter(
+    (e) => !opts.models || opts.models.includes(e.key),
+  );
+  log(
+    `tapegrad answer: ${entries.length} models x ${bes.length} backend(s) (${names.join(', ')}) x ${VARIANTS.length} gradient methods\n`,
+  );
 
   const rows: Row[] = [];
   const failures: { model: string; backend: BackendName; error: string }[] = [];
@@ -120,21 +138,36 @@ export async function runAnswer(opts: AnswerOptions, log: (s: string) => void = 
       }
       rows.push(r);
       const fwd = cell(r, 'fd-forward-naive');
-      log(` ${((performance.now() - t0) / 1e3).toFixed(1)} s: value ${formatMs(r.valueMs)}, reverse ${formatRatio(cell(r, 'reverse').ratio)}x, ` +
-        `fd-forward ${fwd.extrapolated ? '~' : ''}${formatRatio(fwd.ratio)}x\n`);
+      log(
+        ` ${((performance.now() - t0) / 1e3).toFixed(1)} s: value ${formatMs(r.valueMs)}, reverse ${formatRatio(cell(r, 'reverse').ratio)}x, ` +
+          `fd-forward ${fwd.extrapolated ? '~' : ''}${formatRatio(fwd.ratio)}x\n`,
+      );
     }
   }
 
   log('  accuracy study (FD error vs step) ...');
-  const accuracy = accuracyStudy([
-    { key: 'seed', model: seed(1000), exact: seedGradient },
-    { key: 'logistic', model: logistic(breastCancer()), exact: logisticGradient },
-  ], bes[0]);
+  const accuracy = accuracyStudy(
+    [
+      { key: 'seed', model: seed(1000), exact: seedGradient },
+      { key: 'logistic', model: logistic(breastCancer()), exact: logisticGradient },
+    ],
+    bes[0],
+  );
   log(' done\n');
 
   const result: AnswerResult = {
-    tool: 'tapegrad answer', date: new Date().toISOString(), machine: host, backends: names, options: opts,
-    definitions: DEFINITIONS, rows, accuracy, answer: answer(rows, names, accuracy), failures, charts: [], seconds: 0,
+    tool: 'tapegrad answer',
+    date: new Date().toISOString(),
+    machine: host,
+    backends: names,
+    options: opts,
+    definitions: DEFINITIONS,
+    rows,
+    accuracy,
+    answer: answer(rows, names, accuracy),
+    failures,
+    charts: [],
+    seconds: 0,
   };
   mkdirSync(opts.out, { recursive: true });
   const charts = opts.charts ? await writeCharts(result, opts.out, log) : [];
@@ -164,7 +197,9 @@ async function writeCharts(r: AnswerResult, out: string, log: (s: string) => voi
     }
     log(`  charts: ${written.join(', ')}\n`);
   } catch (e) {
-    log(`  charts skipped: they need the packages vega and vega-lite (npm install vega vega-lite): ${(e as Error).message}\n`);
+    log(
+      `  charts skipped: they need the packages vega and vega-lite (npm install vega vega-lite): ${(e as Error).message}\n`,
+    );
   }
   return written;
 }

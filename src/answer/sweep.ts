@@ -53,7 +53,10 @@ export interface SweepOptions {
 /** Error of `g` against `ref` over some coordinates (normwise relative). */
 function errorOn(g: Float64Array, ref: Float64Array, coords: Int32Array): number {
   if (coords.length === g.length) return difference(g, ref).normRel;
-  return difference(Array.from(coords, (i) => g[i]), Array.from(coords, (i) => ref[i])).normRel;
+  return difference(
+    Array.from(coords, (i) => g[i]),
+    Array.from(coords, (i) => ref[i]),
+  ).normRel;
 }
 
 /**
@@ -66,21 +69,38 @@ export function sweepModel(key: string, m: Model, be: Backend, opts: SweepOption
     const theta = c.flatten(m.params);
     const N = c.paramCount;
     const reverse = new Float64Array(N);
-    const [value, rev] = timeEach([() => c.valueFlat(theta, m.inputs), () => c.gradFlat(theta, m.inputs, reverse)],
-      { budgetMs: opts.budgetMs, minRuns: 3 });
+    const [value, rev] = timeEach([() => c.valueFlat(theta, m.inputs), () => c.gradFlat(theta, m.inputs, reverse)], {
+      budgetMs: opts.budgetMs,
+      minRuns: 3,
+    });
     const cells: Cell[] = [];
     for (const v of VARIANTS) {
       const cost = c.cost(v.method, { reuse: v.reuse });
       const base = { variant: v.id, costRatio: cost.relative, evaluations: cost.evaluations };
       if (v.method === 'reverse') {
         const error = reference ? difference(reverse, reference).normRel : 0;
-        cells.push({ ...base, ms: rev.ms, valueMs: value.ms, ratio: pairedMedian(rev, value), extrapolated: false, sampled: N, error });
+        cells.push({
+          ...base,
+          ms: rev.ms,
+          valueMs: value.ms,
+          ratio: pairedMedian(rev, value),
+          extrapolated: false,
+          sampled: N,
+          error,
+        });
         continue;
       }
       const g = new Float64Array(N);
       const t = timeFd(c, theta, m.inputs, v, value.ms, opts.fd, g);
-      cells.push({ ...base, ms: t.ms, valueMs: t.valueMs, ratio: t.ratio, extrapolated: t.extrapolated, sampled: t.sampled,
-        error: errorOn(g, reverse, t.coordinates) });
+      cells.push({
+        ...base,
+        ms: t.ms,
+        valueMs: t.valueMs,
+        ratio: t.ratio,
+        extrapolated: t.extrapolated,
+        sampled: t.sampled,
+        error: errorOn(g, reverse, t.coordinates),
+      });
     }
     return { model: key, name: m.name, N, backend: be.name, valueMs: value.ms, cells };
   } finally {

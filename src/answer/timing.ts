@@ -43,7 +43,10 @@ const MIN_SAMPLE_MS = 0.2;
  * Times each function in rounds (one sample of each per round); the median per function. A sample
  * is one call, or for calls under MIN_SAMPLE_MS a batch of calls (the time per call is reported).
  */
-export function timeEach(runs: readonly (() => void)[], { budgetMs = 200, minRuns = 1, maxRuns = 2000, warmup = true, now = () => performance.now() }: TimingOptions = {}): Timing[] {
+export function timeEach(
+  runs: readonly (() => void)[],
+  { budgetMs = 200, minRuns = 1, maxRuns = 2000, warmup = true, now = () => performance.now() }: TimingOptions = {},
+): Timing[] {
   // Warm up for a quarter of the budget (at least one round), so the JIT has compiled the hot path
   // before anything counts; the warm-up also tells how long each call takes, hence the batch
   // sizes and how many rounds fit in the budget.

@@ -12,10 +12,15 @@ export interface Difference {
 }
 
 export function difference(a: ArrayLike<number>, b: ArrayLike<number>): Difference {
-  let maxAbs = 0, worst = a.length ? 0 : -1, maxB = 0;
+  let maxAbs = 0,
+    worst = a.length ? 0 : -1,
+    maxB = 0;
   for (let i = 0; i < a.length; i++) {
     const d = elementDiff(a[i], b[i]);
-    if (d > maxAbs) { maxAbs = d; worst = i; }
+    if (d > maxAbs) {
+      maxAbs = d;
+      worst = i;
+    }
     if (Number.isFinite(b[i])) maxB = Math.max(maxB, Math.abs(b[i]));
   }
   // each norm is summed over values divided by its largest term, so that neither squares near the

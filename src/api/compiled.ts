@@ -4,7 +4,15 @@ import type { Defined, Dims, Leaf } from '../trace/define.js';
 import type { Tape } from '../trace/compile.js';
 import { sizeOf, type Shape } from '../ops/opset.js';
 import {
-  checkFlat, checkIndices, collectInputs, inputLengths, packParams, resolveOptions, type GradOptions, type Resolved, type Values,
+  checkFlat,
+  checkIndices,
+  collectInputs,
+  inputLengths,
+  packParams,
+  resolveOptions,
+  type GradOptions,
+  type Resolved,
+  type Values,
 } from './validate.js';
 
 export interface GradResult {
@@ -63,7 +71,10 @@ export class Compiled {
   private reading = false;
 
   /** @internal */
-  constructor(readonly defined: Defined, readonly engine: Engine) {
+  constructor(
+    readonly defined: Defined,
+    readonly engine: Engine,
+  ) {
     this.backend = engine.name;
     this.params = defined.params;
     this.inputs = defined.inputs;
@@ -98,7 +109,12 @@ export class Compiled {
     const outputs = new Float64Array(inst.outputSize);
     // options that are not an object (or undefined) go through as given, so that gradFlat rejects
     // them: a spread would turn grad(p, x, 1) into {} (found by the fuzz test)
-    const value = this.gradFlat(theta, inputs, out, opts === undefined || isObject(opts) ? { ...opts, outputs } : (opts as never));
+    const value = this.gradFlat(
+      theta,
+      inputs,
+      out,
+      opts === undefined || isObject(opts) ? { ...opts, outputs } : (opts as never),
+    );
     return { value, grad: this.views(out), outputs: this.named(inst, outputs) };
   }
 
@@ -155,19 +171,29 @@ export class Compiled {
    * is made; `out` is written just before the promise resolves, so do not read it (or pass it to
    * another call) until then.
    */
-  gradFlatAsync(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options?: GradOptions): Promise<number> {
+  gradFlatAsync(
+    theta: Float64Array,
+    inputs: Values | undefined,
+    out: Float64Array,
+    options?: GradOptions,
+  ): Promise<number> {
     let pending: Promise<number>;
     try {
       const { p, method, central, step, reuse, plan, outputs } = this.prepare(theta, inputs, out, options);
       if (outputs) throw new Error('gradFlatAsync does not write outputs; read them with run()');
       const x = this.inputArrays;
       if (method === 'reverse') pending = p.reverseAsync?.(theta, x, out) ?? Promise.resolve(p.reverse(theta, x, out));
-      else pending = p.fdAsync?.(theta, x, out, central, step, reuse, plan) ?? Promise.resolve(p.fd(theta, x, out, central, step, reuse, plan));
+      else
+        pending =
+          p.fdAsync?.(theta, x, out, central, step, reuse, plan) ??
+          Promise.resolve(p.fd(theta, x, out, central, step, reuse, plan));
     } catch (e) {
       return Promise.reject(e);
     }
     this.busy = true;
-    return pending.finally(() => { this.busy = false; });
+    return pending.finally(() => {
+      this.busy = false;
+    });
   }
 
   /**
@@ -255,7 +281,12 @@ export class Compiled {
   }
 
   /** Validates a flat gradient call; the inputs land in this.inputArrays. */
-  private prepare(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options: GradOptions | undefined) {
+  private prepare(
+    theta: Float64Array,
+    inputs: Values | undefined,
+    out: Float64Array,
+    options: GradOptions | undefined,
+  ) {
     let resolved!: Resolved;
     const inst = this.read(() => {
       this.needLoss();
@@ -322,7 +353,9 @@ export class Compiled {
 
   private needLoss(): void {
     if (!this.defined.hasLoss)
-      throw new Error(`this function has no loss to differentiate (its outputs: ${this.defined.outputs.map((o) => o.name).join(', ')}); return { loss, ... } with a scalar loss, or use run()`);
+      throw new Error(
+        `this function has no loss to differentiate (its outputs: ${this.defined.outputs.map((o) => o.name).join(', ')}); return { loss, ... } with a scalar loss, or use run()`,
+      );
   }
 
   private notDisposed(): void {
@@ -331,9 +364,14 @@ export class Compiled {
 
   private live(): void {
     this.notDisposed();
-    if (this.busy) throw new Error(`this compiled function (${this.backend} backend) is busy with an asynchronous gradient; await it first`);
+    if (this.busy)
+      throw new Error(
+        `this compiled function (${this.backend} backend) is busy with an asynchronous gradient; await it first`,
+      );
     if (this.reading)
-      throw new Error(`this compiled function (${this.backend} backend) is busy: it was called again while a call on it reads its arguments (from a getter?)`);
+      throw new Error(
+        `this compiled function (${this.backend} backend) is busy: it was called again while a call on it reads its arguments (from a getter?)`,
+      );
   }
 }
 

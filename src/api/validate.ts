@@ -57,7 +57,12 @@ function read(kind: string, leaf: Leaf, x: unknown): Float64Array {
     if (leaf.size !== 1) throw new RangeError(`${where()}: a number fits only a one-element shape`);
     return Float64Array.of(x);
   }
-  if (ArrayBuffer.isView(x) && !(x instanceof DataView) && !(x instanceof BigInt64Array) && !(x instanceof BigUint64Array)) {
+  if (
+    ArrayBuffer.isView(x) &&
+    !(x instanceof DataView) &&
+    !(x instanceof BigInt64Array) &&
+    !(x instanceof BigUint64Array)
+  ) {
     const a = x as Int32Array;
     if (lengthOf(a) !== leaf.size) throw new RangeError(`${where()}: got ${lengthOf(a)} elements`);
     const copy = new Float64Array(leaf.size);
@@ -80,7 +85,9 @@ function read(kind: string, leaf: Leaf, x: unknown): Float64Array {
 /** The real length (typed-array.ts): a spoofed `length` must not pass. */
 function checkLength(kind: string, leaf: Leaf, x: Float64Array): void {
   if (lengthOf(x) !== leaf.size)
-    throw new RangeError(`${kind} '${leaf.name}' (shape [${leaf.shape.join(',')}], ${leaf.size} elements): got ${lengthOf(x)} elements`);
+    throw new RangeError(
+      `${kind} '${leaf.name}' (shape [${leaf.shape.join(',')}], ${leaf.size} elements): got ${lengthOf(x)} elements`,
+    );
 }
 
 /** Copies named parameters into the flat vector `theta` (definition order). */
@@ -118,11 +125,14 @@ export function inputLengths(leaves: readonly Leaf[], values: unknown): number[]
  */
 export function checkIndices(leaves: readonly Leaf[], checks: Int32Array, inputs: readonly Float64Array[]): void {
   for (let k = 0; k < checks.length; k += 2) {
-    const x = inputs[checks[k]], classes = checks[k + 1];
+    const x = inputs[checks[k]],
+      classes = checks[k + 1];
     for (let i = 0; i < x.length; i++) {
       const y = x[i];
       if (!(Number.isInteger(y) && y >= 0 && y < classes))
-        throw new RangeError(`input '${leaves[checks[k]].name}': element ${i} is ${y}, not a class index in [0, ${classes})`);
+        throw new RangeError(
+          `input '${leaves[checks[k]].name}': element ${i} is ${y}, not a class index in [0, ${classes})`,
+        );
     }
   }
 }
@@ -152,18 +162,23 @@ export function resolveOptions(opts: unknown, n: number): Resolved {
     throw new RangeError(`eps must be a positive finite number, got ${describeValue(eps)}`);
   // the step h = (theta + eps * max(1, |theta|)) - theta vanishes where 1 + eps === 1: a 0/0 gradient
   if (eps !== undefined && 1 + eps === 1)
-    throw new RangeError(`eps = ${eps} is too small: theta + eps * max(1, |theta|) rounds back to theta, so the step vanishes (use eps >= 2^-52 = ${EPSILON})`);
+    throw new RangeError(
+      `eps = ${eps} is too small: theta + eps * max(1, |theta|) rounds back to theta, so the step vanishes (use eps >= 2^-52 = ${EPSILON})`,
+    );
   if (reuse !== undefined && typeof reuse !== 'boolean')
     throw new TypeError(`reuse must be a boolean, got ${describeValue(reuse)}`);
   let c: number[] | undefined;
   if (coordinates !== undefined) {
-    if (method === 'reverse') throw new Error('coordinates apply to finite differences only (reverse mode gives every coordinate at once)');
+    if (method === 'reverse')
+      throw new Error('coordinates apply to finite differences only (reverse mode gives every coordinate at once)');
     const length: unknown = typeof coordinates === 'object' && coordinates !== null ? coordinates.length : undefined;
-    if (typeof length !== 'number') throw new TypeError(`coordinates must be an array of indices, got ${describeValue(coordinates)}`);
+    if (typeof length !== 'number')
+      throw new TypeError(`coordinates must be an array of indices, got ${describeValue(coordinates)}`);
     c = [];
     for (let i = 0; i < length; i++) {
       const k = coordinates[i];
-      if (!Number.isInteger(k) || k < 0 || k >= n) throw new RangeError(`coordinates[${i}] = ${describeValue(k)} is not an index in [0, ${n})`);
+      if (!Number.isInteger(k) || k < 0 || k >= n)
+        throw new RangeError(`coordinates[${i}] = ${describeValue(k)} is not an index in [0, ${n})`);
       c.push(k);
     }
   }

@@ -42,8 +42,16 @@ export interface TrainOptions {
 }
 
 export const TRAIN_DEFAULTS = {
-  data: 'auto', dataDir: FASHION_MNIST_DIR, model: 'mlp', hidden: 128, epochs: 5, batch: 64, optimizer: 'adam',
-  out: 'tapegrad-train', seed: 1, charts: true,
+  data: 'auto',
+  dataDir: FASHION_MNIST_DIR,
+  model: 'mlp',
+  hidden: 128,
+  epochs: 5,
+  batch: 64,
+  optimizer: 'adam',
+  out: 'tapegrad-train',
+  seed: 1,
+  charts: true,
 } as const satisfies Partial<TrainOptions>;
 
 export const TRAIN_USAGE = `tapegrad train [options]      trains a classifier with fit(); writes the model (safetensors), history and chart
@@ -62,7 +70,22 @@ export const TRAIN_USAGE = `tapegrad train [options]      trains a classifier wi
                                 (--batch is per rank; rank 0 prints and saves; needs npm run build:mpi)`;
 
 /** Options from the command line's --key value flags. */
-export const TRAIN_FLAGS = ['data', 'data-dir', 'model', 'hidden', 'epochs', 'batch', 'optimizer', 'lr', 'backend', 'out', 'seed', 'no-charts', 'rows', 'distributed'];
+export const TRAIN_FLAGS = [
+  'data',
+  'data-dir',
+  'model',
+  'hidden',
+  'epochs',
+  'batch',
+  'optimizer',
+  'lr',
+  'backend',
+  'out',
+  'seed',
+  'no-charts',
+  'rows',
+  'distributed',
+];
 
 export function trainOptions(flags: ReadonlyMap<string, string | true>): TrainOptions {
   for (const k of flags.keys()) if (!TRAIN_FLAGS.includes(k)) throw new Error(`unknown option --${k} for train`);
@@ -80,7 +103,8 @@ export function trainOptions(flags: ReadonlyMap<string, string | true>): TrainOp
     const v = str(k);
     if (v === undefined) return d;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < (k === 'seed' ? 0 : 1)) throw new Error(`--${k} must be a positive integer, got '${v}'`);
+    if (!Number.isInteger(n) || n < (k === 'seed' ? 0 : 1))
+      throw new Error(`--${k} must be a positive integer, got '${v}'`);
     return n;
   };
   const lr = str('lr');
@@ -108,17 +132,23 @@ export function trainOptions(flags: ReadonlyMap<string, string | true>): TrainOp
 /** The classifier: logits from a tanh MLP or a linear layer; loss, logits and predicted classes. */
 export function classifier(features: number, classes: number, model: TrainOptions['model'], hidden: number): Defined {
   if (model === 'linear')
-    return define({ params: { w: [features, classes], b: [classes] }, inputs: { x: ['batch', features], y: ['batch'] } },
+    return define(
+      { params: { w: [features, classes], b: [classes] }, inputs: { x: ['batch', features], y: ['batch'] } },
       ({ w, b }, { x, y }) => {
         const logits = x.matmul(w).add(b);
         return { loss: logits.softmaxCrossEntropy(y).mean(), logits, pred: logits.argmax(1) };
-      });
+      },
+    );
   return define(
-    { params: { w1: [features, hidden], b1: [hidden], w2: [hidden, classes], b2: [classes] }, inputs: { x: ['batch', features], y: ['batch'] } },
+    {
+      params: { w1: [features, hidden], b1: [hidden], w2: [hidden, classes], b2: [classes] },
+      inputs: { x: ['batch', features], y: ['batch'] },
+    },
     ({ w1, b1, w2, b2 }, { x, y }) => {
       const logits = x.matmul(w1).add(b1).tanh().matmul(w2).add(b2);
       return { loss: logits.softmaxCrossEntropy(y).mean(), logits, pred: logits.argmax(1) };
-    });
+    },
+  );
 }
 
 export interface Split {
@@ -136,7 +166,9 @@ export function loadSplit(o: Pick<TrainOptions, 'data' | 'dataDir' | 'seed' | 'r
     const test = fashionMnist(10_000, o.dataDir, 'test');
     if (train && test) return { name: 'Fashion-MNIST', train, test };
     if (o.data === 'fashion-mnist')
-      throw new Error(`Fashion-MNIST is not in ${o.dataDir}: apt-get install dataset-fashion-mnist, or give --data-dir`);
+      throw new Error(
+        `Fashion-MNIST is not in ${o.dataDir}: apt-get install dataset-fashion-mnist, or give --data-dir`,
+      );
   }
   const d = digits();
   const order = Int32Array.from({ length: d.rows }, (_, i) => i);
@@ -153,8 +185,13 @@ export function loadSplit(o: Pick<TrainOptions, 'data' | 'dataDir' | 'seed' | 'r
   const cut = Math.round(d.rows * 0.8);
   const train = take(order.subarray(0, o.rows ? Math.min(o.rows, cut) : cut));
   return {
-    name: 'digits (8x8)', train, test: take(order.subarray(cut)),
-    note: o.data === 'auto' ? `Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); training on the digits` : undefined,
+    name: 'digits (8x8)',
+    train,
+    test: take(order.subarray(cut)),
+    note:
+      o.data === 'auto'
+        ? `Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); training on the digits`
+        : undefined,
   };
 }
 
@@ -167,7 +204,11 @@ export interface TrainResult {
 }
 
 /** The command: train, print progress, save. `signal` stops it (the command wires Ctrl-C to it). */
-export async function runTrain(o: TrainOptions, signal?: AbortSignal, log: (line: string) => void = console.log): Promise<TrainResult> {
+export async function runTrain(
+  o: TrainOptions,
+  signal?: AbortSignal,
+  log: (line: string) => void = console.log,
+): Promise<TrainResult> {
   const world = o.distributed ? distributed() : undefined;
   const [rank, ranks] = world ? [world.rank, world.size] : [0, 1];
   if (rank !== 0) log = () => {};
@@ -180,20 +221,35 @@ export async function runTrain(o: TrainOptions, signal?: AbortSignal, log: (line
     const theta = init(f, { seed: o.seed });
     const optimizer = o.optimizer === 'adam' ? adam({ lr: o.lr ?? 1e-3 }) : sgd({ lr: o.lr ?? 0.05, momentum: 0.9 });
     const stepsPerEpoch = Math.ceil(split.train.rows / (o.batch * ranks));
-    log(`training ${o.model === 'mlp' ? `a ${split.train.features}-${o.hidden}-${split.train.classes} tanh MLP` : 'softmax regression'} ` +
-      `(N = ${c.paramCount.toLocaleString('en-US')}) on ${split.name}: ${split.train.rows.toLocaleString('en-US')} training and ` +
-      `${split.test.rows.toLocaleString('en-US')} test images, ${o.optimizer} on the ${be.name} backend, batch ${o.batch}${world ? ` per rank × ${ranks} ranks (MPI)` : ''}, ${o.epochs} epochs`);
+    log(
+      `training ${o.model === 'mlp' ? `a ${split.train.features}-${o.hidden}-${split.train.classes} tanh MLP` : 'softmax regression'} ` +
+        `(N = ${c.paramCount.toLocaleString('en-US')}) on ${split.name}: ${split.train.rows.toLocaleString('en-US')} training and ` +
+        `${split.test.rows.toLocaleString('en-US')} test images, ${o.optimizer} on the ${be.name} backend, batch ${o.batch}${world ? ` per rank × ${ranks} ranks (MPI)` : ''}, ${o.epochs} epochs`,
+    );
     const bar = progress(stepsPerEpoch);
-    const r = await fit(c, theta, { x: split.train.X, y: split.train.labels }, {
-      optimizer, epochs: o.epochs, batchSize: o.batch, shuffle: true, seed: o.seed, signal, distributed: world,
-      validation: { x: split.test.X, y: split.test.labels },
-      onStep: (s) => bar.step(s.epoch, s.step - (s.epoch - 1) * stepsPerEpoch, s.loss),
-      onEpoch: (e) => {
-        bar.done();
-        log(`epoch ${e.epoch}/${o.epochs}: train loss ${e.loss.toFixed(4)}, train accuracy ${pct(e.accuracy)}, ` +
-          `test loss ${e.valLoss!.toFixed(4)}, test accuracy ${pct(e.valAccuracy)} (${e.seconds.toFixed(2)} s)`);
+    const r = await fit(
+      c,
+      theta,
+      { x: split.train.X, y: split.train.labels },
+      {
+        optimizer,
+        epochs: o.epochs,
+        batchSize: o.batch,
+        shuffle: true,
+        seed: o.seed,
+        signal,
+        distributed: world,
+        validation: { x: split.test.X, y: split.test.labels },
+        onStep: (s) => bar.step(s.epoch, s.step - (s.epoch - 1) * stepsPerEpoch, s.loss),
+        onEpoch: (e) => {
+          bar.done();
+          log(
+            `epoch ${e.epoch}/${o.epochs}: train loss ${e.loss.toFixed(4)}, train accuracy ${pct(e.accuracy)}, ` +
+              `test loss ${e.valLoss!.toFixed(4)}, test accuracy ${pct(e.valAccuracy)} (${e.seconds.toFixed(2)} s)`,
+          );
+        },
       },
-    });
+    );
     bar.done();
     const files = rank === 0 ? await save(o, c, theta, r.history, split.name) : [];
     if (r.stopped === 'aborted') log(`interrupted after ${r.steps} steps: checkpoint saved to ${files[0]}`);
@@ -213,8 +269,13 @@ function progress(total: number): { step(epoch: number, k: number, loss: number)
   return {
     step(epoch, k, loss) {
       if (!bar) {
-        bar = new cliProgress.SingleBar({ format: `epoch ${epoch} [{bar}] {value}/{total} steps | loss {loss} | {eta_formatted} left`, hideCursor: true },
-          cliProgress.Presets.shades_classic);
+        bar = new cliProgress.SingleBar(
+          {
+            format: `epoch ${epoch} [{bar}] {value}/{total} steps | loss {loss} | {eta_formatted} left`,
+            hideCursor: true,
+          },
+          cliProgress.Presets.shades_classic,
+        );
         bar.start(total, 0, { loss: '-' });
       }
       bar.update(k, { loss: loss.toFixed(4) });
@@ -227,17 +288,33 @@ function progress(total: number): { step(epoch: number, k: number, loss: number)
 }
 
 /** model.safetensors, history.json and (charts) training.svg in o.out; returns their paths. */
-async function save(o: TrainOptions, c: Compiled, theta: Float64Array, history: readonly EpochInfo[], data: string): Promise<string[]> {
+async function save(
+  o: TrainOptions,
+  c: Compiled,
+  theta: Float64Array,
+  history: readonly EpochInfo[],
+  data: string,
+): Promise<string[]> {
   await mkdir(o.out, { recursive: true });
   const model = join(o.out, 'model.safetensors');
   await saveParams(model, c, theta);
   const hist = join(o.out, 'history.json');
-  await writeFile(hist, JSON.stringify({ data, model: o.model, hidden: o.hidden, optimizer: o.optimizer, batch: o.batch, backend: c.backend, history }, null, 2) + '\n');
+  await writeFile(
+    hist,
+    JSON.stringify(
+      { data, model: o.model, hidden: o.hidden, optimizer: o.optimizer, batch: o.batch, backend: c.backend, history },
+      null,
+      2,
+    ) + '\n',
+  );
   const files = [model, hist];
   if (o.charts && history.length) {
     try {
       const svg = join(o.out, 'training.svg');
-      await writeFile(svg, await renderSvg(trainingChart(history, `${data}, ${o.model}, ${o.optimizer}, batch ${o.batch}`)));
+      await writeFile(
+        svg,
+        await renderSvg(trainingChart(history, `${data}, ${o.model}, ${o.optimizer}, batch ${o.batch}`)),
+      );
       files.push(svg);
     } catch (e) {
       console.error(`tapegrad: no chart written (${(e as Error).message})`);
@@ -251,11 +328,17 @@ export function trainingChart(history: readonly EpochInfo[], subtitle: string): 
   const values = history.flatMap((h) => [
     { epoch: h.epoch, series: 'train loss', value: h.loss, panel: 'loss' },
     ...(h.valLoss === undefined ? [] : [{ epoch: h.epoch, series: 'test loss', value: h.valLoss, panel: 'loss' }]),
-    ...(h.accuracy === undefined ? [] : [{ epoch: h.epoch, series: 'train accuracy', value: h.accuracy, panel: 'accuracy' }]),
-    ...(h.valAccuracy === undefined ? [] : [{ epoch: h.epoch, series: 'test accuracy', value: h.valAccuracy, panel: 'accuracy' }]),
+    ...(h.accuracy === undefined
+      ? []
+      : [{ epoch: h.epoch, series: 'train accuracy', value: h.accuracy, panel: 'accuracy' }]),
+    ...(h.valAccuracy === undefined
+      ? []
+      : [{ epoch: h.epoch, series: 'test accuracy', value: h.valAccuracy, panel: 'accuracy' }]),
   ]);
   const panel = (name: string, title: string): Spec => ({
-    width: 360, height: 220, transform: [{ filter: `datum.panel === '${name}'` }],
+    width: 360,
+    height: 220,
+    transform: [{ filter: `datum.panel === '${name}'` }],
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } },

@@ -46,8 +46,12 @@ export function installLoaders(loaders: Loaders): void {
 
 function loaderOf(name: BackendName): Loader {
   const l = LOADERS[name];
-  if (!l) throw new Error(BACKEND_NAMES.some((n) => LOADERS[n]) ? `the ${name} backend does not exist in this environment`
-    : 'no backend loaders are installed: import tapegrad through its entry (import ... from \'tapegrad\')');
+  if (!l)
+    throw new Error(
+      BACKEND_NAMES.some((n) => LOADERS[n])
+        ? `the ${name} backend does not exist in this environment`
+        : "no backend loaders are installed: import tapegrad through its entry (import ... from 'tapegrad')",
+    );
   return l;
 }
 
@@ -66,14 +70,17 @@ export function load(name: BackendName, options: BackendOptions = {}): Promise<E
 
 function checkName(name: unknown): asserts name is BackendName {
   if (!BACKEND_NAMES.includes(name as BackendName))
-    throw new Error(`unknown backend ${describeValue(name)} (expected ${BACKEND_NAMES.map((n) => `'${n}'`).join(', ')})`);
+    throw new Error(
+      `unknown backend ${describeValue(name)} (expected ${BACKEND_NAMES.map((n) => `'${n}'`).join(', ')})`,
+    );
 }
 
 function wrap(engine: Engine): Backend {
   return {
     name: engine.name,
     compile(f: Defined) {
-      if (!(f instanceof Defined)) throw new TypeError(`compile: expected the result of define(), got ${describeValue(f)}`);
+      if (!(f instanceof Defined))
+        throw new TypeError(`compile: expected the result of define(), got ${describeValue(f)}`);
       return new Compiled(f, engine);
     },
   };
@@ -87,8 +94,10 @@ function forced(): string | undefined {
 
 /** The warning a fallback gives: on stderr in Node (process.emitWarning), console.warn elsewhere. */
 function warn(message: string): void {
-  const p = (globalThis as { process?: { emitWarning?: (m: string, o: { type: string; code: string }) => void } }).process;
-  if (typeof p?.emitWarning === 'function') p.emitWarning(message, { type: 'TapegradWarning', code: 'TAPEGRAD_FALLBACK' });
+  const p = (globalThis as { process?: { emitWarning?: (m: string, o: { type: string; code: string }) => void } })
+    .process;
+  if (typeof p?.emitWarning === 'function')
+    p.emitWarning(message, { type: 'TapegradWarning', code: 'TAPEGRAD_FALLBACK' });
   else console.warn(message);
 }
 
@@ -96,7 +105,9 @@ function warn(message: string): void {
 function warnFallback(from: BackendName, to: BackendName, reason: string): void {
   if (warned.has(from)) return;
   warned.add(from);
-  warn(`tapegrad: the ${from} backend did not load, using ${to} instead (slower). Why: ${reason}. Fix: ${loaderOf(from).fix}`);
+  warn(
+    `tapegrad: the ${from} backend did not load, using ${to} instead (slower). Why: ${reason}. Fix: ${loaderOf(from).fix}`,
+  );
 }
 
 /** @internal Tests reset the once-only warnings. */
@@ -138,6 +149,13 @@ export async function backend(name?: BackendName, options: BackendOptions = {}):
 /** Names of the backends that load here, best first. */
 export async function backends(): Promise<BackendName[]> {
   const names = BACKEND_NAMES.filter((n) => LOADERS[n]);
-  const ok = await Promise.all(names.map((n) => load(n).then(() => true, () => false)));
+  const ok = await Promise.all(
+    names.map((n) =>
+      load(n).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return names.filter((_, i) => ok[i]);
 }

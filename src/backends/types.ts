@@ -73,7 +73,15 @@ export interface Program {
    * Tape.fdPlan (same triple format and order rule; a subset of coordinates): only its
    * coordinates of grad are written. Backends validate it like the tape's own plan.
    */
-  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): number;
+  fd(
+    theta: Float64Array,
+    inputs: readonly Float64Array[],
+    grad: Float64Array,
+    central: boolean,
+    relStep: number,
+    reuse: boolean,
+    plan?: Int32Array,
+  ): number;
   /**
    * Optional asynchronous forms of reverse and fd (the native backend runs them on a worker
    * thread). theta and inputs are copied when the call starts; grad is written just before the
@@ -81,7 +89,15 @@ export interface Program {
    * the TS layer (api/compiled.ts), with the same busy rule.
    */
   reverseAsync?(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): Promise<number>;
-  fdAsync?(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean, plan?: Int32Array): Promise<number>;
+  fdAsync?(
+    theta: Float64Array,
+    inputs: readonly Float64Array[],
+    grad: Float64Array,
+    central: boolean,
+    relStep: number,
+    reuse: boolean,
+    plan?: Int32Array,
+  ): Promise<number>;
   /** releases the arenas; the TS layer refuses calls afterwards */
   dispose(): void;
 }

@@ -17,7 +17,9 @@ export interface Model {
 
 /** sum_i b * sigmoid(a * x_i): the example the question starts from (N = 2). */
 export function seed(M = 1000): Model {
-  const f = define({ params: { a: [], b: [] }, inputs: { x: [M] } }, ({ a, b }, { x }) => b.mul(a.mul(x).sigmoid()).sum());
+  const f = define({ params: { a: [], b: [] }, inputs: { x: [M] } }, ({ a, b }, { x }) =>
+    b.mul(a.mul(x).sigmoid()).sum(),
+  );
   return { name: `seed b*sigmoid(a*x), M=${M}`, f, params: { a: 0.7, b: -1.3 }, inputs: { x: uniform(M, 1, -3, 3) } };
 }
 
@@ -25,19 +27,28 @@ export function seed(M = 1000): Model {
 export function logistic(d: Dataset): Model {
   const { rows: m, features: k } = d;
   const f = define({ params: { w: [k], b: [] }, inputs: { X: [m, k], s: [m] } }, ({ w, b }, { X, s }) =>
-    X.matmul(w).add(b).mul(s).neg().softplus().mean());
+    X.matmul(w).add(b).mul(s).neg().softplus().mean(),
+  );
   const s = Float64Array.from(d.labels, (c) => (c === 1 ? 1 : -1));
-  return { name: `logistic regression, ${d.name}`, f, params: { w: uniform(k, 11, -0.1, 0.1), b: 0 }, inputs: { X: d.X, s } };
+  return {
+    name: `logistic regression, ${d.name}`,
+    f,
+    params: { w: uniform(k, 11, -0.1, 0.1), b: 0 },
+    inputs: { X: d.X, s },
+  };
 }
 
 /** Mean softmax cross-entropy of X W + b (N = (features + 1) * classes). */
 export function softmaxRegression(d: Dataset): Model {
   const { rows: m, features: k, classes: c } = d;
   const f = define({ params: { W: [k, c], b: [c] }, inputs: { X: [m, k], Y: [m, c] } }, ({ W, b }, { X, Y }) =>
-    softmaxCrossEntropy(X.matmul(W).add(b), Y).mean());
+    softmaxCrossEntropy(X.matmul(W).add(b), Y).mean(),
+  );
   return {
-    name: `softmax regression, ${d.name}`, f,
-    params: { W: uniform(k * c, 12, -0.1, 0.1), b: new Float64Array(c) }, inputs: { X: d.X, Y: oneHot(d.labels, c) },
+    name: `softmax regression, ${d.name}`,
+    f,
+    params: { W: uniform(k * c, 12, -0.1, 0.1), b: new Float64Array(c) },
+    inputs: { X: d.X, Y: oneHot(d.labels, c) },
   };
 }
 
@@ -48,10 +59,17 @@ export function mlp(d: Dataset, hidden: number): Model {
     { params: { W1: [k, hidden], b1: [hidden], W2: [hidden, c], b2: [c] }, inputs: { X: [m, k], Y: [m, c] } },
     ({ W1, b1, W2, b2 }, { X, Y }) => softmaxCrossEntropy(X.matmul(W1).add(b1).tanh().matmul(W2).add(b2), Y).mean(),
   );
-  const s1 = 1 / Math.sqrt(k), s2 = 1 / Math.sqrt(hidden);
+  const s1 = 1 / Math.sqrt(k),
+    s2 = 1 / Math.sqrt(hidden);
   return {
-    name: `MLP ${k}-${hidden}-${c}, ${d.name}`, f,
-    params: { W1: uniform(k * hidden, 13, -s1, s1), b1: new Float64Array(hidden), W2: uniform(hidden * c, 14, -s2, s2), b2: new Float64Array(c) },
+    name: `MLP ${k}-${hidden}-${c}, ${d.name}`,
+    f,
+    params: {
+      W1: uniform(k * hidden, 13, -s1, s1),
+      b1: new Float64Array(hidden),
+      W2: uniform(hidden * c, 14, -s2, s2),
+      b2: new Float64Array(c),
+    },
     inputs: { X: d.X, Y: oneHot(d.labels, c) },
   };
 }
@@ -63,9 +81,26 @@ export function mlp(d: Dataset, hidden: number): Model {
 export function regularisedLogistic(d: Dataset, lambda = 1e-3): Model {
   const { rows: m, features: k } = d;
   const f = define({ params: { w: [k], b: [] }, inputs: { X: [m, k], s: [m] } }, ({ w, b }, { X, s }) =>
-    X.matmul(w).add(b).mul(s).neg().softplus().mean().add(w.square().sum().mul(lambda / 2)));
+    X.matmul(w)
+      .add(b)
+      .mul(s)
+      .neg()
+      .softplus()
+      .mean()
+      .add(
+        w
+          .square()
+          .sum()
+          .mul(lambda / 2),
+      ),
+  );
   const s = Float64Array.from(d.labels, (c) => (c === 1 ? 1 : -1));
-  return { name: `L2-regularised logistic regression (lambda ${lambda}), ${d.name}`, f, params: { w: new Float64Array(k), b: 0 }, inputs: { X: d.X, s } };
+  return {
+    name: `L2-regularised logistic regression (lambda ${lambda}), ${d.name}`,
+    f,
+    params: { w: new Float64Array(k), b: 0 },
+    inputs: { X: d.X, s },
+  };
 }
 
 /**
@@ -73,11 +108,21 @@ export function regularisedLogistic(d: Dataset, lambda = 1e-3): Model {
  * x_i and x_{i+1} picked by constant selection matrices; start (-1.2, 1) for n = 2, else 0.
  */
 export function rosenbrock(n: number): Model {
-  const A = new Float64Array((n - 1) * n), B = new Float64Array((n - 1) * n);
-  for (let i = 0; i < n - 1; i++) { A[i * n + i] = 1; B[i * n + i + 1] = 1; }
+  const A = new Float64Array((n - 1) * n),
+    B = new Float64Array((n - 1) * n);
+  for (let i = 0; i < n - 1; i++) {
+    A[i * n + i] = 1;
+    B[i * n + i + 1] = 1;
+  }
   const f = define({ params: { x: [n] }, inputs: { A: [n - 1, n], B: [n - 1, n] } }, ({ x }, { A, B }) => {
-    const u = A.matmul(x), v = B.matmul(x);
+    const u = A.matmul(x),
+      v = B.matmul(x);
     return v.sub(u.square()).square().mul(100).sum().add(u.neg().add(1).square().sum());
   });
-  return { name: `Rosenbrock ${n}-D`, f, params: { x: n === 2 ? Float64Array.of(-1.2, 1) : new Float64Array(n) }, inputs: { A, B } };
+  return {
+    name: `Rosenbrock ${n}-D`,
+    f,
+    params: { x: n === 2 ? Float64Array.of(-1.2, 1) : new Float64Array(n) },
+    inputs: { A, B },
+  };
 }

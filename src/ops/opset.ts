@@ -90,16 +90,30 @@ const elems = (ins: readonly Shape[]): Params => [sizeOf(ins[0]), 0, 0];
 
 function unary(name: string, fwd: number, bwd: number, doc: string): OpDef {
   return {
-    name, kind: 'unary', arity: 1, params: ['n'], extent: { out: [0], a: [0] },
-    saves: ['a', 'out'], shape: same(name), encode: elems,
-    flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwd * p[0]] }, doc,
+    name,
+    kind: 'unary',
+    arity: 1,
+    params: ['n'],
+    extent: { out: [0], a: [0] },
+    saves: ['a', 'out'],
+    shape: same(name),
+    encode: elems,
+    flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwd * p[0]] },
+    doc,
   };
 }
 function binary(name: string, fwd: number, bwdA: number, bwdB: number, doc: string): OpDef {
   return {
-    name, kind: 'binary', arity: 2, params: ['n'], extent: { out: [0], a: [0], b: [0] },
-    saves: ['a', 'b', 'out'], shape: same(name), encode: elems,
-    flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwdA * p[0], (p) => bwdB * p[0]] }, doc,
+    name,
+    kind: 'binary',
+    arity: 2,
+    params: ['n'],
+    extent: { out: [0], a: [0], b: [0] },
+    saves: ['a', 'b', 'out'],
+    shape: same(name),
+    encode: elems,
+    flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwdA * p[0], (p) => bwdB * p[0]] },
+    doc,
   };
 }
 
@@ -114,20 +128,31 @@ function checkAxis(name: string, s: Shape, axis: number, max = s.length - 1) {
 /** The index of the largest (argmax) or smallest (argmin) element along an axis, as a float64. */
 function argReduce(name: 'argmax' | 'argmin', doc: string): OpDef {
   return {
-    name, kind: 'reduce', arity: 1, params: ['outer', 'n', 'inner'],
-    extent: { out: [0, 2], a: [0, 1, 2] }, saves: [],
+    name,
+    kind: 'reduce',
+    arity: 1,
+    params: ['outer', 'n', 'inner'],
+    extent: { out: [0, 2], a: [0, 1, 2] },
+    saves: [],
     shape: ([a], [axis]) => (checkAxis(name, a, axis), a.filter((_, i) => i !== axis)),
     encode: ([a], [axis]) => splitAxis(a, axis),
-    flops: { fwd: (p) => p[0] * p[1] * p[2], bwd: [() => 0] }, doc, differentiable: false,
+    flops: { fwd: (p) => p[0] * p[1] * p[2], bwd: [() => 0] },
+    doc,
+    differentiable: false,
   };
 }
 function reduce(name: string, fwd: number, bwd: number, doc: string): OpDef {
   return {
-    name, kind: 'reduce', arity: 1, params: ['outer', 'n', 'inner'],
-    extent: { out: [0, 2], a: [0, 1, 2] }, saves: name === 'sum' ? [] : ['a', 'out'],
+    name,
+    kind: 'reduce',
+    arity: 1,
+    params: ['outer', 'n', 'inner'],
+    extent: { out: [0, 2], a: [0, 1, 2] },
+    saves: name === 'sum' ? [] : ['a', 'out'],
     shape: ([a], [axis]) => (checkAxis(name, a, axis), a.filter((_, i) => i !== axis)),
     encode: ([a], [axis]) => splitAxis(a, axis),
-    flops: { fwd: (p) => fwd * p[0] * p[1] * p[2], bwd: [(p) => bwd * p[0] * p[1] * p[2]] }, doc,
+    flops: { fwd: (p) => fwd * p[0] * p[1] * p[2], bwd: [(p) => bwd * p[0] * p[1] * p[2]] },
+    doc,
   };
 }
 const is2d = (name: string, s: Shape, role: string) => {
@@ -151,7 +176,13 @@ export const OPS: readonly OpDef[] = [
   unary('relu', 1, 2, 'x < 0 ? 0 : x (NaN stays NaN); d/dx = 1 for x > 0, else 0 (NaN included, as PyTorch and JAX)'),
   unary('softplus', 4, 5, 'log(1 + exp(x)) computed as max(x,0) + log1p(exp(-|x|)); d/dx = sigmoid(x)'),
   {
-    ...binary('pow', 1, 4, 0, 'a^b for a constant scalar b (Math.pow semantics); d/da = b*a^(b-1), 0 where b = 0; b takes no gradient'),
+    ...binary(
+      'pow',
+      1,
+      4,
+      0,
+      'a^b for a constant scalar b (Math.pow semantics); d/da = b*a^(b-1), 0 where b = 0; b takes no gradient',
+    ),
     extent: { out: [0], a: [0], b: [] },
     saves: ['a', 'b'],
     shape: ([a, b]) => {
@@ -160,8 +191,12 @@ export const OPS: readonly OpDef[] = [
     },
   },
   {
-    name: 'broadcast', kind: 'broadcast', arity: 1, params: ['outer', 'rep', 'inner'],
-    extent: { out: [0, 1, 2], a: [0, 2] }, saves: [],
+    name: 'broadcast',
+    kind: 'broadcast',
+    arity: 1,
+    params: ['outer', 'rep', 'inner'],
+    extent: { out: [0, 1, 2], a: [0, 2] },
+    saves: [],
     shape: ([a], [axis, rep]) => {
       checkAxis('broadcast', a, axis, a.length);
       return [...a.slice(0, axis), rep, ...a.slice(axis)];
@@ -171,11 +206,19 @@ export const OPS: readonly OpDef[] = [
     doc: 'inserts an axis of size rep: out[o,r,i] = a[o,i]; the backward rule sums over r',
   },
   reduce('sum', 1, 1, 'sum over one axis: out[o,i] = sum_j a[o,j,i]; d/da = 1'),
-  reduce('logsumexp', 4, 4,
-    'log sum_j exp(a[o,j,i]) with the max m subtracted first; any NaN gives NaN, else an infinite m gives m; d/da = exp(a - out) (IEEE where out is infinite)'),
+  reduce(
+    'logsumexp',
+    4,
+    4,
+    'log sum_j exp(a[o,j,i]) with the max m subtracted first; any NaN gives NaN, else an infinite m gives m; d/da = exp(a - out) (IEEE where out is infinite)',
+  ),
   {
-    name: 'matmul', kind: 'matmul', arity: 2, params: ['m', 'k', 'n'],
-    extent: { out: [0, 2], a: [0, 1], b: [1, 2] }, saves: ['a', 'b'],
+    name: 'matmul',
+    kind: 'matmul',
+    arity: 2,
+    params: ['m', 'k', 'n'],
+    extent: { out: [0, 2], a: [0, 1], b: [1, 2] },
+    saves: ['a', 'b'],
     shape: ([a, b]) => {
       is2d('matmul', a, 'left operand');
       is2d('matmul', b, 'right operand');
@@ -187,16 +230,24 @@ export const OPS: readonly OpDef[] = [
     doc: 'out[m,n] = sum_k a[m,k] b[k,n]; d/da = dout b^T, d/db = a^T dout',
   },
   {
-    name: 'transpose', kind: 'transpose', arity: 1, params: ['m', 'n'],
-    extent: { out: [0, 1], a: [0, 1] }, saves: [],
+    name: 'transpose',
+    kind: 'transpose',
+    arity: 1,
+    params: ['m', 'n'],
+    extent: { out: [0, 1], a: [0, 1] },
+    saves: [],
     shape: ([a]) => (is2d('transpose', a, 'operand'), [a[1], a[0]]),
     encode: ([a]) => [a[0], a[1], 0],
     flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1]] },
     doc: 'out[j,i] = a[i,j] for a of shape [m,n]; the backward rule transposes the adjoint back',
   },
   {
-    name: 'softmax_xent', kind: 'loss', arity: 2, params: ['rows', 'classes', 'probsAt'],
-    extent: { out: [0], a: [0, 1], b: [0, 1], extra: { at: 2, size: [0, 1] } }, saves: ['a', 'b', 'extra'],
+    name: 'softmax_xent',
+    kind: 'loss',
+    arity: 2,
+    params: ['rows', 'classes', 'probsAt'],
+    extent: { out: [0], a: [0, 1], b: [0, 1], extra: { at: 2, size: [0, 1] } },
+    saves: ['a', 'b', 'extra'],
     shape: ([z, y]) => {
       is2d('softmaxCrossEntropy', z, 'logits');
       if (z.length !== y.length || z.some((d, i) => d !== y[i]))
@@ -205,17 +256,29 @@ export const OPS: readonly OpDef[] = [
     },
     encode: ([z], _attrs, extra) => [z[0], z[1], extra(z[0] * z[1])],
     flops: { fwd: (p) => 7 * p[0] * p[1], bwd: [(p) => 4 * p[0] * p[1], (p) => 6 * p[0] * p[1]] },
-    doc: 'per row r: sum_c b[r,c] (lse_r - a[r,c]) with lse_r = logsumexp(a[r,:]); saves p = softmax(a[r,:]); ' +
+    doc:
+      'per row r: sum_c b[r,c] (lse_r - a[r,c]) with lse_r = logsumexp(a[r,:]); saves p = softmax(a[r,:]); ' +
       'd/da = p * sum_c b[r,c] - b, d/db = lse_r - a (lse_r recomputed, only when b needs a gradient); IEEE NaN/Inf, no special cases',
   },
-  argReduce('argmax', 'index j of the largest a[o,j,i] (the first one on ties; the first NaN if any, as NumPy and PyTorch); no gradient'),
-  argReduce('argmin', 'index j of the smallest a[o,j,i] (the first one on ties; the first NaN if any, as NumPy and PyTorch); no gradient'),
+  argReduce(
+    'argmax',
+    'index j of the largest a[o,j,i] (the first one on ties; the first NaN if any, as NumPy and PyTorch); no gradient',
+  ),
+  argReduce(
+    'argmin',
+    'index j of the smallest a[o,j,i] (the first one on ties; the first NaN if any, as NumPy and PyTorch); no gradient',
+  ),
   {
-    name: 'one_hot', kind: 'index', arity: 1, params: ['rows', 'classes'],
-    extent: { out: [0, 1], a: [0] }, saves: [],
+    name: 'one_hot',
+    kind: 'index',
+    arity: 1,
+    params: ['rows', 'classes'],
+    extent: { out: [0, 1], a: [0] },
+    saves: [],
     shape: ([a], [classes]) => {
       if (a.length !== 1) throw new ShapeError(`oneHot: class indices must be 1-D, got ${fmt(a)}`);
-      if (!Number.isInteger(classes) || classes < 1) throw new ShapeError(`oneHot: the number of classes must be a positive integer, got ${classes}`);
+      if (!Number.isInteger(classes) || classes < 1)
+        throw new ShapeError(`oneHot: the number of classes must be a positive integer, got ${classes}`);
       return [a[0], classes];
     },
     encode: ([a], [classes]) => [a[0], classes, 0],

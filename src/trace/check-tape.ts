@@ -17,13 +17,23 @@ function fail(rule: number, instruction = -1, opName = ''): never {
  * before it reserves memory; checkTape applies them first.
  */
 export function checkLayout(t: Tape): void {
-  for (const [key, is, type] of [['code', isInt32Array, 'Int32Array'], ['inputSizes', isInt32Array, 'Int32Array'],
-    ['constInit', isFloat64Array, 'Float64Array'], ['fdPlan', isInt32Array, 'Int32Array'], ['outputs', isInt32Array, 'Int32Array']] as const)
+  for (const [key, is, type] of [
+    ['code', isInt32Array, 'Int32Array'],
+    ['inputSizes', isInt32Array, 'Int32Array'],
+    ['constInit', isFloat64Array, 'Float64Array'],
+    ['fdPlan', isInt32Array, 'Int32Array'],
+    ['outputs', isInt32Array, 'Int32Array'],
+  ] as const)
     if (!is(t[key])) throw new TypeError(`invalid tape: tape.${key} must be an ${type}`);
   const int = (x: number) => Number.isInteger(x) && x >= 0 && x <= MAX_INT32;
-  if (![t.nInstr, t.nParams, t.nInputs, t.constStart, t.tempStart, t.arenaSize, t.output].every(int)) fail(RULE.layout_sizes);
+  if (![t.nInstr, t.nParams, t.nInputs, t.constStart, t.tempStart, t.arenaSize, t.output].every(int))
+    fail(RULE.layout_sizes);
   if (lengthOf(t.code) !== t.nInstr * INSTR_WIDTH) fail(RULE.layout_code);
-  if (t.constStart !== t.nParams + t.nInputs || t.tempStart !== t.constStart + lengthOf(t.constInit) || t.tempStart > t.arenaSize)
+  if (
+    t.constStart !== t.nParams + t.nInputs ||
+    t.tempStart !== t.constStart + lengthOf(t.constInit) ||
+    t.tempStart > t.arenaSize
+  )
     fail(RULE.layout_regions);
   let inputs = 0;
   for (const n of t.inputSizes) inputs += n < 0 ? NaN : n;
@@ -31,7 +41,8 @@ export function checkLayout(t: Tape): void {
   if (t.output >= t.arenaSize) fail(RULE.layout_output);
   const o = t.outputs;
   if (lengthOf(o) % 2 !== 0) fail(RULE.layout_outputs);
-  for (let k = 0; k < o.length; k += 2) if (!(o[k] >= t.tempStart && o[k + 1] >= 0 && o[k] + o[k + 1] <= t.arenaSize)) fail(RULE.layout_outputs);
+  for (let k = 0; k < o.length; k += 2)
+    if (!(o[k] >= t.tempStart && o[k + 1] >= 0 && o[k] + o[k + 1] <= t.arenaSize)) fail(RULE.layout_outputs);
 }
 
 /**

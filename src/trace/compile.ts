@@ -79,21 +79,33 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
   const offset = new Int32Array(nodes.length).fill(-1);
   let size = 0;
   const place = (pred: (n: Node) => boolean) => {
-    for (const n of nodes) if (pred(n)) { offset[n.id] = size; size += sizeOf(n.shape); }
+    for (const n of nodes)
+      if (pred(n)) {
+        offset[n.id] = size;
+        size += sizeOf(n.shape);
+      }
   };
   place((n) => n.kind === 'param');
   const nParams = size;
   place((n) => n.kind === 'input');
   const constStart = size;
   place((n) => n.kind === 'const' && live[n.id] === 1);
-  const constInit = Float64Array.from(nodes.filter((n) => n.kind === 'const' && live[n.id]), (n) => n.value!);
+  const constInit = Float64Array.from(
+    nodes.filter((n) => n.kind === 'const' && live[n.id]),
+    (n) => n.value!,
+  );
   const tempStart = size;
-  for (const id of order) { offset[id] = size; size += sizeOf(nodes[id].shape); }
+  for (const id of order) {
+    offset[id] = size;
+    size += sizeOf(nodes[id].shape);
+  }
   const at = (id: number) => offset[root(id)];
   // offsets are int32: name the limit here rather than let them wrap
   const fits = () => {
     if (size > MAX_ELEMENTS)
-      throw new RangeError(`compile: the tape's arena needs ${size} float64 elements (parameters, inputs, constants and every intermediate), more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`);
+      throw new RangeError(
+        `compile: the tape's arena needs ${size} float64 elements (parameters, inputs, constants and every intermediate), more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`,
+      );
   };
   fits();
 
@@ -106,7 +118,9 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
     const p = def.encode(ins, n.attrs, (extra) => ((size += extra), fits(), size - extra));
     const w = code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     w[Field.op] = OPCODE[n.op];
-    w[Field.flags] = (grad[id] ? Flag.gradOut : 0) | (grad[n.inputs[0]] ? Flag.gradA : 0) |
+    w[Field.flags] =
+      (grad[id] ? Flag.gradOut : 0) |
+      (grad[n.inputs[0]] ? Flag.gradA : 0) |
       (n.inputs.length > 1 && grad[n.inputs[1]] ? Flag.gradB : 0);
     w[Field.out] = offset[id];
     w[Field.a] = at(n.inputs[0]);
@@ -121,9 +135,16 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
     return n.op === 'one_hot' && j >= 0 ? [j, n.attrs[0]] : [];
   });
   return {
-    code, nInstr: order.length, arenaSize: size, nParams, nInputs: constStart - nParams,
-    inputSizes: Int32Array.from(inputNodes, (n) => sizeOf(n.shape)), constStart,
-    constInit, tempStart, output: at(loss >= 0 ? loss : outputs[0].node),
+    code,
+    nInstr: order.length,
+    arenaSize: size,
+    nParams,
+    nInputs: constStart - nParams,
+    inputSizes: Int32Array.from(inputNodes, (n) => sizeOf(n.shape)),
+    constStart,
+    constInit,
+    tempStart,
+    output: at(loss >= 0 ? loss : outputs[0].node),
     outputs: Int32Array.from(outputs.flatMap((o) => [at(o.node), sizeOf(o.shape as Shape)])), // concrete here
     indexChecks: Int32Array.from(indexChecks),
     fdPlan: fdPlan(nodes.slice(0, nParamLeaves), offset, code, order.length),
@@ -145,7 +166,15 @@ function schedule(nodes: readonly Node[], live: Uint8Array, dep: readonly boolea
   const weight = new Float64Array(nodes.length);
   for (const n of nodes) {
     const def = n.kind === 'op' ? OPS[OPCODE[n.op]] : undefined;
-    const own = def ? def.flops.fwd(def.encode(n.inputs.map((j) => nodes[j].shape), n.attrs, () => 0)) + sizeOf(n.shape) : 0;
+    const own = def
+      ? def.flops.fwd(
+          def.encode(
+            n.inputs.map((j) => nodes[j].shape),
+            n.attrs,
+            () => 0,
+          ),
+        ) + sizeOf(n.shape)
+      : 0;
     weight[n.id] = own + n.inputs.reduce((s, j) => s + weight[j], 0);
   }
   const done = new Uint8Array(nodes.length);
@@ -179,5 +208,7 @@ function fdPlan(params: readonly Node[], offset: Int32Array, code: Int32Array, n
     return nInstr;
   });
   const idx = params.map((_, i) => i).sort((x, y) => first[y] - first[x] || x - y);
-  return Int32Array.from(idx.flatMap((i) => [offset[params[i].id], offset[params[i].id] + sizeOf(params[i].shape), first[i]]));
+  return Int32Array.from(
+    idx.flatMap((i) => [offset[params[i].id], offset[params[i].id] + sizeOf(params[i].shape), first[i]]),
+  );
 }

@@ -87,19 +87,25 @@ export class Defined<S extends Spec = Spec> {
   /** The backend-independent tape; compiled once and shared by every backend. */
   get tape(): Tape {
     if (this.symbolic)
-      throw new Error(`this function has symbolic dimensions (${this.dims.join(', ')}): take its tape at given sizes with .at({ ${this.dims[0]}: n })`);
+      throw new Error(
+        `this function has symbolic dimensions (${this.dims.join(', ')}): take its tape at given sizes with .at({ ${this.dims[0]}: n })`,
+      );
     return (this.compiled ??= compileGraph(this.graph, this.output, this.outputs, this.params.length));
   }
 
   /** The function traced at the given sizes of its symbolic dimensions (cached). */
   at(dims: Dims): Defined<S> {
     if (!this.symbolic) return this;
-    const key = this.dims.map((d) => {
-      const n = dims[d];
-      if (n === undefined) throw new Error(`this function has symbolic dimensions (${this.dims.join(', ')}): give the size of '${d}'`);
-      if (!Number.isInteger(n) || n < 1) throw new RangeError(`dimension '${d}' must be a positive integer, got ${describeValue(n)}`);
-      return n;
-    }).join(',');
+    const key = this.dims
+      .map((d) => {
+        const n = dims[d];
+        if (n === undefined)
+          throw new Error(`this function has symbolic dimensions (${this.dims.join(', ')}): give the size of '${d}'`);
+        if (!Number.isInteger(n) || n < 1)
+          throw new RangeError(`dimension '${d}' must be a positive integer, got ${describeValue(n)}`);
+        return n;
+      })
+      .join(',');
     let hit = this.sizes.get(key);
     if (hit) this.sizes.delete(key);
     else hit = trace(this.spec, this.fn, dims);
@@ -121,12 +127,14 @@ export class Defined<S extends Spec = Spec> {
       const next = pending.filter((i) => {
         const leaf = this.inputs[i];
         const open = leaf.shape.filter((d): d is string => typeof d === 'string' && !(d in known));
-        const fixed = sizeOf(leaf.shape.map((d) => (typeof d === 'number' ? d : known[d] ?? 1)));
+        const fixed = sizeOf(leaf.shape.map((d) => (typeof d === 'number' ? d : (known[d] ?? 1))));
         const where = () => `input '${leaf.name}' (shape ${fmtSpec(leaf.shape)}) has ${lengths[i]} elements`;
         if (open.length === 0) {
           if (lengths[i] !== fixed) {
             const named = leaf.shape.filter((d): d is string => typeof d === 'string');
-            throw new RangeError(`${where()}, but ${named.map((d) => `'${d}' = ${known[d]} (from input '${from[d]}')`).join(', ') || `it needs ${fixed}`}`);
+            throw new RangeError(
+              `${where()}, but ${named.map((d) => `'${d}' = ${known[d]} (from input '${from[d]}')`).join(', ') || `it needs ${fixed}`}`,
+            );
           }
           return false;
         }
@@ -139,7 +147,12 @@ export class Defined<S extends Spec = Spec> {
         return false;
       });
       if (next.length === pending.length)
-        throw new RangeError(`cannot tell the sizes of ${this.dims.filter((d) => !(d in known)).map((d) => `'${d}'`).join(', ')} from the inputs' lengths`);
+        throw new RangeError(
+          `cannot tell the sizes of ${this.dims
+            .filter((d) => !(d in known))
+            .map((d) => `'${d}'`)
+            .join(', ')} from the inputs' lengths`,
+        );
       pending = next;
     }
     return known;
@@ -163,26 +176,53 @@ export function define<S extends Spec>(
 ): Defined<S> {
   if (typeof spec !== 'object' || spec === null || typeof spec.params !== 'object' || spec.params === null)
     throw new TypeError('define: the first argument must be { params: { name: shape }, inputs?: { name: shape } }');
-  if (typeof fn !== 'function') throw new TypeError(`define: the second argument must be a function, got ${describeValue(fn)}`);
+  if (typeof fn !== 'function')
+    throw new TypeError(`define: the second argument must be a function, got ${describeValue(fn)}`);
   const dims: string[] = [];
-  for (const [kind, shapes] of [['param', spec.params], ['input', spec.inputs ?? {}]] as const)
+  for (const [kind, shapes] of [
+    ['param', spec.params],
+    ['input', spec.inputs ?? {}],
+  ] as const)
     for (const [name, shape] of Object.entries(shapes)) {
-      if (!Array.isArray(shape) || shape.some((d) => !(Number.isInteger(d) && d >= 1) && !(typeof d === 'string' && d !== '')))
-        throw new TypeError(`define: the shape of ${kind} '${name}' must be an array of positive integers${kind === 'input' ? ' or dimension names' : ''}, got ${describeValue(shape)}`);
+      if (
+        !Array.isArray(shape) ||
+        shape.some((d) => !(Number.isInteger(d) && d >= 1) && !(typeof d === 'string' && d !== ''))
+      )
+        throw new TypeError(
+          `define: the shape of ${kind} '${name}' must be an array of positive integers${kind === 'input' ? ' or dimension names' : ''}, got ${describeValue(shape)}`,
+        );
       for (const d of shape) {
         if (typeof d !== 'string') continue;
-        if (kind === 'param') throw new TypeError(`define: parameter '${name}' has the symbolic dimension '${d}': parameter shapes must be sizes`);
+        if (kind === 'param')
+          throw new TypeError(
+            `define: parameter '${name}' has the symbolic dimension '${d}': parameter shapes must be sizes`,
+          );
         if (!dims.includes(d)) dims.push(d);
       }
     }
-  if (dims.length > PLACEHOLDERS.length) throw new RangeError(`define: at most ${PLACEHOLDERS.length} symbolic dimensions`);
-  const first = trace(spec, fn as unknown as TraceFn, Object.fromEntries(dims.map((d, i) => [d, PLACEHOLDERS[i]])), dims.length === 0);
+  if (dims.length > PLACEHOLDERS.length)
+    throw new RangeError(`define: at most ${PLACEHOLDERS.length} symbolic dimensions`);
+  const first = trace(
+    spec,
+    fn as unknown as TraceFn,
+    Object.fromEntries(dims.map((d, i) => [d, PLACEHOLDERS[i]])),
+    dims.length === 0,
+  );
   if (!dims.length) return first;
   const symbolic = (l: Leaf): Leaf => ({ ...l, shape: [...(spec.inputs ?? {})[l.name]], size: NaN, offset: NaN });
   // output shapes with the dimension names back where a placeholder stands (for display)
   const name = (d: Dim) => (typeof d === 'number' && dims[PLACEHOLDERS.indexOf(d)]) || d;
   const outputs = first.outputs.map((o) => ({ ...o, shape: o.shape.map(name) }));
-  return new Defined(spec, fn as unknown as TraceFn, first.graph, first.output, outputs, first.params, first.inputs.map(symbolic), dims);
+  return new Defined(
+    spec,
+    fn as unknown as TraceFn,
+    first.graph,
+    first.output,
+    outputs,
+    first.params,
+    first.inputs.map(symbolic),
+    dims,
+  );
 }
 
 /**
@@ -201,7 +241,9 @@ function trace<S extends Spec>(spec: S, fn: TraceFn, sizes: Dims, limits = true)
       seen.add(name);
       const s = shape.map((d) => (typeof d === 'string' ? sizes[d] : d));
       if (limits && sizeOf(s) > MAX_ELEMENTS)
-        throw new RangeError(`define: ${kind} '${name}' of shape ${shapeString(s)} has ${sizeOf(s)} elements, more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`);
+        throw new RangeError(
+          `define: ${kind} '${name}' of shape ${shapeString(s)} has ${sizeOf(s)} elements, more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`,
+        );
       tensors[name] = new Tensor(graph, graph.leaf(kind, name, s));
       list.push({ name, shape: s, size: sizeOf(s), offset });
       offset += sizeOf(s);
@@ -215,23 +257,32 @@ function trace<S extends Spec>(spec: S, fn: TraceFn, sizes: Dims, limits = true)
   // a bare tensor is the loss: { loss: t }
   const named = isOurs(returned) ? { loss: returned } : returned;
   if (typeof named !== 'object' || named === null || named instanceof Tensor || Array.isArray(named))
-    throw new TypeError(`define: the function must return a Tensor of its arguments or an object of them, got ${describeValue(returned)}`);
+    throw new TypeError(
+      `define: the function must return a Tensor of its arguments or an object of them, got ${describeValue(returned)}`,
+    );
   const outputs: Output[] = [];
   for (const [name, t] of Object.entries(named)) {
-    if (!isOurs(t)) throw new TypeError(`define: output '${name}' must be a Tensor of the function's arguments, got ${describeValue(t)}`);
+    if (!isOurs(t))
+      throw new TypeError(
+        `define: output '${name}' must be a Tensor of the function's arguments, got ${describeValue(t)}`,
+      );
     // an output must be an instruction's result: a parameter, input or constant is copied by an exact x * 1
     const node = graph.nodes[graph.root(t.id)];
     outputs.push({ name, node: node.kind === 'op' ? t.id : t.mul(1).id, shape: t.shape });
   }
-  if (!outputs.length) throw new TypeError('define: the function returned an empty object; return a scalar loss or named tensors');
+  if (!outputs.length)
+    throw new TypeError('define: the function returned an empty object; return a scalar loss or named tensors');
   const loss: Tensor | undefined = named.loss;
   if (loss !== undefined && loss.rank !== 0)
-    throw new TypeError(`define: the loss must be a scalar (shape []), got shape ${shapeString(loss.shape)}; reduce it with .sum() or .mean()`);
+    throw new TypeError(
+      `define: the loss must be a scalar (shape []), got shape ${shapeString(loss.shape)}; reduce it with .sum() or .mean()`,
+    );
   return new Defined(spec, fn, graph, loss?.id ?? -1, outputs, p.list, x.list, []);
 }
 
 /** Per-row softmax cross-entropy of `logits` [rows, classes] with `labels`; see Tensor.softmaxCrossEntropy. */
 export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
-  if (!(logits instanceof Tensor)) throw new TypeError(`softmaxCrossEntropy: logits must be a Tensor, got ${describeValue(logits)}`);
+  if (!(logits instanceof Tensor))
+    throw new TypeError(`softmaxCrossEntropy: logits must be a Tensor, got ${describeValue(logits)}`);
   return logits.softmaxCrossEntropy(labels);
 }

@@ -48,10 +48,16 @@ export class Graph {
   /** An instruction node; the op's shape rule checks the operands and gives the output shape. */
   op(name: string, inputs: readonly number[], attrs: readonly number[] = []): number {
     const def = opDef(name);
-    if (inputs.length !== def.arity) throw new ShapeError(`${name}: expected ${def.arity} operands, got ${inputs.length}`);
-    const shape = def.shape(inputs.map((i) => this.nodes[i].shape), attrs);
+    if (inputs.length !== def.arity)
+      throw new ShapeError(`${name}: expected ${def.arity} operands, got ${inputs.length}`);
+    const shape = def.shape(
+      inputs.map((i) => this.nodes[i].shape),
+      attrs,
+    );
     if (this.limits && sizeOf(shape) > MAX_ELEMENTS)
-      throw new ShapeError(`${name}: the result ${shapeString(shape)} has ${sizeOf(shape)} elements, more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`);
+      throw new ShapeError(
+        `${name}: the result ${shapeString(shape)} has ${sizeOf(shape)} elements, more than the ${MAX_ELEMENTS} (2^31-1) a tape can address`,
+      );
     return this.push({ kind: 'op', op: name, shape, inputs, attrs });
   }
 

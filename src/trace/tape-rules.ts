@@ -14,9 +14,15 @@
  */
 export const TAPE_RULES = [
   // the layout: checked before any instruction
-  { id: 'layout_sizes', text: 'nInstr, nParams, nInputs, constStart, tempStart, arenaSize and output must be integers in [0, 2^31)' },
+  {
+    id: 'layout_sizes',
+    text: 'nInstr, nParams, nInputs, constStart, tempStart, arenaSize and output must be integers in [0, 2^31)',
+  },
   { id: 'layout_code', text: 'code must hold nInstr * 8 words' },
-  { id: 'layout_regions', text: 'the arena regions do not line up (constStart = nParams + nInputs, tempStart = constStart + constInit.length <= arenaSize)' },
+  {
+    id: 'layout_regions',
+    text: 'the arena regions do not line up (constStart = nParams + nInputs, tempStart = constStart + constInit.length <= arenaSize)',
+  },
   { id: 'layout_inputs', text: 'inputSizes must be >= 0 and sum to nInputs' },
   { id: 'layout_output', text: 'the result offset is outside the arena' },
   { id: 'layout_outputs', text: 'outputs must be (offset, size) pairs inside the temporaries' },

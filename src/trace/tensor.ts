@@ -10,7 +10,10 @@ export type TensorLike = Tensor | number;
  */
 export class Tensor {
   /** @internal */
-  constructor(readonly graph: Graph, readonly id: number) {}
+  constructor(
+    readonly graph: Graph,
+    readonly id: number,
+  ) {}
 
   get shape(): Shape {
     return this.graph.shapeOf(this.id);
@@ -22,22 +25,52 @@ export class Tensor {
     return sizeOf(this.shape);
   }
 
-  add(other: TensorLike): Tensor { return this.binary('add', other); }
-  sub(other: TensorLike): Tensor { return this.binary('sub', other); }
-  mul(other: TensorLike): Tensor { return this.binary('mul', other); }
-  div(other: TensorLike): Tensor { return this.binary('div', other); }
+  add(other: TensorLike): Tensor {
+    return this.binary('add', other);
+  }
+  sub(other: TensorLike): Tensor {
+    return this.binary('sub', other);
+  }
+  mul(other: TensorLike): Tensor {
+    return this.binary('mul', other);
+  }
+  div(other: TensorLike): Tensor {
+    return this.binary('div', other);
+  }
 
-  neg(): Tensor { return this.unary('neg'); }
-  exp(): Tensor { return this.unary('exp'); }
-  log(): Tensor { return this.unary('log'); }
-  log1p(): Tensor { return this.unary('log1p'); }
-  sqrt(): Tensor { return this.unary('sqrt'); }
-  square(): Tensor { return this.unary('square'); }
-  abs(): Tensor { return this.unary('abs'); }
-  sigmoid(): Tensor { return this.unary('sigmoid'); }
-  tanh(): Tensor { return this.unary('tanh'); }
-  relu(): Tensor { return this.unary('relu'); }
-  softplus(): Tensor { return this.unary('softplus'); }
+  neg(): Tensor {
+    return this.unary('neg');
+  }
+  exp(): Tensor {
+    return this.unary('exp');
+  }
+  log(): Tensor {
+    return this.unary('log');
+  }
+  log1p(): Tensor {
+    return this.unary('log1p');
+  }
+  sqrt(): Tensor {
+    return this.unary('sqrt');
+  }
+  square(): Tensor {
+    return this.unary('square');
+  }
+  abs(): Tensor {
+    return this.unary('abs');
+  }
+  sigmoid(): Tensor {
+    return this.unary('sigmoid');
+  }
+  tanh(): Tensor {
+    return this.unary('tanh');
+  }
+  relu(): Tensor {
+    return this.unary('relu');
+  }
+  softplus(): Tensor {
+    return this.unary('softplus');
+  }
 
   /** x^p for a constant number p. */
   pow(p: number): Tensor {
@@ -112,7 +145,8 @@ export class Tensor {
   softmaxCrossEntropy(labels: Tensor): Tensor {
     let y = this.operand(labels, 'softmaxCrossEntropy');
     const classes = this.shape[this.rank - 1];
-    if (this.rank >= 1 && y.rank === this.rank - 1 && y.shape.every((d, i) => d === this.shape[i])) y = y.oneHot(classes).reshape(this.shape);
+    if (this.rank >= 1 && y.rank === this.rank - 1 && y.shape.every((d, i) => d === this.shape[i]))
+      y = y.oneHot(classes).reshape(this.shape);
     if (this.rank === 1 && y.rank === 1) {
       const [z1, y1] = [this.reshape([1, this.size]), y.reshape([1, y.size])];
       return this.wrap(this.graph.op('softmax_xent', [z1.id, y1.id])).reshape([]);

@@ -25,14 +25,28 @@ let active = 0;
 export function resolveDistributed(option: unknown): Distributed | undefined {
   if (option === undefined || option === false) return undefined;
   if (option === true) {
-    if (!loadWorld) throw new Error("fit: distributed: true needs MPI, which only tapegrad's Node.js entry loads (not the browser entry)");
+    if (!loadWorld)
+      throw new Error(
+        "fit: distributed: true needs MPI, which only tapegrad's Node.js entry loads (not the browser entry)",
+      );
     return loadWorld();
   }
   const d = option as Distributed;
-  if (typeof d === 'object' && d !== null && Number.isInteger(d.rank) && Number.isInteger(d.size) && d.size >= 1 && d.rank >= 0 && d.rank < d.size &&
-      typeof d.allreduce === 'function' && typeof d.broadcast === 'function')
+  if (
+    typeof d === 'object' &&
+    d !== null &&
+    Number.isInteger(d.rank) &&
+    Number.isInteger(d.size) &&
+    d.size >= 1 &&
+    d.rank >= 0 &&
+    d.rank < d.size &&
+    typeof d.allreduce === 'function' &&
+    typeof d.broadcast === 'function'
+  )
     return d;
-  throw new TypeError('fit: distributed must be true, false or a Distributed ({ rank, size, allreduce, broadcast, barrier } from distributed())');
+  throw new TypeError(
+    'fit: distributed must be true, false or a Distributed ({ rank, size, allreduce, broadcast, barrier } from distributed())',
+  );
 }
 
 /** Marks a distributed fit in progress (an exit meanwhile aborts the job); returns the unmark. */
@@ -54,7 +68,8 @@ export function setWorldLoader(load: () => Distributed): void {
  * b × size rows gives rank r the rows [r·b, (r+1)·b). A rank may get 0 rows (a short last batch).
  */
 export function shardOf(n: number, d: Pick<Distributed, 'rank' | 'size'>): [offset: number, count: number] {
-  const base = Math.floor(n / d.size), extra = n % d.size;
+  const base = Math.floor(n / d.size),
+    extra = n % d.size;
   return [d.rank * base + Math.min(d.rank, extra), base + (d.rank < extra ? 1 : 0)];
 }
 
@@ -64,8 +79,12 @@ export function shardOf(n: number, d: Pick<Distributed, 'rank' | 'size'>): [offs
  * one allreduce, divided by the global rows. Also agrees on stopping: true when any rank's
  * signal was aborted. `grad` is overwritten with the average.
  */
-export async function reduceStep(d: Distributed, grad: Float64Array, buffer: Float64Array, local: { rows: number; loss: number; correct: number; abort: boolean }):
-  Promise<{ loss: number; correct: number; abort: boolean }> {
+export async function reduceStep(
+  d: Distributed,
+  grad: Float64Array,
+  buffer: Float64Array,
+  local: { rows: number; loss: number; correct: number; abort: boolean },
+): Promise<{ loss: number; correct: number; abort: boolean }> {
   const n = grad.length;
   for (let i = 0; i < n; i++) buffer[i] = local.rows === 0 ? 0 : grad[i] * local.rows;
   buffer[n] = local.rows === 0 ? 0 : local.loss * local.rows;
@@ -79,7 +98,10 @@ export async function reduceStep(d: Distributed, grad: Float64Array, buffer: Flo
 }
 
 /** Rank 0's validation result on every rank (the others do not evaluate). */
-export async function shareValidation(d: Distributed, evaluate: () => { valLoss: number; valAccuracy?: number }): Promise<{ valLoss: number; valAccuracy?: number }> {
+export async function shareValidation(
+  d: Distributed,
+  evaluate: () => { valLoss: number; valAccuracy?: number },
+): Promise<{ valLoss: number; valAccuracy?: number }> {
   const r = d.rank === 0 ? evaluate() : undefined;
   const x = Float64Array.of(r?.valLoss ?? 0, r?.valAccuracy ?? NaN);
   await d.broadcast(x, 0);

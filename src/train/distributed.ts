@@ -48,14 +48,18 @@ export function underMpirun(): boolean {
 export function distributed(): Distributed {
   if (world) return world;
   if (!underMpirun())
-    throw new Error('distributed: this process was not started by an MPI launcher: run it as `mpirun -np K node script.js` (or `mpirun -np K npx tapegrad train --distributed`)');
+    throw new Error(
+      'distributed: this process was not started by an MPI launcher: run it as `mpirun -np K node script.js` (or `mpirun -np K npx tapegrad train --distributed`)',
+    );
   const path = mpiAddonPath();
   const m = { exports: {} as Addon };
   try {
     // RTLD_GLOBAL: OpenMPI loads its components as plugins that look up libmpi's symbols globally
     process.dlopen(m, path, constants.dlopen.RTLD_NOW | constants.dlopen.RTLD_GLOBAL);
   } catch (e) {
-    throw new Error(`distributed: the MPI addon ${path} does not load (${(e as Error).message.split('\n')[0]}): install MPI (apt-get install openmpi-bin libopenmpi-dev) and run \`npm run build:mpi\``);
+    throw new Error(
+      `distributed: the MPI addon ${path} does not load (${(e as Error).message.split('\n')[0]}): install MPI (apt-get install openmpi-bin libopenmpi-dev) and run \`npm run build:mpi\``,
+    );
   }
   const addon = m.exports;
   const { rank, size } = addon.init();
@@ -71,7 +75,8 @@ export function distributed(): Distributed {
     else addon.finalize();
   });
   world = Object.freeze({
-    rank, size,
+    rank,
+    size,
     allreduce: (x: Float64Array, op: 'sum' | 'mean') => track(addon.allreduce(x, op)),
     broadcast: (x: Float64Array, root: number) => track(addon.broadcast(x, root)),
     barrier: () => track(addon.barrier()),

@@ -7,7 +7,14 @@ import type { Compiled } from '../api/compiled.js';
 import { checkFlat, type Value, type Values } from '../api/validate.js';
 import { mulberry32 } from '../models/random.js';
 import { describeValue } from '../trace/tensor.js';
-import { enterDistributedFit, reduceStep, resolveDistributed, shardOf, shareValidation, type Distributed } from './data-parallel.js';
+import {
+  enterDistributedFit,
+  reduceStep,
+  resolveDistributed,
+  shardOf,
+  shareValidation,
+  type Distributed,
+} from './data-parallel.js';
 import { booleanOption, checkOptions, numberOption } from './options.js';
 import type { Optimizer } from './types.js';
 
@@ -76,7 +83,20 @@ export interface FitResult {
   readonly stopped: 'completed' | 'aborted';
 }
 
-const KNOWN = ['optimizer', 'epochs', 'batchSize', 'shuffle', 'seed', 'dropLast', 'validation', 'validationBatchSize', 'onStep', 'onEpoch', 'signal', 'distributed'];
+const KNOWN = [
+  'optimizer',
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'seed',
+  'dropLast',
+  'validation',
+  'validationBatchSize',
+  'onStep',
+  'onEpoch',
+  'signal',
+  'distributed',
+];
 
 /**
  * Trains `theta` (the flat parameter vector, updated in place) on `data`: every input's leading
@@ -109,13 +129,17 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
     epochs: for (let epoch = 1; epoch <= o.epochs; epoch++) {
       if (o.shuffle) shuffle(order, next);
       const start = now();
-      let lossSum = 0, seen = 0, correct = 0, epochSteps = 0;
+      let lossSum = 0,
+        seen = 0,
+        correct = 0,
+        epochSteps = 0;
       for (let at = 0; at < train.rows; at += global) {
         const n = Math.min(global, train.rows - at);
         if (n < global && o.dropLast) break;
         // this rank's rows of the (global) batch
         const [from, rows] = dist ? shardOf(n, dist) : [0, n];
-        let loss = 0, batchCorrect = 0;
+        let loss = 0,
+          batchCorrect = 0;
         if (rows > 0) {
           const batch = o.shuffle ? gather(train, order, at + from, rows, batchBuffers) : slice(train, at + from, rows);
           const outs = train.metric ? outputsFor(c, batch, rows, train.metric.pred, outputBuffers) : undefined;
@@ -123,9 +147,21 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
           if (outs) batchCorrect = countCorrect(outs.pred, batch[train.metric!.labels] as Float64Array);
         }
         let abort = false;
-        if (dist) ({ loss, correct: batchCorrect, abort } = await reduceStep(dist, grad, reduced!, { rows, loss, correct: batchCorrect, abort: o.signal?.aborted === true }));
+        if (dist)
+          ({
+            loss,
+            correct: batchCorrect,
+            abort,
+          } = await reduceStep(dist, grad, reduced!, {
+            rows,
+            loss,
+            correct: batchCorrect,
+            abort: o.signal?.aborted === true,
+          }));
         if (!Number.isFinite(loss))
-          throw new Error(`fit: the loss is ${loss} at epoch ${epoch}, step ${steps + 1} (batch of rows ${at}..${at + n - 1}${o.shuffle ? ' of the shuffled order' : ''}); the parameters are as before that step`);
+          throw new Error(
+            `fit: the loss is ${loss} at epoch ${epoch}, step ${steps + 1} (batch of rows ${at}..${at + n - 1}${o.shuffle ? ' of the shuffled order' : ''}); the parameters are as before that step`,
+          );
         const lr = state.lr;
         state.step(theta, grad);
         steps++;
@@ -152,7 +188,10 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
       }
       const seconds = (now() - start) / 1000;
       const info: EpochInfo = {
-        epoch, loss: lossSum / seen, steps: epochSteps, seconds,
+        epoch,
+        loss: lossSum / seen,
+        steps: epochSteps,
+        seconds,
         ...(train.metric ? { accuracy: correct / seen } : {}),
         ...(val && !dist ? evaluateRows(c, theta, val, o.validationBatchSize) : {}),
         ...(val && dist ? await shareValidation(dist, () => evaluateRows(c, theta, val, o.validationBatchSize)) : {}),
@@ -173,13 +212,24 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
  * Loss of `theta` on `data` (inputs as for fit: one row per example), forward only, in blocks of
  * `blockRows` rows; and the accuracy when the function returns `pred` and the inputs hold `y`.
  */
-export function evaluate(c: Compiled, theta: Float64Array, data: Values, blockRows = 1024): { valLoss: number; valAccuracy?: number } {
+export function evaluate(
+  c: Compiled,
+  theta: Float64Array,
+  data: Values,
+  blockRows = 1024,
+): { valLoss: number; valAccuracy?: number } {
   return evaluateRows(c, theta, rowsOf(c, data, 'data'), blockRows);
 }
 
 /** Loss (and accuracy) of `theta` on `data`, forward only, in blocks of `blockRows` rows. */
-function evaluateRows(c: Compiled, theta: Float64Array, data: Rows, blockRows: number): { valLoss: number; valAccuracy?: number } {
-  let loss = 0, correct = 0;
+function evaluateRows(
+  c: Compiled,
+  theta: Float64Array,
+  data: Rows,
+  blockRows: number,
+): { valLoss: number; valAccuracy?: number } {
+  let loss = 0,
+    correct = 0;
   for (let at = 0; at < data.rows; at += blockRows) {
     const n = Math.min(blockRows, data.rows - at);
     const batch = slice(data, at, n);
@@ -200,35 +250,55 @@ export interface Rows {
 
 /** Checks that every input has a symbolic leading dimension and that they agree on the rows. */
 export function rowsOf(c: Compiled, data: Values, what: string): Rows {
-  if (typeof data !== 'object' || data === null) throw new TypeError(`fit: ${what} must be an object of { input: values }, got ${describeValue(data)}`);
+  if (typeof data !== 'object' || data === null)
+    throw new TypeError(`fit: ${what} must be an object of { input: values }, got ${describeValue(data)}`);
   let rows = -1;
   let first = '';
   const inputs = c.inputs.map((leaf) => {
     const lead = leaf.shape[0];
     if (typeof lead !== 'string')
-      throw new Error(`fit: input '${leaf.name}' (shape [${leaf.shape.join(',')}]) needs a symbolic leading dimension, the example index (e.g. ['batch', ...])`);
+      throw new Error(
+        `fit: input '${leaf.name}' (shape [${leaf.shape.join(',')}]) needs a symbolic leading dimension, the example index (e.g. ['batch', ...])`,
+      );
     const width = leaf.shape.slice(1).reduce<number>((p, d) => {
-      if (typeof d !== 'number') throw new Error(`fit: input '${leaf.name}' may have only its leading dimension symbolic`);
+      if (typeof d !== 'number')
+        throw new Error(`fit: input '${leaf.name}' may have only its leading dimension symbolic`);
       return p * d;
     }, 1);
     if (!(leaf.name in data)) throw new Error(`fit: ${what} has no input '${leaf.name}'`);
     const x = toF64(data[leaf.name], `${what} '${leaf.name}'`);
-    if (x.length % width !== 0) throw new RangeError(`fit: ${what} '${leaf.name}' has ${x.length} elements, not a whole number of rows of ${width}`);
+    if (x.length % width !== 0)
+      throw new RangeError(
+        `fit: ${what} '${leaf.name}' has ${x.length} elements, not a whole number of rows of ${width}`,
+      );
     const r = x.length / width;
-    if (rows >= 0 && r !== rows) throw new RangeError(`fit: ${what} '${leaf.name}' has ${r} rows but '${first}' has ${rows}: every input needs one row per example`);
+    if (rows >= 0 && r !== rows)
+      throw new RangeError(
+        `fit: ${what} '${leaf.name}' has ${r} rows but '${first}' has ${rows}: every input needs one row per example`,
+      );
     if (rows < 0) [rows, first] = [r, leaf.name];
     return { name: leaf.name, data: x, width };
   });
-  for (const k of Object.keys(data)) if (!c.inputs.some((l) => l.name === k)) throw new Error(`fit: unknown input '${k}' in ${what}`);
+  for (const k of Object.keys(data))
+    if (!c.inputs.some((l) => l.name === k)) throw new Error(`fit: unknown input '${k}' in ${what}`);
   if (rows <= 0) throw new RangeError(`fit: ${what} has no rows`);
   const pred = c.defined.outputs.find((x) => x.name === 'pred');
-  const metric = pred?.shape.length === 1 && inputs.some((x) => x.name === 'y' && x.width === 1) ? { pred: 'pred', labels: 'y' } : undefined;
+  const metric =
+    pred?.shape.length === 1 && inputs.some((x) => x.name === 'y' && x.width === 1)
+      ? { pred: 'pred', labels: 'y' }
+      : undefined;
   return { rows, inputs, metric };
 }
 
 function toF64(x: Value | undefined, what: string): Float64Array {
   if (x instanceof Float64Array) return x;
-  if (Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView) && !(x instanceof BigInt64Array) && !(x instanceof BigUint64Array)))
+  if (
+    Array.isArray(x) ||
+    (ArrayBuffer.isView(x) &&
+      !(x instanceof DataView) &&
+      !(x instanceof BigInt64Array) &&
+      !(x instanceof BigUint64Array))
+  )
     return Float64Array.from(x as ArrayLike<number>);
   throw new TypeError(`fit: ${what} must be a Float64Array, a typed array or number[], got ${describeValue(x)}`);
 }
@@ -241,11 +311,18 @@ function slice(d: Rows, at: number, n: number): Record<string, Float64Array> {
 }
 
 /** Rows order[at .. at + n) copied into buffers kept per batch size. */
-function gather(d: Rows, order: Int32Array, at: number, n: number, buffers: Map<number, Record<string, Float64Array>>): Record<string, Float64Array> {
+function gather(
+  d: Rows,
+  order: Int32Array,
+  at: number,
+  n: number,
+  buffers: Map<number, Record<string, Float64Array>>,
+): Record<string, Float64Array> {
   let b = buffers.get(n);
   if (!b) buffers.set(n, (b = Object.fromEntries(d.inputs.map((x) => [x.name, new Float64Array(n * x.width)]))));
   for (const x of d.inputs) {
-    const out = b[x.name], w = x.width;
+    const out = b[x.name],
+      w = x.width;
     if (w === 1) for (let r = 0; r < n; r++) out[r] = x.data[order[at + r]];
     else for (let r = 0; r < n; r++) out.set(x.data.subarray(order[at + r] * w, (order[at + r] + 1) * w), r * w);
   }
@@ -253,12 +330,18 @@ function gather(d: Rows, order: Int32Array, at: number, n: number, buffers: Map<
 }
 
 /** A flat outputs buffer for a batch of n rows, and the view of `pred` in it (kept per batch size). */
-function outputsFor(c: Compiled, batch: Record<string, Float64Array>, n: number, pred: string,
-  cache: Map<number, { buffer: Float64Array; pred: Float64Array }>): { buffer: Float64Array; pred: Float64Array } {
+function outputsFor(
+  c: Compiled,
+  batch: Record<string, Float64Array>,
+  n: number,
+  pred: string,
+  cache: Map<number, { buffer: Float64Array; pred: Float64Array }>,
+): { buffer: Float64Array; pred: Float64Array } {
   const hit = cache.get(n);
   if (hit) return hit;
   const shapes = c.outputShapes(batch);
-  let size = 0, at = 0;
+  let size = 0,
+    at = 0;
   for (const [name, s] of Object.entries(shapes)) {
     const n = s.reduce((p, d) => p * d, 1);
     if (name === pred) at = size;
@@ -290,33 +373,48 @@ const now = () => performance.now();
  * timer has a 1 ms floor), a MessageChannel message in browsers (nested timers are clamped to 4 ms).
  */
 const yieldToLoop: () => Promise<void> =
-  typeof setImmediate === 'function' ? () => new Promise((r) => setImmediate(r))
-    : typeof MessageChannel === 'function' ? messageYield()
+  typeof setImmediate === 'function'
+    ? () => new Promise((r) => setImmediate(r))
+    : typeof MessageChannel === 'function'
+      ? messageYield()
       : () => new Promise((r) => setTimeout(r, 0));
 
 function messageYield(): () => Promise<void> {
   const channel = new MessageChannel();
   const waiting: (() => void)[] = [];
   channel.port1.onmessage = () => waiting.shift()?.();
-  return () => new Promise<void>((r) => {
-    waiting.push(r);
-    channel.port2.postMessage(0);
-  });
+  return () =>
+    new Promise<void>((r) => {
+      waiting.push(r);
+      channel.port2.postMessage(0);
+    });
 }
 
 function resolveFit(options: FitOptions) {
   if (options === undefined) throw new TypeError('fit: options must be an object with an optimizer');
   const o = checkOptions('fit', options, KNOWN) as unknown as FitOptions;
   if (!o.optimizer || typeof o.optimizer.bind !== 'function')
-    throw new TypeError(`fit: optimizer must be sgd(...) or adam(...), got ${describeValue(o.optimizer)}${(o.optimizer as { kind?: string })?.kind === 'lbfgs' ? ' (L-BFGS is for full-batch problems: use minimize)' : ''}`);
-  const int = (k: 'epochs' | 'batchSize' | 'seed' | 'validationBatchSize', d: number, min: number) => numberOption('fit', k, o[k], { min, integer: true }, d);
+    throw new TypeError(
+      `fit: optimizer must be sgd(...) or adam(...), got ${describeValue(o.optimizer)}${(o.optimizer as { kind?: string })?.kind === 'lbfgs' ? ' (L-BFGS is for full-batch problems: use minimize)' : ''}`,
+    );
+  const int = (k: 'epochs' | 'batchSize' | 'seed' | 'validationBatchSize', d: number, min: number) =>
+    numberOption('fit', k, o[k], { min, integer: true }, d);
   for (const k of ['onStep', 'onEpoch'] as const)
     if (o[k] !== undefined && typeof o[k] !== 'function') throw new TypeError(`fit: ${k} must be a function`);
-  if (o.signal !== undefined && typeof o.signal?.aborted !== 'boolean') throw new TypeError('fit: signal must be an AbortSignal');
+  if (o.signal !== undefined && typeof o.signal?.aborted !== 'boolean')
+    throw new TypeError('fit: signal must be an AbortSignal');
   return {
-    optimizer: o.optimizer, epochs: int('epochs', 1, 0), batchSize: int('batchSize', 32, 1), seed: int('seed', 0, 0),
-    validationBatchSize: int('validationBatchSize', 1024, 1), shuffle: booleanOption('fit', 'shuffle', o.shuffle, true),
-    dropLast: booleanOption('fit', 'dropLast', o.dropLast, false), validation: o.validation, onStep: o.onStep, onEpoch: o.onEpoch, signal: o.signal,
+    optimizer: o.optimizer,
+    epochs: int('epochs', 1, 0),
+    batchSize: int('batchSize', 32, 1),
+    seed: int('seed', 0, 0),
+    validationBatchSize: int('validationBatchSize', 1024, 1),
+    shuffle: booleanOption('fit', 'shuffle', o.shuffle, true),
+    dropLast: booleanOption('fit', 'dropLast', o.dropLast, false),
+    validation: o.validation,
+    onStep: o.onStep,
+    onEpoch: o.onEpoch,
+    signal: o.signal,
     distributed: o.distributed,
   };
 }

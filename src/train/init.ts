@@ -24,7 +24,13 @@ import { describeValue } from '../trace/tensor.js';
 import { mulberry32 } from '../models/random.js';
 
 export type InitScheme = 'glorot-uniform' | 'glorot-normal' | 'he-uniform' | 'he-normal' | 'zeros';
-export const INIT_SCHEMES: readonly InitScheme[] = ['glorot-uniform', 'glorot-normal', 'he-uniform', 'he-normal', 'zeros'];
+export const INIT_SCHEMES: readonly InitScheme[] = [
+  'glorot-uniform',
+  'glorot-normal',
+  'he-uniform',
+  'he-normal',
+  'zeros',
+];
 
 export interface InitOptions {
   /** an integer in [0, 2^32) */
@@ -62,7 +68,14 @@ export function init(model: Defined | Compiled, options: InitOptions): Float64Ar
   const { seed, schemeOf } = resolveInit(leaves, options);
   const theta = new Float64Array(leaves.reduce((n, l) => n + l.size, 0));
   // parameter shapes hold sizes only (symbolic dimensions are for inputs)
-  leaves.forEach((leaf, k) => fill(theta.subarray(leaf.offset, leaf.offset + leaf.size), schemeOf(leaf), leaf.shape as readonly number[], streamSeed(seed, k)));
+  leaves.forEach((leaf, k) =>
+    fill(
+      theta.subarray(leaf.offset, leaf.offset + leaf.size),
+      schemeOf(leaf),
+      leaf.shape as readonly number[],
+      streamSeed(seed, k),
+    ),
+  );
   return theta;
 }
 
@@ -71,16 +84,22 @@ function resolveInit(leaves: readonly Leaf[], options: unknown) {
     throw new TypeError(`init: options must be { seed, scheme? }, got ${describeValue(options)}`);
   const o = options as Record<string, unknown>;
   for (const key of Object.keys(o))
-    if (key !== 'seed' && key !== 'scheme') throw new Error(`init: unknown option '${key}' (expected 'seed', 'scheme')`);
+    if (key !== 'seed' && key !== 'scheme')
+      throw new Error(`init: unknown option '${key}' (expected 'seed', 'scheme')`);
   const { seed, scheme } = o;
   if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32)
     throw new RangeError(`init: seed must be an integer in [0, 2^32), got ${describeValue(seed)}`);
   const checkScheme = (s: unknown, where: string): InitScheme => {
     if (!INIT_SCHEMES.includes(s as InitScheme))
-      throw new Error(`init: unknown scheme ${describeValue(s)}${where} (expected ${INIT_SCHEMES.map((x) => `'${x}'`).join(', ')})`);
+      throw new Error(
+        `init: unknown scheme ${describeValue(s)}${where} (expected ${INIT_SCHEMES.map((x) => `'${x}'`).join(', ')})`,
+      );
     return s as InitScheme;
   };
-  const byDefault = (weights: InitScheme) => (l: Leaf): InitScheme => (l.shape.length >= 2 ? weights : 'zeros');
+  const byDefault =
+    (weights: InitScheme) =>
+    (l: Leaf): InitScheme =>
+      l.shape.length >= 2 ? weights : 'zeros';
   if (scheme === undefined) return { seed, schemeOf: byDefault('glorot-uniform') };
   if (typeof scheme === 'string') return { seed, schemeOf: byDefault(checkScheme(scheme, '')) };
   if (typeof scheme !== 'object' || scheme === null || Array.isArray(scheme))
@@ -88,7 +107,9 @@ function resolveInit(leaves: readonly Leaf[], options: unknown) {
   const map = new Map<string, InitScheme>();
   for (const [name, s] of Object.entries(scheme)) {
     if (!leaves.some((l) => l.name === name))
-      throw new Error(`init: scheme names unknown parameter '${name}' (parameters: ${leaves.map((l) => `'${l.name}'`).join(', ')})`);
+      throw new Error(
+        `init: scheme names unknown parameter '${name}' (parameters: ${leaves.map((l) => `'${l.name}'`).join(', ')})`,
+      );
     map.set(name, checkScheme(s, ` for parameter '${name}'`));
   }
   const rest = byDefault('glorot-uniform');

@@ -45,7 +45,18 @@ export interface ResolvedLbfgs {
 }
 
 const EPS = 2 ** -52;
-const LBFGS_KEYS = ['history', 'lineSearch', 'c1', 'c2', 'maxLineSearch', 'maxIterations', 'maxEvaluations', 'gtol', 'ftol', 'xtol'];
+const LBFGS_KEYS = [
+  'history',
+  'lineSearch',
+  'c1',
+  'c2',
+  'maxLineSearch',
+  'maxIterations',
+  'maxEvaluations',
+  'gtol',
+  'ftol',
+  'xtol',
+];
 
 /** L-BFGS with validated options, for `minimize(c, theta, inputs, { optimizer: lbfgs(...) })`. */
 export function lbfgs(options: LbfgsOptions = {}): LbfgsOptimizer {
@@ -58,13 +69,17 @@ export function resolveLbfgs(options: unknown): ResolvedLbfgs {
   const o = checkOptions(what, options ?? {}, LBFGS_KEYS);
   if (o.lineSearch !== undefined && o.lineSearch !== 'strong-wolfe')
     throw new Error(`${what}: unknown lineSearch ${describeValue(o.lineSearch)} (expected 'strong-wolfe')`);
-  const c1 = o.c1 ?? 1e-4, c2 = o.c2 ?? 0.9;
+  const c1 = o.c1 ?? 1e-4,
+    c2 = o.c2 ?? 0.9;
   if (typeof c1 !== 'number' || typeof c2 !== 'number' || !(0 < c1 && c1 < c2 && c2 < 1))
-    throw new RangeError(`${what}: the Wolfe constants need 0 < c1 < c2 < 1, got c1 = ${describeValue(c1)}, c2 = ${describeValue(c2)}`);
+    throw new RangeError(
+      `${what}: the Wolfe constants need 0 < c1 < c2 < 1, got c1 = ${describeValue(c1)}, c2 = ${describeValue(c2)}`,
+    );
   return {
     history: positiveInteger(what, 'history', o.history) ?? 10,
     lineSearch: 'strong-wolfe',
-    c1, c2,
+    c1,
+    c2,
     maxLineSearch: positiveInteger(what, 'maxLineSearch', o.maxLineSearch) ?? 20,
     maxIterations: positiveInteger(what, 'maxIterations', o.maxIterations),
     maxEvaluations: positiveInteger(what, 'maxEvaluations', o.maxEvaluations),
@@ -97,7 +112,14 @@ export interface Tolerances {
  * Returns the final point (x, g: buffers of this run; the given ones are not written), f and the
  * reason. Allocation-free per evaluation: 4 vectors of N plus 2m for the memory.
  */
-export function runLbfgs(problem: Problem, opts: ResolvedLbfgs, tol: Tolerances, x0: Float64Array, f0: number, g0: Float64Array) {
+export function runLbfgs(
+  problem: Problem,
+  opts: ResolvedLbfgs,
+  tol: Tolerances,
+  x0: Float64Array,
+  f0: number,
+  g0: Float64Array,
+) {
   return new LbfgsRun(problem, opts, tol, x0, f0, g0).run();
 }
 
@@ -116,8 +138,14 @@ class LbfgsRun {
   private ft = 0;
   private gtdt = 0;
 
-  constructor(private readonly problem: Problem, private readonly o: ResolvedLbfgs, private readonly tol: Tolerances,
-    x0: Float64Array, f0: number, g0: Float64Array) {
+  constructor(
+    private readonly problem: Problem,
+    private readonly o: ResolvedLbfgs,
+    private readonly tol: Tolerances,
+    x0: Float64Array,
+    f0: number,
+    g0: Float64Array,
+  ) {
     const n = x0.length;
     this.x = Float64Array.from(x0);
     this.g = Float64Array.from(g0);
@@ -140,31 +168,46 @@ class LbfgsRun {
       const gtd = dot(this.g, d);
       if (!(gtd < 0)) {
         // not a descent direction (rounding in a badly conditioned memory): start again along -g
-        if (memory.size > 0) { memory.clear(); continue; }
+        if (memory.size > 0) {
+          memory.clear();
+          continue;
+        }
         return this.done('line-search');
       }
       const ls = this.lineSearch(gtd, t0);
       if (ls.t === 0) {
         // retry along -g (the memory may be what misleads) before giving up, as L-BFGS-B does
-        if (ls.reason === 'line-search' && memory.size > 0) { memory.clear(); continue; }
+        if (ls.reason === 'line-search' && memory.size > 0) {
+          memory.clear();
+          continue;
+        }
         return this.done(ls.reason);
       }
       // the new point, x + t d, computed exactly as the line search evaluated it
       const { x, xt, gLo } = this;
       const t = ls.t;
-      let sy = 0, yy = 0, smax = 0;
+      let sy = 0,
+        yy = 0,
+        smax = 0;
       for (let i = 0; i < x.length; i++) {
         xt[i] = x[i] + t * d[i];
-        const s = xt[i] - x[i], y = gLo[i] - this.g[i];
-        sy += s * y; yy += y * y; smax = Math.max(smax, Math.abs(s));
+        const s = xt[i] - x[i],
+          y = gLo[i] - this.g[i];
+        sy += s * y;
+        yy += y * y;
+        smax = Math.max(smax, Math.abs(s));
       }
       if (sy > EPS * (-t * gtd)) memory.push(x, xt, this.g, gLo, sy, yy);
       const fOld = this.f;
       [this.x, this.xt] = [xt, this.x];
       [this.g, this.gLo] = [gLo, this.g];
       this.f = ls.f;
-      const converged = fOld - this.f <= this.tol.ftol * Math.max(Math.abs(fOld), Math.abs(this.f), 1) ? 'ftol'
-        : smax <= this.tol.xtol ? 'xtol' : undefined;
+      const converged =
+        fOld - this.f <= this.tol.ftol * Math.max(Math.abs(fOld), Math.abs(this.f), 1)
+          ? 'ftol'
+          : smax <= this.tol.xtol
+            ? 'xtol'
+            : undefined;
       const stop = this.problem.iterated(this.x, this.f, this.g, t, converged);
       if (stop) return this.done(stop);
     }
@@ -203,25 +246,47 @@ class LbfgsRun {
     const budget = () => evals < maxLineSearch && this.problem.remaining() > 0;
     const outOfBudget = () => (this.problem.remaining() > 0 ? 'line-search' : 'max-evaluations');
     // bracketing (alg. 3.5): lo = the best point so far, which satisfies sufficient decrease
-    let tLo = 0, fLo = f0, gLoD = gtd0;
+    let tLo = 0,
+      fLo = f0,
+      gLoD = gtd0;
     let tHi: number, fHi: number, gHiD: number;
     for (;;) {
       if (!budget()) return { t: tLo, f: fLo, reason: outOfBudget() };
-      this.phi(t); evals++;
-      const f = this.ft, gtd = this.gtdt;
-      if (f > f0 + c1 * t * gtd0 || f >= fLo) { tHi = t; fHi = f; gHiD = gtd; break; }
+      this.phi(t);
+      evals++;
+      const f = this.ft,
+        gtd = this.gtdt;
+      if (f > f0 + c1 * t * gtd0 || f >= fLo) {
+        tHi = t;
+        fHi = f;
+        gHiD = gtd;
+        break;
+      }
       this.keepTrial();
       if (Math.abs(gtd) <= -c2 * gtd0) return { t, f, reason: '' };
-      if (gtd >= 0) { tHi = tLo; fHi = fLo; gHiD = gLoD; tLo = t; fLo = f; gLoD = gtd; break; }
+      if (gtd >= 0) {
+        tHi = tLo;
+        fHi = fLo;
+        gHiD = gLoD;
+        tLo = t;
+        fLo = f;
+        gLoD = gtd;
+        break;
+      }
       // still descending: extrapolate (bounds as in Moré-Thuente: 1.1 to 4 times the last step further)
       const next = cubicMin(tLo, fLo, gLoD, t, f, gtd, t + 1.1 * (t - tLo), t + 4 * (t - tLo));
-      tLo = t; fLo = f; gLoD = gtd; t = next;
+      tLo = t;
+      fLo = f;
+      gLoD = gtd;
+      t = next;
     }
     // zoom (alg. 3.6) on the bracket between lo and hi
-    const dmax = maxAbs(this.d), tiny = EPS * Math.max(1, maxAbs(this.x));
+    const dmax = maxAbs(this.d),
+      tiny = EPS * Math.max(1, maxAbs(this.x));
     let insufficient = false;
     while (budget()) {
-      const a = Math.min(tLo, tHi), b = Math.max(tLo, tHi);
+      const a = Math.min(tLo, tHi),
+        b = Math.max(tLo, tHi);
       if ((b - a) * dmax <= tiny) break; // the trial points no longer differ
       t = cubicMin(tLo, fLo, gLoD, tHi, fHi, gHiD, a, b);
       // torch's safeguard: a trial within 10% of an end twice running is moved 10% inside
@@ -232,13 +297,26 @@ class LbfgsRun {
           insufficient = false;
         } else insufficient = true;
       } else insufficient = false;
-      this.phi(t); evals++;
-      const f = this.ft, gtd = this.gtdt;
-      if (f > f0 + c1 * t * gtd0 || f >= fLo) { tHi = t; fHi = f; gHiD = gtd; continue; }
+      this.phi(t);
+      evals++;
+      const f = this.ft,
+        gtd = this.gtdt;
+      if (f > f0 + c1 * t * gtd0 || f >= fLo) {
+        tHi = t;
+        fHi = f;
+        gHiD = gtd;
+        continue;
+      }
       this.keepTrial();
       if (Math.abs(gtd) <= -c2 * gtd0) return { t, f, reason: '' };
-      if (gtd * (tHi - tLo) >= 0) { tHi = tLo; fHi = fLo; gHiD = gLoD; }
-      tLo = t; fLo = f; gLoD = gtd;
+      if (gtd * (tHi - tLo) >= 0) {
+        tHi = tLo;
+        fHi = fLo;
+        gHiD = gLoD;
+      }
+      tLo = t;
+      fLo = f;
+      gLoD = gtd;
     }
     return { t: tLo, f: fLo, reason: outOfBudget() };
   }
@@ -248,8 +326,17 @@ class LbfgsRun {
  * The minimiser of the cubic through (t1, f1, f'1) and (t2, f2, f'2) (N&W eq. 3.59), clamped to
  * [lo, hi]; the midpoint when the cubic has no minimiser or the numbers are not finite.
  */
-export function cubicMin(t1: number, f1: number, g1: number, t2: number, f2: number, g2: number, lo: number, hi: number): number {
-  const d1 = g1 + g2 - 3 * (f1 - f2) / (t1 - t2);
+export function cubicMin(
+  t1: number,
+  f1: number,
+  g1: number,
+  t2: number,
+  f2: number,
+  g2: number,
+  lo: number,
+  hi: number,
+): number {
+  const d1 = g1 + g2 - (3 * (f1 - f2)) / (t1 - t2);
   const sq = d1 * d1 - g1 * g2;
   if (sq >= 0) {
     const d2 = Math.sign(t2 - t1) * Math.sqrt(sq);
@@ -269,7 +356,10 @@ class Memory {
   size = 0;
   private gamma = 1;
 
-  constructor(private readonly n: number, private readonly m: number) {
+  constructor(
+    private readonly n: number,
+    private readonly m: number,
+  ) {
     this.rho = new Float64Array(m);
     this.alpha = new Float64Array(m);
   }
@@ -283,9 +373,16 @@ class Memory {
   push(x0: Float64Array, x1: Float64Array, g0: Float64Array, g1: Float64Array, sy: number, yy: number): void {
     const k = (this.start + this.size) % this.m;
     // slots are allocated on first use, so a short run never holds m pairs of vectors
-    if (!this.s[k]) { this.s[k] = new Float64Array(this.n); this.y[k] = new Float64Array(this.n); }
-    const s = this.s[k], y = this.y[k];
-    for (let i = 0; i < this.n; i++) { s[i] = x1[i] - x0[i]; y[i] = g1[i] - g0[i]; }
+    if (!this.s[k]) {
+      this.s[k] = new Float64Array(this.n);
+      this.y[k] = new Float64Array(this.n);
+    }
+    const s = this.s[k],
+      y = this.y[k];
+    for (let i = 0; i < this.n; i++) {
+      s[i] = x1[i] - x0[i];
+      y[i] = g1[i] - g0[i];
+    }
     this.rho[k] = 1 / sy;
     this.gamma = sy / yy;
     if (this.size < this.m) this.size++;

@@ -20,7 +20,16 @@ import type { LbfgsOptimizer, Optimizer } from './types.js';
  * step reached a point where f or its gradient is not finite; the last finite point is returned),
  * 'aborted' (the signal), 'callback' (onIteration returned false).
  */
-export type StopReason = 'gtol' | 'ftol' | 'xtol' | 'max-iterations' | 'max-evaluations' | 'line-search' | 'non-finite' | 'aborted' | 'callback';
+export type StopReason =
+  | 'gtol'
+  | 'ftol'
+  | 'xtol'
+  | 'max-iterations'
+  | 'max-evaluations'
+  | 'line-search'
+  | 'non-finite'
+  | 'aborted'
+  | 'callback';
 const CONVERGED: readonly StopReason[] = ['gtol', 'ftol', 'xtol'];
 
 export interface IterationRecord {
@@ -90,29 +99,50 @@ export interface MinimizeResult {
   readonly history: readonly IterationRecord[];
 }
 
-const MINIMIZE_KEYS = ['optimizer', 'gradient', 'maxIterations', 'maxEvaluations', 'gtol', 'ftol', 'xtol', 'onIteration', 'signal'];
+const MINIMIZE_KEYS = [
+  'optimizer',
+  'gradient',
+  'maxIterations',
+  'maxEvaluations',
+  'gtol',
+  'ftol',
+  'xtol',
+  'onIteration',
+  'signal',
+];
 
 /**
  * Minimises the compiled function's loss over its flat parameter vector, starting at `theta`
  * (definition order; not modified). Options: see MinimizeOptions.
  */
-export function minimize(c: Compiled, theta: Float64Array, inputs: Values | undefined, options: MinimizeOptions = {}): MinimizeResult {
+export function minimize(
+  c: Compiled,
+  theta: Float64Array,
+  inputs: Values | undefined,
+  options: MinimizeOptions = {},
+): MinimizeResult {
   const what = 'minimize';
-  if (!(c instanceof Compiled)) throw new TypeError(`${what}: the first argument must be a compiled function, got ${describeValue(c)}`);
+  if (!(c instanceof Compiled))
+    throw new TypeError(`${what}: the first argument must be a compiled function, got ${describeValue(c)}`);
   if (!c.defined.hasLoss)
-    throw new Error(`${what}: the function has no scalar loss to minimise (its outputs: ${c.defined.outputs.map((o) => o.name).join(', ')}); return { loss, ... }`);
+    throw new Error(
+      `${what}: the function has no scalar loss to minimise (its outputs: ${c.defined.outputs.map((o) => o.name).join(', ')}); return { loss, ... }`,
+    );
   checkFlat(`${what}: theta`, theta, c.paramCount);
   checkOptions(what, options, MINIMIZE_KEYS);
   const optimizer = options.optimizer ?? lbfgs();
   const kind = (optimizer as { kind?: unknown } | null)?.kind;
   if (kind !== 'lbfgs' && kind !== 'sgd' && kind !== 'adam')
-    throw new TypeError(`${what}: optimizer must be lbfgs(...), sgd(...) or adam(...), got ${describeValue(optimizer)}`);
+    throw new TypeError(
+      `${what}: optimizer must be lbfgs(...), sgd(...) or adam(...), got ${describeValue(optimizer)}`,
+    );
   // lbfgs options validated again (and defaulted), so a hand-made { kind: 'lbfgs', options } works too
   const own: Partial<ResolvedLbfgs> = kind === 'lbfgs' ? resolveLbfgs((optimizer as LbfgsOptimizer).options) : {};
   const pick = (name: 'maxIterations' | 'maxEvaluations' | 'gtol' | 'ftol' | 'xtol') => options[name] ?? own[name];
   let maxIterations = positiveInteger(what, 'maxIterations', pick('maxIterations'));
   if (maxIterations === undefined) {
-    if (kind !== 'lbfgs') throw new Error(`${what}: ${kind} takes a fixed number of full-batch steps: give maxIterations`);
+    if (kind !== 'lbfgs')
+      throw new Error(`${what}: ${kind} takes a fixed number of full-batch steps: give maxIterations`);
     maxIterations = 1000;
   }
   const maxEvaluations = positiveInteger(what, 'maxEvaluations', pick('maxEvaluations')) ?? 2 * maxIterations + 1;
@@ -128,7 +158,8 @@ export function minimize(c: Compiled, theta: Float64Array, inputs: Values | unde
 
   // the start: finite, with a finite value and gradient
   for (let i = 0; i < theta.length; i++)
-    if (!Number.isFinite(theta[i])) throw new RangeError(`${what}: the starting point is not finite: theta[${i}] = ${theta[i]}`);
+    if (!Number.isFinite(theta[i]))
+      throw new RangeError(`${what}: the starting point is not finite: theta[${i}] = ${theta[i]}`);
   const n = c.paramCount;
   let evaluations = 0;
   const evaluate = (x: Float64Array, g: Float64Array) => {
@@ -140,11 +171,18 @@ export function minimize(c: Compiled, theta: Float64Array, inputs: Values | unde
   const f0 = evaluate(x0, g0);
   if (!Number.isFinite(f0)) throw new RangeError(`${what}: f is ${f0} at the starting point`);
   for (let i = 0; i < n; i++)
-    if (!Number.isFinite(g0[i])) throw new RangeError(`${what}: the gradient is not finite at the starting point: gradient[${i}] = ${g0[i]}`);
+    if (!Number.isFinite(g0[i]))
+      throw new RangeError(`${what}: the gradient is not finite at the starting point: gradient[${i}] = ${g0[i]}`);
 
   const history: IterationRecord[] = [];
   /** the rules every optimizer shares, in order of precedence */
-  const stopAfter = (x: Float64Array, f: number, g: Float64Array, step: number, converged?: StopReason): StopReason | undefined => {
+  const stopAfter = (
+    x: Float64Array,
+    f: number,
+    g: Float64Array,
+    step: number,
+    converged?: StopReason,
+  ): StopReason | undefined => {
     const record = { iteration: history.length + 1, value: f, gradNorm: maxAbs(g), evaluations, step };
     history.push(record);
     const wanted = onIteration?.(record, x) === false;
@@ -161,10 +199,17 @@ export function minimize(c: Compiled, theta: Float64Array, inputs: Values | unde
   };
 
   const first = maxAbs(g0) <= gtol ? 'gtol' : stopBefore();
-  const end = first ? { x: x0, f: f0, g: g0, reason: first }
+  const end = first
+    ? { x: x0, f: f0, g: g0, reason: first }
     : kind === 'lbfgs'
-      ? runLbfgs({ evaluate, remaining: () => maxEvaluations - evaluations, iterated: stopAfter },
-        own as ResolvedLbfgs, { ftol, xtol }, x0, f0, g0) as { x: Float64Array; f: number; g: Float64Array; reason: StopReason }
+      ? (runLbfgs(
+          { evaluate, remaining: () => maxEvaluations - evaluations, iterated: stopAfter },
+          own as ResolvedLbfgs,
+          { ftol, xtol },
+          x0,
+          f0,
+          g0,
+        ) as { x: Float64Array; f: number; g: Float64Array; reason: StopReason })
       : firstOrder(c, optimizer as Optimizer, evaluate, stopAfter, x0, f0, g0);
   // f-evaluations per gradient call, as the cost model counts them (c.cost(method).evaluations)
   const method = gradOptions.method ?? 'reverse';
@@ -186,11 +231,14 @@ function resolveGradient(gradient: unknown): GradOptions {
   if (gradient === undefined) return { method: 'reverse' };
   if (typeof gradient === 'string') {
     if (!METHODS.includes(gradient as Method))
-      throw new Error(`minimize: unknown gradient ${describeValue(gradient)} (expected ${METHODS.map((m) => `'${m}'`).join(', ')})`);
+      throw new Error(
+        `minimize: unknown gradient ${describeValue(gradient)} (expected ${METHODS.map((m) => `'${m}'`).join(', ')})`,
+      );
     return { method: gradient as Method };
   }
   if (typeof gradient === 'object' && gradient !== null && !Array.isArray(gradient)) {
-    if ('coordinates' in gradient) throw new Error('minimize: gradient.coordinates is not allowed (minimize needs every coordinate)');
+    if ('coordinates' in gradient)
+      throw new Error('minimize: gradient.coordinates is not allowed (minimize needs every coordinate)');
     return gradient as GradOptions; // checked by gradFlat on the first evaluation
   }
   throw new TypeError(`minimize: gradient must be a method name or gradient options, got ${describeValue(gradient)}`);
@@ -200,19 +248,28 @@ function resolveGradient(gradient: unknown): GradOptions {
  * Fixed full-batch steps of a first-order optimizer: x <- step(x, g(x)) until a stopping rule
  * holds. A step that lands where f or its gradient is not finite is undone (reason 'non-finite').
  */
-function firstOrder(c: Compiled, optimizer: Optimizer, evaluate: (x: Float64Array, g: Float64Array) => number,
+function firstOrder(
+  c: Compiled,
+  optimizer: Optimizer,
+  evaluate: (x: Float64Array, g: Float64Array) => number,
   stopAfter: (x: Float64Array, f: number, g: Float64Array, step: number) => StopReason | undefined,
-  x: Float64Array, f: number, g: Float64Array): { x: Float64Array; f: number; g: Float64Array; reason: StopReason } {
+  x: Float64Array,
+  f: number,
+  g: Float64Array,
+): { x: Float64Array; f: number; g: Float64Array; reason: StopReason } {
   const state = optimizer.bind(c);
-  const xPrev = new Float64Array(x.length), gPrev = new Float64Array(x.length);
+  const xPrev = new Float64Array(x.length),
+    gPrev = new Float64Array(x.length);
   try {
     for (;;) {
-      xPrev.set(x); gPrev.set(g);
+      xPrev.set(x);
+      gPrev.set(g);
       const lr = state.lr;
       state.step(x, g);
       const fNew = evaluate(x, g);
       if (!Number.isFinite(fNew) || !Number.isFinite(maxAbs(g))) {
-        x.set(xPrev); g.set(gPrev);
+        x.set(xPrev);
+        g.set(gPrev);
         return { x, f, g, reason: 'non-finite' };
       }
       f = fNew;

@@ -84,14 +84,23 @@ export function sgd(options: SgdOptions): Optimizer {
     maximize: booleanOption('sgd', 'maximize', o.maximize, false),
   };
   if (config.nesterov && (config.momentum <= 0 || config.dampening !== 0))
-    throw new Error(`sgd: nesterov needs momentum > 0 and dampening 0, got momentum ${config.momentum} and dampening ${config.dampening}`);
+    throw new Error(
+      `sgd: nesterov needs momentum > 0 and dampening 0, got momentum ${config.momentum} and dampening ${config.dampening}`,
+    );
   return {
     kind: 'sgd',
     options: Object.freeze({ lr: o.lr, ...config }),
     bind(c) {
       const n = paramCount('sgd', c);
       const state = c.engine.sgd(n, config);
-      return new BoundState('sgd', c.backend, n, lr, (theta, grad, rate, t) => state.step(theta, grad, rate, t === 1), () => state.dispose());
+      return new BoundState(
+        'sgd',
+        c.backend,
+        n,
+        lr,
+        (theta, grad, rate, t) => state.step(theta, grad, rate, t === 1),
+        () => state.dispose(),
+      );
     },
   };
 }
@@ -101,7 +110,8 @@ export function adam(options: AdamOptions = {}): Optimizer {
   const o = checkOptions('adam', options, ['lr', 'betas', 'eps', 'weightDecay', 'decoupled', 'amsgrad', 'maximize']);
   const lr = schedule('adam', o.lr ?? 1e-3);
   const betas = o.betas ?? [0.9, 0.999];
-  if (!Array.isArray(betas) || betas.length !== 2) throw new TypeError(`adam: betas must be [beta1, beta2], got ${describeValue(betas)}`);
+  if (!Array.isArray(betas) || betas.length !== 2)
+    throw new TypeError(`adam: betas must be [beta1, beta2], got ${describeValue(betas)}`);
   const beta = { min: 0, max: 1, maxOpen: true } as const;
   const config: AdamConfig = {
     beta1: numberOption('adam', 'betas[0]', betas[0], beta),
@@ -119,17 +129,25 @@ export function adam(options: AdamOptions = {}): Optimizer {
     bind(c) {
       const n = paramCount('adam', c);
       const state = c.engine.adam(n, config);
-      return new BoundState('adam', c.backend, n, lr, (theta, grad, rate, t) => {
-        // the scalars of step t, computed here once so that every backend gets the same doubles
-        const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-        state.step(theta, grad, (rate * bc2Sqrt) / (1 - beta1 ** t), eps * bc2Sqrt, 1 - rate * weightDecay);
-      }, () => state.dispose());
+      return new BoundState(
+        'adam',
+        c.backend,
+        n,
+        lr,
+        (theta, grad, rate, t) => {
+          // the scalars of step t, computed here once so that every backend gets the same doubles
+          const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
+          state.step(theta, grad, (rate * bc2Sqrt) / (1 - beta1 ** t), eps * bc2Sqrt, 1 - rate * weightDecay);
+        },
+        () => state.dispose(),
+      );
     },
   };
 }
 
 function paramCount(fn: string, c: Compiled): number {
-  if (!(c instanceof Compiled)) throw new TypeError(`${fn}: bind expects a compiled function (backend.compile(f)), got ${describeValue(c)}`);
+  if (!(c instanceof Compiled))
+    throw new TypeError(`${fn}: bind expects a compiled function (backend.compile(f)), got ${describeValue(c)}`);
   if (c.disposed) throw new Error(`${fn}: cannot bind to a disposed compiled function`);
   return c.paramCount;
 }
@@ -168,11 +186,18 @@ class BoundState implements OptimizerState {
     if (!this.live) throw new Error(`${this.kind}: this optimizer state (${this.backend} backend) was disposed`);
     checkFlat('theta', theta, this.n);
     checkFlat('the gradient', grad, this.n);
-    if (theta.buffer === grad.buffer && theta.byteOffset < grad.byteOffset + grad.byteLength && grad.byteOffset < theta.byteOffset + theta.byteLength && this.n > 0)
+    if (
+      theta.buffer === grad.buffer &&
+      theta.byteOffset < grad.byteOffset + grad.byteLength &&
+      grad.byteOffset < theta.byteOffset + theta.byteLength &&
+      this.n > 0
+    )
       throw new Error(`${this.kind}: theta and the gradient must not share memory`);
     const lr = this.lr;
     if (typeof lr !== 'number' || !(lr >= 0) || !Number.isFinite(lr))
-      throw new RangeError(`${this.kind}: the learning rate schedule returned ${describeValue(lr)} at step ${this.taken} (expected a finite number >= 0)`);
+      throw new RangeError(
+        `${this.kind}: the learning rate schedule returned ${describeValue(lr)} at step ${this.taken} (expected a finite number >= 0)`,
+      );
     this.update(theta, grad, lr, this.taken + 1);
     this.taken++;
   }

@@ -33,8 +33,12 @@ function describeRange(r: Range): string {
 /** A finite number in the range, or `fallback` when absent. */
 export function numberOption(fn: string, name: string, x: unknown, r: Range, fallback?: number): number {
   if (x === undefined && fallback !== undefined) return fallback;
-  const ok = typeof x === 'number' && Number.isFinite(x) && (!r.integer || Number.isInteger(x)) &&
-    (r.min === undefined || (r.minOpen ? x > r.min : x >= r.min)) && (r.max === undefined || (r.maxOpen ? x < r.max : x <= r.max));
+  const ok =
+    typeof x === 'number' &&
+    Number.isFinite(x) &&
+    (!r.integer || Number.isInteger(x)) &&
+    (r.min === undefined || (r.minOpen ? x > r.min : x >= r.min)) &&
+    (r.max === undefined || (r.maxOpen ? x < r.max : x <= r.max));
   if (!ok) throw new RangeError(`${fn}: ${name} must be ${describeRange(r)}, got ${describeValue(x)}`);
   return x as number;
 }

@@ -18,8 +18,21 @@ import { describeValue } from '../trace/tensor.js';
 
 /** The dtypes of the safetensors format and their sizes in bytes. */
 const DTYPE_BYTES: Readonly<Record<string, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 };
 /** The header limit of the reference implementation (100 MB): larger is a corrupt or hostile file. */
 const MAX_HEADER = 100_000_000;
@@ -48,19 +61,30 @@ export interface TensorLeaf {
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** The safetensors bytes of a flat parameter vector, one F64 tensor per leaf (in leaf order). */
-export function encodeSafetensors(leaves: readonly TensorLeaf[], theta: Float64Array, metadata?: Readonly<Record<string, string>>): Uint8Array {
-  if (!Array.isArray(leaves)) throw new TypeError(`encodeSafetensors: leaves must be an array of { name, shape, offset }, got ${describeValue(leaves)}`);
-  if (!(theta instanceof Float64Array)) throw new TypeError(`encodeSafetensors: theta must be a Float64Array, got ${describeValue(theta)}`);
+export function encodeSafetensors(
+  leaves: readonly TensorLeaf[],
+  theta: Float64Array,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array {
+  if (!Array.isArray(leaves))
+    throw new TypeError(
+      `encodeSafetensors: leaves must be an array of { name, shape, offset }, got ${describeValue(leaves)}`,
+    );
+  if (!(theta instanceof Float64Array))
+    throw new TypeError(`encodeSafetensors: theta must be a Float64Array, got ${describeValue(theta)}`);
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) header.__metadata__ = checkMetadata(metadata, 'encodeSafetensors');
   let bytes = 0;
   for (const l of leaves) {
-    if (!l.shape.every((d: number | string) => Number.isInteger(d))) throw new TypeError(`encodeSafetensors: tensor '${l.name}' has no concrete shape: [${l.shape.join(',')}]`);
+    if (!l.shape.every((d: number | string) => Number.isInteger(d)))
+      throw new TypeError(`encodeSafetensors: tensor '${l.name}' has no concrete shape: [${l.shape.join(',')}]`);
     const size = sizeOf(l.shape as readonly number[]);
     if (typeof l.name !== 'string' || l.name === '__metadata__' || l.name in header)
       throw new Error(`encodeSafetensors: tensor name ${describeValue(l.name)} is reserved or used twice`);
     if (!Number.isInteger(l.offset) || l.offset < 0 || l.offset + size > theta.length)
-      throw new RangeError(`encodeSafetensors: tensor '${l.name}' [${l.shape.join(',')}] at offset ${l.offset} does not fit theta (${theta.length} elements)`);
+      throw new RangeError(
+        `encodeSafetensors: tensor '${l.name}' [${l.shape.join(',')}] at offset ${l.offset} does not fit theta (${theta.length} elements)`,
+      );
     header[l.name] = { dtype: 'F64', shape: [...l.shape], data_offsets: [bytes, bytes + 8 * size] };
     bytes += 8 * size;
   }
@@ -73,7 +97,8 @@ export function encodeSafetensors(leaves: readonly TensorLeaf[], theta: Float64A
   out.fill(0x20, 8 + json.length, 8 + padded);
   let at = 8 + padded;
   for (const l of leaves)
-    for (let i = l.offset, end = l.offset + sizeOf(l.shape as readonly number[]); i < end; i++, at += 8) view.setFloat64(at, theta[i], true);
+    for (let i = l.offset, end = l.offset + sizeOf(l.shape as readonly number[]); i < end; i++, at += 8)
+      view.setFloat64(at, theta[i], true);
   return out;
 }
 
@@ -84,13 +109,16 @@ export function encodeSafetensors(leaves: readonly TensorLeaf[], theta: Float64A
  */
 export function decodeSafetensors(bytes: Uint8Array): Decoded {
   const bad = (why: string) => new Error(`safetensors: ${why}`);
-  if (!(bytes instanceof Uint8Array)) throw new TypeError(`decodeSafetensors: expected a Uint8Array, got ${describeValue(bytes)}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new TypeError(`decodeSafetensors: expected a Uint8Array, got ${describeValue(bytes)}`);
   if (bytes.length < 8) throw bad(`truncated file: ${bytes.length} bytes, less than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = view.getBigUint64(0, true);
-  if (n64 > BigInt(MAX_HEADER)) throw bad(`header length ${n64} is larger than the ${MAX_HEADER}-byte limit (a corrupt file?)`);
+  if (n64 > BigInt(MAX_HEADER))
+    throw bad(`header length ${n64} is larger than the ${MAX_HEADER}-byte limit (a corrupt file?)`);
   const n = Number(n64);
-  if (8 + n > bytes.length) throw bad(`truncated file: the header needs ${n} bytes after the first 8, the file has ${bytes.length - 8}`);
+  if (8 + n > bytes.length)
+    throw bad(`truncated file: the header needs ${n} bytes after the first 8, the file has ${bytes.length - 8}`);
   if (n < 2 || bytes[8] !== 0x7b) throw bad('the header is not a JSON object (it must start with "{")');
   let header: unknown;
   try {
@@ -98,28 +126,44 @@ export function decodeSafetensors(bytes: Uint8Array): Decoded {
   } catch (e) {
     throw bad(`the header is not valid UTF-8 JSON: ${(e as Error).message}`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('the header is not a JSON object');
-  const dataStart = 8 + n, dataLength = bytes.length - dataStart;
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    throw bad('the header is not a JSON object');
+  const dataStart = 8 + n,
+    dataLength = bytes.length - dataStart;
   const { __metadata__: meta, ...entries } = header as Record<string, unknown>;
   const metadata = meta === undefined ? {} : checkMetadata(meta, 'safetensors');
   const spans: [number, number, string][] = [];
   const tensors: Record<string, DecodedTensor> = {};
   for (const [name, e] of Object.entries(entries)) {
     const where = `tensor '${name}'`;
-    if (typeof e !== 'object' || e === null) throw bad(`${where}: expected { dtype, shape, data_offsets }, got ${describeValue(e)}`);
+    if (typeof e !== 'object' || e === null)
+      throw bad(`${where}: expected { dtype, shape, data_offsets }, got ${describeValue(e)}`);
     const { dtype, shape, data_offsets: offsets } = e as Record<string, unknown>;
     if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES))
-      throw bad(`${where}: unknown dtype ${describeValue(dtype)} (safetensors dtypes: ${Object.keys(DTYPE_BYTES).join(', ')})`);
+      throw bad(
+        `${where}: unknown dtype ${describeValue(dtype)} (safetensors dtypes: ${Object.keys(DTYPE_BYTES).join(', ')})`,
+      );
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0))
       throw bad(`${where}: shape must be an array of non-negative integers, got ${describeValue(shape)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0) || offsets[0] > offsets[1])
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      offsets.some((o) => !Number.isSafeInteger(o) || o < 0) ||
+      offsets[0] > offsets[1]
+    )
       throw bad(`${where}: data_offsets must be [begin, end] with 0 <= begin <= end, got ${describeValue(offsets)}`);
     const [begin, end] = offsets as number[];
     const want = sizeOf(shape) * DTYPE_BYTES[dtype];
-    if (end - begin !== want) throw bad(`${where}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes, shape [${shape.join(',')}] of ${dtype} needs ${want}`);
-    if (end > dataLength) throw bad(`truncated file: ${where} needs bytes [${begin}, ${end}) of the data, the file has ${dataLength}`);
-    if (dtype !== 'F64' && dtype !== 'F32') throw bad(`${where}: dtype ${dtype} is not supported (tapegrad reads F64 and F32)`);
-    const count = sizeOf(shape), at = dataStart + begin;
+    if (end - begin !== want)
+      throw bad(
+        `${where}: data_offsets [${begin}, ${end}] hold ${end - begin} bytes, shape [${shape.join(',')}] of ${dtype} needs ${want}`,
+      );
+    if (end > dataLength)
+      throw bad(`truncated file: ${where} needs bytes [${begin}, ${end}) of the data, the file has ${dataLength}`);
+    if (dtype !== 'F64' && dtype !== 'F32')
+      throw bad(`${where}: dtype ${dtype} is not supported (tapegrad reads F64 and F32)`);
+    const count = sizeOf(shape),
+      at = dataStart + begin;
     const data = dtype === 'F64' ? new Float64Array(count) : new Float32Array(count);
     if (dtype === 'F64') for (let i = 0; i < count; i++) data[i] = view.getFloat64(at + 8 * i, true);
     else for (let i = 0; i < count; i++) data[i] = view.getFloat32(at + 4 * i, true);
@@ -133,12 +177,18 @@ export function decodeSafetensors(bytes: Uint8Array): Decoded {
     if (begin > covered) throw bad(`bytes [${covered}, ${begin}) of the data belong to no tensor (before '${name}')`);
     covered = end;
   }
-  if (covered !== dataLength) throw bad(`${dataLength - covered} bytes after the last tensor's data belong to no tensor`);
+  if (covered !== dataLength)
+    throw bad(`${dataLength - covered} bytes after the last tensor's data belong to no tensor`);
   return { tensors, metadata };
 }
 
 function checkMetadata(meta: unknown, what: string): Record<string, string> {
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta) || Object.values(meta).some((v) => typeof v !== 'string'))
+  if (
+    typeof meta !== 'object' ||
+    meta === null ||
+    Array.isArray(meta) ||
+    Object.values(meta).some((v) => typeof v !== 'string')
+  )
     throw new Error(`${what}: __metadata__ must map strings to strings, got ${JSON.stringify(meta)}`);
   return { ...(meta as Record<string, string>) };
 }
@@ -152,12 +202,16 @@ export function paramsFromSafetensors(model: Compiled | Defined, decoded: Decode
   const theta = new Float64Array(leaves.reduce((s, l) => s + l.size, 0));
   for (const name of Object.keys(decoded.tensors))
     if (!leaves.some((l) => l.name === name))
-      throw new Error(`loadParams: the file holds tensor '${name}', which is not a parameter (${leaves.map((l) => `'${l.name}'`).join(', ')})`);
+      throw new Error(
+        `loadParams: the file holds tensor '${name}', which is not a parameter (${leaves.map((l) => `'${l.name}'`).join(', ')})`,
+      );
   for (const l of leaves) {
     const t = decoded.tensors[l.name];
     if (!t) throw new Error(`loadParams: missing tensor '${l.name}' (shape [${l.shape.join(',')}]) in the file`);
     if (t.shape.length !== l.shape.length || t.shape.some((d, i) => d !== l.shape[i]))
-      throw new Error(`loadParams: tensor '${l.name}' has shape [${t.shape.join(',')}] in the file, the model's parameter is [${l.shape.join(',')}]`);
+      throw new Error(
+        `loadParams: tensor '${l.name}' has shape [${t.shape.join(',')}] in the file, the model's parameter is [${l.shape.join(',')}]`,
+      );
     theta.set(t.data, l.offset);
   }
   return theta;
@@ -179,11 +233,18 @@ function nodeFs(): Promise<typeof import('node:fs/promises')> {
  * Writes theta (flat, definition order) to `path` as safetensors, one F64 tensor per parameter.
  * The file is written next to its final name and renamed, so a reader never sees half a file.
  */
-export async function saveParams(path: string, model: Compiled | Defined, theta: Float64Array, metadata?: Readonly<Record<string, string>>): Promise<void> {
+export async function saveParams(
+  path: string,
+  model: Compiled | Defined,
+  theta: Float64Array,
+  metadata?: Readonly<Record<string, string>>,
+): Promise<void> {
   const leaves = leavesOf(model, 'saveParams');
   const n = leaves.reduce((s, l) => s + l.size, 0);
   if (!(theta instanceof Float64Array) || theta.length !== n)
-    throw new RangeError(`saveParams: theta must be a Float64Array of ${n} elements, got ${theta instanceof Float64Array ? `${theta.length} elements` : describeValue(theta)}`);
+    throw new RangeError(
+      `saveParams: theta must be a Float64Array of ${n} elements, got ${theta instanceof Float64Array ? `${theta.length} elements` : describeValue(theta)}`,
+    );
   const bytes = encodeSafetensors(leaves, theta, metadata);
   const { writeFile, rename } = await nodeFs();
   const tmp = `${path}.tmp-${process.pid}`;
@@ -197,7 +258,10 @@ export async function loadParams(path: string, model: Compiled | Defined): Promi
   const { readFile } = await nodeFs();
   const bytes = await readFile(path);
   try {
-    return paramsFromSafetensors(model, decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+    return paramsFromSafetensors(
+      model,
+      decodeSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+    );
   } catch (e) {
     (e as Error).message = `${path}: ${(e as Error).message}`;
     throw e;

@@ -60,9 +60,16 @@ export function cosineLr(options: { lr: number; tMax: number; etaMin?: number })
 export function linearWarmup(options: { steps: number; then: Schedule | number; startFactor?: number }): Schedule {
   const o = checkOptions('linearWarmup', options, ['steps', 'then', 'startFactor']);
   const steps = numberOption('linearWarmup', 'steps', o.steps, count);
-  const startFactor = numberOption('linearWarmup', 'startFactor', o.startFactor, { min: 0, minOpen: true, max: 1 }, 1 / 3);
+  const startFactor = numberOption(
+    'linearWarmup',
+    'startFactor',
+    o.startFactor,
+    { min: 0, minOpen: true, max: 1 },
+    1 / 3,
+  );
   const then = typeof o.then === 'number' ? constantLr(o.then) : o.then;
-  if (typeof then !== 'function') throw new TypeError('linearWarmup: then must be a schedule (a function of the step) or a number');
+  if (typeof then !== 'function')
+    throw new TypeError('linearWarmup: then must be a schedule (a function of the step) or a number');
   const base = then as Schedule;
   return (t) => {
     checkStep('linearWarmup', t);

@@ -20,7 +20,10 @@ import { difference } from '../../src/api/compare.js';
 import { AGREEMENT } from '../../src/crosscheck.js';
 
 const BACKENDS = (process.env.TAPEGRAD_BROWSER_BACKENDS ?? 'wasm,js').split(',').filter(Boolean);
-const timer = setTimeout(() => { console.error('FAIL test:browser: over its 5-minute budget'); process.exit(1); }, 5 * 60_000);
+const timer = setTimeout(() => {
+  console.error('FAIL test:browser: over its 5-minute budget');
+  process.exit(1);
+}, 5 * 60_000);
 
 interface Result {
   error?: string;
@@ -32,7 +35,8 @@ interface Result {
 /** Opens a page, waits for window.__result; console errors and page errors are collected. */
 async function open(browser: Browser, url: string): Promise<{ result: Result; errors: string[]; warnings: string[] }> {
   const page = await browser.newPage();
-  const errors: string[] = [], warnings: string[] = [];
+  const errors: string[] = [],
+    warnings: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
     if (m.type() === 'warning') warnings.push(m.text());
@@ -40,7 +44,9 @@ async function open(browser: Browser, url: string): Promise<{ result: Result; er
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   try {
     await page.goto(url);
-    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result !== undefined, undefined, {
+      timeout: 60_000,
+    });
     const result = await page.evaluate(() => (window as unknown as { __result: Result }).__result);
     return { result, errors, warnings };
   } finally {
@@ -73,17 +79,27 @@ function check(ok: boolean, what: string, detail = ''): void {
  * 2^-52 / 1.5e-8 ~ 1.5e-8 of |f| per coordinate, relative to the gradient's norm more (3.2e-7
  * measured on the mlp model), and fd-central (h ~ 6e-6) by about 4e-11 of |f|.
  */
-const TOLERANCE: Record<string, number> = { value: AGREEMENT.reverse, reverse: AGREEMENT.reverse, 'fd-forward': 1e-5, 'fd-central': 1e-8 };
+const TOLERANCE: Record<string, number> = {
+  value: AGREEMENT.reverse,
+  reverse: AGREEMENT.reverse,
+  'fd-forward': 1e-5,
+  'fd-central': 1e-8,
+};
 
 /**
  * Every number bit for bit (Object.is: -0 and NaN too), or within the conformance suite's
  * tolerance (AGREEMENT, normwise) when `tolerant`; the first difference when not.
  */
-function firstDifference(got: Result['results'][string], want: Result['results'][string], tolerant: boolean): string | undefined {
+function firstDifference(
+  got: Result['results'][string],
+  want: Result['results'][string],
+  tolerant: boolean,
+): string | undefined {
   for (const [model, row] of Object.entries(want)) {
     for (const [what, w] of Object.entries(row)) {
       const g = got?.[model]?.[what];
-      const ws = Array.isArray(w) ? w : [w], gs = Array.isArray(g) ? g : [g];
+      const ws = Array.isArray(w) ? w : [w],
+        gs = Array.isArray(g) ? g : [g];
       if (gs.length !== ws.length) return `${model} ${what}: ${gs.length} numbers, expected ${ws.length}`;
       const tol = TOLERANCE[what];
       if (tolerant) {
@@ -101,11 +117,20 @@ function firstDifference(got: Result['results'][string], want: Result['results']
 
 /** What a web app downloads: tapegrad's JS (minified by esbuild, gzip -9) and the wasm (gzip -9). */
 function sizes(): void {
-  const js = Buffer.from(sh(bin('esbuild'), ['--bundle', '--minify', '--format=esm', '--log-level=warning'], join(work, 'apps'), "export * from 'tapegrad';"));
+  const js = Buffer.from(
+    sh(
+      bin('esbuild'),
+      ['--bundle', '--minify', '--format=esm', '--log-level=warning'],
+      join(work, 'apps'),
+      "export * from 'tapegrad';",
+    ),
+  );
   const wasm = readFileSync(join(work, 'node_modules/tapegrad/dist/tapegrad.wasm'));
   const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   const wasmGz = gzipSync(wasm, { level: 9 }).length;
-  console.log(`     sizes: JS ${kib(js.length)} minified, ${kib(gzipSync(js, { level: 9 }).length)} gzip; wasm ${kib(wasm.length)}, ${kib(wasmGz)} gzip`);
+  console.log(
+    `     sizes: JS ${kib(js.length)} minified, ${kib(gzipSync(js, { level: 9 }).length)} gzip; wasm ${kib(wasm.length)}, ${kib(wasmGz)} gzip`,
+  );
   check(wasmGz <= 100 * 1024, 'the wasm is at most 100 KiB gzip', kib(wasmGz));
 }
 
@@ -121,7 +146,14 @@ async function bundlers(browser: Browser): Promise<void> {
   const node = await runConformance(await import('../../dist/index.js'), BACKENDS);
   const apps: [string, Record<string, string>][] = [];
   for (const b of ['vite', 'esbuild', 'webpack']) apps.push([b, { '/': build(b) }]);
-  apps.push(['no bundler (import map)', { '/': join(work, 'apps/plain'), '/pkg/': join(work, 'node_modules/tapegrad'), '/shared/': join(work, 'apps/shared') }]);
+  apps.push([
+    'no bundler (import map)',
+    {
+      '/': join(work, 'apps/plain'),
+      '/pkg/': join(work, 'node_modules/tapegrad'),
+      '/shared/': join(work, 'apps/shared'),
+    },
+  ]);
   for (const [name, routes] of apps) {
     const { result, errors } = await open(browser, await served(routes));
     check(!result.error, `${name}: the app ran`, result.error);
@@ -133,33 +165,63 @@ async function bundlers(browser: Browser): Promise<void> {
       // functions, and Chromium's differ from Node's (see TOLERANCE): tolerances.
       const exact = be === 'wasm';
       const diff = firstDifference(result.results[be], node.results[be], !exact);
-      check(diff === undefined, `${name}: ${be}: the conformance models' values and gradients (reverse, fd-forward, fd-central) equal Node's ${exact ? 'bit for bit' : 'to within TOLERANCE'}`, diff);
+      check(
+        diff === undefined,
+        `${name}: ${be}: the conformance models' values and gradients (reverse, fd-forward, fd-central) equal Node's ${exact ? 'bit for bit' : 'to within TOLERANCE'}`,
+        diff,
+      );
     }
   }
-  console.log(`     js, Chromium vs Node, largest relative difference: ${Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}`);
+  console.log(
+    `     js, Chromium vs Node, largest relative difference: ${Object.entries(worst)
+      .map(([k, v]) => `${k} ${v.toExponential(1)}`)
+      .join(', ')}`,
+  );
 }
 
 /** Worker mode: a long FD gradient in a Web Worker leaves the page's frames short. */
 async function workerMode(browser: Browser): Promise<void> {
-  const { result, errors } = await open(browser, await served({ '/': build('vite', 'worker') })) as unknown as { result: WorkerResult; errors: string[] };
+  const { result, errors } = (await open(browser, await served({ '/': build('vite', 'worker') }))) as unknown as {
+    result: WorkerResult;
+    errors: string[];
+  };
   check(!result.error, 'worker: the app ran', result.error);
   if (result.error) return;
   check(errors.length === 0, 'worker: no console errors', errors.join(' | '));
   check(result.workerBackend === 'wasm', 'worker: the worker runs wasm', result.workerBackend);
   check(result.same, "worker: the worker's fd-forward gradient equals the main thread's bit for bit");
-  const f = (r: WorkerResult['worker']) => `${r.ms.toFixed(0)} ms, ${r.frames} frames, longest ${r.longest.toFixed(0)} ms`;
+  const f = (r: WorkerResult['worker']) =>
+    `${r.ms.toFixed(0)} ms, ${r.frames} frames, longest ${r.longest.toFixed(0)} ms`;
   // the control shows the measurement can fail: the same gradient on the main thread blocks a frame
-  check(result.main.longest > 50, `worker: control: on the main thread the gradient blocks the page (${f(result.main)})`);
-  check(result.worker.longest < 50, `worker: in the worker, the page's longest frame stays under 50 ms (${f(result.worker)})`, JSON.stringify(result.worker.gaps));
+  check(
+    result.main.longest > 50,
+    `worker: control: on the main thread the gradient blocks the page (${f(result.main)})`,
+  );
+  check(
+    result.worker.longest < 50,
+    `worker: in the worker, the page's longest frame stays under 50 ms (${f(result.worker)})`,
+    JSON.stringify(result.worker.gaps),
+  );
 }
 
 /** The esbuild app without its wasm: a fallback to js, with a warning that says why. */
 async function fallback(browser: Browser): Promise<void> {
-  const { result, errors, warnings } = await open(browser, await served({ '/': join(work, 'out/esbuild') }, ['/tapegrad.wasm']));
+  const { result, errors, warnings } = await open(
+    browser,
+    await served({ '/': join(work, 'out/esbuild') }, ['/tapegrad.wasm']),
+  );
   check(result.best === 'js', 'without tapegrad.wasm: backend() falls back to js', result.error ?? result.best);
   const w = warnings.filter((m) => /tapegrad: the wasm backend did not load, using js/.test(m));
-  check(w.length === 1 && /HTTP 404/.test(w[0]) && /Fix: serve tapegrad\.wasm/.test(w[0]), 'without tapegrad.wasm: one console warning with the reason and the fix', warnings.join(' | '));
-  check(errors.every((e) => /404/.test(e)), 'without tapegrad.wasm: no console error but the 404', errors.join(' | '));
+  check(
+    w.length === 1 && /HTTP 404/.test(w[0]) && /Fix: serve tapegrad\.wasm/.test(w[0]),
+    'without tapegrad.wasm: one console warning with the reason and the fix',
+    warnings.join(' | '),
+  );
+  check(
+    errors.every((e) => /404/.test(e)),
+    'without tapegrad.wasm: no console error but the 404',
+    errors.join(' | '),
+  );
 }
 
 /**
@@ -171,35 +233,65 @@ async function demo(browser: Browser): Promise<void> {
   mkdirSync(artifacts, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   try {
     await page.goto(await served({ '/': build('vite', 'demo') }));
-    await page.waitForFunction(() => document.getElementById('backend')?.textContent !== '…', undefined, { timeout: 30_000 });
-    check(await page.textContent('#backend') === 'wasm', 'demo: the worker runs wasm', (await page.textContent('#backend')) ?? '');
+    await page.waitForFunction(() => document.getElementById('backend')?.textContent !== '…', undefined, {
+      timeout: 30_000,
+    });
+    check(
+      (await page.textContent('#backend')) === 'wasm',
+      'demo: the worker runs wasm',
+      (await page.textContent('#backend')) ?? '',
+    );
 
     await page.selectOption('#family', 'mlp');
     await page.fill('#n', '400');
     await page.click('#time');
-    await page.waitForFunction(() => document.getElementById('verdict')!.textContent !== '', undefined, { timeout: 120_000 });
-    const table = await page.$$eval('#timing tbody tr', (trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent ?? '')));
+    await page.waitForFunction(() => document.getElementById('verdict')!.textContent !== '', undefined, {
+      timeout: 120_000,
+    });
+    const table = await page.$$eval('#timing tbody tr', (trs) =>
+      trs.map((tr) => Array.from(tr.children, (td) => td.textContent ?? '')),
+    );
     const numbers = table.flatMap((r) => r.slice(1).map(Number));
-    check(table.length >= 4 && new Set(table.map((r) => r[0])).size === 2 && numbers.every((x) => x > 0 && Number.isFinite(x)),
-      `demo: timing rows for wasm and js with positive, finite times: ${JSON.stringify(table.map((r) => r.slice(0, 5)))}`);
+    check(
+      table.length >= 4 &&
+        new Set(table.map((r) => r[0])).size === 2 &&
+        numbers.every((x) => x > 0 && Number.isFinite(x)),
+      `demo: timing rows for wasm and js with positive, finite times: ${JSON.stringify(table.map((r) => r.slice(0, 5)))}`,
+    );
     const wasmRows = table.filter((r) => r[0] === 'wasm');
     const lastWasm = wasmRows[wasmRows.length - 1];
     const verdict = (await page.textContent('#verdict')) ?? '';
-    check(new RegExp(`^At N = ${Number(lastWasm?.[1]).toLocaleString('en')} on wasm, one reverse gradient took [\\d.]+× one evaluation and forward differences \\d+×: backprop was \\d+× faster`).test(verdict),
-      'demo: the verdict names N and the ratios', verdict);
-    check(await page.locator('#chart-time svg').count() === 1 && await page.locator('#chart-ratio svg').count() === 1, 'demo: the two timing charts are drawn');
+    check(
+      new RegExp(
+        `^At N = ${Number(lastWasm?.[1]).toLocaleString('en')} on wasm, one reverse gradient took [\\d.]+× one evaluation and forward differences \\d+×: backprop was \\d+× faster`,
+      ).test(verdict),
+      'demo: the verdict names N and the ratios',
+      verdict,
+    );
+    check(
+      (await page.locator('#chart-time svg').count()) === 1 && (await page.locator('#chart-ratio svg').count()) === 1,
+      'demo: the two timing charts are drawn',
+    );
     await page.screenshot({ path: join(artifacts, 'demo-timing.png'), fullPage: true });
 
     await page.fill('#epochs', '3');
     await page.click('#train');
-    await page.waitForFunction(() => document.getElementById('train-status')!.dataset.done === 'true', undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => document.getElementById('train-status')!.dataset.done === 'true', undefined, {
+      timeout: 120_000,
+    });
     const acc = Number(await page.getAttribute('#train-status', 'data-accuracy'));
-    check(acc > 0.9, `demo: after 3 epochs of fit() in the worker the validation accuracy is ${(acc * 100).toFixed(1)}% (> 90%)`, String(acc));
-    check(await page.locator('#chart-train svg').count() === 1, 'demo: the training chart is drawn');
+    check(
+      acc > 0.9,
+      `demo: after 3 epochs of fit() in the worker the validation accuracy is ${(acc * 100).toFixed(1)}% (> 90%)`,
+      String(acc),
+    );
+    check((await page.locator('#chart-train svg').count()) === 1, 'demo: the training chart is drawn');
 
     // draw a "1": a vertical stroke down the middle of the canvas
     await page.locator('#canvas').scrollIntoViewIfNeeded();
@@ -208,7 +300,9 @@ async function demo(browser: Browser): Promise<void> {
     await page.mouse.down();
     for (let y = 20; y <= 140; y += 10) await page.mouse.move(box.x + 80, box.y + y);
     await page.mouse.up();
-    await page.waitForFunction(() => document.getElementById('prediction')!.textContent !== '–', undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.getElementById('prediction')!.textContent !== '–', undefined, {
+      timeout: 30_000,
+    });
     const pred = (await page.textContent('#prediction')) ?? '';
     check(/^\d \(\d+%\)$/.test(pred), `demo: a drawn digit gets a prediction (${pred})`, pred);
     await page.screenshot({ path: join(artifacts, 'demo-trained.png'), fullPage: true });
@@ -226,7 +320,15 @@ try {
   sizes();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   for (const part of only) {
     if (part === 'fallback' && !only.includes('bundlers')) build('esbuild');

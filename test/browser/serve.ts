@@ -8,8 +8,16 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.json': 'application/json',
-  '.wasm': 'application/wasm', '.svg': 'image/svg+xml', '.png': 'image/png', '.gz': 'application/gzip', '.csv': 'text/csv',
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.gz': 'application/gzip',
+  '.csv': 'text/csv',
 };
 
 export interface Server {
@@ -17,7 +25,12 @@ export interface Server {
   close(): void;
 }
 
-export async function serve(routes: Record<string, string>, missing: readonly string[] = [], port = 0, headers: Record<string, string> = {}): Promise<Server> {
+export async function serve(
+  routes: Record<string, string>,
+  missing: readonly string[] = [],
+  port = 0,
+  headers: Record<string, string> = {},
+): Promise<Server> {
   const prefixes = Object.keys(routes).sort((a, b) => b.length - a.length); // longest first
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname));
@@ -27,12 +40,21 @@ export async function serve(routes: Record<string, string>, missing: readonly st
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...headers }).end(body);
+      res
+        .writeHead(200, {
+          'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+          'cache-control': 'no-store',
+          ...headers,
+        })
+        .end(body);
     } catch {
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((ok, fail) => { server.once('error', fail); server.listen(port, '127.0.0.1', ok); });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', ok);
+  });
   const { port: p } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${p}/`, close: () => server.close() };
 }

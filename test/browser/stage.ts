@@ -21,7 +21,9 @@ export function stage(): void {
   rmSync(work, { recursive: true, force: true });
   const pkg = join(work, 'node_modules/tapegrad');
   mkdirSync(pkg, { recursive: true });
-  const [packed] = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root)) as { filename: string }[];
+  const [packed] = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], root)) as {
+    filename: string;
+  }[];
   sh('tar', ['xzf', join(work, packed.filename), '-C', pkg, '--strip-components=1'], root);
   cpSync(join(root, 'test/browser/apps'), join(work, 'apps'), { recursive: true });
   cpSync(join(root, 'examples/browser'), join(work, 'apps/demo'), { recursive: true });
@@ -31,16 +33,25 @@ export function stage(): void {
 
 /** Builds one app (default: the one named after the bundler); returns the directory to serve. */
 export function build(bundler: string, name = bundler): string {
-  const app = join(work, 'apps', name), out = join(work, 'out', name);
+  const app = join(work, 'apps', name),
+    out = join(work, 'out', name);
   const t0 = performance.now();
   if (bundler === 'vite') {
     sh(bin('vite'), ['build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'], app);
   } else if (bundler === 'esbuild') {
-    sh(bin('esbuild'), ['main.js', '--bundle', '--format=esm', '--minify', `--outdir=${out}`, '--log-level=warning'], app);
+    sh(
+      bin('esbuild'),
+      ['main.js', '--bundle', '--format=esm', '--minify', `--outdir=${out}`, '--log-level=warning'],
+      app,
+    );
     cpSync(join(app, 'index.html'), join(out, 'index.html'));
     cpSync(join(work, 'node_modules/tapegrad/dist/tapegrad.wasm'), join(out, 'tapegrad.wasm')); // the README's one step
   } else if (bundler === 'webpack') {
-    sh(bin('webpack'), ['--entry', './main.js', '--mode', 'production', '--output-path', out, '--stats', 'errors-warnings'], app);
+    sh(
+      bin('webpack'),
+      ['--entry', './main.js', '--mode', 'production', '--output-path', out, '--stats', 'errors-warnings'],
+      app,
+    );
     cpSync(join(app, 'index.html'), join(out, 'index.html'));
   } else {
     throw new Error(`unknown bundler ${bundler}`);

@@ -12,13 +12,22 @@ const OPS: readonly { op: string; apply: Binary; value: (a: number, b: number) =
 
 /** Operand shapes: same shape, and each broadcasting pattern (scalar, bias row, column, both sides). */
 const SHAPES: readonly [number[], number[]][] = [
-  [[3, 4], [3, 4]],
+  [
+    [3, 4],
+    [3, 4],
+  ],
   [[], [3, 4]],
   [[3, 4], []],
   [[4], [3, 4]],
   [[3, 4], [4]],
-  [[3, 1], [3, 4]],
-  [[2, 1, 4], [3, 1]],
+  [
+    [3, 1],
+    [3, 4],
+  ],
+  [
+    [2, 1, 4],
+    [3, 1],
+  ],
   [[5], [5]],
 ];
 
@@ -34,13 +43,16 @@ export const BINARY: Case[] = OPS.flatMap(({ op, apply, value }): Case[] => [
   {
     name: `${op}: parameter ${op} input, weighted, with oracle`,
     f: () => define({ params: { a: [6] }, inputs: { b: [6], w: [6] } }, (p, i) => apply(p.a, i.b).mul(i.w).sum()),
-    params: { a: positive(6, 3) }, inputs: { b: positive(6, 4), w: random(6, 5) },
+    params: { a: positive(6, 3) },
+    inputs: { b: positive(6, 4), w: random(6, 5) },
     oracle: (() => {
       const [a, b, w] = [positive(6, 3), positive(6, 4), random(6, 5)];
       return {
         value: a.reduce((s, ai, i) => s + w[i] * value(ai, b[i]), 0),
         // exact derivatives of the four ops, written out
-        grad: { a: a.map((ai, i) => w[i] * ({ add: 1, sub: 1, mul: b[i], div: 1 / b[i] } as Record<string, number>)[op]) },
+        grad: {
+          a: a.map((ai, i) => w[i] * ({ add: 1, sub: 1, mul: b[i], div: 1 / b[i] } as Record<string, number>)[op]),
+        },
       };
     })(),
   },
@@ -57,12 +69,23 @@ export const BINARY: Case[] = OPS.flatMap(({ op, apply, value }): Case[] => [
   {
     name: `${op}: input on the left, parameter on the right, rows broadcast`,
     f: () => define({ params: { b: [4] }, inputs: { a: [3, 4] } }, (p, i) => apply(i.a, p.b).square().sum()),
-    params: { b: positive(4, 12) }, inputs: { a: positive(12, 13) },
+    params: { b: positive(4, 12) },
+    inputs: { a: positive(12, 13) },
   },
 ]);
 
 /** Division by zero and IEEE specials go through as IEEE says, gradients included (one scalar case each). */
-const SPECIALS: readonly [number, number][] = [[1, 0], [-1, 0], [0, 0], [-0, 3], [Infinity, 2], [NaN, 1], [1e300, 1e-300], [0, Infinity], [Infinity, Infinity]];
+const SPECIALS: readonly [number, number][] = [
+  [1, 0],
+  [-1, 0],
+  [0, 0],
+  [-0, 3],
+  [Infinity, 2],
+  [NaN, 1],
+  [1e300, 1e-300],
+  [0, Infinity],
+  [Infinity, Infinity],
+];
 export const BINARY_EDGES: Case[] = OPS.flatMap(({ op, apply, value }) =>
   SPECIALS.map(([a, b]): Case => ({
     name: `${op}: ${Object.is(a, -0) ? '-0' : a} ${op} ${b}`,
@@ -80,12 +103,19 @@ export const BINARY_EDGES: Case[] = OPS.flatMap(({ op, apply, value }) =>
 export const PASS_THROUGH: Case[] = [
   {
     name: 'pass-through: a chain of adds of temporaries',
-    f: () => define({ params: { x: [6], y: [6] } }, (p) => p.x.exp().add(p.y.tanh()).add(p.x.square()).add(p.y.exp()).tanh().sum()),
+    f: () =>
+      define({ params: { x: [6], y: [6] } }, (p) =>
+        p.x.exp().add(p.y.tanh()).add(p.x.square()).add(p.y.exp()).tanh().sum(),
+      ),
     params: { x: random(6, 31), y: random(6, 32) },
   },
   {
     name: 'pass-through: a temporary read by the add and by a mul',
-    f: () => define({ params: { x: [6], y: [6] } }, (p) => { const t = p.x.exp(); return t.add(p.y.tanh()).mul(t).sum(); }),
+    f: () =>
+      define({ params: { x: [6], y: [6] } }, (p) => {
+        const t = p.x.exp();
+        return t.add(p.y.tanh()).mul(t).sum();
+      }),
     params: { x: random(6, 33), y: random(6, 34) },
   },
   {
@@ -95,8 +125,12 @@ export const PASS_THROUGH: Case[] = [
   },
   {
     name: 'pass-through: a bias add between two layers',
-    f: () => define({ params: { W: [5, 4], b: [4], V: [4, 3] }, inputs: { X: [7, 5] } }, (p, i) => i.X.matmul(p.W).add(p.b).tanh().matmul(p.V).square().sum()),
-    params: { W: random(20, 37), b: random(4, 38), V: random(12, 39) }, inputs: { X: random(35, 40) },
+    f: () =>
+      define({ params: { W: [5, 4], b: [4], V: [4, 3] }, inputs: { X: [7, 5] } }, (p, i) =>
+        i.X.matmul(p.W).add(p.b).tanh().matmul(p.V).square().sum(),
+      ),
+    params: { W: random(20, 37), b: random(4, 38), V: random(12, 39) },
+    inputs: { X: random(35, 40) },
   },
   {
     name: 'pass-through: the result is an add of two sums',

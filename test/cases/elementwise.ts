@@ -27,12 +27,20 @@ const UNARY: readonly UnarySpec[] = [
   { op: 'tanh', apply: (x) => x.tanh(), value: Math.tanh, deriv: (x) => 1 - Math.tanh(x) ** 2, lo: -4, hi: 4 },
   { op: 'relu', apply: (x) => x.relu(), value: (x) => (x < 0 ? 0 : x), deriv: (x) => (x > 0 ? 1 : 0), lo: -5, hi: 5 },
   {
-    op: 'softplus', apply: (x) => x.softplus(),
-    value: (x) => (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x))), deriv: sig, lo: -30, hi: 30,
+    op: 'softplus',
+    apply: (x) => x.softplus(),
+    value: (x) => (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x))),
+    deriv: sig,
+    lo: -30,
+    hi: 30,
   },
   ...[2, 3, 0.5, -1, 2.5, 0].map((p): UnarySpec => ({
-    op: `pow ${p}`, apply: (x) => x.pow(p), value: (x) => x ** p,
-    deriv: (x) => (p === 0 ? 0 : p * x ** (p - 1)), lo: 0.1, hi: 4,
+    op: `pow ${p}`,
+    apply: (x) => x.pow(p),
+    value: (x) => x ** p,
+    deriv: (x) => (p === 0 ? 0 : p * x ** (p - 1)),
+    lo: 0.1,
+    hi: 4,
   })),
 ];
 
@@ -45,11 +53,16 @@ export const ELEMENTWISE: Case[] = UNARY.flatMap((u): Case[] => {
   const w = random(N, 17, 0.5, 1.5);
   let value = 0;
   const grad = new Float64Array(N);
-  x.forEach((xi, i) => { value += w[i] * u.value(xi); grad[i] = w[i] * u.deriv(xi); });
+  x.forEach((xi, i) => {
+    value += w[i] * u.value(xi);
+    grad[i] = w[i] * u.deriv(xi);
+  });
   const weighted: Case = {
     name: `${u.op}: sum_i w_i op(x_i) over [${u.lo}, ${u.hi}]`,
     f: () => define({ params: { x: [N] }, inputs: { w: [N] } }, (p, i) => u.apply(p.x).mul(i.w).sum()),
-    params: { x }, inputs: { w }, oracle: { value, grad: { x: grad } },
+    params: { x },
+    inputs: { w },
+    oracle: { value, grad: { x: grad } },
   };
   const edges = EDGES.map((e): Case => ({
     name: `${u.op}: edge value ${Object.is(e, -0) ? '-0' : e}`,

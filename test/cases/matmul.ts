@@ -5,10 +5,12 @@ import type { Case } from './case.js';
 /** Plain triple loop: the oracle for every layout. */
 function matmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): Float64Array {
   const c = new Float64Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let t = 0; t < k; t++) c[i * n + j] += a[i * k + t] * b[t * n + j];
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) for (let t = 0; t < k; t++) c[i * n + j] += a[i * k + t] * b[t * n + j];
   return c;
 }
-const transpose = (a: ArrayLike<number>, m: number, n: number) => Float64Array.from({ length: m * n }, (_, q) => a[(q % m) * n + Math.floor(q / m)]);
+const transpose = (a: ArrayLike<number>, m: number, n: number) =>
+  Float64Array.from({ length: m * n }, (_, q) => a[(q % m) * n + Math.floor(q / m)]);
 const dot = (x: ArrayLike<number>, y: ArrayLike<number>) => {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i] * y[i];
@@ -20,8 +22,10 @@ function product(m: number, k: number, n: number, seed: number): Case {
   const [A, B, W] = [random(m * k, seed), random(k * n, seed + 1), random(m * n, seed + 2)];
   return {
     name: `matmul [${m},${k}] x [${k},${n}], both parameters`,
-    f: () => define({ params: { A: [m, k], B: [k, n] }, inputs: { W: [m, n] } }, (p, i) => p.A.matmul(p.B).mul(i.W).sum()),
-    params: { A, B }, inputs: { W },
+    f: () =>
+      define({ params: { A: [m, k], B: [k, n] }, inputs: { W: [m, n] } }, (p, i) => p.A.matmul(p.B).mul(i.W).sum()),
+    params: { A, B },
+    inputs: { W },
     oracle: {
       value: dot(matmul(A, B, m, k, n), W),
       grad: { A: matmul(W, transpose(B, k, n), m, n, k), B: matmul(transpose(A, m, k), W, k, m, n) },
@@ -31,7 +35,16 @@ function product(m: number, k: number, n: number, seed: number): Case {
 }
 
 const SIZES: readonly [number, number, number][] = [
-  [1, 1, 1], [2, 3, 4], [3, 5, 2], [7, 9, 11], [16, 16, 16], [17, 33, 19], [64, 40, 10], [5, 70, 33], [33, 8, 1], [1, 9, 65],
+  [1, 1, 1],
+  [2, 3, 4],
+  [3, 5, 2],
+  [7, 9, 11],
+  [16, 16, 16],
+  [17, 33, 19],
+  [64, 40, 10],
+  [5, 70, 33],
+  [33, 8, 1],
+  [1, 9, 65],
 ];
 
 export const MATMUL: Case[] = [
@@ -39,13 +52,15 @@ export const MATMUL: Case[] = [
   {
     name: 'matmul matrix x vector [6,5] x [5]',
     f: () => define({ params: { A: [6, 5], x: [5] }, inputs: { w: [6] } }, (p, i) => p.A.matmul(p.x).mul(i.w).sum()),
-    params: { A: random(30, 1), x: random(5, 2) }, inputs: { w: random(6, 3) },
+    params: { A: random(30, 1), x: random(5, 2) },
+    inputs: { w: random(6, 3) },
     oracle: { value: dot(matmul(random(30, 1), random(5, 2), 6, 5, 1), random(6, 3)) },
   },
   {
     name: 'matmul vector x matrix [5] x [5,4]',
     f: () => define({ params: { x: [5], B: [5, 4] }, inputs: { w: [4] } }, (p, i) => p.x.matmul(p.B).mul(i.w).sum()),
-    params: { x: random(5, 4), B: random(20, 5) }, inputs: { w: random(4, 6) },
+    params: { x: random(5, 4), B: random(20, 5) },
+    inputs: { w: random(4, 6) },
     oracle: { value: dot(matmul(random(5, 4), random(20, 5), 1, 5, 4), random(4, 6)) },
   },
   {
@@ -62,19 +77,30 @@ export const MATMUL: Case[] = [
   {
     name: 'matmul with an input on the left (X theta, only the right operand has a gradient)',
     f: () => define({ params: { theta: [12] }, inputs: { X: [30, 12] } }, (p, i) => i.X.matmul(p.theta).square().sum()),
-    params: { theta: random(12, 10) }, inputs: { X: random(360, 11) },
+    params: { theta: random(12, 10) },
+    inputs: { X: random(360, 11) },
   },
   {
     name: 'matmul with an input on the right (only the left operand has a gradient)',
     f: () => define({ params: { A: [4, 12] }, inputs: { X: [12, 30] } }, (p, i) => p.A.matmul(i.X).tanh().sum()),
-    params: { A: random(48, 12) }, inputs: { X: random(360, 13) },
+    params: { A: random(48, 12) },
+    inputs: { X: random(360, 13) },
   },
   // found by the fuzz test: products that underflow sum to +0 on js, and were -0 on native's fused
   // forward tiles (fma keeps the sign of the tiny product), so 1 / (A B) was -Inf there
-  ...([[2, 2, 2], [9, 3, 17]] as const).map(([m, k, n]): Case => ({
+  ...(
+    [
+      [2, 2, 2],
+      [9, 3, 17],
+    ] as const
+  ).map(([m, k, n]): Case => ({
     name: `matmul [${m},${k}] x [${k},${n}] whose products underflow: +0, so 1 / (A B) is +Inf everywhere`,
     f: () => define({ params: { A: [m, k], B: [k, n], c: [] } }, (p) => p.c.div(p.A.matmul(p.B)).sum()),
-    params: { A: Float64Array.from({ length: m * k }, (_, q) => (q % 2 ? -5e-324 : 1e-300)), B: new Float64Array(k * n).fill(1e-300), c: 1 },
+    params: {
+      A: Float64Array.from({ length: m * k }, (_, q) => (q % 2 ? -5e-324 : 1e-300)),
+      B: new Float64Array(k * n).fill(1e-300),
+      c: 1,
+    },
     oracle: { value: Infinity, fdTol: 0 },
   })),
   // found by the fuzz test: where a product overflows, a fused multiply-add is not the
@@ -94,8 +120,12 @@ export const MATMUL: Case[] = [
   {
     name: 'transpose [3,5] weighted',
     f: () => define({ params: { x: [3, 5] }, inputs: { w: [5, 3] } }, (p, i) => p.x.transpose().mul(i.w).sum()),
-    params: { x: random(15, 14) }, inputs: { w: random(15, 15) },
-    oracle: { value: dot(transpose(random(15, 14), 3, 5), random(15, 15)), grad: { x: transpose(random(15, 15), 5, 3) } },
+    params: { x: random(15, 14) },
+    inputs: { w: random(15, 15) },
+    oracle: {
+      value: dot(transpose(random(15, 14), 3, 5), random(15, 15)),
+      grad: { x: transpose(random(15, 15), 5, 3) },
+    },
   },
   {
     name: 'transpose feeding matmul (A^T B)',

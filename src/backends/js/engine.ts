@@ -42,7 +42,8 @@ class JsProgram implements Program {
     this.forward(0);
     if (outputs) {
       const o = this.tape.outputs;
-      for (let k = 0, at = 0; k < o.length; at += o[k + 1], k += 2) outputs.set(this.v.subarray(o[k], o[k] + o[k + 1]), at);
+      for (let k = 0, at = 0; k < o.length; at += o[k + 1], k += 2)
+        outputs.set(this.v.subarray(o[k], o[k] + o[k + 1]), at);
     }
     return this.v[this.tape.output];
   }
@@ -58,15 +59,31 @@ class JsProgram implements Program {
       const w = i * INSTR_WIDTH;
       const flags = code[w + Field.flags];
       if (flags & Flag.gradOut)
-        this.kernels[i].bwd(this.v, g, flags, code[w + Field.out], code[w + Field.a], code[w + Field.b],
-          code[w + Field.p0], code[w + Field.p1], code[w + Field.p2]);
+        this.kernels[i].bwd(
+          this.v,
+          g,
+          flags,
+          code[w + Field.out],
+          code[w + Field.a],
+          code[w + Field.b],
+          code[w + Field.p0],
+          code[w + Field.p1],
+          code[w + Field.p2],
+        );
     }
     grad.set(g.subarray(0, nParams));
     return f;
   }
 
-  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean,
-    fdPlan = this.tape.fdPlan): number {
+  fd(
+    theta: Float64Array,
+    inputs: readonly Float64Array[],
+    grad: Float64Array,
+    central: boolean,
+    relStep: number,
+    reuse: boolean,
+    fdPlan = this.tape.fdPlan,
+  ): number {
     checkPlan(fdPlan, this.tape);
     const f0 = this.value(theta, inputs);
     const { output } = this.tape;
@@ -112,8 +129,15 @@ class JsProgram implements Program {
     const code = this.tape.code;
     for (let i = from; i < this.tape.nInstr; i++) {
       const w = i * INSTR_WIDTH;
-      this.kernels[i].fwd(this.v, code[w + Field.out], code[w + Field.a], code[w + Field.b],
-        code[w + Field.p0], code[w + Field.p1], code[w + Field.p2]);
+      this.kernels[i].fwd(
+        this.v,
+        code[w + Field.out],
+        code[w + Field.a],
+        code[w + Field.b],
+        code[w + Field.p0],
+        code[w + Field.p1],
+        code[w + Field.p2],
+      );
     }
   }
 }

@@ -9,7 +9,17 @@ import { Flag } from '../../ops/opset.js';
  */
 export interface Kernel {
   fwd(v: Float64Array, o: number, a: number, b: number, p0: number, p1: number, p2: number): void;
-  bwd(v: Float64Array, g: Float64Array, flags: number, o: number, a: number, b: number, p0: number, p1: number, p2: number): void;
+  bwd(
+    v: Float64Array,
+    g: Float64Array,
+    flags: number,
+    o: number,
+    a: number,
+    b: number,
+    p0: number,
+    p1: number,
+    p2: number,
+  ): void;
 }
 
 const A = Flag.gradA;
@@ -17,85 +27,146 @@ const B = Flag.gradB;
 
 export const KERNELS: Readonly<Record<string, Kernel>> = {
   add: {
-    fwd(v, o, a, b, n) { for (let i = 0; i < n; i++) v[o + i] = v[a + i] + v[b + i]; },
+    fwd(v, o, a, b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = v[a + i] + v[b + i];
+    },
     bwd(_v, g, f, o, a, b, n) {
       if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i];
       if (f & B) for (let i = 0; i < n; i++) g[b + i] += g[o + i];
     },
   },
   sub: {
-    fwd(v, o, a, b, n) { for (let i = 0; i < n; i++) v[o + i] = v[a + i] - v[b + i]; },
+    fwd(v, o, a, b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = v[a + i] - v[b + i];
+    },
     bwd(_v, g, f, o, a, b, n) {
       if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i];
       if (f & B) for (let i = 0; i < n; i++) g[b + i] -= g[o + i];
     },
   },
   mul: {
-    fwd(v, o, a, b, n) { for (let i = 0; i < n; i++) v[o + i] = v[a + i] * v[b + i]; },
+    fwd(v, o, a, b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = v[a + i] * v[b + i];
+    },
     bwd(v, g, f, o, a, b, n) {
       if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i] * v[b + i];
       if (f & B) for (let i = 0; i < n; i++) g[b + i] += g[o + i] * v[a + i];
     },
   },
   div: {
-    fwd(v, o, a, b, n) { for (let i = 0; i < n; i++) v[o + i] = v[a + i] / v[b + i]; },
+    fwd(v, o, a, b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = v[a + i] / v[b + i];
+    },
     bwd(v, g, f, o, a, b, n) {
       if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i] / v[b + i];
       if (f & B) for (let i = 0; i < n; i++) g[b + i] -= (g[o + i] * v[o + i]) / v[b + i];
     },
   },
   neg: {
-    fwd(v, o, a, _b, n) { for (let i = 0; i < n; i++) v[o + i] = -v[a + i]; },
-    bwd(_v, g, _f, o, a, _b, n) { for (let i = 0; i < n; i++) g[a + i] -= g[o + i]; },
+    fwd(v, o, a, _b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = -v[a + i];
+    },
+    bwd(_v, g, _f, o, a, _b, n) {
+      for (let i = 0; i < n; i++) g[a + i] -= g[o + i];
+    },
   },
   exp: {
-    fwd(v, o, a, _b, n) { for (let i = 0; i < n; i++) v[o + i] = Math.exp(v[a + i]); },
-    bwd(v, g, _f, o, a, _b, n) { for (let i = 0; i < n; i++) g[a + i] += g[o + i] * v[o + i]; },
+    fwd(v, o, a, _b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = Math.exp(v[a + i]);
+    },
+    bwd(v, g, _f, o, a, _b, n) {
+      for (let i = 0; i < n; i++) g[a + i] += g[o + i] * v[o + i];
+    },
   },
   log: {
-    fwd(v, o, a, _b, n) { for (let i = 0; i < n; i++) v[o + i] = Math.log(v[a + i]); },
-    bwd(v, g, _f, o, a, _b, n) { for (let i = 0; i < n; i++) g[a + i] += g[o + i] / v[a + i]; },
+    fwd(v, o, a, _b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = Math.log(v[a + i]);
+    },
+    bwd(v, g, _f, o, a, _b, n) {
+      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / v[a + i];
+    },
   },
   log1p: {
-    fwd(v, o, a, _b, n) { for (let i = 0; i < n; i++) v[o + i] = Math.log1p(v[a + i]); },
-    bwd(v, g, _f, o, a, _b, n) { for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (1 + v[a + i]); },
+    fwd(v, o, a, _b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = Math.log1p(v[a + i]);
+    },
+    bwd(v, g, _f, o, a, _b, n) {
+      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (1 + v[a + i]);
+    },
   },
   sqrt: {
-    fwd(v, o, a, _b, n) { for (let i = 0; i < n; i++) v[o + i] = Math.sqrt(v[a + i]); },
-    bwd(v, g, _f, o, a, _b, n) { for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (2 * v[o + i]); },
+    fwd(v, o, a, _b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = Math.sqrt(v[a + i]);
+    },
+    bwd(v, g, _f, o, a, _b, n) {
+      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (2 * v[o + i]);
+    },
   },
   square: {
-    fwd(v, o, a, _b, n) { for (let i = 0; i < n; i++) v[o + i] = v[a + i] * v[a + i]; },
-    bwd(v, g, _f, o, a, _b, n) { for (let i = 0; i < n; i++) g[a + i] += 2 * v[a + i] * g[o + i]; },
+    fwd(v, o, a, _b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = v[a + i] * v[a + i];
+    },
+    bwd(v, g, _f, o, a, _b, n) {
+      for (let i = 0; i < n; i++) g[a + i] += 2 * v[a + i] * g[o + i];
+    },
   },
   abs: {
-    fwd(v, o, a, _b, n) { for (let i = 0; i < n; i++) v[o + i] = Math.abs(v[a + i]); },
-    bwd(v, g, _f, o, a, _b, n) { for (let i = 0; i < n; i++) g[a + i] += g[o + i] * Math.sign(v[a + i]); },
+    fwd(v, o, a, _b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = Math.abs(v[a + i]);
+    },
+    bwd(v, g, _f, o, a, _b, n) {
+      for (let i = 0; i < n; i++) g[a + i] += g[o + i] * Math.sign(v[a + i]);
+    },
   },
   sigmoid: {
-    fwd(v, o, a, _b, n) { for (let i = 0; i < n; i++) v[o + i] = 1 / (1 + Math.exp(-v[a + i])); },
+    fwd(v, o, a, _b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = 1 / (1 + Math.exp(-v[a + i]));
+    },
     bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) { const y = v[o + i]; g[a + i] += g[o + i] * y * (1 - y); }
+      for (let i = 0; i < n; i++) {
+        const y = v[o + i];
+        g[a + i] += g[o + i] * y * (1 - y);
+      }
     },
   },
   tanh: {
-    fwd(v, o, a, _b, n) { for (let i = 0; i < n; i++) v[o + i] = Math.tanh(v[a + i]); },
+    fwd(v, o, a, _b, n) {
+      for (let i = 0; i < n; i++) v[o + i] = Math.tanh(v[a + i]);
+    },
     bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) { const y = v[o + i]; g[a + i] += g[o + i] * (1 - y * y); }
+      for (let i = 0; i < n; i++) {
+        const y = v[o + i];
+        g[a + i] += g[o + i] * (1 - y * y);
+      }
     },
   },
   relu: {
-    fwd(v, o, a, _b, n) { for (let i = 0; i < n; i++) { const x = v[a + i]; v[o + i] = x < 0 ? 0 : x; } },
-    bwd(v, g, _f, o, a, _b, n) { for (let i = 0; i < n; i++) if (v[a + i] > 0) g[a + i] += g[o + i]; },
+    fwd(v, o, a, _b, n) {
+      for (let i = 0; i < n; i++) {
+        const x = v[a + i];
+        v[o + i] = x < 0 ? 0 : x;
+      }
+    },
+    bwd(v, g, _f, o, a, _b, n) {
+      for (let i = 0; i < n; i++) if (v[a + i] > 0) g[a + i] += g[o + i];
+    },
   },
   softplus: {
     fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) { const x = v[a + i]; v[o + i] = (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x))); }
+      for (let i = 0; i < n; i++) {
+        const x = v[a + i];
+        v[o + i] = (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x)));
+      }
     },
-    bwd(v, g, _f, o, a, _b, n) { for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (1 + Math.exp(-v[a + i])); },
+    bwd(v, g, _f, o, a, _b, n) {
+      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (1 + Math.exp(-v[a + i]));
+    },
   },
   pow: {
-    fwd(v, o, a, b, n) { const p = v[b]; for (let i = 0; i < n; i++) v[o + i] = Math.pow(v[a + i], p); },
+    fwd(v, o, a, b, n) {
+      const p = v[b];
+      for (let i = 0; i < n; i++) v[o + i] = Math.pow(v[a + i], p);
+    },
     bwd(v, g, _f, o, a, b, n) {
       const p = v[b];
       if (p !== 0) for (let i = 0; i < n; i++) g[a + i] += g[o + i] * p * Math.pow(v[a + i], p - 1);
@@ -225,20 +296,32 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
   softmax_xent: {
     fwd(v, o, a, b, rows, c, probs) {
       for (let r = 0; r < rows; r++) {
-        const z = a + r * c, y = b + r * c, p = probs + r * c;
+        const z = a + r * c,
+          y = b + r * c,
+          p = probs + r * c;
         let m = -Infinity;
         for (let j = 0; j < c; j++) if (v[z + j] > m) m = v[z + j];
         let s = 0;
-        for (let j = 0; j < c; j++) { const e = Math.exp(v[z + j] - m); v[p + j] = e; s += e; }
+        for (let j = 0; j < c; j++) {
+          const e = Math.exp(v[z + j] - m);
+          v[p + j] = e;
+          s += e;
+        }
         const lse = m + Math.log(s);
         let loss = 0;
-        for (let j = 0; j < c; j++) { v[p + j] /= s; loss += v[y + j] * (lse - v[z + j]); }
+        for (let j = 0; j < c; j++) {
+          v[p + j] /= s;
+          loss += v[y + j] * (lse - v[z + j]);
+        }
         v[o + r] = loss;
       }
     },
     bwd(v, g, f, o, a, b, rows, c, probs) {
       for (let r = 0; r < rows; r++) {
-        const z = a + r * c, y = b + r * c, p = probs + r * c, dy = g[o + r];
+        const z = a + r * c,
+          y = b + r * c,
+          p = probs + r * c,
+          dy = g[o + r];
         if (f & A) {
           let sy = 0;
           for (let j = 0; j < c; j++) sy += v[y + j];
@@ -265,10 +348,14 @@ function argReduce(v: Float64Array, o: number, a: number, outer: number, n: numb
   for (let s = 0; s < outer; s++)
     for (let i = 0; i < inner; i++) {
       const at = a + s * n * inner + i;
-      let best = v[at], k = 0;
+      let best = v[at],
+        k = 0;
       for (let j = 1; j < n && best === best; j++) {
         const x = v[at + j * inner];
-        if (x !== x || sign * x > sign * best) { best = x; k = j; }
+        if (x !== x || sign * x > sign * best) {
+          best = x;
+          k = j;
+        }
       }
       v[o + s * inner + i] = k;
     }

@@ -7,12 +7,22 @@
 import type { AdamConfig, BackendName, FusedAdam, FusedSgd, SgdConfig } from '../types.js';
 
 /** Checks one step's arguments before anything changes (the js and wasm backends). */
-export function checkStep(backend: BackendName, n: number, theta: unknown, grad: unknown, scalars: Record<string, number>): void {
-  for (const [what, x] of [['theta', theta], ['grad', grad]] as const)
+export function checkStep(
+  backend: BackendName,
+  n: number,
+  theta: unknown,
+  grad: unknown,
+  scalars: Record<string, number>,
+): void {
+  for (const [what, x] of [
+    ['theta', theta],
+    ['grad', grad],
+  ] as const)
     if (!(x instanceof Float64Array) || x.length !== n)
       throw new RangeError(`${backend} backend: ${what} must be a Float64Array of ${n} elements`);
   for (const [name, s] of Object.entries(scalars))
-    if (typeof s !== 'number' || !Number.isFinite(s)) throw new RangeError(`${backend} backend: ${name} must be a finite number, got ${s}`);
+    if (typeof s !== 'number' || !Number.isFinite(s))
+      throw new RangeError(`${backend} backend: ${name} must be a finite number, got ${s}`);
 }
 
 /** How weight decay enters an Adam step (also the wasm and native kernels' mode argument). */
@@ -29,8 +39,19 @@ export function decayMode(c: AdamConfig): number {
 }
 
 /** One SGD step over the flat vectors; buf is the momentum buffer. */
-export function sgdStep(c: SgdConfig, theta: Float64Array, grad: Float64Array, buf: Float64Array, lr: number, first: boolean): void {
-  const sign = c.maximize ? -1 : 1, wd = c.weightDecay, mu = c.momentum, keep = 1 - c.dampening, nesterov = c.nesterov;
+export function sgdStep(
+  c: SgdConfig,
+  theta: Float64Array,
+  grad: Float64Array,
+  buf: Float64Array,
+  lr: number,
+  first: boolean,
+): void {
+  const sign = c.maximize ? -1 : 1,
+    wd = c.weightDecay,
+    mu = c.momentum,
+    keep = 1 - c.dampening,
+    nesterov = c.nesterov;
   for (let i = 0; i < theta.length; i++) {
     let g = grad[i] * sign;
     if (wd !== 0) g = g + wd * theta[i];
@@ -44,10 +65,25 @@ export function sgdStep(c: SgdConfig, theta: Float64Array, grad: Float64Array, b
 }
 
 /** One Adam step; m, v the moments, vmax the running maximum of v (amsgrad; unused otherwise). */
-export function adamStep(c: AdamConfig, theta: Float64Array, grad: Float64Array, m: Float64Array, v: Float64Array, vmax: Float64Array,
-  stepSize: number, epsHat: number, decay: number): void {
-  const sign = c.maximize ? -1 : 1, wd = c.weightDecay, mode = decayMode(c), amsgrad = c.amsgrad;
-  const b1 = c.beta1, b2 = c.beta2, c1 = 1 - b1, c2 = 1 - b2;
+export function adamStep(
+  c: AdamConfig,
+  theta: Float64Array,
+  grad: Float64Array,
+  m: Float64Array,
+  v: Float64Array,
+  vmax: Float64Array,
+  stepSize: number,
+  epsHat: number,
+  decay: number,
+): void {
+  const sign = c.maximize ? -1 : 1,
+    wd = c.weightDecay,
+    mode = decayMode(c),
+    amsgrad = c.amsgrad;
+  const b1 = c.beta1,
+    b2 = c.beta2,
+    c1 = 1 - b1,
+    c2 = 1 - b2;
   for (let i = 0; i < theta.length; i++) {
     let g = grad[i] * sign;
     let t = theta[i];
@@ -70,7 +106,10 @@ export function adamStep(c: AdamConfig, theta: Float64Array, grad: Float64Array,
 
 class JsSgd implements FusedSgd {
   private buf?: Float64Array;
-  constructor(private readonly n: number, private readonly c: SgdConfig) {
+  constructor(
+    private readonly n: number,
+    private readonly c: SgdConfig,
+  ) {
     this.buf = new Float64Array(c.momentum !== 0 ? n : 0);
   }
   step(theta: Float64Array, grad: Float64Array, lr: number, first: boolean): void {
@@ -85,7 +124,10 @@ class JsSgd implements FusedSgd {
 
 class JsAdam implements FusedAdam {
   private state?: { m: Float64Array; v: Float64Array; vmax: Float64Array };
-  constructor(private readonly n: number, private readonly c: AdamConfig) {
+  constructor(
+    private readonly n: number,
+    private readonly c: AdamConfig,
+  ) {
     this.state = { m: new Float64Array(n), v: new Float64Array(n), vmax: new Float64Array(c.amsgrad ? n : 0) };
   }
   step(theta: Float64Array, grad: Float64Array, stepSize: number, epsHat: number, decay: number): void {

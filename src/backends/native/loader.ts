@@ -39,7 +39,9 @@ export function loadAddon(): NativeAddon {
   if (addon) return addon;
   const custom = process.env.TAPEGRAD_NATIVE_PATH;
   // a relative TAPEGRAD_NATIVE_PATH is relative to the working directory
-  const path = custom ? resolve(custom) : fileURLToPath(new URL('../../../build/Release/tapegrad.node', import.meta.url));
+  const path = custom
+    ? resolve(custom)
+    : fileURLToPath(new URL('../../../build/Release/tapegrad.node', import.meta.url));
   const require = createRequire(import.meta.url);
   let a: NativeAddon;
   try {

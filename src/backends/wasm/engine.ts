@@ -9,7 +9,15 @@ import { wasmAdam, wasmSgd, type WasmOptimExports } from './optim.js';
 /** The exports of tapegrad.wasm (assembly/index.ts). Addresses are byte offsets. */
 export interface WasmExports extends WasmOptimExports {
   readonly memory: WebAssembly.Memory;
-  create(nInstr: number, nPlan: number, arenaSize: number, nParams: number, constStart: number, tempStart: number, output: number): number;
+  create(
+    nInstr: number,
+    nPlan: number,
+    arenaSize: number,
+    nParams: number,
+    constStart: number,
+    tempStart: number,
+    output: number,
+  ): number;
   validate(id: number): number;
   dispose(id: number): number;
   codeAt(id: number): number;
@@ -33,7 +41,17 @@ export interface WasmExports extends WasmOptimExports {
  * The exports that return addresses (usize). wasm32 returns them as i32, which JS reads as
  * negative past 2 GiB; they are read back unsigned (`>>> 0`), so all 4 GiB can be used.
  */
-const ADDRESSES = ['codeAt', 'planAt', 'valuesAt', 'adjointsAt', 'planBuffer', 'heapInUse', 'probeBuffer', 'optimCreate', 'optimVector'] as const;
+const ADDRESSES = [
+  'codeAt',
+  'planAt',
+  'valuesAt',
+  'adjointsAt',
+  'planBuffer',
+  'heapInUse',
+  'probeBuffer',
+  'optimCreate',
+  'optimVector',
+] as const;
 
 /** A fresh instance of the module (default: the package's), with its own linear memory. */
 export async function instantiateWasm(source?: WasmSource): Promise<WasmExports> {
@@ -91,7 +109,10 @@ class WasmProgram implements Program {
   private arena!: Float64Array;
   private readonly inputOffsets: number[] = [];
 
-  constructor(private readonly w: WasmExports, private readonly tape: Tape) {
+  constructor(
+    private readonly w: WasmExports,
+    private readonly tape: Tape,
+  ) {
     const t = tape;
     // the layout rules in JS (the module checks again what it needs to stay inside its memory)
     checkLayout(t);
@@ -105,9 +126,12 @@ class WasmProgram implements Program {
     if (id <= 0) {
       const code = w.lastError();
       const need = `the tape needs ${gib(bytesNeeded(t))} of wasm memory (two arenas of ${t.arenaSize} float64 and the code)`;
-      const detail = code === E_TOO_LARGE ? `${need}: too large for wasm memory (wasm32 addresses at most 4 GiB)`
-        : code === E_OUT_OF_MEMORY ? `${need}, and memory cannot grow that far (${gib(w.heapInUse())} in use by other tapes; dispose() them, or use the native backend)`
-          : undefined;
+      const detail =
+        code === E_TOO_LARGE
+          ? `${need}: too large for wasm memory (wasm32 addresses at most 4 GiB)`
+          : code === E_OUT_OF_MEMORY
+            ? `${need}, and memory cannot grow that far (${gib(w.heapInUse())} in use by other tapes; dispose() them, or use the native backend)`
+            : undefined;
       throw wasmError(w, undefined, 'cannot load the tape', detail);
     }
     this.id = id;
@@ -153,18 +177,30 @@ class WasmProgram implements Program {
   private readOutputs(outputs: Float64Array): void {
     this.views(); // a call does not grow memory, but stay safe
     const o = this.tape.outputs;
-    for (let k = 0, at = 0; k < o.length; at += o[k + 1], k += 2) outputs.set(this.arena.subarray(o[k], o[k] + o[k + 1]), at);
+    for (let k = 0, at = 0; k < o.length; at += o[k + 1], k += 2)
+      outputs.set(this.arena.subarray(o[k], o[k] + o[k + 1]), at);
   }
 
-  fd(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, central: boolean, relStep: number, reuse: boolean,
-    plan?: Int32Array): number {
+  fd(
+    theta: Float64Array,
+    inputs: readonly Float64Array[],
+    grad: Float64Array,
+    central: boolean,
+    relStep: number,
+    reuse: boolean,
+    plan?: Int32Array,
+  ): number {
     this.checkGrad(grad);
     if (!(relStep > 0) || !Number.isFinite(relStep)) throw new RangeError(`wasm backend: bad relative step ${relStep}`);
     const w = this.w;
     if (plan !== undefined) this.stagePlan(plan); // before the views: staging can grow memory
     this.setArguments(theta, inputs);
-    const c = central ? 1 : 0, r = reuse ? 1 : 0;
-    const f = this.check(plan ? w.fdPlan(this.id, c, relStep, r, lengthOf(plan) / 3) : w.fd(this.id, c, relStep, r), 'fd');
+    const c = central ? 1 : 0,
+      r = reuse ? 1 : 0;
+    const f = this.check(
+      plan ? w.fdPlan(this.id, c, relStep, r, lengthOf(plan) / 3) : w.fd(this.id, c, relStep, r),
+      'fd',
+    );
     // only the plan's coordinates are written
     const p = plan ?? this.tape.fdPlan;
     for (let k = 0; k < p.length; k += 3) grad.set(this.gradient.subarray(p[k], p[k + 1]), p[k]);
@@ -213,7 +249,8 @@ class WasmProgram implements Program {
     // real lengths (typed-array.ts): set() copies what the array holds, whatever `length` says
     if (!isFloat64Array(theta) || lengthOf(theta) !== t.nParams)
       throw new RangeError(`wasm backend: theta must be a Float64Array of ${t.nParams} elements`);
-    if (inputs.length !== t.inputSizes.length) throw new RangeError(`wasm backend: expected ${t.inputSizes.length} inputs, got ${inputs.length}`);
+    if (inputs.length !== t.inputSizes.length)
+      throw new RangeError(`wasm backend: expected ${t.inputSizes.length} inputs, got ${inputs.length}`);
     for (let i = 0; i < inputs.length; i++) {
       const x = inputs[i];
       if (!isFloat64Array(x) || lengthOf(x) !== t.inputSizes[i])

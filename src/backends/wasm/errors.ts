@@ -18,15 +18,27 @@ export function wasmError(w: ErrorSource, code: Int32Array | undefined, what: st
   const at = w.errorInstruction();
   let msg: string;
   switch (err) {
-    case 1: msg = 'no such program (it was disposed)'; break;
-    case 2: msg = 'the tape was not validated'; break;
-    case E_OUT_OF_MEMORY: msg = 'out of memory: wasm memory cannot grow to hold the tape and its arenas'; break;
-    case 4: msg = 'bad tape layout: the arena regions (params, inputs, constants, temporaries, output) are out of order'; break;
-    case 10:
-      msg = at < 0 ? 'the finite-difference plan is longer than the buffer staged for it'
-        : `finite-difference plan entry ${at} is out of range or out of order (firstInstr must not increase)`;
+    case 1:
+      msg = 'no such program (it was disposed)';
       break;
-    case E_TOO_LARGE: msg = 'the tape is too large for wasm memory'; break;
+    case 2:
+      msg = 'the tape was not validated';
+      break;
+    case E_OUT_OF_MEMORY:
+      msg = 'out of memory: wasm memory cannot grow to hold the tape and its arenas';
+      break;
+    case 4:
+      msg = 'bad tape layout: the arena regions (params, inputs, constants, temporaries, output) are out of order';
+      break;
+    case 10:
+      msg =
+        at < 0
+          ? 'the finite-difference plan is longer than the buffer staged for it'
+          : `finite-difference plan entry ${at} is out of range or out of order (firstInstr must not increase)`;
+      break;
+    case E_TOO_LARGE:
+      msg = 'the tape is too large for wasm memory';
+      break;
     default: {
       const op = code?.[at * 8];
       msg = err >= E_RULE ? ruleMessage(err - E_RULE, at, op !== undefined ? OPS[op]?.name : '') : `error code ${err}`;

@@ -18,7 +18,8 @@ export function defaultWasmUrl(): URL {
   return new URL('../../../dist/tapegrad.wasm', import.meta.url);
 }
 
-const isNode = () => typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
+const isNode = () =>
+  typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string';
 
 /** A string as a URL: absolute URLs as they are; else relative to the page, or a path in Node. */
 async function toUrl(s: string): Promise<URL> {
@@ -26,18 +27,24 @@ async function toUrl(s: string): Promise<URL> {
   const base = (globalThis as { location?: { href?: string } }).location?.href;
   if (base !== undefined && !isNode()) return new URL(s, base);
   const urlModule = 'node:url'; // computed: browser bundlers must not try to resolve a Node module here
-  const { pathToFileURL } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ urlModule)) as typeof import('node:url');
+  const { pathToFileURL } = (await import(
+    /* @vite-ignore */ /* webpackIgnore: true */ urlModule
+  )) as typeof import('node:url');
   return pathToFileURL(s);
 }
 
 async function readUrl(url: URL): Promise<ArrayBuffer | Uint8Array> {
   if (url.protocol === 'file:') {
     const fsModule = 'node:fs/promises'; // computed, as above
-    const { readFile } = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsModule)) as typeof import('node:fs/promises');
+    const { readFile } = (await import(
+      /* @vite-ignore */ /* webpackIgnore: true */ fsModule
+    )) as typeof import('node:fs/promises');
     try {
       return await readFile(url);
     } catch (e) {
-      throw new Error(`cannot read ${url.pathname} (in a tapegrad checkout: \`npm run build:wasm\`; an installed package ships it): ${(e as Error).message}`);
+      throw new Error(
+        `cannot read ${url.pathname} (in a tapegrad checkout: \`npm run build:wasm\`; an installed package ships it): ${(e as Error).message}`,
+      );
     }
   }
   let res: Response;
@@ -57,9 +64,13 @@ async function readResponse(res: Response): Promise<ArrayBuffer> {
 async function bytesOf(source: ByteSource): Promise<ArrayBuffer | Uint8Array | ArrayBufferView> {
   if (source instanceof URL) return readUrl(source);
   if (typeof source === 'string') return readUrl(await toUrl(source));
-  if (typeof Response === 'function' && (source as unknown) instanceof Response) return readResponse(source as Response);
-  if ((source as unknown) instanceof ArrayBuffer || ArrayBuffer.isView(source)) return source as ArrayBuffer | ArrayBufferView;
-  throw new TypeError(`wasm: expected a URL, a string, a Response, an ArrayBuffer, a typed array or a WebAssembly.Module, got ${Object.prototype.toString.call(source)}`);
+  if (typeof Response === 'function' && (source as unknown) instanceof Response)
+    return readResponse(source as Response);
+  if ((source as unknown) instanceof ArrayBuffer || ArrayBuffer.isView(source))
+    return source as ArrayBuffer | ArrayBufferView;
+  throw new TypeError(
+    `wasm: expected a URL, a string, a Response, an ArrayBuffer, a typed array or a WebAssembly.Module, got ${Object.prototype.toString.call(source)}`,
+  );
 }
 
 /** The default module, compiled once per process. */
@@ -78,7 +89,9 @@ async function compileFrom(source: WasmSource): Promise<WebAssembly.Module> {
     return await WebAssembly.compile(bytes as BufferSource);
   } catch (e) {
     if (!simdSupported())
-      throw new Error('this JavaScript engine lacks WebAssembly SIMD (fixed-width, 128-bit), which the wasm backend needs');
+      throw new Error(
+        'this JavaScript engine lacks WebAssembly SIMD (fixed-width, 128-bit), which the wasm backend needs',
+      );
     const what = source instanceof URL ? source.href : typeof source === 'string' ? source : 'the given bytes';
     throw new Error(`cannot compile ${what}: ${(e as Error).message}`);
   }
@@ -88,12 +101,41 @@ async function compileFrom(source: WasmSource): Promise<WebAssembly.Module> {
 export function simdSupported(): boolean {
   // (module (func (result v128) (f64x2.splat (f64.const 0))))
   const bytes = Uint8Array.of(
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version
-    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, // type section: () -> v128
-    0x03, 0x02, 0x01, 0x00, // function section
-    0x0a, 0x0f, 0x01, 0x0d, 0x00, // code section, one body of 13 bytes, no locals
-    0x44, 0, 0, 0, 0, 0, 0, 0, 0, // f64.const 0
-    0xfd, 0x14, // f64x2.splat
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00, // magic, version
+    0x01,
+    0x05,
+    0x01,
+    0x60,
+    0x00,
+    0x01,
+    0x7b, // type section: () -> v128
+    0x03,
+    0x02,
+    0x01,
+    0x00, // function section
+    0x0a,
+    0x0f,
+    0x01,
+    0x0d,
+    0x00, // code section, one body of 13 bytes, no locals
+    0x44,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0, // f64.const 0
+    0xfd,
+    0x14, // f64x2.splat
     0x0b, // end
   );
   return WebAssembly.validate(bytes);

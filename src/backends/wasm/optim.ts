@@ -13,10 +13,30 @@ export interface WasmOptimExports {
   optimCreate(n: number, vectors: number): number;
   optimVector(p: number, n: number, vectors: number, k: number): number;
   optimFree(p: number, n: number, vectors: number): number;
-  sgdStep(p: number, n: number, maximize: number, weightDecay: number, momentum: number, dampening: number, lr: number, nesterov: number,
-    first: number): number;
-  adamStep(p: number, n: number, maximize: number, weightDecay: number, mode: number, beta1: number, beta2: number, amsgrad: number,
-    stepSize: number, epsHat: number, decay: number): number;
+  sgdStep(
+    p: number,
+    n: number,
+    maximize: number,
+    weightDecay: number,
+    momentum: number,
+    dampening: number,
+    lr: number,
+    nesterov: number,
+    first: number,
+  ): number;
+  adamStep(
+    p: number,
+    n: number,
+    maximize: number,
+    weightDecay: number,
+    mode: number,
+    beta1: number,
+    beta2: number,
+    amsgrad: number,
+    stepSize: number,
+    epsHat: number,
+    decay: number,
+  ): number;
 }
 
 /** A state block in the module, with views of its theta and grad regions. */
@@ -26,8 +46,13 @@ class Block {
   private thetaView!: Float64Array;
   private gradView!: Float64Array;
 
-  constructor(private readonly w: WasmExports, readonly n: number, private readonly vectors: number) {
-    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new RangeError(`wasm backend: bad parameter count ${n}`);
+  constructor(
+    private readonly w: WasmExports,
+    readonly n: number,
+    private readonly vectors: number,
+  ) {
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1)
+      throw new RangeError(`wasm backend: bad parameter count ${n}`);
     this.p = w.optimCreate(n, vectors);
     if (this.p === 0) throw new RangeError(`wasm backend: out of memory for the optimizer state of ${n} parameters`);
   }
@@ -57,21 +82,27 @@ class Block {
 
 export function wasmSgd(w: WasmExports, n: number, c: SgdConfig): FusedSgd {
   const block = new Block(w, n, c.momentum !== 0 ? 1 : 0);
-  const maximize = c.maximize ? 1 : 0, nesterov = c.nesterov ? 1 : 0;
+  const maximize = c.maximize ? 1 : 0,
+    nesterov = c.nesterov ? 1 : 0;
   return {
     step: (theta, grad, lr, first) =>
-      block.step(theta, grad, { lr }, (p) => w.sgdStep(p, n, maximize, c.weightDecay, c.momentum, c.dampening, lr, nesterov, first ? 1 : 0)),
+      block.step(theta, grad, { lr }, (p) =>
+        w.sgdStep(p, n, maximize, c.weightDecay, c.momentum, c.dampening, lr, nesterov, first ? 1 : 0),
+      ),
     dispose: () => block.dispose(),
   };
 }
 
 export function wasmAdam(w: WasmExports, n: number, c: AdamConfig): FusedAdam {
   const block = new Block(w, n, c.amsgrad ? 3 : 2);
-  const maximize = c.maximize ? 1 : 0, amsgrad = c.amsgrad ? 1 : 0, mode = decayMode(c);
+  const maximize = c.maximize ? 1 : 0,
+    amsgrad = c.amsgrad ? 1 : 0,
+    mode = decayMode(c);
   return {
     step: (theta, grad, stepSize, epsHat, decay) =>
       block.step(theta, grad, { stepSize, epsHat, decay }, (p) =>
-        w.adamStep(p, n, maximize, c.weightDecay, mode, c.beta1, c.beta2, amsgrad, stepSize, epsHat, decay)),
+        w.adamStep(p, n, maximize, c.weightDecay, mode, c.beta1, c.beta2, amsgrad, stepSize, epsHat, decay),
+      ),
     dispose: () => block.dispose(),
   };
 }

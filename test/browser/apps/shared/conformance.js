@@ -27,30 +27,51 @@ export function models(define) {
   return [
     {
       name: 'seed',
-      f: define({ params: { a: [], b: [] }, inputs: { x: [1000] } }, ({ a, b }, { x }) => b.mul(a.mul(x).sigmoid()).sum()),
-      params: { a: 0.7, b: -1.3 }, inputs: { x: data(1000, 1, -3, 3) },
+      f: define({ params: { a: [], b: [] }, inputs: { x: [1000] } }, ({ a, b }, { x }) =>
+        b.mul(a.mul(x).sigmoid()).sum(),
+      ),
+      params: { a: 0.7, b: -1.3 },
+      inputs: { x: data(1000, 1, -3, 3) },
     },
     {
       name: 'logistic',
       f: define({ params: { w: [30], b: [] }, inputs: { X: [100, 30], s: [100] } }, ({ w, b }, { X, s }) =>
-        X.matmul(w).add(b).mul(s).neg().softplus().mean()),
-      params: { w: data(30, 2, -0.1, 0.1), b: 0.05 }, inputs: { X: data(3000, 3), s: data(100, 4).map(Math.sign) },
+        X.matmul(w).add(b).mul(s).neg().softplus().mean(),
+      ),
+      params: { w: data(30, 2, -0.1, 0.1), b: 0.05 },
+      inputs: { X: data(3000, 3), s: data(100, 4).map(Math.sign) },
     },
     {
       name: 'mlp',
-      f: define({ params: { w1: [64, 16], b1: [16], w2: [16, 10], b2: [10] }, inputs: { x: [40, 64], y: [40, 10] } },
-        ({ w1, b1, w2, b2 }, { x, y }) => x.matmul(w1).add(b1).tanh().matmul(w2).add(b2).softmaxCrossEntropy(y).mean()),
-      params: { w1: data(1024, 5, -0.2, 0.2), b1: data(16, 6, -0.1, 0.1), w2: data(160, 7, -0.3, 0.3), b2: data(10, 8, -0.1, 0.1) },
+      f: define(
+        { params: { w1: [64, 16], b1: [16], w2: [16, 10], b2: [10] }, inputs: { x: [40, 64], y: [40, 10] } },
+        ({ w1, b1, w2, b2 }, { x, y }) => x.matmul(w1).add(b1).tanh().matmul(w2).add(b2).softmaxCrossEntropy(y).mean(),
+      ),
+      params: {
+        w1: data(1024, 5, -0.2, 0.2),
+        b1: data(16, 6, -0.1, 0.1),
+        w2: data(160, 7, -0.3, 0.3),
+        b2: data(10, 8, -0.1, 0.1),
+      },
       inputs: { x: data(2560, 9, 0, 1), y: oneHot(40, 10, 10) },
     },
     {
       name: 'mixed',
       f: define({ params: { p: [8, 5], q: [5] }, inputs: { z: [8, 5] } }, ({ p, q }, { z }) =>
-        p.mul(z).add(q).square().add(1).sqrt().log().sum()
+        p
+          .mul(z)
+          .add(q)
+          .square()
+          .add(1)
+          .sqrt()
+          .log()
+          .sum()
           .add(p.transpose().relu().logSumExp(1).sum())
           .add(p.abs().pow(1.5).div(q.exp().sum()).mean())
-          .add(z.matmul(q).tanh().log1p().sum())),
-      params: { p: data(40, 11), q: data(5, 12, 0.1, 0.9) }, inputs: { z: data(40, 13) },
+          .add(z.matmul(q).tanh().log1p().sum()),
+      ),
+      params: { p: data(40, 11), q: data(5, 12, 0.1, 0.9) },
+      inputs: { z: data(40, 13) },
     },
   ];
 }
@@ -65,7 +86,8 @@ export async function runConformance(t, names = ['wasm', 'js']) {
     for (const m of models(t.define)) {
       const c = be.compile(m.f);
       const row = { value: c.value(m.params, m.inputs) };
-      for (const method of ['reverse', 'fd-forward', 'fd-central']) row[method] = Array.from(c.flatten(c.grad(m.params, m.inputs, { method }).grad));
+      for (const method of ['reverse', 'fd-forward', 'fd-central'])
+        row[method] = Array.from(c.flatten(c.grad(m.params, m.inputs, { method }).grad));
       results[name][m.name] = row;
       c.dispose();
     }

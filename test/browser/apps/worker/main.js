@@ -6,10 +6,24 @@ import { fn, inputs, options, params, spec } from './model.js';
 
 /** Longest gap between animation frames while `job` runs (ms), and the job's result and time. */
 async function longestFrame(job) {
-  let last = performance.now(), longest = 0, frames = 0, on = true;
+  let last = performance.now(),
+    longest = 0,
+    frames = 0,
+    on = true;
   const gaps = [];
-  const tick = (t) => { gaps.push(Math.round(t - last)); longest = Math.max(longest, t - last); last = t; frames++; if (on) requestAnimationFrame(tick); };
-  await new Promise((ok) => requestAnimationFrame((t) => { last = t; ok(); }));
+  const tick = (t) => {
+    gaps.push(Math.round(t - last));
+    longest = Math.max(longest, t - last);
+    last = t;
+    frames++;
+    if (on) requestAnimationFrame(tick);
+  };
+  await new Promise((ok) =>
+    requestAnimationFrame((t) => {
+      last = t;
+      ok();
+    }),
+  );
   requestAnimationFrame(tick);
   const t0 = performance.now();
   const result = await job();
@@ -26,13 +40,17 @@ try {
   const c = (await backend('wasm')).compile(define(spec, fn));
   await new Promise((ok) => setTimeout(ok, 100));
   const onMain = await longestFrame(async () => c.grad(params, inputs, options));
-  const same = Object.keys(params).every((k) => inWorker.result.grad[k].every((v, i) => Object.is(v, onMain.result.grad[k][i])));
+  const same = Object.keys(params).every((k) =>
+    inWorker.result.grad[k].every((v, i) => Object.is(v, onMain.result.grad[k][i])),
+  );
   w.terminate();
   window.__result = {
-    workerBackend, same, value: inWorker.result.value,
+    workerBackend,
+    same,
+    value: inWorker.result.value,
     worker: { ms: inWorker.ms, longest: inWorker.longest, frames: inWorker.frames, gaps: inWorker.gaps },
     main: { ms: onMain.ms, longest: onMain.longest, frames: onMain.frames },
   };
 } catch (e) {
-  window.__result = { error: String(e && e.stack || e) };
+  window.__result = { error: String((e && e.stack) || e) };
 }
