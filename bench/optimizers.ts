@@ -3,11 +3,11 @@
  * On every backend that loads here, over N = 101,770 parameters (the W3 MLP 784-128-10, batch
  * 64): tinybench medians of one Adam step, one SGD-with-momentum step and one W3 reverse
  * gradient; then the ratios step / gradient, also timed interleaved round by round
- * (src/answer/timing.ts), which cancels most of the load from other processes on a shared
+ * (src/app/answer/timing.ts), which cancels most of the load from other processes on a shared
  * machine. Issue 8's target for Adam on native: <= 10%.
  */
 import { adam, backend, backends, sgd } from '../src/index.js';
-import { pairedMedian, timeEach } from '../src/answer/timing.js';
+import { pairedMedian, timeEach } from '../src/app/answer/timing.js';
 import { w3 } from './workloads.js';
 import { medianUs } from './tiny.js';
 

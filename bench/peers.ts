@@ -9,7 +9,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { backend, backends } from '../src/index.js';
 import { difference } from '../src/api/compare.js';
-import { machine } from '../src/answer/main.js';
+import { machine } from '../src/app/answer/main.js';
 import { WORKLOADS } from './workloads.js';
 import { medianUs } from './tiny.js';
 import type { Peer } from './peers/peer.js';

@@ -1,16 +1,16 @@
 /**
  * `npm run bench`: W1/W2/W3 on every backend that loads here, with every gradient method: the
  * value and the reverse gradient as tinybench medians; fd-forward (naive and with suffix reuse)
- * and fd-central timed like the main job does (src/answer/fd-timing.ts): in full when that takes
+ * and fd-central timed like the main job does (src/app/answer/fd-timing.ts): in full when that takes
  * under a second, else on a random sample of coordinates and extrapolated (marked ~). Prints a
  * table, writes results/bench.json. Arguments filter workloads by name prefix (e.g. W1 W3).
  * The first row, a one-op tape, gives the fixed cost of one value() call on each backend.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { backend, backends } from '../src/index.js';
-import { timeFd, VARIANTS } from '../src/answer/fd-timing.js';
-import { machine } from '../src/answer/main.js';
-import { formatMs, formatRatio } from '../src/answer/report.js';
+import { timeFd, VARIANTS } from '../src/app/answer/fd-timing.js';
+import { machine } from '../src/app/answer/main.js';
+import { formatMs, formatRatio } from '../src/app/answer/report.js';
 import { WORKLOADS } from './workloads.js';
 import { medianUs } from './tiny.js';
 

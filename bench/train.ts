@@ -15,7 +15,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { backend, backends } from '../src/index.js';
-import { machine } from '../src/answer/main.js';
+import { machine } from '../src/app/answer/main.js';
 import { medianUs } from './tiny.js';
 import { w3 } from './workloads.js';
 import { init } from '../src/train/init.js';

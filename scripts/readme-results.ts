@@ -6,11 +6,11 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { backend } from '../src/index.js';
-import { builtin } from '../src/answer/catalog.js';
-import { formatExplain } from '../src/answer/explain.js';
-import type { AnswerResult } from '../src/answer/main.js';
-import { subtitle } from '../src/answer/main.js';
-import { table } from '../src/answer/report.js';
+import { builtin } from '../src/app/answer/catalog.js';
+import { formatExplain } from '../src/app/answer/explain.js';
+import type { AnswerResult } from '../src/app/answer/main.js';
+import { subtitle } from '../src/app/answer/main.js';
+import { table } from '../src/app/answer/report.js';
 import { HEADER, markdownTable, summarise, tableRows, targetLines, type RunRow } from '../bench/train/report.js';
 
 function replace(text: string, name: string, body: string): string {

@@ -10,13 +10,13 @@ import { describe, expect, it } from 'vitest';
 import { backend } from '../src/index.js';
 import { breastCancer, digits, head } from '../src/data/datasets.js';
 import { logistic, mlp, seed } from '../src/models/models.js';
-import { coordinateGroups, extrapolate, sampleIndices, timeFd, VARIANTS } from '../src/answer/fd-timing.js';
-import { sweepModel, type Cell, type Row } from '../src/answer/sweep.js';
-import { answer, formatMs, formatRatio, table } from '../src/answer/report.js';
-import { errorVsStepSpec, ratioVsNSpec, renderSvg, timeVsNSpec } from '../src/answer/charts.js';
-import { logisticGradient, seedGradient, studyModel, STEPS } from '../src/answer/accuracy.js';
-import { runAnswer, type AnswerResult } from '../src/answer/main.js';
-import { median, pairedMedian, timeEach } from '../src/answer/timing.js';
+import { coordinateGroups, extrapolate, sampleIndices, timeFd, VARIANTS } from '../src/app/answer/fd-timing.js';
+import { sweepModel, type Cell, type Row } from '../src/app/answer/sweep.js';
+import { answer, formatMs, formatRatio, table } from '../src/app/answer/report.js';
+import { errorVsStepSpec, ratioVsNSpec, renderSvg, timeVsNSpec } from '../src/app/answer/charts.js';
+import { logisticGradient, seedGradient, studyModel, STEPS } from '../src/app/answer/accuracy.js';
+import { runAnswer, type AnswerResult } from '../src/app/answer/main.js';
+import { median, pairedMedian, timeEach } from '../src/app/answer/timing.js';
 
 const tiny = { budgetMs: 5, fd: { fullLimitMs: 5, sampleMs: 2, budgetMs: 5, seed: 1 } };
 

@@ -12,14 +12,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
-import { loadWarning, report, runAnswer } from '../src/answer/main.js';
+import { loadWarning, report, runAnswer } from '../src/app/answer/main.js';
 
 // as in a project that installed tapegrad without its devDependencies
 vi.mock('vega', () => {
   throw new Error("Cannot find package 'vega'");
 });
 
-const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/app/cli.ts', import.meta.url));
 /** tsx's loader, by absolute URL: `--import tsx` would resolve from the empty working directory */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 

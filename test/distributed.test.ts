@@ -176,7 +176,7 @@ describe.skipIf(!ready)('distributed training under mpirun', () => {
           process.execPath,
           '--import',
           'tsx',
-          'src/cli.ts',
+          'src/app/cli.ts',
           'train',
           '--data',
           'digits',

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { backend } from '../src/index.js';
 import { breastCancer, digits, head } from '../src/data/datasets.js';
 import { logistic, mlp, seed, softmaxRegression, type Model } from '../src/models/models.js';
-import { explain, formatExplain } from '../src/answer/explain.js';
-import { builtin } from '../src/answer/catalog.js';
+import { explain, formatExplain } from '../src/app/answer/explain.js';
+import { builtin } from '../src/app/answer/catalog.js';
 
 const models: [string, () => Model][] = [
   ['seed', () => seed(100)],

@@ -111,7 +111,7 @@ describe("backend('wasm', { wasm })", () => {
 
 describe('tapegrad doctor', () => {
   const doctor = (env: Record<string, string>) =>
-    execFileSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'doctor'], {
+    execFileSync(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', 'doctor'], {
       cwd: root,
       env: { ...process.env, ...env },
       encoding: 'utf8',

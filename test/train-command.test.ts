@@ -69,7 +69,7 @@ describe('tapegrad train', () => {
       [
         '--import',
         'tsx',
-        'src/cli.ts',
+        'src/app/cli.ts',
         'train',
         '--data',
         'digits',

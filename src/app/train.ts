@@ -10,7 +10,7 @@ import cliProgress from 'cli-progress';
 import type { Compiled } from '../api/compiled.js';
 import { backend } from '../backends/registry.js';
 import { BACKEND_NAMES, type BackendName } from '../backends/types.js';
-import { renderSvg, type Spec } from '../answer/charts.js';
+import { renderSvg, type Spec } from './answer/charts.js';
 import { digits, type Dataset } from '../data/datasets.js';
 import { FASHION_MNIST_DIR, fashionMnist } from '../data/idx.js';
 import { mulberry32 } from '../models/random.js';

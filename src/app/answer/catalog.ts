@@ -2,9 +2,9 @@
  * The built-in models by name, in order of growing N: what `tapegrad answer` sweeps and what
  * `tapegrad explain NAME` prints. Data sets load once, on first use.
  */
-import { breastCancer, digits, type Dataset } from '../data/datasets.js';
-import { FASHION_MNIST_DIR, fashionMnist } from '../data/idx.js';
-import { logistic, mlp, seed, softmaxRegression, type Model } from '../models/models.js';
+import { breastCancer, digits, type Dataset } from '../../data/datasets.js';
+import { FASHION_MNIST_DIR, fashionMnist } from '../../data/idx.js';
+import { logistic, mlp, seed, softmaxRegression, type Model } from '../../models/models.js';
 
 export interface CatalogEntry {
   /** short name: the table's first column and the argument of `tapegrad explain` */

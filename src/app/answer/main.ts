@@ -5,10 +5,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, arch, totalmem, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { backend, backends } from '../backends/registry.js';
-import type { BackendName } from '../backends/types.js';
-import { breastCancer } from '../data/datasets.js';
-import { logistic, seed } from '../models/models.js';
+import { backend, backends } from '../../backends/registry.js';
+import type { BackendName } from '../../backends/types.js';
+import { breastCancer } from '../../data/datasets.js';
+import { logistic, seed } from '../../models/models.js';
 import { accuracyStudy, logisticGradient, seedGradient, type AccuracyResult } from './accuracy.js';
 import { catalog, FASHION_MISSING } from './catalog.js';
 import { errorVsStepSpec, ratioVsNSpec, renderSvg, timeVsNSpec, type Spec } from './charts.js';
@@ -95,7 +95,7 @@ const DEFINITIONS = {
   costRatio: "the cost model's FLOPs of the gradient / FLOPs of one evaluation (Compiled.cost)",
   error:
     "||g - g_reverse||_2 / ||g_reverse||_2 over the sampled coordinates (reverse rows: against the js backend's reverse gradient)",
-  accuracy: 'error against closed-form gradients (src/answer/accuracy.ts) at relative FD steps 1e-1..1e-15',
+  accuracy: 'error against closed-form gradients (src/app/answer/accuracy.ts) at relative FD steps 1e-1..1e-15',
 };
 
 export async function runAnswer(

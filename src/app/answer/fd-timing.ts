@@ -8,10 +8,10 @@
  * group is sampled on its own and scaled by its own size; without reuse every coordinate costs one
  * whole evaluation and all N form one group.
  */
-import type { Compiled } from '../api/compiled.js';
-import type { Values } from '../api/validate.js';
-import { instructionFlops, type Method } from '../trace/cost.js';
-import { uniform } from '../models/random.js';
+import type { Compiled } from '../../api/compiled.js';
+import type { Values } from '../../api/validate.js';
+import { instructionFlops, type Method } from '../../trace/cost.js';
+import { uniform } from '../../models/random.js';
 import { pairedMedian, timeEach } from './timing.js';
 
 export interface Variant {

@@ -3,10 +3,10 @@
  * one value and of one gradient, their ratio, the cost model's FLOP ratio, and the gradient's error
  * against the reverse gradient.
  */
-import { difference } from '../api/compare.js';
-import type { Backend } from '../backends/registry.js';
-import type { BackendName } from '../backends/types.js';
-import type { Model } from '../models/models.js';
+import { difference } from '../../api/compare.js';
+import type { Backend } from '../../backends/registry.js';
+import type { BackendName } from '../../backends/types.js';
+import type { Model } from '../../models/models.js';
 import { timeFd, VARIANTS, type FdTimingOptions, type Variant } from './fd-timing.js';
 import { pairedMedian, timeEach } from './timing.js';
 

@@ -4,7 +4,7 @@
  * vega and vega-lite are loaded only to render, and their absence is reported, not fatal.
  */
 import type { AccuracyResult } from './accuracy.js';
-import { BACKEND_NAMES } from '../backends/types.js';
+import { BACKEND_NAMES } from '../../backends/types.js';
 import { VARIANTS } from './fd-timing.js';
 import type { Row } from './sweep.js';
 

@@ -8,11 +8,11 @@
  * The exact gradients are closed forms written out here in plain float64, independent of the
  * tape, so neither method is judged against itself.
  */
-import { difference } from '../api/compare.js';
-import { DEFAULT_STEP } from '../api/validate.js';
-import type { Backend } from '../backends/registry.js';
-import type { Method } from '../trace/cost.js';
-import type { Model } from '../models/models.js';
+import { difference } from '../../api/compare.js';
+import { DEFAULT_STEP } from '../../api/validate.js';
+import type { Backend } from '../../backends/registry.js';
+import type { Method } from '../../trace/cost.js';
+import type { Model } from '../../models/models.js';
 
 export type FdMethod = Exclude<Method, 'reverse'>;
 

@@ -6,9 +6,9 @@
  * (src/ops/opset.ts); the totals are summed here from the per-instruction lines, and a test checks
  * them against `Compiled.cost()`.
  */
-import type { Compiled } from '../api/compiled.js';
-import { Field, Flag, INSTR_WIDTH, OPS, shapeString } from '../ops/opset.js';
-import { instructionFlops } from '../trace/cost.js';
+import type { Compiled } from '../../api/compiled.js';
+import { Field, Flag, INSTR_WIDTH, OPS, shapeString } from '../../ops/opset.js';
+import { instructionFlops } from '../../trace/cost.js';
 import { formatInt } from './report.js';
 
 export interface ExplainLine {

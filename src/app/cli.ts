@@ -7,13 +7,13 @@
  * A bare `tapegrad` prints the help. Each command is one entry of COMMANDS (its usage lines and
  * what it runs), so a new command is one more entry.
  */
-import { backend } from './backends/registry.js';
-import { BACKEND_NAMES, type BackendName } from './backends/types.js';
+import { backend } from '../backends/registry.js';
+import { BACKEND_NAMES, type BackendName } from '../backends/types.js';
 import { builtin, catalog } from './answer/catalog.js';
 import { formatExplain } from './answer/explain.js';
 import { DEFAULTS, loadWarning, report, runAnswer, type AnswerOptions } from './answer/main.js';
-import { FASHION_MNIST_DIR } from './data/idx.js';
-import { TRAIN_FLAGS, TRAIN_USAGE, runTrain, trainOptions } from './app/train.js';
+import { FASHION_MNIST_DIR } from '../data/idx.js';
+import { TRAIN_FLAGS, TRAIN_USAGE, runTrain, trainOptions } from './train.js';
 
 type Flags = Map<string, string | true>;
 
@@ -103,7 +103,7 @@ const COMMANDS: Record<string, Command> = {
     usage: 'tapegrad doctor               the backends that load here, the native kernel build, and why any did not',
     options: [],
     async run() {
-      const { diagnose, formatDoctor } = await import('./app/doctor.js');
+      const { diagnose, formatDoctor } = await import('./doctor.js');
       console.log(formatDoctor(await diagnose()));
     },
   },
