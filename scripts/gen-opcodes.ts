@@ -51,6 +51,7 @@ export function renderCpp(): string {
   const arity = OPS.map((o) => o.arity).join(', ');
   const extraAt = OPS.map((o) => o.extent.extra?.at ?? -1).join(', ');
   const sizes = OPS.map((_, i) => sizeMask(i)).join(', ');
+  const elementwise = OPS.map((o) => (o.kind === 'unary' || o.kind === 'binary' ? 'true' : 'false')).join(', ');
   const rules = TAPE_RULES.map((r, i) => `  ${ruleName(r.id)} = ${i},`).join('\n');
   const texts = TAPE_RULES.map((r) => `    "${r.text}",`).join('\n');
   return `// ${HEADER}
@@ -74,6 +75,10 @@ constexpr int32_t OP_ARITY[OP_COUNT] = {${arity}};
 constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {${extraAt}};
 // Which of p0..p2 are sizes (bit q: pq), each >= 1 in a valid tape.
 constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {${sizes}};
+// Unary and binary ops: output element i depends on element i of each operand of the output's
+// extent (and on an operand read whole, pow's exponent), in the forward and the backward rule,
+// so any range of elements can run as a call of its own (the native thread pool's pieces).
+constexpr bool OP_ELEMENTWISE[OP_COUNT] = {${elementwise}};
 
 // The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
 enum Rule : int32_t {

@@ -1,9 +1,11 @@
 // An addon's own thread for long jobs (addon.cpp: asynchronous gradients; mpi/mpi.cpp: MPI
-// collectives), so that they never occupy libuv's thread pool (file system, DNS, zlib). Jobs run
-// one at a time in submission order; each completes on the JS thread through a thread-safe
-// function, which holds the event loop open only while jobs are pending. When the environment
-// shuts down (process exit, a worker terminated or calling process.exit), Node.js finalizes the
-// thread-safe function: the running job is cancelled, the thread joined and the queued jobs
+// collectives), so that they never occupy libuv's thread pool (file system, DNS, zlib). Jobs start
+// in submission order, one at a time (the MPI collectives need that order), or up to n at a
+// time once widen(n) has added threads on the same queue (asynchronous gradients of different
+// compiled functions); each completes on the JS thread through a thread-safe function, which
+// holds the event loop open only while jobs are pending. When the environment shuts down
+// (process exit, a worker terminated or calling process.exit), Node.js finalizes the
+// thread-safe function: the running jobs are cancelled, the threads joined and the queued jobs
 // freed; no promise is settled and no JS runs then.
 //
 // A job type J provides
@@ -20,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace tapegrad {
 
@@ -40,8 +43,15 @@ class JobThread {
       return nullptr;
     }
     napi_unref_threadsafe_function(env, t->tsfn_);
-    t->thread_ = std::thread([t] { t->loop(); });
+    t->threads_.emplace_back([t] { t->loop(); });
     return t;
+  }
+
+  // JS thread: at least n threads take jobs from the queue (never fewer than before), so that up
+  // to n jobs run at once; they may then complete in any order
+  void widen(size_t n) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (!stop_ && threads_.size() < n) threads_.emplace_back([this] { loop(); });
   }
 
   // JS thread
@@ -54,8 +64,8 @@ class JobThread {
     wake_.notify_one();
   }
 
-  // JS thread: cancels the job in progress (where it looks), stops after it, joins the thread
-  // and frees the queued jobs. Later submissions never run.
+  // JS thread: cancels the jobs in progress (where they look), stops after them, joins the
+  // threads and frees the queued jobs. Later submissions never run.
   void stop() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -63,7 +73,8 @@ class JobThread {
     }
     cancel_ = true;
     wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    for (std::thread& t : threads_)
+      if (t.joinable()) t.join();
     for (J* job : queue_) delete job;
     queue_.clear();
   }
@@ -106,7 +117,7 @@ class JobThread {
     delete t;
   }
 
-  std::thread thread_;
+  std::vector<std::thread> threads_;  // grown under mutex_ (widen), joined by stop()
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<J*> queue_;

@@ -7,6 +7,17 @@
 
 namespace tapegrad {
 
+// How a kernel may spread independent pieces of its work over threads (program.cpp supplies
+// it): run(self, n, task, ctx) calls task(ctx, i) for every i in [0, n) on up to `width`
+// threads and returns when all are done. A kernel cuts its work into pieces chosen from the
+// shapes alone, never from the width, and only where the cut changes no operation (rows of a
+// product, never a sum's order): the result is the same bits on any number of threads, and
+// the same as one piece. nullptr: one thread.
+struct Parallel {
+  int width;
+  void (*run)(const Parallel& self, int64_t n, void (*task)(void* ctx, int64_t i), void* ctx);
+};
+
 // One instruction's operands for the forward rule, already resolved to pointers (the value of an
 // input may live in the caller's buffer, a parameter in the caller's theta). `a` and `b` may be
 // the same pointer (x*x); `out` and `extra` never overlap them (the loader checks).
@@ -16,6 +27,7 @@ struct Fwd {
   const double* b;
   double* extra;
   int32_t p0, p1, p2;
+  const Parallel* par;
 };
 
 // The backward rule's view: values (v*) and adjoints (g*). ga and gb may be the same pointer, so
@@ -29,6 +41,7 @@ struct Bwd {
   double* ga;
   double* gb;
   int32_t flags, p0, p1, p2;
+  const Parallel* par;
 };
 
 // One fused optimizer step over n elements (optim.h), theta updated in place. The options are

@@ -18,6 +18,7 @@ namespace tapegrad {
 namespace TG_ISA {
 #include "simd.h"
 #include "vmath.h"
+#include "k_parallel.h"
 #include "k_elementwise.h"
 #include "k_reduce.h"
 #include "k_matmul.h"
