@@ -15,12 +15,16 @@
 // and a destructor that makes no Node-API call (it may run on the thread or during teardown).
 #pragma once
 #include <node_api.h>
+#if defined(__linux__)
+#include <pthread.h>
+#endif
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -33,6 +37,7 @@ class JobThread {
   // thread when the environment shuts down, after the thread is joined, just before this is freed.
   static JobThread* start(napi_env env, const char* name, void (*onFinalize)(void*) = nullptr, void* hint = nullptr) {
     auto* t = new JobThread();
+    t->name_ = name;
     t->onFinalize_ = onFinalize;
     t->hint_ = hint;
     napi_value n;
@@ -81,6 +86,9 @@ class JobThread {
 
  private:
   void loop() {
+#if defined(__linux__)
+    pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());  // as top -H shows it
+#endif
     bool closing = false;
     for (;;) {
       J* job;
@@ -125,6 +133,7 @@ class JobThread {
   std::atomic<bool> cancel_{false};
   napi_threadsafe_function tsfn_ = nullptr;
   size_t pending_ = 0;  // JS thread only
+  std::string name_;
   void (*onFinalize_)(void*) = nullptr;
   void* hint_ = nullptr;
 };
