@@ -14,7 +14,7 @@ import {
 } from './kernels/reduce';
 import { softmaxXentBwd, softmaxXentFwd } from './kernels/softmax';
 import {
-  F_A, F_B, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_OUT, INSTR_WIDTH,
+  F_A, F_B, F_C, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_OUT, INSTR_WIDTH,
   OP_ABS, OP_ADD, OP_ARGMAX, OP_ARGMIN, OP_BROADCAST, OP_ONE_HOT, OP_DIV, OP_EXP, OP_LOG, OP_LOG1P, OP_LOGSUMEXP, OP_MATMUL, OP_MUL, OP_NEG, OP_POW,
   OP_RELU, OP_SIGMOID, OP_SOFTMAX_XENT, OP_SOFTPLUS, OP_SQRT, OP_SQUARE, OP_SUB, OP_SUM, OP_TANH, OP_TRANSPOSE,
 } from './opcodes';
@@ -25,6 +25,12 @@ import { Program } from './program';
   return base + (<usize>offset << 3);
 }
 
+/** Parameter q of an instruction whose params start at prm. */
+// @ts-ignore: decorator
+@inline export function param(prm: usize, q: i32): i32 {
+  return load<i32>(prm + (<usize>q << 2));
+}
+
 /** Runs instructions from..nInstr-1 on the value arena. */
 export function forward(prog: Program, from: i32): void {
   const v = prog.v;
@@ -33,9 +39,11 @@ export function forward(prog: Program, from: i32): void {
     const op = load<i32>(w + (F_OP << 2));
     const o = at(v, load<i32>(w + (F_OUT << 2)));
     const a = at(v, load<i32>(w + (F_A << 2)));
-    const bOff = load<i32>(w + (F_B << 2));
-    const b = at(v, bOff < 0 ? 0 : bOff);
-    const p0 = load<i32>(w + (F_P0 << 2)), p1 = load<i32>(w, (F_P0 + 1) << 2), p2 = load<i32>(w, (F_P0 + 2) << 2);
+    const bOff = load<i32>(w + (F_B << 2)), cOff = load<i32>(w + (F_C << 2));
+    const b = at(v, bOff < 0 ? 0 : bOff), c = at(v, cOff < 0 ? 0 : cOff);
+    // the params: p0..p2 here, all of them through param(prm, q)
+    const prm = w + (F_P0 << 2);
+    const p0 = load<i32>(prm), p1 = load<i32>(prm, 4), p2 = load<i32>(prm, 8);
     switch (op) {
       case OP_ADD: addFwd(o, a, b, p0); break;
       case OP_SUB: subFwd(o, a, b, p0); break;
@@ -82,11 +90,13 @@ export function backward(prog: Program): void {
     if ((flags & FLAG_GRAD_OUT) == 0) continue;
     const op = load<i32>(w + (F_OP << 2));
     const oOff = load<i32>(w + (F_OUT << 2)), aOff = load<i32>(w + (F_A << 2));
-    let bOff = load<i32>(w + (F_B << 2));
+    let bOff = load<i32>(w + (F_B << 2)), cOff = load<i32>(w + (F_C << 2));
     if (bOff < 0) bOff = 0;
-    const vo = at(v, oOff), va = at(v, aOff), vb = at(v, bOff);
-    const go = at(g, oOff), ga = at(g, aOff), gb = at(g, bOff);
-    const p0 = load<i32>(w + (F_P0 << 2)), p1 = load<i32>(w, (F_P0 + 1) << 2), p2 = load<i32>(w, (F_P0 + 2) << 2);
+    if (cOff < 0) cOff = 0;
+    const vo = at(v, oOff), va = at(v, aOff), vb = at(v, bOff), vc = at(v, cOff);
+    const go = at(g, oOff), ga = at(g, aOff), gb = at(g, bOff), gc = at(g, cOff);
+    const prm = w + (F_P0 << 2);
+    const p0 = load<i32>(prm), p1 = load<i32>(prm, 4), p2 = load<i32>(prm, 8);
     switch (op) {
       case OP_ADD: addBwd(flags, go, ga, gb, p0); break;
       case OP_SUB: subBwd(flags, go, ga, gb, p0); break;

@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Field, Flag, INSTR_WIDTH, OPS, sizeParams, type Extent } from '../src/ops/opset.js';
+import { Field, Flag, INSTR_WIDTH, MAX_PARAMS, OPS, sizeParams, type Extent, type OpDef } from '../src/ops/opset.js';
 import { TAPE_RULES } from '../src/trace/tape-rules.js';
 
 export const GENERATED = {
@@ -18,26 +18,26 @@ const constName = (name: string) => `OP_${name.toUpperCase()}`;
 const fieldName = (name: string) => `F_${name.toUpperCase()}`;
 const flagName = (name: string) => `FLAG_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
-/** An extent as an expression over p0..p2 in float64 (products of int32 can exceed int64). */
-function extentExpr(e: Extent | undefined, cast: (p: string) => string): string {
+/** An extent as an expression over the params in float64 (products of int32 can exceed int64). */
+function extentExpr(e: Extent | undefined, param: (q: number) => string): string {
   if (e === undefined) return '-1';
   if (e.length === 0) return '1';
-  return e.map((i) => cast(`p${i}`)).join(' * ');
+  return e.map(param).join(' * ');
 }
 
-/** Bit q set: pq of the op is a size (>= 1 in a valid tape). */
+/** Bit q set: pq of the op is a size or stride (>= 1 in a valid tape). */
 const sizeMask = (i: number) => sizeParams(OPS[i]).reduce((m, q) => m | (1 << q), 0);
 const ruleName = (id: string) => `RULE_${id.toUpperCase()}`;
 
-function extentCases(cast: (p: string) => string, caseLine: (op: string, which: string[]) => string): string {
-  return OPS.map((op) => {
-    const x = op.extent;
-    return caseLine(
-      constName(op.name),
-      [x.out, x.a, x.b, x.extra?.size].map((e) => extentExpr(e, cast)),
-    );
-  }).join('\n');
-}
+/** The extents of out, a, b, c and extra, as expressions. */
+const extents = (op: OpDef, param: (q: number) => string) => {
+  const x = op.extent;
+  return [x.out, x.a, x.b, x.c, x.extra?.size].map((e) => extentExpr(e, param));
+};
+
+/** The op's limits as one boolean expression (`true` when it has none). */
+const limitsExpr = (op: OpDef, param: (q: number) => string) =>
+  (op.limits ?? []).map((l) => `${l.sum.map(param).join(' + ')} <= ${param(l.max)}`).join(' && ') || 'true';
 
 export function renderCpp(): string {
   const ops = OPS.map((o, i) => `  ${constName(o.name)} = ${i},`).join('\n');
@@ -49,10 +49,12 @@ export function renderCpp(): string {
     .join('\n');
   const names = OPS.map((o) => `"${o.name}"`).join(', ');
   const arity = OPS.map((o) => o.arity).join(', ');
+  const nParams = OPS.map((o) => o.params.length).join(', ');
   const extraAt = OPS.map((o) => o.extent.extra?.at ?? -1).join(', ');
   const sizes = OPS.map((_, i) => sizeMask(i)).join(', ');
   const rules = TAPE_RULES.map((r, i) => `  ${ruleName(r.id)} = ${i},`).join('\n');
   const texts = TAPE_RULES.map((r) => `    "${r.text}",`).join('\n');
+  const param = (q: number) => `double(p[${q}])`;
   return `// ${HEADER}
 #pragma once
 #include <cstdint>
@@ -60,6 +62,7 @@ export function renderCpp(): string {
 namespace tapegrad {
 
 constexpr int32_t INSTR_WIDTH = ${INSTR_WIDTH};
+constexpr int32_t MAX_PARAMS = ${MAX_PARAMS};
 ${fields}
 ${flags}
 
@@ -69,10 +72,12 @@ ${ops}
 };
 
 constexpr const char* OP_NAMES[OP_COUNT] = {${names}};
+// Operands (1 a, 2 a b, 3 a b c) and params (p0..) of each op.
 constexpr int32_t OP_ARITY[OP_COUNT] = {${arity}};
-// Which of p0..p2 holds the offset of the op's extra arena region (-1: none).
+constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {${nParams}};
+// Which param holds the offset of the op's extra arena region (-1: none).
 constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {${extraAt}};
-// Which of p0..p2 are sizes (bit q: pq), each >= 1 in a valid tape.
+// Which params are sizes or strides (bit q: pq), each >= 1 in a valid tape.
 constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {${sizes}};
 
 // The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
@@ -84,16 +89,28 @@ constexpr const char* RULE_TEXT[RULE_COUNT] = {
 ${texts}
 };
 
-// Number of float64 elements an instruction touches in operand \`which\` (0 out, 1 a, 2 b,
-// 3 extra); -1 when the op has no such operand. In double: a product of int32 can exceed int64.
-inline double op_extent(int32_t op, int32_t which, int32_t p0, int32_t p1, int32_t p2) {
-  (void)p0; (void)p1; (void)p2;
+// Number of float64 elements an instruction touches in operand \`which\` (0 out, 1 a, 2 b, 3 c,
+// 4 extra) given its params p; -1 when the op has no such operand. In double: a product of
+// int32 can exceed int64.
+inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
+  (void)p;
   switch (op) {
-${extentCases(
-  (p) => `double(${p})`,
-  (op, w) => `    case ${op}: { const double e[4] = {${w.join(', ')}}; return e[which]; }`,
-)}
+${OPS.map(
+  (op) =>
+    `    case ${constName(op.name)}: { const double e[5] = {${extents(op, param).join(', ')}}; return e[which]; }`,
+).join('\n')}
     default: return -1;
+  }
+}
+
+// The bounds between params that the kernels rely on (OpDef.limits).
+inline bool op_limits_ok(int32_t op, const int32_t* p) {
+  (void)p;
+  switch (op) {
+${OPS.filter((op) => op.limits?.length)
+  .map((op) => `    case ${constName(op.name)}: return ${limitsExpr(op, param)};`)
+  .join('\n')}
+    default: return true;
   }
 }
 
@@ -112,13 +129,14 @@ export function renderAs(): string {
   return `// ${HEADER}
 
 export const INSTR_WIDTH: i32 = ${INSTR_WIDTH};
+export const MAX_PARAMS: i32 = ${MAX_PARAMS};
 ${fields}
 ${flags}
 
 ${ops}
 export const OP_COUNT: i32 = ${OPS.length};
 
-/** Which of p0..p2 holds the offset of the op's extra arena region (-1: none). */
+/** Which param holds the offset of the op's extra arena region (-1: none). */
 export function opExtraAt(op: i32): i32 {
 ${OPS.map((o, i) => (o.extent.extra ? `  if (op == ${i}) return ${o.extent.extra.at};` : ''))
   .filter(Boolean)
@@ -126,35 +144,60 @@ ${OPS.map((o, i) => (o.extent.extra ? `  if (op == ${i}) return ${o.extent.extra
   return -1;
 }
 
-/** Which of p0..p2 are sizes (bit q: pq), each >= 1 in a valid tape. */
+/** Which params are sizes or strides (bit q: pq), each >= 1 in a valid tape. */
 export function opSizeParams(op: i32): i32 {
-${OPS.map((_, i) => `  if (op == ${i}) return ${sizeMask(i)};`).join('\n')}
-  return 0;
+  switch (op) {
+${OPS.map((_, i) => `    case ${i}: return ${sizeMask(i)};`).join('\n')}
+    default: return 0;
+  }
+}
+
+/** Number of params (p0..) of an opcode. */
+export function opParamCount(op: i32): i32 {
+  switch (op) {
+${OPS.map((o, i) => `    case ${i}: return ${o.params.length};`).join('\n')}
+    default: return 0;
+  }
 }
 
 /** The tape validation contract (src/trace/tape-rules.ts): rule numbers. */
 ${TAPE_RULES.map((r, i) => `export const ${ruleName(r.id)}: i32 = ${i};`).join('\n')}
 
-/** Arity (1 or 2) of an opcode; 0 for an unknown one. */
+/** Operands (1 a, 2 a b, 3 a b c) of an opcode; 0 for an unknown one. */
 export function opArity(op: i32): i32 {
-  if (op < 0 || op >= OP_COUNT) return 0;
-${OPS.map((o, i) => (o.arity === 1 ? `  if (op == ${i}) return 1;` : ''))
-  .filter(Boolean)
-  .join('\n')}
-  return 2;
+  switch (op) {
+${OPS.map((o, i) => `    case ${i}: return ${o.arity};`).join('\n')}
+    default: return 0;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function param(p: usize, q: i32): f64 {
+  return f64(load<i32>(p + (<usize>q << 2)));
 }
 
 /**
- * Number of float64 elements an instruction touches in operand \`which\` (0 out, 1 a, 2 b,
- * 3 extra); -1 when the op has no such operand. In f64: a product of i32 can exceed i64.
+ * Number of float64 elements an instruction touches in operand \`which\` (0 out, 1 a, 2 b, 3 c,
+ * 4 extra) given its params at p; -1 when the op has no such operand. In f64: a product of i32
+ * can exceed i64.
  */
-export function opExtent(op: i32, which: i32, p0: i32, p1: i32, p2: i32): f64 {
+export function opExtent(op: i32, which: i32, p: usize): f64 {
   switch (op) {
-${extentCases(
-  (p) => `f64(${p})`,
-  (op, w) => `    case ${op}: return which == 0 ? ${w[0]} : which == 1 ? ${w[1]} : which == 2 ? ${w[2]} : ${w[3]};`,
-)}
+${OPS.map((op, i) => {
+  const e = extents(op, (q) => `param(p, ${q})`);
+  return `    case ${i}: return which == 0 ? ${e[0]} : which == 1 ? ${e[1]} : which == 2 ? ${e[2]} : which == 3 ? ${e[3]} : ${e[4]};`;
+}).join('\n')}
     default: return -1;
+  }
+}
+
+/** The bounds between params that the kernels rely on (OpDef.limits). */
+export function opLimitsOk(op: i32, p: usize): bool {
+  switch (op) {
+${OPS.filter((op) => op.limits?.length)
+  .map((op) => `    case ${OPS.indexOf(op)}: return ${limitsExpr(op, (q) => `param(p, ${q})`)};`)
+  .join('\n')}
+    default: return true;
   }
 }
 `;

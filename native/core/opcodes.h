@@ -4,18 +4,21 @@
 
 namespace tapegrad {
 
-constexpr int32_t INSTR_WIDTH = 8;
+constexpr int32_t INSTR_WIDTH = 24;
+constexpr int32_t MAX_PARAMS = 18;
 constexpr int32_t F_OP = 0;
 constexpr int32_t F_FLAGS = 1;
 constexpr int32_t F_OUT = 2;
 constexpr int32_t F_A = 3;
 constexpr int32_t F_B = 4;
-constexpr int32_t F_P0 = 5;
-constexpr int32_t F_P1 = 6;
-constexpr int32_t F_P2 = 7;
+constexpr int32_t F_C = 5;
+constexpr int32_t F_P0 = 6;
+constexpr int32_t F_P1 = 7;
+constexpr int32_t F_P2 = 8;
 constexpr int32_t FLAG_GRAD_A = 1;
 constexpr int32_t FLAG_GRAD_B = 2;
 constexpr int32_t FLAG_GRAD_OUT = 4;
+constexpr int32_t FLAG_GRAD_C = 8;
 
 enum Op : int32_t {
   OP_ADD = 0,
@@ -47,10 +50,12 @@ enum Op : int32_t {
 };
 
 constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot"};
+// Operands (1 a, 2 a b, 3 a b c) and params (p0..) of each op.
 constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2, 1, 1, 1};
-// Which of p0..p2 holds the offset of the op's extra arena region (-1: none).
+constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 2, 3, 3, 3, 2};
+// Which param holds the offset of the op's extra arena region (-1: none).
 constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1};
-// Which of p0..p2 are sizes (bit q: pq), each >= 1 in a valid tape.
+// Which params are sizes or strides (bit q: pq), each >= 1 in a valid tape.
 constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3};
 
 // The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
@@ -63,66 +68,80 @@ enum Rule : int32_t {
   RULE_LAYOUT_OUTPUTS = 5,
   RULE_OPCODE = 6,
   RULE_FLAGS = 7,
-  RULE_GRAD_B = 8,
+  RULE_GRAD_OPERAND = 8,
   RULE_SIZE = 9,
-  RULE_OUT = 10,
-  RULE_A = 11,
-  RULE_B = 12,
-  RULE_EXTRA = 13,
-  RULE_OUT_OVERLAP = 14,
-  RULE_EXTRA_OVERLAP = 15,
-  RULE_COUNT = 16,
+  RULE_LIMIT = 10,
+  RULE_OUT = 11,
+  RULE_A = 12,
+  RULE_B = 13,
+  RULE_C = 14,
+  RULE_EXTRA = 15,
+  RULE_OUT_OVERLAP = 16,
+  RULE_EXTRA_OVERLAP = 17,
+  RULE_COUNT = 18,
 };
 constexpr const char* RULE_TEXT[RULE_COUNT] = {
     "nInstr, nParams, nInputs, constStart, tempStart, arenaSize and output must be integers in [0, 2^31)",
-    "code must hold nInstr * 8 words",
+    "code must hold nInstr * 24 words",
     "the arena regions do not line up (constStart = nParams + nInputs, tempStart = constStart + constInit.length <= arenaSize)",
     "inputSizes must be >= 0 and sum to nInputs",
     "the result offset is outside the arena",
     "outputs must be (offset, size) pairs inside the temporaries",
     "unknown opcode",
     "unknown flag bits",
-    "gradB is set on a unary op",
-    "a size parameter is below 1 (or another parameter is negative)",
+    "gradB or gradC is set on an op without that operand",
+    "a size parameter is below 1, another parameter is negative, or an unused one is not 0",
+    "a parameter is out of its range (an offset past the end of its operand)",
     "the output reaches outside the temporaries",
     "operand a reaches outside the arena",
     "operand b reaches outside the arena",
+    "operand c reaches outside the arena",
     "the scratch region reaches outside the temporaries",
-    "the output overlaps operand a or b",
+    "the output overlaps an operand",
     "the scratch region overlaps the output or an operand",
 };
 
-// Number of float64 elements an instruction touches in operand `which` (0 out, 1 a, 2 b,
-// 3 extra); -1 when the op has no such operand. In double: a product of int32 can exceed int64.
-inline double op_extent(int32_t op, int32_t which, int32_t p0, int32_t p1, int32_t p2) {
-  (void)p0; (void)p1; (void)p2;
+// Number of float64 elements an instruction touches in operand `which` (0 out, 1 a, 2 b, 3 c,
+// 4 extra) given its params p; -1 when the op has no such operand. In double: a product of
+// int32 can exceed int64.
+inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
+  (void)p;
   switch (op) {
-    case OP_ADD: { const double e[4] = {double(p0), double(p0), double(p0), -1}; return e[which]; }
-    case OP_SUB: { const double e[4] = {double(p0), double(p0), double(p0), -1}; return e[which]; }
-    case OP_MUL: { const double e[4] = {double(p0), double(p0), double(p0), -1}; return e[which]; }
-    case OP_DIV: { const double e[4] = {double(p0), double(p0), double(p0), -1}; return e[which]; }
-    case OP_NEG: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_EXP: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_LOG: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_LOG1P: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_SQRT: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_SQUARE: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_ABS: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_SIGMOID: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_TANH: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_RELU: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_SOFTPLUS: { const double e[4] = {double(p0), double(p0), -1, -1}; return e[which]; }
-    case OP_POW: { const double e[4] = {double(p0), double(p0), 1, -1}; return e[which]; }
-    case OP_BROADCAST: { const double e[4] = {double(p0) * double(p1) * double(p2), double(p0) * double(p2), -1, -1}; return e[which]; }
-    case OP_SUM: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1) * double(p2), -1, -1}; return e[which]; }
-    case OP_LOGSUMEXP: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1) * double(p2), -1, -1}; return e[which]; }
-    case OP_MATMUL: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1), double(p1) * double(p2), -1}; return e[which]; }
-    case OP_TRANSPOSE: { const double e[4] = {double(p0) * double(p1), double(p0) * double(p1), -1, -1}; return e[which]; }
-    case OP_SOFTMAX_XENT: { const double e[4] = {double(p0), double(p0) * double(p1), double(p0) * double(p1), double(p0) * double(p1)}; return e[which]; }
-    case OP_ARGMAX: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1) * double(p2), -1, -1}; return e[which]; }
-    case OP_ARGMIN: { const double e[4] = {double(p0) * double(p2), double(p0) * double(p1) * double(p2), -1, -1}; return e[which]; }
-    case OP_ONE_HOT: { const double e[4] = {double(p0) * double(p1), double(p0), -1, -1}; return e[which]; }
+    case OP_ADD: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
+    case OP_SUB: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
+    case OP_MUL: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
+    case OP_DIV: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
+    case OP_NEG: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_EXP: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_LOG: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_LOG1P: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_SQRT: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_SQUARE: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_ABS: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_SIGMOID: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_TANH: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_RELU: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_SOFTPLUS: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_POW: { const double e[5] = {double(p[0]), double(p[0]), 1, -1, -1}; return e[which]; }
+    case OP_BROADCAST: { const double e[5] = {double(p[0]) * double(p[1]) * double(p[2]), double(p[0]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_SUM: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_LOGSUMEXP: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_MATMUL: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]), double(p[1]) * double(p[2]), -1, -1}; return e[which]; }
+    case OP_TRANSPOSE: { const double e[5] = {double(p[0]) * double(p[1]), double(p[0]) * double(p[1]), -1, -1, -1}; return e[which]; }
+    case OP_SOFTMAX_XENT: { const double e[5] = {double(p[0]), double(p[0]) * double(p[1]), double(p[0]) * double(p[1]), -1, double(p[0]) * double(p[1])}; return e[which]; }
+    case OP_ARGMAX: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_ARGMIN: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_ONE_HOT: { const double e[5] = {double(p[0]) * double(p[1]), double(p[0]), -1, -1, -1}; return e[which]; }
     default: return -1;
+  }
+}
+
+// The bounds between params that the kernels rely on (OpDef.limits).
+inline bool op_limits_ok(int32_t op, const int32_t* p) {
+  (void)p;
+  switch (op) {
+
+    default: return true;
   }
 }
 

@@ -62,7 +62,7 @@ export function explain(c: Compiled): Explanation {
   for (let i = 0; i < tape.nInstr; i++) {
     const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const op = OPS[w[Field.op]].name;
-    const args = [name(w[Field.a]), ...(w[Field.b] >= 0 ? [name(w[Field.b])] : [])];
+    const args = [Field.a, Field.b, Field.c].filter((f) => w[f] >= 0).map((f) => name(w[f]));
     forward.push({
       index: i,
       text: `t${i} = ${op}(${args.join(', ')})  ${shapeString(nodes[tape.instrNode[i]].shape)}`,
@@ -73,7 +73,15 @@ export function explain(c: Compiled): Explanation {
     const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const flags = w[Field.flags];
     if (!(flags & Flag.gradOut)) continue;
-    const into = [...(flags & Flag.gradA ? [name(w[Field.a])] : []), ...(flags & Flag.gradB ? [name(w[Field.b])] : [])];
+    const into = (
+      [
+        [Flag.gradA, Field.a],
+        [Flag.gradB, Field.b],
+        [Flag.gradC, Field.c],
+      ] as const
+    )
+      .filter(([flag]) => flags & flag)
+      .map(([, f]) => name(w[f]));
     backward.push({
       index: i,
       text: `${OPS[w[Field.op]].name} backward: dt${i} -> d${into.join(', d')}`,

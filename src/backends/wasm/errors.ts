@@ -1,4 +1,4 @@
-import { OPS } from '../../ops/opset.js';
+import { INSTR_WIDTH, OPS } from '../../ops/opset.js';
 import { ruleMessage } from '../../trace/tape-rules.js';
 
 /** The module's error codes (assembly/program.ts) as messages. */
@@ -40,7 +40,7 @@ export function wasmError(w: ErrorSource, code: Int32Array | undefined, what: st
       msg = 'the tape is too large for wasm memory';
       break;
     default: {
-      const op = code?.[at * 8];
+      const op = code?.[at * INSTR_WIDTH];
       msg = err >= E_RULE ? ruleMessage(err - E_RULE, at, op !== undefined ? OPS[op]?.name : '') : `error code ${err}`;
     }
   }
