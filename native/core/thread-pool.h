@@ -63,7 +63,7 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_, done_;
   std::vector<std::thread> workers_;
-  std::vector<Batch*> open_;        // batches workers may still join (under mutex_)
+  std::vector<Batch*> open_;         // batches workers may still join (under mutex_)
   std::atomic<uint64_t> posted_{0};  // bumped at every new batch: idle workers spin on it briefly
 };
 
