@@ -189,9 +189,9 @@ template <bool Fused>
 static void matmul_fwd(const Fwd& f) {
   const int64_t m = f.p0, k = f.p1, n = f.p2;
   if (n == 1)
-    return par_pieces(f.par, m, piece_rows(k, kRowAlign),
+    return par_pieces(f.par, m, piece_rows(k, kRowAlign, k),
                       [&](int64_t lo, int64_t hi) { matvec_fwd(f.a + lo * k, f.b, f.out + lo, hi - lo, k); });
-  par_pieces(f.par, m, piece_rows(k * n, kRowAlign), [&](int64_t lo, int64_t hi) {
+  par_pieces(f.par, m, piece_rows(k * n, kRowAlign, k * n), [&](int64_t lo, int64_t hi) {
     gemm<false, Fused, Out::Set>(f.a + lo * k, f.b, f.out + lo * n, hi - lo, k, n, k, n, n);
   });
 }
@@ -204,7 +204,7 @@ static void matmul_atb(const double* A, const double* D, double* G, int64_t m, i
                        const Parallel* par) {
   if (n == 1) {  // dB is a vector: four rows of A at a time, each scaled by its dC, read in order;
     // in pieces of dB's elements (multiples of the vector width: the same vector and scalar steps)
-    return par_pieces(par, k, piece_rows(m, kRowAlign), [&](int64_t t0, int64_t t1) {
+    return par_pieces(par, k, piece_rows(m, kRowAlign, m), [&](int64_t t0, int64_t t1) {
       int64_t i = 0;
       for (; i + 4 <= m; i += 4) {
         const double *a0 = A + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
@@ -223,11 +223,11 @@ static void matmul_atb(const double* A, const double* D, double* G, int64_t m, i
   // pieces of dB's rows t (columns of A): as columns of the transposed product, in whole blocks
   // of NV vectors, or as rows of the direct one
   if (idle(k) * n < idle(n) * k)
-    par_pieces(par, k, piece_rows(m * n, NV * W), [&](int64_t t0, int64_t t1) {
+    par_pieces(par, k, piece_rows(m * n, NV * W, m * n), [&](int64_t t0, int64_t t1) {
       gemm<true, true, Out::AddT>(D, A + t0, G + t0 * n, n, m, t1 - t0, n, k, n);
     });
   else
-    par_pieces(par, k, piece_rows(m * n, kRowAlign), [&](int64_t t0, int64_t t1) {
+    par_pieces(par, k, piece_rows(m * n, kRowAlign, m * n), [&](int64_t t0, int64_t t1) {
       gemm<true, true, Out::Add>(A + t0, D, G + t0 * n, t1 - t0, m, n, k, n, n);
     });
 }
@@ -238,7 +238,7 @@ static void matmul_atb(const double* A, const double* D, double* G, int64_t m, i
 static void matmul_abt(const double* D, const double* B, double* G, int64_t m, int64_t k, int64_t n,
                        const Parallel* par) {
   if (n == 1)  // each row of dA gets B scaled by one dC
-    return par_pieces(par, m, piece_rows(k, kRowAlign), [&](int64_t lo, int64_t hi) {
+    return par_pieces(par, m, piece_rows(k, kRowAlign, k), [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; i++) {
         const vd d = splat(D[i]);
         double* g = G + i * k;
@@ -250,7 +250,7 @@ static void matmul_abt(const double* D, const double* B, double* G, int64_t m, i
   std::vector<double> Bt(static_cast<size_t>(n * k));
   for (int64_t t = 0; t < k; t++)
     for (int64_t j = 0; j < n; j++) Bt[j * k + t] = B[t * n + j];
-  par_pieces(par, m, piece_rows(n * k, kRowAlign), [&](int64_t lo, int64_t hi) {
+  par_pieces(par, m, piece_rows(n * k, kRowAlign, n * k), [&](int64_t lo, int64_t hi) {
     gemm<false, true, Out::Add>(D + lo * n, Bt.data(), G + lo * k, hi - lo, n, k, n, k, k);
   });
 }
