@@ -2,7 +2,8 @@
  * `npm run bench:threads`: the native backend on 1 and 2 threads, side by side in one run
  * (issue 13, item 1). Each row alternates the two counts over a few rounds of tinybench
  * medians (so that a change of the machine's load hits both) and reports the median of the
- * rounds and the speed-up. Targets: fd-forward at N >= 1,000 at least 1.8x, W3 at batch 256
+ * rounds and the speed-up, and the CPU time per call of all threads together (the work a second
+ * thread adds, which a loaded machine does not hide). Targets: fd-forward at N >= 1,000 at least 1.8x, W3 at batch 256
  * (reverse) at least 1.6x, W1 no slower. Writes results/threads.json, with the load average,
  * since a shared machine depresses what a second thread can give. Under a minute.
  */
@@ -21,6 +22,13 @@ interface Row {
   readonly us1: number;
   readonly us2: number;
   readonly speedup: number;
+  /**
+   * CPU time per call, all threads together (process.cpuUsage over the measured calls): what
+   * the second thread adds in work (pool hand-offs, polling, arena copies). On a machine with
+   * a free core for each thread, the speed-up approaches 2 * cpu1 / cpu2.
+   */
+  readonly cpuUs1: number;
+  readonly cpuUs2: number;
 }
 
 const ROUNDS = 3;
@@ -53,12 +61,27 @@ for (const { wl, method, target, timeMs, iterations } of CASES) {
         : () => {
             c.gradFlat(theta, wl.inputs, out, { method });
           };
-    return { c, call };
+    let n = 0;
+    return {
+      c,
+      call: () => {
+        n++;
+        call();
+      },
+      calls: () => n,
+    };
   });
   const samples: number[][] = [[], []];
+  const cpu = [0, 0];
   for (let r = 0; r < ROUNDS; r++)
-    for (let t = 0; t < counts.length; t++) samples[t].push(await medianUs(calls[t].call, timeMs, iterations));
+    for (let t = 0; t < counts.length; t++) {
+      const u0 = process.cpuUsage();
+      samples[t].push(await medianUs(calls[t].call, timeMs, iterations));
+      const u = process.cpuUsage(u0);
+      cpu[t] += u.user + u.system;
+    }
   const [us1, us2] = samples.map(median);
+  const [cpuUs1, cpuUs2] = cpu.map((x, t) => x / calls[t].calls());
   const row: Row = {
     workload: wl.name,
     method,
@@ -67,12 +90,16 @@ for (const { wl, method, target, timeMs, iterations } of CASES) {
     us1,
     us2,
     speedup: us1 / us2,
+    cpuUs1,
+    cpuUs2,
   };
   rows.push(row);
   for (const { c } of calls) c.dispose();
   const goal = Number.isNaN(target) ? '' : target === 1 ? ' (target: no slower)' : ` (target ${target}x)`;
   console.log(
-    `${wl.name} ${method} (N = ${row.params}): 1 thread ${fmt(us1)}, 2 threads ${fmt(us2)}: ${row.speedup.toFixed(2)}x${goal}`,
+    `${wl.name} ${method} (N = ${row.params}): 1 thread ${fmt(us1)}, 2 threads ${fmt(us2)}: ${row.speedup.toFixed(2)}x${goal}; ` +
+      `CPU per call ${fmt(cpuUs1)} and ${fmt(cpuUs2)}` +
+      (target === 1 ? '' : `, bound with a free core each ${((2 * cpuUs1) / cpuUs2).toFixed(2)}x`),
   );
 }
 const loadAfter = loadavg();
