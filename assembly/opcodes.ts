@@ -192,7 +192,7 @@ export function opExtent(op: i32, which: i32, p: usize): f64 {
     case 12: return which == 0 ? param(p, 0) : which == 1 ? param(p, 0) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 13: return which == 0 ? param(p, 0) : which == 1 ? param(p, 0) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 14: return which == 0 ? param(p, 0) : which == 1 ? param(p, 0) : which == 2 ? -1 : which == 3 ? -1 : -1;
-    case 15: return which == 0 ? param(p, 0) : which == 1 ? param(p, 0) : which == 2 ? 1 : which == 3 ? -1 : -1;
+    case 15: return which == 0 ? param(p, 0) : which == 1 ? param(p, 0) : which == 2 ? param(p, 0) : which == 3 ? -1 : -1;
     case 16: return which == 0 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 17: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 18: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;

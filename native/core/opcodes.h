@@ -122,7 +122,7 @@ inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
     case OP_TANH: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
     case OP_RELU: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
     case OP_SOFTPLUS: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
-    case OP_POW: { const double e[5] = {double(p[0]), double(p[0]), 1, -1, -1}; return e[which]; }
+    case OP_POW: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
     case OP_BROADCAST: { const double e[5] = {double(p[0]) * double(p[1]) * double(p[2]), double(p[0]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_SUM: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_LOGSUMEXP: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }

@@ -72,11 +72,14 @@ export class Tensor {
     return this.unary('softplus');
   }
 
-  /** x^p for a constant number p. */
-  pow(p: number): Tensor {
-    if (typeof p !== 'number' || !Number.isFinite(p))
+  /**
+   * x^p elementwise (Math.pow), p a finite number or a tensor (broadcast as NumPy). d/dx = p x^(p-1)
+   * (0 where p = 0), d/dp = x^p log(x) (0 where x = 0 and p >= 0).
+   */
+  pow(p: TensorLike): Tensor {
+    if (typeof p === 'number' && !Number.isFinite(p))
       throw new TypeError(`pow: the exponent must be a finite number, got ${describeValue(p)}`);
-    return this.wrap(this.graph.op('pow', [this.id, this.graph.constant(p)]));
+    return this.binary('pow', p);
   }
 
   /** Matrix product: 2-D x 2-D, 2-D x 1-D (matrix-vector), 1-D x 2-D and 1-D x 1-D (dot). */

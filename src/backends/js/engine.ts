@@ -6,7 +6,9 @@ import { KERNELS, type Kernel } from './kernels.js';
 import { jsAdam, jsSgd } from './optim.js';
 
 /** Kernel of each opcode; a missing one is reported by name when a tape uses it. */
-const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map((op) => KERNELS[op.name]);
+const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map(
+  (op) => (KERNELS as Record<string, Kernel | undefined>)[op.name],
+);
 
 /**
  * The pure TypeScript reference backend: a tape interpreter over one value arena and one adjoint
