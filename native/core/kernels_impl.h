@@ -12,6 +12,8 @@
 #endif
 
 #include "jsmath.h"
+#include "jsmath_erf.h"
+#include "jsmath_trig.h"
 #include "kernels.h"
 
 namespace tapegrad {
@@ -27,7 +29,7 @@ namespace TG_ISA {
 #include "optim.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
-// "expm1", "tanh" and "pow:<exponent>" (the scalar ports); "log1p_vec", "expm1_vec" and
+// "expm1", "tanh", "sin", "cos", "erf", "erfc" and "pow:<exponent>" (the scalar ports); "log1p_vec", "expm1_vec" and
 // "tanh_vec" (the vector versions, vmath.h); "exp_fast" and "tanh_fast" (the faster versions
 // value() and reverse() use, k_fast.h). The vector ones run as the kernels do: vector body,
 // scalar tail.
@@ -56,6 +58,10 @@ static bool vmath_array(const char* name, const double* x, double* y, int64_t n)
   if (std::strcmp(name, "log1p") == 0) f = jsmath::log1p;
   if (std::strcmp(name, "expm1") == 0) f = jsmath::expm1;
   if (std::strcmp(name, "tanh") == 0) f = jsmath::tanh;
+  if (std::strcmp(name, "sin") == 0) f = jsmath::sin;
+  if (std::strcmp(name, "cos") == 0) f = jsmath::cos;
+  if (std::strcmp(name, "erf") == 0) f = jsmath::erf;
+  if (std::strcmp(name, "erfc") == 0) f = jsmath::erfc;
   if (!f) return false;
   for (int64_t i = 0; i < n; i++) y[i] = f(x[i]);
   return true;
