@@ -17,9 +17,8 @@ namespace trig {
 // sin(x + y) on |x + y| <= pi/4, y the tail of x (has_tail false: y = 0): x + x^3 S(x^2), the
 // tail entering through sin'(x) ~ 1 - x^2/2
 inline double kernel_sin(double x, double y, bool has_tail) {
-  constexpr double S1 = -1.66666666666666324348e-01, S2 = 8.33333333332248946124e-03,
-                   S3 = -1.98412698298579493134e-04, S4 = 2.75573137070700676789e-06,
-                   S5 = -2.50507602534068634195e-08, S6 = 1.58969099521155010221e-10;
+  constexpr double S1 = -1.66666666666666324348e-01, S2 = 8.33333333332248946124e-03, S3 = -1.98412698298579493134e-04,
+                   S4 = 2.75573137070700676789e-06, S5 = -2.50507602534068634195e-08, S6 = 1.58969099521155010221e-10;
   if ((high_word(x) & 0x7FFFFFFF) < 0x3E400000) return x;  // |x| < 2^-27
   const double z = x * x;
   const double v = z * x;
@@ -31,9 +30,8 @@ inline double kernel_sin(double x, double y, bool has_tail) {
 // cos(x + y) on |x + y| <= pi/4: 1 - x^2/2 + x^4 C(x^2) - x y; from |x| >= 0.3 the subtraction
 // is split around qx (about x^2/8, exact) to keep its rounding small
 inline double kernel_cos(double x, double y) {
-  constexpr double C1 = 4.16666666666666019037e-02, C2 = -1.38888888888741095749e-03,
-                   C3 = 2.48015872894767294178e-05, C4 = -2.75573143513906633035e-07,
-                   C5 = 2.08757232129817482790e-09, C6 = -1.13596475577881948265e-11;
+  constexpr double C1 = 4.16666666666666019037e-02, C2 = -1.38888888888741095749e-03, C3 = 2.48015872894767294178e-05,
+                   C4 = -2.75573143513906633035e-07, C5 = 2.08757232129817482790e-09, C6 = -1.13596475577881948265e-11;
   const int32_t ix = high_word(x) & 0x7FFFFFFF;
   if (ix < 0x3E400000) return 1.0;  // |x| < 2^-27
   const double z = x * x;
@@ -282,10 +280,14 @@ inline double sin(double x) {
   if (ix >= 0x7FF00000) return x - x;  // NaN for +-Inf and NaN
   double y[2];
   switch (trig::rem_pio2(x, y) & 3) {
-    case 0: return trig::kernel_sin(y[0], y[1], true);
-    case 1: return trig::kernel_cos(y[0], y[1]);
-    case 2: return -trig::kernel_sin(y[0], y[1], true);
-    default: return -trig::kernel_cos(y[0], y[1]);
+    case 0:
+      return trig::kernel_sin(y[0], y[1], true);
+    case 1:
+      return trig::kernel_cos(y[0], y[1]);
+    case 2:
+      return -trig::kernel_sin(y[0], y[1], true);
+    default:
+      return -trig::kernel_cos(y[0], y[1]);
   }
 }
 
@@ -296,10 +298,14 @@ inline double cos(double x) {
   if (ix >= 0x7FF00000) return x - x;
   double y[2];
   switch (trig::rem_pio2(x, y) & 3) {
-    case 0: return trig::kernel_cos(y[0], y[1]);
-    case 1: return -trig::kernel_sin(y[0], y[1], true);
-    case 2: return -trig::kernel_cos(y[0], y[1]);
-    default: return trig::kernel_sin(y[0], y[1], true);
+    case 0:
+      return trig::kernel_cos(y[0], y[1]);
+    case 1:
+      return -trig::kernel_sin(y[0], y[1], true);
+    case 2:
+      return -trig::kernel_cos(y[0], y[1]);
+    default:
+      return trig::kernel_sin(y[0], y[1], true);
   }
 }
 
