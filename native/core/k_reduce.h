@@ -134,8 +134,7 @@ static void logsumexp_b(const Bwd& k) {
       }
       if (inner == 1) {
         int64_t j = 0;
-        for (; j + W <= n; j += W)
-          store(ga + j, load(ga + j) + splat(dy) * vexp((load(a + j) - splat(m)) - splat(l)));
+        for (; j + W <= n; j += W) store(ga + j, load(ga + j) + splat(dy) * vexp((load(a + j) - splat(m)) - splat(l)));
         for (; j < n; j++) ga[j] += dy * jsmath::exp((a[j] - m) - l);
       } else {
         for (int64_t j = 0; j < n; j++) ga[j * inner] += dy * jsmath::exp((a[j * inner] - m) - l);
