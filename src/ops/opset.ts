@@ -170,10 +170,21 @@ export const OPS: readonly OpDef[] = [
   unary('log1p', 1, 3, 'log(1 + x), accurate near 0; d/dx = 1/(1 + x)'),
   unary('sqrt', 1, 3, 'sqrt(x) (NaN for x < 0); d/dx = 0.5/out (Inf at 0)'),
   unary('square', 1, 3, 'x*x; d/dx = 2x'),
-  unary('abs', 1, 2, '|x|; d/dx = sign(x), 0 at 0 (as PyTorch and JAX), NaN at NaN'),
+  unary(
+    'abs',
+    1,
+    2,
+    '|x|; d/dx = sign(x): 0 at ±0 as PyTorch (grad * sgn(x)), where JAX takes 1 at ±0 (select(x >= 0, g, -g)); NaN at NaN',
+  ),
   unary('sigmoid', 3, 4, '1/(1 + exp(-x)); d/dx = out*(1 - out)'),
   unary('tanh', 1, 4, 'tanh(x); d/dx = 1 - out^2'),
-  unary('relu', 1, 2, 'x < 0 ? 0 : x (NaN stays NaN); d/dx = 1 for x > 0, else 0 (NaN included, as PyTorch and JAX)'),
+  unary(
+    'relu',
+    1,
+    2,
+    'x < 0 ? 0 : x (NaN stays NaN); d/dx = 1 for x > 0, else 0: 0 at 0 as PyTorch and JAX, 0 at NaN as JAX ' +
+      '(PyTorch passes the gradient at NaN: threshold_backward(grad, result, 0) zeroes it only where result <= 0)',
+  ),
   unary('softplus', 4, 5, 'log(1 + exp(x)) computed as max(x,0) + log1p(exp(-|x|)); d/dx = sigmoid(x)'),
   {
     ...binary(
