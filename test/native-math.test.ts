@@ -203,6 +203,8 @@ describe.runIf(TEST_BACKENDS.includes('native'))(
     const fns: [string, (v: number) => number, Float64Array][] = [
       ['sin', Math.sin, trig],
       ['cos', Math.cos, trig],
+      ['sin_vec', Math.sin, trig],
+      ['cos_vec', Math.cos, trig],
       ['erf', erf, erfs],
       ['erfc', erfc, erfs],
     ];
@@ -210,9 +212,14 @@ describe.runIf(TEST_BACKENDS.includes('native'))(
     for (const isa of addon.supportedIsas)
       for (const [name, fn, x] of fns)
         it(`${name} [${isa}] on ${x.length} inputs`, () => {
-          const y = new Float64Array(x.length);
-          addon.vmath(name, x, y, isa);
-          sameBits(y, x.map(fn), x, name);
+          const want = x.map(fn);
+          // the vector versions see each input in every lane position, as above
+          for (let shift = 0; shift < (name.endsWith('_vec') ? LANES : 1); shift++) {
+            const xs = x.subarray(shift),
+              y = new Float64Array(xs.length);
+            addon.vmath(name, xs, y, isa);
+            sameBits(y, want.subarray(shift), xs, `${name} (inputs shifted by ${shift})`);
+          }
         });
   },
 );
