@@ -18,18 +18,37 @@ import { Program } from './program';
   return load<i32>(prm + (<usize>q << 2));
 }
 
+/**
+ * One instruction's forward rule on explicit addresses: out o, operands a, b, c (an absent one
+ * points anywhere valid), v the value arena (scratch regions live there), prm its params. The
+ * tangent sweep (tangent.ts) calls it with tangent addresses.
+ */
+export function fwdOp(op: i32, o: usize, a: usize, b: usize, c: usize, v: usize, prm: usize): void {
+  runFwd(op, o, a, b, c, prm, v); // every opcode's kernel, by name (assembly/generated/dispatch.ts)
+}
+
 /** Runs instructions from..nInstr-1 on the value arena. */
 export function forward(prog: Program, from: i32): void {
   const v = prog.v;
   for (let i = from; i < prog.nInstr; i++) {
     const w = prog.code + (<usize>(i * INSTR_WIDTH) << 2);
-    const op = load<i32>(w + (F_OP << 2));
-    const o = at(v, load<i32>(w + (F_OUT << 2)));
-    const a = at(v, load<i32>(w + (F_A << 2)));
     const bOff = load<i32>(w + (F_B << 2)), cOff = load<i32>(w + (F_C << 2));
-    const b = at(v, bOff < 0 ? 0 : bOff), c = at(v, cOff < 0 ? 0 : cOff);
-    runFwd(op, o, a, b, c, w + (F_P0 << 2), v);
+    fwdOp(
+      load<i32>(w + (F_OP << 2)), at(v, load<i32>(w + (F_OUT << 2))), at(v, load<i32>(w + (F_A << 2))),
+      at(v, bOff < 0 ? 0 : bOff), at(v, cOff < 0 ? 0 : cOff), v, w + (F_P0 << 2),
+    );
   }
+}
+
+/**
+ * One instruction's backward rule on explicit addresses: values vo, va, vb, vc, adjoints go (read)
+ * and ga, gb, gc (accumulated into as flags say), v the value arena (scratch), prm its params.
+ */
+export function bwdOp(
+  op: i32, flags: i32, vo: usize, va: usize, vb: usize, vc: usize, go: usize, ga: usize, gb: usize, gc: usize, v: usize,
+  prm: usize,
+): void {
+  runBwd(op, flags, go, ga, gb, gc, vo, va, vb, vc, prm, v);
 }
 
 /** Zeroes the adjoints, seeds d out/d out = 1 and runs the backward rules in reverse order. */
@@ -47,9 +66,10 @@ export function backward(prog: Program): void {
     let bOff = load<i32>(w + (F_B << 2)), cOff = load<i32>(w + (F_C << 2));
     if (bOff < 0) bOff = 0;
     if (cOff < 0) cOff = 0;
-    const vo = at(v, oOff), va = at(v, aOff), vb = at(v, bOff), vc = at(v, cOff);
-    const go = at(g, oOff), ga = at(g, aOff), gb = at(g, bOff), gc = at(g, cOff);
-    runBwd(op, flags, go, ga, gb, gc, vo, va, vb, vc, w + (F_P0 << 2), v);
+    bwdOp(
+      op, flags, at(v, oOff), at(v, aOff), at(v, bOff), at(v, cOff), at(g, oOff), at(g, aOff), at(g, bOff), at(g, cOff), v,
+      w + (F_P0 << 2),
+    );
   }
 }
 

@@ -553,6 +553,9 @@ const CPP_VEC: Partial<Record<Prim, { f: string; when?: string; fast?: string }>
   // SSE2's two lanes with no blend or rounding instruction: slower than the scalar code's one path
   tanh: { f: 'vtanh', when: 'TG_VBYTES > 16', fast: 'vtanh_fast' },
   abs: { f: 'vabs' },
+  // vmath_trig.h; SSE2 builds take the scalar code inside anyway
+  sin: { f: 'vsin', when: 'TG_VBYTES > 16' },
+  cos: { f: 'vcos', when: 'TG_VBYTES > 16' },
 };
 
 function cppScalarLang(ptr: (x: Operand) => string, scalar: ReadonlySet<Operand>, E: Elem): Lang {
@@ -633,6 +636,7 @@ function renderCppBwd(d: ElementwiseDef, name: string, scalar: Set<Operand>, E: 
   const cs = contributions(d);
   const reads = operandsOf(cs.filter((x): x is Expr => !!x));
   const hoist = [...scalar].filter((r) => reads.has(r)).map((r) => `const ${E.cpp} ${r.toUpperCase()} = k.${r}[0];`);
+  if (cs.every((x) => !x)) return `static void ${name}(const Bwd&) {}  // no gradient flows through`;
   const lines = [`static void ${name}(const Bwd& k) {`, '  const int64_t n = k.p0;', ...hoist.map((l) => '  ' + l)];
   ROLES.slice(0, d.arity).forEach((r, q) => {
     const e = cs[q];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { backend } from '../src/index.js';
 import { AGREEMENT } from '../src/crosscheck.js';
 import { Field, Flag, INSTR_WIDTH, OPS } from '../src/ops/opset.js';
-import { BINARY, BINARY_EDGES } from './cases/binary.js';
+import { BINARY, BINARY_EDGES, SELECTION, WHERE } from './cases/binary.js';
 import type { Case } from './cases/case.js';
 import { ELEMENTWISE } from './cases/elementwise.js';
 import { LOSS } from './cases/loss.js';
@@ -10,7 +10,16 @@ import { MATMUL } from './cases/matmul.js';
 import { REDUCE } from './cases/reduce.js';
 import { describeEachBackend, expectClose, expectVector } from './harness.js';
 
-const ALL: readonly Case[] = [...ELEMENTWISE, ...BINARY, ...BINARY_EDGES, ...REDUCE, ...MATMUL, ...LOSS];
+const ALL: readonly Case[] = [
+  ...ELEMENTWISE,
+  ...BINARY,
+  ...BINARY_EDGES,
+  ...SELECTION,
+  ...WHERE,
+  ...REDUCE,
+  ...MATMUL,
+  ...LOSS,
+];
 
 /** The cases whose tape uses each op (with the op in the backward sweep too, where it has one). */
 function casesByOp(): Map<string, Case[]> {

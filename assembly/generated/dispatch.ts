@@ -20,6 +20,18 @@ import {
   fwd_relu, bwd_relu,
   fwd_softplus, bwd_softplus,
   fwd_pow, bwd_pow,
+  fwd_sin, bwd_sin,
+  fwd_cos, bwd_cos,
+  fwd_erf, bwd_erf,
+  fwd_gelu, bwd_gelu,
+  fwd_sign, bwd_sign,
+  fwd_clamp, bwd_clamp,
+  fwd_maximum, bwd_maximum,
+  fwd_minimum, bwd_minimum,
+  fwd_greater, bwd_greater,
+  fwd_less, bwd_less,
+  fwd_equal, bwd_equal,
+  fwd_where, bwd_where,
 } from './elementwise';
 import {
   fwd_broadcast, bwd_broadcast,
@@ -49,6 +61,18 @@ import {
   OP_RELU,
   OP_SOFTPLUS,
   OP_POW,
+  OP_SIN,
+  OP_COS,
+  OP_ERF,
+  OP_GELU,
+  OP_SIGN,
+  OP_CLAMP,
+  OP_MAXIMUM,
+  OP_MINIMUM,
+  OP_GREATER,
+  OP_LESS,
+  OP_EQUAL,
+  OP_WHERE,
   OP_BROADCAST,
   OP_SUM,
   OP_LOGSUMEXP,
@@ -82,6 +106,18 @@ export let badOpcode: i32 = -1;
     case OP_RELU: fwd_relu(o, a, b, c, load<i32>(prm)); break;
     case OP_SOFTPLUS: fwd_softplus(o, a, b, c, load<i32>(prm)); break;
     case OP_POW: fwd_pow(o, a, b, c, load<i32>(prm)); break;
+    case OP_SIN: fwd_sin(o, a, b, c, load<i32>(prm)); break;
+    case OP_COS: fwd_cos(o, a, b, c, load<i32>(prm)); break;
+    case OP_ERF: fwd_erf(o, a, b, c, load<i32>(prm)); break;
+    case OP_GELU: fwd_gelu(o, a, b, c, load<i32>(prm)); break;
+    case OP_SIGN: fwd_sign(o, a, b, c, load<i32>(prm)); break;
+    case OP_CLAMP: fwd_clamp(o, a, b, c, load<i32>(prm)); break;
+    case OP_MAXIMUM: fwd_maximum(o, a, b, c, load<i32>(prm)); break;
+    case OP_MINIMUM: fwd_minimum(o, a, b, c, load<i32>(prm)); break;
+    case OP_GREATER: fwd_greater(o, a, b, c, load<i32>(prm)); break;
+    case OP_LESS: fwd_less(o, a, b, c, load<i32>(prm)); break;
+    case OP_EQUAL: fwd_equal(o, a, b, c, load<i32>(prm)); break;
+    case OP_WHERE: fwd_where(o, a, b, c, load<i32>(prm)); break;
     case OP_BROADCAST: fwd_broadcast(o, a, b, c, prm, v); break;
     case OP_SUM: fwd_sum(o, a, b, c, prm, v); break;
     case OP_LOGSUMEXP: fwd_logsumexp(o, a, b, c, prm, v); break;
@@ -114,6 +150,18 @@ export let badOpcode: i32 = -1;
     case OP_RELU: bwd_relu(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
     case OP_SOFTPLUS: bwd_softplus(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
     case OP_POW: bwd_pow(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_SIN: bwd_sin(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_COS: bwd_cos(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_ERF: bwd_erf(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_GELU: bwd_gelu(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_SIGN: bwd_sign(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_CLAMP: bwd_clamp(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_MAXIMUM: bwd_maximum(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_MINIMUM: bwd_minimum(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_GREATER: bwd_greater(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_LESS: bwd_less(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_EQUAL: bwd_equal(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
+    case OP_WHERE: bwd_where(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;
     case OP_BROADCAST: bwd_broadcast(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
     case OP_SUM: bwd_sum(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
     case OP_LOGSUMEXP: bwd_logsumexp(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;

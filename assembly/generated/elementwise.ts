@@ -4,6 +4,8 @@
 // where every primitive has a vector version, then a scalar tail; a primitive with rare inputs
 // (vexp, vlog1p) flags them and the block is redone by the scalar functions.
 import { exp, log, log1p, pow, tanh } from '../math';
+import { cos, sin } from '../trig';
+import { erf } from '../erf';
 import { expRare, log1pRare, vexp, vexp2, vexp2Second, vlog1p, vtanh } from '../vmath';
 
 export function fwd_add(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
@@ -701,6 +703,529 @@ export function bwd_pow(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, 
       const s9: f64 = s5 * s8;
       const s10: f64 = s4 ? 0.0 : s9;
       store<f64>(gb + i, load<f64>(gb + i) + s10);
+    }
+  }
+}
+
+export function fwd_sin(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: f64 = sin(s0);
+    store<f64>(vo + i, s1);
+  }
+}
+export function bwd_sin(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  if (flags & 1) {
+    let i: usize = 0;
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(go + i);
+      const s1: f64 = load<f64>(va + i);
+      const s2: f64 = cos(s1);
+      const s3: f64 = s0 * s2;
+      store<f64>(ga + i, load<f64>(ga + i) + s3);
+    }
+  }
+}
+
+export function fwd_cos(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: f64 = cos(s0);
+    store<f64>(vo + i, s1);
+  }
+}
+export function bwd_cos(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  if (flags & 1) {
+    let i: usize = 0;
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(go + i);
+      const s1: f64 = load<f64>(va + i);
+      const s2: f64 = sin(s1);
+      const s3: f64 = s0 * s2;
+      const s4: f64 = -s3;
+      store<f64>(ga + i, load<f64>(ga + i) + s4);
+    }
+  }
+}
+
+export function fwd_erf(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: f64 = erf(s0);
+    store<f64>(vo + i, s1);
+  }
+}
+export function bwd_erf(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  if (flags & 1) {
+    let i: usize = 0;
+    const K0 = f64x2.splat(1.1283791670955126);
+    for (; i + 16 <= end; i += 16) {
+      const v0 = v128.load(go + i);
+      const v1 = v128.load(va + i);
+      const v2 = f64x2.mul(v1, v1);
+      const v3 = f64x2.neg(v2);
+      const v4 = vexp(v3);
+      const v5 = f64x2.mul(K0, v4);
+      const v6 = f64x2.mul(v0, v5);
+      if (v128.any_true(expRare(v3))) {
+        for (let j: usize = i; j < i + 16; j += 8) {
+          const s0: f64 = load<f64>(go + j);
+          const s1: f64 = load<f64>(va + j);
+          const s2: f64 = s1 * s1;
+          const s3: f64 = -s2;
+          const s4: f64 = exp(s3);
+          const s5: f64 = 1.1283791670955126 * s4;
+          const s6: f64 = s0 * s5;
+          store<f64>(ga + j, load<f64>(ga + j) + s6);
+        }
+        continue;
+      }
+      v128.store(ga + i, f64x2.add(v128.load(ga + i), v6));
+    }
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(go + i);
+      const s1: f64 = load<f64>(va + i);
+      const s2: f64 = s1 * s1;
+      const s3: f64 = -s2;
+      const s4: f64 = exp(s3);
+      const s5: f64 = 1.1283791670955126 * s4;
+      const s6: f64 = s0 * s5;
+      store<f64>(ga + i, load<f64>(ga + i) + s6);
+    }
+  }
+}
+
+export function fwd_gelu(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: f64 = 0.5 * s0;
+    const s2: f64 = s0 * 0.7071067811865476;
+    const s3: f64 = erf(s2);
+    const s4: f64 = 1.0 + s3;
+    const s5: f64 = s1 * s4;
+    store<f64>(vo + i, s5);
+  }
+}
+export function bwd_gelu(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  if (flags & 1) {
+    let i: usize = 0;
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(go + i);
+      const s1: f64 = load<f64>(va + i);
+      const s2: f64 = s1 * 0.7071067811865476;
+      const s3: f64 = erf(s2);
+      const s4: f64 = 1.0 + s3;
+      const s5: f64 = 0.5 * s4;
+      const s6: f64 = s1 * s1;
+      const s7: f64 = (-0.5) * s6;
+      const s8: f64 = exp(s7);
+      const s9: f64 = 0.3989422804014327 * s8;
+      const s10: f64 = s1 * s9;
+      const s11: f64 = s5 + s10;
+      const s12: f64 = s0 * s11;
+      store<f64>(ga + i, load<f64>(ga + i) + s12);
+    }
+  }
+}
+
+export function fwd_sign(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  const K0 = f64x2.splat(0.0);
+  const K1 = f64x2.splat(1.0);
+  const K2 = f64x2.splat((-1.0));
+  for (; i + 16 <= end; i += 16) {
+    const v0 = v128.load(va + i);
+    const v1 = f64x2.gt(v0, K0);
+    const v2 = f64x2.lt(v0, K0);
+    const v3 = v128.bitselect(K2, v0, v2);
+    const v4 = v128.bitselect(K1, v3, v1);
+    v128.store(vo + i, v4);
+  }
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: bool = s0 > 0.0;
+    const s2: bool = s0 < 0.0;
+    const s3: f64 = s2 ? (-1.0) : s0;
+    const s4: f64 = s1 ? 1.0 : s3;
+    store<f64>(vo + i, s4);
+  }
+}
+export function bwd_sign(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+}
+
+export function fwd_clamp(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  const B = load<f64>(vb);
+  const C = load<f64>(vc);
+  const Bv = f64x2.splat(B);
+  const Cv = f64x2.splat(C);
+  for (; i + 16 <= end; i += 16) {
+    const v0 = v128.load(va + i);
+    const v1 = Bv;
+    const v2 = f64x2.lt(v0, v1);
+    const v3 = v128.bitselect(v1, v0, v2);
+    const v4 = Cv;
+    const v5 = f64x2.gt(v3, v4);
+    const v6 = v128.bitselect(v4, v3, v5);
+    v128.store(vo + i, v6);
+  }
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: f64 = B;
+    const s2: bool = s0 < s1;
+    const s3: f64 = s2 ? s1 : s0;
+    const s4: f64 = C;
+    const s5: bool = s3 > s4;
+    const s6: f64 = s5 ? s4 : s3;
+    store<f64>(vo + i, s6);
+  }
+}
+export function bwd_clamp(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  const B = load<f64>(vb);
+  const C = load<f64>(vc);
+  if (flags & 1) {
+    let i: usize = 0;
+    const K0 = f64x2.splat(0.0);
+    const Bv = f64x2.splat(B);
+    const Cv = f64x2.splat(C);
+    for (; i + 16 <= end; i += 16) {
+      const v0 = v128.load(va + i);
+      const v1 = Bv;
+      const v2 = f64x2.ge(v0, v1);
+      const v3 = Cv;
+      const v4 = f64x2.le(v0, v3);
+      const v5 = v128.and(v2, v4);
+      const v6 = v128.load(go + i);
+      const v7 = v128.bitselect(v6, K0, v5);
+      v128.store(ga + i, f64x2.add(v128.load(ga + i), v7));
+    }
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(va + i);
+      const s1: f64 = B;
+      const s2: bool = s0 >= s1;
+      const s3: f64 = C;
+      const s4: bool = s0 <= s3;
+      const s5: bool = s2 && s4;
+      const s6: f64 = load<f64>(go + i);
+      const s7: f64 = s5 ? s6 : 0.0;
+      store<f64>(ga + i, load<f64>(ga + i) + s7);
+    }
+  }
+}
+
+export function fwd_maximum(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  for (; i + 16 <= end; i += 16) {
+    const v0 = v128.load(va + i);
+    const v1 = v128.load(vb + i);
+    const v2 = f64x2.gt(v0, v1);
+    const v3 = f64x2.lt(v0, v1);
+    const v4 = f64x2.ne(v0, v0);
+    const v5 = v128.bitselect(v0, v1, v4);
+    const v6 = v128.bitselect(v1, v5, v3);
+    const v7 = v128.bitselect(v0, v6, v2);
+    v128.store(vo + i, v7);
+  }
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: f64 = load<f64>(vb + i);
+    const s2: bool = s0 > s1;
+    const s3: bool = s0 < s1;
+    const s4: bool = s0 != s0;
+    const s5: f64 = s4 ? s0 : s1;
+    const s6: f64 = s3 ? s1 : s5;
+    const s7: f64 = s2 ? s0 : s6;
+    store<f64>(vo + i, s7);
+  }
+}
+export function bwd_maximum(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  if (flags & 1) {
+    let i: usize = 0;
+    const K0 = f64x2.splat(0.5);
+    const K1 = f64x2.splat(0.0);
+    for (; i + 16 <= end; i += 16) {
+      const v0 = v128.load(va + i);
+      const v1 = v128.load(vb + i);
+      const v2 = f64x2.gt(v0, v1);
+      const v3 = v128.load(go + i);
+      const v4 = f64x2.eq(v0, v1);
+      const v5 = f64x2.mul(v3, K0);
+      const v6 = v128.bitselect(v5, K1, v4);
+      const v7 = v128.bitselect(v3, v6, v2);
+      v128.store(ga + i, f64x2.add(v128.load(ga + i), v7));
+    }
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(va + i);
+      const s1: f64 = load<f64>(vb + i);
+      const s2: bool = s0 > s1;
+      const s3: f64 = load<f64>(go + i);
+      const s4: bool = s0 == s1;
+      const s5: f64 = s3 * 0.5;
+      const s6: f64 = s4 ? s5 : 0.0;
+      const s7: f64 = s2 ? s3 : s6;
+      store<f64>(ga + i, load<f64>(ga + i) + s7);
+    }
+  }
+  if (flags & 2) {
+    let i: usize = 0;
+    const K0 = f64x2.splat(0.5);
+    const K1 = f64x2.splat(0.0);
+    for (; i + 16 <= end; i += 16) {
+      const v0 = v128.load(va + i);
+      const v1 = v128.load(vb + i);
+      const v2 = f64x2.lt(v0, v1);
+      const v3 = v128.load(go + i);
+      const v4 = f64x2.eq(v0, v1);
+      const v5 = f64x2.mul(v3, K0);
+      const v6 = v128.bitselect(v5, K1, v4);
+      const v7 = v128.bitselect(v3, v6, v2);
+      v128.store(gb + i, f64x2.add(v128.load(gb + i), v7));
+    }
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(va + i);
+      const s1: f64 = load<f64>(vb + i);
+      const s2: bool = s0 < s1;
+      const s3: f64 = load<f64>(go + i);
+      const s4: bool = s0 == s1;
+      const s5: f64 = s3 * 0.5;
+      const s6: f64 = s4 ? s5 : 0.0;
+      const s7: f64 = s2 ? s3 : s6;
+      store<f64>(gb + i, load<f64>(gb + i) + s7);
+    }
+  }
+}
+
+export function fwd_minimum(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  for (; i + 16 <= end; i += 16) {
+    const v0 = v128.load(va + i);
+    const v1 = v128.load(vb + i);
+    const v2 = f64x2.lt(v0, v1);
+    const v3 = f64x2.gt(v0, v1);
+    const v4 = f64x2.ne(v0, v0);
+    const v5 = v128.bitselect(v0, v1, v4);
+    const v6 = v128.bitselect(v1, v5, v3);
+    const v7 = v128.bitselect(v0, v6, v2);
+    v128.store(vo + i, v7);
+  }
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: f64 = load<f64>(vb + i);
+    const s2: bool = s0 < s1;
+    const s3: bool = s0 > s1;
+    const s4: bool = s0 != s0;
+    const s5: f64 = s4 ? s0 : s1;
+    const s6: f64 = s3 ? s1 : s5;
+    const s7: f64 = s2 ? s0 : s6;
+    store<f64>(vo + i, s7);
+  }
+}
+export function bwd_minimum(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  if (flags & 1) {
+    let i: usize = 0;
+    const K0 = f64x2.splat(0.5);
+    const K1 = f64x2.splat(0.0);
+    for (; i + 16 <= end; i += 16) {
+      const v0 = v128.load(va + i);
+      const v1 = v128.load(vb + i);
+      const v2 = f64x2.lt(v0, v1);
+      const v3 = v128.load(go + i);
+      const v4 = f64x2.eq(v0, v1);
+      const v5 = f64x2.mul(v3, K0);
+      const v6 = v128.bitselect(v5, K1, v4);
+      const v7 = v128.bitselect(v3, v6, v2);
+      v128.store(ga + i, f64x2.add(v128.load(ga + i), v7));
+    }
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(va + i);
+      const s1: f64 = load<f64>(vb + i);
+      const s2: bool = s0 < s1;
+      const s3: f64 = load<f64>(go + i);
+      const s4: bool = s0 == s1;
+      const s5: f64 = s3 * 0.5;
+      const s6: f64 = s4 ? s5 : 0.0;
+      const s7: f64 = s2 ? s3 : s6;
+      store<f64>(ga + i, load<f64>(ga + i) + s7);
+    }
+  }
+  if (flags & 2) {
+    let i: usize = 0;
+    const K0 = f64x2.splat(0.5);
+    const K1 = f64x2.splat(0.0);
+    for (; i + 16 <= end; i += 16) {
+      const v0 = v128.load(va + i);
+      const v1 = v128.load(vb + i);
+      const v2 = f64x2.gt(v0, v1);
+      const v3 = v128.load(go + i);
+      const v4 = f64x2.eq(v0, v1);
+      const v5 = f64x2.mul(v3, K0);
+      const v6 = v128.bitselect(v5, K1, v4);
+      const v7 = v128.bitselect(v3, v6, v2);
+      v128.store(gb + i, f64x2.add(v128.load(gb + i), v7));
+    }
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(va + i);
+      const s1: f64 = load<f64>(vb + i);
+      const s2: bool = s0 > s1;
+      const s3: f64 = load<f64>(go + i);
+      const s4: bool = s0 == s1;
+      const s5: f64 = s3 * 0.5;
+      const s6: f64 = s4 ? s5 : 0.0;
+      const s7: f64 = s2 ? s3 : s6;
+      store<f64>(gb + i, load<f64>(gb + i) + s7);
+    }
+  }
+}
+
+export function fwd_greater(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  const K0 = f64x2.splat(1.0);
+  const K1 = f64x2.splat(0.0);
+  for (; i + 16 <= end; i += 16) {
+    const v0 = v128.load(va + i);
+    const v1 = v128.load(vb + i);
+    const v2 = f64x2.gt(v0, v1);
+    const v3 = v128.bitselect(K0, K1, v2);
+    v128.store(vo + i, v3);
+  }
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: f64 = load<f64>(vb + i);
+    const s2: bool = s0 > s1;
+    const s3: f64 = s2 ? 1.0 : 0.0;
+    store<f64>(vo + i, s3);
+  }
+}
+export function bwd_greater(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+}
+
+export function fwd_less(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  const K0 = f64x2.splat(1.0);
+  const K1 = f64x2.splat(0.0);
+  for (; i + 16 <= end; i += 16) {
+    const v0 = v128.load(va + i);
+    const v1 = v128.load(vb + i);
+    const v2 = f64x2.lt(v0, v1);
+    const v3 = v128.bitselect(K0, K1, v2);
+    v128.store(vo + i, v3);
+  }
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: f64 = load<f64>(vb + i);
+    const s2: bool = s0 < s1;
+    const s3: f64 = s2 ? 1.0 : 0.0;
+    store<f64>(vo + i, s3);
+  }
+}
+export function bwd_less(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+}
+
+export function fwd_equal(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  const K0 = f64x2.splat(1.0);
+  const K1 = f64x2.splat(0.0);
+  for (; i + 16 <= end; i += 16) {
+    const v0 = v128.load(va + i);
+    const v1 = v128.load(vb + i);
+    const v2 = f64x2.eq(v0, v1);
+    const v3 = v128.bitselect(K0, K1, v2);
+    v128.store(vo + i, v3);
+  }
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: f64 = load<f64>(vb + i);
+    const s2: bool = s0 == s1;
+    const s3: f64 = s2 ? 1.0 : 0.0;
+    store<f64>(vo + i, s3);
+  }
+}
+export function bwd_equal(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+}
+
+export function fwd_where(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  let i: usize = 0;
+  const K0 = f64x2.splat(0.0);
+  for (; i + 16 <= end; i += 16) {
+    const v0 = v128.load(va + i);
+    const v1 = f64x2.ne(v0, K0);
+    const v2 = v128.load(vb + i);
+    const v3 = v128.load(vc + i);
+    const v4 = v128.bitselect(v2, v3, v1);
+    v128.store(vo + i, v4);
+  }
+  for (; i < end; i += 8) {
+    const s0: f64 = load<f64>(va + i);
+    const s1: bool = s0 != 0.0;
+    const s2: f64 = load<f64>(vb + i);
+    const s3: f64 = load<f64>(vc + i);
+    const s4: f64 = s1 ? s2 : s3;
+    store<f64>(vo + i, s4);
+  }
+}
+export function bwd_where(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
+  const end = <usize>n << 3;
+  if (flags & 2) {
+    let i: usize = 0;
+    const K0 = f64x2.splat(0.0);
+    for (; i + 16 <= end; i += 16) {
+      const v0 = v128.load(va + i);
+      const v1 = f64x2.ne(v0, K0);
+      const v2 = v128.load(go + i);
+      const v3 = v128.bitselect(v2, K0, v1);
+      v128.store(gb + i, f64x2.add(v128.load(gb + i), v3));
+    }
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(va + i);
+      const s1: bool = s0 != 0.0;
+      const s2: f64 = load<f64>(go + i);
+      const s3: f64 = s1 ? s2 : 0.0;
+      store<f64>(gb + i, load<f64>(gb + i) + s3);
+    }
+  }
+  if (flags & 8) {
+    let i: usize = 0;
+    const K0 = f64x2.splat(0.0);
+    for (; i + 16 <= end; i += 16) {
+      const v0 = v128.load(va + i);
+      const v1 = f64x2.ne(v0, K0);
+      const v2 = v128.load(go + i);
+      const v3 = v128.bitselect(K0, v2, v1);
+      v128.store(gc + i, f64x2.add(v128.load(gc + i), v3));
+    }
+    for (; i < end; i += 8) {
+      const s0: f64 = load<f64>(va + i);
+      const s1: bool = s0 != 0.0;
+      const s2: f64 = load<f64>(go + i);
+      const s3: f64 = s1 ? 0.0 : s2;
+      store<f64>(gc + i, load<f64>(gc + i) + s3);
     }
   }
 }

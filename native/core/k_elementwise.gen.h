@@ -1178,6 +1178,519 @@ static void pow_b(const Bwd& k) {
     }
   }
 }
+static void sin_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  if (TG_VBYTES > 16) {
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = vsin(v0);
+      store(k.out + i, v1);
+    }
+  }
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const double s1 = jsmath::sin(s0);
+    k.out[i] = s1;
+  }
+}
+static void sin_b(const Bwd& k) {
+  const int64_t n = k.p0;
+  if (k.flags & FLAG_GRAD_A) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.gout + i);
+      const vd v1 = load(k.a + i);
+      const vd v2 = vcos(v1);
+      const vd v3 = v0 * v2;
+      store(k.ga + i, load(k.ga + i) + v3);
+    }
+    for (; i < n; i++) {
+      const double s0 = k.gout[i];
+      const double s1 = k.a[i];
+      const double s2 = jsmath::cos(s1);
+      const double s3 = s0 * s2;
+      k.ga[i] += s3;
+    }
+  }
+}
+static void cos_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  if (TG_VBYTES > 16) {
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = vcos(v0);
+      store(k.out + i, v1);
+    }
+  }
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const double s1 = jsmath::cos(s0);
+    k.out[i] = s1;
+  }
+}
+static void cos_b(const Bwd& k) {
+  const int64_t n = k.p0;
+  if (k.flags & FLAG_GRAD_A) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.gout + i);
+      const vd v1 = load(k.a + i);
+      const vd v2 = vsin(v1);
+      const vd v3 = v0 * v2;
+      const vd v4 = -v3;
+      store(k.ga + i, load(k.ga + i) + v4);
+    }
+    for (; i < n; i++) {
+      const double s0 = k.gout[i];
+      const double s1 = k.a[i];
+      const double s2 = jsmath::sin(s1);
+      const double s3 = s0 * s2;
+      const double s4 = -s3;
+      k.ga[i] += s4;
+    }
+  }
+}
+static void erf_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const double s1 = jsmath::erf(s0);
+    k.out[i] = s1;
+  }
+}
+static void erf_b(const Bwd& k) {
+  const int64_t n = k.p0;
+  if (k.flags & FLAG_GRAD_A) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.gout + i);
+      const vd v1 = load(k.a + i);
+      const vd v2 = v1 * v1;
+      const vd v3 = -v2;
+      const vd v4 = vexp(v3);
+      const vd v5 = splat(1.1283791670955126) * v4;
+      const vd v6 = v0 * v5;
+      store(k.ga + i, load(k.ga + i) + v6);
+    }
+    for (; i < n; i++) {
+      const double s0 = k.gout[i];
+      const double s1 = k.a[i];
+      const double s2 = s1 * s1;
+      const double s3 = -s2;
+      const double s4 = jsmath::exp(s3);
+      const double s5 = 1.1283791670955126 * s4;
+      const double s6 = s0 * s5;
+      k.ga[i] += s6;
+    }
+  }
+}
+static void gelu_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const double s1 = 0.5 * s0;
+    const double s2 = s0 * 0.7071067811865476;
+    const double s3 = jsmath::erf(s2);
+    const double s4 = 1.0 + s3;
+    const double s5 = s1 * s4;
+    k.out[i] = s5;
+  }
+}
+static void gelu_b(const Bwd& k) {
+  const int64_t n = k.p0;
+  if (k.flags & FLAG_GRAD_A) {
+    int64_t i = 0;
+    for (; i < n; i++) {
+      const double s0 = k.gout[i];
+      const double s1 = k.a[i];
+      const double s2 = s1 * 0.7071067811865476;
+      const double s3 = jsmath::erf(s2);
+      const double s4 = 1.0 + s3;
+      const double s5 = 0.5 * s4;
+      const double s6 = s1 * s1;
+      const double s7 = (-0.5) * s6;
+      const double s8 = jsmath::exp(s7);
+      const double s9 = 0.3989422804014327 * s8;
+      const double s10 = s1 * s9;
+      const double s11 = s5 + s10;
+      const double s12 = s0 * s11;
+      k.ga[i] += s12;
+    }
+  }
+}
+static void sign_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  {
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vi v1 = v0 > splat(0.0);
+      const vi v2 = v0 < splat(0.0);
+      const vd v3 = sel(v2, splat((-1.0)), v0);
+      const vd v4 = sel(v1, splat(1.0), v3);
+      store(k.out + i, v4);
+    }
+  }
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const bool s1 = s0 > 0.0;
+    const bool s2 = s0 < 0.0;
+    const double s3 = s2 ? (-1.0) : s0;
+    const double s4 = s1 ? 1.0 : s3;
+    k.out[i] = s4;
+  }
+}
+static void sign_b(const Bwd&) {}  // no gradient flows through
+static void clamp_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  const double B = k.b[0];
+  const double C = k.c[0];
+  int64_t i = 0;
+  {
+    const vd Bv = splat(B);
+    const vd Cv = splat(C);
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = Bv;
+      const vi v2 = v0 < v1;
+      const vd v3 = sel(v2, v1, v0);
+      const vd v4 = Cv;
+      const vi v5 = v3 > v4;
+      const vd v6 = sel(v5, v4, v3);
+      store(k.out + i, v6);
+    }
+  }
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const double s1 = B;
+    const bool s2 = s0 < s1;
+    const double s3 = s2 ? s1 : s0;
+    const double s4 = C;
+    const bool s5 = s3 > s4;
+    const double s6 = s5 ? s4 : s3;
+    k.out[i] = s6;
+  }
+}
+static void clamp_b(const Bwd& k) {
+  const int64_t n = k.p0;
+  const double B = k.b[0];
+  const double C = k.c[0];
+  if (k.flags & FLAG_GRAD_A) {
+    int64_t i = 0;
+    const vd Bv = splat(B);
+    const vd Cv = splat(C);
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = Bv;
+      const vi v2 = v0 >= v1;
+      const vd v3 = Cv;
+      const vi v4 = v0 <= v3;
+      const vi v5 = v2 & v4;
+      const vd v6 = load(k.gout + i);
+      const vd v7 = sel(v5, v6, splat(0.0));
+      store(k.ga + i, load(k.ga + i) + v7);
+    }
+    for (; i < n; i++) {
+      const double s0 = k.a[i];
+      const double s1 = B;
+      const bool s2 = s0 >= s1;
+      const double s3 = C;
+      const bool s4 = s0 <= s3;
+      const bool s5 = s2 && s4;
+      const double s6 = k.gout[i];
+      const double s7 = s5 ? s6 : 0.0;
+      k.ga[i] += s7;
+    }
+  }
+}
+static void maximum_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  {
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = load(k.b + i);
+      const vi v2 = v0 > v1;
+      const vi v3 = v0 < v1;
+      const vi v4 = v0 != v0;
+      const vd v5 = sel(v4, v0, v1);
+      const vd v6 = sel(v3, v1, v5);
+      const vd v7 = sel(v2, v0, v6);
+      store(k.out + i, v7);
+    }
+  }
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const double s1 = k.b[i];
+    const bool s2 = s0 > s1;
+    const bool s3 = s0 < s1;
+    const bool s4 = s0 != s0;
+    const double s5 = s4 ? s0 : s1;
+    const double s6 = s3 ? s1 : s5;
+    const double s7 = s2 ? s0 : s6;
+    k.out[i] = s7;
+  }
+}
+static void maximum_b(const Bwd& k) {
+  const int64_t n = k.p0;
+  if (k.flags & FLAG_GRAD_A) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = load(k.b + i);
+      const vi v2 = v0 > v1;
+      const vd v3 = load(k.gout + i);
+      const vi v4 = v0 == v1;
+      const vd v5 = v3 * splat(0.5);
+      const vd v6 = sel(v4, v5, splat(0.0));
+      const vd v7 = sel(v2, v3, v6);
+      store(k.ga + i, load(k.ga + i) + v7);
+    }
+    for (; i < n; i++) {
+      const double s0 = k.a[i];
+      const double s1 = k.b[i];
+      const bool s2 = s0 > s1;
+      const double s3 = k.gout[i];
+      const bool s4 = s0 == s1;
+      const double s5 = s3 * 0.5;
+      const double s6 = s4 ? s5 : 0.0;
+      const double s7 = s2 ? s3 : s6;
+      k.ga[i] += s7;
+    }
+  }
+  if (k.flags & FLAG_GRAD_B) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = load(k.b + i);
+      const vi v2 = v0 < v1;
+      const vd v3 = load(k.gout + i);
+      const vi v4 = v0 == v1;
+      const vd v5 = v3 * splat(0.5);
+      const vd v6 = sel(v4, v5, splat(0.0));
+      const vd v7 = sel(v2, v3, v6);
+      store(k.gb + i, load(k.gb + i) + v7);
+    }
+    for (; i < n; i++) {
+      const double s0 = k.a[i];
+      const double s1 = k.b[i];
+      const bool s2 = s0 < s1;
+      const double s3 = k.gout[i];
+      const bool s4 = s0 == s1;
+      const double s5 = s3 * 0.5;
+      const double s6 = s4 ? s5 : 0.0;
+      const double s7 = s2 ? s3 : s6;
+      k.gb[i] += s7;
+    }
+  }
+}
+static void minimum_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  {
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = load(k.b + i);
+      const vi v2 = v0 < v1;
+      const vi v3 = v0 > v1;
+      const vi v4 = v0 != v0;
+      const vd v5 = sel(v4, v0, v1);
+      const vd v6 = sel(v3, v1, v5);
+      const vd v7 = sel(v2, v0, v6);
+      store(k.out + i, v7);
+    }
+  }
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const double s1 = k.b[i];
+    const bool s2 = s0 < s1;
+    const bool s3 = s0 > s1;
+    const bool s4 = s0 != s0;
+    const double s5 = s4 ? s0 : s1;
+    const double s6 = s3 ? s1 : s5;
+    const double s7 = s2 ? s0 : s6;
+    k.out[i] = s7;
+  }
+}
+static void minimum_b(const Bwd& k) {
+  const int64_t n = k.p0;
+  if (k.flags & FLAG_GRAD_A) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = load(k.b + i);
+      const vi v2 = v0 < v1;
+      const vd v3 = load(k.gout + i);
+      const vi v4 = v0 == v1;
+      const vd v5 = v3 * splat(0.5);
+      const vd v6 = sel(v4, v5, splat(0.0));
+      const vd v7 = sel(v2, v3, v6);
+      store(k.ga + i, load(k.ga + i) + v7);
+    }
+    for (; i < n; i++) {
+      const double s0 = k.a[i];
+      const double s1 = k.b[i];
+      const bool s2 = s0 < s1;
+      const double s3 = k.gout[i];
+      const bool s4 = s0 == s1;
+      const double s5 = s3 * 0.5;
+      const double s6 = s4 ? s5 : 0.0;
+      const double s7 = s2 ? s3 : s6;
+      k.ga[i] += s7;
+    }
+  }
+  if (k.flags & FLAG_GRAD_B) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = load(k.b + i);
+      const vi v2 = v0 > v1;
+      const vd v3 = load(k.gout + i);
+      const vi v4 = v0 == v1;
+      const vd v5 = v3 * splat(0.5);
+      const vd v6 = sel(v4, v5, splat(0.0));
+      const vd v7 = sel(v2, v3, v6);
+      store(k.gb + i, load(k.gb + i) + v7);
+    }
+    for (; i < n; i++) {
+      const double s0 = k.a[i];
+      const double s1 = k.b[i];
+      const bool s2 = s0 > s1;
+      const double s3 = k.gout[i];
+      const bool s4 = s0 == s1;
+      const double s5 = s3 * 0.5;
+      const double s6 = s4 ? s5 : 0.0;
+      const double s7 = s2 ? s3 : s6;
+      k.gb[i] += s7;
+    }
+  }
+}
+static void greater_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  {
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = load(k.b + i);
+      const vi v2 = v0 > v1;
+      const vd v3 = sel(v2, splat(1.0), splat(0.0));
+      store(k.out + i, v3);
+    }
+  }
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const double s1 = k.b[i];
+    const bool s2 = s0 > s1;
+    const double s3 = s2 ? 1.0 : 0.0;
+    k.out[i] = s3;
+  }
+}
+static void greater_b(const Bwd&) {}  // no gradient flows through
+static void less_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  {
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = load(k.b + i);
+      const vi v2 = v0 < v1;
+      const vd v3 = sel(v2, splat(1.0), splat(0.0));
+      store(k.out + i, v3);
+    }
+  }
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const double s1 = k.b[i];
+    const bool s2 = s0 < s1;
+    const double s3 = s2 ? 1.0 : 0.0;
+    k.out[i] = s3;
+  }
+}
+static void less_b(const Bwd&) {}  // no gradient flows through
+static void equal_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  {
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vd v1 = load(k.b + i);
+      const vi v2 = v0 == v1;
+      const vd v3 = sel(v2, splat(1.0), splat(0.0));
+      store(k.out + i, v3);
+    }
+  }
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const double s1 = k.b[i];
+    const bool s2 = s0 == s1;
+    const double s3 = s2 ? 1.0 : 0.0;
+    k.out[i] = s3;
+  }
+}
+static void equal_b(const Bwd&) {}  // no gradient flows through
+static void where_f(const Fwd& k) {
+  const int64_t n = k.p0;
+  int64_t i = 0;
+  {
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vi v1 = v0 != splat(0.0);
+      const vd v2 = load(k.b + i);
+      const vd v3 = load(k.c + i);
+      const vd v4 = sel(v1, v2, v3);
+      store(k.out + i, v4);
+    }
+  }
+  for (; i < n; i++) {
+    const double s0 = k.a[i];
+    const bool s1 = s0 != 0.0;
+    const double s2 = k.b[i];
+    const double s3 = k.c[i];
+    const double s4 = s1 ? s2 : s3;
+    k.out[i] = s4;
+  }
+}
+static void where_b(const Bwd& k) {
+  const int64_t n = k.p0;
+  if (k.flags & FLAG_GRAD_B) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vi v1 = v0 != splat(0.0);
+      const vd v2 = load(k.gout + i);
+      const vd v3 = sel(v1, v2, splat(0.0));
+      store(k.gb + i, load(k.gb + i) + v3);
+    }
+    for (; i < n; i++) {
+      const double s0 = k.a[i];
+      const bool s1 = s0 != 0.0;
+      const double s2 = k.gout[i];
+      const double s3 = s1 ? s2 : 0.0;
+      k.gb[i] += s3;
+    }
+  }
+  if (k.flags & FLAG_GRAD_C) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const vd v0 = load(k.a + i);
+      const vi v1 = v0 != splat(0.0);
+      const vd v2 = load(k.gout + i);
+      const vd v3 = sel(v1, splat(0.0), v2);
+      store(k.gc + i, load(k.gc + i) + v3);
+    }
+    for (; i < n; i++) {
+      const double s0 = k.a[i];
+      const bool s1 = s0 != 0.0;
+      const double s2 = k.gout[i];
+      const double s3 = s1 ? 0.0 : s2;
+      k.gc[i] += s3;
+    }
+  }
+}
 
 // clang-format off
 static const FwdFn FWD_TABLE[] = {
@@ -1197,6 +1710,18 @@ static const FwdFn FWD_TABLE[] = {
     relu_f,
     softplus_f,
     pow_f,
+    sin_f,
+    cos_f,
+    erf_f,
+    gelu_f,
+    sign_f,
+    clamp_f,
+    maximum_f,
+    minimum_f,
+    greater_f,
+    less_f,
+    equal_f,
+    where_f,
     broadcast_f,
     sum_f,
     logsumexp_f,
@@ -1225,6 +1750,18 @@ static const BwdFn BWD_TABLE[] = {
     relu_b,
     softplus_b,
     pow_b,
+    sin_b,
+    cos_b,
+    erf_b,
+    gelu_b,
+    sign_b,
+    clamp_b,
+    maximum_b,
+    minimum_b,
+    greater_b,
+    less_b,
+    equal_b,
+    where_b,
     broadcast_b,
     sum_b,
     logsumexp_b,
@@ -1254,6 +1791,18 @@ static const FwdFn FAST_TABLE[] = {
     relu_f,
     softplus_fast_f,
     pow_f,
+    sin_f,
+    cos_f,
+    erf_f,
+    gelu_f,
+    sign_f,
+    clamp_f,
+    maximum_f,
+    minimum_f,
+    greater_f,
+    less_f,
+    equal_f,
+    where_f,
     broadcast_f,
     sum_f,
     logsumexp_f,
@@ -1270,6 +1819,18 @@ static const FwdFn SCALAR_A_FWD[] = {
     sub_sa_f,
     mul_sa_f,
     div_sa_f,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
     nullptr,
     nullptr,
     nullptr,
@@ -1319,6 +1880,18 @@ static const BwdFn SCALAR_A_BWD[] = {
     nullptr,
     nullptr,
     nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 static_assert(sizeof(SCALAR_A_BWD) / sizeof(SCALAR_A_BWD[0]) == OP_COUNT, "SCALAR_A_BWD: one entry per opcode (run npm run gen)");
 static const FwdFn SCALAR_B_FWD[] = {
@@ -1347,6 +1920,18 @@ static const FwdFn SCALAR_B_FWD[] = {
     nullptr,
     nullptr,
     nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 static_assert(sizeof(SCALAR_B_FWD) / sizeof(SCALAR_B_FWD[0]) == OP_COUNT, "SCALAR_B_FWD: one entry per opcode (run npm run gen)");
 static const BwdFn SCALAR_B_BWD[] = {
@@ -1354,6 +1939,18 @@ static const BwdFn SCALAR_B_BWD[] = {
     sub_sb_b,
     mul_sb_b,
     div_sb_b,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
     nullptr,
     nullptr,
     nullptr,

@@ -12,12 +12,15 @@
 #endif
 
 #include "jsmath.h"
+#include "jsmath_erf.h"
+#include "jsmath_trig.h"
 #include "kernels.h"
 
 namespace tapegrad {
 namespace TG_ISA {
 #include "simd.h"
 #include "vmath.h"
+#include "vmath_trig.h"
 #include "k_elementwise.h"
 #include "k_reduce.h"
 #include "k_matmul.h"
@@ -27,20 +30,29 @@ namespace TG_ISA {
 #include "k_elementwise.gen.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
-// "expm1", "tanh" and "pow:<exponent>" (the scalar ports); "log1p_vec", "expm1_vec" and
-// "tanh_vec" (the vector versions, vmath.h); "exp_fast" and "tanh_fast" (the faster versions
-// value() and reverse() use, k_fast.h). The vector ones run as the kernels do: vector body,
-// scalar tail.
+// "expm1", "tanh", "sin", "cos", "erf", "erfc" and "pow:<exponent>" (the scalar ports); "log1p_vec", "expm1_vec" and
+// "tanh_vec", "sin_vec" and "cos_vec" (the vector versions, vmath.h and vmath_trig.h); "exp_fast" and "tanh_fast" (the
+// faster versions value() and reverse() use, k_fast.h). The vector ones run as the kernels do: vector body, scalar
+// tail.
 struct Expm1F {  // no kernel calls expm1: only the tests (through tanh_vec's code)
   TG_MEMBER vd v(vd x) { return vexpm1(x); }
   TG_MEMBER double s(double x) { return jsmath::expm1(x); }
+};
+struct SinF {  // for the elementwise generator's sin and cos (vmath_trig.h)
+  TG_MEMBER vd v(vd x) { return vsin(x); }
+  TG_MEMBER double s(double x) { return jsmath::sin(x); }
+};
+struct CosF {
+  TG_MEMBER vd v(vd x) { return vcos(x); }
+  TG_MEMBER double s(double x) { return jsmath::cos(x); }
 };
 static bool vmath_array(const char* name, const double* x, double* y, int64_t n) {
   static const struct {
     const char* name;
     void (*run)(int64_t, const double*, double*);
   } vec[] = {{"exp", map1<ExpF>},       {"log1p_vec", map1<Log1pF>},  {"expm1_vec", map1<Expm1F>},
-             {"tanh_vec", map1<TanhF>}, {"exp_fast", map1<ExpFastF>}, {"tanh_fast", map1<TanhFastF>}};
+             {"tanh_vec", map1<TanhF>}, {"exp_fast", map1<ExpFastF>}, {"tanh_fast", map1<TanhFastF>},
+             {"sin_vec", map1<SinF>},   {"cos_vec", map1<CosF>}};
   for (const auto& v : vec)
     if (std::strcmp(name, v.name) == 0) {
       v.run(n, x, y);
@@ -56,6 +68,10 @@ static bool vmath_array(const char* name, const double* x, double* y, int64_t n)
   if (std::strcmp(name, "log1p") == 0) f = jsmath::log1p;
   if (std::strcmp(name, "expm1") == 0) f = jsmath::expm1;
   if (std::strcmp(name, "tanh") == 0) f = jsmath::tanh;
+  if (std::strcmp(name, "sin") == 0) f = jsmath::sin;
+  if (std::strcmp(name, "cos") == 0) f = jsmath::cos;
+  if (std::strcmp(name, "erf") == 0) f = jsmath::erf;
+  if (std::strcmp(name, "erfc") == 0) f = jsmath::erfc;
   if (!f) return false;
   for (int64_t i = 0; i < n; i++) y[i] = f(x[i]);
   return true;

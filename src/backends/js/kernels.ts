@@ -45,35 +45,23 @@ const HANDWRITTEN: Readonly<Record<Exclude<OpName, ElementwiseName>, Kernel>> = 
   },
   logsumexp: {
     fwd(v, o, a, _b, outer, n, inner) {
-      for (let s = 0; s < outer; s++) {
+      for (let s = 0; s < outer; s++)
         for (let i = 0; i < inner; i++) {
-          const at = a + s * n * inner + i;
-          let m = -Infinity;
-          let nan = false;
-          for (let j = 0; j < n; j++) {
-            const x = v[at + j * inner];
-            if (x > m) m = x;
-            else if (x !== x) nan = true;
-          }
-          let r = m;
-          if (nan) r = NaN;
-          else if (m !== Infinity && m !== -Infinity) {
-            let e = 0;
-            for (let j = 0; j < n; j++) e += Math.exp(v[at + j * inner] - m);
-            r = m + Math.log(e);
-          }
-          v[o + s * inner + i] = r;
+          const [m, l] = lseParts(v, a + s * n * inner + i, n, inner);
+          v[o + s * inner + i] = Number.isNaN(l) ? m : m + l;
         }
-      }
     },
+    // d/da = exp(a - out), computed as exp((a - m) - l): a - out would carry out's rounding, an
+    // ulp of |out| (1e-10 at 1e6), into every gradient. Non-finite outputs keep exp(a - out).
     bwd(v, g, _f, o, a, _b, outer, n, inner) {
       for (let s = 0; s < outer; s++)
         for (let i = 0; i < inner; i++) {
-          const y = v[o + s * inner + i];
           const dy = g[o + s * inner + i];
+          let [m, l] = lseParts(v, a + s * n * inner + i, n, inner);
+          if (Number.isNaN(l)) [m, l] = [v[o + s * inner + i], 0];
           for (let j = 0; j < n; j++) {
             const at = a + (s * n + j) * inner + i;
-            g[at] += dy * Math.exp(v[at] - y);
+            g[at] += dy * Math.exp(v[at] - m - l);
           }
         }
     },
@@ -152,11 +140,13 @@ const HANDWRITTEN: Readonly<Record<Exclude<OpName, ElementwiseName>, Kernel>> = 
           v[p + j] = e;
           s += e;
         }
-        const lse = m + Math.log(s);
+        // lse - z_j as (m - z_j) + log(s): both terms >= 0, and m - z_j is exact for nearby
+        // logits, where m + log(s) - z_j would carry lse's rounding (an ulp of |m|) into the loss
+        const ls = Math.log(s);
         let loss = 0;
         for (let j = 0; j < c; j++) {
           v[p + j] /= s;
-          loss += v[y + j] * (lse - v[z + j]);
+          loss += v[y + j] * (m - v[z + j] + ls);
         }
         v[o + r] = loss;
       }
@@ -177,8 +167,8 @@ const HANDWRITTEN: Readonly<Record<Exclude<OpName, ElementwiseName>, Kernel>> = 
           for (let j = 0; j < c; j++) if (v[z + j] > m) m = v[z + j];
           let s = 0;
           for (let j = 0; j < c; j++) s += Math.exp(v[z + j] - m);
-          const lse = m + Math.log(s);
-          for (let j = 0; j < c; j++) g[y + j] += dy * (lse - v[z + j]);
+          const ls = Math.log(s);
+          for (let j = 0; j < c; j++) g[y + j] += dy * (m - v[z + j] + ls);
         }
       }
     },
@@ -192,6 +182,26 @@ export const KERNELS: Readonly<Record<OpName, Kernel>> = { ...ELEMENTWISE_KERNEL
  * argmax (sign 1) or argmin (sign -1) along the middle axis: the first extremal index; the first
  * NaN wins over any number (NumPy and PyTorch treat NaN as the extreme).
  */
+/**
+ * log sum_j exp(x_j) over n values from `at`, `stride` apart, in two parts [m, l]: m the largest
+ * x_j and l = log(sum exp(x - m)) summed in index order. l is NaN, m the whole result, when some
+ * x_j is NaN (m = NaN) or m is infinite.
+ */
+function lseParts(v: Float64Array, at: number, n: number, stride: number): [number, number] {
+  let m = -Infinity;
+  let nan = false;
+  for (let j = 0; j < n; j++) {
+    const x = v[at + j * stride];
+    if (x > m) m = x;
+    else if (x !== x) nan = true;
+  }
+  if (nan) return [NaN, NaN];
+  if (m === Infinity || m === -Infinity) return [m, NaN];
+  let e = 0;
+  for (let j = 0; j < n; j++) e += Math.exp(v[at + j * stride] - m);
+  return [m, Math.log(e)];
+}
+
 function argReduce(v: Float64Array, o: number, a: number, outer: number, n: number, inner: number, sign: 1 | -1): void {
   for (let s = 0; s < outer; s++)
     for (let i = 0; i < inner; i++) {
