@@ -54,6 +54,12 @@ const elementwise = define({ params: { w: [40000], s: [] }, inputs: { x: [40000]
   w.mul(x).tanh().mul(s).add(x.sigmoid()).square().softplus().pow(1.5).sum(),
 );
 
+// the generated elementwise ops at 20,000 elements: a ternary (where) with tensor and scalar
+// operands, clamp, maximum, sin and erf
+const ternary = define({ params: { w: [20000], v: [20000] }, inputs: { x: [20000] } }, ({ w, v }, { x }) =>
+  x.greater(w).where(w.sin(), v.maximum(x).erf()).clamp(-0.5, 0.75).mul(v.cos()).sum(),
+);
+
 // a large product with both operands parameters: rows of C forward, rows of dA and dB backward
 const matmul = define({ params: { A: [300, 200], B: [200, 150] } }, ({ A, B }) => A.matmul(B).tanh().sum());
 
@@ -84,6 +90,13 @@ const CASES: Case[] = [
     c: (be) => be.compile(elementwise),
     theta: random(40001, 15, 0.1, 0.9),
     inputs: { x: random(40000, 16, 0.1, 0.9) },
+    methods: ['reverse'],
+  },
+  {
+    name: 'where, clamp, maximum, sin, erf over 20,000 elements',
+    c: (be) => be.compile(ternary),
+    theta: random(40000, 18, -1, 1),
+    inputs: { x: random(20000, 19, -1, 1) },
     methods: ['reverse'],
   },
   {
