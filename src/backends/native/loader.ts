@@ -14,6 +14,11 @@ import type { AdamConfig, FusedAdam, FusedSgd, Program, SgdConfig } from '../typ
 export interface NativeProgramHandle extends Required<Program> {
   readonly isa: string | undefined;
   readonly busy: boolean;
+  /**
+   * What the load passes decided (native/core/program.cpp), 6 words per instruction: elided,
+   * scalarSide, gout, flags, absA, absB. For tests.
+   */
+  passes(): Int32Array;
 }
 
 export interface NativeAddon {

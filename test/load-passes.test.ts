@@ -1,0 +1,350 @@
+/**
+ * The native load passes (native/core/program.cpp: scalar broadcasts folded into their reader,
+ * adjoints passed through adds) count readers and producers in O(log n) per candidate; their
+ * first version scanned the whole tape per candidate (quadratic load: 30k instructions took
+ * 1.1 s). This file keeps a transcription of that first version as the oracle: on compiled tapes
+ * (models, random graphs, long chains) and on hand-made tapes that alias outputs and operands,
+ * the native decisions must be the same, instruction by instruction. Values and gradients on
+ * tapes that exercise both passes, a long one included, agree with the js reference on every
+ * backend.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Field, Flag, INSTR_WIDTH, OPCODE, OPS, type Extent } from '../src/ops/opset.js';
+import type { Tape } from '../src/trace/compile.js';
+import { checkTape } from '../src/trace/check-tape.js';
+import { load } from '../src/backends/registry.js';
+import type { NativeProgramHandle } from '../src/backends/native/loader.js';
+import { classifier } from '../src/app/train.js';
+import { rosenbrock, seed } from '../src/models/models.js';
+import { chain } from '../bench/workloads.js';
+import { graph } from './fuzz-graph.js';
+import { describeEachBackend, expectAD, TEST_BACKENDS } from './harness.js';
+
+const WORDS = 6; // elided, scalarSide, gout, flags, absA, absB (Program::passes)
+
+interface Ins {
+  readonly op: string;
+  readonly p: readonly number[];
+  flags: number;
+  readonly out: number;
+  absA: number;
+  absB: number;
+  readonly eOut: number;
+  readonly eA: number;
+  /** 0 for a unary op, as the first version read it */
+  readonly eB: number;
+  readonly binary: boolean;
+  scalarSide: number;
+  elided: boolean;
+  gout: number;
+}
+
+const extent = (e: Extent, p: readonly number[]) => e.reduce((s: number, i) => s * p[i], 1);
+
+/** The passes as main's program.cpp had them before they were made linear, statement for statement. */
+function firstVersion(t: Tape): Int32Array {
+  const ins: Ins[] = [];
+  for (let i = 0; i < t.nInstr; i++) {
+    const w = t.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
+    const def = OPS[w[Field.op]];
+    const p = [w[Field.p0], w[Field.p1], w[Field.p2]];
+    const binary = def.arity === 2;
+    ins.push({
+      op: def.name,
+      p,
+      flags: w[Field.flags],
+      out: w[Field.out],
+      absA: w[Field.a],
+      absB: binary ? w[Field.b] : -1,
+      eOut: extent(def.extent.out, p),
+      eA: extent(def.extent.a, p),
+      eB: binary ? extent(def.extent.b!, p) : 0,
+      binary,
+      scalarSide: 0,
+      elided: false,
+      gout: w[Field.out],
+    });
+  }
+  const arithmetic = (o: Ins) => o.op === 'add' || o.op === 'sub' || o.op === 'mul' || o.op === 'div';
+
+  // fuseScalarBroadcasts
+  for (let i = 0; i < ins.length; i++) {
+    const bc = ins[i];
+    if (bc.op !== 'broadcast' || bc.p[0] !== 1 || bc.p[2] !== 1 || bc.p[1] < 1) continue;
+    const [lo, hi] = [bc.out, bc.out + bc.p[1]];
+    if (t.output >= lo && t.output < hi) continue;
+    let isOutput = false;
+    for (let k = 0; k < t.outputs.length; k += 2)
+      isOutput ||= t.outputs[k] < hi && lo < t.outputs[k] + t.outputs[k + 1];
+    if (isOutput) continue;
+    let reader = -1;
+    let ok = true;
+    for (let q = 0; q < ins.length && ok; q++) {
+      const o = ins[q];
+      const readsA = o.eA > 0 && o.absA < hi && lo < o.absA + o.eA;
+      const readsB = o.eB > 0 && o.absB < hi && lo < o.absB + o.eB;
+      if (!readsA && !readsB) continue;
+      const whole = readsA !== readsB && (readsA ? o.absA === lo : o.absB === lo) && o.p[0] === bc.p[1];
+      if (reader >= 0 || q <= i || !arithmetic(o) || !whole || o.scalarSide !== 0) ok = false;
+      reader = q;
+    }
+    if (!ok || reader < 0) continue;
+    const r = ins[reader];
+    const side = r.absA === lo ? Flag.gradA : Flag.gradB;
+    if (r.flags & Flag.gradOut && r.flags & side && !(bc.flags & Flag.gradOut)) continue;
+    if (r.absA === lo) {
+      r.scalarSide = 1;
+      r.absA = bc.absA;
+    } else {
+      r.scalarSide = 2;
+      r.absB = bc.absA;
+    }
+    bc.elided = true;
+  }
+
+  // passAdjoints
+  const read = (o: Ins, side: number): [number, number] => {
+    if (side === 2 && !o.binary) return [0, 0];
+    const lo = side === 1 ? o.absA : o.absB;
+    const len = o.scalarSide === side ? 1 : side === 1 ? o.eA : o.eB;
+    return [lo, lo + len];
+  };
+  const overlaps = (x: [number, number], lo: number, hi: number) => x[0] < x[1] && x[0] < hi && lo < x[1];
+  for (let i = ins.length - 1; i >= 0; i--) {
+    const it = ins[i];
+    if (it.elided || !(it.flags & Flag.gradOut) || (it.op !== 'add' && it.op !== 'sub')) continue;
+    for (let side = 1; side <= (it.op === 'add' ? 2 : 1); side++) {
+      const flag = side === 1 ? Flag.gradA : Flag.gradB;
+      if (!(it.flags & flag) || it.scalarSide === side) continue;
+      const [lo, hi] = read(it, side);
+      if (lo < t.tempStart || (t.output >= lo && t.output < hi)) continue;
+      let producer = -1;
+      let readers = 0;
+      let ok = true;
+      for (let q = 0; q < ins.length && ok; q++) {
+        const o = ins[q];
+        if (o.elided) continue;
+        readers += Number(overlaps(read(o, 1), lo, hi)) + Number(overlaps(read(o, 2), lo, hi));
+        if (!overlaps([o.out, o.out + o.eOut], lo, hi)) continue;
+        ok = producer < 0 && o.out === lo && o.eOut === hi - lo && q < i && (o.flags & Flag.gradOut) !== 0;
+        producer = q;
+      }
+      if (!ok || producer < 0 || readers !== 1) continue;
+      ins[producer].gout = it.gout;
+      it.flags &= ~flag;
+    }
+  }
+  return Int32Array.from(
+    ins.flatMap((o) => [o.elided ? 1 : 0, o.scalarSide, o.gout, o.flags, o.absA, o.absB] as number[]),
+  );
+}
+
+/** Deterministic uniform numbers in [0, 1) (mulberry32). */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(s ^ (s >>> 15), 1 | s);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+const LAYOUT = { nParams: 3, inputSizes: [2, 0, 3], constInit: [0.5, 2] };
+const TEMP_START = 10;
+const ARENA = 64;
+
+function handTape(words: readonly number[][], output: number, outputs: readonly number[]): Tape {
+  return {
+    code: Int32Array.from(words.flat()),
+    nInstr: words.length,
+    arenaSize: ARENA,
+    nParams: LAYOUT.nParams,
+    nInputs: 5,
+    inputSizes: Int32Array.from(LAYOUT.inputSizes),
+    constStart: 8,
+    constInit: Float64Array.from(LAYOUT.constInit),
+    tempStart: TEMP_START,
+    output,
+    outputs: Int32Array.from(outputs),
+    indexChecks: new Int32Array(0),
+    fdPlan: new Int32Array(0),
+    instrNode: new Int32Array(words.length),
+  };
+}
+
+/**
+ * A random valid tape over a small arena, built to collide: outputs written twice, operands read
+ * at and across other instructions' outputs, scalar broadcasts and adds everywhere, named
+ * outputs of zero elements, a result inside a broadcast.
+ */
+function randomTape(r: () => number): Tape {
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const words: number[][] = [];
+  const outs: number[] = [];
+  let next = TEMP_START;
+  // how often operands land anywhere and outputs are written twice (clean tapes fold more)
+  const chaos = r();
+  const where = () =>
+    r() < chaos
+      ? outs.length && r() < 0.5
+        ? pick(outs) + int(-1, 1)
+        : int(0, ARENA - 1)
+      : outs.length && r() < 0.2
+        ? pick(outs)
+        : int(0, TEMP_START - 1);
+  const n = int(2, 24);
+  while (words.length < n) {
+    const kind = r();
+    const [op, p] =
+      kind < 0.3
+        ? ['broadcast', [1, int(1, 5), 1]]
+        : kind < 0.35
+          ? ['broadcast', [int(1, 2), int(1, 3), int(1, 2)]]
+          : kind < 0.7
+            ? [pick(['add', 'sub', 'mul', 'div']), [int(1, 5), 0, 0]]
+            : kind < 0.85
+              ? [pick(['tanh', 'neg']), [int(1, 5), 0, 0]]
+              : ['sum', [1, int(1, 5), 1]];
+    const def = OPS[OPCODE[op]];
+    const binary = def.arity === 2;
+    const flags =
+      (r() < 0.8 ? Flag.gradOut : 0) | (r() < 0.7 ? Flag.gradA : 0) | (binary && r() < 0.7 ? Flag.gradB : 0);
+    // a clean tape places each output after the last, as the compiler does, while there is room
+    const out =
+      outs.length && r() < 0.4 * chaos
+        ? pick(outs)
+        : r() < chaos || next + 5 > ARENA
+          ? int(TEMP_START, ARENA - 1)
+          : next;
+    const [a, b] = [where(), binary ? where() : -1];
+    const w = [OPCODE[op], flags, out, a, b, ...p];
+    // often an elementwise op reads one earlier result whole (a broadcast to fold, an adjoint to pass)
+    if (p[1] === 0 && words.length && r() < 0.6) {
+      const j = pick(words);
+      const n = extent(OPS[j[Field.op]].extent.out, j.slice(Field.p0));
+      if (n <= 5) {
+        w[Field.p0] = n;
+        w[binary && r() < 0.5 ? Field.b : Field.a] = j[Field.out];
+      }
+    }
+    try {
+      checkTape(handTape([w], 0, []));
+    } catch {
+      continue; // outside the arena or overlapping its output: draw again
+    }
+    words.push(w);
+    outs.push(out);
+    next = Math.max(next, out + extent(def.extent.out, w.slice(Field.p0)));
+  }
+  const outputs: number[] = [];
+  for (let k = int(0, 2); k > 0; k--) {
+    const at = r() < 0.5 ? pick(outs) + int(0, 2) : int(TEMP_START, ARENA - 1);
+    outputs.push(Math.min(at, ARENA), int(0, Math.min(3, ARENA - Math.min(at, ARENA))));
+  }
+  const t = handTape(words, r() < 0.5 ? Math.min(pick(outs) + int(0, 1), ARENA - 1) : int(0, ARENA - 1), outputs);
+  checkTape(t);
+  return t;
+}
+
+describe.runIf(TEST_BACKENDS.includes('native'))('native load passes decide as their first version did', () => {
+  const decide = async (t: Tape) => {
+    const p = (await load('native')).load(t) as NativeProgramHandle;
+    try {
+      return p.passes();
+    } finally {
+      p.dispose();
+    }
+  };
+  /** folded broadcasts and passed-through adjoints in a decision list */
+  const tally = (d: Int32Array, t: Tape) => {
+    let [folded, passed] = [0, 0];
+    for (let i = 0; i < t.nInstr; i++) {
+      folded += d[i * WORDS];
+      passed += Number(d[i * WORDS + 2] !== t.code[i * INSTR_WIDTH + Field.out]);
+    }
+    return { folded, passed };
+  };
+
+  it('on models, long chains and random traced functions', async () => {
+    const tapes: [string, Tape][] = [
+      ['chain 1000', chain(1000).f.tape],
+      ['chain 4000', chain(4000).f.tape],
+      ['mlp classifier', classifier(12, 3, 'mlp', 5).at({ batch: 4 }).tape],
+      ['seed', seed(20).f.tape],
+      ['rosenbrock', rosenbrock(6).f.tape],
+      ...fc.sample(graph, { seed: 11, numRuns: 150 }).flatMap((g, k): [string, Tape][] => [
+        [`random graph ${k}`, g.defined.tape],
+        [`random graph ${k} (twin)`, g.twin.tape],
+      ]),
+    ];
+    let total = { folded: 0, passed: 0 };
+    for (const [name, t] of tapes) {
+      const got = await decide(t);
+      expect(Array.from(got), name).toEqual(Array.from(firstVersion(t)));
+      const c = tally(got, t);
+      total = { folded: total.folded + c.folded, passed: total.passed + c.passed };
+    }
+    const long = tally(await decide(chain(4000).f.tape), chain(4000).f.tape);
+    expect(long).toEqual({ folded: 1000, passed: 1000 }); // every layer: its broadcast and its bias add
+    console.log(`compiled tapes: ${tapes.length}, ${JSON.stringify(total)}`);
+    expect(total.folded).toBeGreaterThan(1200);
+    expect(total.passed).toBeGreaterThan(1200);
+  });
+
+  it('counts a folded reader at its full extent from the scalar, as the first version did', async () => {
+    const [neg, bc, add, mul] = ['neg', 'broadcast', 'add', 'mul'].map((op) => OPCODE[op]);
+    const all = Flag.gradOut | Flag.gradA | Flag.gradB;
+    const t = handTape(
+      [
+        [neg, Flag.gradOut | Flag.gradA, 10, 0, -1, 1, 0, 0], // the scalar s at 10
+        [bc, Flag.gradOut | Flag.gradA, 20, 10, -1, 1, 4, 1], // s broadcast to 20..23
+        [add, all, 30, 20, 40, 4, 0, 0], // folded: then reads 10..13 as far as the count goes
+        [bc, Flag.gradOut | Flag.gradA, 11, 1, -1, 1, 2, 1], // writes 11..12
+        [mul, all, 50, 11, 44, 2, 0, 0], // its only reader, but the count sees two
+      ],
+      52,
+      [],
+    );
+    checkTape(t);
+    const got = await decide(t);
+    expect(Array.from(got)).toEqual(Array.from(firstVersion(t)));
+    expect([1, 3].map((i) => got[i * WORDS])).toEqual([1, 0]); // the first broadcast folded, not the second
+  });
+
+  it('on hand-made tapes that alias outputs and operands', async () => {
+    const r = rng(20261202);
+    let total = { folded: 0, passed: 0, tapes: 0 };
+    for (let k = 0; k < 5000; k++) {
+      const t = randomTape(r);
+      const got = await decide(t);
+      const want = firstVersion(t);
+      if (Array.from(got).join() !== Array.from(want).join())
+        expect(
+          Array.from(got),
+          `tape ${k}: ${JSON.stringify({ code: Array.from(t.code), output: t.output, outputs: Array.from(t.outputs) })}`,
+        ).toEqual(Array.from(want));
+      const c = tally(got, t);
+      total = { folded: total.folded + c.folded, passed: total.passed + c.passed, tapes: total.tapes + 1 };
+    }
+    console.log(`hand-made tapes: ${JSON.stringify(total)}`);
+    // the cases are not vacuous: both passes act on many of them
+    expect(total.folded).toBeGreaterThan(400);
+    expect(total.passed).toBeGreaterThan(120);
+  });
+});
+
+describeEachBackend('tapes where both load passes act agree with js', (be) => {
+  it('a chain of 250 layers', async () => {
+    const m = chain(1000);
+    await expectAD(be(), m.f, m.params, m.inputs);
+  });
+
+  it('a chain of 7500 layers (30,000 instructions)', async () => {
+    const m = chain(30000);
+    expect(m.f.tape.nInstr).toBe(30001);
+    await expectAD(be(), m.f, m.params, m.inputs, { methods: ['reverse', 'fd-forward'] });
+  }, 120_000);
+});
