@@ -163,8 +163,8 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
 // Readers are counted over every instruction (elided ones too), through a and b at their full
 // extent as the tape writes them; a reader already folded counts at its scalar's offset with its
 // full extent (a conservative count the first version of this pass made by scanning the tape per
-// broadcast, kept so that the same broadcasts are folded). Linear in the tape but for the
-// O(log n) counts.
+// broadcast, kept so that the same broadcasts are folded). Linear in the tape (radix sorts and
+// merges) but for a binary search per broadcast and per folded operand.
 void Program::fuseScalarBroadcasts() {
   const size_t count = instrs_.size();
   auto candidate = [](const Instr& bc) { return bc.op == OP_BROADCAST && bc.p0 == 1 && bc.p2 == 1 && bc.p1 >= 1; };
@@ -175,21 +175,30 @@ void Program::fuseScalarBroadcasts() {
   };
   auto start = [](const Instr& o, int side) -> int64_t { return side == 1 ? o.absA : o.absB; };
   std::vector<int64_t> his, los;
+  std::vector<uint32_t> scalars;  // where a folded operand's range moves
   for (const Instr& bc : instrs_)
-    if (candidate(bc)) his.push_back(bc.out + static_cast<int64_t>(bc.p1)), los.push_back(bc.out);
+    if (candidate(bc))
+      his.push_back(bc.out + static_cast<int64_t>(bc.p1)), los.push_back(bc.out), scalars.push_back(bc.absA);
   if (his.empty()) return;
-  OverlapCounter readers(his, los);
-  StartIndex readerAt(2 * count);
+  // offsets and extents of a validated tape: inside the arena, below 2^31
+  std::vector<uint32_t> starts, ends;
+  std::vector<std::pair<uint32_t, uint32_t>> entries;  // (start, id = 2 q + side - 1)
   for (size_t q = 0; q < count; q++)
     for (int side = 1; side <= 2; side++) {
       const int64_t e = extent(instrs_[q], side), s0 = start(instrs_[q], side);
       if (e <= 0) continue;
-      readers.add(s0, s0 + e, 1);
-      readerAt.add(s0, static_cast<int64_t>(q) * 2 + side - 1);
+      starts.push_back(static_cast<uint32_t>(s0));
+      ends.push_back(static_cast<uint32_t>(s0 + e));
+      entries.emplace_back(static_cast<uint32_t>(s0), static_cast<uint32_t>(q * 2 + side - 1));
     }
-  OverlapCounter outputs(his, los);  // a named output of no elements counts strictly inside
-  for (size_t k = 0; k < tape_.outputs.size(); k += 2)
-    outputs.add(tape_.outputs[k], static_cast<int64_t>(tape_.outputs[k]) + tape_.outputs[k + 1], 1);
+  OverlapCounter readers(his, los, std::move(starts), std::move(ends));
+  StartIndex readerAt(std::move(entries), scalars);
+  std::vector<uint32_t> oStarts, oEnds;  // a named output of no elements counts strictly inside
+  for (size_t k = 0; k < tape_.outputs.size(); k += 2) {
+    oStarts.push_back(static_cast<uint32_t>(tape_.outputs[k]));
+    oEnds.push_back(static_cast<uint32_t>(tape_.outputs[k] + tape_.outputs[k + 1]));
+  }
+  const OverlapCounter outputs(his, los, std::move(oStarts), std::move(oEnds));
 
   for (size_t i = 0; i < count; i++) {
     Instr& bc = instrs_[i];
@@ -233,7 +242,8 @@ void Program::fuseScalarBroadcasts() {
 // nothing else: it is 0 + gout, gout itself (but for the sign of a zero). P's backward rule then
 // reads the add's output adjoint in place, and P's adjoint is neither zeroed nor added to: at a
 // bias add (X W + b) that saves zeroing two m x n adjoints and adding the add's into each.
-// Readers and producers (instructions not elided) are counted in O(log n) per operand.
+// Readers and producers (instructions not elided) are counted once (radix sorts and merges);
+// each candidate operand then costs a binary search.
 void Program::passAdjoints() {
   // [lo, hi) of what an instruction reads through operand a (side 1) or b (side 2); a folded
   // scalar reads one element
@@ -257,18 +267,25 @@ void Program::passAdjoints() {
         his.push_back(hi), los.push_back(lo);
       }
   if (his.empty()) return;
-  OverlapCounter readers(his, los), producers(his, los);
-  StartIndex producerAt(instrs_.size());
+  // offsets and extents of a validated tape: inside the arena, below 2^31
+  std::vector<uint32_t> rStarts, rEnds, pStarts, pEnds;
+  std::vector<std::pair<uint32_t, uint32_t>> entries;  // (out, q)
   for (size_t q = 0; q < instrs_.size(); q++) {
     const Instr& o = instrs_[q];
     if (o.elided) continue;
     for (int side = 1; side <= 2; side++) {
       const auto [lo, hi] = read(o, side);
-      if (lo < hi) readers.add(lo, hi, 1);
+      if (lo < hi) rStarts.push_back(static_cast<uint32_t>(lo)), rEnds.push_back(static_cast<uint32_t>(hi));
     }
     const auto [lo, hi] = written(o);
-    if (lo < hi) producers.add(lo, hi, 1), producerAt.add(lo, static_cast<int64_t>(q));
+    if (lo < hi) {
+      pStarts.push_back(static_cast<uint32_t>(lo)), pEnds.push_back(static_cast<uint32_t>(hi));
+      entries.emplace_back(static_cast<uint32_t>(lo), static_cast<uint32_t>(q));
+    }
   }
+  const OverlapCounter readers(his, los, std::move(rStarts), std::move(rEnds));
+  const OverlapCounter producers(his, los, std::move(pStarts), std::move(pEnds));
+  const StartIndex producerAt(std::move(entries), {});
   // readers before the instructions they read: a reader's own adjoint is settled when its
   // producer's is pointed at it (chains of adds)
   for (size_t i = instrs_.size(); i-- > 0;) {
