@@ -21,7 +21,7 @@ import { chain } from '../bench/workloads.js';
 import { graph } from './fuzz-graph.js';
 import { describeEachBackend, expectAD, TEST_BACKENDS } from './harness.js';
 
-const WORDS = 6; // elided, scalarSide, gout, flags, absA, absB (Program::passes)
+const WORDS = 7; // elided, scalarSide, gout, flags, absA, absB, absC (Program::passes)
 
 interface Ins {
   readonly op: string;
@@ -30,11 +30,13 @@ interface Ins {
   readonly out: number;
   absA: number;
   absB: number;
+  readonly absC: number;
   readonly eOut: number;
   readonly eA: number;
-  /** 0 for a unary op, as the first version read it */
+  /** 0 for an op without that operand, as the first version read them */
   readonly eB: number;
-  readonly binary: boolean;
+  readonly eC: number;
+  readonly arity: number;
   scalarSide: number;
   elided: boolean;
   gout: number;
@@ -48,19 +50,21 @@ function firstVersion(t: Tape): Int32Array {
   for (let i = 0; i < t.nInstr; i++) {
     const w = t.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const def = OPS[w[Field.op]];
-    const p = [w[Field.p0], w[Field.p1], w[Field.p2]];
-    const binary = def.arity === 2;
+    const p = Array.from(w.subarray(Field.p0));
+    const arity = def.arity;
     ins.push({
       op: def.name,
       p,
       flags: w[Field.flags],
       out: w[Field.out],
       absA: w[Field.a],
-      absB: binary ? w[Field.b] : -1,
+      absB: arity >= 2 ? w[Field.b] : -1,
+      absC: arity >= 3 ? w[Field.c] : -1,
       eOut: extent(def.extent.out, p),
       eA: extent(def.extent.a, p),
-      eB: binary ? extent(def.extent.b!, p) : 0,
-      binary,
+      eB: arity >= 2 ? extent(def.extent.b!, p) : 0,
+      eC: arity >= 3 ? extent(def.extent.c!, p) : 0,
+      arity,
       scalarSide: 0,
       elided: false,
       gout: w[Field.out],
@@ -84,6 +88,7 @@ function firstVersion(t: Tape): Int32Array {
       const o = ins[q];
       const readsA = o.eA > 0 && o.absA < hi && lo < o.absA + o.eA;
       const readsB = o.eB > 0 && o.absB < hi && lo < o.absB + o.eB;
+      if (o.eC > 0 && o.absC < hi && lo < o.absC + o.eC) ok = false;
       if (!readsA && !readsB) continue;
       const whole = readsA !== readsB && (readsA ? o.absA === lo : o.absB === lo) && o.p[0] === bc.p[1];
       if (reader >= 0 || q <= i || !arithmetic(o) || !whole || o.scalarSide !== 0) ok = false;
@@ -105,9 +110,9 @@ function firstVersion(t: Tape): Int32Array {
 
   // passAdjoints
   const read = (o: Ins, side: number): [number, number] => {
-    if (side === 2 && !o.binary) return [0, 0];
-    const lo = side === 1 ? o.absA : o.absB;
-    const len = o.scalarSide === side ? 1 : side === 1 ? o.eA : o.eB;
+    if (side > o.arity) return [0, 0];
+    const lo = side === 1 ? o.absA : side === 2 ? o.absB : o.absC;
+    const len = o.scalarSide === side ? 1 : side === 1 ? o.eA : side === 2 ? o.eB : o.eC;
     return [lo, lo + len];
   };
   const overlaps = (x: [number, number], lo: number, hi: number) => x[0] < x[1] && x[0] < hi && lo < x[1];
@@ -125,7 +130,7 @@ function firstVersion(t: Tape): Int32Array {
       for (let q = 0; q < ins.length && ok; q++) {
         const o = ins[q];
         if (o.elided) continue;
-        readers += Number(overlaps(read(o, 1), lo, hi)) + Number(overlaps(read(o, 2), lo, hi));
+        for (const side of [1, 2, 3]) readers += Number(overlaps(read(o, side), lo, hi));
         if (!overlaps([o.out, o.out + o.eOut], lo, hi)) continue;
         ok = producer < 0 && o.out === lo && o.eOut === hi - lo && q < i && (o.flags & Flag.gradOut) !== 0;
         producer = q;
@@ -136,7 +141,7 @@ function firstVersion(t: Tape): Int32Array {
     }
   }
   return Int32Array.from(
-    ins.flatMap((o) => [o.elided ? 1 : 0, o.scalarSide, o.gout, o.flags, o.absA, o.absB] as number[]),
+    ins.flatMap((o) => [o.elided ? 1 : 0, o.scalarSide, o.gout, o.flags, o.absA, o.absB, o.absC] as number[]),
   );
 }
 
@@ -154,6 +159,14 @@ function rng(seed: number): () => number {
 const LAYOUT = { nParams: 3, inputSizes: [2, 0, 3], constInit: [0.5, 2] };
 const TEMP_START = 10;
 const ARENA = 64;
+
+/** One instruction's words; c and the unused params as the compiler writes them (-1, 0). */
+function word(op: string, flags: number, out: number, a: number, b: number, p: readonly number[]): number[] {
+  const w = new Array<number>(INSTR_WIDTH).fill(0);
+  [w[Field.op], w[Field.flags], w[Field.out], w[Field.a], w[Field.b], w[Field.c]] = [OPCODE[op], flags, out, a, b, -1];
+  p.forEach((x, i) => (w[Field.p0 + i] = x));
+  return w;
+}
 
 function handTape(words: readonly number[][], output: number, outputs: readonly number[]): Tape {
   return {
@@ -204,9 +217,9 @@ function randomTape(r: () => number): Tape {
         : kind < 0.35
           ? ['broadcast', [int(1, 2), int(1, 3), int(1, 2)]]
           : kind < 0.7
-            ? [pick(['add', 'sub', 'mul', 'div']), [int(1, 5), 0, 0]]
+            ? [pick(['add', 'sub', 'mul', 'div']), [int(1, 5)]]
             : kind < 0.85
-              ? [pick(['tanh', 'neg']), [int(1, 5), 0, 0]]
+              ? [pick(['tanh', 'neg']), [int(1, 5)]]
               : ['sum', [1, int(1, 5), 1]];
     const def = OPS[OPCODE[op]];
     const binary = def.arity === 2;
@@ -220,9 +233,9 @@ function randomTape(r: () => number): Tape {
           ? int(TEMP_START, ARENA - 1)
           : next;
     const [a, b] = [where(), binary ? where() : -1];
-    const w = [OPCODE[op], flags, out, a, b, ...p];
+    const w = word(op, flags, out, a, b, p);
     // often an elementwise op reads one earlier result whole (a broadcast to fold, an adjoint to pass)
-    if (p[1] === 0 && words.length && r() < 0.6) {
+    if (p.length === 1 && words.length && r() < 0.6) {
       const j = pick(words);
       const n = extent(OPS[j[Field.op]].extent.out, j.slice(Field.p0));
       if (n <= 5) {
@@ -295,15 +308,14 @@ describe.runIf(TEST_BACKENDS.includes('native'))('native load passes decide as t
   });
 
   it('counts a folded reader at its full extent from the scalar, as the first version did', async () => {
-    const [neg, bc, add, mul] = ['neg', 'broadcast', 'add', 'mul'].map((op) => OPCODE[op]);
-    const all = Flag.gradOut | Flag.gradA | Flag.gradB;
+    const [one, all] = [Flag.gradOut | Flag.gradA, Flag.gradOut | Flag.gradA | Flag.gradB];
     const t = handTape(
       [
-        [neg, Flag.gradOut | Flag.gradA, 10, 0, -1, 1, 0, 0], // the scalar s at 10
-        [bc, Flag.gradOut | Flag.gradA, 20, 10, -1, 1, 4, 1], // s broadcast to 20..23
-        [add, all, 30, 20, 40, 4, 0, 0], // folded: then reads 10..13 as far as the count goes
-        [bc, Flag.gradOut | Flag.gradA, 11, 1, -1, 1, 2, 1], // writes 11..12
-        [mul, all, 50, 11, 44, 2, 0, 0], // its only reader, but the count sees two
+        word('neg', one, 10, 0, -1, [1]), // the scalar s at 10
+        word('broadcast', one, 20, 10, -1, [1, 4, 1]), // s broadcast to 20..23
+        word('add', all, 30, 20, 40, [4]), // folded: then reads 10..13 as far as the count goes
+        word('broadcast', one, 11, 1, -1, [1, 2, 1]), // writes 11..12
+        word('mul', all, 50, 11, 44, [2]), // its only reader, but the count sees two
       ],
       52,
       [],

@@ -47,10 +47,11 @@ function firstReaders(f: Defined, t: Tape): number[] {
   let at = 0;
   return f.params.map((p) => {
     const [lo, hi] = [at, (at += p.size)];
-    for (let i = 0; i < t.nInstr; i++) {
-      const [a, b] = [t.code[i * INSTR_WIDTH + Field.a], t.code[i * INSTR_WIDTH + Field.b]];
-      if ((a >= lo && a < hi) || (b >= lo && b < hi)) return i;
-    }
+    for (let i = 0; i < t.nInstr; i++)
+      for (const f of [Field.a, Field.b, Field.c]) {
+        const x = t.code[i * INSTR_WIDTH + f];
+        if (x >= lo && x < hi) return i;
+      }
     return t.nInstr;
   });
 }

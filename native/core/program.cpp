@@ -89,42 +89,51 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       Instr in{};
       in.op = w[F_OP];
       in.flags = w[F_FLAGS];
-      in.p0 = w[F_P0];
-      in.p1 = w[F_P1];
-      in.p2 = w[F_P2];
+      in.p = w + F_P0;
+      in.p0 = in.p[0];
+      in.p1 = in.p[1];
+      in.p2 = in.p[2];
       if (in.op < 0 || in.op >= OP_COUNT) return fail(error, at(i) + ": " + RULE_TEXT[RULE_OPCODE]);
       auto rule = [&](Rule r) { return fail(error, at(i) + " (" + OP_NAMES[in.op] + "): " + RULE_TEXT[r]); };
-      const bool binary = OP_ARITY[in.op] == 2;
-      if (in.flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_OUT)) return rule(RULE_FLAGS);
-      if (!binary && (in.flags & FLAG_GRAD_B)) return rule(RULE_GRAD_B);
-      for (int q = 0; q < 3; q++)
-        if (w[F_P0 + q] < ((OP_SIZE_PARAMS[in.op] >> q) & 1)) return rule(RULE_SIZE);
-      const double eOut = op_extent(in.op, 0, in.p0, in.p1, in.p2);
-      const double eA = op_extent(in.op, 1, in.p0, in.p1, in.p2);
-      const double eB = op_extent(in.op, 2, in.p0, in.p1, in.p2);
-      const double eX = op_extent(in.op, 3, in.p0, in.p1, in.p2);
+      const int32_t arity = OP_ARITY[in.op];
+      if (in.flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_C | FLAG_GRAD_OUT)) return rule(RULE_FLAGS);
+      if ((arity < 2 && (in.flags & FLAG_GRAD_B)) || (arity < 3 && (in.flags & FLAG_GRAD_C)))
+        return rule(RULE_GRAD_OPERAND);
+      for (int q = 0; q < MAX_PARAMS; q++)
+        if (in.p[q] < ((OP_SIZE_PARAMS[in.op] >> q) & 1) || (q >= OP_PARAM_COUNT[in.op] && in.p[q] != 0))
+          return rule(RULE_SIZE);
+      if (!op_limits_ok(in.op, in.p)) return rule(RULE_LIMIT);
+      const double eOut = op_extent(in.op, 0, in.p);
+      const double eX = op_extent(in.op, 4, in.p);
       const int32_t extraAt = OP_EXTRA_AT[in.op];
       // the output (and scratch) must be temporaries: never the caller's buffers or constants
       const int64_t out = w[F_OUT];
       if (out < d.tempStart || out + eOut > d.arenaSize) return rule(RULE_OUT);
       in.out = static_cast<int32_t>(out);
-      in.absA = w[F_A];
-      in.absB = binary ? w[F_B] : -1;
       in.scalarSide = 0;
       in.elided = false;
       in.gout = in.out;
-      if (!locate(w[F_A], eA, &in.a)) return rule(RULE_A);
-      if (binary) {
-        if (!locate(w[F_B], eB, &in.b)) return rule(RULE_B);
-      } else {
-        in.b = {arenaRegion, 0};
+      // operands a, b, c: located, or (absent) the arena's first element
+      const int32_t fields[3] = {F_A, F_B, F_C};
+      const Rule rules[3] = {RULE_A, RULE_B, RULE_C};
+      Ref* refs[3] = {&in.a, &in.b, &in.c};
+      int32_t* abs[3] = {&in.absA, &in.absB, &in.absC};
+      double extent[3];
+      for (int k = 0; k < 3; k++) {
+        extent[k] = k < arity ? op_extent(in.op, k + 1, in.p) : 0;
+        *abs[k] = k < arity ? w[fields[k]] : -1;
+        *refs[k] = {arenaRegion, 0};
+        if (k < arity && !locate(w[fields[k]], extent[k], refs[k])) return rule(rules[k]);
       }
       const int64_t x = extraAt >= 0 ? w[F_P0 + extraAt] : 0;
       if (extraAt >= 0 && (x < d.tempStart || x + eX > d.arenaSize)) return rule(RULE_EXTRA);
-      if (overlaps(out, eOut, w[F_A], eA) || (binary && overlaps(out, eOut, w[F_B], eB))) return rule(RULE_OUT_OVERLAP);
-      if (extraAt >= 0 &&
-          (overlaps(x, eX, out, eOut) || overlaps(x, eX, w[F_A], eA) || (binary && overlaps(x, eX, w[F_B], eB))))
-        return rule(RULE_EXTRA_OVERLAP);
+      for (int k = 0; k < arity; k++)
+        if (overlaps(out, eOut, *abs[k], extent[k])) return rule(RULE_OUT_OVERLAP);
+      if (extraAt >= 0) {
+        bool bad = overlaps(x, eX, out, eOut);
+        for (int k = 0; k < arity; k++) bad = bad || overlaps(x, eX, *abs[k], extent[k]);
+        if (bad) return rule(RULE_EXTRA_OVERLAP);
+      }
       in.extra = extraAt >= 0 ? static_cast<int32_t>(x) : -1;
       p->instrs_.push_back(in);
     }
@@ -142,7 +151,7 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
   std::vector<std::pair<int64_t, int64_t>> spans;
   for (const Instr& in : p->instrs_)
     if ((in.flags & FLAG_GRAD_OUT) && !in.elided && in.gout == in.out)
-      spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p0, in.p1, in.p2)));
+      spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p)));
   if (d.output >= d.tempStart) spans.emplace_back(d.output, d.output + 1);
   std::sort(spans.begin(), spans.end());
   for (auto& sp : spans) {
@@ -160,20 +169,20 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
 // operand, is folded into that instruction: it reads the scalar itself (k_scalar.h). The
 // broadcast's n-element temporary is then never written, zeroed or summed back.
 //
-// Readers are counted over every instruction (elided ones too), through a and b at their full
-// extent as the tape writes them; a reader already folded counts at its scalar's offset with its
-// full extent (a conservative count the first version of this pass made by scanning the tape per
+// Readers are counted over every instruction (elided ones too), through a, b and c at their full
+// extent as the tape writes them (a read through c forbids the fold); a reader already folded counts at its scalar's
+// offset with its full extent (a conservative count the first version of this pass made by scanning the tape per
 // broadcast, kept so that the same broadcasts are folded). Linear in the tape (radix sorts and
 // merges) but for a binary search per broadcast and per folded operand.
 void Program::fuseScalarBroadcasts() {
   const size_t count = instrs_.size();
   auto candidate = [](const Instr& bc) { return bc.op == OP_BROADCAST && bc.p0 == 1 && bc.p2 == 1 && bc.p1 >= 1; };
-  // extent of what o reads through operand a (side 1) or b (side 2); <= 0 when nothing
+  // extent of what o reads through operand a, b or c (side 1, 2, 3); <= 0 when nothing
   auto extent = [](const Instr& o, int side) -> int64_t {
-    if (side == 2 && OP_ARITY[o.op] != 2) return 0;
-    return static_cast<int64_t>(op_extent(o.op, side, o.p0, o.p1, o.p2));
+    if (side > OP_ARITY[o.op]) return 0;
+    return static_cast<int64_t>(op_extent(o.op, side, o.p));
   };
-  auto start = [](const Instr& o, int side) -> int64_t { return side == 1 ? o.absA : o.absB; };
+  auto start = [](const Instr& o, int side) -> int64_t { return side == 1 ? o.absA : side == 2 ? o.absB : o.absC; };
   std::vector<int64_t> his, los;
   std::vector<uint32_t> scalars;  // where a folded operand's range moves
   for (const Instr& bc : instrs_)
@@ -182,14 +191,14 @@ void Program::fuseScalarBroadcasts() {
   if (his.empty()) return;
   // offsets and extents of a validated tape: inside the arena, below 2^31
   std::vector<uint32_t> starts, ends;
-  std::vector<std::pair<uint32_t, uint32_t>> entries;  // (start, id = 2 q + side - 1)
+  std::vector<std::pair<uint32_t, uint32_t>> entries;  // (start, id = 3 q + side - 1)
   for (size_t q = 0; q < count; q++)
-    for (int side = 1; side <= 2; side++) {
+    for (int side = 1; side <= 3; side++) {
       const int64_t e = extent(instrs_[q], side), s0 = start(instrs_[q], side);
       if (e <= 0) continue;
       starts.push_back(static_cast<uint32_t>(s0));
       ends.push_back(static_cast<uint32_t>(s0 + e));
-      entries.emplace_back(static_cast<uint32_t>(s0), static_cast<uint32_t>(q * 2 + side - 1));
+      entries.emplace_back(static_cast<uint32_t>(s0), static_cast<uint32_t>(q * 3 + side - 1));
     }
   OverlapCounter readers(his, los, std::move(starts), std::move(ends));
   StartIndex readerAt(std::move(entries), scalars);
@@ -210,7 +219,8 @@ void Program::fuseScalarBroadcasts() {
     if (readers.count(lo, hi) != 1) continue;
     const int64_t id = readerAt.only(lo);
     if (id < 0) continue;
-    const size_t q = static_cast<size_t>(id / 2);
+    const size_t q = static_cast<size_t>(id / 3);
+    if (id % 3 == 2) continue;  // read through c: only add/sub/mul/div take a folded scalar
     const Instr& o = instrs_[q];
     const bool binary = o.op == OP_ADD || o.op == OP_SUB || o.op == OP_MUL || o.op == OP_DIV;
     if (q <= i || !binary || o.p0 != bc.p1 || o.scalarSide != 0) continue;
@@ -221,7 +231,7 @@ void Program::fuseScalarBroadcasts() {
     const int s = r.absA == lo ? 1 : 2;
     const int64_t e = extent(r, s);
     readers.add(lo, lo + e, -1);
-    readerAt.remove(lo, static_cast<int64_t>(q) * 2 + s - 1);
+    readerAt.remove(lo, static_cast<int64_t>(q) * 3 + s - 1);
     if (s == 1) {
       r.scalarSide = 1;
       r.a = bc.a;
@@ -232,7 +242,7 @@ void Program::fuseScalarBroadcasts() {
       r.absB = bc.absA;
     }
     readers.add(bc.absA, bc.absA + e, 1);
-    readerAt.add(bc.absA, static_cast<int64_t>(q) * 2 + s - 1);
+    readerAt.add(bc.absA, static_cast<int64_t>(q) * 3 + s - 1);
     bc.elided = true;
   }
 }
@@ -248,13 +258,13 @@ void Program::passAdjoints() {
   // [lo, hi) of what an instruction reads through operand a (side 1) or b (side 2); a folded
   // scalar reads one element
   auto read = [](const Instr& o, int side) -> std::pair<int64_t, int64_t> {
-    if (side == 2 && OP_ARITY[o.op] != 2) return {0, 0};
-    const int64_t lo = side == 1 ? o.absA : o.absB;
-    const int64_t len = o.scalarSide == side ? 1 : static_cast<int64_t>(op_extent(o.op, side, o.p0, o.p1, o.p2));
+    if (side > OP_ARITY[o.op]) return {0, 0};
+    const int64_t lo = side == 1 ? o.absA : side == 2 ? o.absB : o.absC;
+    const int64_t len = o.scalarSide == side ? 1 : static_cast<int64_t>(op_extent(o.op, side, o.p));
     return {lo, lo + len};
   };
   auto written = [](const Instr& o) -> std::pair<int64_t, int64_t> {
-    return {o.out, o.out + static_cast<int64_t>(op_extent(o.op, 0, o.p0, o.p1, o.p2))};
+    return {o.out, o.out + static_cast<int64_t>(op_extent(o.op, 0, o.p))};
   };
   auto candidate = [](const Instr& in) {
     return !in.elided && (in.flags & FLAG_GRAD_OUT) && (in.op == OP_ADD || in.op == OP_SUB);
@@ -273,7 +283,7 @@ void Program::passAdjoints() {
   for (size_t q = 0; q < instrs_.size(); q++) {
     const Instr& o = instrs_[q];
     if (o.elided) continue;
-    for (int side = 1; side <= 2; side++) {
+    for (int side = 1; side <= 3; side++) {
       const auto [lo, hi] = read(o, side);
       if (lo < hi) rStarts.push_back(static_cast<uint32_t>(lo)), rEnds.push_back(static_cast<uint32_t>(hi));
     }
@@ -301,8 +311,7 @@ void Program::passAdjoints() {
       const int64_t producer = producerAt.only(lo);
       if (producer < 0) continue;
       const Instr& o = instrs_[static_cast<size_t>(producer)];
-      if (op_extent(o.op, 0, o.p0, o.p1, o.p2) != hi - lo || static_cast<size_t>(producer) >= i ||
-          !(o.flags & FLAG_GRAD_OUT))
+      if (op_extent(o.op, 0, o.p) != hi - lo || static_cast<size_t>(producer) >= i || !(o.flags & FLAG_GRAD_OUT))
         continue;
       instrs_[static_cast<size_t>(producer)].gout = in.gout;
       in.flags &= ~flag;
@@ -314,7 +323,7 @@ std::vector<int32_t> Program::passes() const {
   std::vector<int32_t> out;
   out.reserve(instrs_.size() * PASS_WORDS);
   for (const Instr& in : instrs_)
-    out.insert(out.end(), {in.elided ? 1 : 0, in.scalarSide, in.gout, in.flags, in.absA, in.absB});
+    out.insert(out.end(), {in.elided ? 1 : 0, in.scalarSide, in.gout, in.flags, in.absA, in.absB, in.absC});
   return out;
 }
 
@@ -371,7 +380,9 @@ void Program::forward(int32_t from, bool exact) {
                 in.extra >= 0 ? v + in.extra : nullptr,
                 in.p0,
                 in.p1,
-                in.p2};
+                in.p2,
+                vbase_[in.c.region] + in.c.offset,
+                in.p};
     if (in.scalarSide)
       (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op](f);
     else
@@ -418,7 +429,10 @@ double Program::reverse(const CallBuffers& call) {
                 in.flags,
                 in.p0,
                 in.p1,
-                in.p2};
+                in.p2,
+                vbase_[in.c.region] + in.c.offset,
+                gbase_[in.c.region] + in.c.offset,
+                in.p};
     if (in.scalarSide)
       (in.scalarSide == 1 ? kernels_->scalarABwd : kernels_->scalarBBwd)[in.op](b);
     else

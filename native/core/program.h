@@ -34,9 +34,9 @@ struct Ref {
 struct Instr {
   int32_t op, flags;
   int32_t out;  // arena offset (always in the temporaries)
-  Ref a, b;
-  int32_t extra;       // arena offset of the scratch region, or -1
-  int32_t absA, absB;  // arena offsets of a and b as the tape writes them
+  Ref a, b, c;
+  int32_t extra;             // arena offset of the scratch region, or -1
+  int32_t absA, absB, absC;  // arena offsets of a, b and c as the tape writes them (-1: no operand)
   // 1 (a) or 2 (b): that operand is a scalar broadcast whose instruction was elided, and a/b
   // refer to the scalar itself; 0 otherwise
   int32_t scalarSide;
@@ -45,6 +45,7 @@ struct Instr {
   // adjoint through unchanged (passAdjoints)
   int32_t gout;
   int32_t p0, p1, p2;
+  const int32_t* p;  // all MAX_PARAMS params: a view of the tape's code, which the Program owns
 };
 
 // Buffers of one call. With copy = true, theta and the inputs are copied into the arena and the
@@ -101,8 +102,8 @@ class Program {
   int64_t outputSize() const { return outputSize_; }
 
   // What the load passes decided, PASS_WORDS words per instruction: elided, scalarSide, gout,
-  // flags, absA, absB (tests compare them with a transcription of the passes' first version).
-  static constexpr int PASS_WORDS = 6;
+  // flags, absA, absB, absC (tests compare them with a transcription of the passes' first version).
+  static constexpr int PASS_WORDS = 7;
   std::vector<int32_t> passes() const;
 
   int32_t paramCount() const { return tape_.nParams; }

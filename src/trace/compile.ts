@@ -118,14 +118,17 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
     const p = def.encode(ins, n.attrs, (extra) => ((size += extra), fits(), size - extra));
     const w = code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     w[Field.op] = OPCODE[n.op];
+    const [a, b, c] = n.inputs;
     w[Field.flags] =
       (grad[id] ? Flag.gradOut : 0) |
-      (grad[n.inputs[0]] ? Flag.gradA : 0) |
-      (n.inputs.length > 1 && grad[n.inputs[1]] ? Flag.gradB : 0);
+      (grad[a] ? Flag.gradA : 0) |
+      (b !== undefined && grad[b] ? Flag.gradB : 0) |
+      (c !== undefined && grad[c] ? Flag.gradC : 0);
     w[Field.out] = offset[id];
-    w[Field.a] = at(n.inputs[0]);
-    w[Field.b] = n.inputs.length > 1 ? at(n.inputs[1]) : -1;
-    [w[Field.p0], w[Field.p1], w[Field.p2]] = p;
+    w[Field.a] = at(a);
+    w[Field.b] = b !== undefined ? at(b) : -1;
+    w[Field.c] = c !== undefined ? at(c) : -1;
+    w.set(p, Field.p0);
   });
 
   const inputNodes = nodes.filter((n) => n.kind === 'input');
@@ -199,7 +202,7 @@ function schedule(nodes: readonly Node[], live: Uint8Array, dep: readonly boolea
 }
 
 function fdPlan(params: readonly Node[], offset: Int32Array, code: Int32Array, nInstr: number): Int32Array {
-  // the first instruction whose operand a or b starts inside each parameter: one pass over the
+  // the first instruction whose operand a, b or c starts inside each parameter: one pass over the
   // code, each operand's parameter found by binary search over the parameters' offsets
   const first = params.map(() => nInstr);
   const byOffset = params.map((_, i) => i).sort((x, y) => offset[params[x].id] - offset[params[y].id]);
@@ -215,8 +218,8 @@ function fdPlan(params: readonly Node[], offset: Int32Array, code: Int32Array, n
     return lo > 0 && at < starts[lo - 1] + sizeOf(params[i].shape) ? i : -1;
   };
   for (let i = nInstr - 1; i >= 0; i--)
-    for (const at of [code[i * INSTR_WIDTH + Field.a], code[i * INSTR_WIDTH + Field.b]]) {
-      const p = holder(at);
+    for (const f of [Field.a, Field.b, Field.c]) {
+      const p = holder(code[i * INSTR_WIDTH + f]);
       if (p >= 0) first[p] = i;
     }
   const idx = params.map((_, i) => i).sort((x, y) => first[y] - first[x] || x - y);

@@ -15,8 +15,8 @@ export interface NativeProgramHandle extends Required<Program> {
   readonly isa: string | undefined;
   readonly busy: boolean;
   /**
-   * What the load passes decided (native/core/program.cpp), 6 words per instruction: elided,
-   * scalarSide, gout, flags, absA, absB. For tests.
+   * What the load passes decided (native/core/program.cpp), 7 words per instruction: elided,
+   * scalarSide, gout, flags, absA, absB, absC. For tests.
    */
   passes(): Int32Array;
 }
