@@ -2,9 +2,9 @@
  * Load time against tape length: the chain workload (bench/workloads.ts, both native load passes
  * at every layer) at about 1k, 3k, 10k, 30k and 100k instructions. Per length: the trace and the
  * compile (backend-independent), then per backend the load (validation, the load passes, the
- * arenas) and the first reverse() after it (where untouched arena pages are first faulted in).
- * Medians of repeated runs (fewer for slow ones, at least one). Prints a table, writes
- * results/load.json.
+ * arenas) and the first reverse() after it (where untouched arena pages are first faulted in),
+ * in wall time and in the process's CPU time (steadier on a shared machine). Medians of repeated
+ * runs (fewer for slow ones, at least one). Prints a table, writes results/load.json.
  *
  * Usage: npm run bench:load [-- LENGTHS...]   (default 1000 3000 10000 30000 100000)
  * TAPEGRAD_BASELINE_ADDON=/path/to/tapegrad.node adds a row "native (baseline)" loading the same
@@ -41,6 +41,11 @@ function repeat(run: () => number[]): { ms: number[]; runs: number } {
   return { ms: xs[0].map((_, i) => median(xs.map((x) => x[i]))), runs: xs.length };
 }
 const since = (t: number) => performance.now() - t;
+/** CPU time of the process in ms (user + system): on a shared machine it moves less than wall time */
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 interface Loader {
   readonly name: string;
@@ -63,14 +68,14 @@ for (const n of LENGTHS) {
   const m = chain(n);
   // trace (define) and compile (.tape) of a fresh function each run
   const tc = repeat(() => {
-    let t = performance.now();
+    let [t, c] = [performance.now(), cpu()];
     const f = chain(n).f;
-    const trace = since(t);
-    t = performance.now();
+    const trace = [since(t), cpu() - c];
+    [t, c] = [performance.now(), cpu()];
     void f.tape;
-    return [trace, since(t)];
+    return [...trace, since(t), cpu() - c];
   });
-  const [traceMs, compileMs] = tc.ms;
+  const [traceMs, traceCpuMs, compileMs, compileCpuMs] = tc.ms;
   const tape = m.f.tape;
   const c = (await backend('js')).compile(m.f);
   const theta = c.flatten(m.params);
@@ -78,27 +83,40 @@ for (const n of LENGTHS) {
   const inputs = [m.inputs.x as Float64Array];
   for (const l of loaders) {
     // load, then the first reverse() of the fresh program (untouched arena pages fault in there)
+    const grad = new Float64Array(theta.length);
     const r = repeat(() => {
-      let t = performance.now();
+      let [t, c] = [performance.now(), cpu()];
       const program = l.load(tape);
-      const load = since(t);
-      t = performance.now();
-      program.reverse(theta, inputs, new Float64Array(theta.length));
-      const first = since(t);
+      const load = [since(t), cpu() - c];
+      [t, c] = [performance.now(), cpu()];
+      program.reverse(theta, inputs, grad);
+      const first = [since(t), cpu() - c];
       program.dispose();
-      return [load, first];
+      return [...load, ...first];
     });
-    const [loadMs, firstReverseMs] = r.ms;
+    const [loadMs, loadCpuMs, firstReverseMs, firstReverseCpuMs] = r.ms;
     rows.push({
       instructions: tape.nInstr,
       backend: l.name,
-      'trace ms': +traceMs.toFixed(2),
-      'compile ms': +compileMs.toFixed(2),
-      'load ms': +loadMs.toFixed(3),
-      'first reverse ms': +firstReverseMs.toFixed(3),
+      'trace ms (cpu)': `${traceMs.toFixed(1)} (${traceCpuMs.toFixed(1)})`,
+      'compile ms (cpu)': `${compileMs.toFixed(1)} (${compileCpuMs.toFixed(1)})`,
+      'load ms (cpu)': `${loadMs.toFixed(3)} (${loadCpuMs.toFixed(3)})`,
+      'first reverse ms (cpu)': `${firstReverseMs.toFixed(3)} (${firstReverseCpuMs.toFixed(3)})`,
       runs: r.runs,
     });
-    json.push({ instructions: tape.nInstr, backend: l.name, traceMs, compileMs, loadMs, firstReverseMs, runs: r.runs });
+    json.push({
+      instructions: tape.nInstr,
+      backend: l.name,
+      traceMs,
+      traceCpuMs,
+      compileMs,
+      compileCpuMs,
+      loadMs,
+      loadCpuMs,
+      firstReverseMs,
+      firstReverseCpuMs,
+      runs: r.runs,
+    });
   }
 }
 console.table(rows);

@@ -169,11 +169,12 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
 // operand, is folded into that instruction: it reads the scalar itself (k_scalar.h). The
 // broadcast's n-element temporary is then never written, zeroed or summed back.
 //
-// Readers are counted over every instruction (elided ones too), through a, b and c at their full
-// extent as the tape writes them (a read through c forbids the fold); a reader already folded counts at its scalar's
-// offset with its full extent (a conservative count the first version of this pass made by scanning the tape per
-// broadcast, kept so that the same broadcasts are folded). Linear in the tape (radix sorts and
-// merges) but for a binary search per broadcast and per folded operand.
+// Readers are counted over every instruction (elided ones too), through a, b and c at their
+// full extent as the tape writes them (a read through c forbids the fold). A reader already
+// folded counts at its scalar's offset with its full extent: a conservative count that the first
+// version of this pass made (it scanned the tape per broadcast), kept so that the same
+// broadcasts are folded. Linear in the tape (radix sorts and merges) but for a binary search per
+// broadcast and per folded operand.
 void Program::fuseScalarBroadcasts() {
   const size_t count = instrs_.size();
   auto candidate = [](const Instr& bc) { return bc.op == OP_BROADCAST && bc.p0 == 1 && bc.p2 == 1 && bc.p1 >= 1; };
