@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Field, Flag, INSTR_WIDTH, OPCODE, OPS, type Extent } from '../src/ops/opset.js';
+import { ELEMENTWISE } from '../src/ops/elementwise.js';
 import type { Tape } from '../src/trace/compile.js';
 import { checkTape } from '../src/trace/check-tape.js';
 import { load } from '../src/backends/registry.js';
@@ -43,6 +44,8 @@ interface Ins {
 }
 
 const extent = (e: Extent, p: readonly number[]) => e.reduce((s: number, i) => s * p[i], 1);
+/** the ops that take a folded scalar (native has their _sa/_sb kernels) */
+const FOLDABLE = new Set(ELEMENTWISE.filter((e) => e.fuseScalar).map((e) => e.name));
 
 /** The passes as main's program.cpp had them before they were made linear, statement for statement. */
 function firstVersion(t: Tape): Int32Array {
@@ -70,7 +73,7 @@ function firstVersion(t: Tape): Int32Array {
       gout: w[Field.out],
     });
   }
-  const arithmetic = (o: Ins) => o.op === 'add' || o.op === 'sub' || o.op === 'mul' || o.op === 'div';
+  const arithmetic = (o: Ins) => FOLDABLE.has(o.op);
 
   // fuseScalarBroadcasts
   for (let i = 0; i < ins.length; i++) {
@@ -161,9 +164,9 @@ const TEMP_START = 10;
 const ARENA = 64;
 
 /** One instruction's words; c and the unused params as the compiler writes them (-1, 0). */
-function word(op: string, flags: number, out: number, a: number, b: number, p: readonly number[]): number[] {
+function word(op: string, flags: number, out: number, a: number, b: number, p: readonly number[], c = -1): number[] {
   const w = new Array<number>(INSTR_WIDTH).fill(0);
-  [w[Field.op], w[Field.flags], w[Field.out], w[Field.a], w[Field.b], w[Field.c]] = [OPCODE[op], flags, out, a, b, -1];
+  [w[Field.op], w[Field.flags], w[Field.out], w[Field.a], w[Field.b], w[Field.c]] = [OPCODE[op], flags, out, a, b, c];
   p.forEach((x, i) => (w[Field.p0 + i] = x));
   return w;
 }
@@ -218,13 +221,17 @@ function randomTape(r: () => number): Tape {
           ? ['broadcast', [int(1, 2), int(1, 3), int(1, 2)]]
           : kind < 0.7
             ? [pick(['add', 'sub', 'mul', 'div']), [int(1, 5)]]
-            : kind < 0.85
+            : kind < 0.8
               ? [pick(['tanh', 'neg']), [int(1, 5)]]
-              : ['sum', [1, int(1, 5), 1]];
+              : kind < 0.88
+                ? ['where', [int(1, 5)]]
+                : ['sum', [1, int(1, 5), 1]];
     const def = OPS[OPCODE[op]];
-    const binary = def.arity === 2;
     const flags =
-      (r() < 0.8 ? Flag.gradOut : 0) | (r() < 0.7 ? Flag.gradA : 0) | (binary && r() < 0.7 ? Flag.gradB : 0);
+      (r() < 0.8 ? Flag.gradOut : 0) |
+      (r() < 0.7 ? Flag.gradA : 0) |
+      (def.arity >= 2 && r() < 0.7 ? Flag.gradB : 0) |
+      (def.arity >= 3 && r() < 0.7 ? Flag.gradC : 0);
     // a clean tape places each output after the last, as the compiler does, while there is room
     const out =
       outs.length && r() < 0.4 * chaos
@@ -232,15 +239,15 @@ function randomTape(r: () => number): Tape {
         : r() < chaos || next + 5 > ARENA
           ? int(TEMP_START, ARENA - 1)
           : next;
-    const [a, b] = [where(), binary ? where() : -1];
-    const w = word(op, flags, out, a, b, p);
+    const [a, b, c] = [where(), def.arity >= 2 ? where() : -1, def.arity >= 3 ? where() : -1];
+    const w = word(op, flags, out, a, b, p, c);
     // often an elementwise op reads one earlier result whole (a broadcast to fold, an adjoint to pass)
     if (p.length === 1 && words.length && r() < 0.6) {
       const j = pick(words);
       const n = extent(OPS[j[Field.op]].extent.out, j.slice(Field.p0));
       if (n <= 5) {
         w[Field.p0] = n;
-        w[binary && r() < 0.5 ? Field.b : Field.a] = j[Field.out];
+        w[pick([Field.a, Field.b, Field.c].slice(0, def.arity))] = j[Field.out];
       }
     }
     try {

@@ -167,7 +167,8 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
 }
 
 // A broadcast of a scalar (outer = inner = 1) read by exactly one add/sub/mul/div, as one whole
-// operand, is folded into that instruction: it reads the scalar itself (k_scalar.h). The
+// operand, is folded into that instruction: it reads the scalar itself (the _sa/_sb variants of
+// k_elementwise.gen.h, for the ops marked fuseScalar in src/ops/elementwise.ts). The
 // broadcast's n-element temporary is then never written, zeroed or summed back.
 //
 // Readers are counted over every instruction (elided ones too), through a, b and c at their
@@ -222,9 +223,9 @@ void Program::fuseScalarBroadcasts() {
     const int64_t id = readerAt.only(lo);
     if (id < 0) continue;
     const size_t q = static_cast<size_t>(id / 3);
-    if (id % 3 == 2) continue;  // read through c: only add/sub/mul/div take a folded scalar
+    if (id % 3 == 2) continue;  // read through c: only binary ops take a folded scalar
     const Instr& o = instrs_[q];
-    const bool binary = o.op == OP_ADD || o.op == OP_SUB || o.op == OP_MUL || o.op == OP_DIV;
+    const bool binary = kernels_->scalarAFwd[o.op] != nullptr;
     if (q <= i || !binary || o.p0 != bc.p1 || o.scalarSide != 0) continue;
     Instr& r = instrs_[q];
     // the reference sums the repeats back into the scalar only through the broadcast's own rule
