@@ -61,4 +61,25 @@ export function oneOp(): Workload {
   return { name: 'one-op value() a.neg()', f, params: { a: 1.5 }, inputs: {} };
 }
 
+/**
+ * A deep narrow chain of about `instructions` instructions (4 per layer, and the sum):
+ * h <- tanh(a h + w) on 16 elements, one scalar a and one bias w shared by every layer. Each
+ * layer is a scalar broadcast folded into its mul and a bias add whose adjoint passes through to
+ * the mul (native/core/program.cpp), so both load passes have work at every layer.
+ */
+export function chain(instructions: number): Workload {
+  const layers = Math.max(1, Math.round((instructions - 1) / 4));
+  const f = define({ params: { a: [], w: [16] }, inputs: { x: [16] } }, ({ a, w }, { x }) => {
+    let h = x;
+    for (let k = 0; k < layers; k++) h = h.mul(a).add(w).tanh();
+    return h.sum();
+  });
+  return {
+    name: `chain ${layers} layers`,
+    f,
+    params: { a: 0.5, w: uniform(16, 10, -0.5, 0.5) },
+    inputs: { x: uniform(16, 11, -1, 1) },
+  };
+}
+
 export const WORKLOADS = (): Workload[] => [oneOp(), w1(), w2(10), w2(100), w2(1000), w3()];

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -106,8 +107,8 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
          InstanceMethod<&NativeProgram::Fd>("fd"), InstanceMethod<&NativeProgram::ReverseAsync>("reverseAsync"),
          InstanceMethod<&NativeProgram::FdAsync>("fdAsync"), InstanceMethod<&NativeProgram::Dispose>("dispose"),
          InstanceMethod<&NativeProgram::Jvp>("jvp"), InstanceMethod<&NativeProgram::ForwardGrad>("forwardGrad"),
-         InstanceAccessor<&NativeProgram::Isa>("isa"), InstanceAccessor<&NativeProgram::Busy>("busy"),
-         InstanceAccessor<&NativeProgram::Threads>("threads")});
+         InstanceMethod<&NativeProgram::Passes>("passes"), InstanceAccessor<&NativeProgram::Isa>("isa"),
+         InstanceAccessor<&NativeProgram::Busy>("busy"), InstanceAccessor<&NativeProgram::Threads>("threads")});
   }
 
   NativeProgram(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeProgram>(info) {}
@@ -281,6 +282,15 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     // an asynchronous call in flight holds the program (its arenas) until it is done
     program_.reset();
     return info.Env().Undefined();
+  }
+
+  // passes(): the load passes' decisions (Program::passes), an Int32Array (tests)
+  Napi::Value Passes(const Napi::CallbackInfo& info) {
+    if (!program_) throwError(info.Env(), "this compiled function was disposed");
+    const std::vector<int32_t> w = program_->passes();
+    Napi::Int32Array out = Napi::Int32Array::New(info.Env(), w.size());
+    if (!w.empty()) std::memcpy(out.Data(), w.data(), sizeof(int32_t) * w.size());
+    return out;
   }
 
   Napi::Value Isa(const Napi::CallbackInfo& info) {

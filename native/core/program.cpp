@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "intervals.h"
 #include "thread-pool.h"
 
 namespace tapegrad {
@@ -80,15 +81,17 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
           p->alwaysCopy_ = true;
         return true;
       }
-      for (size_t j = 0; j < d.inputSizes.size(); j++) {
-        const int64_t s = p->inputStart_[j];
-        if (off >= s && off < s + d.inputSizes[j]) {
-          if (end <= s + d.inputSizes[j])
-            *ref = {static_cast<int32_t>(j + 1), static_cast<int32_t>(off - s)};
-          else
-            p->alwaysCopy_ = true;
-          return true;
-        }
+      // the last input starting at or before off is the only one that can hold it (inputs of
+      // no elements hold nothing)
+      const auto next = std::upper_bound(p->inputStart_.begin(), p->inputStart_.end(), off);
+      if (next == p->inputStart_.begin()) return true;
+      const size_t j = static_cast<size_t>(next - p->inputStart_.begin()) - 1;
+      const int64_t s = p->inputStart_[j];
+      if (off < s + d.inputSizes[j]) {
+        if (end <= s + d.inputSizes[j])
+          *ref = {static_cast<int32_t>(j + 1), static_cast<int32_t>(off - s)};
+        else
+          p->alwaysCopy_ = true;
       }
       return true;
     };
@@ -154,9 +157,9 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
     return p->checkPlan(d.fdPlan.data(), d.fdPlan.size(), error);
   };
   if (!check()) return nullptr;
-  p->v_.assign(static_cast<size_t>(d.arenaSize), 0.0);
-  p->g_.assign(static_cast<size_t>(d.arenaSize), 0.0);
-  std::copy(d.constInit.begin(), d.constInit.end(), p->v_.begin() + d.constStart);
+  p->v_ = Arena(static_cast<size_t>(d.arenaSize));
+  p->g_ = Arena(static_cast<size_t>(d.arenaSize));
+  std::copy(d.constInit.begin(), d.constInit.end(), p->v_.data() + d.constStart);
   p->plain_ = p->instrs_;
   p->fuseScalarBroadcasts();
   p->passAdjoints();
@@ -184,39 +187,72 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
 // operand, is folded into that instruction: it reads the scalar itself (the _sa/_sb variants of
 // k_elementwise.gen.h, for the ops marked fuseScalar in src/ops/elementwise.ts). The
 // broadcast's n-element temporary is then never written, zeroed or summed back.
+//
+// Readers are counted over every instruction (elided ones too), through a, b and c at their
+// full extent as the tape writes them (a read through c forbids the fold). A reader already
+// folded counts at its scalar's offset with its full extent: a conservative count that the first
+// version of this pass made (it scanned the tape per broadcast), kept so that the same
+// broadcasts are folded. Linear in the tape (radix sorts and merges) but for a binary search per
+// broadcast and per folded operand.
 void Program::fuseScalarBroadcasts() {
   const size_t count = instrs_.size();
+  auto candidate = [](const Instr& bc) { return bc.op == OP_BROADCAST && bc.p0 == 1 && bc.p2 == 1 && bc.p1 >= 1; };
+  // extent of what o reads through operand a, b or c (side 1, 2, 3); <= 0 when nothing
+  auto extent = [](const Instr& o, int side) -> int64_t {
+    if (side > OP_ARITY[o.op]) return 0;
+    return static_cast<int64_t>(op_extent(o.op, side, o.p));
+  };
+  auto start = [](const Instr& o, int side) -> int64_t { return side == 1 ? o.absA : side == 2 ? o.absB : o.absC; };
+  std::vector<int64_t> his, los;
+  std::vector<uint32_t> scalars;  // where a folded operand's range moves
+  for (const Instr& bc : instrs_)
+    if (candidate(bc))
+      his.push_back(bc.out + static_cast<int64_t>(bc.p1)), los.push_back(bc.out), scalars.push_back(bc.absA);
+  if (his.empty()) return;
+  // offsets and extents of a validated tape: inside the arena, below 2^31
+  std::vector<uint32_t> starts, ends;
+  std::vector<std::pair<uint32_t, uint32_t>> entries;  // (start, id = 3 q + side - 1)
+  for (size_t q = 0; q < count; q++)
+    for (int side = 1; side <= 3; side++) {
+      const int64_t e = extent(instrs_[q], side), s0 = start(instrs_[q], side);
+      if (e <= 0) continue;
+      starts.push_back(static_cast<uint32_t>(s0));
+      ends.push_back(static_cast<uint32_t>(s0 + e));
+      entries.emplace_back(static_cast<uint32_t>(s0), static_cast<uint32_t>(q * 3 + side - 1));
+    }
+  OverlapCounter readers(his, los, std::move(starts), std::move(ends));
+  StartIndex readerAt(std::move(entries), scalars);
+  std::vector<uint32_t> oStarts, oEnds;  // a named output of no elements counts strictly inside
+  for (size_t k = 0; k < tape_.outputs.size(); k += 2) {
+    oStarts.push_back(static_cast<uint32_t>(tape_.outputs[k]));
+    oEnds.push_back(static_cast<uint32_t>(tape_.outputs[k] + tape_.outputs[k + 1]));
+  }
+  const OverlapCounter outputs(his, los, std::move(oStarts), std::move(oEnds));
+
   for (size_t i = 0; i < count; i++) {
     Instr& bc = instrs_[i];
-    if (bc.op != OP_BROADCAST || bc.p0 != 1 || bc.p2 != 1 || bc.p1 < 1) continue;
+    if (!candidate(bc)) continue;
     const int64_t lo = bc.out, hi = bc.out + static_cast<int64_t>(bc.p1);
     if (tape_.output >= lo && tape_.output < hi) continue;
-    bool isOutput = false;  // an elided broadcast's values are never written
-    for (size_t k = 0; k < tape_.outputs.size(); k += 2)
-      isOutput = isOutput || (tape_.outputs[k] < hi && lo < tape_.outputs[k] + tape_.outputs[k + 1]);
-    if (isOutput) continue;
-    int64_t reader = -1;
-    bool ok = true;
-    for (size_t q = 0; q < count && ok; q++) {
-      const Instr& o = instrs_[q];
-      const int64_t eA = static_cast<int64_t>(op_extent(o.op, 1, o.p));
-      const int64_t eB = OP_ARITY[o.op] >= 2 ? static_cast<int64_t>(op_extent(o.op, 2, o.p)) : 0;
-      const int64_t eC = OP_ARITY[o.op] >= 3 ? static_cast<int64_t>(op_extent(o.op, 3, o.p)) : 0;
-      const bool readsA = eA > 0 && o.absA < hi && lo < o.absA + eA;
-      const bool readsB = eB > 0 && o.absB < hi && lo < o.absB + eB;
-      if (eC > 0 && o.absC < hi && lo < o.absC + eC) ok = false;  // only binary ops take a folded scalar
-      if (!readsA && !readsB) continue;
-      const bool binary = kernels_->scalarAFwd[o.op] != nullptr;
-      const bool whole = (readsA != readsB) && (readsA ? o.absA == lo : o.absB == lo) && o.p0 == bc.p1;
-      if (reader >= 0 || q <= i || !binary || !whole || o.scalarSide != 0) ok = false;
-      reader = static_cast<int64_t>(q);
-    }
-    if (!ok || reader < 0) continue;
-    Instr& r = instrs_[static_cast<size_t>(reader)];
+    if (outputs.count(lo, hi) > 0) continue;  // an elided broadcast's values are never written
+    // exactly one range read in [lo, hi), starting at lo: one reader, through one whole operand
+    if (readers.count(lo, hi) != 1) continue;
+    const int64_t id = readerAt.only(lo);
+    if (id < 0) continue;
+    const size_t q = static_cast<size_t>(id / 3);
+    if (id % 3 == 2) continue;  // read through c: only binary ops take a folded scalar
+    const Instr& o = instrs_[q];
+    const bool binary = kernels_->scalarAFwd[o.op] != nullptr;
+    if (q <= i || !binary || o.p0 != bc.p1 || o.scalarSide != 0) continue;
+    Instr& r = instrs_[q];
     // the reference sums the repeats back into the scalar only through the broadcast's own rule
     const int32_t side = r.absA == lo ? FLAG_GRAD_A : FLAG_GRAD_B;
     if ((r.flags & FLAG_GRAD_OUT) && (r.flags & side) && !(bc.flags & FLAG_GRAD_OUT)) continue;
-    if (r.absA == lo) {
+    const int s = r.absA == lo ? 1 : 2;
+    const int64_t e = extent(r, s);
+    readers.add(lo, lo + e, -1);
+    readerAt.remove(lo, static_cast<int64_t>(q) * 3 + s - 1);
+    if (s == 1) {
       r.scalarSide = 1;
       r.a = bc.a;
       r.absA = bc.absA;
@@ -225,6 +261,8 @@ void Program::fuseScalarBroadcasts() {
       r.b = bc.a;
       r.absB = bc.absA;
     }
+    readers.add(bc.absA, bc.absA + e, 1);
+    readerAt.add(bc.absA, static_cast<int64_t>(q) * 3 + s - 1);
     bc.elided = true;
   }
 }
@@ -234,6 +272,8 @@ void Program::fuseScalarBroadcasts() {
 // nothing else: it is 0 + gout, gout itself (but for the sign of a zero). P's backward rule then
 // reads the add's output adjoint in place, and P's adjoint is neither zeroed nor added to: at a
 // bias add (X W + b) that saves zeroing two m x n adjoints and adding the add's into each.
+// Readers and producers (instructions not elided) are counted once (radix sorts and merges);
+// each candidate operand then costs a binary search.
 void Program::passAdjoints() {
   // [lo, hi) of what an instruction reads through operand a (side 1) or b (side 2); a folded
   // scalar reads one element
@@ -243,35 +283,68 @@ void Program::passAdjoints() {
     const int64_t len = o.scalarSide == side ? 1 : static_cast<int64_t>(op_extent(o.op, side, o.p));
     return {lo, lo + len};
   };
-  auto overlaps = [](std::pair<int64_t, int64_t> x, int64_t lo, int64_t hi) {
-    return x.first < x.second && x.first < hi && lo < x.second;
+  auto written = [](const Instr& o) -> std::pair<int64_t, int64_t> {
+    return {o.out, o.out + static_cast<int64_t>(op_extent(o.op, 0, o.p))};
   };
+  auto candidate = [](const Instr& in) {
+    return !in.elided && (in.flags & FLAG_GRAD_OUT) && (in.op == OP_ADD || in.op == OP_SUB);
+  };
+  std::vector<int64_t> his, los;
+  for (const Instr& in : instrs_)
+    if (candidate(in))
+      for (int side = 1; side <= 2; side++) {
+        const auto [lo, hi] = read(in, side);
+        his.push_back(hi), los.push_back(lo);
+      }
+  if (his.empty()) return;
+  // offsets and extents of a validated tape: inside the arena, below 2^31
+  std::vector<uint32_t> rStarts, rEnds, pStarts, pEnds;
+  std::vector<std::pair<uint32_t, uint32_t>> entries;  // (out, q)
+  for (size_t q = 0; q < instrs_.size(); q++) {
+    const Instr& o = instrs_[q];
+    if (o.elided) continue;
+    for (int side = 1; side <= 3; side++) {
+      const auto [lo, hi] = read(o, side);
+      if (lo < hi) rStarts.push_back(static_cast<uint32_t>(lo)), rEnds.push_back(static_cast<uint32_t>(hi));
+    }
+    const auto [lo, hi] = written(o);
+    if (lo < hi) {
+      pStarts.push_back(static_cast<uint32_t>(lo)), pEnds.push_back(static_cast<uint32_t>(hi));
+      entries.emplace_back(static_cast<uint32_t>(lo), static_cast<uint32_t>(q));
+    }
+  }
+  const OverlapCounter readers(his, los, std::move(rStarts), std::move(rEnds));
+  const OverlapCounter producers(his, los, std::move(pStarts), std::move(pEnds));
+  const StartIndex producerAt(std::move(entries), {});
   // readers before the instructions they read: a reader's own adjoint is settled when its
   // producer's is pointed at it (chains of adds)
   for (size_t i = instrs_.size(); i-- > 0;) {
     Instr& in = instrs_[i];
-    if (in.elided || !(in.flags & FLAG_GRAD_OUT) || (in.op != OP_ADD && in.op != OP_SUB)) continue;
+    if (!candidate(in)) continue;
     for (int side = 1; side <= (in.op == OP_ADD ? 2 : 1); side++) {
       const int32_t flag = side == 1 ? FLAG_GRAD_A : FLAG_GRAD_B;
       if (!(in.flags & flag) || in.scalarSide == side) continue;
       const auto [lo, hi] = read(in, side);
       if (lo < tape_.tempStart || (tape_.output >= lo && tape_.output < hi)) continue;
-      int64_t producer = -1;
-      int readers = 0;
-      bool ok = true;
-      for (size_t q = 0; q < instrs_.size() && ok; q++) {
-        const Instr& o = instrs_[q];
-        if (o.elided) continue;
-        readers += overlaps(read(o, 1), lo, hi) + overlaps(read(o, 2), lo, hi) + overlaps(read(o, 3), lo, hi);
-        if (!overlaps({o.out, o.out + static_cast<int64_t>(op_extent(o.op, 0, o.p))}, lo, hi)) continue;
-        ok = producer < 0 && o.out == lo && op_extent(o.op, 0, o.p) == hi - lo && q < i && (o.flags & FLAG_GRAD_OUT);
-        producer = static_cast<int64_t>(q);
-      }
-      if (!ok || producer < 0 || readers != 1) continue;
+      // one producer, writing exactly [lo, hi) before i; one read of it (this one)
+      if (producers.count(lo, hi) != 1 || readers.count(lo, hi) != 1) continue;
+      const int64_t producer = producerAt.only(lo);
+      if (producer < 0) continue;
+      const Instr& o = instrs_[static_cast<size_t>(producer)];
+      if (op_extent(o.op, 0, o.p) != hi - lo || static_cast<size_t>(producer) >= i || !(o.flags & FLAG_GRAD_OUT))
+        continue;
       instrs_[static_cast<size_t>(producer)].gout = in.gout;
       in.flags &= ~flag;
     }
   }
+}
+
+std::vector<int32_t> Program::passes() const {
+  std::vector<int32_t> out;
+  out.reserve(instrs_.size() * PASS_WORDS);
+  for (const Instr& in : instrs_)
+    out.insert(out.end(), {in.elided ? 1 : 0, in.scalarSide, in.gout, in.flags, in.absA, in.absB, in.absC});
+  return out;
 }
 
 bool Program::checkPlan(const int32_t* plan, size_t len, std::string* error) const {
@@ -522,7 +595,7 @@ bool Program::fdParallel(const CallBuffers& call, bool central, double relStep, 
     coords += plan[q + 1] - plan[q];
     total += (plan[q + 1] - plan[q]) * suffixWork_[reuse ? plan[q + 2] : 0];
   }
-  const int64_t arena = static_cast<int64_t>(v_.size());
+  const int64_t arena = tape_.arenaSize;
   const int64_t copied = alwaysCopy_ ? arena : tape_.nParams + (arena - tape_.constStart);
   if (coords < 2 || total < kFdSplit || total < 8.0 * copied * par_.width) return false;
   // about 8 pieces a thread (pieces cost unevenly: a later entry reruns a shorter suffix)

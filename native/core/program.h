@@ -2,8 +2,10 @@
 // the forward and backward sweeps and the finite-difference loops. Pure C++ (no Node-API).
 #pragma once
 #include <atomic>
+#include <cstdlib>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,23 @@ struct CallBuffers {
   const std::atomic<bool>* cancel = nullptr;
 };
 
+// A float64 arena that starts at zero. calloc rather than a vector: a large block comes from the
+// OS as zero pages, so load() writes nothing, and the pages a call never touches (the parameter
+// and input regions, read in place from the caller's buffers) are never faulted in.
+class Arena {
+ public:
+  explicit Arena(size_t n = 0) : p_(n ? static_cast<double*>(std::calloc(n, sizeof(double))) : nullptr) {
+    if (n && !p_) throw std::bad_alloc();
+  }
+  double* data() const { return p_.get(); }
+
+ private:
+  struct Free {
+    void operator()(double* p) const { std::free(p); }
+  };
+  std::unique_ptr<double, Free> p_;
+};
+
 class Program {
  public:
   // Validates every field and every instruction (opcodes, extents inside the arena, outputs only
@@ -100,6 +119,10 @@ class Program {
   // any count.
   void setThreads(int n);
   int threads() const { return par_.width; }
+  // What the load passes decided, PASS_WORDS words per instruction: elided, scalarSide, gout,
+  // flags, absA, absB, absC (tests compare them with a transcription of the passes' first version).
+  static constexpr int PASS_WORDS = 7;
+  std::vector<int32_t> passes() const;
 
   int32_t paramCount() const { return tape_.nParams; }
   int32_t inputCount() const { return static_cast<int32_t>(tape_.inputSizes.size()); }
@@ -148,7 +171,7 @@ class Program {
   int64_t outputSize_ = 0;
   bool alwaysCopy_ = false;                             // an operand spans two regions: read everything from the arena
   std::vector<std::pair<int64_t, int64_t>> zeroSpans_;  // adjoint ranges zeroed before a sweep
-  std::vector<double> v_, g_;                           // value and adjoint arenas
+  Arena v_, g_;                                         // value and adjoint arenas
   // forward mode: the instructions as the tape wrote them (before fuseScalarBroadcasts and
   // passAdjoints rewrote instrs_), the tangent arena (the value arena's layout) and scratch for
   // the second term of a bilinear rule

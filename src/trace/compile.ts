@@ -132,9 +132,10 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
   });
 
   const inputNodes = nodes.filter((n) => n.kind === 'input');
+  const inputNumber = new Map(inputNodes.map((n, j) => [n.id, j]));
   const indexChecks = order.flatMap((id) => {
     const n = nodes[id];
-    const j = inputNodes.indexOf(nodes[root(n.inputs[0])]);
+    const j = inputNumber.get(root(n.inputs[0])) ?? -1;
     return n.op === 'one_hot' && j >= 0 ? [j, n.attrs[0]] : [];
   });
   return {
@@ -201,16 +202,26 @@ function schedule(nodes: readonly Node[], live: Uint8Array, dep: readonly boolea
 }
 
 function fdPlan(params: readonly Node[], offset: Int32Array, code: Int32Array, nInstr: number): Int32Array {
-  const first = params.map((p) => {
-    const [lo, hi] = [offset[p.id], offset[p.id] + sizeOf(p.shape)];
-    for (let i = 0; i < nInstr; i++) {
-      for (const f of [Field.a, Field.b, Field.c]) {
-        const x = code[i * INSTR_WIDTH + f];
-        if (x >= lo && x < hi) return i;
-      }
+  // the first instruction whose operand a, b or c starts inside each parameter: one pass over the
+  // code, each operand's parameter found by binary search over the parameters' offsets
+  const first = params.map(() => nInstr);
+  const byOffset = params.map((_, i) => i).sort((x, y) => offset[params[x].id] - offset[params[y].id]);
+  const starts = byOffset.map((i) => offset[params[i].id]);
+  const holder = (at: number) => {
+    let [lo, hi] = [0, starts.length]; // the last parameter starting at or before `at`
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= at) lo = mid + 1;
+      else hi = mid;
     }
-    return nInstr;
-  });
+    const i = byOffset[lo - 1];
+    return lo > 0 && at < starts[lo - 1] + sizeOf(params[i].shape) ? i : -1;
+  };
+  for (let i = nInstr - 1; i >= 0; i--)
+    for (const f of [Field.a, Field.b, Field.c]) {
+      const p = holder(code[i * INSTR_WIDTH + f]);
+      if (p >= 0) first[p] = i;
+    }
   const idx = params.map((_, i) => i).sort((x, y) => first[y] - first[x] || x - y);
   return Int32Array.from(
     idx.flatMap((i) => [offset[params[i].id], offset[params[i].id] + sizeOf(params[i].shape), first[i]]),

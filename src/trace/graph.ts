@@ -22,6 +22,8 @@ export interface Node {
 export class Graph {
   readonly nodes: Node[] = [];
   private readonly constants = new Map<string, number>();
+  /** root() of each node, set when it is created: a chain of views is never walked again */
+  private readonly roots: number[] = [];
 
   /** limits: refuse results of more than MAX_ELEMENTS elements (off for a trace at placeholder sizes) */
   constructor(readonly limits = true) {}
@@ -63,8 +65,7 @@ export class Graph {
 
   /** The node whose storage `id` views: itself, or the first non-reshape below a chain of reshapes. */
   root(id: number): number {
-    while (this.nodes[id].kind === 'reshape') id = this.nodes[id].inputs[0];
-    return id;
+    return this.roots[id];
   }
 
   shapeOf(id: number): Shape {
@@ -78,6 +79,7 @@ export class Graph {
   private push(n: Omit<Node, 'id'>): number {
     const id = this.nodes.length;
     this.nodes.push({ ...n, id });
+    this.roots.push(n.kind === 'reshape' ? this.roots[n.inputs[0]] : id);
     return id;
   }
 }

@@ -16,6 +16,11 @@ export interface NativeProgramHandle extends Required<Program> {
   readonly busy: boolean;
   /** the threads this function may use (undefined once disposed) */
   readonly threads: number | undefined;
+  /**
+   * What the load passes decided (native/core/program.cpp), 7 words per instruction: elided,
+   * scalarSide, gout, flags, absA, absB, absC. For tests.
+   */
+  passes(): Int32Array;
 }
 
 export interface NativeAddon {
