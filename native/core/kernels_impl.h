@@ -26,6 +26,7 @@ namespace TG_ISA {
 #include "k_matmul.h"
 #include "k_loss.h"
 #include "k_fast.h"
+#include "k_tangent.h"
 #include "optim.h"
 #include "k_elementwise.gen.h"
 
@@ -91,6 +92,9 @@ static KernelTable make_table() {
   }
   // the hand-written ops' faster value()/reverse() rules (k_fast.h)
   t.fast[OP_SUM] = sum_fast_f;
+  // custom tangent rules (k_tangent.h); the other ops use their backward rules (OpDef.tangent)
+  t.tan[OP_LOGSUMEXP] = logsumexp_t;
+  t.tan[OP_SOFTMAX_XENT] = softmax_xent_t;
   if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
   t.sgd = sgd_step;
   t.adam = adam_step;
