@@ -99,15 +99,15 @@ export function sumBwd(go: usize, ga: usize, outer: i32, n: i32, inner: i32): vo
 }
 
 /** the parts of lseParts: the max m (or the whole result) and l = log sum_j exp(a_j - m) */
-let lseM: f64 = 0;
-let lseL: f64 = 0;
+export let lseM: f64 = 0;
+export let lseL: f64 = 0;
 
 /**
  * log sum_j exp(a_j) over n values from `first` at `inner` doubles apart, in two parts: lseM the
  * largest a_j, lseL = log(sum exp(a - lseM)) summed in order. Returns false, with lseM the whole
  * result, when some a_j is NaN (lseM = NaN) or the max is infinite (as the reference).
  */
-function lseParts(first: usize, n: i32, inner: i32): bool {
+export function lseParts(first: usize, n: i32, inner: i32): bool {
   const stride = <usize>inner << 3;
   let m = -Infinity;
   let nan = false;

@@ -7,11 +7,17 @@ static void logsumexp_t(const Tan& k) {
   const int64_t outer = k.p[0], n = k.p[1], inner = k.p[2];
   for (int64_t s = 0; s < outer; s++)
     for (int64_t i = 0; i < inner; i++) {
-      const double y = k.out[s * inner + i];
+      // exp(a - out) as the backward rule computes it (k_reduce.h): exp((a - m) - l), exp(a - out)
+      // where out is not finite
+      double m, l;
+      if (!lse_parts(k.a + s * n * inner + i, n, inner, m, l)) {
+        m = k.out[s * inner + i];
+        l = 0;
+      }
       double d = 0;
       for (int64_t j = 0; j < n; j++) {
         const int64_t at = (s * n + j) * inner + i;
-        d += jsmath::exp(k.a[at] - y) * k.ta[at];
+        d += jsmath::exp((k.a[at] - m) - l) * k.ta[at];
       }
       k.tout[s * inner + i] = d;
     }

@@ -1,3 +1,4 @@
+import { lseParts } from './kernels.js';
 import { Field, Flag, INSTR_WIDTH, OPS, sizeOf } from '../../ops/opset.js';
 import type { Tape } from '../../trace/compile.js';
 import type { Kernel } from './kernels.js';
@@ -28,15 +29,17 @@ export type TangentRule = (
 ) => void;
 
 export const TANGENT_RULES: Readonly<Record<string, TangentRule>> = {
-  // out' = sum_j exp(a - out) a'
+  // out' = sum_j exp(a - out) a', with exp(a - out) as the backward rule computes it:
+  // exp((a - m) - l) (kernels.ts), exp(a - out) where out is not finite
   logsumexp(v, t, _f, o, a, _b, outer, n, inner) {
     for (let s = 0; s < outer; s++)
       for (let i = 0; i < inner; i++) {
-        const y = v[o + s * inner + i];
+        let [m, l] = lseParts(v, a + s * n * inner + i, n, inner);
+        if (Number.isNaN(l)) [m, l] = [v[o + s * inner + i], 0];
         let d = 0;
         for (let j = 0; j < n; j++) {
           const at = a + (s * n + j) * inner + i;
-          d += Math.exp(v[at] - y) * t[at];
+          d += Math.exp(v[at] - m - l) * t[at];
         }
         t[o + s * inner + i] = d;
       }
@@ -64,8 +67,9 @@ export const TANGENT_RULES: Readonly<Record<string, TangentRule>> = {
         for (let j = 0; j < c; j++) if (v[z + j] > m) m = v[z + j];
         let s = 0;
         for (let j = 0; j < c; j++) s += Math.exp(v[z + j] - m);
-        const lse = m + Math.log(s);
-        for (let j = 0; j < c; j++) d += t[y + j] * (lse - v[z + j]);
+        // lse - z as the rules compute it: (m - z) + log(s)
+        const ls = Math.log(s);
+        for (let j = 0; j < c; j++) d += t[y + j] * (m - v[z + j] + ls);
       }
       t[o + r] = d;
     }
