@@ -6,8 +6,8 @@
  */
 import { alloc, free, heapInUse as heapBytes } from './heap';
 import { backward, finiteDifferences, forward } from './interpreter';
-import { erf, erfc } from './erf';
 import { tangentArena, tangentSweep } from './tangent';
+import { erf, erfc } from './erf';
 import { exp, expm1, log, log1p, pow, tanh } from './math';
 import { cos, sin } from './trig';
 import {

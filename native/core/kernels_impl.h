@@ -21,6 +21,7 @@ namespace TG_ISA {
 #include "simd.h"
 #include "vmath.h"
 #include "vmath_trig.h"
+#include "k_parallel.h"
 #include "k_elementwise.h"
 #include "k_reduce.h"
 #include "k_matmul.h"
@@ -92,7 +93,6 @@ static KernelTable make_table() {
   }
   // the hand-written ops' faster value()/reverse() rules (k_fast.h)
   t.fast[OP_SUM] = sum_fast_f;
-  // custom tangent rules (k_tangent.h); the other ops use their backward rules (OpDef.tangent)
   t.tan[OP_LOGSUMEXP] = logsumexp_t;
   t.tan[OP_SOFTMAX_XENT] = softmax_xent_t;
   if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;

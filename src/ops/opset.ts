@@ -128,7 +128,6 @@ export interface OpDef {
 export type Tangent = 'diagonal' | 'linear' | 'bilinear' | 'custom';
 /** The tangent modes as numbers (generated TANGENT_* in C++ and AssemblyScript; 0 = none). */
 export const TANGENTS: readonly Tangent[] = ['diagonal', 'linear', 'bilinear', 'custom'];
-
 const elems = (ins: readonly Shape[]): Params => [sizeOf(ins[0])];
 
 /**

@@ -1,7 +1,6 @@
-import { lseParts } from './kernels.js';
 import { Field, Flag, INSTR_WIDTH, OPS, sizeOf } from '../../ops/opset.js';
 import type { Tape } from '../../trace/compile.js';
-import type { Kernel } from './kernels.js';
+import { lseParts, type Kernel } from './kernels.js';
 
 /**
  * Forward mode on the js backend: the tangent sweep. The tangent arena `t` has the value arena's
@@ -29,8 +28,7 @@ export type TangentRule = (
 ) => void;
 
 export const TANGENT_RULES: Readonly<Record<string, TangentRule>> = {
-  // out' = sum_j exp(a - out) a', with exp(a - out) as the backward rule computes it:
-  // exp((a - m) - l) (kernels.ts), exp(a - out) where out is not finite
+  // out' = sum_j exp(a - out) a', with exp(a - out) as exp((a - m) - l), as the backward rule
   logsumexp(v, t, _f, o, a, _b, outer, n, inner) {
     for (let s = 0; s < outer; s++)
       for (let i = 0; i < inner; i++) {
@@ -67,7 +65,6 @@ export const TANGENT_RULES: Readonly<Record<string, TangentRule>> = {
         for (let j = 0; j < c; j++) if (v[z + j] > m) m = v[z + j];
         let s = 0;
         for (let j = 0; j < c; j++) s += Math.exp(v[z + j] - m);
-        // lse - z as the rules compute it: (m - z) + log(s)
         const ls = Math.log(s);
         for (let j = 0; j < c; j++) d += t[y + j] * (m - v[z + j] + ls);
       }
