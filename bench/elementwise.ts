@@ -4,6 +4,7 @@
  * same load): W1-W3 (value and reverse gradient) and, per op, sum(op(p*x)) over n = 100,000
  * elements: value() and reverse() (native: the fast forward rules), and fd-forward with one
  * scalar parameter (two evaluations of the exact forward rules). Medians in µs (tinybench).
+ * BENCH_BACKENDS=js,wasm and BENCH_ONLY=W3,exp narrow the run.
  */
 import { writeFileSync } from 'node:fs';
 import { backend, backends, define, type Tensor } from '../src/index.js';
@@ -30,9 +31,13 @@ function opWorkload(name: string, op: (x: Tensor) => Tensor): Workload {
   const f = define({ params: { p: [] }, inputs: { x: [N] } }, ({ p }, { x }) => op(x.mul(p)).sum());
   return { name: `op ${name}`, f, params: { p: 0.7 }, inputs: { x: uniform(N, 11, 0.05, 3) } };
 }
-const work: Workload[] = [w1(), w2(100), w3(), ...Object.entries(UNARY).map(([n, op]) => opWorkload(n, op))];
+const only = process.env.BENCH_ONLY?.split(',');
+const work: Workload[] = [w1(), w2(100), w3(), ...Object.entries(UNARY).map(([n, op]) => opWorkload(n, op))].filter(
+  (w) => !only || only.some((o) => w.name.includes(o)),
+);
+const which = process.env.BENCH_BACKENDS?.split(',');
 const rows: Record<string, string | number>[] = [];
-for (const name of await backends()) {
+for (const name of (await backends()).filter((b) => !which || which.includes(b))) {
   const be = await backend(name);
   for (const w of work) {
     const c = be.compile(w.f);

@@ -237,10 +237,10 @@ export function fwd_exp(vo: usize, va: usize, vb: usize, vc: usize, n: i32): voi
   let rare = i64x2.splat(0);
   for (; i + 32 <= end; i += 32) {
     const v0 = v128.load(va + i);
-    const v0_1 = v128.load(va + i + 16);
+    const v0_1 = v128.load(va + i, 16);
+    rare = v128.or(rare, v128.or(expRare(v0), expRare(v0_1)));
     const v1 = vexp2(v0, v0_1);
     const v1_1 = vexp2Second;
-    rare = v128.or(rare, v128.or(expRare(v0), expRare(v0_1)));
     v128.store(vo + i, v1);
     v128.store(vo + i, v1_1, 16);
   }
@@ -460,16 +460,16 @@ export function fwd_sigmoid(vo: usize, va: usize, vb: usize, vc: usize, n: i32):
   let rare = i64x2.splat(0);
   for (; i + 32 <= end; i += 32) {
     const v0 = v128.load(va + i);
-    const v0_1 = v128.load(va + i + 16);
+    const v0_1 = v128.load(va + i, 16);
     const v1 = f64x2.neg(v0);
     const v1_1 = f64x2.neg(v0_1);
+    rare = v128.or(rare, v128.or(expRare(v1), expRare(v1_1)));
     const v2 = vexp2(v1, v1_1);
     const v2_1 = vexp2Second;
     const v3 = f64x2.add(K0, v2);
     const v3_1 = f64x2.add(K0, v2_1);
     const v4 = f64x2.div(K0, v3);
     const v4_1 = f64x2.div(K0, v3_1);
-    rare = v128.or(rare, v128.or(expRare(v1), expRare(v1_1)));
     v128.store(vo + i, v4);
     v128.store(vo + i, v4_1, 16);
   }
@@ -591,7 +591,7 @@ export function fwd_softplus(vo: usize, va: usize, vb: usize, vc: usize, n: i32)
   let rare = i64x2.splat(0);
   for (; i + 32 <= end; i += 32) {
     const v0 = v128.load(va + i);
-    const v0_1 = v128.load(va + i + 16);
+    const v0_1 = v128.load(va + i, 16);
     const v1 = f64x2.gt(v0, K0);
     const v1_1 = f64x2.gt(v0_1, K0);
     const v2 = v128.bitselect(v0, K0, v1);
@@ -600,13 +600,14 @@ export function fwd_softplus(vo: usize, va: usize, vb: usize, vc: usize, n: i32)
     const v3_1 = f64x2.abs(v0_1);
     const v4 = f64x2.neg(v3);
     const v4_1 = f64x2.neg(v3_1);
+    rare = v128.or(rare, v128.or(expRare(v4), expRare(v4_1)));
     const v5 = vexp2(v4, v4_1);
     const v5_1 = vexp2Second;
     const v6 = vlog1p(v5);
     const v6_1 = vlog1p(v5_1);
     const v7 = f64x2.add(v2, v6);
     const v7_1 = f64x2.add(v2_1, v6_1);
-    rare = v128.or(rare, v128.or(v128.or(v128.or(log1pRare(v5), log1pRare(v5_1)), expRare(v4)), expRare(v4_1)));
+    rare = v128.or(rare, v128.or(log1pRare(v5), log1pRare(v5_1)));
     v128.store(vo + i, v7);
     v128.store(vo + i, v7_1, 16);
   }

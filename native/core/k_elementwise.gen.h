@@ -9,14 +9,6 @@
 static void add_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vd v2 = v0 + v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = k.b[i];
@@ -28,10 +20,6 @@ static void add_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      store(k.ga + i, load(k.ga + i) + v0);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       k.ga[i] += s0;
@@ -39,10 +27,6 @@ static void add_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      store(k.gb + i, load(k.gb + i) + v0);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       k.gb[i] += s0;
@@ -53,15 +37,6 @@ static void add_sa_f(const Fwd& k) {
   const int64_t n = k.p0;
   const double A = k.a[0];
   int64_t i = 0;
-  {
-    const vd Av = splat(A);
-    for (; i + W <= n; i += W) {
-      const vd v0 = Av;
-      const vd v1 = load(k.b + i);
-      const vd v2 = v0 + v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = A;
     const double s1 = k.b[i];
@@ -87,10 +62,6 @@ static void add_sa_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      store(k.gb + i, load(k.gb + i) + v0);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       k.gb[i] += s0;
@@ -101,15 +72,6 @@ static void add_sb_f(const Fwd& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   int64_t i = 0;
-  {
-    const vd Bv = splat(B);
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = Bv;
-      const vd v2 = v0 + v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = B;
@@ -121,10 +83,6 @@ static void add_sb_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      store(k.ga + i, load(k.ga + i) + v0);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       k.ga[i] += s0;
@@ -148,14 +106,6 @@ static void add_sb_b(const Bwd& k) {
 static void sub_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vd v2 = v0 - v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = k.b[i];
@@ -167,10 +117,6 @@ static void sub_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      store(k.ga + i, load(k.ga + i) + v0);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       k.ga[i] += s0;
@@ -178,11 +124,6 @@ static void sub_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = -v0;
-      store(k.gb + i, load(k.gb + i) + v1);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = -s0;
@@ -194,15 +135,6 @@ static void sub_sa_f(const Fwd& k) {
   const int64_t n = k.p0;
   const double A = k.a[0];
   int64_t i = 0;
-  {
-    const vd Av = splat(A);
-    for (; i + W <= n; i += W) {
-      const vd v0 = Av;
-      const vd v1 = load(k.b + i);
-      const vd v2 = v0 - v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = A;
     const double s1 = k.b[i];
@@ -228,11 +160,6 @@ static void sub_sa_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = -v0;
-      store(k.gb + i, load(k.gb + i) + v1);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = -s0;
@@ -244,15 +171,6 @@ static void sub_sb_f(const Fwd& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   int64_t i = 0;
-  {
-    const vd Bv = splat(B);
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = Bv;
-      const vd v2 = v0 - v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = B;
@@ -264,10 +182,6 @@ static void sub_sb_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      store(k.ga + i, load(k.ga + i) + v0);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       k.ga[i] += s0;
@@ -293,14 +207,6 @@ static void sub_sb_b(const Bwd& k) {
 static void mul_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vd v2 = v0 * v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = k.b[i];
@@ -312,12 +218,6 @@ static void mul_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.b + i);
-      const vd v2 = v0 * v1;
-      store(k.ga + i, load(k.ga + i) + v2);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.b[i];
@@ -327,12 +227,6 @@ static void mul_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.a + i);
-      const vd v2 = v0 * v1;
-      store(k.gb + i, load(k.gb + i) + v2);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.a[i];
@@ -345,15 +239,6 @@ static void mul_sa_f(const Fwd& k) {
   const int64_t n = k.p0;
   const double A = k.a[0];
   int64_t i = 0;
-  {
-    const vd Av = splat(A);
-    for (; i + W <= n; i += W) {
-      const vd v0 = Av;
-      const vd v1 = load(k.b + i);
-      const vd v2 = v0 * v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = A;
     const double s1 = k.b[i];
@@ -384,13 +269,6 @@ static void mul_sa_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    const vd Av = splat(A);
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = Av;
-      const vd v2 = v0 * v1;
-      store(k.gb + i, load(k.gb + i) + v2);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = A;
@@ -403,15 +281,6 @@ static void mul_sb_f(const Fwd& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   int64_t i = 0;
-  {
-    const vd Bv = splat(B);
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = Bv;
-      const vd v2 = v0 * v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = B;
@@ -424,13 +293,6 @@ static void mul_sb_b(const Bwd& k) {
   const double B = k.b[0];
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    const vd Bv = splat(B);
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = Bv;
-      const vd v2 = v0 * v1;
-      store(k.ga + i, load(k.ga + i) + v2);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = B;
@@ -460,14 +322,6 @@ static void mul_sb_b(const Bwd& k) {
 static void div_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vd v2 = v0 / v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = k.b[i];
@@ -479,12 +333,6 @@ static void div_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.b + i);
-      const vd v2 = v0 / v1;
-      store(k.ga + i, load(k.ga + i) + v2);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.b[i];
@@ -494,15 +342,6 @@ static void div_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.out + i);
-      const vd v2 = v0 * v1;
-      const vd v3 = load(k.b + i);
-      const vd v4 = v2 / v3;
-      const vd v5 = -v4;
-      store(k.gb + i, load(k.gb + i) + v5);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
@@ -518,15 +357,6 @@ static void div_sa_f(const Fwd& k) {
   const int64_t n = k.p0;
   const double A = k.a[0];
   int64_t i = 0;
-  {
-    const vd Av = splat(A);
-    for (; i + W <= n; i += W) {
-      const vd v0 = Av;
-      const vd v1 = load(k.b + i);
-      const vd v2 = v0 / v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = A;
     const double s1 = k.b[i];
@@ -556,15 +386,6 @@ static void div_sa_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.out + i);
-      const vd v2 = v0 * v1;
-      const vd v3 = load(k.b + i);
-      const vd v4 = v2 / v3;
-      const vd v5 = -v4;
-      store(k.gb + i, load(k.gb + i) + v5);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
@@ -580,15 +401,6 @@ static void div_sb_f(const Fwd& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   int64_t i = 0;
-  {
-    const vd Bv = splat(B);
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = Bv;
-      const vd v2 = v0 / v1;
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = B;
@@ -601,13 +413,6 @@ static void div_sb_b(const Bwd& k) {
   const double B = k.b[0];
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    const vd Bv = splat(B);
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = Bv;
-      const vd v2 = v0 / v1;
-      store(k.ga + i, load(k.ga + i) + v2);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = B;
@@ -644,13 +449,6 @@ static void div_sb_b(const Bwd& k) {
 static void neg_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = -v0;
-      store(k.out + i, v1);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = -s0;
@@ -661,11 +459,6 @@ static void neg_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = -v0;
-      store(k.ga + i, load(k.ga + i) + v1);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = -s0;
@@ -693,12 +486,6 @@ static void exp_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.out + i);
-      const vd v2 = v0 * v1;
-      store(k.ga + i, load(k.ga + i) + v2);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
@@ -736,12 +523,6 @@ static void log_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.a + i);
-      const vd v2 = v0 / v1;
-      store(k.ga + i, load(k.ga + i) + v2);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.a[i];
@@ -770,13 +551,6 @@ static void log1p_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.a + i);
-      const vd v2 = splat(1.0) + v1;
-      const vd v3 = v0 / v2;
-      store(k.ga + i, load(k.ga + i) + v3);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.a[i];
@@ -799,13 +573,6 @@ static void sqrt_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.out + i);
-      const vd v2 = splat(2.0) * v1;
-      const vd v3 = v0 / v2;
-      store(k.ga + i, load(k.ga + i) + v3);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
@@ -818,13 +585,6 @@ static void sqrt_b(const Bwd& k) {
 static void square_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = v0 * v0;
-      store(k.out + i, v1);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = s0 * s0;
@@ -835,13 +595,6 @@ static void square_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.a + i);
-      const vd v2 = splat(2.0) * v1;
-      const vd v3 = v0 * v2;
-      store(k.ga + i, load(k.ga + i) + v3);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.a[i];
@@ -854,13 +607,6 @@ static void square_b(const Bwd& k) {
 static void abs_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = vabs(v0);
-      store(k.out + i, v1);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = __builtin_fabs(s0);
@@ -871,17 +617,6 @@ static void abs_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vi v1 = v0 > splat(0.0);
-      const vd v2 = load(k.gout + i);
-      const vi v3 = v0 < splat(0.0);
-      const vd v4 = -v2;
-      const vd v5 = v2 * v0;
-      const vd v6 = sel(v3, v4, v5);
-      const vd v7 = sel(v1, v2, v6);
-      store(k.ga + i, load(k.ga + i) + v7);
-    }
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const bool s1 = s0 > 0.0;
@@ -921,14 +656,6 @@ static void sigmoid_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.out + i);
-      const vd v2 = splat(1.0) - v1;
-      const vd v3 = v1 * v2;
-      const vd v4 = v0 * v3;
-      store(k.ga + i, load(k.ga + i) + v4);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
@@ -981,14 +708,6 @@ static void tanh_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.gout + i);
-      const vd v1 = load(k.out + i);
-      const vd v2 = v1 * v1;
-      const vd v3 = splat(1.0) - v2;
-      const vd v4 = v0 * v3;
-      store(k.ga + i, load(k.ga + i) + v4);
-    }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
@@ -1018,14 +737,6 @@ static void tanh_fast_f(const Fwd& k) {
 static void relu_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vi v1 = v0 < splat(0.0);
-      const vd v2 = sel(v1, splat(0.0), v0);
-      store(k.out + i, v2);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const bool s1 = s0 < 0.0;
@@ -1037,13 +748,6 @@ static void relu_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vi v1 = v0 > splat(0.0);
-      const vd v2 = load(k.gout + i);
-      const vd v3 = sel(v1, v2, splat(0.0));
-      store(k.ga + i, load(k.ga + i) + v3);
-    }
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const bool s1 = s0 > 0.0;
@@ -1325,16 +1029,6 @@ static void gelu_b(const Bwd& k) {
 static void sign_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vi v1 = v0 > splat(0.0);
-      const vi v2 = v0 < splat(0.0);
-      const vd v3 = sel(v2, splat((-1.0)), v0);
-      const vd v4 = sel(v1, splat(1.0), v3);
-      store(k.out + i, v4);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const bool s1 = s0 > 0.0;
@@ -1350,20 +1044,6 @@ static void clamp_f(const Fwd& k) {
   const double B = k.b[0];
   const double C = k.c[0];
   int64_t i = 0;
-  {
-    const vd Bv = splat(B);
-    const vd Cv = splat(C);
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = Bv;
-      const vi v2 = v0 < v1;
-      const vd v3 = sel(v2, v1, v0);
-      const vd v4 = Cv;
-      const vi v5 = v3 > v4;
-      const vd v6 = sel(v5, v4, v3);
-      store(k.out + i, v6);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = B;
@@ -1381,19 +1061,6 @@ static void clamp_b(const Bwd& k) {
   const double C = k.c[0];
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    const vd Bv = splat(B);
-    const vd Cv = splat(C);
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = Bv;
-      const vi v2 = v0 >= v1;
-      const vd v3 = Cv;
-      const vi v4 = v0 <= v3;
-      const vi v5 = v2 & v4;
-      const vd v6 = load(k.gout + i);
-      const vd v7 = sel(v5, v6, splat(0.0));
-      store(k.ga + i, load(k.ga + i) + v7);
-    }
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const double s1 = B;
@@ -1410,19 +1077,6 @@ static void clamp_b(const Bwd& k) {
 static void maximum_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vi v2 = v0 > v1;
-      const vi v3 = v0 < v1;
-      const vi v4 = v0 != v0;
-      const vd v5 = sel(v4, v0, v1);
-      const vd v6 = sel(v3, v1, v5);
-      const vd v7 = sel(v2, v0, v6);
-      store(k.out + i, v7);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = k.b[i];
@@ -1439,17 +1093,6 @@ static void maximum_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vi v2 = v0 > v1;
-      const vd v3 = load(k.gout + i);
-      const vi v4 = v0 == v1;
-      const vd v5 = v3 * splat(0.5);
-      const vd v6 = sel(v4, v5, splat(0.0));
-      const vd v7 = sel(v2, v3, v6);
-      store(k.ga + i, load(k.ga + i) + v7);
-    }
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const double s1 = k.b[i];
@@ -1464,17 +1107,6 @@ static void maximum_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vi v2 = v0 < v1;
-      const vd v3 = load(k.gout + i);
-      const vi v4 = v0 == v1;
-      const vd v5 = v3 * splat(0.5);
-      const vd v6 = sel(v4, v5, splat(0.0));
-      const vd v7 = sel(v2, v3, v6);
-      store(k.gb + i, load(k.gb + i) + v7);
-    }
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const double s1 = k.b[i];
@@ -1491,19 +1123,6 @@ static void maximum_b(const Bwd& k) {
 static void minimum_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vi v2 = v0 < v1;
-      const vi v3 = v0 > v1;
-      const vi v4 = v0 != v0;
-      const vd v5 = sel(v4, v0, v1);
-      const vd v6 = sel(v3, v1, v5);
-      const vd v7 = sel(v2, v0, v6);
-      store(k.out + i, v7);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = k.b[i];
@@ -1520,17 +1139,6 @@ static void minimum_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vi v2 = v0 < v1;
-      const vd v3 = load(k.gout + i);
-      const vi v4 = v0 == v1;
-      const vd v5 = v3 * splat(0.5);
-      const vd v6 = sel(v4, v5, splat(0.0));
-      const vd v7 = sel(v2, v3, v6);
-      store(k.ga + i, load(k.ga + i) + v7);
-    }
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const double s1 = k.b[i];
@@ -1545,17 +1153,6 @@ static void minimum_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vi v2 = v0 > v1;
-      const vd v3 = load(k.gout + i);
-      const vi v4 = v0 == v1;
-      const vd v5 = v3 * splat(0.5);
-      const vd v6 = sel(v4, v5, splat(0.0));
-      const vd v7 = sel(v2, v3, v6);
-      store(k.gb + i, load(k.gb + i) + v7);
-    }
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const double s1 = k.b[i];
@@ -1572,15 +1169,6 @@ static void minimum_b(const Bwd& k) {
 static void greater_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vi v2 = v0 > v1;
-      const vd v3 = sel(v2, splat(1.0), splat(0.0));
-      store(k.out + i, v3);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = k.b[i];
@@ -1593,15 +1181,6 @@ static void greater_b(const Bwd&) {}  // no gradient flows through
 static void less_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vi v2 = v0 < v1;
-      const vd v3 = sel(v2, splat(1.0), splat(0.0));
-      store(k.out + i, v3);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = k.b[i];
@@ -1614,15 +1193,6 @@ static void less_b(const Bwd&) {}  // no gradient flows through
 static void equal_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vd v1 = load(k.b + i);
-      const vi v2 = v0 == v1;
-      const vd v3 = sel(v2, splat(1.0), splat(0.0));
-      store(k.out + i, v3);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const double s1 = k.b[i];
@@ -1635,16 +1205,6 @@ static void equal_b(const Bwd&) {}  // no gradient flows through
 static void where_f(const Fwd& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
-  {
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vi v1 = v0 != splat(0.0);
-      const vd v2 = load(k.b + i);
-      const vd v3 = load(k.c + i);
-      const vd v4 = sel(v1, v2, v3);
-      store(k.out + i, v4);
-    }
-  }
   for (; i < n; i++) {
     const double s0 = k.a[i];
     const bool s1 = s0 != 0.0;
@@ -1658,13 +1218,6 @@ static void where_b(const Bwd& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vi v1 = v0 != splat(0.0);
-      const vd v2 = load(k.gout + i);
-      const vd v3 = sel(v1, v2, splat(0.0));
-      store(k.gb + i, load(k.gb + i) + v3);
-    }
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const bool s1 = s0 != 0.0;
@@ -1675,13 +1228,6 @@ static void where_b(const Bwd& k) {
   }
   if (k.flags & FLAG_GRAD_C) {
     int64_t i = 0;
-    for (; i + W <= n; i += W) {
-      const vd v0 = load(k.a + i);
-      const vi v1 = v0 != splat(0.0);
-      const vd v2 = load(k.gout + i);
-      const vd v3 = sel(v1, splat(0.0), v2);
-      store(k.gc + i, load(k.gc + i) + v3);
-    }
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const bool s1 = s0 != 0.0;

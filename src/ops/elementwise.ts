@@ -52,6 +52,7 @@ import {
   ne,
   num,
   sin,
+  scaled,
   type Expr,
 } from './expr.js';
 
@@ -218,6 +219,23 @@ export const ELEMENTWISE: readonly ElementwiseDef[] = [
     doc:
       'where(cond, x, y): x where cond is nonzero (NaN counts as nonzero, as a bool), else y; the other ' +
       'branch is never read into the result, so its NaN or Inf does not leak. d/dx = [cond != 0], ' +
-      'd/dy = [cond == 0] (nothing at all accumulates into the branch not taken); cond takes no gradient',
+      'd/dy = [cond == 0]: the branch not taken gets an adjoint of exactly 0, never 0 * NaN (an op upstream ' +
+      'of it whose own rule turns a zero adjoint into NaN, exp of a NaN say, still does, as in PyTorch and ' +
+      'JAX: mask its input); cond takes no gradient',
   },
 ];
+
+/**
+ * The tangent rule of an op (forward mode): out_dot = Σ_i ∂out/∂x_i · x_i_dot over the operands
+ * with a partial, in the order a, b, c, each product simplified as the backward rules' (`scaled`),
+ * so a zero partial adds nothing. `dots[i]` is the tangent of operand i (an `in` node the emitter
+ * reads from the tangent arena). null when no operand carries a derivative.
+ */
+export function tangentRule(d: ElementwiseDef, dots: readonly Expr[]): Expr | null {
+  if (d.differentiable === false) return null;
+  const terms = d.partials.flatMap((p, i) => {
+    const t = p && scaled(dots[i], p);
+    return t ? [t] : [];
+  });
+  return terms.length ? terms.reduce((x, y) => add(x, y)) : null;
+}

@@ -196,3 +196,76 @@ export function show(n: Node): string {
   }
 }
 const wrap = (n: Node) => (n.k === 'in' || n.k === 'num' || n.k === 'call' ? show(n) : `(${show(n)})`);
+
+/**
+ * A tree's value at one element, in plain TypeScript (Math.*; `prims` supplies the primitives
+ * Math lacks, erf): for tests of the definitions themselves and for tools, not for kernels.
+ */
+export function evaluate(
+  root: Node,
+  env: Partial<Record<Operand, number>>,
+  prims: Partial<Record<Prim, (...x: number[]) => number>> = {},
+): number {
+  const memo = new Map<Node, number | boolean>();
+  const ev = (n: Node): number | boolean => {
+    const hit = memo.get(n);
+    if (hit !== undefined) return hit;
+    let r: number | boolean;
+    const num = (x: Node) => ev(x) as number;
+    const bool = (x: Node) => ev(x) as boolean;
+    switch (n.k) {
+      case 'in': {
+        const v = env[n.x];
+        if (v === undefined) throw new Error(`evaluate: no value for ${n.x}`);
+        r = v;
+        break;
+      }
+      case 'num':
+        r = n.v;
+        break;
+      case 'neg':
+        r = -num(n.x);
+        break;
+      case 'bin': {
+        const [x, y] = [num(n.x), num(n.y)];
+        r = n.op === '+' ? x + y : n.op === '-' ? x - y : n.op === '*' ? x * y : x / y;
+        break;
+      }
+      case 'cmp': {
+        const [x, y] = [num(n.x), num(n.y)];
+        const o = n.op;
+        r =
+          o === '<'
+            ? x < y
+            : o === '>'
+              ? x > y
+              : o === '<='
+                ? x <= y
+                : o === '>='
+                  ? x >= y
+                  : o === '=='
+                    ? x === y
+                    : x !== y;
+        break;
+      }
+      case 'and':
+        r = bool(n.x) && bool(n.y);
+        break;
+      case 'or':
+        r = bool(n.x) || bool(n.y);
+        break;
+      case 'sel':
+        r = bool(n.c) ? num(n.x) : num(n.y);
+        break;
+      case 'call': {
+        const f = prims[n.f] ?? (Math as unknown as Record<string, ((...x: number[]) => number) | undefined>)[n.f];
+        if (!f) throw new Error(`evaluate: no function for ${n.f}`);
+        r = f(...n.args.map(num));
+        break;
+      }
+    }
+    memo.set(n, r);
+    return r;
+  };
+  return ev(root) as number;
+}
