@@ -7,6 +7,7 @@ import type { AccuracyResult } from './accuracy.js';
 import { BACKEND_NAMES } from '../../backends/types.js';
 import { VARIANTS } from './fd-timing.js';
 import type { Row } from './sweep.js';
+import { DRIVER_LABELS, type SolveResult } from './time-to-solution.js';
 
 export type Spec = Record<string, unknown>;
 
@@ -222,4 +223,77 @@ export async function renderSvg(spec: Spec): Promise<string> {
   } finally {
     view.finalize();
   }
+}
+
+/** log axes cannot show f - f* <= 0: such points (at or below the reference's f*) are drawn at this floor */
+export const GAP_FLOOR = 1e-16;
+const SOLVE_COLORS: Record<string, string> = {
+  reverse: '#1f4e9c',
+  forward: '#9467bd',
+  'fd-forward': '#ff9f1c',
+  'fd-central': '#2ca02c',
+};
+
+/** f - f* against wall time, log-log, one line per gradient method and optimizer, a panel per problem. */
+export function timeToSolutionSpec(r: SolveResult, subtitle: string): Spec {
+  const panel = (p: SolveResult['problems'][number]) => `${p.key} (N = ${p.N.toLocaleString('en-US')})`;
+  const lines = r.problems.flatMap((p) =>
+    p.runs.flatMap((run) =>
+      run.trace.map(([ms, f]) => ({
+        layer: 'run',
+        problem: panel(p),
+        method: run.method,
+        optimizer: DRIVER_LABELS[run.driver],
+        ms: Math.max(ms, 1e-3),
+        gap: Math.max(f - p.fStar, GAP_FLOOR * (1 + Math.abs(p.fStar))),
+      })),
+    ),
+  );
+  const targets = r.problems.map((p) => ({ layer: 'target', problem: panel(p), gap: p.target - p.fStar }));
+  // only the methods that ran: forward mode is absent where the backend lacks it
+  const methods = Object.keys(SOLVE_COLORS).filter((m) => lines.some((d) => d.method === m));
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Time to solution: f - f* against wall time', subtitle },
+    data: { values: [...lines, ...targets] },
+    facet: { column: { field: 'problem', type: 'nominal', title: 'problem', sort: r.problems.map(panel) } },
+    resolve: { scale: { x: 'independent', y: 'independent' } },
+    spec: {
+      width: 280,
+      height: 260,
+      layer: [
+        {
+          transform: [{ filter: "datum.layer === 'run'" }],
+          mark: { type: 'line', strokeWidth: 1.5, interpolate: 'step-after' },
+          encoding: {
+            x: logAxis('ms', 'wall time (ms)'),
+            y: logAxis('gap', 'f - f*'),
+            color: {
+              field: 'method',
+              type: 'nominal',
+              title: 'gradient',
+              scale: { domain: methods, range: methods.map((m) => SOLVE_COLORS[m]) },
+            },
+            strokeDash: {
+              field: 'optimizer',
+              type: 'nominal',
+              title: 'optimizer',
+              scale: {
+                domain: [DRIVER_LABELS.lbfgs, DRIVER_LABELS.gd],
+                range: [
+                  [1, 0],
+                  [5, 3],
+                ],
+              },
+            },
+          },
+        },
+        {
+          transform: [{ filter: "datum.layer === 'target'" }],
+          mark: { type: 'rule', color: '#9e9e9e', strokeDash: [2, 2] },
+          encoding: { y: { field: 'gap', type: 'quantitative' } },
+        },
+      ],
+    },
+  };
 }
