@@ -298,11 +298,13 @@ describe('tapegrad answer on a tiny configuration', () => {
       'definitions',
       'failures',
       'machine',
+      'optimisation',
       'options',
       'rows',
       'seconds',
       'tool',
     ]);
+    expect(json.optimisation).toEqual([]); // the time-to-solution study was not asked for
     expect(json.rows.map((x) => [x.model, x.N, x.backend])).toEqual([
       ['seed', 2, 'js'],
       ['logistic', 31, 'js'],

@@ -261,9 +261,12 @@ function costPerCall(c: Compiled, method: GradientName): { evaluations: number; 
   }
 }
 
-interface RunSpec {
+export interface RunSpec {
   readonly driver: Driver;
   readonly method: GradientName;
+  /** FD's relative step (default: the method's) */
+  readonly eps?: number;
+  /** gradient descent's step */
   readonly step?: number;
   readonly budgetMs: number;
 }
@@ -296,7 +299,7 @@ export function solveRun(
   const started = performance.now();
   const result = minimize(c, theta0, inputs, {
     optimizer: spec.driver === 'lbfgs' ? lbfgs() : sgd({ lr: spec.step! }),
-    gradient: { method: spec.method } as GradOptions,
+    gradient: { method: spec.method, ...(spec.eps !== undefined ? { eps: spec.eps } : {}) } as GradOptions,
     maxIterations: 1e9,
     maxEvaluations: 4e9,
     gtol: 0,
