@@ -134,6 +134,7 @@ export async function runAnswer(
   const rows: Row[] = [];
   const failures: { model: string; backend: BackendName; error: string }[] = [];
   let step = 0;
+  const noted = new Set<string>();
   for (const e of entries) {
     const m = e.build();
     if (!m) {
@@ -154,6 +155,11 @@ export async function runAnswer(
         continue;
       }
       rows.push(r);
+      for (const sk of r.skipped ?? [])
+        if (!noted.has(`${be.name} ${sk.variant} ${sk.why}`)) {
+          noted.add(`${be.name} ${sk.variant} ${sk.why}`);
+          log(` (${sk.variant} not measured on ${be.name}: ${sk.why})`);
+        }
       const fwd = cell(r, 'fd-forward-naive');
       log(
         ` ${((performance.now() - t0) / 1e3).toFixed(1)} s: value ${formatMs(r.valueMs)}, reverse ${formatRatio(cell(r, 'reverse').ratio)}x, ` +
