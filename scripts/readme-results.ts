@@ -64,7 +64,7 @@ ${table(a.rows)}
     'solve',
     t
       ? `
-From the same \`npm start\` (${subtitle(a)}, ${t.backend} backend, 1-minute load average ${a.machine.load ?? '?'} when the run began${loaded}):
+From \`npm start\` on ${subtitle(a)}, ${t.backend} backend (1-minute load average ${a.machine.load ?? '?'} on ${a.machine.cores ?? '?'} cores when the run began${loaded}):
 the study took ${t.seconds.toFixed(0)} s with budgets of ${(t.options.runMs / 1e3).toFixed(1)} s per run and ${(t.options.totalMs / 1e3).toFixed(0)} s in all. Raw numbers (with every run's trace): \`timeToSolution\` in
 [results/answer.json](results/answer.json).
 
@@ -76,7 +76,7 @@ ${solveTable(t)}
 
 ![f - f* against wall time, log-log, one line per gradient method and optimizer](results/time-to-solution.svg)
 `
-      : 'The last `npm start` ran without the time-to-solution study (`--no-tts`).',
+      : 'results/answer.json has no time-to-solution numbers: its `npm start` predates the study or ran with `--no-tts`.',
   );
 }
 
