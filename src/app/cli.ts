@@ -12,7 +12,7 @@ import { BACKEND_NAMES, type BackendName } from '../backends/types.js';
 import { builtin, catalog } from './answer/catalog.js';
 import { formatExplain } from './answer/explain.js';
 import { DEFAULTS, loadWarning, report, runAnswer, type AnswerOptions } from './answer/main.js';
-import { SOLVE_DEFAULTS, SOLVE_QUICK, solveProblems } from './answer/time-to-solution.js';
+import { DRIVERS, SOLVE_DEFAULTS, SOLVE_QUICK, solveProblems, type Driver } from './answer/time-to-solution.js';
 import { FASHION_MNIST_DIR } from '../data/idx.js';
 import { TRAIN_FLAGS, TRAIN_USAGE, runTrain, trainOptions } from './train.js';
 
@@ -44,6 +44,7 @@ const COMMANDS: Record<string, Command> = {
       --tts-problems a,b        time to solution: problems (default all: ${solveProblems()
         .map((p) => p.key)
         .join(', ')})
+      --tts-optimizers lbfgs,gd time to solution: optimizers (default both)
       --no-tts                  skip the time-to-solution study`,
     options: [
       'backends',
@@ -59,6 +60,7 @@ const COMMANDS: Record<string, Command> = {
       'tts-run-ms',
       'tts-total-s',
       'tts-problems',
+      'tts-optimizers',
       'no-tts',
     ],
     async run(_positional, flags) {
@@ -183,6 +185,10 @@ function answerOptions(flags: Flags): AnswerOptions {
   const known = solveProblems().map((p) => p.key);
   for (const p of problems ?? [])
     if (!known.includes(p)) throw new Error(`unknown time-to-solution problem '${p}' (expected ${known.join(', ')})`);
+  const drivers = list('tts-optimizers');
+  for (const d of drivers ?? [])
+    if (!DRIVERS.includes(d as Driver))
+      throw new Error(`unknown time-to-solution optimizer '${d}' (expected ${DRIVERS.join(', ')})`);
   return {
     out: value(flags, 'out') ?? DEFAULTS.out,
     backends: bes as BackendName[] | undefined,
@@ -199,6 +205,7 @@ function answerOptions(flags: Flags): AnswerOptions {
       : {
           ...solve,
           ...(problems ? { problems } : {}),
+          ...(drivers ? { drivers: drivers as Driver[] } : {}),
           runMs: num('tts-run-ms', solve.runMs),
           totalMs: num('tts-total-s', solve.totalMs / 1e3) * 1e3,
         },

@@ -64,6 +64,8 @@ export function solveProblems(): SolveProblem[] {
 export interface SolveOptions {
   /** problem keys (default: all of solveProblems) */
   readonly problems?: readonly string[];
+  /** optimizers (default: DRIVERS) */
+  readonly drivers?: readonly Driver[];
   /** wall-time budget of one run, ms */
   readonly runMs: number;
   /** budget of the whole study, ms: each run gets at most an equal share of what is left */
@@ -425,7 +427,8 @@ export function timeToSolution(
       log(
         `  time to solution, ${p.key} (N = ${c.paramCount}): f* = ${fStar.toPrecision(12)} (${ref.reference.iterations} reverse L-BFGS iterations, ${ref.reference.reason}); gradient-descent step ${gdStep.lr}\n`,
       );
-      const specs = methods.flatMap((method) => DRIVERS.map((driver) => ({ driver, method })));
+      const drivers = DRIVERS.filter((d) => !opts.drivers || opts.drivers.includes(d));
+      const specs = methods.flatMap((method) => drivers.map((driver) => ({ driver, method })));
       const runs: SolveRun[] = [];
       const histories = new Map<Driver, MinimizeResult>();
       specs.forEach((s, i) => {
