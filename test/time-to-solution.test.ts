@@ -352,18 +352,21 @@ describe('tapegrad answer --quick (the CLI)', () => {
   const quick = ['--quick', '--models', 'seed', '--backends', 'js', '--no-charts', '--budget-ms', '5'];
 
   it('runs the study and writes its numbers and words to answer.json', () => {
-    const r = run(...quick, '--tts-problems', 'logistic-l2', '--tts-run-ms', '300');
+    const r = run(...quick, '--tts-problems', 'logistic-l2', '--tts-run-ms', '300', '--tts-optimizers', 'lbfgs');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Time to solution on the js backend/);
     expect(r.stdout).toMatch(/Optimisation:\n- At N = 31 \(logistic-l2\), L-BFGS with reverse-mode gradients/);
     const a = JSON.parse(readFileSync(join(r.cwd, 'tapegrad-results', 'answer.json'), 'utf8'));
     expect(a.timeToSolution.problems.map((p: { key: string }) => p.key)).toEqual(['logistic-l2']);
     expect(a.timeToSolution.options.runMs).toBe(300);
+    const runs = a.timeToSolution.problems[0].runs as SolveRun[];
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    expect(runs.every((x) => x.driver === 'lbfgs')).toBe(true);
     expect(a.optimisation.length).toBeGreaterThan(0);
     expect(a.definitions.timeToSolution).toMatch(/f\* \+ 1e-8 \(1 \+ \|f\*\|\)/);
   });
 
-  it('--no-tts skips it; an unknown problem is an error naming the choices', () => {
+  it('--no-tts skips it; an unknown problem or optimizer is an error naming the choices', () => {
     const r = run(...quick, '--no-tts');
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/Time to solution/);
@@ -373,6 +376,9 @@ describe('tapegrad answer --quick (the CLI)', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(
       /unknown time-to-solution problem 'nope' \(expected logistic-l2, softmax-l2, mlp-16-l2\)/,
+    );
+    expect(run(...quick, '--tts-optimizers', 'newton').stderr).toMatch(
+      /unknown time-to-solution optimizer 'newton' \(expected lbfgs, gd\)/,
     );
   });
 });
