@@ -20,6 +20,9 @@ const METHOD_WORDS: Record<string, string> = {
   'fd-central': 'fd-central',
 };
 const words = (m: GradientName) => METHOD_WORDS[m] ?? m;
+/** a, b and c */
+const inWords = (xs: readonly string[]) =>
+  xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
 
 /** Lines of the terminal table: one per run, grouped by problem. */
 export function solveTable(r: SolveResult): string {
@@ -142,12 +145,12 @@ function paceSentence(p: SolveProblemResult, driver: SolveRun['driver'], rev: So
   const parts: string[] = [];
   if (same.length)
     parts.push(
-      `per iteration, ${same.map((r) => r.method).join(' and ')} kept pace with reverse mode (${same.map(detail).join('; ')}): ` +
+      `per iteration, ${inWords(same.map((r) => r.method))} kept pace with reverse mode (${same.map(detail).join('; ')}): ` +
         `there the difference is the cost of each gradient, not its accuracy`,
     );
   if (behind.length)
     parts.push(
-      `per iteration, ${behind.map((r) => r.method).join(' and ')} fell behind reverse mode (${behind.map(detail).join('; ')})`,
+      `per iteration, ${inWords(behind.map((r) => r.method))} fell behind reverse mode (${behind.map(detail).join('; ')})`,
     );
   return parts.length ? `${parts.join('; ')}.` : undefined;
 }
