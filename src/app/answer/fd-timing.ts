@@ -54,7 +54,9 @@ export function variantCost(c: Compiled, v: Variant): { relative: number; evalua
 /** Undefined when the backend computes gradients by the variant's method here, else why not. */
 export function variantUnsupported(c: Compiled, theta: Float64Array, inputs: Values, v: Variant): string | undefined {
   try {
-    c.gradFlat(theta, inputs, new Float64Array(c.paramCount), { method: v.method, reuse: v.reuse } as GradOptions);
+    // one coordinate: a whole gradient of an optional method can take minutes at large N on js
+    const probe = { method: v.method, reuse: v.reuse, ...(v.method === 'reverse' ? {} : { coordinates: [0] }) };
+    c.gradFlat(theta, inputs, new Float64Array(c.paramCount), probe as GradOptions);
     return undefined;
   } catch (e) {
     return (e as Error).message;

@@ -248,7 +248,9 @@ export function unsupported(
   method: GradientName,
 ): string | undefined {
   try {
-    c.gradFlat(theta, inputs, new Float64Array(c.paramCount), { method } as GradOptions);
+    // one coordinate: the question is whether the method runs, not what a whole gradient costs
+    const probe = { method, ...(method === 'reverse' ? {} : { coordinates: [0] }) };
+    c.gradFlat(theta, inputs, new Float64Array(c.paramCount), probe as GradOptions);
     return undefined;
   } catch (e) {
     return (e as Error).message;
