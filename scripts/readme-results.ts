@@ -1,8 +1,10 @@
 /**
- * `npm run readme`: rewrites the README's measured sections from the last runs, so the README
+ * `npm run readme [-- --only answer,solve]`: rewrites the README's measured sections from the last runs, so the README
  * only ever shows numbers a real run produced: the answer (results/answer.json, from `npm start`),
- * the `tapegrad explain seed` output, and the peers benchmark (results/peers.json, from
+ * the time-to-solution study (`solve`, also from results/answer.json), the `tapegrad explain seed`
+ * output, and the peers benchmark (results/peers.json, from
  * `npm run bench:peers`), and the training benchmark (results/train.json, from `npm run bench:train`). Each section sits between `<!-- NAME:begin -->` and `<!-- NAME:end -->`.
+ * `--only` rewrites just the named sections (the others keep what the README has).
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { backend } from '../src/index.js';
@@ -11,9 +13,17 @@ import { formatExplain } from '../src/app/answer/explain.js';
 import type { AnswerResult } from '../src/app/answer/main.js';
 import { subtitle } from '../src/app/answer/main.js';
 import { table } from '../src/app/answer/report.js';
+import { solveTable } from '../src/app/answer/time-to-solution-report.js';
 import { HEADER, markdownTable, summarise, tableRows, targetLines, type RunRow } from '../bench/train/report.js';
 
+const SECTIONS = ['answer', 'solve', 'explain', 'peers', 'train'];
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean) : SECTIONS;
+for (const s of only)
+  if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section '${s}' (expected ${SECTIONS.join(', ')})`);
+
 function replace(text: string, name: string, body: string): string {
+  if (!only.includes(name)) return text;
   const [begin, end] = [`<!-- ${name}:begin -->`, `<!-- ${name}:end -->`];
   const i = text.indexOf(begin),
     j = text.indexOf(end);
@@ -47,6 +57,30 @@ ${table(a.rows)}
 );
 
 {
+  const t = a.timeToSolution;
+  const loaded = (a.machine.load ?? 0) > 1.5 ? ': other jobs were running' : '';
+  readme = replace(
+    readme,
+    'solve',
+    t
+      ? `
+From \`npm start\` on ${subtitle(a)}, ${t.backend} backend (1-minute load average ${a.machine.load ?? '?'} on ${a.machine.cores ?? '?'} cores when the run began${loaded}):
+the study took ${t.seconds.toFixed(0)} s with budgets of ${(t.options.runMs / 1e3).toFixed(1)} s per run and ${(t.options.totalMs / 1e3).toFixed(0)} s in all. Raw numbers (with every run's trace): \`timeToSolution\` in
+[results/answer.json](results/answer.json).
+
+${a.optimisation.map((s) => `- ${s}`).join('\n')}
+
+\`\`\`text
+${solveTable(t)}
+\`\`\`
+
+![f - f* against wall time, log-log, one line per gradient method and optimizer](results/time-to-solution.svg)
+`
+      : 'results/answer.json has no time-to-solution numbers: its `npm start` predates the study or ran with `--no-tts`.',
+  );
+}
+
+if (only.includes('explain')) {
   const c = (await backend('js')).compile(builtin('seed').f);
   readme = replace(
     readme,

@@ -10,7 +10,15 @@ import { describe, expect, it } from 'vitest';
 import { backend } from '../src/index.js';
 import { breastCancer, digits, head } from '../src/data/datasets.js';
 import { logistic, mlp, seed } from '../src/models/models.js';
-import { coordinateGroups, extrapolate, sampleIndices, timeFd, VARIANTS } from '../src/app/answer/fd-timing.js';
+import {
+  ALL_VARIANTS,
+  coordinateGroups,
+  extrapolate,
+  sampleIndices,
+  timeFd,
+  VARIANTS,
+} from '../src/app/answer/fd-timing.js';
+import type { Method } from '../src/trace/cost.js';
 import { sweepModel, type Cell, type Row } from '../src/app/answer/sweep.js';
 import { answer, formatMs, formatRatio, table } from '../src/app/answer/report.js';
 import { errorVsStepSpec, ratioVsNSpec, renderSvg, timeVsNSpec } from '../src/app/answer/charts.js';
@@ -125,14 +133,17 @@ describe('sweep', async () => {
     const m = logistic(head(breastCancer(), 30));
     const r = sweepModel('logistic', m, js, tiny);
     expect([r.model, r.N, r.backend]).toEqual(['logistic', 31, 'js']);
-    expect(r.cells.map((x) => x.variant)).toEqual(VARIANTS.map((v) => v.id));
+    // every variant, but an optional one (forward AD) the backend lacks, which the row names
+    const skipped = (r.skipped ?? []).map((s) => s.variant);
+    expect(r.cells.map((x) => x.variant)).toEqual(ALL_VARIANTS.filter((v) => !skipped.includes(v.id)).map((v) => v.id));
+    expect(VARIANTS.every((v) => !skipped.includes(v.id))).toBe(true);
     const c = js.compile(m.f);
     for (const x of r.cells) {
-      const v = VARIANTS.find((y) => y.id === x.variant)!;
+      const v = ALL_VARIANTS.find((y) => y.id === x.variant)!;
       expect(x.ratio).toBeGreaterThan(0);
       if (x.extrapolated) expect(x.ms).toBeCloseTo(x.ratio * x.valueMs, 9);
-      expect(x.costRatio).toBe(c.cost(v.method, { reuse: v.reuse }).relative);
-      expect(x.evaluations).toBe(c.cost(v.method, { reuse: v.reuse }).evaluations);
+      expect(x.costRatio).toBe(c.cost(v.method as Method, { reuse: v.reuse }).relative);
+      expect(x.evaluations).toBe(c.cost(v.method as Method, { reuse: v.reuse }).evaluations);
       expect(x.error).toBeLessThan(v.method === 'reverse' ? 1e-300 : 1e-4);
     }
     expect(r.cells.find((x) => x.variant === 'fd-central')!.error).toBeLessThan(
@@ -263,6 +274,51 @@ describe('report', () => {
   });
 });
 
+describe('forward AD in the table and the answer (where a backend measures it)', () => {
+  const withAd = (r: Row, ratio: number): Row => ({
+    ...r,
+    cells: [
+      ...r.cells,
+      {
+        variant: 'forward',
+        ms: ratio,
+        valueMs: 1,
+        ratio,
+        costRatio: NaN,
+        evaluations: NaN,
+        extrapolated: false,
+        sampled: r.N,
+        error: 2e-16,
+      },
+    ],
+  });
+  const rows = [
+    withAd(row('seed', 2, 'native', [1.8, 3, 2.5, 5]), 3.1),
+    withAd(row('big', 1000, 'native', [2, 1001, 900, 2001]), 1100),
+    {
+      ...row('big', 1000, 'js', [2, 1001, 900, 2001]),
+      skipped: [{ variant: 'forward' as const, why: "unknown method 'forward'" }],
+    },
+  ];
+
+  it('gets its columns, a dash where a backend lacks it, and a note saying why', () => {
+    const t = table(rows);
+    expect(t).toMatch(/fd-central reuse\s+forward AD\s+fwd error\s+central error\s+forward AD error/);
+    expect(t).toMatch(/big\s+1,000\s+native\s+.*2\.00k \[2\.00k\]\s+1\.10k \[\?\]\s+1e-7\s+1e-10\s+2e-16/);
+    expect(t).toMatch(/big\s+1,000\s+js\s+.*\s+-\s+1e-7\s+1e-10\s+-$/m);
+    expect(t).toMatch(/\(forward AD not measured on js: unknown method 'forward'\)$/);
+    expect(table(rows.slice(0, 1).map((r) => ({ ...r, cells: r.cells.slice(0, 4) })))).not.toMatch(/forward AD/);
+  });
+
+  it('the answer says what exactness costs in sweeps', () => {
+    const a = answer(rows, ['native', 'js']).join('\n');
+    expect(a).toMatch(
+      /Forward-mode AD is exact like reverse mode \(it differed from the reverse gradient by at most 2e-16\), but it needs one tangent sweep per parameter: it took 3\.1x one evaluation at N = 2 and 1,100x at N = 1,000 \(measured\), against 2\.0x for reverse mode: exactness is not what makes backprop fast, the single reverse sweep is\./,
+    );
+    expect(answer(rows.slice(2), ['js']).join('\n')).not.toMatch(/Forward-mode AD/);
+  });
+});
+
 describe('charts', () => {
   const rows = [row('seed', 2, 'js', [1.8, 3, 2.5, 5]), row('big', 19210, 'js', [2.1, 19211, 16000, 32000], true)];
 
@@ -298,11 +354,13 @@ describe('tapegrad answer on a tiny configuration', () => {
       'definitions',
       'failures',
       'machine',
+      'optimisation',
       'options',
       'rows',
       'seconds',
       'tool',
     ]);
+    expect(json.optimisation).toEqual([]); // the time-to-solution study was not asked for
     expect(json.rows.map((x) => [x.model, x.N, x.backend])).toEqual([
       ['seed', 2, 'js'],
       ['logistic', 31, 'js'],

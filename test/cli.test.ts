@@ -60,7 +60,7 @@ describe('tapegrad (the CLI)', () => {
   });
 
   it('answer writes to ./tapegrad-results by default, to --out when given', () => {
-    const quick = ['--quick', '--models', 'seed', '--backends', 'js', '--no-charts', '--budget-ms', '5'];
+    const quick = ['--quick', '--models', 'seed', '--backends', 'js', '--no-charts', '--budget-ms', '5', '--no-tts'];
     const r = tapegrad('answer', ...quick);
     expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(r.cwd)).toEqual(['tapegrad-results']);

@@ -12,6 +12,7 @@ import { BACKEND_NAMES, type BackendName } from '../backends/types.js';
 import { builtin, catalog } from './answer/catalog.js';
 import { formatExplain } from './answer/explain.js';
 import { DEFAULTS, loadWarning, report, runAnswer, type AnswerOptions } from './answer/main.js';
+import { DRIVERS, SOLVE_DEFAULTS, SOLVE_QUICK, solveProblems, type Driver } from './answer/time-to-solution.js';
 import { FASHION_MNIST_DIR } from '../data/idx.js';
 import { TRAIN_FLAGS, TRAIN_USAGE, runTrain, trainOptions } from './train.js';
 
@@ -37,7 +38,14 @@ const COMMANDS: Record<string, Command> = {
       --fashion-rows N          rows of Fashion-MNIST for its MLP (default ${DEFAULTS.fashionRows})
       --data-dir DIR            where Fashion-MNIST's t10k-*-ubyte.gz files are (default ${FASHION_MNIST_DIR})
       --quick                   a few seconds: small models, short timings (a smoke test)
-      --no-charts               skip the SVG charts (they need the packages vega and vega-lite)`,
+      --no-charts               skip the SVG charts (they need the packages vega and vega-lite)
+      --tts-run-ms MS           time to solution: wall-time budget of one run (default ${SOLVE_DEFAULTS.runMs})
+      --tts-total-s S           time to solution: budget of the whole study (default ${SOLVE_DEFAULTS.totalMs / 1e3})
+      --tts-problems a,b        time to solution: problems (default all: ${solveProblems()
+        .map((p) => p.key)
+        .join(', ')})
+      --tts-optimizers lbfgs,gd time to solution: optimizers (default both)
+      --no-tts                  skip the time-to-solution study`,
     options: [
       'backends',
       'models',
@@ -49,6 +57,11 @@ const COMMANDS: Record<string, Command> = {
       'data-dir',
       'quick',
       'no-charts',
+      'tts-run-ms',
+      'tts-total-s',
+      'tts-problems',
+      'tts-optimizers',
+      'no-tts',
     ],
     async run(_positional, flags) {
       const opts = answerOptions(flags);
@@ -167,6 +180,15 @@ function answerOptions(flags: Flags): AnswerOptions {
         fullLimitMs: DEFAULTS.sweep.fd.fullLimitMs,
       };
   const budgetMs = num('budget-ms', d.budgetMs);
+  const solve = quick ? SOLVE_QUICK : SOLVE_DEFAULTS;
+  const problems = list('tts-problems') ?? solve.problems;
+  const known = solveProblems().map((p) => p.key);
+  for (const p of problems ?? [])
+    if (!known.includes(p)) throw new Error(`unknown time-to-solution problem '${p}' (expected ${known.join(', ')})`);
+  const drivers = list('tts-optimizers');
+  for (const d of drivers ?? [])
+    if (!DRIVERS.includes(d as Driver))
+      throw new Error(`unknown time-to-solution optimizer '${d}' (expected ${DRIVERS.join(', ')})`);
   return {
     out: value(flags, 'out') ?? DEFAULTS.out,
     backends: bes as BackendName[] | undefined,
@@ -178,6 +200,15 @@ function answerOptions(flags: Flags): AnswerOptions {
     fashionRows: Math.round(num('fashion-rows', DEFAULTS.fashionRows)),
     dataDir: value(flags, 'data-dir'),
     charts: !flags.has('no-charts'),
+    timeToSolution: flags.has('no-tts')
+      ? false
+      : {
+          ...solve,
+          ...(problems ? { problems } : {}),
+          ...(drivers ? { drivers: drivers as Driver[] } : {}),
+          runMs: num('tts-run-ms', solve.runMs),
+          totalMs: num('tts-total-s', solve.totalMs / 1e3) * 1e3,
+        },
   };
 }
 

@@ -137,6 +137,8 @@ class LbfgsRun {
   /** the last trial's f (Infinity when f or the gradient was not finite) and g'd */
   private ft = 0;
   private gtdt = 0;
+  /** line searches that found no acceptable step (each retried along -g once, or the run ends) */
+  private failures = 0;
 
   constructor(
     private readonly problem: Problem,
@@ -157,7 +159,7 @@ class LbfgsRun {
     this.memory = new Memory(n, o.history);
   }
 
-  run(): { x: Float64Array; g: Float64Array; f: number; reason: string } {
+  run(): { x: Float64Array; g: Float64Array; f: number; reason: string; lineSearchFailures: number } {
     const { d, memory } = this;
     for (;;) {
       let t0 = 1;
@@ -176,6 +178,7 @@ class LbfgsRun {
       }
       const ls = this.lineSearch(gtd, t0);
       if (ls.t === 0) {
+        if (ls.reason === 'line-search') this.failures++;
         // retry along -g (the memory may be what misleads) before giving up, as L-BFGS-B does
         if (ls.reason === 'line-search' && memory.size > 0) {
           memory.clear();
@@ -214,7 +217,7 @@ class LbfgsRun {
   }
 
   private done(reason: string) {
-    return { x: this.x, g: this.g, f: this.f, reason };
+    return { x: this.x, g: this.g, f: this.f, reason, lineSearchFailures: this.failures };
   }
 
   /** f and g'd at x + t d (into xt, gt): sets ft and gtdt. */

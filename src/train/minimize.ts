@@ -95,6 +95,12 @@ export interface MinimizeResult {
   readonly fEvaluations: number;
   readonly converged: boolean;
   readonly reason: StopReason;
+  /**
+   * L-BFGS line searches that found no step with sufficient decrease (0 for sgd and adam): each
+   * clears the memory and retries along -g, and a failure along -g ends the run ('line-search').
+   * Inexact gradients show up here first.
+   */
+  readonly lineSearchFailures: number;
   /** one record per iteration */
   readonly history: readonly IterationRecord[];
 }
@@ -199,7 +205,7 @@ export function minimize(
   };
 
   const first = maxAbs(g0) <= gtol ? 'gtol' : stopBefore();
-  const end = first
+  const end: { x: Float64Array; f: number; g: Float64Array; reason: StopReason; lineSearchFailures?: number } = first
     ? { x: x0, f: f0, g: g0, reason: first }
     : kind === 'lbfgs'
       ? (runLbfgs(
@@ -209,7 +215,7 @@ export function minimize(
           x0,
           f0,
           g0,
-        ) as { x: Float64Array; f: number; g: Float64Array; reason: StopReason })
+        ) as { x: Float64Array; f: number; g: Float64Array; reason: StopReason; lineSearchFailures: number })
       : firstOrder(c, optimizer as Optimizer, evaluate, stopAfter, x0, f0, g0);
   // f-evaluations per gradient call, as the cost model counts them (c.cost(method).evaluations)
   const method = gradOptions.method ?? 'reverse';
@@ -223,6 +229,7 @@ export function minimize(
     fEvaluations: evaluations * perCall,
     converged: CONVERGED.includes(end.reason),
     reason: end.reason,
+    lineSearchFailures: end.lineSearchFailures ?? 0,
     history,
   };
 }

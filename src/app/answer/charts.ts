@@ -5,13 +5,14 @@
  */
 import type { AccuracyResult } from './accuracy.js';
 import { BACKEND_NAMES } from '../../backends/types.js';
-import { VARIANTS } from './fd-timing.js';
+import { ALL_VARIANTS } from './fd-timing.js';
 import type { Row } from './sweep.js';
+import { DRIVER_LABELS, type SolveResult } from './time-to-solution.js';
 
 export type Spec = Record<string, unknown>;
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const label = (id: string) => VARIANTS.find((v) => v.id === id)?.label ?? id;
+const label = (id: string) => ALL_VARIANTS.find((v) => v.id === id)?.label ?? id;
 /** log axes cannot show 0: an exact 0 error is drawn at this floor (the JSON keeps the 0) */
 export const ERROR_FLOOR = 1e-18;
 
@@ -49,14 +50,19 @@ const METHOD_COLORS: Record<string, string> = {
   'fd-forward naive': '#d62728',
   'fd-forward reuse': '#ff9f1c',
   'fd-central reuse': '#2ca02c',
+  'forward AD': '#9467bd',
 };
-const methodColor = (title = 'method') => ({
-  field: 'method',
-  type: 'nominal',
-  title,
-  legend: { labelLimit: 260 },
-  scale: { domain: Object.keys(METHOD_COLORS), range: Object.values(METHOD_COLORS) },
-});
+/** the colour scale of the methods present (forward AD only where a backend measured it) */
+const methodColor = (data: readonly { method: string }[], title = 'method') => {
+  const domain = Object.keys(METHOD_COLORS).filter((m) => data.some((d) => d.method === m));
+  return {
+    field: 'method',
+    type: 'nominal',
+    title,
+    legend: { labelLimit: 260 },
+    scale: { domain, range: domain.map((m) => METHOD_COLORS[m]) },
+  };
+};
 const timingShape = {
   field: 'timing',
   type: 'nominal',
@@ -67,10 +73,11 @@ const timingShape = {
 
 /** Time of one gradient (and of one value) against N, log-log, one panel per backend. */
 export function timeVsNSpec(rows: readonly Row[], subtitle: string): Spec {
+  const data = timeData(rows);
   return {
     $schema: SCHEMA,
     title: { text: 'Time of one gradient vs number of parameters N', subtitle },
-    data: { values: timeData(rows) },
+    data: { values: data },
     facet: { column: { field: 'backend', type: 'nominal', title: 'backend', sort: [...BACKEND_NAMES] } },
     spec: {
       width: 300,
@@ -78,14 +85,14 @@ export function timeVsNSpec(rows: readonly Row[], subtitle: string): Spec {
       layer: [
         {
           mark: { type: 'line', strokeWidth: 1.5 },
-          encoding: { x: logAxis('N', 'N (parameters)'), y: logAxis('ms', 'time (ms)'), color: methodColor() },
+          encoding: { x: logAxis('N', 'N (parameters)'), y: logAxis('ms', 'time (ms)'), color: methodColor(data) },
         },
         {
           mark: { type: 'point', filled: true, size: 45 },
           encoding: {
             x: { field: 'N', type: 'quantitative' },
             y: { field: 'ms', type: 'quantitative' },
-            color: methodColor(),
+            color: methodColor(data),
             shape: timingShape,
           },
         },
@@ -99,7 +106,7 @@ export function ratioVsNSpec(rows: readonly Row[], subtitle: string): Spec {
   // 'one value' is the line at 1 that every gradient is measured against
   const data = timeData(rows).flatMap((d) => [
     { ...d, y: d.ratio, source: 'measured time ratio' },
-    ...(d.method === 'one value'
+    ...(d.method === 'one value' || !Number.isFinite(d.costRatio) // no cost-model row (yet) for the method
       ? []
       : [{ ...d, y: d.costRatio, source: 'cost model FLOP ratio', timing: 'measured' }]),
   ]);
@@ -117,7 +124,7 @@ export function ratioVsNSpec(rows: readonly Row[], subtitle: string): Spec {
           encoding: {
             x: logAxis('N', 'N (parameters)'),
             y: logAxis('y', 'multiple of one evaluation'),
-            color: methodColor(),
+            color: methodColor(data),
             strokeDash: {
               field: 'source',
               type: 'nominal',
@@ -139,7 +146,7 @@ export function ratioVsNSpec(rows: readonly Row[], subtitle: string): Spec {
           encoding: {
             x: { field: 'N', type: 'quantitative' },
             y: { field: 'y', type: 'quantitative' },
-            color: methodColor(),
+            color: methodColor(data),
             shape: timingShape,
           },
         },
@@ -222,4 +229,77 @@ export async function renderSvg(spec: Spec): Promise<string> {
   } finally {
     view.finalize();
   }
+}
+
+/** log axes cannot show f - f* <= 0: such points (at or below the reference's f*) are drawn at this floor */
+export const GAP_FLOOR = 1e-16;
+const SOLVE_COLORS: Record<string, string> = {
+  reverse: '#1f4e9c',
+  forward: '#9467bd',
+  'fd-forward': '#ff9f1c',
+  'fd-central': '#2ca02c',
+};
+
+/** f - f* against wall time, log-log, one line per gradient method and optimizer, a panel per problem. */
+export function timeToSolutionSpec(r: SolveResult, subtitle: string): Spec {
+  const panel = (p: SolveResult['problems'][number]) => `${p.key} (N = ${p.N.toLocaleString('en-US')})`;
+  const lines = r.problems.flatMap((p) =>
+    p.runs.flatMap((run) =>
+      run.trace.map(([ms, f]) => ({
+        layer: 'run',
+        problem: panel(p),
+        method: run.method,
+        optimizer: DRIVER_LABELS[run.driver],
+        ms: Math.max(ms, 1e-3),
+        gap: Math.max(f - p.fStar, GAP_FLOOR * (1 + Math.abs(p.fStar))),
+      })),
+    ),
+  );
+  const targets = r.problems.map((p) => ({ layer: 'target', problem: panel(p), gap: p.target - p.fStar }));
+  // only the methods that ran: forward mode is absent where the backend lacks it
+  const methods = Object.keys(SOLVE_COLORS).filter((m) => lines.some((d) => d.method === m));
+  return {
+    $schema: SCHEMA,
+    title: { text: 'Time to solution: f - f* against wall time', subtitle },
+    data: { values: [...lines, ...targets] },
+    facet: { column: { field: 'problem', type: 'nominal', title: 'problem', sort: r.problems.map(panel) } },
+    resolve: { scale: { x: 'independent', y: 'independent' } },
+    spec: {
+      width: 280,
+      height: 260,
+      layer: [
+        {
+          transform: [{ filter: "datum.layer === 'run'" }],
+          mark: { type: 'line', strokeWidth: 1.5, interpolate: 'step-after' },
+          encoding: {
+            x: logAxis('ms', 'wall time (ms)'),
+            y: logAxis('gap', 'f - f*'),
+            color: {
+              field: 'method',
+              type: 'nominal',
+              title: 'gradient',
+              scale: { domain: methods, range: methods.map((m) => SOLVE_COLORS[m]) },
+            },
+            strokeDash: {
+              field: 'optimizer',
+              type: 'nominal',
+              title: 'optimizer',
+              scale: {
+                domain: [DRIVER_LABELS.lbfgs, DRIVER_LABELS.gd],
+                range: [
+                  [1, 0],
+                  [5, 3],
+                ],
+              },
+            },
+          },
+        },
+        {
+          transform: [{ filter: "datum.layer === 'target'" }],
+          mark: { type: 'rule', color: '#9e9e9e', strokeDash: [2, 2] },
+          encoding: { y: { field: 'gap', type: 'quantitative' } },
+        },
+      ],
+    },
+  };
 }

@@ -9,15 +9,18 @@
  * whole evaluation and all N form one group.
  */
 import type { Compiled } from '../../api/compiled.js';
-import type { Values } from '../../api/validate.js';
+import type { GradOptions, Values } from '../../api/validate.js';
 import { instructionFlops, type Method } from '../../trace/cost.js';
 import { uniform } from '../../models/random.js';
 import { pairedMedian, timeEach } from './timing.js';
 
+/** A gradient method of the sweep: the library's, or 'forward' (forward-mode AD, issue 12 item 1) where a backend has it. */
+export type GradientMethod = Method | 'forward';
+
 export interface Variant {
-  readonly id: 'reverse' | 'fd-forward-naive' | 'fd-forward' | 'fd-central';
+  readonly id: 'reverse' | 'fd-forward-naive' | 'fd-forward' | 'fd-central' | 'forward';
   readonly label: string;
-  readonly method: Method;
+  readonly method: GradientMethod;
   readonly reuse: boolean;
 }
 
@@ -28,6 +31,37 @@ export const VARIANTS: readonly Variant[] = [
   { id: 'fd-forward', label: 'fd-forward reuse', method: 'fd-forward', reuse: true },
   { id: 'fd-central', label: 'fd-central reuse', method: 'fd-central', reuse: true },
 ];
+
+/**
+ * Variants measured only where the backend computes them; elsewhere the row lists them in
+ * `skipped` with the reason. 'forward': forward-mode AD, one tangent sweep per parameter inside
+ * one call, timed like the FD loop (whole, or on sampled coordinates per suffix group).
+ */
+export const OPTIONAL_VARIANTS: readonly Variant[] = [
+  { id: 'forward', label: 'forward AD', method: 'forward', reuse: true },
+];
+export const ALL_VARIANTS: readonly Variant[] = [...VARIANTS, ...OPTIONAL_VARIANTS];
+
+/** The cost model's figures for a variant; NaN where it has no row for the method (yet). */
+export function variantCost(c: Compiled, v: Variant): { relative: number; evaluations: number } {
+  try {
+    return c.cost(v.method as Method, { reuse: v.reuse });
+  } catch {
+    return { relative: NaN, evaluations: NaN };
+  }
+}
+
+/** Undefined when the backend computes gradients by the variant's method here, else why not. */
+export function variantUnsupported(c: Compiled, theta: Float64Array, inputs: Values, v: Variant): string | undefined {
+  try {
+    // one coordinate: a whole gradient of an optional method can take minutes at large N on js
+    const probe = { method: v.method, reuse: v.reuse, ...(v.method === 'reverse' ? {} : { coordinates: [0] }) };
+    c.gradFlat(theta, inputs, new Float64Array(c.paramCount), probe as GradOptions);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 export interface CoordinateGroup {
   readonly start: number;
@@ -134,7 +168,8 @@ export function timeFd(
   const { method, reuse } = variant;
   const N = c.paramCount;
   const runs = method === 'fd-central' ? 2 : 1;
-  const predicted = c.cost(method, { reuse }).relative * valueMs;
+  // NaN (no cost-model row): predicted is not <= the limit, so it is sampled unless every group is small
+  const predicted = variantCost(c, variant).relative * valueMs;
   const groups = coordinateGroups(c, reuse);
   const target = Math.min(opts.sampleMs, Math.max(opts.sampleMs / 5, 4 * valueMs));
   // at least 3 coordinates per sampled group, so no figure rests on a single coordinate
@@ -143,7 +178,7 @@ export function timeFd(
   );
   const value = () => c.valueFlat(theta, inputs);
   if (predicted <= opts.fullLimitMs || groups.every((g, i) => ks[i] === g.end - g.start)) {
-    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse })], {
+    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse } as GradOptions)], {
       budgetMs: opts.budgetMs,
       minRuns: 3,
     });
@@ -165,11 +200,14 @@ export function timeFd(
   // runs the same kernels, so there is nothing left to warm.
   const warmup = 2 * valueMs + target < opts.budgetMs;
   const timeCall = (coordinates: Int32Array) => {
-    const [v, t] = timeEach([value, () => c.gradFlat(theta, inputs, out, { method, reuse, coordinates })], {
-      budgetMs: opts.budgetMs,
-      minRuns: 3,
-      warmup,
-    });
+    const [v, t] = timeEach(
+      [value, () => c.gradFlat(theta, inputs, out, { method, reuse, coordinates } as GradOptions)],
+      {
+        budgetMs: opts.budgetMs,
+        minRuns: 3,
+        warmup,
+      },
+    );
     return { extra: pairedMedian(t, v, (call, val) => (call - val) / val), valueMs: v.ms };
   };
   const whole = groups.filter((g, i) => ks[i] === g.end - g.start);

@@ -11,10 +11,12 @@ import { breastCancer } from '../../data/datasets.js';
 import { logistic, seed } from '../../models/models.js';
 import { accuracyStudy, logisticGradient, seedGradient, type AccuracyResult } from './accuracy.js';
 import { catalog, FASHION_MISSING } from './catalog.js';
-import { errorVsStepSpec, ratioVsNSpec, renderSvg, timeVsNSpec, type Spec } from './charts.js';
+import { errorVsStepSpec, ratioVsNSpec, renderSvg, timeToSolutionSpec, timeVsNSpec, type Spec } from './charts.js';
 import { VARIANTS } from './fd-timing.js';
 import { answer, cell, formatInt, formatMs, formatRatio, table } from './report.js';
 import { referenceGradient, sweepModel, type Row, type SweepOptions } from './sweep.js';
+import { SOLVE_DEFAULTS, timeToSolution, type SolveOptions, type SolveResult } from './time-to-solution.js';
+import { solveAnswer, solveTable } from './time-to-solution-report.js';
 
 export interface AnswerOptions {
   /** directory for answer.json and the SVG charts */
@@ -27,6 +29,8 @@ export interface AnswerOptions {
   /** where Fashion-MNIST's IDX files are (default: Debian's dataset-fashion-mnist) */
   readonly dataDir?: string;
   readonly charts: boolean;
+  /** the time-to-solution study on the first backend (absent or false: skipped) */
+  readonly timeToSolution?: SolveOptions | false;
 }
 
 export const DEFAULTS: AnswerOptions = {
@@ -35,6 +39,7 @@ export const DEFAULTS: AnswerOptions = {
   sweep: { budgetMs: 100, fd: { fullLimitMs: 300, sampleMs: 60, budgetMs: 100, seed: 1 } },
   fashionRows: 500,
   charts: true,
+  timeToSolution: SOLVE_DEFAULTS,
 };
 
 /** What the JSON holds. */
@@ -56,6 +61,10 @@ export interface AnswerResult {
   readonly rows: readonly Row[];
   readonly accuracy: AccuracyResult;
   readonly answer: readonly string[];
+  /** the time-to-solution study's measurements (absent when it was skipped) */
+  readonly timeToSolution?: SolveResult;
+  /** its result in plain words, from those measurements */
+  readonly optimisation: readonly string[];
   /** model x backend measurements that threw (none, normally) */
   readonly failures: readonly { readonly model: string; readonly backend: BackendName; readonly error: string }[];
   /** the SVG files written beside answer.json (none when vega is missing or charts are off) */
@@ -96,6 +105,14 @@ const DEFINITIONS = {
   error:
     "||g - g_reverse||_2 / ||g_reverse||_2 over the sampled coordinates (reverse rows: against the js backend's reverse gradient)",
   accuracy: 'error against closed-form gradients (src/app/answer/accuracy.ts) at relative FD steps 1e-1..1e-15',
+  timeToSolution:
+    'minimise each L2-regularised problem (lambda 1e-3) from its start by L-BFGS (m = 10, strong Wolfe) and by gradient descent at a fixed step, ' +
+    'each driven by each gradient method, until f <= f* + 1e-8 (1 + |f*|) (atTarget) or the run budget; f*: reverse-mode L-BFGS with gtol 1e-11, ftol 0. ' +
+    "outcome 'stalled': stopped by its own rule (line search failed even along -g, non-finite step) or no progress over its last half " +
+    "(best f - f* improved by < 0.1%); 'budget': still progressing when the time ran out. fEvaluations: gradient calls x the cost model's " +
+    'evaluations per call; evalEquivalents: gradient calls x the FLOPs of a call / the FLOPs of one evaluation. finalGradNorm: max |df/dtheta_i| by ' +
+    'reverse mode at the final point. projectedMs (extrapolated): time per gradient call x the gradient calls the reverse-mode run needed. ' +
+    'trace: [ms, f] after each iteration, thinned',
 };
 
 export async function runAnswer(
@@ -117,6 +134,7 @@ export async function runAnswer(
   const rows: Row[] = [];
   const failures: { model: string; backend: BackendName; error: string }[] = [];
   let step = 0;
+  const noted = new Set<string>();
   for (const e of entries) {
     const m = e.build();
     if (!m) {
@@ -137,12 +155,25 @@ export async function runAnswer(
         continue;
       }
       rows.push(r);
+      for (const sk of r.skipped ?? [])
+        if (!noted.has(`${be.name} ${sk.variant} ${sk.why}`)) {
+          noted.add(`${be.name} ${sk.variant} ${sk.why}`);
+          log(` (${sk.variant} not measured on ${be.name}: ${sk.why})`);
+        }
       const fwd = cell(r, 'fd-forward-naive');
       log(
         ` ${((performance.now() - t0) / 1e3).toFixed(1)} s: value ${formatMs(r.valueMs)}, reverse ${formatRatio(cell(r, 'reverse').ratio)}x, ` +
           `fd-forward ${fwd.extrapolated ? '~' : ''}${formatRatio(fwd.ratio)}x\n`,
       );
     }
+  }
+
+  let solve: SolveResult | undefined;
+  if (opts.timeToSolution) {
+    log(
+      `  time to solution on ${bes[0].name} (budget ${opts.timeToSolution.runMs} ms per run, ${opts.timeToSolution.totalMs / 1e3} s in all):\n`,
+    );
+    solve = timeToSolution(bes[0], opts.timeToSolution, log);
   }
 
   log('  accuracy study (FD error vs step) ...');
@@ -165,6 +196,8 @@ export async function runAnswer(
     rows,
     accuracy,
     answer: answer(rows, names, accuracy),
+    ...(solve ? { timeToSolution: solve } : {}),
+    optimisation: solve ? solveAnswer(solve) : [],
     failures,
     charts: [],
     seconds: 0,
@@ -188,6 +221,17 @@ async function writeCharts(r: AnswerResult, out: string, log: (s: string) => voi
     ['time-vs-n.svg', timeVsNSpec(r.rows, `${sub}; triangles: extrapolated from sampled coordinates`)],
     ['ratio-vs-n.svg', ratioVsNSpec(r.rows, `${sub}; dashed: cost model FLOP ratio`)],
     ['error-vs-step.svg', errorVsStepSpec(r.accuracy, `${sub}; diamonds: default steps; dashed rule: reverse mode`)],
+    ...(r.timeToSolution
+      ? ([
+          [
+            'time-to-solution.svg',
+            timeToSolutionSpec(
+              r.timeToSolution,
+              `${sub}, ${r.timeToSolution.backend} backend; dotted rule: the target 1e-8 (1 + |f*|)`,
+            ),
+          ],
+        ] as [string, Spec][])
+      : []),
   ];
   const written: string[] = [];
   try {
@@ -213,6 +257,9 @@ export function report(r: AnswerResult): string {
     '',
     'Answer:',
     ...r.answer.map((s) => `- ${s}`),
+    ...(r.timeToSolution
+      ? ['', solveTable(r.timeToSolution), '', 'Optimisation:', ...r.optimisation.map((s) => `- ${s}`)]
+      : []),
     ...r.failures.map((f) => `FAILED: ${f.model} on ${f.backend}: ${f.error}`),
     '',
     `(${r.seconds.toFixed(0)} s; results in ${join(r.options.out, 'answer.json')}${r.charts.length ? `, ${r.charts.length} SVG charts beside it` : ', no charts'})`,

@@ -7,7 +7,15 @@ import { difference } from '../../api/compare.js';
 import type { Backend } from '../../backends/registry.js';
 import type { BackendName } from '../../backends/types.js';
 import type { Model } from '../../models/models.js';
-import { timeFd, VARIANTS, type FdTimingOptions, type Variant } from './fd-timing.js';
+import {
+  ALL_VARIANTS,
+  OPTIONAL_VARIANTS,
+  timeFd,
+  variantCost,
+  variantUnsupported,
+  type FdTimingOptions,
+  type Variant,
+} from './fd-timing.js';
 import { pairedMedian, timeEach } from './timing.js';
 
 export interface Cell {
@@ -42,6 +50,8 @@ export interface Row {
   /** median time of one value, ms (timed interleaved with the reverse gradient) */
   readonly valueMs: number;
   readonly cells: readonly Cell[];
+  /** optional variants (OPTIONAL_VARIANTS) this backend does not compute, and why */
+  readonly skipped?: readonly { readonly variant: Variant['id']; readonly why: string }[];
 }
 
 export interface SweepOptions {
@@ -74,8 +84,16 @@ export function sweepModel(key: string, m: Model, be: Backend, opts: SweepOption
       minRuns: 3,
     });
     const cells: Cell[] = [];
-    for (const v of VARIANTS) {
-      const cost = c.cost(v.method, { reuse: v.reuse });
+    const skipped: { variant: Variant['id']; why: string }[] = [];
+    for (const v of ALL_VARIANTS) {
+      if (OPTIONAL_VARIANTS.includes(v)) {
+        const why = variantUnsupported(c, theta, m.inputs, v);
+        if (why) {
+          skipped.push({ variant: v.id, why });
+          continue;
+        }
+      }
+      const cost = variantCost(c, v);
       const base = { variant: v.id, costRatio: cost.relative, evaluations: cost.evaluations };
       if (v.method === 'reverse') {
         const error = reference ? difference(reverse, reference).normRel : 0;
@@ -102,7 +120,15 @@ export function sweepModel(key: string, m: Model, be: Backend, opts: SweepOption
         error: errorOn(g, reverse, t.coordinates),
       });
     }
-    return { model: key, name: m.name, N, backend: be.name, valueMs: value.ms, cells };
+    return {
+      model: key,
+      name: m.name,
+      N,
+      backend: be.name,
+      valueMs: value.ms,
+      cells,
+      ...(skipped.length ? { skipped } : {}),
+    };
   } finally {
     c.dispose();
   }
