@@ -45,7 +45,7 @@ export function adjointsAt(id: i32): usize {
 export function value(id: i32): f64 {
   const p = lookup(id, true);
   if (p == null) return NaN;
-  forward(p, 0);
+  forward(p, 0, false);
   return load<f64>(p.v + (<usize>p.output << 3));
 }
 
@@ -53,7 +53,7 @@ export function value(id: i32): f64 {
 export function reverse(id: i32): f64 {
   const p = lookup(id, true);
   if (p == null) return NaN;
-  forward(p, 0);
+  forward(p, 0, false);
   const f = load<f64>(p.v + (<usize>p.output << 3));
   backward(p);
   return f;

@@ -25,8 +25,12 @@ import { Program } from './program';
   return base + (<usize>offset << 3);
 }
 
-/** Runs instructions from..nInstr-1 on the value arena. */
-export function forward(prog: Program, from: i32): void {
+/**
+ * Runs instructions from..nInstr-1 on the value arena. exact: every forward rule reproduces the
+ * reference bit for bit (finite differences divide f's rounding by h); otherwise (value() and
+ * reverse(), where the bar is agreement to 1e-12) matmul may fuse its multiply-adds.
+ */
+export function forward(prog: Program, from: i32, exact: bool): void {
   const v = prog.v;
   for (let i = from; i < prog.nInstr; i++) {
     const w = prog.code + (<usize>(i * INSTR_WIDTH) << 2);
@@ -57,8 +61,8 @@ export function forward(prog: Program, from: i32): void {
       case OP_SUM: sumFwd(o, a, p0, p1, p2); break;
       case OP_LOGSUMEXP: logsumexpFwd(o, a, p0, p1, p2); break;
       case OP_MATMUL:
-        if (p2 == 1) matvec(o, a, b, p0, p1);
-        else gemm(o, p2, a, p1, 1, b, p2, p0, p1, p2, false);
+        if (p2 == 1) matvec(o, a, b, p0, p1, !exact);
+        else gemm(o, p2, a, p1, 1, b, p2, p0, p1, p2, false, !exact);
         break;
       case OP_TRANSPOSE: transposeFwd(o, a, p0, p1); break;
       case OP_SOFTMAX_XENT: softmaxXentFwd(o, a, b, at(v, p2), p0, p1); break;
@@ -114,7 +118,7 @@ export function backward(prog: Program): void {
         } else {
           if (flags & FLAG_GRAD_A) gemmNT(ga, go, vb, p0, p1, p2);
           // dB [k, n] += A^T [k, m] dC [m, n]: A read by columns
-          if (flags & FLAG_GRAD_B) gemm(gb, p2, va, 1, p1, go, p2, p1, p0, p2, true);
+          if (flags & FLAG_GRAD_B) gemm(gb, p2, va, 1, p1, go, p2, p1, p0, p2, true, true);
         }
         break;
       case OP_TRANSPOSE: transposeBwd(go, ga, p0, p1); break;
@@ -134,7 +138,7 @@ export function backward(prog: Program): void {
  */
 export function finiteDifferences(prog: Program, plan: usize, nPlan: i32, central: bool, relStep: f64, reuse: bool): f64 {
   const v = prog.v, g = prog.g;
-  forward(prog, 0);
+  forward(prog, 0, true);
   const out = at(v, prog.output);
   const f0 = load<f64>(out);
   memory.fill(g, 0, <usize>prog.nParams << 3);
@@ -147,12 +151,12 @@ export function finiteDifferences(prog: Program, plan: usize, nPlan: i32, centra
       const x = load<f64>(xi);
       const h = x + relStep * Math.max(1, Math.abs(x)) - x;
       store<f64>(xi, x + h);
-      forward(prog, from);
+      forward(prog, from, true);
       const fp = load<f64>(out);
       let d: f64;
       if (central) {
         store<f64>(xi, x - h);
-        forward(prog, from);
+        forward(prog, from, true);
         d = (fp - load<f64>(out)) / (2 * h);
       } else {
         d = (fp - f0) / h;
