@@ -96,6 +96,11 @@ export function fdPlan(id: i32, central: i32, relStep: f64, reuse: i32, n: i32):
   return finiteDifferences(p, staged, n, central != 0, relStep, reuse != 0);
 }
 
+/** 1 in the module built with relaxed SIMD (dist/tapegrad-relaxed.wasm), whose fast paths fuse multiply-adds */
+export function relaxedSimd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
 export function lastError(): i32 {
   return last;
 }

@@ -8,7 +8,7 @@ import {
   negBwd, negFwd, powBwd, powFwd, reluBwd, reluFwd, sigmoidBwd, sigmoidFwd, softplusBwd, softplusFwd, sqrtBwd, sqrtFwd,
   squareBwd, squareFwd, subBwd, subFwd, tanhBwd, tanhFwd,
 } from './kernels/elementwise';
-import { gemm, gemmNT, matvec, outerAcc, rowsAcc } from './kernels/matmul';
+import { fusable, gemm, gemmNT, matvec, outerAcc, rowsAcc } from './kernels/matmul';
 import {
   argReduceFwd, broadcastBwd, broadcastFwd, logsumexpBwd, oneHotFwd, logsumexpFwd, sumBwd, sumFwd, transposeBwd, transposeFwd,
 } from './kernels/reduce';
@@ -60,10 +60,12 @@ export function forward(prog: Program, from: i32, exact: bool): void {
       case OP_BROADCAST: broadcastFwd(o, a, p0, p1, p2); break;
       case OP_SUM: sumFwd(o, a, p0, p1, p2); break;
       case OP_LOGSUMEXP: logsumexpFwd(o, a, p0, p1, p2); break;
-      case OP_MATMUL:
-        if (p2 == 1) matvec(o, a, b, p0, p1, !exact);
-        else gemm(o, p2, a, p1, 1, b, p2, p0, p1, p2, false, !exact);
+      case OP_MATMUL: {
+        const fused = !exact && fusable(a, b, p0, p1, p2);
+        if (p2 == 1) matvec(o, a, b, p0, p1, fused);
+        else gemm(o, p2, a, p1, 1, b, p2, p0, p1, p2, false, fused);
         break;
+      }
       case OP_TRANSPOSE: transposeFwd(o, a, p0, p1); break;
       case OP_SOFTMAX_XENT: softmaxXentFwd(o, a, b, at(v, p2), p0, p1); break;
       case OP_ARGMAX: argReduceFwd(o, a, p0, p1, p2, 1); break;

@@ -1,18 +1,18 @@
 /**
- * `npx tsx bench/wasm-modules.ts A.wasm B.wasm ...`: value() and reverse() of W2 d=1000 and W3 on
- * each given wasm module (default: the shipped module and, where the engine validates relaxed
- * SIMD, the relaxed one), interleaved in rounds so that a change in the machine's load hits every
- * module alike. Prints the median of the rounds' tinybench medians, in µs, and the load.
+ * `npx tsx bench/wasm-modules.ts [A.wasm B.wasm ...] [--rounds=N]`: value() and reverse() of
+ * W2 d=1000 and W3 on each given wasm module (default: dist/tapegrad.wasm, and
+ * dist/tapegrad-relaxed.wasm where this engine validates relaxed SIMD, e.g. under
+ * `node --experimental-wasm-relaxed-simd --import tsx`), interleaved in rounds so that a change
+ * in the machine's load hits every module alike. Prints, in µs, the fastest call of all rounds (a
+ * call no other process interrupted: this machine is shared) and the median of the rounds' medians.
  */
 import { loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { backend } from '../src/index.js';
+import { relaxedSimdSupported } from '../src/backends/wasm/loader.js';
 import { w2, w3 } from './workloads.js';
 
-/**
- * Per-call times over `ms` milliseconds: the minimum (a call that no other process interrupted:
- * the machine is shared, and its load can reach 6 per core) and the median.
- */
+/** per-call times over `ms` milliseconds: [fastest, median] */
 function sample(fn: () => unknown, ms: number): [number, number] {
   for (let i = 0; i < 20; i++) fn();
   const t: number[] = [];
@@ -27,47 +27,57 @@ function sample(fn: () => unknown, ms: number): [number, number] {
   return [t[0], t[t.length >> 1]];
 }
 
-const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const rounds = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 3);
-if (!files.length) files.push('dist/tapegrad.wasm');
+const args = process.argv.slice(2);
+const rounds = Number(args.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 3);
+const files = args.filter((a) => !a.startsWith('--'));
+if (!files.length) files.push('dist/tapegrad.wasm', ...(relaxedSimdSupported() ? ['dist/tapegrad-relaxed.wasm'] : []));
 const workloads = [w2(1000), w3()];
-const compiled = await Promise.all(
+const runs = await Promise.all(
   files.map(async (file) => {
     const be = await backend('wasm', { wasm: new Uint8Array(readFileSync(file)) });
     return workloads.map((w) => {
       const c = be.compile(w.f);
-      return { c, theta: c.flatten(w.params), grad: new Float64Array(c.paramCount), inputs: w.inputs };
+      const theta = c.flatten(w.params),
+        grad = new Float64Array(c.paramCount);
+      return {
+        value: () => c.valueFlat(theta, w.inputs),
+        reverse: () => c.gradFlat(theta, w.inputs, grad),
+        samples: { value: [] as [number, number][], reverse: [] as [number, number][] },
+      };
     });
   }),
 );
-const samples: [number, number][][][] = files.map(() => workloads.map(() => [[], []]));
-const median = (x: number[]) => [...x].sort((p, q) => p - q)[Math.floor(x.length / 2)];
 console.log(
   `load before: ${loadavg()
     .map((x) => x.toFixed(2))
     .join(' ')}`,
 );
 for (let r = 0; r < rounds; r++)
-  for (let f = 0; f < files.length; f++)
-    for (let k = 0; k < workloads.length; k++) {
-      const { c, theta, grad, inputs } = compiled[f][k];
-      samples[f][k][0].push(sample(() => c.valueFlat(theta, inputs), 400));
-      samples[f][k][1].push(sample(() => c.gradFlat(theta, inputs, grad), 400));
+  for (const run of runs)
+    for (const w of run) {
+      w.samples.value.push(sample(w.value, 400));
+      w.samples.reverse.push(sample(w.reverse, 400));
     }
-const rows = [];
-for (let f = 0; f < files.length; f++)
-  for (let k = 0; k < workloads.length; k++)
-    rows.push({
+const fastest = (s: [number, number][]) => +Math.min(...s.map((x) => x[0])).toFixed(1);
+const median = (s: [number, number][]) =>
+  +s
+    .map((x) => x[1])
+    .sort((p, q) => p - q)
+    [s.length >> 1].toFixed(1);
+console.table(
+  runs.flatMap((run, f) =>
+    run.map((w, k) => ({
       module: files[f],
       workload: workloads[k].name,
-      'value min': +Math.min(...samples[f][k][0].map((x) => x[0])).toFixed(1),
-      'value median': +median(samples[f][k][0].map((x) => x[1])).toFixed(1),
-      'reverse min': +Math.min(...samples[f][k][1].map((x) => x[0])).toFixed(1),
-      'reverse median': +median(samples[f][k][1].map((x) => x[1])).toFixed(1),
-    });
-console.table(rows);
+      'value fastest': fastest(w.samples.value),
+      'value median': median(w.samples.value),
+      'reverse fastest': fastest(w.samples.reverse),
+      'reverse median': median(w.samples.reverse),
+    })),
+  ),
+);
 console.log(
   `load after: ${loadavg()
     .map((x) => x.toFixed(2))
-    .join(' ')}; median of ${rounds} rounds`,
+    .join(' ')}; ${rounds} rounds of 400 ms per cell`,
 );

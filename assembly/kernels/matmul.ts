@@ -16,10 +16,14 @@
  * computations in the loop, which V8 does not strength-reduce.
  *
  * Each kernel is instantiated twice: with Separate (multiply, then add: the reference's rounding)
- * and with Fused (f64x2.relaxed_madd where the module is built with relaxed SIMD, see
- * scripts/build-wasm.mjs; a single rounding, and two vector instructions fewer per step).
- * Forward rules run Separate for finite differences and the exact forward; value() and reverse()
- * may run Fused (see interpreter.ts); backward rules always run Fused.
+ * and with Fused: f64x2.relaxed_madd in dist/tapegrad-relaxed.wasm (built with relaxed SIMD by
+ * npm run build:wasm beside dist/tapegrad.wasm), a single rounding and one instruction instead of
+ * two; multiply-then-add in the other module. Forward rules run Separate for finite differences
+ * and Fused for value() and reverse() where fusable() allows (see interpreter.ts); backward rules
+ * run Fused. On W3's shapes (AMD Zen 5, Node 20 with --experimental-wasm-relaxed-simd) the
+ * packed 4x4 tile runs at 25 GFLOP/s either way, against a measured f64x2 FMA peak of 29-30: the
+ * gain is in the unpacked tiles and matvec, where fusing frees a register. A 5x4 tile (ten
+ * accumulators) ran at 13 GFLOP/s: V8 spilled.
  *
  * The forward rules add the products of each output element in the order t = 0, 1, ..., k-1
  * starting from 0, exactly as the reference, so with Separate the values are bit-identical
@@ -180,6 +184,41 @@ function packA(a: usize, ars8: usize, acs8: usize, rows: i32, kk: i32): void {
     pb += ldb;
   }
   store<f64>(c, s);
+}
+
+/** the largest finite |x_i| over n elements (NaN and +-Inf skipped), in four chains */
+function maxFiniteAbs(x: usize, n: i32): f64 {
+  const big = f64x2.splat(1.7976931348623157e308);
+  let m0 = ZERO, m1 = ZERO;
+  const end = x + (<usize>n << 3);
+  let p = x;
+  for (; p + 32 <= end; p += 32) {
+    const v0 = f64x2.abs(v128.load(p)), v1 = f64x2.abs(v128.load(p, 16));
+    // v <= big is false for NaN and +Inf: those lanes keep m
+    m0 = v128.bitselect(f64x2.pmax(m0, v0), m0, f64x2.le(v0, big));
+    m1 = v128.bitselect(f64x2.pmax(m1, v1), m1, f64x2.le(v1, big));
+  }
+  const m = f64x2.pmax(m0, m1);
+  let r = max(f64x2.extract_lane(m, 0), f64x2.extract_lane(m, 1));
+  for (; p < end; p += 8) {
+    const v = abs(load<f64>(p));
+    if (v <= 1.7976931348623157e308 && v > r) r = v;
+  }
+  return r;
+}
+
+/**
+ * May the forward product A[m, k] B[k, n] fuse its multiply-adds? Only where that changes nothing
+ * but the last bits: a fused chain differs from multiply-then-add by more where a product
+ * overflows (fma(b, d, +Inf) is +Inf where +Inf + b*d with b*d = -Inf is NaN; fma(1.5, MAX, -MAX)
+ * is MAX/2 where 1.5*MAX - MAX is +Inf), so as native (k_fast.h): where
+ * max|A| max|B| k <= MAX/2, checked in O(mk + kn) against the product's O(mkn). Always false in
+ * the module without relaxed SIMD, where Fused is Separate anyway.
+ */
+export function fusable(a: usize, b: usize, m: i32, k: i32, n: i32): bool {
+  if (!ASC_FEATURE_RELAXED_SIMD) return false;
+  const x = maxFiniteAbs(a, m * k), y = maxFiniteAbs(b, k * n);
+  return x == 0 || y == 0 || x <= 8.98846567431158e307 / <f64>k / y;
 }
 
 /**

@@ -11,6 +11,12 @@ import { BACKEND_NAMES, type BackendName, type Engine } from './types.js';
 
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * What the backend runs on, where it varies: for wasm the module's features, ['simd'] or
+   * ['simd', 'relaxed-simd'] (the second module, picked where the engine validates relaxed SIMD:
+   * value() and reverse() then fuse multiply-adds; finite differences are the same bits either way).
+   */
+  readonly features: readonly string[];
   /** Sends the traced function's tape to the backend once. */
   compile(f: Defined): Compiled;
 }
@@ -78,6 +84,7 @@ function checkName(name: unknown): asserts name is BackendName {
 function wrap(engine: Engine): Backend {
   return {
     name: engine.name,
+    features: engine.features ?? [],
     compile(f: Defined) {
       if (!(f instanceof Defined))
         throw new TypeError(`compile: expected the result of define(), got ${describeValue(f)}`);

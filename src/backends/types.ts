@@ -11,6 +11,8 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
  */
 export interface Engine {
   readonly name: BackendName;
+  /** what this engine runs on, where it varies: wasm ['simd'] or ['simd', 'relaxed-simd'] (the module loaded) */
+  readonly features?: readonly string[];
   load(tape: Tape): Program;
   /** SGD state (the momentum buffer) for n parameters, in this backend's memory */
   sgd(n: number, config: SgdConfig): FusedSgd;
