@@ -61,7 +61,9 @@ export function forward(prog: Program, from: i32, exact: bool): void {
       case OP_SUM: sumFwd(o, a, p0, p1, p2); break;
       case OP_LOGSUMEXP: logsumexpFwd(o, a, p0, p1, p2); break;
       case OP_MATMUL: {
-        const fused = !exact && fusable(a, b, p0, p1, p2);
+        // fusable() scans both operands: worth it where each element is used 8 times or more
+        // (a matrix-vector product is bound by memory, fused or not)
+        const fused = !exact && p0 >= 8 && p2 >= 8 && fusable(a, b, p0, p1, p2);
         if (p2 == 1) matvec(o, a, b, p0, p1, fused);
         else gemm(o, p2, a, p1, 1, b, p2, p0, p1, p2, false, fused);
         break;
