@@ -6,7 +6,7 @@
 import {
   absBwd, absFwd, addBwd, addFwd, divBwd, divFwd, expBwd, expFwd, log1pBwd, log1pFwd, logBwd, logFwd, mulBwd, mulFwd,
   negBwd, negFwd, powBwd, powFwd, reluBwd, reluFwd, sigmoidBwd, sigmoidFwd, softplusBwd, softplusFwd, sqrtBwd, sqrtFwd,
-  squareBwd, squareFwd, subBwd, subFwd, tanhBwd, tanhFwd,
+  squareBwd, squareFwd, subBwd, subFwd, tanhBwd, tanhFastFwd, tanhFwd,
 } from './kernels/elementwise';
 import { fusable, gemm, gemmNT, matvec, outerAcc, rowsAcc } from './kernels/matmul';
 import {
@@ -28,7 +28,8 @@ import { Program } from './program';
 /**
  * Runs instructions from..nInstr-1 on the value arena. exact: every forward rule reproduces the
  * reference bit for bit (finite differences divide f's rounding by h); otherwise (value() and
- * reverse(), where the bar is agreement to 1e-12) matmul may fuse its multiply-adds.
+ * reverse(), where the bar is agreement to 1e-12) matmul may fuse its multiply-adds and tanh
+ * runs vfast.ts's form (within 4 ulp).
  */
 export function forward(prog: Program, from: i32, exact: bool): void {
   const v = prog.v;
@@ -53,7 +54,7 @@ export function forward(prog: Program, from: i32, exact: bool): void {
       case OP_SQUARE: squareFwd(o, a, p0); break;
       case OP_ABS: absFwd(o, a, p0); break;
       case OP_SIGMOID: sigmoidFwd(o, a, p0); break;
-      case OP_TANH: tanhFwd(o, a, p0); break;
+      case OP_TANH: if (exact) tanhFwd(o, a, p0); else tanhFastFwd(o, a, p0); break;
       case OP_RELU: reluFwd(o, a, p0); break;
       case OP_SOFTPLUS: softplusFwd(o, a, p0); break;
       case OP_POW: powFwd(o, a, load<f64>(b), p0); break;

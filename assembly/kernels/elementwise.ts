@@ -6,6 +6,7 @@
 import { exp, log, log1p, pow } from '../math';
 import { expRare, log1pRare, vexp, vexp2, vexp2Second, vexpSafe, vlog1p, vtanh } from '../vmath';
 import { accum, addInto, map1, map1r, map2, subInto } from './map';
+import { vtanhFast } from '../vfast';
 
 const ONE = f64x2.splat(1.0);
 const ZERO = f64x2.splat(0.0);
@@ -109,6 +110,9 @@ export function logFwd(o: usize, a: usize, n: i32): void {
 }
 export function log1pFwd(o: usize, a: usize, n: i32): void { map1r<Log1p>(o, a, n); }
 export function tanhFwd(o: usize, a: usize, n: i32): void { map1<Tanh>(o, a, n); }
+@final @unmanaged class TanhFast { @inline f(x: v128): v128 { return vtanhFast(x); } }
+/** tanh within 4 ulp, for value() and reverse() (vfast.ts) */
+export function tanhFastFwd(o: usize, a: usize, n: i32): void { map1<TanhFast>(o, a, n); }
 /**
  * (x > 0 ? x : 0) + log1p(exp(-|x|)), with pmax(0, x) = (0 < x ? x : 0). Like map1r, but the rare
  * test needs exp(-|x|), so the loop is written out to compute it once.
