@@ -129,7 +129,7 @@ export function probeCapacity(): i32 {
  * Applies function fn in place to the first n probe elements: 0 exp, 1 exp (scalar), 2 log,
  * 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y) (scalar), 7 log1p (two lanes), 8 tanh (two lanes),
  * 9 exp (two vectors interleaved, vexp2), 10 the fast tanh of value() and reverse() (vfast.ts,
- * within 8 ulp); the vector forms fall back to scalar for rare lanes as the kernels do. Returns 0,
+ * within 4 ulp); the vector forms fall back to scalar for rare lanes as the kernels do. Returns 0,
  * or -1 for a bad fn or n.
  */
 export function probeRun(fn: i32, n: i32, y: f64): i32 {

@@ -29,7 +29,7 @@ import { Program } from './program';
  * Runs instructions from..nInstr-1 on the value arena. exact: every forward rule reproduces the
  * reference bit for bit (finite differences divide f's rounding by h); otherwise (value() and
  * reverse(), where the bar is agreement to 1e-12) matmul may fuse its multiply-adds and tanh
- * runs vfast.ts's form (within 8 ulp).
+ * runs vfast.ts's form (within 4 ulp).
  */
 export function forward(prog: Program, from: i32, exact: bool): void {
   const v = prog.v;

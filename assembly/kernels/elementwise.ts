@@ -111,7 +111,7 @@ export function logFwd(o: usize, a: usize, n: i32): void {
 export function log1pFwd(o: usize, a: usize, n: i32): void { map1r<Log1p>(o, a, n); }
 export function tanhFwd(o: usize, a: usize, n: i32): void { map1<Tanh>(o, a, n); }
 @final @unmanaged class TanhFast { @inline f(x: v128): v128 { return vtanhFast(x); } }
-/** tanh within 8 ulp, for value() and reverse() (vfast.ts) */
+/** tanh within 4 ulp, for value() and reverse() (vfast.ts) */
 export function tanhFastFwd(o: usize, a: usize, n: i32): void { map1<TanhFast>(o, a, n); }
 /**
  * (x > 0 ? x : 0) + log1p(exp(-|x|)), with pmax(0, x) = (0 < x ? x : 0). Like map1r, but the rare
