@@ -2,9 +2,10 @@
  * A faster tanh for value() and reverse(), where the bar is agreement with the reference to
  * 1e-12 rather than bits (finite differences always run vmath.ts's exact vtanh). The same formula
  * as native's vtanh_fast (native/core/k_fast.h): tanh|x| = -t / (t + 2) with t = expm1(-2|x|),
- * which does not cancel anywhere; expm1 by its Taylor series to degree 13 where |y| <= ln2/2, else
- * 2^k expm1(r) + (2^k - 1) (expm1(r) by the same series, |r| <= ln2/2). No division but the last, against fdlibm's three: on W3's hidden layer
- * (8192 elements) 47 µs against vtanh's 92 (71 with Horner's order instead of Estrin's). Within
+ * which does not cancel anywhere; expm1 by its Taylor series to degree 13 where |y| <= ln2/2,
+ * else 2^k expm1(r) + (2^k - 1) (expm1(r) by the same series, |r| <= ln2/2). No division but
+ * the last, against fdlibm's three: on W3's hidden layer (8192 elements) 47 µs against vtanh's
+ * 92 (71 with Horner's order instead of Estrin's). Within
  * 4 ulp of Math.tanh (test/wasm-math.test.ts measures it on 1.9M inputs); |x| < 2^-28,
  * |x| >= 22, NaN and +-Inf are selected exactly as fdlibm gives them.
  */
