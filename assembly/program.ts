@@ -7,19 +7,14 @@
  */
 import { alloc, free } from './heap';
 import {
-  F_A, F_B, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_OUT, INSTR_WIDTH, OP_COUNT, opArity, opExtent, opExtraAt, opSizeParams,
-  RULE_A, RULE_B, RULE_EXTRA, RULE_EXTRA_OVERLAP, RULE_FLAGS, RULE_GRAD_B, RULE_OPCODE, RULE_OUT, RULE_OUT_OVERLAP, RULE_SIZE,
+  F_A, F_B, F_C, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_C, FLAG_GRAD_OUT, INSTR_WIDTH, MAX_PARAMS,
+  OP_COUNT, opArity, opExtent, opExtraAt, opLimitsOk, opParamCount, opSizeParams,
+  RULE_A, RULE_B, RULE_C, RULE_EXTRA, RULE_EXTRA_OVERLAP, RULE_FLAGS, RULE_GRAD_OPERAND, RULE_LIMIT, RULE_OPCODE, RULE_OUT,
+  RULE_OUT_OVERLAP, RULE_SIZE, E_BAD_ID, E_NOT_VALIDATED, E_OUT_OF_MEMORY, E_BAD_LAYOUT, E_BAD_PLAN, E_TOO_LARGE, E_RULE,
 } from './opcodes';
+export { E_BAD_ID, E_NOT_VALIDATED, E_OUT_OF_MEMORY, E_BAD_LAYOUT, E_BAD_PLAN, E_TOO_LARGE, E_RULE };
 
-/** error codes, mirrored by src/backends/wasm/errors.ts */
-export const E_BAD_ID = 1;
-export const E_NOT_VALIDATED = 2;
-export const E_OUT_OF_MEMORY = 3;
-export const E_BAD_LAYOUT = 4;
-export const E_BAD_PLAN = 10;
-export const E_TOO_LARGE = 11;
-/** a broken rule of the validation contract: E_RULE + its number (generated RULE_*) */
-export const E_RULE = 100;
+// the error codes E_* are generated from src/backends/wasm/error-codes.ts (assembly/opcodes.ts)
 
 @final @unmanaged export class Program {
   code: usize;
@@ -171,23 +166,32 @@ export function validate(id: i32): i32 {
     const op = load<i32>(w + (F_OP << 2));
     if (op < 0 || op >= OP_COUNT) return fail(E_RULE + RULE_OPCODE, i);
     const flags = load<i32>(w + (F_FLAGS << 2));
-    if ((flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_OUT)) != 0) return fail(E_RULE + RULE_FLAGS, i);
-    if (opArity(op) == 1 && (flags & FLAG_GRAD_B) != 0) return fail(E_RULE + RULE_GRAD_B, i);
-    const p0 = load<i32>(w + (F_P0 << 2)), p1 = load<i32>(w, (F_P0 + 1) << 2), p2 = load<i32>(w, (F_P0 + 2) << 2);
-    const sizes = opSizeParams(op);
-    if (p0 < 0 || p1 < 0 || p2 < 0 || ((sizes & 1) != 0 && p0 < 1) || ((sizes & 2) != 0 && p1 < 1) || ((sizes & 4) != 0 && p2 < 1))
-      return fail(E_RULE + RULE_SIZE, i);
-    const out = load<i32>(w + (F_OUT << 2)), a = load<i32>(w + (F_A << 2)), b = load<i32>(w + (F_B << 2));
-    const eOut = opExtent(op, 0, p0, p1, p2), eA = opExtent(op, 1, p0, p1, p2), eB = opExtent(op, 2, p0, p1, p2);
+    if ((flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_C | FLAG_GRAD_OUT)) != 0) return fail(E_RULE + RULE_FLAGS, i);
+    const arity = opArity(op);
+    if ((arity < 2 && (flags & FLAG_GRAD_B) != 0) || (arity < 3 && (flags & FLAG_GRAD_C) != 0))
+      return fail(E_RULE + RULE_GRAD_OPERAND, i);
+    const p = w + (F_P0 << 2);
+    const sizes = opSizeParams(op), nParams = opParamCount(op);
+    for (let q = 0; q < MAX_PARAMS; q++) {
+      const pq = load<i32>(p + (<usize>q << 2));
+      if (pq < ((sizes >> q) & 1) || (q >= nParams && pq != 0)) return fail(E_RULE + RULE_SIZE, i);
+    }
+    if (!opLimitsOk(op, p)) return fail(E_RULE + RULE_LIMIT, i);
+    const out = load<i32>(w + (F_OUT << 2)), a = load<i32>(w + (F_A << 2));
+    const b = load<i32>(w + (F_B << 2)), c = load<i32>(w + (F_C << 2));
+    const eOut = opExtent(op, 0, p), eA = opExtent(op, 1, p), eB = opExtent(op, 2, p), eC = opExtent(op, 3, p);
     // outputs and scratch only in the temporaries: a tape cannot overwrite its parameters or inputs
     if (!inside(out, eOut, prog.tempStart, size)) return fail(E_RULE + RULE_OUT, i);
     if (!inside(a, eA, 0, size)) return fail(E_RULE + RULE_A, i);
     if (eB >= 0 && !inside(b, eB, 0, size)) return fail(E_RULE + RULE_B, i);
+    if (eC >= 0 && !inside(c, eC, 0, size)) return fail(E_RULE + RULE_C, i);
     const at = opExtraAt(op);
-    const x = at == 0 ? p0 : at == 1 ? p1 : p2, eX = at >= 0 ? opExtent(op, 3, p0, p1, p2) : -1;
+    const x = at >= 0 ? load<i32>(p + (<usize>at << 2)) : 0, eX = at >= 0 ? opExtent(op, 4, p) : -1;
     if (at >= 0 && !inside(x, eX, prog.tempStart, size)) return fail(E_RULE + RULE_EXTRA, i);
-    if (overlaps(out, eOut, a, eA) || overlaps(out, eOut, b, eB)) return fail(E_RULE + RULE_OUT_OVERLAP, i);
-    if (overlaps(x, eX, out, eOut) || overlaps(x, eX, a, eA) || overlaps(x, eX, b, eB)) return fail(E_RULE + RULE_EXTRA_OVERLAP, i);
+    if (overlaps(out, eOut, a, eA) || overlaps(out, eOut, b, eB) || overlaps(out, eOut, c, eC))
+      return fail(E_RULE + RULE_OUT_OVERLAP, i);
+    if (overlaps(x, eX, out, eOut) || overlaps(x, eX, a, eA) || overlaps(x, eX, b, eB) || overlaps(x, eX, c, eC))
+      return fail(E_RULE + RULE_EXTRA_OVERLAP, i);
   }
   if (!planValid(prog, prog.plan, prog.nPlan)) return -lastError;
   prog.valid = 1;

@@ -60,8 +60,9 @@ const BAD: readonly [string, TapeRuleId, number, Tape][] = [
   ['a named output without its size', 'layout_outputs', -1, { ...T, outputs: Int32Array.of(T.tempStart) }],
   ['unknown opcode', 'opcode', find(T, 'exp'), edit(T, 'exp', { op: OPS.length })],
   ['negative opcode', 'opcode', find(T, 'exp'), edit(T, 'exp', { op: -1 })],
-  ['unknown flag bits', 'flags', find(T, 'exp'), edit(T, 'exp', { flags: 8 | 4 | 1 })],
-  ['gradB on a unary op', 'grad_b', find(T, 'exp'), edit(T, 'exp', { flags: 4 | 2 | 1 })],
+  ['unknown flag bits', 'flags', find(T, 'exp'), edit(T, 'exp', { flags: 16 | 4 | 1 })],
+  ['gradC on a binary op', 'grad_operand', find(T, 'add'), edit(T, 'add', { flags: 8 | 4 | 1 })],
+  ['gradB on a unary op', 'grad_operand', find(T, 'exp'), edit(T, 'exp', { flags: 4 | 2 | 1 })],
   ['a zero size', 'size', find(T, 'exp'), edit(T, 'exp', { p0: 0 })],
   ['a zero inner dimension of matmul', 'size', find(T, 'matmul'), edit(T, 'matmul', { p1: 0 })],
   // zero-size operands with a huge loop count: accepted before, and ran for minutes
@@ -111,7 +112,14 @@ function expected(rule: TapeRuleId, at: number, t: Tape): RegExp {
 
 describe('the validation contract', () => {
   it('every rule has a crafted tape that breaks it', () => {
-    expect(new Set(BAD.map(([, rule]) => rule))).toEqual(new Set(TAPE_RULES.map((r) => r.id)));
+    // the rules of features no op has yet (a third operand, limits between params) wait for the
+    // first op that has them: from then on they need a crafted tape too
+    const unused = new Set<TapeRuleId>([
+      ...(OPS.some((o) => o.extent.c) ? [] : (['c'] as const)),
+      ...(OPS.some((o) => o.limits?.length) ? [] : (['limit'] as const)),
+    ]);
+    const rules = TAPE_RULES.map((r) => r.id).filter((id) => !unused.has(id));
+    expect(new Set(BAD.map(([, rule]) => rule))).toEqual(new Set(rules));
   });
 });
 

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { backend, backends, define } from '../src/index.js';
 import { compileWasm, defaultWasmUrl, simdSupported } from '../src/backends/wasm/loader.js';
 import { instantiateWasm, type WasmExports } from '../src/backends/wasm/engine.js';
+import { Field, INSTR_WIDTH } from '../src/ops/opset.js';
 import { RULE } from '../src/trace/tape-rules.js';
 import { random } from './harness.js';
 
@@ -91,7 +92,7 @@ describe('wasm module defences', () => {
 
   it('names the instruction and the rule it breaks', () => {
     const t = tape();
-    const id = loadRaw({ ...t, code: t.code.map((x, k) => (k === 8 + 3 ? t.arenaSize - 1 : x)) }); // 2nd instruction, operand a
+    const id = loadRaw({ ...t, code: t.code.map((x, k) => (k === INSTR_WIDTH + Field.a ? t.arenaSize - 1 : x)) }); // 2nd instruction, operand a
     expect(w.validate(id)).toBe(-(100 + RULE.a));
     expect(w.errorInstruction()).toBe(1);
     expect(w.value(id)).toBeNaN(); // still not runnable

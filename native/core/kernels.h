@@ -8,18 +8,22 @@
 namespace tapegrad {
 
 // One instruction's operands for the forward rule, already resolved to pointers (the value of an
-// input may live in the caller's buffer, a parameter in the caller's theta). `a` and `b` may be
-// the same pointer (x*x); `out` and `extra` never overlap them (the loader checks).
+// input may live in the caller's buffer, a parameter in the caller's theta). Operands may be the
+// same pointer (x*x); `out` and `extra` never overlap them (the loader checks). `b` and `c` point
+// at a valid address even when the op has no such operand. p0..p2 repeat p[0..2]; `p` holds all
+// MAX_PARAMS params of the instruction (unused ones are 0).
 struct Fwd {
   double* out;
   const double* a;
   const double* b;
   double* extra;
   int32_t p0, p1, p2;
+  const double* c;
+  const int32_t* p;
 };
 
-// The backward rule's view: values (v*) and adjoints (g*). ga and gb may be the same pointer, so
-// rules update them one after the other, never through restrict pointers.
+// The backward rule's view: values (v*) and adjoints (g*). ga, gb and gc may be the same pointer,
+// so rules update them one after the other, never through restrict pointers.
 struct Bwd {
   const double* out;
   const double* a;
@@ -29,6 +33,9 @@ struct Bwd {
   double* ga;
   double* gb;
   int32_t flags, p0, p1, p2;
+  const double* c;
+  double* gc;
+  const int32_t* p;
 };
 
 // One fused optimizer step over n elements (optim.h), theta updated in place. The options are

@@ -85,42 +85,51 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
       Instr in{};
       in.op = w[F_OP];
       in.flags = w[F_FLAGS];
-      in.p0 = w[F_P0];
-      in.p1 = w[F_P1];
-      in.p2 = w[F_P2];
+      in.p = w + F_P0;
+      in.p0 = in.p[0];
+      in.p1 = in.p[1];
+      in.p2 = in.p[2];
       if (in.op < 0 || in.op >= OP_COUNT) return fail(error, at(i) + ": " + RULE_TEXT[RULE_OPCODE]);
       auto rule = [&](Rule r) { return fail(error, at(i) + " (" + OP_NAMES[in.op] + "): " + RULE_TEXT[r]); };
-      const bool binary = OP_ARITY[in.op] == 2;
-      if (in.flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_OUT)) return rule(RULE_FLAGS);
-      if (!binary && (in.flags & FLAG_GRAD_B)) return rule(RULE_GRAD_B);
-      for (int q = 0; q < 3; q++)
-        if (w[F_P0 + q] < ((OP_SIZE_PARAMS[in.op] >> q) & 1)) return rule(RULE_SIZE);
-      const double eOut = op_extent(in.op, 0, in.p0, in.p1, in.p2);
-      const double eA = op_extent(in.op, 1, in.p0, in.p1, in.p2);
-      const double eB = op_extent(in.op, 2, in.p0, in.p1, in.p2);
-      const double eX = op_extent(in.op, 3, in.p0, in.p1, in.p2);
+      const int32_t arity = OP_ARITY[in.op];
+      if (in.flags & ~(FLAG_GRAD_A | FLAG_GRAD_B | FLAG_GRAD_C | FLAG_GRAD_OUT)) return rule(RULE_FLAGS);
+      if ((arity < 2 && (in.flags & FLAG_GRAD_B)) || (arity < 3 && (in.flags & FLAG_GRAD_C)))
+        return rule(RULE_GRAD_OPERAND);
+      for (int q = 0; q < MAX_PARAMS; q++)
+        if (in.p[q] < ((OP_SIZE_PARAMS[in.op] >> q) & 1) || (q >= OP_PARAM_COUNT[in.op] && in.p[q] != 0))
+          return rule(RULE_SIZE);
+      if (!op_limits_ok(in.op, in.p)) return rule(RULE_LIMIT);
+      const double eOut = op_extent(in.op, 0, in.p);
+      const double eX = op_extent(in.op, 4, in.p);
       const int32_t extraAt = OP_EXTRA_AT[in.op];
       // the output (and scratch) must be temporaries: never the caller's buffers or constants
       const int64_t out = w[F_OUT];
       if (out < d.tempStart || out + eOut > d.arenaSize) return rule(RULE_OUT);
       in.out = static_cast<int32_t>(out);
-      in.absA = w[F_A];
-      in.absB = binary ? w[F_B] : -1;
       in.scalarSide = 0;
       in.elided = false;
       in.gout = in.out;
-      if (!locate(w[F_A], eA, &in.a)) return rule(RULE_A);
-      if (binary) {
-        if (!locate(w[F_B], eB, &in.b)) return rule(RULE_B);
-      } else {
-        in.b = {arenaRegion, 0};
+      // operands a, b, c: located, or (absent) the arena's first element
+      const int32_t fields[3] = {F_A, F_B, F_C};
+      const Rule rules[3] = {RULE_A, RULE_B, RULE_C};
+      Ref* refs[3] = {&in.a, &in.b, &in.c};
+      int32_t* abs[3] = {&in.absA, &in.absB, &in.absC};
+      double extent[3];
+      for (int k = 0; k < 3; k++) {
+        extent[k] = k < arity ? op_extent(in.op, k + 1, in.p) : 0;
+        *abs[k] = k < arity ? w[fields[k]] : -1;
+        *refs[k] = {arenaRegion, 0};
+        if (k < arity && !locate(w[fields[k]], extent[k], refs[k])) return rule(rules[k]);
       }
       const int64_t x = extraAt >= 0 ? w[F_P0 + extraAt] : 0;
       if (extraAt >= 0 && (x < d.tempStart || x + eX > d.arenaSize)) return rule(RULE_EXTRA);
-      if (overlaps(out, eOut, w[F_A], eA) || (binary && overlaps(out, eOut, w[F_B], eB))) return rule(RULE_OUT_OVERLAP);
-      if (extraAt >= 0 &&
-          (overlaps(x, eX, out, eOut) || overlaps(x, eX, w[F_A], eA) || (binary && overlaps(x, eX, w[F_B], eB))))
-        return rule(RULE_EXTRA_OVERLAP);
+      for (int k = 0; k < arity; k++)
+        if (overlaps(out, eOut, *abs[k], extent[k])) return rule(RULE_OUT_OVERLAP);
+      if (extraAt >= 0) {
+        bool bad = overlaps(x, eX, out, eOut);
+        for (int k = 0; k < arity; k++) bad = bad || overlaps(x, eX, *abs[k], extent[k]);
+        if (bad) return rule(RULE_EXTRA_OVERLAP);
+      }
       in.extra = extraAt >= 0 ? static_cast<int32_t>(x) : -1;
       p->instrs_.push_back(in);
     }
@@ -138,7 +147,7 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
   std::vector<std::pair<int64_t, int64_t>> spans;
   for (const Instr& in : p->instrs_)
     if ((in.flags & FLAG_GRAD_OUT) && !in.elided && in.gout == in.out)
-      spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p0, in.p1, in.p2)));
+      spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p)));
   if (d.output >= d.tempStart) spans.emplace_back(d.output, d.output + 1);
   std::sort(spans.begin(), spans.end());
   for (auto& sp : spans) {
@@ -170,10 +179,12 @@ void Program::fuseScalarBroadcasts() {
     bool ok = true;
     for (size_t q = 0; q < count && ok; q++) {
       const Instr& o = instrs_[q];
-      const int64_t eA = static_cast<int64_t>(op_extent(o.op, 1, o.p0, o.p1, o.p2));
-      const int64_t eB = OP_ARITY[o.op] == 2 ? static_cast<int64_t>(op_extent(o.op, 2, o.p0, o.p1, o.p2)) : 0;
+      const int64_t eA = static_cast<int64_t>(op_extent(o.op, 1, o.p));
+      const int64_t eB = OP_ARITY[o.op] >= 2 ? static_cast<int64_t>(op_extent(o.op, 2, o.p)) : 0;
+      const int64_t eC = OP_ARITY[o.op] >= 3 ? static_cast<int64_t>(op_extent(o.op, 3, o.p)) : 0;
       const bool readsA = eA > 0 && o.absA < hi && lo < o.absA + eA;
       const bool readsB = eB > 0 && o.absB < hi && lo < o.absB + eB;
+      if (eC > 0 && o.absC < hi && lo < o.absC + eC) ok = false;  // only add/sub/mul/div take a folded scalar
       if (!readsA && !readsB) continue;
       const bool binary = o.op == OP_ADD || o.op == OP_SUB || o.op == OP_MUL || o.op == OP_DIV;
       const bool whole = (readsA != readsB) && (readsA ? o.absA == lo : o.absB == lo) && o.p0 == bc.p1;
@@ -207,9 +218,9 @@ void Program::passAdjoints() {
   // [lo, hi) of what an instruction reads through operand a (side 1) or b (side 2); a folded
   // scalar reads one element
   auto read = [](const Instr& o, int side) -> std::pair<int64_t, int64_t> {
-    if (side == 2 && OP_ARITY[o.op] != 2) return {0, 0};
-    const int64_t lo = side == 1 ? o.absA : o.absB;
-    const int64_t len = o.scalarSide == side ? 1 : static_cast<int64_t>(op_extent(o.op, side, o.p0, o.p1, o.p2));
+    if (side > OP_ARITY[o.op]) return {0, 0};
+    const int64_t lo = side == 1 ? o.absA : side == 2 ? o.absB : o.absC;
+    const int64_t len = o.scalarSide == side ? 1 : static_cast<int64_t>(op_extent(o.op, side, o.p));
     return {lo, lo + len};
   };
   auto overlaps = [](std::pair<int64_t, int64_t> x, int64_t lo, int64_t hi) {
@@ -231,10 +242,9 @@ void Program::passAdjoints() {
       for (size_t q = 0; q < instrs_.size() && ok; q++) {
         const Instr& o = instrs_[q];
         if (o.elided) continue;
-        readers += overlaps(read(o, 1), lo, hi) + overlaps(read(o, 2), lo, hi);
-        if (!overlaps({o.out, o.out + static_cast<int64_t>(op_extent(o.op, 0, o.p0, o.p1, o.p2))}, lo, hi)) continue;
-        ok = producer < 0 && o.out == lo && op_extent(o.op, 0, o.p0, o.p1, o.p2) == hi - lo && q < i &&
-             (o.flags & FLAG_GRAD_OUT);
+        readers += overlaps(read(o, 1), lo, hi) + overlaps(read(o, 2), lo, hi) + overlaps(read(o, 3), lo, hi);
+        if (!overlaps({o.out, o.out + static_cast<int64_t>(op_extent(o.op, 0, o.p))}, lo, hi)) continue;
+        ok = producer < 0 && o.out == lo && op_extent(o.op, 0, o.p) == hi - lo && q < i && (o.flags & FLAG_GRAD_OUT);
         producer = static_cast<int64_t>(q);
       }
       if (!ok || producer < 0 || readers != 1) continue;
@@ -297,7 +307,9 @@ void Program::forward(int32_t from, bool exact) {
                 in.extra >= 0 ? v + in.extra : nullptr,
                 in.p0,
                 in.p1,
-                in.p2};
+                in.p2,
+                vbase_[in.c.region] + in.c.offset,
+                in.p};
     if (in.scalarSide)
       (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op](f);
     else
@@ -344,7 +356,10 @@ double Program::reverse(const CallBuffers& call) {
                 in.flags,
                 in.p0,
                 in.p1,
-                in.p2};
+                in.p2,
+                vbase_[in.c.region] + in.c.offset,
+                gbase_[in.c.region] + in.c.offset,
+                in.p};
     if (in.scalarSide)
       (in.scalarSide == 1 ? kernels_->scalarABwd : kernels_->scalarBBwd)[in.op](b);
     else

@@ -32,9 +32,9 @@ struct Ref {
 struct Instr {
   int32_t op, flags;
   int32_t out;  // arena offset (always in the temporaries)
-  Ref a, b;
-  int32_t extra;       // arena offset of the scratch region, or -1
-  int32_t absA, absB;  // arena offsets of a and b as the tape writes them
+  Ref a, b, c;
+  int32_t extra;             // arena offset of the scratch region, or -1
+  int32_t absA, absB, absC;  // arena offsets of a, b and c as the tape writes them (-1: no operand)
   // 1 (a) or 2 (b): that operand is a scalar broadcast whose instruction was elided, and a/b
   // refer to the scalar itself; 0 otherwise
   int32_t scalarSide;
@@ -43,6 +43,7 @@ struct Instr {
   // adjoint through unchanged (passAdjoints)
   int32_t gout;
   int32_t p0, p1, p2;
+  const int32_t* p;  // all MAX_PARAMS params: a view of the tape's code, which the Program owns
 };
 
 // Buffers of one call. With copy = true, theta and the inputs are copied into the arena and the

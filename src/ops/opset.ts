@@ -5,22 +5,25 @@
  * AssemblyScript opcode tables (`npm run gen`), the arena extents that every backend validates
  * before it runs a tape, the shape rules the tracer applies, and the FLOP counts of the cost model.
  *
- * An instruction is INSTR_WIDTH int32 words: [op, flags, out, a, b, p0, p1, p2].
- * `out`, `a`, `b` are offsets (in float64 elements) into the value arena; the adjoint arena has the
- * same layout, so the adjoint of the value at offset i lives at offset i of the adjoint arena.
- * `p0..p2` are the op's integer parameters (sizes; for `softmax_xent` also an extra arena
- * offset: the saved softmax probabilities of `softmax_xent`). `a` and `b` may be the same offset
- * (x*x), so a backward rule accumulates into them one after the other, never through aliased
- * restrict pointers.
+ * An instruction is INSTR_WIDTH int32 words: [op, flags, out, a, b, c, p0, ..., p17].
+ * `out`, `a`, `b`, `c` are offsets (in float64 elements) into the value arena (`b` and `c` are -1
+ * when the op has no such operand); the adjoint arena has the same layout, so the adjoint of the
+ * value at offset i lives at offset i of the adjoint arena. `p0..p17` are the op's integer
+ * parameters (sizes, strides, offsets inside an operand; for `softmax_xent` also the arena offset
+ * of an extra scratch region, its saved softmax probabilities); the ones an op does not use are
+ * 0. Operands may share an offset (x*x), so a backward rule accumulates into them one after the
+ * other, never through aliased restrict pointers.
  *
  * FLOP conventions (cost model): one add, subtract, multiply, divide, compare, negation or one
  * call of exp/log/log1p/sqrt/tanh/pow counts 1; a multiply-add counts 2; copies count 0. Backward
  * counts include the `+=` that accumulates each adjoint.
  */
-export const INSTR_WIDTH = 8;
+export const INSTR_WIDTH = 24;
+/** Integer parameters per instruction: enough for conv2d's shapes, strides, padding and dilation. */
+export const MAX_PARAMS = 18;
 
-/** Word positions inside one instruction. */
-export const Field = { op: 0, flags: 1, out: 2, a: 3, b: 4, p0: 5, p1: 6, p2: 7 } as const;
+/** Word positions inside one instruction; parameter q sits at `Field.p0 + q`. */
+export const Field = { op: 0, flags: 1, out: 2, a: 3, b: 4, c: 5, p0: 6, p1: 7, p2: 8 } as const;
 
 /** Bits of the flags word: which adjoints the backward sweep writes. */
 export const Flag = {
@@ -30,13 +33,16 @@ export const Flag = {
   gradB: 2,
   /** the instruction takes part in the backward sweep (its output depends on a parameter) */
   gradOut: 4,
+  /** the backward rule accumulates into the adjoint of `c` */
+  gradC: 8,
 } as const;
 
 export type Shape = readonly number[];
 
 /** The most float64 elements a tensor or an arena may hold: tape offsets and sizes are int32. */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
-export type Params = readonly [number, number, number];
+/** An instruction's parameters p0.. (as many as the op's `params` names). */
+export type Params = readonly number[];
 
 /** Raised at trace time; the message names the op and the shapes involved. */
 export class ShapeError extends Error {
@@ -48,28 +54,44 @@ export const shapeString = fmt;
 export const sizeOf = (s: Shape) => s.reduce((p, d) => p * d, 1);
 
 /**
- * Arena extent of one operand, as the product of some of p0..p2 (`[]` is 1). Data, not code, so
- * the generator can write the same rule in C++ and AssemblyScript and every backend can check that
- * an instruction stays inside its arena.
+ * Arena extent of one operand, as the product of some of the params (indices; `[]` is 1). Data,
+ * not code, so the generator can write the same rule in C++ and AssemblyScript and every backend
+ * can check that an instruction stays inside its arena.
  */
-export type Extent = readonly (0 | 1 | 2)[];
+export type Extent = readonly number[];
+
+/**
+ * A bound between params that the kernel relies on: p[sum[0]] + p[sum[1]] + ... <= p[max] (a
+ * slice's begin + size within its axis, say). Checked by every backend before a tape runs.
+ */
+export interface Limit {
+  readonly sum: readonly number[];
+  readonly max: number;
+}
 
 export interface OpDef {
   /** tape name; the C++/AS constant is OP_<NAME> */
   readonly name: string;
   readonly kind: 'unary' | 'binary' | 'broadcast' | 'reduce' | 'matmul' | 'transpose' | 'loss' | 'index';
-  readonly arity: 1 | 2;
-  /** meaning of p0..p2 */
+  readonly arity: 1 | 2 | 3;
+  /** meaning of p0.. (at most MAX_PARAMS) */
   readonly params: readonly string[];
-  /** sizes of out, a, b; `extra` is an additional arena region whose offset is param `at` */
-  readonly extent: { out: Extent; a: Extent; b?: Extent; extra?: { at: 2; size: Extent } };
+  /** sizes of out, a, b, c; `extra` is an additional arena region whose offset is param `at` */
+  readonly extent: { out: Extent; a: Extent; b?: Extent; c?: Extent; extra?: { at: number; size: Extent } };
+  /**
+   * params that may be 0 (offsets, padding); every other param but the extra offset is a size
+   * or a stride, >= 1 in a valid tape
+   */
+  readonly zeroOk?: readonly number[];
+  /** bounds between params that the kernels rely on (checked on load by every backend) */
+  readonly limits?: readonly Limit[];
   /** what the backward rule reads besides the output adjoint (all values stay in the arena) */
-  readonly saves: readonly ('a' | 'b' | 'out' | 'extra')[];
+  readonly saves: readonly ('a' | 'b' | 'c' | 'out' | 'extra')[];
   /** output shape from input shapes and node attributes; throws ShapeError */
   readonly shape: (ins: readonly Shape[], attrs: readonly number[]) => Shape;
-  /** integer params p0..p2; `extra(size)` reserves scratch in the arena and returns its offset */
+  /** integer params p0..; `extra(size)` reserves scratch in the arena and returns its offset */
   readonly encode: (ins: readonly Shape[], attrs: readonly number[], extra: (size: number) => number) => Params;
-  /** FLOPs of the forward rule and of the backward rule per input (a, b) */
+  /** FLOPs of the forward rule and of the backward rule per input (a, b, c) */
   readonly flops: { fwd: (p: Params) => number; bwd: readonly ((p: Params) => number)[] };
   /** value and derivative, NaN and edge cases included */
   readonly doc: string;
@@ -86,7 +108,7 @@ const same = (name: string) => (ins: readonly Shape[]) => {
     throw new ShapeError(`${name}: shapes ${fmt(a)} and ${fmt(b)} differ`);
   return a;
 };
-const elems = (ins: readonly Shape[]): Params => [sizeOf(ins[0]), 0, 0];
+const elems = (ins: readonly Shape[]): Params => [sizeOf(ins[0])];
 
 function unary(name: string, fwd: number, bwd: number, doc: string): OpDef {
   return {
@@ -289,12 +311,17 @@ export const OPS: readonly OpDef[] = [
 ];
 
 /**
- * Which of p0..p2 are sizes (every param but the offset of the extra region): each must be >= 1 in
- * a valid tape (src/trace/tape-rules.ts), so the operand extents bound every loop.
+ * Which params are sizes or strides (all but the offset of the extra region and the `zeroOk`
+ * ones): each must be >= 1 in a valid tape (src/trace/tape-rules.ts), so the operand extents
+ * bound every loop.
  */
 export function sizeParams(def: OpDef): number[] {
-  return def.params.map((_, i) => i).filter((i) => i !== def.extent.extra?.at);
+  return def.params.map((_, i) => i).filter((i) => i !== def.extent.extra?.at && !def.zeroOk?.includes(i));
 }
+
+/** Every op's params fit in an instruction (checked once, when this module loads). */
+for (const def of OPS)
+  if (def.params.length > MAX_PARAMS) throw new Error(`op ${def.name}: more than ${MAX_PARAMS} params`);
 
 /** Opcode of each op name. */
 export const OPCODE: Readonly<Record<string, number>> = Object.fromEntries(OPS.map((o, i) => [o.name, i]));

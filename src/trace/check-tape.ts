@@ -1,9 +1,9 @@
-import { Field, Flag, INSTR_WIDTH, OPS, sizeParams, type Extent } from '../ops/opset.js';
+import { Field, Flag, INSTR_WIDTH, MAX_PARAMS, OPS, sizeParams, type Extent } from '../ops/opset.js';
 import type { Tape } from './compile.js';
 import { RULE, ruleMessage } from './tape-rules.js';
 import { isFloat64Array, isInt32Array, lengthOf } from '../api/typed-array.js';
 
-const extent = (e: Extent, p: readonly number[]) => e.reduce((s: number, i) => s * p[i], 1);
+const extent = (e: Extent, p: ArrayLike<number>) => e.reduce((s: number, i) => s * p[i], 1);
 const MAX_INT32 = 2 ** 31 - 1;
 const overlaps = (x: number, lx: number, y: number, ly: number) => lx > 0 && ly > 0 && x < y + ly && y < x + lx;
 
@@ -59,21 +59,34 @@ export function checkTape(t: Tape): void {
     if (!def) fail(RULE.opcode, i);
     const rule = (r: number) => fail(r, i, def.name);
     const flags = w[Field.flags];
-    if (flags & ~(Flag.gradA | Flag.gradB | Flag.gradOut)) rule(RULE.flags);
-    if (def.arity === 1 && flags & Flag.gradB) rule(RULE.grad_b);
-    const p = [w[Field.p0], w[Field.p1], w[Field.p2]];
-    if (p.some((x) => x < 0) || sizeParams(def).some((q) => p[q] < 1)) rule(RULE.size);
+    if (flags & ~(Flag.gradA | Flag.gradB | Flag.gradC | Flag.gradOut)) rule(RULE.flags);
+    if ((def.arity < 2 && flags & Flag.gradB) || (def.arity < 3 && flags & Flag.gradC)) rule(RULE.grad_operand);
+    const p = w.subarray(Field.p0, Field.p0 + MAX_PARAMS);
+    const sizes = sizeParams(def);
+    if (p.some((x, q) => x < 0 || (q >= def.params.length && x !== 0) || (x < 1 && sizes.includes(q)))) rule(RULE.size);
+    if (def.limits?.some((l) => l.sum.reduce((s, q) => s + p[q], 0) > p[l.max])) rule(RULE.limit);
     const x = def.extent;
-    const [out, a, b] = [w[Field.out], w[Field.a], w[Field.b]];
-    const [eOut, eA, eB] = [extent(x.out, p), extent(x.a, p), x.b ? extent(x.b, p) : 0];
+    const out = w[Field.out];
+    const eOut = extent(x.out, p);
     const inside = (at: number, size: number, from: number) => at >= from && at + size <= t.arenaSize;
     if (!inside(out, eOut, t.tempStart)) rule(RULE.out);
-    if (!inside(a, eA, 0)) rule(RULE.a);
-    if (x.b && !inside(b, eB, 0)) rule(RULE.b);
+    // the operands a, b, c that the op has: [offset, extent]
+    const operands: [number, number][] = [];
+    for (const [key, r] of [
+      ['a', RULE.a],
+      ['b', RULE.b],
+      ['c', RULE.c],
+    ] as const) {
+      const e = x[key];
+      if (!e) continue;
+      const at = w[Field[key]];
+      if (!inside(at, extent(e, p), 0)) rule(r);
+      operands.push([at, extent(e, p)]);
+    }
     const [at, eX] = x.extra ? [p[x.extra.at], extent(x.extra.size, p)] : [0, 0];
     if (x.extra && !inside(at, eX, t.tempStart)) rule(RULE.extra);
-    if (overlaps(out, eOut, a, eA) || overlaps(out, eOut, b, eB)) rule(RULE.out_overlap);
-    if (overlaps(at, eX, out, eOut) || overlaps(at, eX, a, eA) || overlaps(at, eX, b, eB)) rule(RULE.extra_overlap);
+    if (operands.some(([o, e]) => overlaps(out, eOut, o, e))) rule(RULE.out_overlap);
+    if (overlaps(at, eX, out, eOut) || operands.some(([o, e]) => overlaps(at, eX, o, e))) rule(RULE.extra_overlap);
   }
   // read by the TS layer only (api/validate.ts checkIndices), never by a backend
   const ix = t.indexChecks;

@@ -118,14 +118,17 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
     const p = def.encode(ins, n.attrs, (extra) => ((size += extra), fits(), size - extra));
     const w = code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     w[Field.op] = OPCODE[n.op];
+    const [a, b, c] = n.inputs;
     w[Field.flags] =
       (grad[id] ? Flag.gradOut : 0) |
-      (grad[n.inputs[0]] ? Flag.gradA : 0) |
-      (n.inputs.length > 1 && grad[n.inputs[1]] ? Flag.gradB : 0);
+      (grad[a] ? Flag.gradA : 0) |
+      (b !== undefined && grad[b] ? Flag.gradB : 0) |
+      (c !== undefined && grad[c] ? Flag.gradC : 0);
     w[Field.out] = offset[id];
-    w[Field.a] = at(n.inputs[0]);
-    w[Field.b] = n.inputs.length > 1 ? at(n.inputs[1]) : -1;
-    [w[Field.p0], w[Field.p1], w[Field.p2]] = p;
+    w[Field.a] = at(a);
+    w[Field.b] = b !== undefined ? at(b) : -1;
+    w[Field.c] = c !== undefined ? at(c) : -1;
+    w.set(p, Field.p0);
   });
 
   const inputNodes = nodes.filter((n) => n.kind === 'input');
@@ -201,9 +204,10 @@ function fdPlan(params: readonly Node[], offset: Int32Array, code: Int32Array, n
   const first = params.map((p) => {
     const [lo, hi] = [offset[p.id], offset[p.id] + sizeOf(p.shape)];
     for (let i = 0; i < nInstr; i++) {
-      const a = code[i * INSTR_WIDTH + Field.a];
-      const b = code[i * INSTR_WIDTH + Field.b];
-      if ((a >= lo && a < hi) || (b >= lo && b < hi)) return i;
+      for (const f of [Field.a, Field.b, Field.c]) {
+        const x = code[i * INSTR_WIDTH + f];
+        if (x >= lo && x < hi) return i;
+      }
     }
     return nInstr;
   });

@@ -1,4 +1,4 @@
-import { Field, Flag, INSTR_WIDTH, OPS, type Params } from '../ops/opset.js';
+import { Field, Flag, INSTR_WIDTH, MAX_PARAMS, OPS, type Params } from '../ops/opset.js';
 import type { Tape } from './compile.js';
 
 export type Method = 'reverse' | 'fd-forward' | 'fd-central';
@@ -22,12 +22,13 @@ export function instructionFlops(tape: Tape): { fwd: Float64Array; bwd: Float64A
   for (let i = 0; i < tape.nInstr; i++) {
     const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const def = OPS[w[Field.op]];
-    const p: Params = [w[Field.p0], w[Field.p1], w[Field.p2]];
+    const p: Params = Array.from(w.subarray(Field.p0, Field.p0 + MAX_PARAMS));
     fwd[i] = def.flops.fwd(p);
     const flags = w[Field.flags];
     if (flags & Flag.gradOut) {
       if (flags & Flag.gradA) bwd[i] += def.flops.bwd[0](p);
       if (flags & Flag.gradB) bwd[i] += def.flops.bwd[1]?.(p) ?? 0;
+      if (flags & Flag.gradC) bwd[i] += def.flops.bwd[2]?.(p) ?? 0;
     }
   }
   return { fwd, bwd };

@@ -1,3 +1,5 @@
+import { INSTR_WIDTH } from '../ops/opset.js';
+
 /**
  * The tape validation contract: the rules every backend (js `check-tape.ts`, wasm
  * `assembly/program.ts`, native `native/core/program.cpp`) applies to a tape before it runs it,
@@ -18,7 +20,7 @@ export const TAPE_RULES = [
     id: 'layout_sizes',
     text: 'nInstr, nParams, nInputs, constStart, tempStart, arenaSize and output must be integers in [0, 2^31)',
   },
-  { id: 'layout_code', text: 'code must hold nInstr * 8 words' },
+  { id: 'layout_code', text: `code must hold nInstr * ${INSTR_WIDTH} words` },
   {
     id: 'layout_regions',
     text: 'the arena regions do not line up (constStart = nParams + nInputs, tempStart = constStart + constInit.length <= arenaSize)',
@@ -29,13 +31,15 @@ export const TAPE_RULES = [
   // each instruction, in this order
   { id: 'opcode', text: 'unknown opcode' },
   { id: 'flags', text: 'unknown flag bits' },
-  { id: 'grad_b', text: 'gradB is set on a unary op' },
-  { id: 'size', text: 'a size parameter is below 1 (or another parameter is negative)' },
+  { id: 'grad_operand', text: 'gradB or gradC is set on an op without that operand' },
+  { id: 'size', text: 'a size parameter is below 1, another parameter is negative, or an unused one is not 0' },
+  { id: 'limit', text: 'a parameter is out of its range (an offset past the end of its operand)' },
   { id: 'out', text: 'the output reaches outside the temporaries' },
   { id: 'a', text: 'operand a reaches outside the arena' },
   { id: 'b', text: 'operand b reaches outside the arena' },
+  { id: 'c', text: 'operand c reaches outside the arena' },
   { id: 'extra', text: 'the scratch region reaches outside the temporaries' },
-  { id: 'out_overlap', text: 'the output overlaps operand a or b' },
+  { id: 'out_overlap', text: 'the output overlaps an operand' },
   { id: 'extra_overlap', text: 'the scratch region overlaps the output or an operand' },
 ] as const;
 

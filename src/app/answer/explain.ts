@@ -26,8 +26,16 @@ export interface FdGroup {
   readonly suffixFlops: number;
 }
 
+/** An op the tape uses: its definition's doc (value, derivative, edge cases) and what its backward rule reads. */
+export interface OpLegend {
+  readonly name: string;
+  readonly doc: string;
+  readonly saves: readonly string[];
+}
+
 export interface Explanation {
   readonly forward: readonly ExplainLine[];
+  readonly ops: readonly OpLegend[];
   readonly backward: readonly ExplainLine[];
   readonly fd: readonly FdGroup[];
   /** FLOPs of one call of each kind */
@@ -62,7 +70,7 @@ export function explain(c: Compiled): Explanation {
   for (let i = 0; i < tape.nInstr; i++) {
     const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const op = OPS[w[Field.op]].name;
-    const args = [name(w[Field.a]), ...(w[Field.b] >= 0 ? [name(w[Field.b])] : [])];
+    const args = [Field.a, Field.b, Field.c].filter((f) => w[f] >= 0).map((f) => name(w[f]));
     forward.push({
       index: i,
       text: `t${i} = ${op}(${args.join(', ')})  ${shapeString(nodes[tape.instrNode[i]].shape)}`,
@@ -73,7 +81,15 @@ export function explain(c: Compiled): Explanation {
     const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const flags = w[Field.flags];
     if (!(flags & Flag.gradOut)) continue;
-    const into = [...(flags & Flag.gradA ? [name(w[Field.a])] : []), ...(flags & Flag.gradB ? [name(w[Field.b])] : [])];
+    const into = (
+      [
+        [Flag.gradA, Field.a],
+        [Flag.gradB, Field.b],
+        [Flag.gradC, Field.c],
+      ] as const
+    )
+      .filter(([flag]) => flags & flag)
+      .map(([, f]) => name(w[f]));
     backward.push({
       index: i,
       text: `${OPS[w[Field.op]].name} backward: dt${i} -> d${into.join(', d')}`,
@@ -94,8 +110,14 @@ export function explain(c: Compiled): Explanation {
   const value = forward.reduce((s, l) => s + l.flops, 0);
   const N = c.paramCount;
   const reuse = fd.reduce((s, g) => s + g.coordinates * g.suffixFlops, 0);
+  const used = new Set<number>();
+  for (let i = 0; i < tape.nInstr; i++) used.add(tape.code[i * INSTR_WIDTH + Field.op]);
+  const ops = [...used]
+    .sort((x, y) => x - y)
+    .map((op) => ({ name: OPS[op].name, doc: OPS[op].doc, saves: OPS[op].saves }));
   return {
     forward,
+    ops,
     backward,
     fd,
     totals: {
@@ -139,6 +161,9 @@ export function formatExplain(title: string, c: Compiled, e: Explanation = expla
         `  ${g.param.padEnd(8)} ${formatInt(g.coordinates).padStart(9)} coordinate${g.coordinates === 1 ? ' ' : 's'}` +
         ` x re-run of t${g.from}..t${last}: ${formatInt(g.suffixFlops).padStart(14)} FLOPs each`,
     ),
+    '',
+    'the ops (src/ops/opset.ts): value and derivative; what the backward rule reads besides the adjoint',
+    ...e.ops.map((o) => `  ${o.name.padEnd(13)} ${o.doc}; reads ${o.saves.join(', ') || 'nothing'}`),
     '',
     'totals (FLOPs of one call; conventions in src/ops/opset.ts)',
     total('value', t.value),

@@ -23,6 +23,8 @@ class JsProgram implements Program {
   private readonly v: Float64Array;
   private readonly g: Float64Array;
   private readonly kernels: Kernel[] = [];
+  /** each instruction's params p0.. (views of the code) */
+  private readonly params: Int32Array[] = [];
 
   constructor(private readonly tape: Tape) {
     checkTape(tape);
@@ -31,6 +33,7 @@ class JsProgram implements Program {
       const k = BY_OPCODE[op];
       if (!k) throw new Error(`js backend: no kernel for op '${OPS[op]?.name ?? op}'`);
       this.kernels.push(k);
+      this.params.push(tape.code.subarray(i * INSTR_WIDTH + Field.p0, (i + 1) * INSTR_WIDTH));
     }
     this.v = new Float64Array(tape.arenaSize);
     this.g = new Float64Array(tape.arenaSize);
@@ -69,6 +72,8 @@ class JsProgram implements Program {
           code[w + Field.p0],
           code[w + Field.p1],
           code[w + Field.p2],
+          code[w + Field.c],
+          this.params[i],
         );
     }
     grad.set(g.subarray(0, nParams));
@@ -111,6 +116,7 @@ class JsProgram implements Program {
 
   dispose(): void {
     this.kernels.length = 0;
+    this.params.length = 0;
   }
 
   private setInputs(theta: Float64Array, inputs: readonly Float64Array[]): void {
@@ -137,6 +143,8 @@ class JsProgram implements Program {
         code[w + Field.p0],
         code[w + Field.p1],
         code[w + Field.p2],
+        code[w + Field.c],
+        this.params[i],
       );
     }
   }

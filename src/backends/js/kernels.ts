@@ -8,7 +8,18 @@ import { Flag } from '../../ops/opset.js';
  * updated one after the other.
  */
 export interface Kernel {
-  fwd(v: Float64Array, o: number, a: number, b: number, p0: number, p1: number, p2: number): void;
+  /** p0..p2 are the first params; `p` holds all of them (p[q] = pq), `c` is the third operand */
+  fwd(
+    v: Float64Array,
+    o: number,
+    a: number,
+    b: number,
+    p0: number,
+    p1: number,
+    p2: number,
+    c: number,
+    p: Int32Array,
+  ): void;
   bwd(
     v: Float64Array,
     g: Float64Array,
@@ -19,6 +30,8 @@ export interface Kernel {
     p0: number,
     p1: number,
     p2: number,
+    c: number,
+    p: Int32Array,
   ): void;
 }
 

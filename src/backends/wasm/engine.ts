@@ -1,6 +1,7 @@
 import type { Tape } from '../../trace/compile.js';
 import { checkLayout } from '../../trace/check-tape.js';
 import { isFloat64Array, isInt32Array, lengthOf } from '../../api/typed-array.js';
+import { INSTR_WIDTH } from '../../ops/opset.js';
 import type { Engine, Program } from '../types.js';
 import { E_OUT_OF_MEMORY, E_TOO_LARGE, wasmError } from './errors.js';
 import { compileWasm, type WasmSource } from './loader.js';
@@ -90,7 +91,7 @@ export function wasmEngine(w: WasmExports): Engine {
 /** Bytes of wasm memory a tape takes: both arenas, the code and the plan (as assembly/program.ts lays them out). */
 function bytesNeeded(t: Tape): number {
   const align = (n: number) => Math.ceil(n / 16) * 16;
-  return 64 + align(t.nInstr * 32) + align((t.fdPlan.length / 3) * 12) + 2 * align(t.arenaSize * 8) + 16;
+  return 64 + align(t.nInstr * INSTR_WIDTH * 4) + align((t.fdPlan.length / 3) * 12) + 2 * align(t.arenaSize * 8) + 16;
 }
 
 const GiB = 2 ** 30;
