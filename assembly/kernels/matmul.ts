@@ -20,10 +20,11 @@
  * npm run build:wasm beside dist/tapegrad.wasm), a single rounding and one instruction instead of
  * two; multiply-then-add in the other module. Forward rules run Separate for finite differences
  * and Fused for value() and reverse() where fusable() allows (see interpreter.ts); backward rules
- * run Fused. On W3's shapes (AMD Zen 5, Node 20 with --experimental-wasm-relaxed-simd) the
- * packed 4x4 tile runs at 25 GFLOP/s either way, against a measured f64x2 FMA peak of 29-30: the
- * gain is in the unpacked tiles and matvec, where fusing frees a register. A 5x4 tile (ten
- * accumulators) ran at 13 GFLOP/s: V8 spilled.
+ * run Fused. Measured on AMD Zen 5 (Node 20 with --experimental-wasm-relaxed-simd), C[64,128] +=
+ * A[64,256] B[256,128] in L2: the packed 4x4 tile at 25 GFLOP/s with Separate and 26 with Fused,
+ * against an f64x2 FMA peak of 29-30 measured on registers alone (the 8 accumulators only just
+ * cover the FMA latency of 4 cycles at 2 per cycle). A 5x4 tile (ten accumulators) ran at
+ * 13 GFLOP/s: V8 spilled.
  *
  * The forward rules add the products of each output element in the order t = 0, 1, ..., k-1
  * starting from 0, exactly as the reference, so with Separate the values are bit-identical
