@@ -6,9 +6,12 @@
  */
 import { alloc, free, heapInUse as heapBytes } from './heap';
 import { backward, finiteDifferences, forward } from './interpreter';
+import { tangentArena, tangentSweep } from './tangent';
+import { erf, erfc } from './erf';
 import { exp, expm1, log, log1p, pow, tanh } from './math';
+import { cos, sin } from './trig';
 import {
-  create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorWhere, lookup, planValid,
+  create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorWhere, lookup, planValid, Program,
   validate as validateProgram,
 } from './program';
 import { expRare, log1pRare, vexp, vexp2, vexp2Second, vlog1p, vtanh } from './vmath';
@@ -67,6 +70,55 @@ export function fd(id: i32, central: i32, relStep: f64, reuse: i32): f64 {
   return finiteDifferences(p, p.plan, p.nPlan, central != 0, relStep, reuse != 0);
 }
 
+/**
+ * Address of the program's tangent arena, zeroed (allocated on first use: this can grow memory,
+ * so JS calls it before making views); 0 for a bad id or when memory cannot provide it.
+ */
+export function tangentsAt(id: i32): usize {
+  const p = lookup(id, true);
+  return p == null ? 0 : tangentArena(p);
+}
+
+/**
+ * Forward mode: f at the parameters and inputs in the value arena, and its derivative along the
+ * direction written into tangent[0, nParams) (tangentsAt first): returns the derivative; f is in
+ * the value arena at the output.
+ */
+export function jvp(id: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null || p.t == 0) return NaN;
+  forward(p, 0);
+  tangentSweep(p, 0);
+  return load<f64>(p.t + (<usize>p.output << 3));
+}
+
+/** Forward mode: f, and df/dθ_i in adjoint[i] for the plan's coordinates, one tangent sweep each. */
+function forwardGradient(p: Program, plan: usize, nPlan: i32, reuse: bool): f64 {
+  forward(p, 0);
+  const f = load<f64>(p.v + (<usize>p.output << 3));
+  const out = p.t + (<usize>p.output << 3);
+  for (let k = 0; k < nPlan; k++) {
+    const t = plan + <usize>k * 12;
+    const start = load<i32>(t), end = load<i32>(t, 4);
+    const from = reuse ? load<i32>(t, 8) : 0;
+    for (let i = start; i < end; i++) {
+      const ti = p.t + (<usize>i << 3);
+      store<f64>(ti, 1.0);
+      tangentSweep(p, from);
+      store<f64>(p.g + (<usize>i << 3), load<f64>(out));
+      store<f64>(ti, 0.0);
+    }
+  }
+  return f;
+}
+
+/** forwardGradient over the program's own plan (tangentsAt first) */
+export function forwardGrad(id: i32, reuse: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null || p.t == 0) return NaN;
+  return forwardGradient(p, p.plan, p.nPlan, reuse != 0);
+}
+
 // ---- a caller's FD plan (a subset of coordinates), staged in a buffer the module owns ----
 let staged: usize = 0;
 let stagedCap: i32 = 0;
@@ -95,6 +147,18 @@ export function fdPlan(id: i32, central: i32, relStep: f64, reuse: i32, n: i32):
   }
   if (!planValid(p, staged, n)) return NaN;
   return finiteDifferences(p, staged, n, central != 0, relStep, reuse != 0);
+}
+
+/** forwardGrad() with the first n triples of the plan buffer, validated against the program first */
+export function forwardGradPlan(id: i32, reuse: i32, n: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null || p.t == 0) return NaN;
+  if (n < 0 || n > stagedCap) {
+    fail(E_BAD_PLAN, -1);
+    return NaN;
+  }
+  if (!planValid(p, staged, n)) return NaN;
+  return forwardGradient(p, staged, n, reuse != 0);
 }
 
 /** 1 in the module built with relaxed SIMD (dist/tapegrad-relaxed.wasm), whose fast paths fuse multiply-adds */
@@ -128,14 +192,14 @@ export function probeCapacity(): i32 {
 /**
  * Applies function fn in place to the first n probe elements: 0 exp, 1 exp (scalar), 2 log,
  * 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y) (scalar), 7 log1p (two lanes), 8 tanh (two lanes),
- * 9 exp (two vectors interleaved, vexp2), 10 the fast tanh of value() and reverse() (vfast.ts,
- * within 4 ulp); the vector forms fall back to scalar for rare lanes as the kernels do. Returns 0,
- * or -1 for a bad fn or n.
+ * 9 exp (two vectors interleaved, vexp2), 10 sin, 11 cos, 12 erf, 13 erfc, 14 the fast tanh of
+ * value() and reverse() (vfast.ts, within 4 ulp); the vector forms fall back to scalar for rare
+ * lanes as the kernels do. Returns 0, or -1 for a bad fn or n.
  */
 export function probeRun(fn: i32, n: i32, y: f64): i32 {
-  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 10) return -1;
+  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 14) return -1;
   const end = probe + (<usize>n << 3);
-  if (fn == 10) {
+  if (fn == 14) {
     let q = probe;
     for (; q + 16 <= end; q += 16) v128.store(q, vtanhFast(v128.load(q)));
     if (q < end) v128.store64_lane(q, vtanhFast(v128.load64_zero(q)), 0);
@@ -172,6 +236,13 @@ export function probeRun(fn: i32, n: i32, y: f64): i32 {
     if (q < end) {
       const x = load<f64>(q);
       store<f64>(q, fn == 0 ? exp(x) : fn == 7 ? log1p(x) : tanh(x));
+    }
+    return 0;
+  }
+  if (fn >= 10) {
+    for (let q = probe; q < end; q += 8) {
+      const x = load<f64>(q);
+      store<f64>(q, fn == 10 ? sin(x) : fn == 11 ? cos(x) : fn == 12 ? erf(x) : erfc(x));
     }
     return 0;
   }

@@ -1,14 +1,18 @@
 /**
  * A faster tanh for value() and reverse(), where the bar is agreement with the reference to
- * 1e-12 rather than bits (finite differences always run vmath.ts's exact vtanh). The same formula
- * as native's vtanh_fast (native/core/k_fast.h): tanh|x| = -t / (t + 2) with t = expm1(-2|x|),
- * which does not cancel anywhere; expm1 by its Taylor series to degree 13 where |y| <= ln2/2,
- * else 2^k expm1(r) + (2^k - 1) (expm1(r) by the same series, |r| <= ln2/2). No division but
- * the last, against fdlibm's three: on W3's hidden layer (8192 elements) 47 µs against vtanh's
- * 92 (71 with Horner's order instead of Estrin's). Within
- * 4 ulp of Math.tanh (test/wasm-math.test.ts measures it on 1.9M inputs); |x| < 2^-28,
- * |x| >= 22, NaN and +-Inf are selected exactly as fdlibm gives them.
+ * 1e-12 rather than bits (finite differences always run vmath.ts's exact vtanh). Below |x| = 1
+ * the formula of native's vtanh_fast (native/core/k_fast.h): tanh|x| = -t / (t + 2) with
+ * t = expm1(-2|x|), which does not cancel anywhere; expm1 by its Taylor series to degree 13
+ * where |y| <= ln2/2, else 2^k expm1(r) + (2^k - 1) (expm1(r) by the same series, |r| <= ln2/2).
+ * No division but the last, against fdlibm's three: on W3's hidden layer (8192 elements) 47 µs
+ * against vtanh's 92 (71 with Horner's order instead of Estrin's). A pair of lanes with |x| >= 1
+ * (or NaN) takes vtanh, fdlibm's 1 - 2/(expm1(2|x|) + 2), which keeps 1 - |tanh| accurate.
+ * Within 4 ulp of Math.tanh (test/wasm-math.test.ts measures it on 1.9M inputs); |x| < 2^-28 is
+ * selected exactly as fdlibm gives it.
  */
+
+import { map1 } from './kernels/map';
+import { vtanh } from './vmath';
 
 const C = memory.data<f64>([
   // 0..13: 1/j! (e^r = sum_j r^j/j!; expm1(y)/y = sum_j y^j/(j+1)! takes them from 1)
@@ -56,10 +60,13 @@ const I = memory.data<i64>([1023]);
   return madd(r1, y8, r0);
 }
 
-/** tanh within 4 ulp (see above) */
+/** tanh within 4 ulp (see above); a pair with a lane at |x| >= 1 (or NaN) takes vmath's vtanh */
 // @ts-ignore: decorator
 @inline export function vtanhFast(x: v128): v128 {
   const ax = f64x2.abs(x);
+  // near +-1, -t/(t + 2) keeps tanh's relative error but not that of 1 - |tanh| (log1p(tanh(-15))
+  // agreed only to 2e-5 on native): there fdlibm's 1 - 2/(expm1(2|x|) + 2), exactly
+  if (!i64x2.all_true(f64x2.lt(ax, c(ONE)))) return vtanh(x);
   const y = f64x2.mul(c(MINUS_TWO), ax);
   // expm1(y) = y (1 + y/2 + ... + y^12/13!) for |y| <= ln2/2
   const y2 = f64x2.mul(y, y);
@@ -86,4 +93,16 @@ const I = memory.data<i64>([1023]);
   z = v128.bitselect(ax, z, f64x2.lt(ax, c(TWO_M28))); // |x| < 2^-28: x
   z = v128.or(z, v128.and(x, c(SIGN))); // the sign of x
   return v128.bitselect(x, z, f64x2.ne(x, x)); // NaN
+}
+
+@final @unmanaged class TanhFast {
+  // @ts-ignore: decorator
+  @inline f(x: v128): v128 {
+    return vtanhFast(x);
+  }
+}
+
+/** o = tanh(a) over n elements, for value() and reverse() */
+export function tanhFastFwd(o: usize, a: usize, n: i32): void {
+  map1<TanhFast>(o, a, n);
 }

@@ -3,10 +3,28 @@
  * definition. Run `npm run gen` after changing the op set; test/opcodes.test.ts fails when the
  * committed files are stale.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Field, Flag, INSTR_WIDTH, MAX_PARAMS, OPS, sizeParams, type Extent, type OpDef } from '../src/ops/opset.js';
+import {
+  Field,
+  Flag,
+  INSTR_WIDTH,
+  MAX_PARAMS,
+  OPS,
+  sizeParams,
+  TANGENTS,
+  type Extent,
+  type OpDef,
+} from '../src/ops/opset.js';
 import { TAPE_RULES } from '../src/trace/tape-rules.js';
+import {
+  KERNEL_FILES,
+  renderAsDispatch,
+  renderAsKernels,
+  renderCpp as renderCppKernels,
+  renderJs,
+  renderNames,
+} from './gen-kernels.js';
 import { E_RULE, WASM_ERRORS } from '../src/backends/wasm/error-codes.js';
 
 export const GENERATED = {
@@ -33,6 +51,10 @@ const ruleName = (id: string) => `RULE_${id.toUpperCase()}`;
 /** P_<OP>_<PARAM>: the index of a named param, so kernels read k.p[P_CONV2D_STRIDE_H] rather than k.p[9] */
 const paramName = (op: string, param: string) =>
   `P_${op.toUpperCase()}_${param.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+/** TANGENT_<MODE> = 1.. (0: none, an op with no gradient) and each op's mode number */
+const tangentLines = (decl: (name: string, value: number) => string) =>
+  TANGENTS.map((t, i) => decl(`TANGENT_${t.toUpperCase()}`, i + 1)).join('\n');
+const tangentOf = (o: OpDef) => (o.tangent ? TANGENTS.indexOf(o.tangent) + 1 : 0);
 const paramLines = (decl: (name: string, q: number) => string) =>
   OPS.flatMap((o) => o.params.map((name, q) => decl(paramName(o.name, name), q))).join('\n');
 
@@ -81,6 +103,9 @@ ${ops}
 constexpr const char* OP_NAMES[OP_COUNT] = {${names}};
 // The index of each op's named params (OpDef.params).
 ${paramLines((name, q) => `constexpr int32_t ${name} = ${q};`)}
+// How forward mode carries tangents through each op (OpDef.tangent; 0: no gradient).
+${tangentLines((name, v) => `constexpr int32_t ${name} = ${v};`)}
+constexpr int32_t OP_TANGENT[OP_COUNT] = {${OPS.map(tangentOf).join(', ')}};
 // Operands (1 a, 2 a b, 3 a b c) and params (p0..) of each op.
 constexpr int32_t OP_ARITY[OP_COUNT] = {${arity}};
 constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {${nParams}};
@@ -147,6 +172,15 @@ export const OP_COUNT: i32 = ${OPS.length};
 
 /** The index of each op's named params (OpDef.params). */
 ${paramLines((name, q) => `export const ${name}: i32 = ${q};`)}
+
+/** How forward mode carries tangents through each op (OpDef.tangent; 0: no gradient). */
+${tangentLines((name, v) => `export const ${name}: i32 = ${v};`)}
+export function opTangent(op: i32): i32 {
+  switch (op) {
+${OPS.map((o, i) => `    case ${i}: return ${tangentOf(o)};`).join('\n')}
+    default: return 0;
+  }
+}
 
 /** Which param holds the offset of the op's extra arena region (-1: none). */
 export function opExtraAt(op: i32): i32 {
@@ -219,9 +253,20 @@ ${OPS.filter((op) => op.limits?.length)
 `;
 }
 
+/** Every generated file and its renderer (test/opcodes.test.ts checks each is up to date). */
+export const ALL_GENERATED: readonly (readonly [string, () => string])[] = [
+  [GENERATED.cpp, renderCpp],
+  [GENERATED.as, renderAs],
+  [KERNEL_FILES.names, renderNames],
+  [KERNEL_FILES.js, renderJs],
+  [KERNEL_FILES.asKernels, () => renderAsKernels()],
+  [KERNEL_FILES.asDispatch, renderAsDispatch],
+  [KERNEL_FILES.cpp, () => renderCppKernels()],
+];
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  writeFileSync(root + GENERATED.cpp, renderCpp());
-  writeFileSync(root + GENERATED.as, renderAs());
-  console.log(`wrote ${GENERATED.cpp} and ${GENERATED.as} (${OPS.length} ops)`);
+  mkdirSync(root + 'assembly/generated', { recursive: true });
+  for (const [path, render] of ALL_GENERATED) writeFileSync(root + path, render());
+  console.log(`wrote ${ALL_GENERATED.map(([p]) => p).join(', ')} (${OPS.length} ops)`);
 }

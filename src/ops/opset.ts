@@ -18,6 +18,9 @@
  * call of exp/log/log1p/sqrt/tanh/pow counts 1; a multiply-add counts 2; copies count 0. Backward
  * counts include the `+=` that accumulates each adjoint.
  */
+import { ELEMENTWISE, type ElementwiseDef } from './elementwise.js';
+import { flopsOf, g, operandsOf, scaled, type Expr } from './expr.js';
+
 export const INSTR_WIDTH = 24;
 /** Integer parameters per instruction: enough for conv2d's shapes, strides, padding and dilation. */
 export const MAX_PARAMS = 18;
@@ -72,7 +75,7 @@ export interface Limit {
 export interface OpDef {
   /** tape name; the C++/AS constant is OP_<NAME> */
   readonly name: string;
-  readonly kind: 'unary' | 'binary' | 'broadcast' | 'reduce' | 'matmul' | 'transpose' | 'loss' | 'index';
+  readonly kind: 'unary' | 'binary' | 'ternary' | 'broadcast' | 'reduce' | 'matmul' | 'transpose' | 'loss' | 'index';
   readonly arity: 1 | 2 | 3;
   /** meaning of p0.. (at most MAX_PARAMS) */
   readonly params: readonly string[];
@@ -91,8 +94,15 @@ export interface OpDef {
   readonly shape: (ins: readonly Shape[], attrs: readonly number[]) => Shape;
   /** integer params p0..; `extra(size)` reserves scratch in the arena and returns its offset */
   readonly encode: (ins: readonly Shape[], attrs: readonly number[], extra: (size: number) => number) => Params;
-  /** FLOPs of the forward rule and of the backward rule per input (a, b, c) */
-  readonly flops: { fwd: (p: Params) => number; bwd: readonly ((p: Params) => number)[] };
+  /**
+   * FLOPs of the forward rule, of the backward rule per input (a, b, c), and of a custom tangent
+   * rule (the other tangent modes are counted from fwd and bwd: src/trace/cost.ts)
+   */
+  readonly flops: {
+    fwd: (p: Params) => number;
+    bwd: readonly ((p: Params) => number)[];
+    tangent?: (p: Params) => number;
+  };
   /** value and derivative, NaN and edge cases included */
   readonly doc: string;
   /**
@@ -100,42 +110,66 @@ export interface OpDef {
    * through them, the compiler never sets their gradOut flag and their backward rule is never run
    */
   readonly differentiable?: false;
+  /**
+   * How forward mode carries tangents (x' = dx/dt along a direction) through the op, built from
+   * rules the op already has, so an op needs no tangent kernel of its own unless 'custom':
+   * - 'diagonal': elementwise ops (a diagonal Jacobian J, so J = J^T): out' = sum_k df/dx_k x_k',
+   *   computed by the backward rule run with x_k' in place of the output adjoint, one operand at a
+   *   time, accumulating into out' (the local partials are shared with reverse mode by construction);
+   * - 'linear': linear in all operands together (broadcast, sum, transpose): out' = f(a', b', ...);
+   * - 'bilinear': linear in each operand (matmul): out' = f(a', b) + f(a, b'), the terms of the
+   *   operands that depend on a parameter (their grad flags);
+   * - 'custom': a tangent rule of the op's own in every backend.
+   * Required for every differentiable op.
+   */
+  readonly tangent?: Tangent;
 }
 
-const same = (name: string) => (ins: readonly Shape[]) => {
-  const [a, b] = ins;
-  if (b !== undefined && (a.length !== b.length || a.some((d, i) => d !== b[i])))
-    throw new ShapeError(`${name}: shapes ${fmt(a)} and ${fmt(b)} differ`);
-  return a;
-};
+export type Tangent = 'diagonal' | 'linear' | 'bilinear' | 'custom';
+/** The tangent modes as numbers (generated TANGENT_* in C++ and AssemblyScript; 0 = none). */
+export const TANGENTS: readonly Tangent[] = ['diagonal', 'linear', 'bilinear', 'custom'];
 const elems = (ins: readonly Shape[]): Params => [sizeOf(ins[0])];
 
-function unary(name: string, fwd: number, bwd: number, doc: string): OpDef {
+/**
+ * The op-set entry of an elementwise op, derived from its definition (src/ops/elementwise.ts):
+ * operands of one shape (or shape [] for its scalar operands), one param n, FLOPs counted on the
+ * forward tree and on each accumulated g * partial (plus the += itself).
+ */
+function elementwiseOp(d: ElementwiseDef): OpDef {
+  const roles = (['a', 'b', 'c'] as const).slice(0, d.arity);
+  const isScalar = (r: 'a' | 'b' | 'c') => r !== 'a' && (d.scalar ?? []).includes(r);
+  const ext = (r: 'a' | 'b' | 'c'): Extent => (isScalar(r) ? [] : [0]);
+  const contributions = d.differentiable === false ? [] : d.partials.map((p) => p && scaled(g, p));
+  const fwd = flopsOf([d.fwd]);
+  const bwd = roles.map((_, i) => (contributions[i] ? flopsOf([contributions[i]!]) + 1 : 0));
+  const reads = operandsOf(contributions.filter((x): x is Expr => x !== null));
   return {
-    name,
-    kind: 'unary',
-    arity: 1,
+    name: d.name,
+    kind: d.arity === 1 ? 'unary' : d.arity === 2 ? 'binary' : 'ternary',
+    arity: d.arity,
     params: ['n'],
-    extent: { out: [0], a: [0] },
-    saves: ['a', 'out'],
-    shape: same(name),
+    extent: {
+      out: [0],
+      a: ext('a'),
+      ...(d.arity >= 2 ? { b: ext('b') } : {}),
+      ...(d.arity >= 3 ? { c: ext('c') } : {}),
+    },
+    saves: (['a', 'b', 'c', 'out'] as const).filter((r) => reads.has(r)),
+    shape: (ins) => {
+      const [x] = ins;
+      roles.forEach((r, i) => {
+        const s = ins[i];
+        if (isScalar(r)) {
+          if (s.length !== 0) throw new ShapeError(`${d.name}: operand ${r} must be a scalar, got ${fmt(s)}`);
+        } else if (s.length !== x.length || s.some((v, j) => v !== x[j]))
+          throw new ShapeError(`${d.name}: shapes ${fmt(x)} and ${fmt(s)} differ`);
+      });
+      return x;
+    },
     encode: elems,
-    flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwd * p[0]] },
-    doc,
-  };
-}
-function binary(name: string, fwd: number, bwdA: number, bwdB: number, doc: string): OpDef {
-  return {
-    name,
-    kind: 'binary',
-    arity: 2,
-    params: ['n'],
-    extent: { out: [0], a: [0], b: [0] },
-    saves: ['a', 'b', 'out'],
-    shape: same(name),
-    encode: elems,
-    flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwdA * p[0], (p) => bwdB * p[0]] },
-    doc,
+    flops: { fwd: (p) => fwd * p[0], bwd: bwd.map((k) => (p: Params) => k * p[0]) },
+    doc: d.doc,
+    ...(d.differentiable === false ? { differentiable: false as const } : { tangent: 'diagonal' as const }),
   };
 }
 
@@ -173,8 +207,14 @@ function reduce(name: string, fwd: number, bwd: number, doc: string): OpDef {
     saves: name === 'sum' ? [] : ['a', 'out'],
     shape: ([a], [axis]) => (checkAxis(name, a, axis), a.filter((_, i) => i !== axis)),
     encode: ([a], [axis]) => splitAxis(a, axis),
-    flops: { fwd: (p) => fwd * p[0] * p[1] * p[2], bwd: [(p) => bwd * p[0] * p[1] * p[2]] },
+    flops: {
+      fwd: (p) => fwd * p[0] * p[1] * p[2],
+      bwd: [(p) => bwd * p[0] * p[1] * p[2]],
+      // logsumexp: out' = sum_j exp(a - out) a'
+      tangent: (p) => bwd * p[0] * p[1] * p[2],
+    },
     doc,
+    tangent: name === 'sum' ? 'linear' : 'custom',
   };
 }
 const is2d = (name: string, s: Shape, role: string) => {
@@ -182,36 +222,7 @@ const is2d = (name: string, s: Shape, role: string) => {
 };
 
 export const OPS: readonly OpDef[] = [
-  binary('add', 1, 1, 1, 'a + b; d/da = 1, d/db = 1'),
-  binary('sub', 1, 1, 1, 'a - b; d/da = 1, d/db = -1'),
-  binary('mul', 1, 2, 2, 'a * b; d/da = b, d/db = a'),
-  binary('div', 1, 2, 3, 'a / b; d/da = 1/b, d/db = -out/b (b = 0 gives ±Inf or NaN as IEEE says)'),
-  unary('neg', 1, 1, '-x; d/dx = -1'),
-  unary('exp', 1, 2, 'exp(x); d/dx = out'),
-  unary('log', 1, 2, 'log(x) (NaN for x < 0, -Inf at 0); d/dx = 1/x'),
-  unary('log1p', 1, 3, 'log(1 + x), accurate near 0; d/dx = 1/(1 + x)'),
-  unary('sqrt', 1, 3, 'sqrt(x) (NaN for x < 0); d/dx = 0.5/out (Inf at 0)'),
-  unary('square', 1, 3, 'x*x; d/dx = 2x'),
-  unary('abs', 1, 2, '|x|; d/dx = sign(x), 0 at 0 (as PyTorch and JAX), NaN at NaN'),
-  unary('sigmoid', 3, 4, '1/(1 + exp(-x)); d/dx = out*(1 - out)'),
-  unary('tanh', 1, 4, 'tanh(x); d/dx = 1 - out^2'),
-  unary('relu', 1, 2, 'x < 0 ? 0 : x (NaN stays NaN); d/dx = 1 for x > 0, else 0 (NaN included, as PyTorch and JAX)'),
-  unary('softplus', 4, 5, 'log(1 + exp(x)) computed as max(x,0) + log1p(exp(-|x|)); d/dx = sigmoid(x)'),
-  {
-    ...binary(
-      'pow',
-      1,
-      4,
-      0,
-      'a^b for a constant scalar b (Math.pow semantics); d/da = b*a^(b-1), 0 where b = 0; b takes no gradient',
-    ),
-    extent: { out: [0], a: [0], b: [] },
-    saves: ['a', 'b'],
-    shape: ([a, b]) => {
-      if (b.length !== 0) throw new ShapeError(`pow: the exponent must be a scalar, got ${fmt(b)}`);
-      return a;
-    },
-  },
+  ...ELEMENTWISE.map(elementwiseOp),
   {
     name: 'broadcast',
     kind: 'broadcast',
@@ -226,6 +237,7 @@ export const OPS: readonly OpDef[] = [
     encode: ([a], [axis, rep]) => [sizeOf(a.slice(0, axis)), rep, sizeOf(a.slice(axis))],
     flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1] * p[2]] },
     doc: 'inserts an axis of size rep: out[o,r,i] = a[o,i]; the backward rule sums over r',
+    tangent: 'linear',
   },
   reduce('sum', 1, 1, 'sum over one axis: out[o,i] = sum_j a[o,j,i]; d/da = 1'),
   reduce(
@@ -250,6 +262,7 @@ export const OPS: readonly OpDef[] = [
     encode: ([a, b]) => [a[0], a[1], b[1]],
     flops: { fwd: (p) => 2 * p[0] * p[1] * p[2], bwd: [(p) => 2 * p[0] * p[1] * p[2], (p) => 2 * p[0] * p[1] * p[2]] },
     doc: 'out[m,n] = sum_k a[m,k] b[k,n]; d/da = dout b^T, d/db = a^T dout',
+    tangent: 'bilinear',
   },
   {
     name: 'transpose',
@@ -262,6 +275,7 @@ export const OPS: readonly OpDef[] = [
     encode: ([a]) => [a[0], a[1], 0],
     flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1]] },
     doc: 'out[j,i] = a[i,j] for a of shape [m,n]; the backward rule transposes the adjoint back',
+    tangent: 'linear',
   },
   {
     name: 'softmax_xent',
@@ -277,10 +291,16 @@ export const OPS: readonly OpDef[] = [
       return [z[0]];
     },
     encode: ([z], _attrs, extra) => [z[0], z[1], extra(z[0] * z[1])],
-    flops: { fwd: (p) => 7 * p[0] * p[1], bwd: [(p) => 4 * p[0] * p[1], (p) => 6 * p[0] * p[1]] },
+    flops: {
+      fwd: (p) => 7 * p[0] * p[1],
+      bwd: [(p) => 4 * p[0] * p[1], (p) => 6 * p[0] * p[1]],
+      // sum_c b'(lse - a) + (sum_c b)(sum_c p a') - sum_c b a'
+      tangent: (p) => 8 * p[0] * p[1],
+    },
     doc:
       'per row r: sum_c b[r,c] (lse_r - a[r,c]) with lse_r = logsumexp(a[r,:]); saves p = softmax(a[r,:]); ' +
       'd/da = p * sum_c b[r,c] - b, d/db = lse_r - a (lse_r recomputed, only when b needs a gradient); IEEE NaN/Inf, no special cases',
+    tangent: 'custom',
   },
   argReduce(
     'argmax',
@@ -319,9 +339,11 @@ export function sizeParams(def: OpDef): number[] {
   return def.params.map((_, i) => i).filter((i) => i !== def.extent.extra?.at && !def.zeroOk?.includes(i));
 }
 
-/** Every op's params fit in an instruction (checked once, when this module loads). */
-for (const def of OPS)
+/** Every op's params fit in an instruction, and every differentiable op has a tangent mode (checked once, when this module loads). */
+for (const def of OPS) {
   if (def.params.length > MAX_PARAMS) throw new Error(`op ${def.name}: more than ${MAX_PARAMS} params`);
+  if (def.differentiable !== false && !def.tangent) throw new Error(`op ${def.name}: no tangent mode (OpDef.tangent)`);
+}
 
 /** Opcode of each op name. */
 export const OPCODE: Readonly<Record<string, number>> = Object.fromEntries(OPS.map((o, i) => [o.name, i]));
