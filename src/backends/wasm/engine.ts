@@ -86,6 +86,7 @@ export function wasmEngine(w: WasmExports): Engine {
   return {
     name: 'wasm',
     features: w.relaxedSimd?.() === 1 ? ['simd', 'relaxed-simd'] : ['simd'],
+    threads: 1,
     load: (tape) => new WasmProgram(w, tape),
     sgd: (n, config) => wasmSgd(w, n, config),
     adam: (n, config) => wasmAdam(w, n, config),
