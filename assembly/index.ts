@@ -15,6 +15,7 @@ import {
   validate as validateProgram,
 } from './program';
 import { expRare, log1pRare, vexp, vexp2, vexp2Second, vlog1p, vtanh } from './vmath';
+import { vtanhFast } from './vfast';
 
 export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, constStart: i32, tempStart: i32, output: i32): i32 {
   return createProgram(nInstr, nPlan, arenaSize, nParams, constStart, tempStart, output);
@@ -48,7 +49,7 @@ export function adjointsAt(id: i32): usize {
 export function value(id: i32): f64 {
   const p = lookup(id, true);
   if (p == null) return NaN;
-  forward(p, 0);
+  forward(p, 0, false);
   return load<f64>(p.v + (<usize>p.output << 3));
 }
 
@@ -56,7 +57,7 @@ export function value(id: i32): f64 {
 export function reverse(id: i32): f64 {
   const p = lookup(id, true);
   if (p == null) return NaN;
-  forward(p, 0);
+  forward(p, 0, false);
   const f = load<f64>(p.v + (<usize>p.output << 3));
   backward(p);
   return f;
@@ -160,6 +161,11 @@ export function forwardGradPlan(id: i32, reuse: i32, n: i32): f64 {
   return forwardGradient(p, staged, n, reuse != 0);
 }
 
+/** 1 in the module built with relaxed SIMD (dist/tapegrad-relaxed.wasm), whose fast paths fuse multiply-adds */
+export function relaxedSimd(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
 export function lastError(): i32 {
   return last;
 }
@@ -186,12 +192,19 @@ export function probeCapacity(): i32 {
 /**
  * Applies function fn in place to the first n probe elements: 0 exp, 1 exp (scalar), 2 log,
  * 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y) (scalar), 7 log1p (two lanes), 8 tanh (two lanes),
- * 9 exp (two vectors interleaved, vexp2), 10 sin, 11 cos, 12 erf, 13 erfc; the vector forms fall
- * back to scalar for rare lanes as the kernels do. Returns 0, or -1 for a bad fn or n.
+ * 9 exp (two vectors interleaved, vexp2), 10 sin, 11 cos, 12 erf, 13 erfc, 14 the fast tanh of
+ * value() and reverse() (vfast.ts, within 4 ulp); the vector forms fall back to scalar for rare
+ * lanes as the kernels do. Returns 0, or -1 for a bad fn or n.
  */
 export function probeRun(fn: i32, n: i32, y: f64): i32 {
-  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 13) return -1;
+  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 14) return -1;
   const end = probe + (<usize>n << 3);
+  if (fn == 14) {
+    let q = probe;
+    for (; q + 16 <= end; q += 16) v128.store(q, vtanhFast(v128.load(q)));
+    if (q < end) v128.store64_lane(q, vtanhFast(v128.load64_zero(q)), 0);
+    return 0;
+  }
   if (fn == 9) {
     let q = probe;
     for (; q + 32 <= end; q += 32) {

@@ -4,7 +4,9 @@
  * operand extent lies inside the tape's arenas.
  */
 import { runBwd, runFwd } from './generated/dispatch';
-import { F_A, F_B, F_C, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_OUT, INSTR_WIDTH } from './opcodes';
+import { fwdMatmulFast } from './kernels/ops';
+import { F_A, F_B, F_C, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_OUT, INSTR_WIDTH, OP_MATMUL, OP_TANH } from './opcodes';
+import { tanhFastFwd } from './vfast';
 import { Program } from './program';
 
 // @ts-ignore: decorator
@@ -21,21 +23,28 @@ import { Program } from './program';
 /**
  * One instruction's forward rule on explicit addresses: out o, operands a, b, c (an absent one
  * points anywhere valid), v the value arena (scratch regions live there), prm its params. The
- * tangent sweep (tangent.ts) calls it with tangent addresses.
+ * tangent sweep (tangent.ts) calls it with tangent addresses. exact (the default): every forward
+ * rule reproduces the reference bit for bit (finite differences divide f's rounding by h);
+ * otherwise (value() and reverse(), where the bar is agreement to 1e-12) matmul may fuse its
+ * multiply-adds (kernels/ops.ts) and tanh runs vfast.ts's form (within 4 ulp).
  */
-export function fwdOp(op: i32, o: usize, a: usize, b: usize, c: usize, v: usize, prm: usize): void {
+export function fwdOp(op: i32, o: usize, a: usize, b: usize, c: usize, v: usize, prm: usize, exact: bool = true): void {
+  if (!exact) {
+    if (op == OP_MATMUL) return fwdMatmulFast(o, a, b, prm);
+    if (op == OP_TANH) return tanhFastFwd(o, a, load<i32>(prm));
+  }
   runFwd(op, o, a, b, c, prm, v); // every opcode's kernel, by name (assembly/generated/dispatch.ts)
 }
 
-/** Runs instructions from..nInstr-1 on the value arena. */
-export function forward(prog: Program, from: i32): void {
+/** Runs instructions from..nInstr-1 on the value arena (exact: see fwdOp). */
+export function forward(prog: Program, from: i32, exact: bool = true): void {
   const v = prog.v;
   for (let i = from; i < prog.nInstr; i++) {
     const w = prog.code + (<usize>(i * INSTR_WIDTH) << 2);
     const bOff = load<i32>(w + (F_B << 2)), cOff = load<i32>(w + (F_C << 2));
     fwdOp(
       load<i32>(w + (F_OP << 2)), at(v, load<i32>(w + (F_OUT << 2))), at(v, load<i32>(w + (F_A << 2))),
-      at(v, bOff < 0 ? 0 : bOff), at(v, cOff < 0 ? 0 : cOff), v, w + (F_P0 << 2),
+      at(v, bOff < 0 ? 0 : bOff), at(v, cOff < 0 ? 0 : cOff), v, w + (F_P0 << 2), exact,
     );
   }
 }

@@ -1,5 +1,6 @@
 /**
- * matmul shapes that cross the blocking of optimised kernels: an inner dimension longer than one
+ * matmul shapes that cross the blocking of optimised kernels (the wasm gemm packs blocks of 64
+ * rows of A and panels of 4 columns of B): an inner dimension longer than one
  * cache block (the wasm gemm cuts it at 256 and carries partial sums across blocks, forward and in
  * A^T dC; native cuts both backward products' at 256), and matrix-vector products whose rows do not fill the 8-row blocks, with an odd inner
  * dimension; and a narrow output layer (n = 10), whose A^T dC the native kernels compute transposed,
@@ -22,6 +23,17 @@ runCases('matmul across kernel blocks', [
   weighted('A^T dC over 300 rows (two blocks of 256 in native): [300,3] x [3,6]', 300, 3, 6, 2),
   weighted('dC B^T over 300 columns (two blocks of 256 in native): [3,5] x [5,300]', 3, 5, 300, 9),
   weighted('narrow output layer, k not a multiple of the lanes: [21,61] x [61,10]', 21, 61, 10, 8),
+  // wasm packs blocks of 64 rows of A and panels of 4 columns of B. Forward: a block of rows with
+  // 2 left over, two K blocks, a column left over. A^T dC: 260 rows (five blocks), 66 steps.
+  {
+    name: 'packed blocks: input [66,260] x parameter [260,5]',
+    f: () =>
+      define({ params: { B: [260, 5] }, inputs: { A: [66, 260], W: [66, 5] } }, (p, i) =>
+        i.A.matmul(p.B).mul(i.W).sum(),
+      ),
+    params: { B: random(1300, 11) },
+    inputs: { A: random(66 * 260, 12), W: random(330, 13) },
+  },
   {
     name: 'matrix x vector, 37 rows (4 blocks of 8 and 5 more), odd inner dimension 11',
     f: () =>

@@ -278,8 +278,33 @@ describe('wasm math agrees with Math.* bit for bit', () => {
     });
 
   it('the probe refuses bad requests', () => {
-    expect(w.probeRun(14, 1, 0)).toBe(-1);
+    expect(w.probeRun(15, 1, 0)).toBe(-1);
     expect(w.probeRun(0, w.probeCapacity() + 1, 0)).toBe(-1);
     expect(w.probeRun(0, -1, 0)).toBe(-1);
+  });
+});
+
+describe('the fast tanh of value() and reverse() (assembly/vfast.ts)', () => {
+  it('is within 4 ulp of Math.tanh, and the same bits where |x| < 2^-28, |x| >= 22 or x is NaN', () => {
+    const xs = domain(40, 'tanh');
+    const got = probe(14, xs);
+    let worst = 0,
+      at = NaN;
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i],
+        want = Math.tanh(x);
+      const a = Math.abs(x);
+      if (!(a >= 2 ** -28 && a < 22)) {
+        if (!Object.is(got[i], want)) expect.fail(`tanh fast (${x}) = ${got[i]}, Math.tanh gives ${want}`);
+        continue;
+      }
+      const u = ulps(got[i], want);
+      if (u > worst) {
+        worst = u;
+        at = x;
+      }
+    }
+    console.log(`tanh fast: ${xs.length} samples, max distance from Math.tanh ${worst} ulp`);
+    expect(worst, `worst at x = ${at}`).toBeLessThanOrEqual(4);
   });
 });

@@ -7,26 +7,101 @@
  * gemm is register-tiled: a 4-row x 4-column tile of C lives in eight f64x2 accumulators while
  * the loop runs over the inner dimension (V8 gives wasm 15 xmm registers: 8 accumulators, two
  * rows of B, one broadcast of A and one temporary fit). On the W3 shapes 4x4 measured fastest of
- * 4x4, 2x8, 3x6, 5x4 and 6x4, at 17-18 GFLOP/s, near the 8 flops/cycle that 128-bit mul + add
- * without FMA allow. The inner dimension is cut into blocks of KC so that the 4-column panel of B
- * the tile walks down stays in L1.
+ * 4x4, 2x8, 3x6, 5x4 and 6x4. The inner dimension is cut into blocks of KC; within a block, MC
+ * rows of A (as 4-row tiles, 4 values a step) and each 4-column panel of B (4 values a step) are
+ * first copied into contiguous buffers, so the tile loop reads both operands sequentially at
+ * constant offsets from one pointer each. Unpacked, a panel of B walked rows 1 KB apart (W3's
+ * 128 columns), which map to 4 of L1's 64 sets: the panel did not stay in L1, and A^T dC (A read
+ * by columns) ran at 19 GFLOP/s against 24 packed. Packing also leaves fewer address
+ * computations in the loop, which V8 does not strength-reduce.
+ *
+ * Each kernel is instantiated twice: with Separate (multiply, then add: the reference's rounding)
+ * and with Fused: f64x2.relaxed_madd in dist/tapegrad-relaxed.wasm (built with relaxed SIMD by
+ * npm run build:wasm beside dist/tapegrad.wasm), a single rounding and one instruction instead of
+ * two; multiply-then-add in the other module. Forward rules run Separate for finite differences
+ * and Fused for value() and reverse() where fusable() allows (see interpreter.ts); backward rules
+ * run Fused. Measured on AMD Zen 5 (Node 20 with --experimental-wasm-relaxed-simd), C[64,128] +=
+ * A[64,256] B[256,128] in L2: the packed 4x4 tile at 25 GFLOP/s with Separate and 26 with Fused,
+ * against an f64x2 FMA peak of 29-30 measured on registers alone (the 8 accumulators only just
+ * cover the FMA latency of 4 cycles at 2 per cycle). A 5x4 tile (ten accumulators) ran at
+ * 13 GFLOP/s: V8 spilled.
  *
  * The forward rules add the products of each output element in the order t = 0, 1, ..., k-1
- * starting from 0, exactly as the reference, so values are bit-identical (storing a partial sum
- * between K blocks and loading it back is exact). The backward rules sum in any order.
+ * starting from 0, exactly as the reference, so with Separate the values are bit-identical
+ * (storing a partial sum between K blocks and loading it back is exact). The backward rules sum
+ * in any order.
  */
 
 const KC = 256;
+const MC = 64;
 const ZERO = f64x2.splat(0);
+/** MC rows of A by KC steps, packed as 4-row tiles: tile g, step t at APACK + (g KC + t) 32 */
+const APACK = memory.data(MC * KC * 8, 16);
+/** KC rows of a 4-column panel of B, packed contiguously (32 bytes a row) */
+const BPACK = memory.data(KC * 32, 16);
+
+/** acc + x y, rounded twice (the reference's multiply-then-add) */
+@final @unmanaged export class Separate {
+  // @ts-ignore: decorator
+  @inline madd(acc: v128, x: v128, y: v128): v128 {
+    return f64x2.add(acc, f64x2.mul(x, y));
+  }
+}
+
+/** acc + x y, fused (rounded once) where the engine has FMA and the module relaxed SIMD */
+@final @unmanaged export class Fused {
+  // @ts-ignore: decorator
+  @inline madd(acc: v128, x: v128, y: v128): v128 {
+    if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(x, y, acc);
+    return f64x2.add(acc, f64x2.mul(x, y));
+  }
+}
 
 // @ts-ignore: decorator
 @inline function fma2(acc: v128, x: v128, y: v128): v128 {
-  return f64x2.add(acc, f64x2.mul(x, y));
+  return changetype<Fused>(0).madd(acc, x, y);
 }
 
-/** A 4x4 tile: C[0..4, 0..4] (= or +=) sum_t A'(r, t) B(t, 0..4). */
+/** Copies B[0..kk, 0..4] (rows ldb8 bytes apart) into BPACK. */
+function packB(b: usize, ldb8: usize, kk: i32): void {
+  const end = BPACK + (<usize>kk << 5);
+  for (let p = BPACK; p < end; p += 32) {
+    v128.store(p, v128.load(b));
+    v128.store(p, v128.load(b, 16), 16);
+    b += ldb8;
+  }
+}
+
+/** Copies A'(0..rows, 0..kk) (rows a multiple of 4) into APACK, 4-row tiles of kk steps. */
+function packA(a: usize, ars8: usize, acs8: usize, rows: i32, kk: i32): void {
+  const tile = <usize>kk << 5;
+  let p = APACK;
+  for (let g = 0; g < rows; g += 4) {
+    const end = p + tile;
+    let q = a + <usize>g * ars8;
+    if (ars8 == 8) {
+      // A read by columns: the tile's 4 values of a step are adjacent
+      for (; p < end; p += 32) {
+        v128.store(p, v128.load(q));
+        v128.store(p, v128.load(q, 16), 16);
+        q += acs8;
+      }
+    } else {
+      const q1 = ars8, q2 = ars8 << 1, q3 = q2 + ars8;
+      for (; p < end; p += 32) {
+        store<f64>(p, load<f64>(q));
+        store<f64>(p, load<f64>(q + q1), 8);
+        store<f64>(p, load<f64>(q + q2), 16);
+        store<f64>(p, load<f64>(q + q3), 24);
+        q += acs8;
+      }
+    }
+  }
+}
+
+/** A 4x4 tile from packed A (4 values a step) and packed B (4 values a step). */
 // @ts-ignore: decorator
-@inline function tile4x4(c: usize, ldc: usize, a: usize, ars: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
+@inline function tilePacked<M>(c: usize, ldc: usize, a: usize, b: usize, kk: i32, keep: bool): void {
   let c00 = ZERO, c01 = ZERO, c10 = ZERO, c11 = ZERO, c20 = ZERO, c21 = ZERO, c30 = ZERO, c31 = ZERO;
   if (keep) {
     c00 = v128.load(c); c01 = v128.load(c, 16);
@@ -35,19 +110,18 @@ const ZERO = f64x2.splat(0);
     c30 = v128.load(c + 3 * ldc); c31 = v128.load(c + 3 * ldc, 16);
   }
   let pa = a, pb = b;
-  const a1 = ars, a2 = ars + ars, a3 = a2 + ars;
-  for (let t = 0; t < kk; t++) {
+  const end = a + (<usize>kk << 5);
+  for (; pa < end; pa += 32) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     let x = v128.load64_splat(pa);
-    c00 = fma2(c00, x, b0); c01 = fma2(c01, x, b1);
-    x = v128.load64_splat(pa + a1);
-    c10 = fma2(c10, x, b0); c11 = fma2(c11, x, b1);
-    x = v128.load64_splat(pa + a2);
-    c20 = fma2(c20, x, b0); c21 = fma2(c21, x, b1);
-    x = v128.load64_splat(pa + a3);
-    c30 = fma2(c30, x, b0); c31 = fma2(c31, x, b1);
-    pa += acs;
-    pb += ldb;
+    c00 = changetype<M>(0).madd(c00, x, b0); c01 = changetype<M>(0).madd(c01, x, b1);
+    x = v128.load64_splat(pa, 8);
+    c10 = changetype<M>(0).madd(c10, x, b0); c11 = changetype<M>(0).madd(c11, x, b1);
+    x = v128.load64_splat(pa, 16);
+    c20 = changetype<M>(0).madd(c20, x, b0); c21 = changetype<M>(0).madd(c21, x, b1);
+    x = v128.load64_splat(pa, 24);
+    c30 = changetype<M>(0).madd(c30, x, b0); c31 = changetype<M>(0).madd(c31, x, b1);
+    pb += 32;
   }
   v128.store(c, c00); v128.store(c, c01, 16);
   v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
@@ -57,12 +131,12 @@ const ZERO = f64x2.splat(0);
 
 /** One row by 4 columns. */
 // @ts-ignore: decorator
-@inline function tile1x4(c: usize, a: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
+@inline function tile1x4<M>(c: usize, a: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
   let c0 = keep ? v128.load(c) : ZERO, c1 = keep ? v128.load(c, 16) : ZERO;
   let pa = a, pb = b;
   for (let t = 0; t < kk; t++) {
     const x = v128.load64_splat(pa);
-    c0 = fma2(c0, x, v128.load(pb)); c1 = fma2(c1, x, v128.load(pb, 16));
+    c0 = changetype<M>(0).madd(c0, x, v128.load(pb)); c1 = changetype<M>(0).madd(c1, x, v128.load(pb, 16));
     pa += acs;
     pb += ldb;
   }
@@ -71,16 +145,16 @@ const ZERO = f64x2.splat(0);
 
 /** 4 rows by 2 columns. */
 // @ts-ignore: decorator
-@inline function tile4x2(c: usize, ldc: usize, a: usize, ars: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
+@inline function tile4x2<M>(c: usize, ldc: usize, a: usize, ars: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
   let c0 = keep ? v128.load(c) : ZERO, c1 = keep ? v128.load(c + ldc) : ZERO;
   let c2 = keep ? v128.load(c + 2 * ldc) : ZERO, c3 = keep ? v128.load(c + 3 * ldc) : ZERO;
   let pa = a, pb = b;
   for (let t = 0; t < kk; t++) {
     const b0 = v128.load(pb);
-    c0 = fma2(c0, v128.load64_splat(pa), b0);
-    c1 = fma2(c1, v128.load64_splat(pa + ars), b0);
-    c2 = fma2(c2, v128.load64_splat(pa + 2 * ars), b0);
-    c3 = fma2(c3, v128.load64_splat(pa + 3 * ars), b0);
+    c0 = changetype<M>(0).madd(c0, v128.load64_splat(pa), b0);
+    c1 = changetype<M>(0).madd(c1, v128.load64_splat(pa + ars), b0);
+    c2 = changetype<M>(0).madd(c2, v128.load64_splat(pa + 2 * ars), b0);
+    c3 = changetype<M>(0).madd(c3, v128.load64_splat(pa + 3 * ars), b0);
     pa += acs;
     pb += ldb;
   }
@@ -89,11 +163,11 @@ const ZERO = f64x2.splat(0);
 
 /** One row by 2 columns. */
 // @ts-ignore: decorator
-@inline function tile1x2(c: usize, a: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
+@inline function tile1x2<M>(c: usize, a: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
   let c0 = keep ? v128.load(c) : ZERO;
   let pa = a, pb = b;
   for (let t = 0; t < kk; t++) {
-    c0 = fma2(c0, v128.load64_splat(pa), v128.load(pb));
+    c0 = changetype<M>(0).madd(c0, v128.load64_splat(pa), v128.load(pb));
     pa += acs;
     pb += ldb;
   }
@@ -102,7 +176,7 @@ const ZERO = f64x2.splat(0);
 
 /** One row by one column (the last column of an odd n). */
 // @ts-ignore: decorator
-@inline function tile1x1(c: usize, a: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
+@inline function tile1x1<M>(c: usize, a: usize, acs: usize, b: usize, ldb: usize, kk: i32, keep: bool): void {
   let s: f64 = keep ? load<f64>(c) : 0;
   let pa = a, pb = b;
   for (let t = 0; t < kk; t++) {
@@ -113,42 +187,97 @@ const ZERO = f64x2.splat(0);
   store<f64>(c, s);
 }
 
+/** the largest finite |x_i| over n elements (NaN and +-Inf skipped), in four chains */
+function maxFiniteAbs(x: usize, n: i32): f64 {
+  const big = f64x2.splat(1.7976931348623157e308);
+  let m0 = ZERO, m1 = ZERO;
+  const end = x + (<usize>n << 3);
+  let p = x;
+  for (; p + 32 <= end; p += 32) {
+    const v0 = f64x2.abs(v128.load(p)), v1 = f64x2.abs(v128.load(p, 16));
+    // v <= big is false for NaN and +Inf: those lanes keep m
+    m0 = v128.bitselect(f64x2.pmax(m0, v0), m0, f64x2.le(v0, big));
+    m1 = v128.bitselect(f64x2.pmax(m1, v1), m1, f64x2.le(v1, big));
+  }
+  const m = f64x2.pmax(m0, m1);
+  let r = max(f64x2.extract_lane(m, 0), f64x2.extract_lane(m, 1));
+  for (; p < end; p += 8) {
+    const v = abs(load<f64>(p));
+    if (v <= 1.7976931348623157e308 && v > r) r = v;
+  }
+  return r;
+}
+
+/**
+ * May the forward product A[m, k] B[k, n] fuse its multiply-adds? Only where that changes nothing
+ * but the last bits: a fused chain differs from multiply-then-add by more where a product
+ * overflows (fma(b, d, +Inf) is +Inf where +Inf + b*d with b*d = -Inf is NaN; fma(1.5, MAX, -MAX)
+ * is MAX/2 where 1.5*MAX - MAX is +Inf), so as native (k_fast.h): where
+ * max|A| max|B| k <= MAX/2, checked in O(mk + kn) against the product's O(mkn). Always false in
+ * the module without relaxed SIMD, where Fused is Separate anyway.
+ */
+export function fusable(a: usize, b: usize, m: i32, k: i32, n: i32): bool {
+  if (!ASC_FEATURE_RELAXED_SIMD) return false;
+  const x = maxFiniteAbs(a, m * k), y = maxFiniteAbs(b, k * n);
+  return x == 0 || y == 0 || x <= 8.98846567431158e307 / <f64>k / y;
+}
+
 /**
  * C[M, N] (= when !accumulate, else +=) A'[M, K] B[K, N], where A'(r, t) sits at
  * a + (r*ars + t*acs)*8 (ars = K, acs = 1 reads A; ars = 1, acs = M' reads a transpose), B and C
- * are row-major with leading dimensions ldb and ldc (elements).
+ * are row-major with leading dimensions ldb and ldc (elements). fused: the multiply-adds may be
+ * fused (forward rules outside finite differences, and backward rules).
  */
-export function gemm(c: usize, ldc: i32, a: usize, ars: i32, acs: i32, b: usize, ldb: i32, M: i32, K: i32, N: i32, accumulate: bool): void {
+export function gemm(c: usize, ldc: i32, a: usize, ars: i32, acs: i32, b: usize, ldb: i32, M: i32, K: i32, N: i32, accumulate: bool, fused: bool): void {
   if (K == 0) {
     if (!accumulate) for (let r = 0; r < M; r++) memory.fill(c + (<usize>(r * ldc) << 3), 0, <usize>N << 3);
     return;
   }
+  if (fused) gemmWith<Fused>(c, ldc, a, ars, acs, b, ldb, M, K, N, accumulate);
+  else gemmWith<Separate>(c, ldc, a, ars, acs, b, ldb, M, K, N, accumulate);
+}
+
+// @ts-ignore: decorator
+@inline function gemmWith<T>(c: usize, ldc: i32, a: usize, ars: i32, acs: i32, b: usize, ldb: i32, M: i32, K: i32, N: i32, accumulate: bool): void {
   const ldc8 = <usize>ldc << 3, ars8 = <usize>ars << 3, acs8 = <usize>acs << 3, ldb8 = <usize>ldb << 3;
+  const M4 = M & ~3, N4 = N & ~3;
   for (let t0 = 0; t0 < K; t0 += KC) {
     const kk = min(KC, K - t0);
     const keep = accumulate || t0 > 0;
     const aK = a + <usize>t0 * acs8;
     const bK = b + <usize>t0 * ldb8;
-    let j = 0;
-    for (; j + 4 <= N; j += 4) {
+    for (let r0 = 0; r0 < M4; r0 += MC) {
+      const mr = min(MC, M4 - r0);
+      packA(aK + <usize>r0 * ars8, ars8, acs8, mr, kk);
+      const tile = <usize>kk << 5;
+      for (let j = 0; j < N4; j += 4) {
+        packB(bK + (<usize>j << 3), ldb8, kk);
+        let cr = c + <usize>r0 * ldc8 + (<usize>j << 3), pa = APACK;
+        for (let r = 0; r < mr; r += 4) {
+          tilePacked<T>(cr, ldc8, pa, BPACK, kk, keep);
+          cr += ldc8 << 2;
+          pa += tile;
+        }
+      }
+    }
+    for (let j = 0; j < N4; j += 4) {
       const bj = bK + (<usize>j << 3);
       const cj = c + (<usize>j << 3);
-      let r = 0;
-      for (; r + 4 <= M; r += 4) tile4x4(cj + <usize>r * ldc8, ldc8, aK + <usize>r * ars8, ars8, acs8, bj, ldb8, kk, keep);
-      for (; r < M; r++) tile1x4(cj + <usize>r * ldc8, aK + <usize>r * ars8, acs8, bj, ldb8, kk, keep);
+      for (let r = M4; r < M; r++) tile1x4<T>(cj + <usize>r * ldc8, aK + <usize>r * ars8, acs8, bj, ldb8, kk, keep);
     }
+    let j = N4;
     if (j + 2 <= N) {
       const bj = bK + (<usize>j << 3);
       const cj = c + (<usize>j << 3);
       let r = 0;
-      for (; r + 4 <= M; r += 4) tile4x2(cj + <usize>r * ldc8, ldc8, aK + <usize>r * ars8, ars8, acs8, bj, ldb8, kk, keep);
-      for (; r < M; r++) tile1x2(cj + <usize>r * ldc8, aK + <usize>r * ars8, acs8, bj, ldb8, kk, keep);
+      for (; r + 4 <= M; r += 4) tile4x2<T>(cj + <usize>r * ldc8, ldc8, aK + <usize>r * ars8, ars8, acs8, bj, ldb8, kk, keep);
+      for (; r < M; r++) tile1x2<T>(cj + <usize>r * ldc8, aK + <usize>r * ars8, acs8, bj, ldb8, kk, keep);
       j += 2;
     }
     if (j < N) {
       const bj = bK + (<usize>j << 3);
       const cj = c + (<usize>j << 3);
-      for (let r = 0; r < M; r++) tile1x1(cj + <usize>r * ldc8, aK + <usize>r * ars8, acs8, bj, ldb8, kk, keep);
+      for (let r = 0; r < M; r++) tile1x1<T>(cj + <usize>r * ldc8, aK + <usize>r * ars8, acs8, bj, ldb8, kk, keep);
     }
   }
 }
@@ -158,7 +287,13 @@ export function gemm(c: usize, ldc: i32, a: usize, ars: i32, acs: i32, b: usize,
  * Eight rows at a time, two rows per f64x2: rows r and r+1 are loaded two columns at a time and
  * interleaved by shuffles, so each lane runs its own row's sequential sum.
  */
-export function matvec(o: usize, a: usize, b: usize, m: i32, k: i32): void {
+export function matvec(o: usize, a: usize, b: usize, m: i32, k: i32, fused: bool): void {
+  if (fused) matvecWith<Fused>(o, a, b, m, k);
+  else matvecWith<Separate>(o, a, b, m, k);
+}
+
+// @ts-ignore: decorator
+@inline function matvecWith<M>(o: usize, a: usize, b: usize, m: i32, k: i32): void {
   const row = <usize>k << 3;
   const end = row;
   let i = 0;
@@ -173,21 +308,21 @@ export function matvec(o: usize, a: usize, b: usize, m: i32, k: i32): void {
       const x2 = v128.load(r2 + t), x3 = v128.load(r3 + t);
       const x4 = v128.load(r4 + t), x5 = v128.load(r5 + t);
       const x6 = v128.load(r6 + t), x7 = v128.load(r7 + t);
-      s01 = fma2(s01, f64x2.shuffle(x0, x1, 0, 2), b0);
-      s23 = fma2(s23, f64x2.shuffle(x2, x3, 0, 2), b0);
-      s45 = fma2(s45, f64x2.shuffle(x4, x5, 0, 2), b0);
-      s67 = fma2(s67, f64x2.shuffle(x6, x7, 0, 2), b0);
-      s01 = fma2(s01, f64x2.shuffle(x0, x1, 1, 3), b1);
-      s23 = fma2(s23, f64x2.shuffle(x2, x3, 1, 3), b1);
-      s45 = fma2(s45, f64x2.shuffle(x4, x5, 1, 3), b1);
-      s67 = fma2(s67, f64x2.shuffle(x6, x7, 1, 3), b1);
+      s01 = changetype<M>(0).madd(s01, f64x2.shuffle(x0, x1, 0, 2), b0);
+      s23 = changetype<M>(0).madd(s23, f64x2.shuffle(x2, x3, 0, 2), b0);
+      s45 = changetype<M>(0).madd(s45, f64x2.shuffle(x4, x5, 0, 2), b0);
+      s67 = changetype<M>(0).madd(s67, f64x2.shuffle(x6, x7, 0, 2), b0);
+      s01 = changetype<M>(0).madd(s01, f64x2.shuffle(x0, x1, 1, 3), b1);
+      s23 = changetype<M>(0).madd(s23, f64x2.shuffle(x2, x3, 1, 3), b1);
+      s45 = changetype<M>(0).madd(s45, f64x2.shuffle(x4, x5, 1, 3), b1);
+      s67 = changetype<M>(0).madd(s67, f64x2.shuffle(x6, x7, 1, 3), b1);
     }
     if (t < end) {
       const b0 = v128.load64_splat(b + t);
-      s01 = fma2(s01, v128.load64_lane(r1 + t, v128.load64_zero(r0 + t), 1), b0);
-      s23 = fma2(s23, v128.load64_lane(r3 + t, v128.load64_zero(r2 + t), 1), b0);
-      s45 = fma2(s45, v128.load64_lane(r5 + t, v128.load64_zero(r4 + t), 1), b0);
-      s67 = fma2(s67, v128.load64_lane(r7 + t, v128.load64_zero(r6 + t), 1), b0);
+      s01 = changetype<M>(0).madd(s01, v128.load64_lane(r1 + t, v128.load64_zero(r0 + t), 1), b0);
+      s23 = changetype<M>(0).madd(s23, v128.load64_lane(r3 + t, v128.load64_zero(r2 + t), 1), b0);
+      s45 = changetype<M>(0).madd(s45, v128.load64_lane(r5 + t, v128.load64_zero(r4 + t), 1), b0);
+      s67 = changetype<M>(0).madd(s67, v128.load64_lane(r7 + t, v128.load64_zero(r6 + t), 1), b0);
     }
     const oi = o + (<usize>i << 3);
     v128.store(oi, s01); v128.store(oi, s23, 16); v128.store(oi, s45, 32); v128.store(oi, s67, 48);

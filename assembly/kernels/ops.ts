@@ -4,7 +4,7 @@
  * bwd_<op>(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v), pointers as byte addresses, prm the
  * instruction's params, v the value arena. A new op without its pair here fails to compile.
  */
-import { gemm, gemmNT, matvec, outerAcc, rowsAcc } from './matmul';
+import { fusable, gemm, gemmNT, matvec, outerAcc, rowsAcc } from './matmul';
 import {
   argReduceFwd, broadcastBwd, broadcastFwd, logsumexpBwd, oneHotFwd, logsumexpFwd, sumBwd, sumFwd, transposeBwd, transposeFwd,
 } from './reduce';
@@ -47,8 +47,19 @@ import { FLAG_GRAD_A, FLAG_GRAD_B } from '../opcodes';
 // @ts-ignore: decorator
 @inline export function fwd_matmul(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
   const m = p(prm, 0), k = p(prm, 1), n = p(prm, 2);
-  if (n == 1) matvec(o, a, b, m, k);
-  else gemm(o, n, a, k, 1, b, n, m, k, n, false);
+  if (n == 1) matvec(o, a, b, m, k, false);
+  else gemm(o, n, a, k, 1, b, n, m, k, n, false, false);
+}
+/**
+ * matmul for value() and reverse(): fused multiply-adds where fusable() allows, which scans both
+ * operands: worth it where each element is used 8 times or more (a matrix-vector product is
+ * bound by memory, fused or not)
+ */
+export function fwdMatmulFast(o: usize, a: usize, b: usize, prm: usize): void {
+  const m = p(prm, 0), k = p(prm, 1), n = p(prm, 2);
+  const fused = m >= 8 && n >= 8 && fusable(a, b, m, k, n);
+  if (n == 1) matvec(o, a, b, m, k, false);
+  else gemm(o, n, a, k, 1, b, n, m, k, n, false, fused);
 }
 // @ts-ignore: decorator
 @inline export function bwd_matmul(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
@@ -59,7 +70,7 @@ import { FLAG_GRAD_A, FLAG_GRAD_B } from '../opcodes';
   } else {
     if (flags & FLAG_GRAD_A) gemmNT(ga, go, vb, m, k, n);
     // dB [k, n] += A^T [k, m] dC [m, n]: A read by columns
-    if (flags & FLAG_GRAD_B) gemm(gb, n, va, 1, k, go, n, k, m, n, true);
+    if (flags & FLAG_GRAD_B) gemm(gb, n, va, 1, k, go, n, k, m, n, true, true);
   }
 }
 // @ts-ignore: decorator

@@ -12,6 +12,12 @@ import { BACKEND_NAMES, type BackendName, type Engine } from './types.js';
 
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * What the backend runs on, where it varies: for wasm the module's features, ['simd'] or
+   * ['simd', 'relaxed-simd'] (the second module, picked where the engine validates relaxed SIMD:
+   * value() and reverse() then fuse multiply-adds; finite differences are the same bits either way).
+   */
+  readonly features: readonly string[];
   /** how many threads each compiled function may use (wasm and js: 1) */
   readonly threads: number;
   /** Sends the traced function's tape to the backend once. */
@@ -90,6 +96,7 @@ function wrap(base: Engine, options: BackendOptions): Backend {
   const engine = options.threads !== undefined && base.withThreads ? base.withThreads(options.threads) : base;
   return {
     name: engine.name,
+    features: engine.features ?? [],
     threads: engine.threads,
     compile(f: Defined) {
       if (!(f instanceof Defined))

@@ -11,6 +11,8 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
  */
 export interface Engine {
   readonly name: BackendName;
+  /** what this engine runs on, where it varies: wasm ['simd'] or ['simd', 'relaxed-simd'] (the module loaded) */
+  readonly features?: readonly string[];
   /** how many threads a compiled function may use (wasm and js: 1) */
   readonly threads: number;
   /** the same backend with another thread count (native only; checked by the caller) */

@@ -45,7 +45,9 @@ export function build(bundler: string, name = bundler): string {
       app,
     );
     cpSync(join(app, 'index.html'), join(out, 'index.html'));
-    cpSync(join(work, 'node_modules/tapegrad/dist/tapegrad.wasm'), join(out, 'tapegrad.wasm')); // the README's one step
+    for (const f of ['tapegrad.wasm', 'tapegrad-relaxed.wasm'])
+      // the README's one step
+      cpSync(join(work, 'node_modules/tapegrad/dist', f), join(out, f));
   } else if (bundler === 'webpack') {
     sh(
       bin('webpack'),

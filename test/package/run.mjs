@@ -74,6 +74,7 @@ try {
     'dist/index.browser.js',
     'dist/index.d.ts',
     'dist/tapegrad.wasm',
+    'dist/tapegrad-relaxed.wasm',
     'dist/worker.js',
     'cjs/index.cjs',
     'binding.gyp',
@@ -114,6 +115,7 @@ try {
   );
   const pkg = join(app, 'node_modules/tapegrad');
   check(existsSync(join(pkg, 'dist/tapegrad.wasm')), 'installed: dist/tapegrad.wasm');
+  check(existsSync(join(pkg, 'dist/tapegrad-relaxed.wasm')), 'installed: dist/tapegrad-relaxed.wasm');
   const top = readdirSync(pkg).sort();
   const expected = new Set([
     'CMakeLists.txt',

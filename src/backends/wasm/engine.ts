@@ -40,6 +40,8 @@ export interface WasmExports extends WasmOptimExports {
   probeBuffer(): number;
   probeCapacity(): number;
   probeRun(fn: number, n: number, y: number): number;
+  /** 1 in tapegrad-relaxed.wasm (absent from modules built before it existed) */
+  relaxedSimd?(): number;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function loadWasmEngine(source?: WasmSource): Promise<Engine> {
 export function wasmEngine(w: WasmExports): Engine {
   return {
     name: 'wasm',
+    features: w.relaxedSimd?.() === 1 ? ['simd', 'relaxed-simd'] : ['simd'],
     threads: 1,
     load: (tape) => new WasmProgram(w, tape),
     sgd: (n, config) => wasmSgd(w, n, config),

@@ -12,10 +12,14 @@ export type WasmSource = ByteSource | WebAssembly.Module;
 
 /**
  * The module for Node, relative to this file: src/ and dist/ sit at the same depth, so one path
- * serves both. Browser entries pass their own URL (index.browser.ts), which bundlers resolve.
+ * serves both. Two modules ship: tapegrad-relaxed.wasm, built with relaxed SIMD (its value() and
+ * reverse() fuse multiply-adds), where this engine validates relaxed SIMD, else tapegrad.wasm.
+ * Browser entries pass their own URL (index.browser.ts), which bundlers resolve.
  */
-export function defaultWasmUrl(): URL {
-  return new URL('../../../dist/tapegrad.wasm', import.meta.url);
+export function defaultWasmUrl(relaxed = relaxedSimdSupported()): URL {
+  return relaxed
+    ? new URL('../../../dist/tapegrad-relaxed.wasm', import.meta.url)
+    : new URL('../../../dist/tapegrad.wasm', import.meta.url);
 }
 
 const isNode = () =>
@@ -95,6 +99,21 @@ async function compileFrom(source: WasmSource): Promise<WebAssembly.Module> {
     const what = source instanceof URL ? source.href : typeof source === 'string' ? source : 'the given bytes';
     throw new Error(`cannot compile ${what}: ${(e as Error).message}`);
   }
+}
+
+/** f64.const 0; f64x2.splat */
+const SPLAT_ZERO = [0x44, 0, 0, 0, 0, 0, 0, 0, 0, 0xfd, 0x14];
+
+/**
+ * A 1-function module that uses f64x2.relaxed_madd: does this engine validate relaxed SIMD?
+ * (Chrome 114 and later; Node 20's V8 only behind --experimental-wasm-relaxed-simd.)
+ */
+export function relaxedSimdSupported(): boolean {
+  // (module (func (result v128) (f64x2.relaxed_madd (f64x2.splat (f64.const 0)) x3)))
+  const body = [0x00, ...SPLAT_ZERO, ...SPLAT_ZERO, ...SPLAT_ZERO, 0xfd, 0x87, 0x02, 0x0b];
+  const header = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b];
+  const bytes = Uint8Array.of(...header, 0x03, 0x02, 0x01, 0x00, 0x0a, body.length + 2, 0x01, body.length, ...body);
+  return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
 }
 
 /** A 1-function module that uses one f64x2 instruction: does this engine validate SIMD? */

@@ -76,12 +76,17 @@ export function models(define) {
   ];
 }
 
-/** { best, backends, results: { [backend]: { [model]: { value, reverse, 'fd-forward', 'fd-central' } } } } */
+/**
+ * { best, backends, features: { [backend]: be.features }, results: { [backend]: { [model]:
+ * { value, reverse, 'fd-forward', 'fd-central' } } } }
+ */
 export async function runConformance(t, names = ['wasm', 'js']) {
   const loaded = await t.backends();
-  const results = {};
+  const results = {},
+    features = {};
   for (const name of names.filter((n) => loaded.includes(n))) {
     const be = await t.backend(name);
+    features[name] = be.features;
     results[name] = {};
     for (const m of models(t.define)) {
       const c = be.compile(m.f);
@@ -92,5 +97,5 @@ export async function runConformance(t, names = ['wasm', 'js']) {
       c.dispose();
     }
   }
-  return { best: (await t.backend()).name, backends: loaded, results };
+  return { best: (await t.backend()).name, backends: loaded, features, results };
 }
