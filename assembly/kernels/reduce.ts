@@ -107,7 +107,7 @@ let lseL: f64 = 0;
  * largest a_j, lseL = log(sum exp(a - lseM)) summed in order. Returns false, with lseM the whole
  * result, when some a_j is NaN (lseM = NaN) or the max is infinite (as the reference).
  */
-function lseParts(first: usize, n: i32, inner: i32): bool {
+export function lseParts(first: usize, n: i32, inner: i32): bool {
   const stride = <usize>inner << 3;
   let m = -Infinity;
   let nan = false;
@@ -143,6 +143,14 @@ function lseParts(first: usize, n: i32, inner: i32): bool {
   }
   lseL = log(e);
   return true;
+}
+
+/** the parts of the last lseParts call */
+export function lseMax(): f64 {
+  return lseM;
+}
+export function lseLog(): f64 {
+  return lseL;
 }
 
 /** out[o, i] = log sum_j exp(a[o, j, i]) = m + log sum_j exp(a[o, j, i] - m), m the max */

@@ -352,7 +352,7 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
  * x_j and l = log(sum exp(x - m)) summed in index order. l is NaN, m the whole result, when some
  * x_j is NaN (m = NaN) or m is infinite.
  */
-function lseParts(v: Float64Array, at: number, n: number, stride: number): [number, number] {
+export function lseParts(v: Float64Array, at: number, n: number, stride: number): [number, number] {
   let m = -Infinity;
   let nan = false;
   for (let j = 0; j < n; j++) {
