@@ -99,8 +99,8 @@ export function sumBwd(go: usize, ga: usize, outer: i32, n: i32, inner: i32): vo
 }
 
 /** the parts of lseParts: the max m (or the whole result) and l = log sum_j exp(a_j - m) */
-let lseM: f64 = 0;
-let lseL: f64 = 0;
+export let lseM: f64 = 0;
+export let lseL: f64 = 0;
 
 /**
  * log sum_j exp(a_j) over n values from `first` at `inner` doubles apart, in two parts: lseM the
@@ -143,14 +143,6 @@ export function lseParts(first: usize, n: i32, inner: i32): bool {
   }
   lseL = log(e);
   return true;
-}
-
-/** the parts of the last lseParts call */
-export function lseMax(): f64 {
-  return lseM;
-}
-export function lseLog(): f64 {
-  return lseL;
 }
 
 /** out[o, i] = log sum_j exp(a[o, j, i]) = m + log sum_j exp(a[o, j, i] - m), m the max */

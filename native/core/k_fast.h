@@ -1,4 +1,5 @@
-// Faster forward rules for value() and reverse(), where native must agree with the js reference
+// Faster forward rules for value() and reverse() (the elementwise ones are generated from
+// vexp_fast and vtanh_fast below: k_elementwise.gen.h), where native must agree with the js reference
 // to 1e-12 (normwise relative) rather than bit for bit. Finite differences never use these:
 // they divide f's rounding by h, so fd() runs the exact rules. Included inside an ISA namespace.
 //
@@ -73,16 +74,11 @@ struct TanhFastF {
   TG_MEMBER vd v(vd x) { return vtanh_fast(x); }
   TG_MEMBER double s(double x) { return jsmath::tanh(x); }
 };
-static void tanh_fast_f(const Fwd& k) { map1<TanhFastF>(k.p0, k.a, k.out); }
 
 struct ExpFastF {
   TG_MEMBER vd v(vd x) { return vexp_fast(x); }
   TG_MEMBER double s(double x) { return jsmath::exp(x); }
 };
-
-static void exp_fast_f(const Fwd& k) { map1<ExpFastF>(k.p0, k.a, k.out); }
-static void sigmoid_fast_f(const Fwd& k) { map1<SigmoidOf<ExpFastF>>(k.p0, k.a, k.out); }
-static void softplus_fast_f(const Fwd& k) { softplus_with<ExpFastF>(k); }
 
 // A whole-axis sum (inner == 1) in 4 vectors of partial sums; other layouts as the exact rule
 // (their sums already run along the vector lanes).

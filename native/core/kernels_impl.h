@@ -26,9 +26,9 @@ namespace TG_ISA {
 #include "k_matmul.h"
 #include "k_loss.h"
 #include "k_fast.h"
-#include "k_scalar.h"
 #include "k_tangent.h"
 #include "optim.h"
+#include "k_elementwise.gen.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
 // "expm1", "tanh", "sin", "cos", "erf", "erfc" and "pow:<exponent>" (the scalar ports); "log1p_vec", "expm1_vec" and
@@ -81,33 +81,21 @@ static bool vmath_array(const char* name, const double* x, double* y, int64_t n)
 static KernelTable make_table() {
   KernelTable t{};
   t.isa = TG_ISA_NAME;
-  // clang-format off
-#define TG_OP(NAME, name) t.fwd[OP_##NAME] = name##_f; t.bwd[OP_##NAME] = name##_b;
-  TG_OP(ADD, add) TG_OP(SUB, sub) TG_OP(MUL, mul) TG_OP(DIV, div) TG_OP(NEG, neg) TG_OP(EXP, exp)
-  TG_OP(LOG, log) TG_OP(LOG1P, log1p) TG_OP(SQRT, sqrt) TG_OP(SQUARE, square) TG_OP(ABS, abs)
-  TG_OP(SIGMOID, sigmoid) TG_OP(TANH, tanh) TG_OP(RELU, relu) TG_OP(SOFTPLUS, softplus) TG_OP(POW, pow)
-  TG_OP(BROADCAST, broadcast) TG_OP(SUM, sum) TG_OP(LOGSUMEXP, logsumexp) TG_OP(MATMUL, matmul)
-  TG_OP(TRANSPOSE, transpose) TG_OP(SOFTMAX_XENT, softmax_xent) TG_OP(ARGMAX, argmax) TG_OP(ARGMIN, argmin)
-  TG_OP(ONE_HOT, one_hot)
-#undef TG_OP
-      // clang-format on
-      for (int op = 0; op < OP_COUNT; op++) t.fast[op] = t.fwd[op];
+  for (int op = 0; op < OP_COUNT; op++) {
+    t.fwd[op] = FWD_TABLE[op];
+    t.bwd[op] = BWD_TABLE[op];
+    t.fast[op] = FAST_TABLE[op];
+    t.scalarAFwd[op] = SCALAR_A_FWD[op];
+    t.scalarABwd[op] = SCALAR_A_BWD[op];
+    t.scalarBFwd[op] = SCALAR_B_FWD[op];
+    t.scalarBBwd[op] = SCALAR_B_BWD[op];
+  }
+  // the hand-written ops' faster value()/reverse() rules (k_fast.h)
   t.fast[OP_SUM] = sum_fast_f;
-  t.fast[OP_EXP] = exp_fast_f;
-  t.fast[OP_SIGMOID] = sigmoid_fast_f;
-  t.fast[OP_SOFTPLUS] = softplus_fast_f;
-  t.fast[OP_TANH] = tanh_fast_f;
   t.tan[OP_LOGSUMEXP] = logsumexp_t;
   t.tan[OP_SOFTMAX_XENT] = softmax_xent_t;
   if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
-    // clang-format off
-#define TG_SCALAR(NAME, S)                                                           \
-  t.scalarAFwd[OP_##NAME] = scalar_a_f<S>; t.scalarABwd[OP_##NAME] = scalar_a_b<S>; \
-  t.scalarBFwd[OP_##NAME] = scalar_b_f<S>; t.scalarBBwd[OP_##NAME] = scalar_b_b<S>;
-  TG_SCALAR(ADD, AddS) TG_SCALAR(SUB, SubS) TG_SCALAR(MUL, MulS) TG_SCALAR(DIV, DivS)
-#undef TG_SCALAR
-      // clang-format on
-      t.sgd = sgd_step;
+  t.sgd = sgd_step;
   t.adam = adam_step;
   t.vmath = vmath_array;
   return t;

@@ -37,19 +37,31 @@ enum Op : int32_t {
   OP_RELU = 13,
   OP_SOFTPLUS = 14,
   OP_POW = 15,
-  OP_BROADCAST = 16,
-  OP_SUM = 17,
-  OP_LOGSUMEXP = 18,
-  OP_MATMUL = 19,
-  OP_TRANSPOSE = 20,
-  OP_SOFTMAX_XENT = 21,
-  OP_ARGMAX = 22,
-  OP_ARGMIN = 23,
-  OP_ONE_HOT = 24,
-  OP_COUNT = 25,
+  OP_SIN = 16,
+  OP_COS = 17,
+  OP_ERF = 18,
+  OP_GELU = 19,
+  OP_SIGN = 20,
+  OP_CLAMP = 21,
+  OP_MAXIMUM = 22,
+  OP_MINIMUM = 23,
+  OP_GREATER = 24,
+  OP_LESS = 25,
+  OP_EQUAL = 26,
+  OP_WHERE = 27,
+  OP_BROADCAST = 28,
+  OP_SUM = 29,
+  OP_LOGSUMEXP = 30,
+  OP_MATMUL = 31,
+  OP_TRANSPOSE = 32,
+  OP_SOFTMAX_XENT = 33,
+  OP_ARGMAX = 34,
+  OP_ARGMIN = 35,
+  OP_ONE_HOT = 36,
+  OP_COUNT = 37,
 };
 
-constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot"};
+constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "sin", "cos", "erf", "gelu", "sign", "clamp", "maximum", "minimum", "greater", "less", "equal", "where", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot"};
 // The index of each op's named params (OpDef.params).
 constexpr int32_t P_ADD_N = 0;
 constexpr int32_t P_SUB_N = 0;
@@ -67,6 +79,18 @@ constexpr int32_t P_TANH_N = 0;
 constexpr int32_t P_RELU_N = 0;
 constexpr int32_t P_SOFTPLUS_N = 0;
 constexpr int32_t P_POW_N = 0;
+constexpr int32_t P_SIN_N = 0;
+constexpr int32_t P_COS_N = 0;
+constexpr int32_t P_ERF_N = 0;
+constexpr int32_t P_GELU_N = 0;
+constexpr int32_t P_SIGN_N = 0;
+constexpr int32_t P_CLAMP_N = 0;
+constexpr int32_t P_MAXIMUM_N = 0;
+constexpr int32_t P_MINIMUM_N = 0;
+constexpr int32_t P_GREATER_N = 0;
+constexpr int32_t P_LESS_N = 0;
+constexpr int32_t P_EQUAL_N = 0;
+constexpr int32_t P_WHERE_N = 0;
 constexpr int32_t P_BROADCAST_OUTER = 0;
 constexpr int32_t P_BROADCAST_REP = 1;
 constexpr int32_t P_BROADCAST_INNER = 2;
@@ -97,14 +121,14 @@ constexpr int32_t TANGENT_DIAGONAL = 1;
 constexpr int32_t TANGENT_LINEAR = 2;
 constexpr int32_t TANGENT_BILINEAR = 3;
 constexpr int32_t TANGENT_CUSTOM = 4;
-constexpr int32_t OP_TANGENT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 4, 3, 2, 4, 0, 0, 0};
+constexpr int32_t OP_TANGENT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 2, 2, 4, 3, 2, 4, 0, 0, 0};
 // Operands (1 a, 2 a b, 3 a b c) and params (p0..) of each op.
-constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2, 1, 1, 1};
-constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 2, 3, 3, 3, 2};
+constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 3, 2, 2, 2, 2, 2, 3, 1, 1, 1, 2, 1, 2, 1, 1, 1};
+constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 2, 3, 3, 3, 2};
 // Which param holds the offset of the op's extra arena region (-1: none).
-constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1};
+constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1};
 // Which params are sizes or strides (bit q: pq), each >= 1 in a valid tape.
-constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3};
+constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3};
 
 // The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
 enum Rule : int32_t {
@@ -170,7 +194,19 @@ inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
     case OP_TANH: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
     case OP_RELU: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
     case OP_SOFTPLUS: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
-    case OP_POW: { const double e[5] = {double(p[0]), double(p[0]), 1, -1, -1}; return e[which]; }
+    case OP_POW: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
+    case OP_SIN: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_COS: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_ERF: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_GELU: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_SIGN: { const double e[5] = {double(p[0]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_CLAMP: { const double e[5] = {double(p[0]), double(p[0]), 1, 1, -1}; return e[which]; }
+    case OP_MAXIMUM: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
+    case OP_MINIMUM: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
+    case OP_GREATER: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
+    case OP_LESS: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
+    case OP_EQUAL: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), -1, -1}; return e[which]; }
+    case OP_WHERE: { const double e[5] = {double(p[0]), double(p[0]), double(p[0]), double(p[0]), -1}; return e[which]; }
     case OP_BROADCAST: { const double e[5] = {double(p[0]) * double(p[1]) * double(p[2]), double(p[0]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_SUM: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_LOGSUMEXP: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }

@@ -1,4 +1,9 @@
+import type { ElementwiseName, OpName } from '../../ops/names.gen.js';
 import { Flag } from '../../ops/opset.js';
+import type { Kernel } from './kernel.js';
+import { ELEMENTWISE_KERNELS } from './kernels.gen.js';
+
+export type { Kernel } from './kernel.js';
 
 /**
  * The reference kernels: every op's forward rule and backward rule side by side, one loop each,
@@ -7,184 +12,11 @@ import { Flag } from '../../ops/opset.js';
  * Backward rules accumulate with `+=`; `a` and `b` may be the same offset (x*x), so they are
  * updated one after the other.
  */
-export interface Kernel {
-  /** p0..p2 are the first params; `p` holds all of them (p[q] = pq), `c` is the third operand */
-  fwd(
-    v: Float64Array,
-    o: number,
-    a: number,
-    b: number,
-    p0: number,
-    p1: number,
-    p2: number,
-    c: number,
-    p: Int32Array,
-  ): void;
-  bwd(
-    v: Float64Array,
-    g: Float64Array,
-    flags: number,
-    o: number,
-    a: number,
-    b: number,
-    p0: number,
-    p1: number,
-    p2: number,
-    c: number,
-    p: Int32Array,
-  ): void;
-}
-
 const A = Flag.gradA;
 const B = Flag.gradB;
 
-export const KERNELS: Readonly<Record<string, Kernel>> = {
-  add: {
-    fwd(v, o, a, b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = v[a + i] + v[b + i];
-    },
-    bwd(_v, g, f, o, a, b, n) {
-      if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i];
-      if (f & B) for (let i = 0; i < n; i++) g[b + i] += g[o + i];
-    },
-  },
-  sub: {
-    fwd(v, o, a, b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = v[a + i] - v[b + i];
-    },
-    bwd(_v, g, f, o, a, b, n) {
-      if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i];
-      if (f & B) for (let i = 0; i < n; i++) g[b + i] -= g[o + i];
-    },
-  },
-  mul: {
-    fwd(v, o, a, b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = v[a + i] * v[b + i];
-    },
-    bwd(v, g, f, o, a, b, n) {
-      if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i] * v[b + i];
-      if (f & B) for (let i = 0; i < n; i++) g[b + i] += g[o + i] * v[a + i];
-    },
-  },
-  div: {
-    fwd(v, o, a, b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = v[a + i] / v[b + i];
-    },
-    bwd(v, g, f, o, a, b, n) {
-      if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i] / v[b + i];
-      if (f & B) for (let i = 0; i < n; i++) g[b + i] -= (g[o + i] * v[o + i]) / v[b + i];
-    },
-  },
-  neg: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = -v[a + i];
-    },
-    bwd(_v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] -= g[o + i];
-    },
-  },
-  exp: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.exp(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] * v[o + i];
-    },
-  },
-  log: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.log(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / v[a + i];
-    },
-  },
-  log1p: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.log1p(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (1 + v[a + i]);
-    },
-  },
-  sqrt: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.sqrt(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (2 * v[o + i]);
-    },
-  },
-  square: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = v[a + i] * v[a + i];
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += 2 * v[a + i] * g[o + i];
-    },
-  },
-  abs: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.abs(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] * Math.sign(v[a + i]);
-    },
-  },
-  sigmoid: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = 1 / (1 + Math.exp(-v[a + i]));
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) {
-        const y = v[o + i];
-        g[a + i] += g[o + i] * y * (1 - y);
-      }
-    },
-  },
-  tanh: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.tanh(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) {
-        const y = v[o + i];
-        g[a + i] += g[o + i] * (1 - y * y);
-      }
-    },
-  },
-  relu: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) {
-        const x = v[a + i];
-        v[o + i] = x < 0 ? 0 : x;
-      }
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) if (v[a + i] > 0) g[a + i] += g[o + i];
-    },
-  },
-  softplus: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) {
-        const x = v[a + i];
-        v[o + i] = (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x)));
-      }
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (1 + Math.exp(-v[a + i]));
-    },
-  },
-  pow: {
-    fwd(v, o, a, b, n) {
-      const p = v[b];
-      for (let i = 0; i < n; i++) v[o + i] = Math.pow(v[a + i], p);
-    },
-    bwd(v, g, _f, o, a, b, n) {
-      const p = v[b];
-      if (p !== 0) for (let i = 0; i < n; i++) g[a + i] += g[o + i] * p * Math.pow(v[a + i], p - 1);
-    },
-  },
+/** The hand-written kernels: every op that is not elementwise (a missing one fails typecheck). */
+const HANDWRITTEN: Readonly<Record<Exclude<OpName, ElementwiseName>, Kernel>> = {
   broadcast: {
     fwd(v, o, a, _b, outer, rep, inner) {
       for (let s = 0; s < outer; s++)
@@ -342,6 +174,9 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
     },
   },
 };
+
+/** Every op's kernel: the table is exhaustive over the op names (src/ops/names.gen.ts). */
+export const KERNELS: Readonly<Record<OpName, Kernel>> = { ...ELEMENTWISE_KERNELS, ...HANDWRITTEN };
 
 /**
  * argmax (sign 1) or argmin (sign -1) along the middle axis: the first extremal index; the first

@@ -28,8 +28,7 @@ export type TangentRule = (
 ) => void;
 
 export const TANGENT_RULES: Readonly<Record<string, TangentRule>> = {
-  // out' = sum_j exp(a - out) a', with exp(a - out) as exp((a - m) - l) as the backward rule
-  // (kernels.ts): a - out would carry out's rounding, an ulp of |out|
+  // out' = sum_j exp(a - out) a', with exp(a - out) as exp((a - m) - l), as the backward rule
   logsumexp(v, t, _f, o, a, _b, outer, n, inner) {
     for (let s = 0; s < outer; s++)
       for (let i = 0; i < inner; i++) {
@@ -43,8 +42,7 @@ export const TANGENT_RULES: Readonly<Record<string, TangentRule>> = {
         t[o + s * inner + i] = d;
       }
   },
-  // per row: (sum_c b)(sum_c p a') - sum_c b a' for a, and sum_c b' (lse - a) for b, lse - a as
-  // (m - a) + log(s) as the forward rule
+  // per row: (sum_c b)(sum_c p a') - sum_c b a' for a, and sum_c b' (lse - a) for b
   softmax_xent(v, t, f, o, a, b, rows, c, probs) {
     for (let r = 0; r < rows; r++) {
       const z = a + r * c,
