@@ -6,10 +6,11 @@
  */
 import { alloc, free, heapInUse as heapBytes } from './heap';
 import { backward, finiteDifferences, forward } from './interpreter';
-import { tangentArena, tangentSweep } from './tangent';
 import { erf, erfc } from './erf';
+import { tangentArena, tangentSweep } from './tangent';
 import { exp, expm1, log, log1p, pow, tanh } from './math';
 import { cos, sin } from './trig';
+import { trigRare, vcos, vsin } from './vtrig';
 import {
   create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorWhere, lookup, planValid, Program,
   validate as validateProgram,
@@ -193,11 +194,11 @@ export function probeCapacity(): i32 {
  * Applies function fn in place to the first n probe elements: 0 exp, 1 exp (scalar), 2 log,
  * 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y) (scalar), 7 log1p (two lanes), 8 tanh (two lanes),
  * 9 exp (two vectors interleaved, vexp2), 10 sin, 11 cos, 12 erf, 13 erfc, 14 the fast tanh of
- * value() and reverse() (vfast.ts, within 4 ulp); the vector forms fall back to scalar for rare
- * lanes as the kernels do. Returns 0, or -1 for a bad fn or n.
+ * value() and reverse() (vfast.ts, within 4 ulp), 15 sin (f64x2), 16 cos (f64x2); the vector
+ * forms fall back to scalar for rare lanes as the kernels do. Returns 0, or -1 for a bad fn or n.
  */
 export function probeRun(fn: i32, n: i32, y: f64): i32 {
-  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 14) return -1;
+  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 16) return -1;
   const end = probe + (<usize>n << 3);
   if (fn == 14) {
     let q = probe;
@@ -237,6 +238,20 @@ export function probeRun(fn: i32, n: i32, y: f64): i32 {
       const x = load<f64>(q);
       store<f64>(q, fn == 0 ? exp(x) : fn == 7 ? log1p(x) : tanh(x));
     }
+    return 0;
+  }
+  if (fn >= 15) {
+    let q = probe;
+    for (; q + 16 <= end; q += 16) {
+      const x = v128.load(q);
+      const r = fn == 15 ? vsin(x) : vcos(x);
+      if (v128.any_true(trigRare)) {
+        for (let k: usize = 0; k < 16; k += 8) store<f64>(q + k, fn == 15 ? sin(load<f64>(q + k)) : cos(load<f64>(q + k)));
+      } else {
+        v128.store(q, r);
+      }
+    }
+    if (q < end) store<f64>(q, fn == 15 ? sin(load<f64>(q)) : cos(load<f64>(q)));
     return 0;
   }
   if (fn >= 10) {

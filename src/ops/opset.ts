@@ -210,7 +210,7 @@ function reduce(name: string, fwd: number, bwd: number, doc: string): OpDef {
     flops: {
       fwd: (p) => fwd * p[0] * p[1] * p[2],
       bwd: [(p) => bwd * p[0] * p[1] * p[2]],
-      // logsumexp: out' = sum_j exp(a - out) a'
+      // logsumexp: out' = sum_j exp(a - out) a' (exp(a - out) computed as in the backward rule)
       tangent: (p) => bwd * p[0] * p[1] * p[2],
     },
     doc,
@@ -244,7 +244,7 @@ export const OPS: readonly OpDef[] = [
     'logsumexp',
     4,
     4,
-    'log sum_j exp(a[o,j,i]) with the max m subtracted first; any NaN gives NaN, else an infinite m gives m; d/da = exp(a - out) (IEEE where out is infinite)',
+    'log sum_j exp(a[o,j,i]) with the max m subtracted first; any NaN gives NaN, else an infinite m gives m; d/da = exp(a - out), computed as exp((a - m) - log sum_j exp(a - m)) (out would add its rounding, an ulp of |out|; IEEE where out is infinite)',
   ),
   {
     name: 'matmul',
