@@ -13,9 +13,12 @@ import {
   argReduceFwd, broadcastBwd, broadcastFwd, logsumexpBwd, oneHotFwd, logsumexpFwd, sumBwd, sumFwd, transposeBwd, transposeFwd,
 } from './kernels/reduce';
 import { softmaxXentBwd, softmaxXentFwd } from './kernels/softmax';
+import { avgPool2dBwd, avgPool2dFwd, conv2dBwd, conv2dFwd, maxPool2dBwd, maxPool2dFwd } from './kernels/conv';
+import { maxBwd, maxFwd, minBwd, minFwd } from './kernels/extremum';
 import {
   F_A, F_B, F_C, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_OUT, INSTR_WIDTH,
   OP_ABS, OP_ADD, OP_ARGMAX, OP_ARGMIN, OP_BROADCAST, OP_ONE_HOT, OP_DIV, OP_EXP, OP_LOG, OP_LOG1P, OP_LOGSUMEXP, OP_MATMUL, OP_MUL, OP_NEG, OP_POW,
+  OP_CONV2D, OP_MAX_POOL2D, OP_AVG_POOL2D, OP_MAX, OP_MIN,
   OP_RELU, OP_SIGMOID, OP_SOFTMAX_XENT, OP_SOFTPLUS, OP_SQRT, OP_SQUARE, OP_SUB, OP_SUM, OP_TANH, OP_TRANSPOSE,
 } from './opcodes';
 import { Program } from './program';
@@ -73,6 +76,11 @@ export function forward(prog: Program, from: i32): void {
       case OP_ARGMAX: argReduceFwd(o, a, p0, p1, p2, 1); break;
       case OP_ARGMIN: argReduceFwd(o, a, p0, p1, p2, -1); break;
       case OP_ONE_HOT: oneHotFwd(o, a, p0, p1); break;
+      case OP_MAX: maxFwd(o, a, p0, p1, p2); break;
+      case OP_MIN: minFwd(o, a, p0, p1, p2); break;
+      case OP_CONV2D: conv2dFwd(prm, o, a, b, at(v, param(prm, 16))); break;
+      case OP_MAX_POOL2D: maxPool2dFwd(prm, o, a); break;
+      case OP_AVG_POOL2D: avgPool2dFwd(prm, o, a); break;
       default: break; // unreachable: validate() checked the opcode range
     }
   }
@@ -129,6 +137,11 @@ export function backward(prog: Program): void {
         break;
       case OP_TRANSPOSE: transposeBwd(go, ga, p0, p1); break;
       case OP_SOFTMAX_XENT: softmaxXentBwd(flags, go, ga, gb, va, vb, at(v, p2), p0, p1); break;
+      case OP_MAX: maxBwd(go, ga, va, p0, p1, p2); break;
+      case OP_MIN: minBwd(go, ga, va, p0, p1, p2); break;
+      case OP_CONV2D: conv2dBwd(flags, prm, go, ga, gb, va, vb, at(v, param(prm, 16))); break;
+      case OP_MAX_POOL2D: maxPool2dBwd(prm, go, ga, va); break;
+      case OP_AVG_POOL2D: avgPool2dBwd(prm, go, ga); break;
       // argmax, argmin, one_hot: no gradient flows through an index
       default: break;
     }

@@ -41,11 +41,17 @@ export const OP_SOFTMAX_XENT: i32 = 21;
 export const OP_ARGMAX: i32 = 22;
 export const OP_ARGMIN: i32 = 23;
 export const OP_ONE_HOT: i32 = 24;
-export const OP_COUNT: i32 = 25;
+export const OP_MAX: i32 = 25;
+export const OP_MIN: i32 = 26;
+export const OP_CONV2D: i32 = 27;
+export const OP_MAX_POOL2D: i32 = 28;
+export const OP_AVG_POOL2D: i32 = 29;
+export const OP_COUNT: i32 = 30;
 
 /** Which param holds the offset of the op's extra arena region (-1: none). */
 export function opExtraAt(op: i32): i32 {
   if (op == 21) return 2;
+  if (op == 27) return 16;
   return -1;
 }
 
@@ -77,6 +83,11 @@ export function opSizeParams(op: i32): i32 {
     case 22: return 7;
     case 23: return 7;
     case 24: return 3;
+    case 25: return 7;
+    case 26: return 7;
+    case 27: return 53247;
+    case 28: return 511;
+    case 29: return 511;
     default: return 0;
   }
 }
@@ -109,6 +120,11 @@ export function opParamCount(op: i32): i32 {
     case 22: return 3;
     case 23: return 3;
     case 24: return 2;
+    case 25: return 3;
+    case 26: return 3;
+    case 27: return 17;
+    case 28: return 11;
+    case 29: return 11;
     default: return 0;
   }
 }
@@ -161,6 +177,11 @@ export function opArity(op: i32): i32 {
     case 22: return 1;
     case 23: return 1;
     case 24: return 1;
+    case 25: return 1;
+    case 26: return 1;
+    case 27: return 2;
+    case 28: return 1;
+    case 29: return 1;
     default: return 0;
   }
 }
@@ -202,6 +223,11 @@ export function opExtent(op: i32, which: i32, p: usize): f64 {
     case 22: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 23: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 24: return which == 0 ? param(p, 0) * param(p, 1) : which == 1 ? param(p, 0) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 25: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 26: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 27: return which == 0 ? param(p, 0) * param(p, 1) * param(p, 5) * param(p, 8) * param(p, 9) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) * param(p, 3) * param(p, 4) : which == 2 ? param(p, 1) * param(p, 5) * param(p, 2) * param(p, 6) * param(p, 7) : which == 3 ? -1 : param(p, 2) * param(p, 6) * param(p, 7) * param(p, 8) * param(p, 9);
+    case 28: return which == 0 ? param(p, 0) * param(p, 3) * param(p, 4) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 29: return which == 0 ? param(p, 0) * param(p, 3) * param(p, 4) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     default: return -1;
   }
 }

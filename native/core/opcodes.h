@@ -46,17 +46,22 @@ enum Op : int32_t {
   OP_ARGMAX = 22,
   OP_ARGMIN = 23,
   OP_ONE_HOT = 24,
-  OP_COUNT = 25,
+  OP_MAX = 25,
+  OP_MIN = 26,
+  OP_CONV2D = 27,
+  OP_MAX_POOL2D = 28,
+  OP_AVG_POOL2D = 29,
+  OP_COUNT = 30,
 };
 
-constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot"};
+constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot", "max", "min", "conv2d", "max_pool2d", "avg_pool2d"};
 // Operands (1 a, 2 a b, 3 a b c) and params (p0..) of each op.
-constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2, 1, 1, 1};
-constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 2, 3, 3, 3, 2};
+constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1};
+constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 2, 3, 3, 3, 2, 3, 3, 17, 11, 11};
 // Which param holds the offset of the op's extra arena region (-1: none).
-constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1};
+constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1, -1, -1, 16, -1, -1};
 // Which params are sizes or strides (bit q: pq), each >= 1 in a valid tape.
-constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3};
+constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3, 7, 7, 53247, 511, 511};
 
 // The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
 enum Rule : int32_t {
@@ -132,6 +137,11 @@ inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
     case OP_ARGMAX: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_ARGMIN: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_ONE_HOT: { const double e[5] = {double(p[0]) * double(p[1]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_MAX: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_MIN: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_CONV2D: { const double e[5] = {double(p[0]) * double(p[1]) * double(p[5]) * double(p[8]) * double(p[9]), double(p[0]) * double(p[1]) * double(p[2]) * double(p[3]) * double(p[4]), double(p[1]) * double(p[5]) * double(p[2]) * double(p[6]) * double(p[7]), -1, double(p[2]) * double(p[6]) * double(p[7]) * double(p[8]) * double(p[9])}; return e[which]; }
+    case OP_MAX_POOL2D: { const double e[5] = {double(p[0]) * double(p[3]) * double(p[4]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_AVG_POOL2D: { const double e[5] = {double(p[0]) * double(p[3]) * double(p[4]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     default: return -1;
   }
 }

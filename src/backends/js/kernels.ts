@@ -1,4 +1,6 @@
 import { Flag } from '../../ops/opset.js';
+import { CONV_KERNELS } from './conv.js';
+import { EXTREMUM_KERNELS } from './extremum.js';
 
 /**
  * The reference kernels: every op's forward rule and backward rule side by side, one loop each,
@@ -39,6 +41,8 @@ const A = Flag.gradA;
 const B = Flag.gradB;
 
 export const KERNELS: Readonly<Record<string, Kernel>> = {
+  ...CONV_KERNELS,
+  ...EXTREMUM_KERNELS,
   add: {
     fwd(v, o, a, b, n) {
       for (let i = 0; i < n; i++) v[o + i] = v[a + i] + v[b + i];
