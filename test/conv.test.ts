@@ -15,8 +15,7 @@ import { describeEachBackend, expectVector, random } from './harness.js';
 
 runCases('convolution and pooling', CONV);
 
-const trace = (x: number[], w: number[], opts = {}) =>
-  define({ params: { x, w } }, (p) => p.x.conv2d(p.w, opts).sum());
+const trace = (x: number[], w: number[], opts = {}) => define({ params: { x, w } }, (p) => p.x.conv2d(p.w, opts).sum());
 
 describe('conv2d and pooling shape errors name the op and the shapes', () => {
   it('conv2d', () => {
@@ -24,7 +23,9 @@ describe('conv2d and pooling shape errors name the op and the shapes', () => {
     expect(() => trace([1, 3, 8, 8], [4, 2, 3, 3])).toThrow(/conv2d: input \[1,3,8,8\] and weights \[4,2,3,3\]/);
     expect(() => trace([3, 8, 8], [4, 3, 3, 3])).toThrow(/conv2d: the input must be 4-D \[N, C, H, W\], got \[3,8,8\]/);
     expect(() => trace([1, 3, 8, 8], [4, 3, 3])).toThrow(/conv2d: the weights must be 4-D/);
-    expect(() => trace([1, 3, 4, 4], [4, 3, 5, 5])).toThrow(/conv2d: the kernel \(dilated\) is larger than the padded input/);
+    expect(() => trace([1, 3, 4, 4], [4, 3, 5, 5])).toThrow(
+      /conv2d: the kernel \(dilated\) is larger than the padded input/,
+    );
     expect(() => trace([1, 3, 8, 8], [4, 3, 3, 3], { dilation: 4 })).toThrow(/larger than the padded input/);
     expect(() => trace([1, 4, 8, 8], [6, 2, 3, 3], { groups: 3 })).toThrow(/conv2d: 3 groups do not divide/);
     expect(() => trace([1, 3, 8, 8], [4, 3, 3, 3], { stride: 0 })).toThrow(/conv2d: stride must be an integer >= 1/);
@@ -32,16 +33,20 @@ describe('conv2d and pooling shape errors name the op and the shapes', () => {
     expect(() => trace([1, 3, 8, 8], [4, 3, 3, 3], { padding: [1, 2, 3] })).toThrow(/padding must be/);
     expect(() => trace([1, 3, 8, 8], [4, 3, 4, 4], { padding: 'same' })).toThrow(/conv2d: padding 'same' .*uneven/);
     expect(() => trace([1, 3, 8, 8], [4, 3, 3, 3], { padding: 'same', stride: 2 })).toThrow(/needs stride 1/);
-    expect(trace([2, 3, 8, 8], [4, 3, 3, 3], { padding: 'same' }).graph.nodes.find((n) => n.op === 'conv2d')?.shape).toEqual([
-      2, 4, 8, 8,
-    ]);
+    expect(
+      trace([2, 3, 8, 8], [4, 3, 3, 3], { padding: 'same' }).graph.nodes.find((n) => n.op === 'conv2d')?.shape,
+    ).toEqual([2, 4, 8, 8]);
   });
   it('pooling', () => {
     const pool = (x: number[], k: number, opts = {}, kind: 'maxPool2d' | 'avgPool2d' = 'maxPool2d') =>
       define({ params: { x } }, (p) => p.x[kind](k, opts).sum());
     expect(() => pool([4], 2)).toThrow(/maxPool2d: the input must have at least 2 dimensions/);
-    expect(() => pool([1, 1, 3, 3], 4)).toThrow(/maxPool2d: the kernel \[4,4\] is larger than the padded input \[1,1,3,3\]/);
-    expect(() => pool([1, 1, 8, 8], 2, { padding: 2 }, 'avgPool2d')).toThrow(/avgPool2d: padding \[2,2\] must be at most half/);
+    expect(() => pool([1, 1, 3, 3], 4)).toThrow(
+      /maxPool2d: the kernel \[4,4\] is larger than the padded input \[1,1,3,3\]/,
+    );
+    expect(() => pool([1, 1, 8, 8], 2, { padding: 2 }, 'avgPool2d')).toThrow(
+      /avgPool2d: padding \[2,2\] must be at most half/,
+    );
     expect(() => pool([1, 1, 8, 8], 0)).toThrow(/maxPool2d: the kernel size must be an integer >= 1/);
     const nodes = define({ params: { x: [5, 7] } }, (p) => p.x.maxPool2d([2, 3]).sum()).graph.nodes;
     expect(nodes.find((n) => n.op === 'max_pool2d')?.shape).toEqual([2, 2]);
@@ -58,17 +63,28 @@ function withParams(t: Tape, op: string, params: Record<number, number>): Tape {
 }
 
 describeEachBackend('crafted conv and pooling params: windows past the input read padding', (_be, name) => {
-  const conv = define({ params: { w: [2, 1, 2, 2] }, inputs: { x: [1, 1, 4, 4] } }, (p, i) => i.x.conv2d(p.w).sum()).tape;
+  const conv = define({ params: { w: [2, 1, 2, 2] }, inputs: { x: [1, 1, 4, 4] } }, (p, i) =>
+    i.x.conv2d(p.w).sum(),
+  ).tape;
   const pool = define({ params: { s: [1, 2, 4, 4] }, inputs: { x: [1, 2, 4, 4] } }, (p, i) => {
     const y = i.x.mul(p.s);
     return y.maxPool2d(2).add(y.avgPool2d(2)).sum();
   }).tape;
   const crafted: [string, Tape][] = [
     ['conv2d with padding 2^30', withParams(conv, 'conv2d', { 12: 2 ** 30, 13: 2 ** 30 })],
-    ['conv2d with stride and dilation 2^31-1 (64-bit index arithmetic)', withParams(conv, 'conv2d', { 10: 2 ** 31 - 1, 11: 2 ** 31 - 1, 14: 2 ** 31 - 1, 15: 2 ** 31 - 1 })],
+    [
+      'conv2d with stride and dilation 2^31-1 (64-bit index arithmetic)',
+      withParams(conv, 'conv2d', { 10: 2 ** 31 - 1, 11: 2 ** 31 - 1, 14: 2 ** 31 - 1, 15: 2 ** 31 - 1 }),
+    ],
     ['conv2d with stride 3 and padding 5', withParams(conv, 'conv2d', { 10: 3, 11: 3, 12: 5, 13: 5 })],
-    ['pooling with padding larger than the kernel', withParams(withParams(pool, 'max_pool2d', { 9: 3, 10: 1 }), 'avg_pool2d', { 9: 7, 10: 7 })],
-    ['pooling with stride 2^31-1', withParams(withParams(pool, 'max_pool2d', { 7: 2 ** 31 - 1 }), 'avg_pool2d', { 8: 2 ** 31 - 1 })],
+    [
+      'pooling with padding larger than the kernel',
+      withParams(withParams(pool, 'max_pool2d', { 9: 3, 10: 1 }), 'avg_pool2d', { 9: 7, 10: 7 }),
+    ],
+    [
+      'pooling with stride 2^31-1',
+      withParams(withParams(pool, 'max_pool2d', { 7: 2 ** 31 - 1 }), 'avg_pool2d', { 8: 2 ** 31 - 1 }),
+    ],
   ];
   for (const [what, t] of crafted)
     it(what, async () => {

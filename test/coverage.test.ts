@@ -10,7 +10,16 @@ import { CONV } from './cases/conv.js';
 import { EXTREMUM } from './cases/extremum.js';
 import { describeEachBackend } from './harness.js';
 
-const ALL: readonly Case[] = [...ELEMENTWISE, ...BINARY, ...BINARY_EDGES, ...REDUCE, ...MATMUL, ...LOSS, ...CONV, ...EXTREMUM];
+const ALL: readonly Case[] = [
+  ...ELEMENTWISE,
+  ...BINARY,
+  ...BINARY_EDGES,
+  ...REDUCE,
+  ...MATMUL,
+  ...LOSS,
+  ...CONV,
+  ...EXTREMUM,
+];
 
 /** The cases whose tape uses each op (with the op in the backward sweep too, where it has one). */
 function casesByOp(): Map<string, Case[]> {

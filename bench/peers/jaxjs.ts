@@ -43,10 +43,15 @@ function build(w: Workload, dtype: 'float32' | 'float64'): PeerCase {
     inputs = [arr(d.X, [B, 1, 28, 28]), arr(d.Y, [B, 10])];
     const pool = (x: Arr) => lax.reduceWindow(x, (w: Arr) => np.max(w), [2, 2], [2, 2]);
     loss = (p, X, Y) => {
-      const c1 = lax.convGeneralDilated(X, p.c1, [1, 1], [
-        [2, 2],
-        [2, 2],
-      ]);
+      const c1 = lax.convGeneralDilated(
+        X,
+        p.c1,
+        [1, 1],
+        [
+          [2, 2],
+          [2, 2],
+        ],
+      );
       const h1 = pool(nn.relu(c1.add(p.cb1.reshape([6, 1, 1]))));
       const h2 = pool(nn.relu(lax.convGeneralDilated(h1, p.c2, [1, 1], 'VALID').add(p.cb2.reshape([16, 1, 1]))));
       const a1 = nn.relu(np.matmul(h2.reshape([B, 400]), p.f1).add(p.fb1));

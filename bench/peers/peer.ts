@@ -82,8 +82,7 @@ export function data(w: Workload): Data {
       b2: p.b2 as Float64Array,
     };
   }
-  if (kind === 'W4')
-    return { kind, B: leaf('X')[0], X: x.X, Y: x.Y, p: p as Record<LenetParam, Float64Array> };
+  if (kind === 'W4') return { kind, B: leaf('X')[0], X: x.X, Y: x.Y, p: p as Record<LenetParam, Float64Array> };
   throw new Error(`no peer implementation of workload '${w.name}'`);
 }
 

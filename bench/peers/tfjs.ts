@@ -43,12 +43,24 @@ function build(w: Workload): PeerCase {
     const filter = (w: Float64Array, shape: readonly number[]) =>
       tf.tensor4d(f32(w), shape as [number, number, number, number]).transpose([2, 3, 1, 0]);
     params = LENET_ORDER.map((name) =>
-      name === 'c1' || name === 'c2' ? filter(d.p[name], LENET_PARAMS[name]) : tf.tensor(f32(d.p[name]), [...LENET_PARAMS[name]]),
+      name === 'c1' || name === 'c2'
+        ? filter(d.p[name], LENET_PARAMS[name])
+        : tf.tensor(f32(d.p[name]), [...LENET_PARAMS[name]]),
     );
     unlayout = (g, i) => (LENET_ORDER[i] === 'c1' || LENET_ORDER[i] === 'c2' ? g.transpose([3, 2, 0, 1]) : g);
     loss = (c1, cb1, c2, cb2, f1, fb1, f2, fb2, f3, fb3) => {
-      const h1 = tf.maxPool(tf.relu(tf.conv2d(X as tf.Tensor4D, c1 as tf.Tensor4D, 1, 'same').add(cb1)) as tf.Tensor4D, 2, 2, 'valid');
-      const h2 = tf.maxPool(tf.relu(tf.conv2d(h1, c2 as tf.Tensor4D, 1, 'valid').add(cb2)) as tf.Tensor4D, 2, 2, 'valid');
+      const h1 = tf.maxPool(
+        tf.relu(tf.conv2d(X as tf.Tensor4D, c1 as tf.Tensor4D, 1, 'same').add(cb1)) as tf.Tensor4D,
+        2,
+        2,
+        'valid',
+      );
+      const h2 = tf.maxPool(
+        tf.relu(tf.conv2d(h1, c2 as tf.Tensor4D, 1, 'valid').add(cb2)) as tf.Tensor4D,
+        2,
+        2,
+        'valid',
+      );
       const flatMap = h2.transpose([0, 3, 1, 2]).reshape([B, 400]);
       const a1 = tf.relu(flatMap.matMul(f1 as tf.Tensor2D).add(fb1));
       const a2 = tf.relu(a1.matMul(f2 as tf.Tensor2D).add(fb2));

@@ -16,8 +16,22 @@ struct ConvShape {
   int64_t P() const { return oh * ow; }
   int64_t image() const { return cin * h * w; }
   explicit ConvShape(const int32_t* p)
-      : n(p[0]), groups(p[1]), cin(p[2]), h(p[3]), w(p[4]), cout(p[5]), kh(p[6]), kw(p[7]), oh(p[8]), ow(p[9]),
-        sh(p[10]), sw(p[11]), ph(p[12]), pw(p[13]), dh(p[14]), dw(p[15]) {}
+      : n(p[0]),
+        groups(p[1]),
+        cin(p[2]),
+        h(p[3]),
+        w(p[4]),
+        cout(p[5]),
+        kh(p[6]),
+        kw(p[7]),
+        oh(p[8]),
+        ow(p[9]),
+        sh(p[10]),
+        sw(p[11]),
+        ph(p[12]),
+        pw(p[13]),
+        dh(p[14]),
+        dw(p[15]) {}
   // the output columns xo whose input column xo*sw + x0 lies in [0, w): [lo, hi)
   void cols(int64_t x0, int64_t& lo, int64_t& hi) const {
     lo = x0 >= 0 ? 0 : (-x0 + sw - 1) / sw;
@@ -110,8 +124,7 @@ static void conv2d_fast_f(const Fwd& f) {
   if (!TG_HAS_FMA) return conv2d_fwd<false>(f);
   const ConvShape s(f.p);
   const int64_t K = s.K();
-  const double a = max_finite_abs(f.a, s.n * s.groups * s.image()),
-               b = max_finite_abs(f.b, s.groups * s.cout * K);
+  const double a = max_finite_abs(f.a, s.n * s.groups * s.image()), b = max_finite_abs(f.b, s.groups * s.cout * K);
   if (a == 0 || b == 0 || a <= 0x1p1023 / static_cast<double>(K) / b) return conv2d_fwd<true>(f);
   conv2d_fwd<false>(f);
 }
@@ -141,7 +154,16 @@ static void conv2d_b(const Bwd& g) {
 struct PoolShape {
   int64_t planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw;
   explicit PoolShape(const int32_t* p)
-      : planes(p[0]), h(p[1]), w(p[2]), oh(p[3]), ow(p[4]), kh(p[5]), kw(p[6]), sh(p[7]), sw(p[8]), ph(p[9]),
+      : planes(p[0]),
+        h(p[1]),
+        w(p[2]),
+        oh(p[3]),
+        ow(p[4]),
+        kh(p[5]),
+        kw(p[6]),
+        sh(p[7]),
+        sw(p[8]),
+        ph(p[9]),
         pw(p[10]) {}
   // the window of output (y, xo), clipped to the plane: rows [y0, y1), columns [x0, x1)
   void window(int64_t y, int64_t xo, int64_t& y0, int64_t& y1, int64_t& x0, int64_t& x1) const {

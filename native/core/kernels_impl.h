@@ -84,7 +84,7 @@ static KernelTable make_table() {
   t.fast[OP_TANH] = tanh_fast_f;
   if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
   t.fast[OP_CONV2D] = conv2d_fast_f;
-    // clang-format off
+  // clang-format off
 #define TG_SCALAR(NAME, S)                                                           \
   t.scalarAFwd[OP_##NAME] = scalar_a_f<S>; t.scalarABwd[OP_##NAME] = scalar_a_b<S>; \
   t.scalarBFwd[OP_##NAME] = scalar_b_f<S>; t.scalarBBwd[OP_##NAME] = scalar_b_b<S>;

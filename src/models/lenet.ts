@@ -27,18 +27,16 @@ export function lenetDefine(batch: number): Defined {
   return define(
     { params: LENET_PARAMS, inputs: { X: [batch, 1, 28, 28], Y: [batch, 10] } },
     ({ c1, cb1, c2, cb2, f1, fb1, f2, fb2, f3, fb3 }, { X, Y }) => {
-      const h1 = X.conv2d(c1, { padding: 2 }).add(cb1.reshape([6, 1, 1])).relu().maxPool2d(2);
-      const h2 = h1.conv2d(c2).add(cb2.reshape([16, 1, 1])).relu().maxPool2d(2);
-      const z = h2
-        .reshape([batch, 400])
-        .matmul(f1)
-        .add(fb1)
+      const h1 = X.conv2d(c1, { padding: 2 })
+        .add(cb1.reshape([6, 1, 1]))
         .relu()
-        .matmul(f2)
-        .add(fb2)
+        .maxPool2d(2);
+      const h2 = h1
+        .conv2d(c2)
+        .add(cb2.reshape([16, 1, 1]))
         .relu()
-        .matmul(f3)
-        .add(fb3);
+        .maxPool2d(2);
+      const z = h2.reshape([batch, 400]).matmul(f1).add(fb1).relu().matmul(f2).add(fb2).relu().matmul(f3).add(fb3);
       return softmaxCrossEntropy(z, Y).mean();
     },
   );
@@ -46,11 +44,30 @@ export function lenetDefine(batch: number): Defined {
 
 /** PyTorch's default initialisation: uniform in ±1/sqrt(fan in) for weights and biases. */
 export function lenetParams(seed = 21): Record<keyof typeof LENET_PARAMS, Float64Array> {
-  const fanIn: Record<string, number> = { c1: 25, cb1: 25, c2: 150, cb2: 150, f1: 400, fb1: 400, f2: 120, fb2: 120, f3: 84, fb3: 84 };
+  const fanIn: Record<string, number> = {
+    c1: 25,
+    cb1: 25,
+    c2: 150,
+    cb2: 150,
+    f1: 400,
+    fb1: 400,
+    f2: 120,
+    fb2: 120,
+    f3: 84,
+    fb3: 84,
+  };
   return Object.fromEntries(
     Object.entries(LENET_PARAMS).map(([k, s], i) => {
       const b = 1 / Math.sqrt(fanIn[k]);
-      return [k, uniform(s.reduce((p: number, d: number) => p * d, 1), seed + i, -b, b)];
+      return [
+        k,
+        uniform(
+          s.reduce((p: number, d: number) => p * d, 1),
+          seed + i,
+          -b,
+          b,
+        ),
+      ];
     }),
   ) as Record<keyof typeof LENET_PARAMS, Float64Array>;
 }

@@ -73,16 +73,7 @@ export interface OpDef {
   /** tape name; the C++/AS constant is OP_<NAME> */
   readonly name: string;
   readonly kind:
-    | 'unary'
-    | 'binary'
-    | 'broadcast'
-    | 'reduce'
-    | 'matmul'
-    | 'transpose'
-    | 'loss'
-    | 'index'
-    | 'conv'
-    | 'pool';
+    'unary' | 'binary' | 'broadcast' | 'reduce' | 'matmul' | 'transpose' | 'loss' | 'index' | 'conv' | 'pool';
   readonly arity: 1 | 2 | 3;
   /** meaning of p0.. (at most MAX_PARAMS) */
   readonly params: readonly string[];
@@ -242,7 +233,8 @@ function convShape(ins: readonly Shape[], attrs: readonly number[]): Shape {
 function poolShape(name: string) {
   return ([x]: readonly Shape[], attrs: readonly number[]): Shape => {
     const [kh, kw, sh, sw, ph, pw] = attrs;
-    if (x.length < 2) throw new ShapeError(`${name}: the input must have at least 2 dimensions [..., H, W], got ${fmt(x)}`);
+    if (x.length < 2)
+      throw new ShapeError(`${name}: the input must have at least 2 dimensions [..., H, W], got ${fmt(x)}`);
     if (2 * ph > kh || 2 * pw > kw)
       throw new ShapeError(`${name}: padding [${ph},${pw}] must be at most half the kernel [${kh},${kw}] (as PyTorch)`);
     const [h, w] = x.slice(-2);

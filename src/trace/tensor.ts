@@ -233,7 +233,10 @@ export class Tensor {
   }
 
   private reduce(
-    name: 'sum' | 'logsumexp' | 'argmax' | 'argmin' | 'max' | 'min', axis: number | undefined, keepDims: boolean): Tensor {
+    name: 'sum' | 'logsumexp' | 'argmax' | 'argmin' | 'max' | 'min',
+    axis: number | undefined,
+    keepDims: boolean,
+  ): Tensor {
     const op = name === 'logsumexp' ? 'logSumExp' : name;
     const flat = axis === undefined;
     const x = flat ? this.reshape([this.size]) : this;

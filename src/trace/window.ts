@@ -28,9 +28,7 @@ function pair(op: string, what: string, x: unknown, min: number): [number, numbe
   const ok = (d: unknown): d is number => typeof d === 'number' && Number.isInteger(d) && d >= min && d < 2 ** 31;
   if (ok(x)) return [x, x];
   if (Array.isArray(x) && x.length === 2 && ok(x[0]) && ok(x[1])) return [x[0], x[1]];
-  throw new TypeError(
-    `${op}: ${what} must be an integer >= ${min} or a pair [h, w] of them, got ${describeValue(x)}`,
-  );
+  throw new TypeError(`${op}: ${what} must be an integer >= ${min} or a pair [h, w] of them, got ${describeValue(x)}`);
 }
 
 /** conv2d attrs [sh, sw, ph, pw, dh, dw, groups] from the options, checked. */

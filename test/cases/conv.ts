@@ -75,10 +75,25 @@ export function naiveConv(
 
 /** L = sum(conv2d(x, w) * r) with x and w both parameters, checked against the naive oracle. */
 function convCase(name: string, xs: Four, ws: Four, opts: Conv2dOptions, seed: number): Case {
-  const x = random(xs.reduce((a, b) => a * b), seed, -1, 1);
-  const w = random(ws.reduce((a, b) => a * b), seed + 1, -1, 1);
+  const x = random(
+    xs.reduce((a, b) => a * b),
+    seed,
+    -1,
+    1,
+  );
+  const w = random(
+    ws.reduce((a, b) => a * b),
+    seed + 1,
+    -1,
+    1,
+  );
   const { shape } = naiveConv(x, xs, w, ws, opts);
-  const r = random(shape.reduce((a, b) => a * b), seed + 2, 0.5, 1.5);
+  const r = random(
+    shape.reduce((a, b) => a * b),
+    seed + 2,
+    0.5,
+    1.5,
+  );
   const o = naiveConv(x, xs, w, ws, opts, r);
   return {
     name: `conv2d: ${name}, x ${JSON.stringify(xs)}, w ${JSON.stringify(ws)}`,
@@ -90,14 +105,23 @@ function convCase(name: string, xs: Four, ws: Four, opts: Conv2dOptions, seed: n
 }
 
 /** naive pooling over a padded plane (-Inf padding for max, zeros for avg), first maximum wins */
-function naivePool(kind: 'max' | 'avg', x: Float64Array, [P, H, W]: [number, number, number], k: number, s: number, pad: number, r: Float64Array) {
+function naivePool(
+  kind: 'max' | 'avg',
+  x: Float64Array,
+  [P, H, W]: [number, number, number],
+  k: number,
+  s: number,
+  pad: number,
+  r: Float64Array,
+) {
   const HP = H + 2 * pad,
     WP = W + 2 * pad;
   const OH = Math.floor((HP - k) / s) + 1,
     OW = Math.floor((WP - k) / s) + 1;
   const xp = new Float64Array(P * HP * WP).fill(kind === 'max' ? -Infinity : 0);
   for (let p = 0; p < P; p++)
-    for (let y = 0; y < H; y++) for (let q = 0; q < W; q++) xp[(p * HP + y + pad) * WP + q + pad] = x[(p * H + y) * W + q];
+    for (let y = 0; y < H; y++)
+      for (let q = 0; q < W; q++) xp[(p * HP + y + pad) * WP + q + pad] = x[(p * H + y) * W + q];
   const gxp = new Float64Array(xp.length);
   let value = 0;
   for (let p = 0; p < P; p++)
@@ -124,12 +148,18 @@ function naivePool(kind: 'max' | 'avg', x: Float64Array, [P, H, W]: [number, num
       }
   const gx = new Float64Array(x.length);
   for (let p = 0; p < P; p++)
-    for (let y = 0; y < H; y++) for (let q = 0; q < W; q++) gx[(p * H + y) * W + q] = gxp[(p * HP + y + pad) * WP + q + pad];
+    for (let y = 0; y < H; y++)
+      for (let q = 0; q < W; q++) gx[(p * H + y) * W + q] = gxp[(p * HP + y + pad) * WP + q + pad];
   return { value, gx, shape: [OH, OW] };
 }
 
 function poolCase(kind: 'max' | 'avg', xs: Four, k: number, s: number, pad: number, seed: number, ties = false): Case {
-  let x = random(xs.reduce((a, b) => a * b), seed, -1, 1);
+  let x = random(
+    xs.reduce((a, b) => a * b),
+    seed,
+    -1,
+    1,
+  );
   // values on a coarse grid: many windows hold their maximum twice (the first one takes the gradient)
   if (ties) x = x.map((v) => Math.round(v * 2) / 2);
   const [N, C, H, W] = xs;
@@ -168,13 +198,25 @@ function edgeCase(name: string, x: number[], w: number[], opts: Conv2dOptions): 
 export const CONV: Case[] = [
   convCase('3x3, stride 1, padding 1', [2, 3, 5, 6], [4, 3, 3, 3], { padding: 1 }, 101),
   convCase('no padding (valid)', [2, 2, 6, 5], [3, 2, 3, 2], { padding: 'valid' }, 111),
-  convCase('stride [2,1], padding [1,2], dilation [2,1]', [2, 2, 7, 6], [3, 2, 3, 3], { stride: [2, 1], padding: [1, 2], dilation: [2, 1] }, 121),
+  convCase(
+    'stride [2,1], padding [1,2], dilation [2,1]',
+    [2, 2, 7, 6],
+    [3, 2, 3, 3],
+    { stride: [2, 1], padding: [1, 2], dilation: [2, 1] },
+    121,
+  ),
   convCase('stride 3 (windows that skip input), padding 2', [1, 2, 8, 8], [2, 2, 2, 3], { stride: 3, padding: 2 }, 131),
   convCase('groups 2', [2, 4, 5, 5], [6, 2, 3, 3], { groups: 2, padding: 1 }, 141),
   convCase('depthwise (groups = channels), 1x1', [2, 3, 4, 4], [3, 1, 1, 1], { groups: 3 }, 151),
   convCase("'same' padding, 5x5 kernel", [1, 2, 6, 7], [2, 2, 5, 5], { padding: 'same' }, 161),
   convCase('a kernel as large as the padded input (one output)', [2, 1, 3, 4], [2, 1, 5, 6], { padding: 1 }, 171),
-  convCase('LeNet first layer shape (1 -> 6, 5x5, padding 2) on 12x12', [2, 1, 12, 12], [6, 1, 5, 5], { padding: 2 }, 181),
+  convCase(
+    'LeNet first layer shape (1 -> 6, 5x5, padding 2) on 12x12',
+    [2, 1, 12, 12],
+    [6, 1, 5, 5],
+    { padding: 2 },
+    181,
+  ),
   poolCase('max', [2, 3, 6, 6], 2, 2, 0, 201),
   poolCase('max', [2, 2, 7, 5], 3, 2, 1, 211),
   poolCase('max', [1, 3, 6, 6], 2, 1, 0, 221, true),
@@ -199,7 +241,20 @@ export const CONV: Case[] = [
     params: { w1: random(72, 301, -0.5, 0.5), b1: random(4, 302, -0.1, 0.1), w2: random(48, 303, -0.5, 0.5) },
     inputs: { x: random(256, 304, 0, 1) },
   },
-  edgeCase('a NaN in the input, an infinite weight (zero padding makes NaN at the border, as PyTorch)', [1, NaN, 2, 3, 4, 5, 6, 7, 8], [Infinity, 1, 1, 1], { padding: 1 }),
-  edgeCase('products that overflow (1e300 x 1e300) and -0', [1e300, -0, 2, 3, -1e300, 5, 6, 7, 8], [1e300, -0, 0, 1], {}),
-  edgeCase('-Infinity in a max window and ties at -0/+0', [-Infinity, -0, 0, 3, -0, 5, 0, 7, 8], [1, 2, 3, 4], { stride: 2, padding: 1 }),
+  edgeCase(
+    'a NaN in the input, an infinite weight (zero padding makes NaN at the border, as PyTorch)',
+    [1, NaN, 2, 3, 4, 5, 6, 7, 8],
+    [Infinity, 1, 1, 1],
+    { padding: 1 },
+  ),
+  edgeCase(
+    'products that overflow (1e300 x 1e300) and -0',
+    [1e300, -0, 2, 3, -1e300, 5, 6, 7, 8],
+    [1e300, -0, 0, 1],
+    {},
+  ),
+  edgeCase('-Infinity in a max window and ties at -0/+0', [-Infinity, -0, 0, 3, -0, 5, 0, 7, 8], [1, 2, 3, 4], {
+    stride: 2,
+    padding: 1,
+  }),
 ];

@@ -46,8 +46,7 @@ export const EXTREMUM: Case[] = [
   ...(['max', 'min'] as const).flatMap((k) => [0, 1, 2].flatMap((a) => [axisCase(k, a, false), axisCase(k, a, true)])),
   {
     name: 'max of all elements, and min with keepDims along -1',
-    f: () =>
-      define({ params: { x: [3, 4, 5] } }, (p) => p.x.max().add(p.x.min(-1, true).mul(p.x).sum().mul(0.25))),
+    f: () => define({ params: { x: [3, 4, 5] } }, (p) => p.x.max().add(p.x.min(-1, true).mul(p.x).sum().mul(0.25))),
     params: { x: X },
   },
   {
