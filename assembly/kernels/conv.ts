@@ -211,3 +211,19 @@ export function avgPool2dFwd(p: usize, o: usize, a: usize): void {
 export function avgPool2dBwd(p: usize, go: usize, ga: usize): void {
   avgPool(p, go, ga, true);
 }
+
+/** out' = a' at the window's element the value picks (forward mode) */
+export function maxPool2dTan(p: usize, to: usize, ta: usize, va: usize): void {
+  const planes = prm(p, 0), oh = prm(p, 3), ow = prm(p, 4);
+  const image: i64 = <i64>prm(p, 1) * prm(p, 2);
+  let dst = to;
+  for (let s = 0; s < planes; s++) {
+    const plane = off(va, <i64>s * image);
+    for (let y = 0; y < oh; y++)
+      for (let x = 0; x < ow; x++) {
+        const k = windowMax(plane, y, x, p);
+        store<f64>(dst, k < 0 ? 0.0 : load<f64>(off(ta, <i64>s * image + k)));
+        dst += 8;
+      }
+  }
+}

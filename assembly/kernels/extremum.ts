@@ -50,3 +50,13 @@ export function maxBwd(go: usize, ga: usize, va: usize, outer: i32, n: i32, inne
 export function minBwd(go: usize, ga: usize, va: usize, outer: i32, n: i32, inner: i32): void {
   extremumBwd(go, ga, va, outer, n, inner, -1);
 }
+
+/** out' = a' at the element the value picks (forward mode); sign 1 for max, -1 for min */
+export function extremumTan(to: usize, ta: usize, va: usize, outer: i32, n: i32, inner: i32, sign: f64): void {
+  const stride = <usize>inner << 3;
+  for (let s = 0; s < outer; s++)
+    for (let i = 0; i < inner; i++) {
+      const rel = (<usize>s * <usize>n * <usize>inner + <usize>i) << 3;
+      store<f64>(to + ((<usize>s * <usize>inner + <usize>i) << 3), load<f64>(ta + (pick(va + rel, n, stride, sign) - va)));
+    }
+}

@@ -293,3 +293,28 @@ static void max_f(const Fwd& f) { extremum_f<1>(f); }
 static void min_f(const Fwd& f) { extremum_f<-1>(f); }
 static void max_b(const Bwd& g) { extremum_b<1>(g); }
 static void min_b(const Bwd& g) { extremum_b<-1>(g); }
+
+// Forward mode (custom tangent rules): out' = a' at the element the value picks
+static void max_pool2d_t(const Tan& k) {
+  const PoolShape s(k.p);
+  double* t = k.tout;
+  for (int64_t p = 0; p < s.planes; p++) {
+    const double* plane = k.a + p * s.h * s.w;
+    for (int64_t y = 0; y < s.oh; y++)
+      for (int64_t xo = 0; xo < s.ow; xo++) {
+        const int64_t at = window_max(s, plane, y, xo);
+        *t++ = at < 0 ? 0.0 : k.ta[p * s.h * s.w + at];
+      }
+  }
+}
+template <int Sign>
+static void extremum_t(const Tan& k) {
+  const int64_t outer = k.p[0], n = k.p[1], inner = k.p[2];
+  for (int64_t s = 0; s < outer; s++)
+    for (int64_t i = 0; i < inner; i++) {
+      const int64_t at = s * n * inner + i;
+      k.tout[s * inner + i] = k.ta[at + extremum_at<Sign>(k.a + at, n, inner)];
+    }
+}
+static void max_t(const Tan& k) { extremum_t<1>(k); }
+static void min_t(const Tan& k) { extremum_t<-1>(k); }

@@ -92,8 +92,15 @@ export interface OpDef {
   readonly shape: (ins: readonly Shape[], attrs: readonly number[]) => Shape;
   /** integer params p0..; `extra(size)` reserves scratch in the arena and returns its offset */
   readonly encode: (ins: readonly Shape[], attrs: readonly number[], extra: (size: number) => number) => Params;
-  /** FLOPs of the forward rule and of the backward rule per input (a, b, c) */
-  readonly flops: { fwd: (p: Params) => number; bwd: readonly ((p: Params) => number)[] };
+  /**
+   * FLOPs of the forward rule, of the backward rule per input (a, b, c), and of a custom tangent
+   * rule (the other tangent modes are counted from fwd and bwd: src/trace/cost.ts)
+   */
+  readonly flops: {
+    fwd: (p: Params) => number;
+    bwd: readonly ((p: Params) => number)[];
+    tangent?: (p: Params) => number;
+  };
   /** value and derivative, NaN and edge cases included */
   readonly doc: string;
   /**
@@ -101,7 +108,24 @@ export interface OpDef {
    * through them, the compiler never sets their gradOut flag and their backward rule is never run
    */
   readonly differentiable?: false;
+  /**
+   * How forward mode carries tangents (x' = dx/dt along a direction) through the op, built from
+   * rules the op already has, so an op needs no tangent kernel of its own unless 'custom':
+   * - 'diagonal': elementwise ops (a diagonal Jacobian J, so J = J^T): out' = sum_k df/dx_k x_k',
+   *   computed by the backward rule run with x_k' in place of the output adjoint, one operand at a
+   *   time, accumulating into out' (the local partials are shared with reverse mode by construction);
+   * - 'linear': linear in all operands together (broadcast, sum, transpose): out' = f(a', b', ...);
+   * - 'bilinear': linear in each operand (matmul): out' = f(a', b) + f(a, b'), the terms of the
+   *   operands that depend on a parameter (their grad flags);
+   * - 'custom': a tangent rule of the op's own in every backend.
+   * Required for every differentiable op.
+   */
+  readonly tangent?: Tangent;
 }
+
+export type Tangent = 'diagonal' | 'linear' | 'bilinear' | 'custom';
+/** The tangent modes as numbers (generated TANGENT_* in C++ and AssemblyScript; 0 = none). */
+export const TANGENTS: readonly Tangent[] = ['diagonal', 'linear', 'bilinear', 'custom'];
 
 const same = (name: string) => (ins: readonly Shape[]) => {
   const [a, b] = ins;
@@ -123,6 +147,7 @@ function unary(name: string, fwd: number, bwd: number, doc: string): OpDef {
     encode: elems,
     flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwd * p[0]] },
     doc,
+    tangent: 'diagonal',
   };
 }
 function binary(name: string, fwd: number, bwdA: number, bwdB: number, doc: string): OpDef {
@@ -137,6 +162,7 @@ function binary(name: string, fwd: number, bwdA: number, bwdB: number, doc: stri
     encode: elems,
     flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwdA * p[0], (p) => bwdB * p[0]] },
     doc,
+    tangent: 'diagonal',
   };
 }
 
@@ -174,8 +200,14 @@ function reduce(name: string, fwd: number, bwd: number, doc: string): OpDef {
     saves: name === 'sum' ? [] : ['a', 'out'],
     shape: ([a], [axis]) => (checkAxis(name, a, axis), a.filter((_, i) => i !== axis)),
     encode: ([a], [axis]) => splitAxis(a, axis),
-    flops: { fwd: (p) => fwd * p[0] * p[1] * p[2], bwd: [(p) => bwd * p[0] * p[1] * p[2]] },
+    flops: {
+      fwd: (p) => fwd * p[0] * p[1] * p[2],
+      bwd: [(p) => bwd * p[0] * p[1] * p[2]],
+      // logsumexp: out' = sum_j exp(a - out) a'
+      tangent: (p) => bwd * p[0] * p[1] * p[2],
+    },
     doc,
+    tangent: name === 'sum' ? 'linear' : 'custom',
   };
 }
 
@@ -194,8 +226,14 @@ function extremum(name: 'max' | 'min', doc: string): OpDef {
     shape: ([a], [axis]) => (checkAxis(name, a, axis), a.filter((_, i) => i !== axis)),
     encode: ([a], [axis]) => splitAxis(a, axis),
     // a compare per element; backward: the compares again to find the element, one add per output
-    flops: { fwd: (p) => p[0] * p[1] * p[2], bwd: [(p) => p[0] * p[1] * p[2] + p[0] * p[2]] },
+    flops: {
+      fwd: (p) => p[0] * p[1] * p[2],
+      bwd: [(p) => p[0] * p[1] * p[2] + p[0] * p[2]],
+      tangent: (p) => p[0] * p[1] * p[2],
+    },
     doc,
+    // out' = a' at the element the value picks
+    tangent: 'custom',
   };
 }
 
@@ -267,8 +305,11 @@ function pool(name: 'max_pool2d' | 'avg_pool2d', doc: string): OpDef {
     flops: {
       fwd: (p) => p[0] * p[3] * p[4] * (p[5] * p[6] + (name === 'avg_pool2d' ? 1 : 0)),
       bwd: [(p) => p[0] * p[3] * p[4] * (p[5] * p[6] + 1)],
+      tangent: (p) => p[0] * p[3] * p[4] * p[5] * p[6],
     },
     doc,
+    // max: out' = a' at the window's element the value picks (custom); avg: linear
+    tangent: name === 'max_pool2d' ? 'custom' : 'linear',
   };
 }
 
@@ -321,6 +362,7 @@ export const OPS: readonly OpDef[] = [
     encode: ([a], [axis, rep]) => [sizeOf(a.slice(0, axis)), rep, sizeOf(a.slice(axis))],
     flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1] * p[2]] },
     doc: 'inserts an axis of size rep: out[o,r,i] = a[o,i]; the backward rule sums over r',
+    tangent: 'linear',
   },
   reduce('sum', 1, 1, 'sum over one axis: out[o,i] = sum_j a[o,j,i]; d/da = 1'),
   reduce(
@@ -345,6 +387,7 @@ export const OPS: readonly OpDef[] = [
     encode: ([a, b]) => [a[0], a[1], b[1]],
     flops: { fwd: (p) => 2 * p[0] * p[1] * p[2], bwd: [(p) => 2 * p[0] * p[1] * p[2], (p) => 2 * p[0] * p[1] * p[2]] },
     doc: 'out[m,n] = sum_k a[m,k] b[k,n]; d/da = dout b^T, d/db = a^T dout',
+    tangent: 'bilinear',
   },
   {
     name: 'transpose',
@@ -357,6 +400,7 @@ export const OPS: readonly OpDef[] = [
     encode: ([a]) => [a[0], a[1], 0],
     flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1]] },
     doc: 'out[j,i] = a[i,j] for a of shape [m,n]; the backward rule transposes the adjoint back',
+    tangent: 'linear',
   },
   {
     name: 'softmax_xent',
@@ -372,10 +416,16 @@ export const OPS: readonly OpDef[] = [
       return [z[0]];
     },
     encode: ([z], _attrs, extra) => [z[0], z[1], extra(z[0] * z[1])],
-    flops: { fwd: (p) => 7 * p[0] * p[1], bwd: [(p) => 4 * p[0] * p[1], (p) => 6 * p[0] * p[1]] },
+    flops: {
+      fwd: (p) => 7 * p[0] * p[1],
+      bwd: [(p) => 4 * p[0] * p[1], (p) => 6 * p[0] * p[1]],
+      // sum_c b'(lse - a) + (sum_c b)(sum_c p a') - sum_c b a'
+      tangent: (p) => 8 * p[0] * p[1],
+    },
     doc:
       'per row r: sum_c b[r,c] (lse_r - a[r,c]) with lse_r = logsumexp(a[r,:]); saves p = softmax(a[r,:]); ' +
       'd/da = p * sum_c b[r,c] - b, d/db = lse_r - a (lse_r recomputed, only when b needs a gradient); IEEE NaN/Inf, no special cases',
+    tangent: 'custom',
   },
   argReduce(
     'argmax',
@@ -456,6 +506,7 @@ export const OPS: readonly OpDef[] = [
       'cross-correlation as PyTorch: out[n,co,y,x] = sum_{ci,i,j} a[n,g*cin+ci, y*sh-ph+i*dh, x*sw-pw+j*dw] b[co,ci,i,j] (g = group of co), ' +
       'summed in (ci, i, j) order from 0 with the padding taken as zeros (so an infinite weight makes NaN at the border, as zero padding does); ' +
       'scratch: one image of im2col columns [cin*kh*kw, oh*ow]; d/da = the transposed convolution of dout with b, d/db = sum_n dout (x) columns',
+    tangent: 'bilinear',
   },
   pool(
     'max_pool2d',
@@ -476,9 +527,11 @@ export function sizeParams(def: OpDef): number[] {
   return def.params.map((_, i) => i).filter((i) => i !== def.extent.extra?.at && !def.zeroOk?.includes(i));
 }
 
-/** Every op's params fit in an instruction (checked once, when this module loads). */
-for (const def of OPS)
+/** Every op's params fit in an instruction, and every differentiable op has a tangent mode (checked once, when this module loads). */
+for (const def of OPS) {
   if (def.params.length > MAX_PARAMS) throw new Error(`op ${def.name}: more than ${MAX_PARAMS} params`);
+  if (def.differentiable !== false && !def.tangent) throw new Error(`op ${def.name}: no tangent mode (OpDef.tangent)`);
+}
 
 /** Opcode of each op name. */
 export const OPCODE: Readonly<Record<string, number>> = Object.fromEntries(OPS.map((o, i) => [o.name, i]));

@@ -126,7 +126,7 @@ export const CONV_KERNELS: Readonly<Record<string, Kernel>> = {
  * the first NaN if any; -1 when the window holds only padding (a crafted tape only: the tracer
  * keeps the padding at most half the kernel).
  */
-function windowMax(v: Float64Array, base: number, y: number, x: number, p: Int32Array): number {
+export function windowMax(v: Float64Array, base: number, y: number, x: number, p: Int32Array): number {
   const h = p[1],
     w = p[2],
     kh = p[5],
