@@ -66,28 +66,6 @@ static void im2col(const ConvShape& s, const double* x, double* col) {
       }
 }
 
-// colT[(y, xo), (ci, i, j)]: the same matrix transposed (the right operand of dW += dout colT)
-static void im2col_t(const ConvShape& s, const double* x, double* colT) {
-  const int64_t K = s.K();
-  for (int64_t ci = 0, k = 0; ci < s.cin; ci++)
-    for (int64_t i = 0; i < s.kh; i++)
-      for (int64_t j = 0; j < s.kw; j++, k++) {
-        const int64_t x0 = j * s.dw - s.pw;
-        int64_t lo, hi;
-        s.cols(x0, lo, hi);
-        for (int64_t y = 0; y < s.oh; y++) {
-          double* c = colT + y * s.ow * K + k;
-          const int64_t iy = y * s.sh - s.ph + i * s.dh;
-          if (iy < 0 || iy >= s.h) {
-            for (int64_t xo = 0; xo < s.ow; xo++) c[xo * K] = 0;
-            continue;
-          }
-          const double* row = x + (ci * s.h + iy) * s.w + x0;
-          for (int64_t xo = 0; xo < s.ow; xo++) c[xo * K] = xo >= lo && xo < hi ? row[xo * s.sw] : 0.0;
-        }
-      }
-}
-
 // gx[ci, iy, ix] += dcol[(ci, i, j), (y, xo)] over the taps inside the image
 static void col2im(const ConvShape& s, const double* col, double* gx) {
   for (int64_t ci = 0; ci < s.cin; ci++)
@@ -129,20 +107,25 @@ static void conv2d_fast_f(const Fwd& f) {
   conv2d_fwd<false>(f);
 }
 
-// per image: dW += dout colT (colT in the scratch), then dcol = W^T dout into the same scratch
-// and col2im into dx. The scratch is the op's own region of the value arena (the forward rule's
-// columns, no longer needed), hence the const_cast.
+// per image: dW += (col doutT)^T, the product computed transposed (Out::AddT: the lanes run
+// along the output channels, the tile rows along the K = cin*kh*kw rows of the columns, which
+// im2col writes contiguously); then dcol = W^T dout into the same scratch and col2im into dx.
+// The scratch is the op's own region of the value arena (the forward rule's columns, no longer
+// needed), hence the const_cast.
 static void conv2d_b(const Bwd& g) {
   const ConvShape s(g.p);
   const int64_t K = s.K(), P = s.P();
   double* col = const_cast<double*>(g.extra);
+  std::vector<double> doutT(g.flags & FLAG_GRAD_B ? static_cast<size_t>(P * s.cout) : 0);
   for (int64_t b = 0; b < s.n; b++)
     for (int64_t gr = 0; gr < s.groups; gr++) {
       const int64_t bg = b * s.groups + gr;
       const double* dout = g.gout + bg * s.cout * P;
       if (g.flags & FLAG_GRAD_B) {
-        im2col_t(s, g.a + bg * s.image(), col);
-        gemm<false, true, Out::Add>(dout, col, g.gb + gr * s.cout * K, s.cout, P, K, P, K, K);
+        im2col(s, g.a + bg * s.image(), col);
+        for (int64_t co = 0; co < s.cout; co++)
+          for (int64_t p = 0; p < P; p++) doutT[p * s.cout + co] = dout[co * P + p];
+        gemm<false, true, Out::AddT>(col, doutT.data(), g.gb + gr * s.cout * K, K, P, s.cout, P, s.cout, K);
       }
       if (g.flags & FLAG_GRAD_A) {
         gemm<true, true, Out::Set>(g.b + gr * s.cout * K, dout, col, K, s.cout, P, K, P, P);
