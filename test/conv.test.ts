@@ -5,7 +5,7 @@
  * sizes): every backend reads padding there and agrees with js.
  */
 import { describe, expect, it } from 'vitest';
-import { define, ShapeError } from '../src/index.js';
+import { avgPool2d, conv2d, define, maxPool2d, ShapeError } from '../src/index.js';
 import { Field, INSTR_WIDTH, OPCODE } from '../src/ops/opset.js';
 import type { Tape } from '../src/trace/compile.js';
 import { load } from '../src/backends/registry.js';
@@ -50,6 +50,17 @@ describe('conv2d and pooling shape errors name the op and the shapes', () => {
     expect(() => pool([1, 1, 8, 8], 0)).toThrow(/maxPool2d: the kernel size must be an integer >= 1/);
     const nodes = define({ params: { x: [5, 7] } }, (p) => p.x.maxPool2d([2, 3]).sum()).graph.nodes;
     expect(nodes.find((n) => n.op === 'max_pool2d')?.shape).toEqual([2, 2]);
+  });
+});
+
+describe('free functions', () => {
+  it('conv2d, maxPool2d and avgPool2d trace the same ops as the methods; a non-tensor input is a TypeError', () => {
+    const ops = (f: ReturnType<typeof define>) => f.graph.nodes.map((n) => `${n.op}${JSON.stringify(n.attrs)}`);
+    const spec = { params: { x: [2, 3, 8, 8], w: [4, 3, 3, 3] } };
+    const free = define(spec, (p) => avgPool2d(maxPool2d(conv2d(p.x, p.w, { padding: 1 }), 2), [2, 1]).sum());
+    const method = define(spec, (p) => p.x.conv2d(p.w, { padding: 1 }).maxPool2d(2).avgPool2d([2, 1]).sum());
+    expect(ops(free)).toEqual(ops(method));
+    expect(() => define(spec, (p) => conv2d([1, 2] as never, p.w).sum())).toThrow(/conv2d: the input must be a Tensor/);
   });
 });
 

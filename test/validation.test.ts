@@ -16,6 +16,8 @@ import { BINARY } from './cases/binary.js';
 import { REDUCE } from './cases/reduce.js';
 import { MATMUL } from './cases/matmul.js';
 import { LOSS } from './cases/loss.js';
+import { CONV } from './cases/conv.js';
+import { EXTREMUM } from './cases/extremum.js';
 import { describeEachBackend, expectClose, random } from './harness.js';
 
 /** x A + b, exp, sum, times 2: matmul, add, exp, sum, mul */
@@ -132,7 +134,9 @@ describeEachBackend('the validation contract', (_be, name) => {
 
   it('accepts every conformance tape and the base tapes, and computes what js computes', async () => {
     const [engine, js] = await Promise.all([load(name), load('js')]);
-    const cases: Defined[] = [...ELEMENTWISE, ...BINARY, ...REDUCE, ...MATMUL, ...LOSS].map((c) => c.f());
+    const cases: Defined[] = [...ELEMENTWISE, ...BINARY, ...REDUCE, ...MATMUL, ...LOSS, ...CONV, ...EXTREMUM].map((c) =>
+      c.f(),
+    );
     const tapes = [T, T2, L, B, ...cases.map((f) => f.tape)];
     for (const t of tapes) {
       const theta = random(t.nParams, 1, -1, 1);

@@ -1,5 +1,5 @@
 import { ShapeError, shapeString as fmt, type Shape } from '../ops/opset.js';
-import { describeValue } from './tensor.js';
+import { describeValue, Tensor } from './tensor.js';
 
 /** A size per spatial axis: one number for both, or [height, width]. */
 export type Pair = number | readonly [number, number];
@@ -62,4 +62,22 @@ export function poolAttrs(op: string, kernel: Pair, opts: Pool2dOptions): number
     throw new TypeError(`${op}: options must be an object, got ${describeValue(opts)}`);
   const k = pair(op, 'the kernel size', kernel, 1);
   return [...k, ...pair(op, 'stride', opts.stride ?? k, 1), ...pair(op, 'padding', opts.padding ?? 0, 0)];
+}
+
+/** `x.conv2d(w, options)` as a free function (PyTorch's `F.conv2d(x, w)` without bias). */
+export function conv2d(x: Tensor, w: Tensor, options: Conv2dOptions = {}): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`conv2d: the input must be a Tensor, got ${describeValue(x)}`);
+  return x.conv2d(w, options);
+}
+
+/** `x.maxPool2d(kernel, options)` as a free function. */
+export function maxPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`maxPool2d: the input must be a Tensor, got ${describeValue(x)}`);
+  return x.maxPool2d(kernel, options);
+}
+
+/** `x.avgPool2d(kernel, options)` as a free function. */
+export function avgPool2d(x: Tensor, kernel: Pair, options: Pool2dOptions = {}): Tensor {
+  if (!(x instanceof Tensor)) throw new TypeError(`avgPool2d: the input must be a Tensor, got ${describeValue(x)}`);
+  return x.avgPool2d(kernel, options);
 }
