@@ -1,5 +1,5 @@
 import { Flag } from '../../ops/opset.js';
-import type { Kernel } from './kernels.js';
+import type { Kernel } from './kernel.js';
 
 /**
  * conv2d, max_pool2d and avg_pool2d, the reference rules (params as in src/ops/opset.ts). The
@@ -8,7 +8,7 @@ import type { Kernel } from './kernels.js';
  * backends (im2col + GEMM) reproduce it bit for bit. Every index into the input is checked
  * against its bounds, so a window that leaves the input reads padding, never another tensor.
  */
-export const CONV_KERNELS: Readonly<Record<string, Kernel>> = {
+export const CONV_KERNELS: Readonly<Record<'conv2d' | 'max_pool2d' | 'avg_pool2d', Kernel>> = {
   conv2d: {
     fwd(v, o, a, b, _p0, _p1, _p2, _c, p) {
       const [n, groups, cin, h, w, cout, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw] = p;

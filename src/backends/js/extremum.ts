@@ -1,4 +1,4 @@
-import type { Kernel } from './kernels.js';
+import type { Kernel } from './kernel.js';
 
 /**
  * max and min along the middle axis of [outer, n, inner]: the value of the element argmax/argmin
@@ -32,4 +32,4 @@ export function pick(v: Float64Array, at: number, n: number, inner: number, sign
   return k;
 }
 
-export const EXTREMUM_KERNELS: Readonly<Record<string, Kernel>> = { max: extremum(1), min: extremum(-1) };
+export const EXTREMUM_KERNELS: Readonly<Record<'max' | 'min', Kernel>> = { max: extremum(1), min: extremum(-1) };
