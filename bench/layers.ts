@@ -1,7 +1,7 @@
 /**
  * The W4 layers one at a time: conv1, conv2 and the first fully connected matmul as one-op tapes
  * (the op, then a sum), timed forward (value) and forward + backward (reverse gradient) with
- * tinybench, as GFLOP/s by the cost model's counts (a multiply-add is 2 FLOPs). The backward time
+ * tinybench (the fastest run), as GFLOP/s by the cost model's counts (a multiply-add is 2 FLOPs). The backward time
  * is the gradient's median minus the value's. conv1's input is data (no input gradient, as in the
  * model); conv2's and the matmul's left operands are parameters here, so their backward rules
  * compute both products, as in the model.
@@ -79,8 +79,10 @@ export async function layerRates(names: readonly BackendName[], timeMs = 400): P
       const c = (await backend(name)).compile(l.f);
       const theta = c.flatten(l.params);
       const g = new Float64Array(c.paramCount);
-      const v = await medianUs(() => c.valueFlat(theta, l.inputs), timeMs);
-      const r = await medianUs(() => c.gradFlat(theta, l.inputs, g), timeMs);
+      // the fastest run, not the median: on a shared machine a millisecond-long call is often
+      // preempted, and the layer's own speed is what this table is for
+      const v = await medianUs(() => c.valueFlat(theta, l.inputs), timeMs, 50, 'min');
+      const r = await medianUs(() => c.gradFlat(theta, l.inputs, g), timeMs, 50, 'min');
       c.dispose();
       out.push({
         layer: l.name,

@@ -157,7 +157,9 @@ if (w3) {
 let layers: Awaited<ReturnType<typeof layerRates>> = [];
 if ([...byWorkload.keys()].some((k) => k.startsWith('W4'))) {
   layers = await layerRates(names.filter((n) => n !== 'js'));
-  console.log('\nW4 layers alone (one-op tapes; GFLOP/s by the cost model, backward = gradient - value time):');
+  console.log(
+    '\nW4 layers alone (one-op tapes, fastest of the runs; GFLOP/s by the cost model, backward = gradient - value time):',
+  );
   console.table(
     layers.map((l) => ({
       layer: l.layer,

@@ -7,7 +7,12 @@ import { Bench } from 'tinybench';
  * warmup beyond the first call, so that a slow peer (a pure-JS convolution taking a second a call)
  * keeps the whole run bounded in time.
  */
-export async function medianUs(fn: () => unknown, timeMs = 400, slowMs = 50): Promise<number> {
+export async function medianUs(
+  fn: () => unknown,
+  timeMs = 400,
+  slowMs = 50,
+  stat: 'p50' | 'min' = 'p50',
+): Promise<number> {
   const t0 = performance.now();
   fn();
   const once = performance.now() - t0;
@@ -20,6 +25,6 @@ export async function medianUs(fn: () => unknown, timeMs = 400, slowMs = 50): Pr
   });
   bench.add('task', fn);
   await bench.run();
-  const res = bench.tasks[0].result as { latency?: { p50?: number } } | undefined;
-  return (res?.latency?.p50 ?? NaN) * 1000;
+  const res = bench.tasks[0].result as { latency?: { p50?: number; min?: number } } | undefined;
+  return (res?.latency?.[stat] ?? NaN) * 1000;
 }
