@@ -81,8 +81,8 @@ export async function layerRates(names: readonly BackendName[], timeMs = 400): P
       const g = new Float64Array(c.paramCount);
       // the fastest run, not the median: on a shared machine a millisecond-long call is often
       // preempted, and the layer's own speed is what this table is for
-      const v = await medianUs(() => c.valueFlat(theta, l.inputs), timeMs, 50, 'min');
-      const r = await medianUs(() => c.gradFlat(theta, l.inputs, g), timeMs, 50, 'min');
+      const v = await medianUs(() => c.valueFlat(theta, l.inputs), timeMs, 64, 'min');
+      const r = await medianUs(() => c.gradFlat(theta, l.inputs, g), timeMs, 64, 'min');
       c.dispose();
       out.push({
         layer: l.name,
