@@ -53,7 +53,12 @@ export const OP_SOFTMAX_XENT: i32 = 33;
 export const OP_ARGMAX: i32 = 34;
 export const OP_ARGMIN: i32 = 35;
 export const OP_ONE_HOT: i32 = 36;
-export const OP_COUNT: i32 = 37;
+export const OP_MAX: i32 = 37;
+export const OP_MIN: i32 = 38;
+export const OP_CONV2D: i32 = 39;
+export const OP_MAX_POOL2D: i32 = 40;
+export const OP_AVG_POOL2D: i32 = 41;
+export const OP_COUNT: i32 = 42;
 
 /** The index of each op's named params (OpDef.params). */
 export const P_ADD_N: i32 = 0;
@@ -109,6 +114,51 @@ export const P_ARGMIN_N: i32 = 1;
 export const P_ARGMIN_INNER: i32 = 2;
 export const P_ONE_HOT_ROWS: i32 = 0;
 export const P_ONE_HOT_CLASSES: i32 = 1;
+export const P_MAX_OUTER: i32 = 0;
+export const P_MAX_N: i32 = 1;
+export const P_MAX_INNER: i32 = 2;
+export const P_MIN_OUTER: i32 = 0;
+export const P_MIN_N: i32 = 1;
+export const P_MIN_INNER: i32 = 2;
+export const P_CONV2D_N: i32 = 0;
+export const P_CONV2D_GROUPS: i32 = 1;
+export const P_CONV2D_CIN: i32 = 2;
+export const P_CONV2D_H: i32 = 3;
+export const P_CONV2D_W: i32 = 4;
+export const P_CONV2D_COUT: i32 = 5;
+export const P_CONV2D_KH: i32 = 6;
+export const P_CONV2D_KW: i32 = 7;
+export const P_CONV2D_OH: i32 = 8;
+export const P_CONV2D_OW: i32 = 9;
+export const P_CONV2D_STRIDE_H: i32 = 10;
+export const P_CONV2D_STRIDE_W: i32 = 11;
+export const P_CONV2D_PAD_H: i32 = 12;
+export const P_CONV2D_PAD_W: i32 = 13;
+export const P_CONV2D_DILATION_H: i32 = 14;
+export const P_CONV2D_DILATION_W: i32 = 15;
+export const P_CONV2D_COL_AT: i32 = 16;
+export const P_MAX_POOL2D_PLANES: i32 = 0;
+export const P_MAX_POOL2D_H: i32 = 1;
+export const P_MAX_POOL2D_W: i32 = 2;
+export const P_MAX_POOL2D_OH: i32 = 3;
+export const P_MAX_POOL2D_OW: i32 = 4;
+export const P_MAX_POOL2D_KH: i32 = 5;
+export const P_MAX_POOL2D_KW: i32 = 6;
+export const P_MAX_POOL2D_STRIDE_H: i32 = 7;
+export const P_MAX_POOL2D_STRIDE_W: i32 = 8;
+export const P_MAX_POOL2D_PAD_H: i32 = 9;
+export const P_MAX_POOL2D_PAD_W: i32 = 10;
+export const P_AVG_POOL2D_PLANES: i32 = 0;
+export const P_AVG_POOL2D_H: i32 = 1;
+export const P_AVG_POOL2D_W: i32 = 2;
+export const P_AVG_POOL2D_OH: i32 = 3;
+export const P_AVG_POOL2D_OW: i32 = 4;
+export const P_AVG_POOL2D_KH: i32 = 5;
+export const P_AVG_POOL2D_KW: i32 = 6;
+export const P_AVG_POOL2D_STRIDE_H: i32 = 7;
+export const P_AVG_POOL2D_STRIDE_W: i32 = 8;
+export const P_AVG_POOL2D_PAD_H: i32 = 9;
+export const P_AVG_POOL2D_PAD_W: i32 = 10;
 
 /** How forward mode carries tangents through each op (OpDef.tangent; 0: no gradient). */
 export const TANGENT_DIAGONAL: i32 = 1;
@@ -154,6 +204,11 @@ export function opTangent(op: i32): i32 {
     case 34: return 0;
     case 35: return 0;
     case 36: return 0;
+    case 37: return 4;
+    case 38: return 4;
+    case 39: return 3;
+    case 40: return 4;
+    case 41: return 2;
     default: return 0;
   }
 }
@@ -161,6 +216,7 @@ export function opTangent(op: i32): i32 {
 /** Which param holds the offset of the op's extra arena region (-1: none). */
 export function opExtraAt(op: i32): i32 {
   if (op == 33) return 2;
+  if (op == 39) return 16;
   return -1;
 }
 
@@ -204,6 +260,11 @@ export function opSizeParams(op: i32): i32 {
     case 34: return 7;
     case 35: return 7;
     case 36: return 3;
+    case 37: return 7;
+    case 38: return 7;
+    case 39: return 53247;
+    case 40: return 511;
+    case 41: return 511;
     default: return 0;
   }
 }
@@ -248,6 +309,11 @@ export function opParamCount(op: i32): i32 {
     case 34: return 3;
     case 35: return 3;
     case 36: return 2;
+    case 37: return 3;
+    case 38: return 3;
+    case 39: return 17;
+    case 40: return 11;
+    case 41: return 11;
     default: return 0;
   }
 }
@@ -321,6 +387,11 @@ export function opArity(op: i32): i32 {
     case 34: return 1;
     case 35: return 1;
     case 36: return 1;
+    case 37: return 1;
+    case 38: return 1;
+    case 39: return 2;
+    case 40: return 1;
+    case 41: return 1;
     default: return 0;
   }
 }
@@ -374,6 +445,11 @@ export function opExtent(op: i32, which: i32, p: usize): f64 {
     case 34: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 35: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 36: return which == 0 ? param(p, 0) * param(p, 1) : which == 1 ? param(p, 0) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 37: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 38: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 39: return which == 0 ? param(p, 0) * param(p, 1) * param(p, 5) * param(p, 8) * param(p, 9) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) * param(p, 3) * param(p, 4) : which == 2 ? param(p, 1) * param(p, 5) * param(p, 2) * param(p, 6) * param(p, 7) : which == 3 ? -1 : param(p, 2) * param(p, 6) * param(p, 7) * param(p, 8) * param(p, 9);
+    case 40: return which == 0 ? param(p, 0) * param(p, 3) * param(p, 4) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 41: return which == 0 ? param(p, 0) * param(p, 3) * param(p, 4) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     default: return -1;
   }
 }

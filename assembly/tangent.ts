@@ -11,9 +11,11 @@
  */
 import { bwdOp, fwdOp } from './interpreter';
 import { logsumexpTan, softmaxXentTan } from './kernels/tangent';
+import { maxPool2dTan } from './kernels/conv';
+import { extremumTan } from './kernels/extremum';
 import {
   F_A, F_B, F_C, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_C, FLAG_GRAD_OUT, INSTR_WIDTH,
-  OP_LOGSUMEXP, OP_SOFTMAX_XENT, TANGENT_BILINEAR, TANGENT_CUSTOM, TANGENT_DIAGONAL, TANGENT_LINEAR, opTangent, opExtent,
+  OP_LOGSUMEXP, OP_SOFTMAX_XENT, OP_MAX, OP_MIN, OP_MAX_POOL2D, TANGENT_BILINEAR, TANGENT_CUSTOM, TANGENT_DIAGONAL, TANGENT_LINEAR, opTangent, opExtent,
 } from './opcodes';
 import { alloc } from './heap';
 import { fail, E_OUT_OF_MEMORY, Program } from './program';
@@ -97,6 +99,9 @@ export function tangentSweep(prog: Program, from: i32): void {
       switch (op) {
         case OP_LOGSUMEXP: logsumexpTan(to, ta, vo, va, p0, p1, p2); break;
         case OP_SOFTMAX_XENT: softmaxXentTan(flags, to, ta, tb, va, vb, at(v, p2), p0, p1); break;
+        case OP_MAX: extremumTan(to, ta, va, p0, p1, p2, 1); break;
+        case OP_MIN: extremumTan(to, ta, va, p0, p1, p2, -1); break;
+        case OP_MAX_POOL2D: maxPool2dTan(prm, to, ta, va); break;
         default: unreachable(); // every custom op has a rule here (test/forward.test.ts covers each)
       }
     }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:peers`: the benchmark workloads W1/W2/W3, one value-and-gradient each, side by
+ * `npm run bench:peers`: the benchmark workloads W1/W2/W3/W4, one value-and-gradient each, side by
  * side in one run: tapegrad's reverse mode on every backend that loads here (float64), the
  * hand-written plain-JS float64 gradient, TensorFlow.js (cpu and wasm backends, float32) and
  * jax-js (wasm device, jit, float32 and float64). Every peer's gradient is checked against
@@ -16,6 +16,7 @@ import type { Peer } from './peers/peer.js';
 import { handwritten } from './peers/hand.js';
 import { tfjs } from './peers/tfjs.js';
 import { jaxjs } from './peers/jaxjs.js';
+import { layerRates } from './layers.js';
 
 const PEERS: Peer[] = [handwritten, tfjs('cpu'), tfjs('wasm'), jaxjs('float32'), jaxjs('float64')];
 const NOT_HERE =
@@ -132,14 +133,14 @@ const LIBRARIES = ['TensorFlow.js', 'jax-js'];
 const bestOf = (wl: string, pick: (r: Row) => boolean) =>
   rows
     .filter((r) => r.workload.startsWith(wl) && pick(r) && Number.isFinite(r.us))
-    .reduce((a, b) => (b.us < a.us ? b : a));
+    .reduce<Row | undefined>((a, b) => (a === undefined || b.us < a.us ? b : a), undefined);
 console.log("Targets (tapegrad's best backend, float64, against the libraries' best configuration, float32 included):");
 for (const wl of [...byWorkload.keys()]) {
   const p = bestOf(wl, (r) => LIBRARIES.some((l) => r.implementation.startsWith(l)));
   const h = bestOf(wl, (r) => r.implementation.startsWith('hand-written'));
   console.log(
-    `  ${wl}: faster than every library: ${p.vsBest > 1 ? 'yes' : 'NO'} (fastest ${p.implementation}, ${fmt(p.vsBest, 2)}x tapegrad's time); ` +
-      `hand-written plain JS ${fmt(h.vsBest, 2)}x`,
+    `  ${wl}: faster than every library: ${p && p.vsBest > 1 ? 'yes' : 'NO'} (fastest ${p?.implementation ?? 'none measured'}, ${fmt(p?.vsBest ?? NaN, 2)}x tapegrad's time)` +
+      (h ? `; hand-written plain JS ${fmt(h.vsBest, 2)}x` : ''),
   );
 }
 const tfBest = (wl: string) =>
@@ -152,11 +153,29 @@ if (w3) {
   const jf = get('W3', 'jax-js wasm jit float32')?.vsBest ?? NaN;
   console.log(`  W3: faster than jax-js float32 jit: ${jf > 1 ? 'yes' : 'NO'} (${fmt(jf, 2)}x)`);
 }
-console.log(`\ntapegrad backends here: ${names.join(', ')}.`);
+// W4's layers one at a time: the convolutions' GFLOP/s next to the matmul's
+let layers: Awaited<ReturnType<typeof layerRates>> = [];
+if ([...byWorkload.keys()].some((k) => k.startsWith('W4'))) {
+  layers = await layerRates(names.filter((n) => n !== 'js'));
+  console.log(
+    '\nW4 layers alone (one-op tapes, fastest of the runs; GFLOP/s by the cost model, backward = gradient - value time):',
+  );
+  console.table(
+    layers.map((l) => ({
+      layer: l.layer,
+      backend: l.backend,
+      'fwd µs': +fmt(l.fwdUs, 0),
+      'fwd GFLOP/s': +fmt(l.fwdGflops, 2),
+      'bwd µs': +fmt(l.bwdUs, 0),
+      'bwd GFLOP/s': +fmt(l.bwdGflops, 2),
+    })),
+  );
+}
+console.log(`\ntapegrad backends here: ${names.join(', ')}; load average at the end ${machine().load}.`);
 for (const p of PEERS) if (p.note) console.log(`Note: ${p.note}.`);
 console.log(`Note: ${NOT_HERE}`);
 mkdirSync('results', { recursive: true });
 writeFileSync(
   'results/peers.json',
-  JSON.stringify({ date: new Date().toISOString(), machine: m, backends: names, rows }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), machine: m, backends: names, rows, layers }, null, 2) + '\n',
 );

@@ -2,11 +2,12 @@
  * The benchmark workloads (as defined in the wasm issue), with synthetic data of fixed seeds:
  * W1 the seed example sum_i b*sigmoid(a*x_i), M = 1000; W2 logistic regression
  * sum_i softplus(-y_i (X theta)_i), M = 1000, d = 10, 100, 1000; W3 a 784-128-10 tanh MLP with
- * softmax cross-entropy, batch 64.
+ * softmax cross-entropy, batch 64; W4 a LeNet-5 style CNN on 28x28 images (src/models/lenet.ts), batch 64.
  */
 import { define, softmaxCrossEntropy } from '../src/trace/define.js'; // not the entry: the browser bench bundles this file
 import { uniform } from '../src/models/random.js';
 import { seed, type Model } from '../src/models/models.js';
+import { lenetDefine, lenetParams } from '../src/models/lenet.js';
 
 export type Workload = Model;
 
@@ -52,6 +53,18 @@ export function w3(batch = 64, hidden = 128): Workload {
   };
 }
 
+/** W4: the LeNet-5 style CNN on synthetic 28x28 images in [0, 1] (seeded) with cyclic labels. */
+export function w4(batch = 64): Workload {
+  const Y = new Float64Array(batch * 10);
+  for (let r = 0; r < batch; r++) Y[r * 10 + ((r * 7) % 10)] = 1;
+  return {
+    name: `W4 CNN LeNet-5 batch ${batch}`,
+    f: lenetDefine(batch),
+    params: lenetParams(),
+    inputs: { X: uniform(batch * 784, 29, 0, 1), Y },
+  };
+}
+
 /**
  * A one-instruction tape, f(a) = -a: its value() time is the cost of one call through the TS
  * validation layer and across into the backend (the Node-API crossing, for native).
@@ -82,4 +95,4 @@ export function chain(instructions: number): Workload {
   };
 }
 
-export const WORKLOADS = (): Workload[] => [oneOp(), w1(), w2(10), w2(100), w2(1000), w3()];
+export const WORKLOADS = (): Workload[] => [oneOp(), w1(), w2(10), w2(100), w2(1000), w3(), w4()];

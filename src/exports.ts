@@ -12,6 +12,7 @@ export {
   type Returned,
 } from './trace/define.js';
 export { Tensor } from './trace/tensor.js';
+export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Pool2dOptions, type Pair } from './trace/window.js';
 export { ShapeError, OPS } from './ops/opset.js';
 export type { Tape } from './trace/compile.js';
 export { METHODS, type Method, type Cost } from './trace/cost.js';

@@ -8,6 +8,8 @@ import { ELEMENTWISE } from './cases/elementwise.js';
 import { LOSS } from './cases/loss.js';
 import { MATMUL } from './cases/matmul.js';
 import { REDUCE } from './cases/reduce.js';
+import { CONV } from './cases/conv.js';
+import { EXTREMUM } from './cases/extremum.js';
 import { describeEachBackend, expectClose, expectVector } from './harness.js';
 
 const ALL: readonly Case[] = [
@@ -19,6 +21,8 @@ const ALL: readonly Case[] = [
   ...REDUCE,
   ...MATMUL,
   ...LOSS,
+  ...CONV,
+  ...EXTREMUM,
 ];
 
 /** The cases whose tape uses each op (with the op in the backward sweep too, where it has one). */

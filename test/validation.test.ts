@@ -14,6 +14,8 @@ import { TAPE_RULES, type TapeRuleId } from '../src/trace/tape-rules.js';
 import { ELEMENTWISE } from './cases/elementwise.js';
 import { BINARY, SELECTION, WHERE } from './cases/binary.js';
 import { REDUCE } from './cases/reduce.js';
+import { CONV } from './cases/conv.js';
+import { EXTREMUM } from './cases/extremum.js';
 import { MATMUL } from './cases/matmul.js';
 import { LOSS } from './cases/loss.js';
 import { describeEachBackend, expectClose, random } from './harness.js';
@@ -136,9 +138,17 @@ describeEachBackend('the validation contract', (_be, name) => {
 
   it('accepts every conformance tape and the base tapes, and computes what js computes', async () => {
     const [engine, js] = await Promise.all([load(name), load('js')]);
-    const cases: Defined[] = [...ELEMENTWISE, ...BINARY, ...SELECTION, ...WHERE, ...REDUCE, ...MATMUL, ...LOSS].map(
-      (c) => c.f(),
-    );
+    const cases: Defined[] = [
+      ...ELEMENTWISE,
+      ...BINARY,
+      ...SELECTION,
+      ...WHERE,
+      ...REDUCE,
+      ...MATMUL,
+      ...LOSS,
+      ...CONV,
+      ...EXTREMUM,
+    ].map((c) => c.f());
     const tapes = [T, T2, L, B, W, ...cases.map((f) => f.tape)];
     for (const t of tapes) {
       const theta = random(t.nParams, 1, -1, 1);

@@ -43,6 +43,11 @@ import {
   fwd_argmax, bwd_argmax,
   fwd_argmin, bwd_argmin,
   fwd_one_hot, bwd_one_hot,
+  fwd_max, bwd_max,
+  fwd_min, bwd_min,
+  fwd_conv2d, bwd_conv2d,
+  fwd_max_pool2d, bwd_max_pool2d,
+  fwd_avg_pool2d, bwd_avg_pool2d,
 } from '../kernels/ops';
 import {
   OP_ADD,
@@ -82,6 +87,11 @@ import {
   OP_ARGMAX,
   OP_ARGMIN,
   OP_ONE_HOT,
+  OP_MAX,
+  OP_MIN,
+  OP_CONV2D,
+  OP_MAX_POOL2D,
+  OP_AVG_POOL2D,
 } from '../opcodes';
 
 /** the opcode that reached a dispatch default (0 xor: none); read by the host after a trap */
@@ -127,6 +137,11 @@ export let badOpcode: i32 = -1;
     case OP_ARGMAX: fwd_argmax(o, a, b, c, prm, v); break;
     case OP_ARGMIN: fwd_argmin(o, a, b, c, prm, v); break;
     case OP_ONE_HOT: fwd_one_hot(o, a, b, c, prm, v); break;
+    case OP_MAX: fwd_max(o, a, b, c, prm, v); break;
+    case OP_MIN: fwd_min(o, a, b, c, prm, v); break;
+    case OP_CONV2D: fwd_conv2d(o, a, b, c, prm, v); break;
+    case OP_MAX_POOL2D: fwd_max_pool2d(o, a, b, c, prm, v); break;
+    case OP_AVG_POOL2D: fwd_avg_pool2d(o, a, b, c, prm, v); break;
     default: badOpcode = op; unreachable();
   }
 }
@@ -171,6 +186,11 @@ export let badOpcode: i32 = -1;
     case OP_ARGMAX: bwd_argmax(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
     case OP_ARGMIN: bwd_argmin(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
     case OP_ONE_HOT: bwd_one_hot(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
+    case OP_MAX: bwd_max(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
+    case OP_MIN: bwd_min(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
+    case OP_CONV2D: bwd_conv2d(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
+    case OP_MAX_POOL2D: bwd_max_pool2d(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
+    case OP_AVG_POOL2D: bwd_avg_pool2d(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
     default: badOpcode = op; unreachable();
   }
 }

@@ -9,6 +9,8 @@ import {
   argReduceFwd, broadcastBwd, broadcastFwd, logsumexpBwd, oneHotFwd, logsumexpFwd, sumBwd, sumFwd, transposeBwd, transposeFwd,
 } from './reduce';
 import { softmaxXentBwd, softmaxXentFwd } from './softmax';
+import { avgPool2dBwd, avgPool2dFwd, conv2dBwd, conv2dFwd, maxPool2dBwd, maxPool2dFwd } from './conv';
+import { maxBwd, maxFwd, minBwd, minFwd } from './extremum';
 import { FLAG_GRAD_A, FLAG_GRAD_B } from '../opcodes';
 
 // @ts-ignore: decorator
@@ -108,3 +110,45 @@ export function fwdMatmulFast(o: usize, a: usize, b: usize, prm: usize): void {
 @inline export function bwd_argmin(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {}
 // @ts-ignore: decorator
 @inline export function bwd_one_hot(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {}
+
+// max/min reductions, conv2d and pooling (./extremum.ts, ./conv.ts)
+// @ts-ignore: decorator
+@inline export function fwd_max(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  maxFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
+}
+// @ts-ignore: decorator
+@inline export function bwd_max(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  maxBwd(go, ga, va, p(prm, 0), p(prm, 1), p(prm, 2));
+}
+// @ts-ignore: decorator
+@inline export function fwd_min(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  minFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
+}
+// @ts-ignore: decorator
+@inline export function bwd_min(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  minBwd(go, ga, va, p(prm, 0), p(prm, 1), p(prm, 2));
+}
+// @ts-ignore: decorator
+@inline export function fwd_conv2d(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  conv2dFwd(prm, o, a, b, at(v, p(prm, 16)));
+}
+// @ts-ignore: decorator
+@inline export function bwd_conv2d(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  conv2dBwd(flags, prm, go, ga, gb, va, vb, at(v, p(prm, 16)));
+}
+// @ts-ignore: decorator
+@inline export function fwd_max_pool2d(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  maxPool2dFwd(prm, o, a);
+}
+// @ts-ignore: decorator
+@inline export function bwd_max_pool2d(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  maxPool2dBwd(prm, go, ga, va);
+}
+// @ts-ignore: decorator
+@inline export function fwd_avg_pool2d(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  avgPool2dFwd(prm, o, a);
+}
+// @ts-ignore: decorator
+@inline export function bwd_avg_pool2d(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  avgPool2dBwd(prm, go, ga);
+}

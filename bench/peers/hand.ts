@@ -15,10 +15,12 @@ function build(w: Workload): PeerCase {
     theta = d.theta;
     const g = logisticGrad(d.M, d.d);
     run = (out) => g(theta, d.X, d.y, out);
-  } else {
+  } else if (d.kind === 'W3') {
     theta = flat([d.W1, d.b1, d.W2, d.b2]);
     const g = mlpGrad(d.B, d.D, d.H, d.C);
     run = (out) => g(theta, d.X, d.Y, out);
+  } else {
+    throw new Error('no hand-written gradient of this workload');
   }
   const grad = new Float64Array(theta.length);
   return {

@@ -4,6 +4,7 @@
  * the same point) and returns its value and gradient flattened in tapegrad's parameter order.
  */
 import type { Workload } from '../workloads.js';
+import { LENET_PARAMS } from '../../src/models/lenet.js';
 
 export interface PeerCase {
   /** one value-and-gradient, results read back to the host: what is timed */
@@ -39,7 +40,21 @@ export type Data =
       b1: Float64Array;
       W2: Float64Array;
       b2: Float64Array;
+    }
+  | {
+      kind: 'W4';
+      B: number;
+      /** [B, 1, 28, 28] */
+      X: Float64Array;
+      /** [B, 10] one-hot */
+      Y: Float64Array;
+      /** the LeNet parameters in tapegrad's layouts (conv weights [out, in, kh, kw]), in flat order */
+      p: Record<LenetParam, Float64Array>;
     };
+
+/** The W4 parameter names in tapegrad's flat order (src/models/lenet.ts). */
+export const LENET_ORDER = Object.keys(LENET_PARAMS) as LenetParam[];
+export type LenetParam = keyof typeof LENET_PARAMS;
 
 export function data(w: Workload): Data {
   const p = w.params as Record<string, Float64Array | number>;
@@ -67,6 +82,7 @@ export function data(w: Workload): Data {
       b2: p.b2 as Float64Array,
     };
   }
+  if (kind === 'W4') return { kind, B: leaf('X')[0], X: x.X, Y: x.Y, p: p as Record<LenetParam, Float64Array> };
   throw new Error(`no peer implementation of workload '${w.name}'`);
 }
 

@@ -1277,6 +1277,11 @@ static const FwdFn FWD_TABLE[] = {
     argmax_f,
     argmin_f,
     one_hot_f,
+    max_f,
+    min_f,
+    conv2d_f,
+    max_pool2d_f,
+    avg_pool2d_f,
 };
 static_assert(sizeof(FWD_TABLE) / sizeof(FWD_TABLE[0]) == OP_COUNT, "FWD_TABLE: one entry per opcode (run npm run gen)");
 static const BwdFn BWD_TABLE[] = {
@@ -1317,6 +1322,11 @@ static const BwdFn BWD_TABLE[] = {
     argmax_b,
     argmin_b,
     one_hot_b,
+    max_b,
+    min_b,
+    conv2d_b,
+    max_pool2d_b,
+    avg_pool2d_b,
 };
 static_assert(sizeof(BWD_TABLE) / sizeof(BWD_TABLE[0]) == OP_COUNT, "BWD_TABLE: one entry per opcode (run npm run gen)");
 // value() and reverse(): the fast variant where one is generated (hand-written ones: kernels_impl.h)
@@ -1358,6 +1368,11 @@ static const FwdFn FAST_TABLE[] = {
     argmax_f,
     argmin_f,
     one_hot_f,
+    max_f,
+    min_f,
+    conv2d_f,
+    max_pool2d_f,
+    avg_pool2d_f,
 };
 static_assert(sizeof(FAST_TABLE) / sizeof(FAST_TABLE[0]) == OP_COUNT, "FAST_TABLE: one entry per opcode (run npm run gen)");
 static const FwdFn SCALAR_A_FWD[] = {
@@ -1365,6 +1380,11 @@ static const FwdFn SCALAR_A_FWD[] = {
     sub_sa_f,
     mul_sa_f,
     div_sa_f,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
     nullptr,
     nullptr,
     nullptr,
@@ -1438,6 +1458,11 @@ static const BwdFn SCALAR_A_BWD[] = {
     nullptr,
     nullptr,
     nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 static_assert(sizeof(SCALAR_A_BWD) / sizeof(SCALAR_A_BWD[0]) == OP_COUNT, "SCALAR_A_BWD: one entry per opcode (run npm run gen)");
 static const FwdFn SCALAR_B_FWD[] = {
@@ -1478,6 +1503,11 @@ static const FwdFn SCALAR_B_FWD[] = {
     nullptr,
     nullptr,
     nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 static_assert(sizeof(SCALAR_B_FWD) / sizeof(SCALAR_B_FWD[0]) == OP_COUNT, "SCALAR_B_FWD: one entry per opcode (run npm run gen)");
 static const BwdFn SCALAR_B_BWD[] = {
@@ -1485,6 +1515,11 @@ static const BwdFn SCALAR_B_BWD[] = {
     sub_sb_b,
     mul_sb_b,
     div_sb_b,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
     nullptr,
     nullptr,
     nullptr,

@@ -27,6 +27,7 @@ namespace TG_ISA {
 #include "k_matmul.h"
 #include "k_loss.h"
 #include "k_fast.h"
+#include "k_conv.h"
 #include "k_tangent.h"
 #include "optim.h"
 #include "k_elementwise.gen.h"
@@ -95,6 +96,10 @@ static KernelTable make_table() {
   t.fast[OP_SUM] = sum_fast_f;
   t.tan[OP_LOGSUMEXP] = logsumexp_t;
   t.tan[OP_SOFTMAX_XENT] = softmax_xent_t;
+  t.tan[OP_MAX] = max_t;
+  t.tan[OP_MIN] = min_t;
+  t.tan[OP_MAX_POOL2D] = max_pool2d_t;
+  t.fast[OP_CONV2D] = conv2d_fast_f;
   if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
   t.sgd = sgd_step;
   t.adam = adam_step;

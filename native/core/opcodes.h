@@ -58,10 +58,15 @@ enum Op : int32_t {
   OP_ARGMAX = 34,
   OP_ARGMIN = 35,
   OP_ONE_HOT = 36,
-  OP_COUNT = 37,
+  OP_MAX = 37,
+  OP_MIN = 38,
+  OP_CONV2D = 39,
+  OP_MAX_POOL2D = 40,
+  OP_AVG_POOL2D = 41,
+  OP_COUNT = 42,
 };
 
-constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "sin", "cos", "erf", "gelu", "sign", "clamp", "maximum", "minimum", "greater", "less", "equal", "where", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot"};
+constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "sin", "cos", "erf", "gelu", "sign", "clamp", "maximum", "minimum", "greater", "less", "equal", "where", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot", "max", "min", "conv2d", "max_pool2d", "avg_pool2d"};
 // The index of each op's named params (OpDef.params).
 constexpr int32_t P_ADD_N = 0;
 constexpr int32_t P_SUB_N = 0;
@@ -116,23 +121,68 @@ constexpr int32_t P_ARGMIN_N = 1;
 constexpr int32_t P_ARGMIN_INNER = 2;
 constexpr int32_t P_ONE_HOT_ROWS = 0;
 constexpr int32_t P_ONE_HOT_CLASSES = 1;
+constexpr int32_t P_MAX_OUTER = 0;
+constexpr int32_t P_MAX_N = 1;
+constexpr int32_t P_MAX_INNER = 2;
+constexpr int32_t P_MIN_OUTER = 0;
+constexpr int32_t P_MIN_N = 1;
+constexpr int32_t P_MIN_INNER = 2;
+constexpr int32_t P_CONV2D_N = 0;
+constexpr int32_t P_CONV2D_GROUPS = 1;
+constexpr int32_t P_CONV2D_CIN = 2;
+constexpr int32_t P_CONV2D_H = 3;
+constexpr int32_t P_CONV2D_W = 4;
+constexpr int32_t P_CONV2D_COUT = 5;
+constexpr int32_t P_CONV2D_KH = 6;
+constexpr int32_t P_CONV2D_KW = 7;
+constexpr int32_t P_CONV2D_OH = 8;
+constexpr int32_t P_CONV2D_OW = 9;
+constexpr int32_t P_CONV2D_STRIDE_H = 10;
+constexpr int32_t P_CONV2D_STRIDE_W = 11;
+constexpr int32_t P_CONV2D_PAD_H = 12;
+constexpr int32_t P_CONV2D_PAD_W = 13;
+constexpr int32_t P_CONV2D_DILATION_H = 14;
+constexpr int32_t P_CONV2D_DILATION_W = 15;
+constexpr int32_t P_CONV2D_COL_AT = 16;
+constexpr int32_t P_MAX_POOL2D_PLANES = 0;
+constexpr int32_t P_MAX_POOL2D_H = 1;
+constexpr int32_t P_MAX_POOL2D_W = 2;
+constexpr int32_t P_MAX_POOL2D_OH = 3;
+constexpr int32_t P_MAX_POOL2D_OW = 4;
+constexpr int32_t P_MAX_POOL2D_KH = 5;
+constexpr int32_t P_MAX_POOL2D_KW = 6;
+constexpr int32_t P_MAX_POOL2D_STRIDE_H = 7;
+constexpr int32_t P_MAX_POOL2D_STRIDE_W = 8;
+constexpr int32_t P_MAX_POOL2D_PAD_H = 9;
+constexpr int32_t P_MAX_POOL2D_PAD_W = 10;
+constexpr int32_t P_AVG_POOL2D_PLANES = 0;
+constexpr int32_t P_AVG_POOL2D_H = 1;
+constexpr int32_t P_AVG_POOL2D_W = 2;
+constexpr int32_t P_AVG_POOL2D_OH = 3;
+constexpr int32_t P_AVG_POOL2D_OW = 4;
+constexpr int32_t P_AVG_POOL2D_KH = 5;
+constexpr int32_t P_AVG_POOL2D_KW = 6;
+constexpr int32_t P_AVG_POOL2D_STRIDE_H = 7;
+constexpr int32_t P_AVG_POOL2D_STRIDE_W = 8;
+constexpr int32_t P_AVG_POOL2D_PAD_H = 9;
+constexpr int32_t P_AVG_POOL2D_PAD_W = 10;
 // How forward mode carries tangents through each op (OpDef.tangent; 0: no gradient).
 constexpr int32_t TANGENT_DIAGONAL = 1;
 constexpr int32_t TANGENT_LINEAR = 2;
 constexpr int32_t TANGENT_BILINEAR = 3;
 constexpr int32_t TANGENT_CUSTOM = 4;
-constexpr int32_t OP_TANGENT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 2, 2, 4, 3, 2, 4, 0, 0, 0};
+constexpr int32_t OP_TANGENT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 2, 2, 4, 3, 2, 4, 0, 0, 0, 4, 4, 3, 4, 2};
 // Operands (1 a, 2 a b, 3 a b c) and params (p0..) of each op.
-constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 3, 2, 2, 2, 2, 2, 3, 1, 1, 1, 2, 1, 2, 1, 1, 1};
-constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 2, 3, 3, 3, 2};
+constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 3, 2, 2, 2, 2, 2, 3, 1, 1, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1};
+constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 2, 3, 3, 3, 2, 3, 3, 17, 11, 11};
 // Which param holds the offset of the op's extra arena region (-1: none).
-constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1};
+constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1, -1, -1, 16, -1, -1};
 // Which params are sizes or strides (bit q: pq), each >= 1 in a valid tape.
-constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3};
+constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3, 7, 7, 53247, 511, 511};
 // Elementwise ops (unary, binary, ternary): output element i depends on element i of each operand
 // of the output's extent (and on an operand read whole, a scalar operand), in the forward and the backward rule,
 // so any range of elements can run as a call of its own (the native thread pool's pieces).
-constexpr bool OP_ELEMENTWISE[OP_COUNT] = {true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false, false, false, false};
+constexpr bool OP_ELEMENTWISE[OP_COUNT] = {true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false, false, false, false, false, false, false, false, false};
 
 // The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
 enum Rule : int32_t {
@@ -220,6 +270,11 @@ inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
     case OP_ARGMAX: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_ARGMIN: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_ONE_HOT: { const double e[5] = {double(p[0]) * double(p[1]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_MAX: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_MIN: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_CONV2D: { const double e[5] = {double(p[0]) * double(p[1]) * double(p[5]) * double(p[8]) * double(p[9]), double(p[0]) * double(p[1]) * double(p[2]) * double(p[3]) * double(p[4]), double(p[1]) * double(p[5]) * double(p[2]) * double(p[6]) * double(p[7]), -1, double(p[2]) * double(p[6]) * double(p[7]) * double(p[8]) * double(p[9])}; return e[which]; }
+    case OP_MAX_POOL2D: { const double e[5] = {double(p[0]) * double(p[3]) * double(p[4]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_AVG_POOL2D: { const double e[5] = {double(p[0]) * double(p[3]) * double(p[4]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     default: return -1;
   }
 }

@@ -75,7 +75,18 @@ export interface Limit {
 export interface OpDef {
   /** tape name; the C++/AS constant is OP_<NAME> */
   readonly name: string;
-  readonly kind: 'unary' | 'binary' | 'ternary' | 'broadcast' | 'reduce' | 'matmul' | 'transpose' | 'loss' | 'index';
+  readonly kind:
+    | 'unary'
+    | 'binary'
+    | 'ternary'
+    | 'broadcast'
+    | 'reduce'
+    | 'matmul'
+    | 'transpose'
+    | 'loss'
+    | 'index'
+    | 'conv'
+    | 'pool';
   readonly arity: 1 | 2 | 3;
   /** meaning of p0.. (at most MAX_PARAMS) */
   readonly params: readonly string[];
@@ -217,6 +228,109 @@ function reduce(name: string, fwd: number, bwd: number, doc: string): OpDef {
     tangent: name === 'sum' ? 'linear' : 'custom',
   };
 }
+
+/**
+ * max (sign 1) or min (sign -1) along an axis. The gradient goes to the element argmax/argmin
+ * picks (the first extremal one; the first NaN when there is one, whose value NaN is the result).
+ */
+function extremum(name: 'max' | 'min', doc: string): OpDef {
+  return {
+    name,
+    kind: 'reduce',
+    arity: 1,
+    params: ['outer', 'n', 'inner'],
+    extent: { out: [0, 2], a: [0, 1, 2] },
+    saves: ['a'],
+    shape: ([a], [axis]) => (checkAxis(name, a, axis), a.filter((_, i) => i !== axis)),
+    encode: ([a], [axis]) => splitAxis(a, axis),
+    // a compare per element; backward: the compares again to find the element, one add per output
+    flops: {
+      fwd: (p) => p[0] * p[1] * p[2],
+      bwd: [(p) => p[0] * p[1] * p[2] + p[0] * p[2]],
+      tangent: (p) => p[0] * p[1] * p[2],
+    },
+    doc,
+    // out' = a' at the element the value picks
+    tangent: 'custom',
+  };
+}
+
+/** Output size of a sliding window (PyTorch's formula, floor division); < 1 means no window fits. */
+export function windowOut(size: number, kernel: number, stride: number, pad: number, dilation = 1): number {
+  return Math.floor((size + 2 * pad - dilation * (kernel - 1) - 1) / stride) + 1;
+}
+
+/**
+ * conv2d attrs: [strideH, strideW, padH, padW, dilationH, dilationW, groups]; input [N, C, H, W],
+ * weights [Cout, C / groups, KH, KW] (PyTorch's layout).
+ */
+function convShape(ins: readonly Shape[], attrs: readonly number[]): Shape {
+  const [x, w] = ins;
+  const [sh, sw, ph, pw, dh, dw, groups] = attrs;
+  const both = `input ${fmt(x)} and weights ${fmt(w)}`;
+  if (x.length !== 4) throw new ShapeError(`conv2d: the input must be 4-D [N, C, H, W], got ${fmt(x)}`);
+  if (w.length !== 4) throw new ShapeError(`conv2d: the weights must be 4-D [Cout, C/groups, KH, KW], got ${fmt(w)}`);
+  if (x[1] % groups !== 0 || w[0] % groups !== 0)
+    throw new ShapeError(`conv2d: ${groups} groups do not divide the channels of ${both}`);
+  if (w[1] * groups !== x[1])
+    throw new ShapeError(
+      `conv2d: ${both}: the weights take ${w[1]} channels per group x ${groups} groups, the input has ${x[1]}`,
+    );
+  const oh = windowOut(x[2], w[2], sh, ph, dh),
+    ow = windowOut(x[3], w[3], sw, pw, dw);
+  if (oh < 1 || ow < 1)
+    throw new ShapeError(
+      `conv2d: the kernel (dilated) is larger than the padded input: ${both}, padding [${ph},${pw}], dilation [${dh},${dw}]`,
+    );
+  return [x[0], w[0], oh, ow];
+}
+
+/** Pooling attrs: [kernelH, kernelW, strideH, strideW, padH, padW]; input [..., H, W]. */
+function poolShape(name: string) {
+  return ([x]: readonly Shape[], attrs: readonly number[]): Shape => {
+    const [kh, kw, sh, sw, ph, pw] = attrs;
+    if (x.length < 2)
+      throw new ShapeError(`${name}: the input must have at least 2 dimensions [..., H, W], got ${fmt(x)}`);
+    if (2 * ph > kh || 2 * pw > kw)
+      throw new ShapeError(`${name}: padding [${ph},${pw}] must be at most half the kernel [${kh},${kw}] (as PyTorch)`);
+    const [h, w] = x.slice(-2);
+    const oh = windowOut(h, kh, sh, ph),
+      ow = windowOut(w, kw, sw, pw);
+    if (oh < 1 || ow < 1)
+      throw new ShapeError(`${name}: the kernel [${kh},${kw}] is larger than the padded input ${fmt(x)}`);
+    return [...x.slice(0, -2), oh, ow];
+  };
+}
+
+function pool(name: 'max_pool2d' | 'avg_pool2d', doc: string): OpDef {
+  const shape = poolShape(name === 'max_pool2d' ? 'maxPool2d' : 'avgPool2d');
+  return {
+    name,
+    kind: 'pool',
+    arity: 1,
+    params: ['planes', 'h', 'w', 'oh', 'ow', 'kh', 'kw', 'strideH', 'strideW', 'padH', 'padW'],
+    extent: { out: [0, 3, 4], a: [0, 1, 2] },
+    zeroOk: [9, 10],
+    saves: name === 'max_pool2d' ? ['a'] : [],
+    shape,
+    encode: ([x], attrs) => {
+      const [oh, ow] = shape([x], attrs).slice(-2);
+      const [h, w] = x.slice(-2);
+      return [sizeOf(x.slice(0, -2)), h, w, oh, ow, ...attrs];
+    },
+    // a compare or add per window element (+ a divide per output for avg); backward: max finds the
+    // element again and adds once, avg adds dout/count into every element of the window
+    flops: {
+      fwd: (p) => p[0] * p[3] * p[4] * (p[5] * p[6] + (name === 'avg_pool2d' ? 1 : 0)),
+      bwd: [(p) => p[0] * p[3] * p[4] * (p[5] * p[6] + 1)],
+      tangent: (p) => p[0] * p[3] * p[4] * p[5] * p[6],
+    },
+    doc,
+    // max: out' = a' at the window's element the value picks (custom); avg: linear
+    tangent: name === 'max_pool2d' ? 'custom' : 'linear',
+  };
+}
+
 const is2d = (name: string, s: Shape, role: string) => {
   if (s.length !== 2) throw new ShapeError(`${name}: ${role} must be 2-D, got ${fmt(s)}`);
 };
@@ -328,6 +442,69 @@ export const OPS: readonly OpDef[] = [
     doc: 'out[r,c] = (c == a[r]) for an integer a[r] in [0, classes); a row of NaN for any other a[r] (inputs are checked before the call, so only a computed index can get there); no gradient',
     differentiable: false,
   },
+  extremum(
+    'max',
+    'largest a[o,j,i] along an axis (NaN if any element is NaN, as NumPy and PyTorch); the gradient goes to the first largest element only (the first NaN if any), as argmax picks it',
+  ),
+  extremum(
+    'min',
+    'smallest a[o,j,i] along an axis (NaN if any element is NaN); the gradient goes to the first smallest element only (the first NaN if any), as argmin picks it',
+  ),
+  {
+    name: 'conv2d',
+    kind: 'conv',
+    arity: 2,
+    params: [
+      'n',
+      'groups',
+      'cin',
+      'h',
+      'w',
+      'cout',
+      'kh',
+      'kw',
+      'oh',
+      'ow',
+      'strideH',
+      'strideW',
+      'padH',
+      'padW',
+      'dilationH',
+      'dilationW',
+      'colAt',
+    ],
+    // cin and cout per group: a [n, groups, cin, h, w], b [groups, cout, cin, kh, kw]
+    extent: { out: [0, 1, 5, 8, 9], a: [0, 1, 2, 3, 4], b: [1, 5, 2, 6, 7], extra: { at: 16, size: [2, 6, 7, 8, 9] } },
+    zeroOk: [12, 13],
+    saves: ['a', 'b', 'extra'],
+    shape: convShape,
+    encode: ([x, w], attrs, extra) => {
+      const [, , oh, ow] = convShape([x, w], attrs);
+      const [sh, sw, ph, pw, dh, dw, groups] = attrs;
+      const col = extra(w[1] * w[2] * w[3] * oh * ow);
+      return [x[0], groups, w[1], x[2], x[3], w[0] / groups, w[2], w[3], oh, ow, sh, sw, ph, pw, dh, dw, col];
+    },
+    flops: {
+      fwd: (p) => 2 * p[0] * p[1] * p[5] * p[8] * p[9] * p[2] * p[6] * p[7],
+      bwd: [
+        (p) => 2 * p[0] * p[1] * p[5] * p[8] * p[9] * p[2] * p[6] * p[7],
+        (p) => 2 * p[0] * p[1] * p[5] * p[8] * p[9] * p[2] * p[6] * p[7],
+      ],
+    },
+    doc:
+      'cross-correlation as PyTorch: out[n,co,y,x] = sum_{ci,i,j} a[n,g*cin+ci, y*sh-ph+i*dh, x*sw-pw+j*dw] b[co,ci,i,j] (g = group of co), ' +
+      'summed in (ci, i, j) order from 0 with the padding taken as zeros (so an infinite weight makes NaN at the border, as zero padding does); ' +
+      'scratch: one image of im2col columns [cin*kh*kw, oh*ow]; d/da = the transposed convolution of dout with b, d/db = sum_n dout (x) columns',
+    tangent: 'bilinear',
+  },
+  pool(
+    'max_pool2d',
+    'largest element of each window, padding ignored (PyTorch); NaN if the window holds a NaN; the gradient goes to the first largest element of the window (the first NaN if any)',
+  ),
+  pool(
+    'avg_pool2d',
+    'sum of each window / (kh*kw), padding counted as zeros (PyTorch count_include_pad=True); d/da = dout/(kh*kw) into each element of its windows',
+  ),
 ];
 
 /**

@@ -1,5 +1,6 @@
 import { ShapeError, shapeString as fmt, sizeOf, type Shape } from '../ops/opset.js';
 import type { Graph } from './graph.js';
+import { convAttrs, poolAttrs, type Conv2dOptions, type Pair, type Pool2dOptions } from './window.js';
 
 export type TensorLike = Tensor | number;
 
@@ -200,6 +201,44 @@ export class Tensor {
   }
 
   /**
+   * Largest element along `axis` (of all elements without one). NaN if any element is NaN. The
+   * gradient goes to the first largest element only (the one argmax picks).
+   */
+  max(axis?: number, keepDims = false): Tensor {
+    return this.reduce('max', axis, keepDims);
+  }
+
+  /** Smallest element along `axis` (see max). */
+  min(axis?: number, keepDims = false): Tensor {
+    return this.reduce('min', axis, keepDims);
+  }
+
+  /**
+   * 2-D convolution (cross-correlation, as PyTorch's `F.conv2d`) of this input [N, C, H, W] with
+   * weights [Cout, C / groups, KH, KW]: output [N, Cout, OH, OW] with
+   * OH = floor((H + 2 padH - dilationH (KH - 1) - 1) / strideH) + 1. No bias: add one as
+   * `.add(b.reshape([Cout, 1, 1]))`.
+   */
+  conv2d(weights: Tensor, options: Conv2dOptions = {}): Tensor {
+    const w = this.operand(weights, 'conv2d');
+    return this.wrap(this.graph.op('conv2d', [this.id, w.id], convAttrs(options, w.shape)));
+  }
+
+  /**
+   * Max pooling over the last two axes [..., H, W] (PyTorch's `F.max_pool2d`; stride defaults to
+   * the kernel size; padding is ignored). NaN if the window holds one; the gradient goes to the
+   * first largest element of each window.
+   */
+  maxPool2d(kernel: Pair, options: Pool2dOptions = {}): Tensor {
+    return this.wrap(this.graph.op('max_pool2d', [this.id], poolAttrs('maxPool2d', kernel, options)));
+  }
+
+  /** Average pooling over the last two axes (PyTorch's `F.avg_pool2d`, count_include_pad=True). */
+  avgPool2d(kernel: Pair, options: Pool2dOptions = {}): Tensor {
+    return this.wrap(this.graph.op('avg_pool2d', [this.id], poolAttrs('avgPool2d', kernel, options)));
+  }
+
+  /**
    * Rows of one-hot vectors [n, classes] from n class indices (integers in [0, classes)). An
    * input used this way is checked on every call: an index out of range is an Error. No gradient.
    */
@@ -264,7 +303,11 @@ export class Tensor {
     return a;
   }
 
-  private reduce(name: 'sum' | 'logsumexp' | 'argmax' | 'argmin', axis: number | undefined, keepDims: boolean): Tensor {
+  private reduce(
+    name: 'sum' | 'logsumexp' | 'argmax' | 'argmin' | 'max' | 'min',
+    axis: number | undefined,
+    keepDims: boolean,
+  ): Tensor {
     const op = name === 'logsumexp' ? 'logSumExp' : name;
     const flat = axis === undefined;
     const x = flat ? this.reshape([this.size]) : this;

@@ -5,6 +5,8 @@
 import { breastCancer, digits, type Dataset } from '../../data/datasets.js';
 import { FASHION_MNIST_DIR, fashionMnist } from '../../data/idx.js';
 import { logistic, mlp, seed, softmaxRegression, type Model } from '../../models/models.js';
+import { lenet } from '../../models/lenet.js';
+import { upscale } from '../../data/upscale.js';
 
 export interface CatalogEntry {
   /** short name: the table's first column and the argument of `tapegrad explain` */
@@ -34,6 +36,11 @@ export function catalog({ fashionRows = 500, dataDir }: CatalogOptions = {}): Ca
     { key: 'logistic', build: () => logistic(breastCancer()) },
     { key: 'softmax', build: () => softmaxRegression(dig()) },
     ...MLP_WIDTHS.map((h) => ({ key: `mlp-${h}`, build: () => mlp(dig(), h) })),
+    {
+      // W4: on Fashion-MNIST when it is installed, else on the digits upscaled to 28x28
+      key: 'cnn',
+      build: () => lenet(fashionMnist(64, dataDir) ?? upscale(dig(), 28), 64),
+    },
     {
       key: 'fashion-mlp',
       build: () => {

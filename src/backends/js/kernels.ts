@@ -2,6 +2,8 @@ import type { ElementwiseName, OpName } from '../../ops/names.gen.js';
 import { Flag } from '../../ops/opset.js';
 import type { Kernel } from './kernel.js';
 import { ELEMENTWISE_KERNELS } from './kernels.gen.js';
+import { CONV_KERNELS } from './conv.js';
+import { EXTREMUM_KERNELS } from './extremum.js';
 
 export type { Kernel } from './kernel.js';
 
@@ -17,6 +19,8 @@ const B = Flag.gradB;
 
 /** The hand-written kernels: every op that is not elementwise (a missing one fails typecheck). */
 const HANDWRITTEN: Readonly<Record<Exclude<OpName, ElementwiseName>, Kernel>> = {
+  ...CONV_KERNELS,
+  ...EXTREMUM_KERNELS,
   broadcast: {
     fwd(v, o, a, _b, outer, rep, inner) {
       for (let s = 0; s < outer; s++)

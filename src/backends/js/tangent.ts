@@ -1,6 +1,7 @@
 import { Field, Flag, INSTR_WIDTH, OPS, sizeOf } from '../../ops/opset.js';
 import type { Tape } from '../../trace/compile.js';
 import { lseParts, type Kernel } from './kernels.js';
+import { SELECTION_TANGENTS } from './selection-tangent.js';
 
 /**
  * Forward mode on the js backend: the tangent sweep. The tangent arena `t` has the value arena's
@@ -25,9 +26,11 @@ export type TangentRule = (
   p0: number,
   p1: number,
   p2: number,
+  p: Int32Array,
 ) => void;
 
 export const TANGENT_RULES: Readonly<Record<string, TangentRule>> = {
+  ...SELECTION_TANGENTS,
   // out' = sum_j exp(a - out) a', with exp(a - out) as exp((a - m) - l), as the backward rule
   logsumexp(v, t, _f, o, a, _b, outer, n, inner) {
     for (let s = 0; s < outer; s++)
@@ -108,7 +111,7 @@ export function tangentSweep(
     const nOut = ext(def.extent.out);
     const sizes = [ext(def.extent.a), ext(def.extent.b), ext(def.extent.c)];
     if (def.tangent === 'linear') k.fwd(t, o, a, b, p[0], p[1], p[2], c, p);
-    else if (def.tangent === 'custom') TANGENT_RULES[def.name](v, t, flags, o, a, b, p[0], p[1], p[2]);
+    else if (def.tangent === 'custom') TANGENT_RULES[def.name](v, t, flags, o, a, b, p[0], p[1], p[2], p);
     else if (def.tangent === 'diagonal') {
       t.fill(0, o, o + nOut);
       OPERANDS.forEach(([field, grad], q) => {
