@@ -41,7 +41,11 @@ export const OP_SOFTMAX_XENT: i32 = 21;
 export const OP_ARGMAX: i32 = 22;
 export const OP_ARGMIN: i32 = 23;
 export const OP_ONE_HOT: i32 = 24;
-export const OP_COUNT: i32 = 25;
+export const OP_SLICE: i32 = 25;
+export const OP_CONCAT: i32 = 26;
+export const OP_GATHER: i32 = 27;
+export const OP_BATCH_MATMUL: i32 = 28;
+export const OP_COUNT: i32 = 29;
 
 /** Which param holds the offset of the op's extra arena region (-1: none). */
 export function opExtraAt(op: i32): i32 {
@@ -72,11 +76,15 @@ export function opSizeParams(op: i32): i32 {
     case 17: return 7;
     case 18: return 7;
     case 19: return 7;
-    case 20: return 3;
+    case 20: return 15;
     case 21: return 3;
     case 22: return 7;
     case 23: return 7;
     case 24: return 3;
+    case 25: return 258111;
+    case 26: return 31;
+    case 27: return 15;
+    case 28: return 63;
     default: return 0;
   }
 }
@@ -104,11 +112,15 @@ export function opParamCount(op: i32): i32 {
     case 17: return 3;
     case 18: return 3;
     case 19: return 3;
-    case 20: return 2;
+    case 20: return 4;
     case 21: return 3;
     case 22: return 3;
     case 23: return 3;
     case 24: return 2;
+    case 25: return 18;
+    case 26: return 5;
+    case 27: return 4;
+    case 28: return 6;
     default: return 0;
   }
 }
@@ -161,6 +173,10 @@ export function opArity(op: i32): i32 {
     case 22: return 1;
     case 23: return 1;
     case 24: return 1;
+    case 25: return 1;
+    case 26: return 2;
+    case 27: return 2;
+    case 28: return 2;
     default: return 0;
   }
 }
@@ -197,11 +213,15 @@ export function opExtent(op: i32, which: i32, p: usize): f64 {
     case 17: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 18: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 19: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) : which == 2 ? param(p, 1) * param(p, 2) : which == 3 ? -1 : -1;
-    case 20: return which == 0 ? param(p, 0) * param(p, 1) : which == 1 ? param(p, 0) * param(p, 1) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 20: return which == 0 ? param(p, 0) * param(p, 1) * param(p, 2) * param(p, 3) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) * param(p, 3) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 21: return which == 0 ? param(p, 0) : which == 1 ? param(p, 0) * param(p, 1) : which == 2 ? param(p, 0) * param(p, 1) : which == 3 ? -1 : param(p, 0) * param(p, 1);
     case 22: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 23: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 24: return which == 0 ? param(p, 0) * param(p, 1) : which == 1 ? param(p, 0) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 25: return which == 0 ? param(p, 12) * param(p, 13) * param(p, 14) * param(p, 15) * param(p, 16) * param(p, 17) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) * param(p, 3) * param(p, 4) * param(p, 5) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 26: return which == 0 ? param(p, 0) * param(p, 3) * param(p, 4) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 4) : which == 2 ? param(p, 0) * param(p, 2) * param(p, 4) : which == 3 ? -1 : -1;
+    case 27: return which == 0 ? param(p, 0) * param(p, 3) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? param(p, 3) : which == 3 ? -1 : -1;
+    case 28: return which == 0 ? param(p, 0) * param(p, 1) * param(p, 3) : which == 1 ? param(p, 4) * param(p, 1) * param(p, 2) : which == 2 ? param(p, 5) * param(p, 2) * param(p, 3) : which == 3 ? -1 : -1;
     default: return -1;
   }
 }
@@ -209,7 +229,8 @@ export function opExtent(op: i32, which: i32, p: usize): f64 {
 /** The bounds between params that the kernels rely on (OpDef.limits). */
 export function opLimitsOk(op: i32, p: usize): bool {
   switch (op) {
-
+    case 25: return param(p, 6) + param(p, 12) <= param(p, 0) && param(p, 7) + param(p, 13) <= param(p, 1) && param(p, 8) + param(p, 14) <= param(p, 2) && param(p, 9) + param(p, 15) <= param(p, 3) && param(p, 10) + param(p, 16) <= param(p, 4) && param(p, 11) + param(p, 17) <= param(p, 5);
+    case 26: return param(p, 1) + param(p, 2) <= param(p, 3);
     default: return true;
   }
 }

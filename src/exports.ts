@@ -10,7 +10,8 @@ export {
   type Output,
   type Returned,
 } from './trace/define.js';
-export { Tensor } from './trace/tensor.js';
+export { Tensor, type TensorLike } from './trace/tensor.js';
+export { constant, add, sub, mul, div, pow, concat, stack } from './trace/functions.js';
 export { ShapeError, OPS } from './ops/opset.js';
 export type { Tape } from './trace/compile.js';
 export { METHODS, type Method, type Cost } from './trace/cost.js';

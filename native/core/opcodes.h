@@ -46,17 +46,21 @@ enum Op : int32_t {
   OP_ARGMAX = 22,
   OP_ARGMIN = 23,
   OP_ONE_HOT = 24,
-  OP_COUNT = 25,
+  OP_SLICE = 25,
+  OP_CONCAT = 26,
+  OP_GATHER = 27,
+  OP_BATCH_MATMUL = 28,
+  OP_COUNT = 29,
 };
 
-constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot"};
+constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot", "slice", "concat", "gather", "batch_matmul"};
 // Operands (1 a, 2 a b, 3 a b c) and params (p0..) of each op.
-constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2, 1, 1, 1};
-constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 2, 3, 3, 3, 2};
+constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2, 1, 1, 1, 1, 2, 2, 2};
+constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 4, 3, 3, 3, 2, 18, 5, 4, 6};
 // Which param holds the offset of the op's extra arena region (-1: none).
-constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1};
+constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1, -1, -1, -1, -1};
 // Which params are sizes or strides (bit q: pq), each >= 1 in a valid tape.
-constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3};
+constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 15, 3, 7, 7, 3, 258111, 31, 15, 63};
 
 // The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
 enum Rule : int32_t {
@@ -127,11 +131,15 @@ inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
     case OP_SUM: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_LOGSUMEXP: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_MATMUL: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]), double(p[1]) * double(p[2]), -1, -1}; return e[which]; }
-    case OP_TRANSPOSE: { const double e[5] = {double(p[0]) * double(p[1]), double(p[0]) * double(p[1]), -1, -1, -1}; return e[which]; }
+    case OP_TRANSPOSE: { const double e[5] = {double(p[0]) * double(p[1]) * double(p[2]) * double(p[3]), double(p[0]) * double(p[1]) * double(p[2]) * double(p[3]), -1, -1, -1}; return e[which]; }
     case OP_SOFTMAX_XENT: { const double e[5] = {double(p[0]), double(p[0]) * double(p[1]), double(p[0]) * double(p[1]), -1, double(p[0]) * double(p[1])}; return e[which]; }
     case OP_ARGMAX: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_ARGMIN: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_ONE_HOT: { const double e[5] = {double(p[0]) * double(p[1]), double(p[0]), -1, -1, -1}; return e[which]; }
+    case OP_SLICE: { const double e[5] = {double(p[12]) * double(p[13]) * double(p[14]) * double(p[15]) * double(p[16]) * double(p[17]), double(p[0]) * double(p[1]) * double(p[2]) * double(p[3]) * double(p[4]) * double(p[5]), -1, -1, -1}; return e[which]; }
+    case OP_CONCAT: { const double e[5] = {double(p[0]) * double(p[3]) * double(p[4]), double(p[0]) * double(p[1]) * double(p[4]), double(p[0]) * double(p[2]) * double(p[4]), -1, -1}; return e[which]; }
+    case OP_GATHER: { const double e[5] = {double(p[0]) * double(p[3]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), double(p[3]), -1, -1}; return e[which]; }
+    case OP_BATCH_MATMUL: { const double e[5] = {double(p[0]) * double(p[1]) * double(p[3]), double(p[4]) * double(p[1]) * double(p[2]), double(p[5]) * double(p[2]) * double(p[3]), -1, -1}; return e[which]; }
     default: return -1;
   }
 }
@@ -140,7 +148,8 @@ inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
 inline bool op_limits_ok(int32_t op, const int32_t* p) {
   (void)p;
   switch (op) {
-
+    case OP_SLICE: return double(p[6]) + double(p[12]) <= double(p[0]) && double(p[7]) + double(p[13]) <= double(p[1]) && double(p[8]) + double(p[14]) <= double(p[2]) && double(p[9]) + double(p[15]) <= double(p[3]) && double(p[10]) + double(p[16]) <= double(p[4]) && double(p[11]) + double(p[17]) <= double(p[5]);
+    case OP_CONCAT: return double(p[1]) + double(p[2]) <= double(p[3]);
     default: return true;
   }
 }

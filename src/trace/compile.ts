@@ -34,8 +34,8 @@ export interface Tape {
    */
   readonly outputs: Int32Array;
   /**
-   * Inputs read as class indices (one-hot of integer labels): pairs (input number, classes).
-   * The API layer checks every element is an integer in [0, classes) before a call.
+   * Inputs read as indices (one-hot of integer labels, gather's rows): pairs (input number,
+   * bound). The API layer checks every element is an integer in [0, bound) before a call.
    */
   readonly indexChecks: Int32Array;
   /**
@@ -90,10 +90,8 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
   place((n) => n.kind === 'input');
   const constStart = size;
   place((n) => n.kind === 'const' && live[n.id] === 1);
-  const constInit = Float64Array.from(
-    nodes.filter((n) => n.kind === 'const' && live[n.id]),
-    (n) => n.value!,
-  );
+  const constInit = new Float64Array(size - constStart);
+  for (const n of nodes) if (n.kind === 'const' && live[n.id]) constInit.set(n.value!, offset[n.id] - constStart);
   const tempStart = size;
   for (const id of order) {
     offset[id] = size;
@@ -132,10 +130,14 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
   });
 
   const inputNodes = nodes.filter((n) => n.kind === 'input');
+  // the operand read as indices and its bound: one_hot's a (classes), gather's b (rows of a)
   const indexChecks = order.flatMap((id) => {
     const n = nodes[id];
-    const j = inputNodes.indexOf(nodes[root(n.inputs[0])]);
-    return n.op === 'one_hot' && j >= 0 ? [j, n.attrs[0]] : [];
+    if (n.op !== 'one_hot' && n.op !== 'gather') return [];
+    const [ids, bound] =
+      n.op === 'one_hot' ? [n.inputs[0], n.attrs[0]] : [n.inputs[1], nodes[n.inputs[0]].shape[n.attrs[0]]];
+    const j = inputNodes.indexOf(nodes[root(ids)]);
+    return j >= 0 ? [j, bound] : [];
   });
   return {
     code,

@@ -1,4 +1,5 @@
 import { Flag } from '../../ops/opset.js';
+import { STRUCTURE_KERNELS } from './structure.js';
 
 /**
  * The reference kernels: every op's forward rule and backward rule side by side, one loop each,
@@ -298,14 +299,6 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
         }
     },
   },
-  transpose: {
-    fwd(v, o, a, _b, m, n) {
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) v[o + j * m + i] = v[a + i * n + j];
-    },
-    bwd(_v, g, _f, o, a, _b, m, n) {
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) g[a + i * n + j] += g[o + j * m + i];
-    },
-  },
   softmax_xent: {
     fwd(v, o, a, b, rows, c, probs) {
       for (let r = 0; r < rows; r++) {
@@ -351,6 +344,7 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
       }
     },
   },
+  ...STRUCTURE_KERNELS,
 };
 
 /**
