@@ -10,13 +10,17 @@ import {
 } from './kernels/elementwise';
 import { gemm, gemmNT, matvec, outerAcc, rowsAcc } from './kernels/matmul';
 import {
-  argReduceFwd, broadcastBwd, broadcastFwd, logsumexpBwd, oneHotFwd, logsumexpFwd, sumBwd, sumFwd, transposeBwd, transposeFwd,
+  argReduceFwd, broadcastBwd, broadcastFwd, logsumexpBwd, oneHotFwd, logsumexpFwd, sumBwd, sumFwd,
 } from './kernels/reduce';
+import {
+  batchMatmulBwd, batchMatmulFwd, concatBwd, concatFwd, gatherBwd, gatherFwd, sliceBwd, sliceFwd, transposeBwd, transposeFwd,
+} from './kernels/structure';
 import { softmaxXentBwd, softmaxXentFwd } from './kernels/softmax';
 import {
   F_A, F_B, F_C, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_OUT, INSTR_WIDTH,
   OP_ABS, OP_ADD, OP_ARGMAX, OP_ARGMIN, OP_BROADCAST, OP_ONE_HOT, OP_DIV, OP_EXP, OP_LOG, OP_LOG1P, OP_LOGSUMEXP, OP_MATMUL, OP_MUL, OP_NEG, OP_POW,
   OP_RELU, OP_SIGMOID, OP_SOFTMAX_XENT, OP_SOFTPLUS, OP_SQRT, OP_SQUARE, OP_SUB, OP_SUM, OP_TANH, OP_TRANSPOSE,
+  OP_SLICE, OP_CONCAT, OP_GATHER, OP_BATCH_MATMUL,
 } from './opcodes';
 import { Program } from './program';
 
@@ -68,11 +72,15 @@ export function forward(prog: Program, from: i32): void {
         if (p2 == 1) matvec(o, a, b, p0, p1);
         else gemm(o, p2, a, p1, 1, b, p2, p0, p1, p2, false);
         break;
-      case OP_TRANSPOSE: transposeFwd(o, a, p0, p1); break;
+      case OP_TRANSPOSE: transposeFwd(o, a, p0, p1, p2, prm); break;
       case OP_SOFTMAX_XENT: softmaxXentFwd(o, a, b, at(v, p2), p0, p1); break;
       case OP_ARGMAX: argReduceFwd(o, a, p0, p1, p2, 1); break;
       case OP_ARGMIN: argReduceFwd(o, a, p0, p1, p2, -1); break;
       case OP_ONE_HOT: oneHotFwd(o, a, p0, p1); break;
+      case OP_SLICE: sliceFwd(o, a, prm); break;
+      case OP_CONCAT: concatFwd(o, a, b, p0, p1, p2, prm); break;
+      case OP_GATHER: gatherFwd(o, a, b, p0, p1, p2, prm); break;
+      case OP_BATCH_MATMUL: batchMatmulFwd(o, a, b, p0, p1, p2, prm); break;
       default: break; // unreachable: validate() checked the opcode range
     }
   }
@@ -127,8 +135,12 @@ export function backward(prog: Program): void {
           if (flags & FLAG_GRAD_B) gemm(gb, p2, va, 1, p1, go, p2, p1, p0, p2, true);
         }
         break;
-      case OP_TRANSPOSE: transposeBwd(go, ga, p0, p1); break;
+      case OP_TRANSPOSE: transposeBwd(go, ga, p0, p1, p2, prm); break;
       case OP_SOFTMAX_XENT: softmaxXentBwd(flags, go, ga, gb, va, vb, at(v, p2), p0, p1); break;
+      case OP_SLICE: sliceBwd(go, ga, prm); break;
+      case OP_CONCAT: concatBwd(flags, go, ga, gb, p0, p1, p2, prm); break;
+      case OP_GATHER: gatherBwd(flags, go, ga, vb, p0, p1, p2, prm); break;
+      case OP_BATCH_MATMUL: batchMatmulBwd(flags, go, ga, gb, va, vb, p0, p1, p2, prm); break;
       // argmax, argmin, one_hot: no gradient flows through an index
       default: break;
     }

@@ -24,6 +24,7 @@ namespace TG_ISA {
 #include "k_loss.h"
 #include "k_fast.h"
 #include "k_scalar.h"
+#include "k_structure.h"
 #include "optim.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
@@ -72,6 +73,7 @@ static KernelTable make_table() {
   TG_OP(BROADCAST, broadcast) TG_OP(SUM, sum) TG_OP(LOGSUMEXP, logsumexp) TG_OP(MATMUL, matmul)
   TG_OP(TRANSPOSE, transpose) TG_OP(SOFTMAX_XENT, softmax_xent) TG_OP(ARGMAX, argmax) TG_OP(ARGMIN, argmin)
   TG_OP(ONE_HOT, one_hot)
+  TG_OP(SLICE, slice) TG_OP(CONCAT, concat) TG_OP(GATHER, gather) TG_OP(BATCH_MATMUL, batch_matmul)
 #undef TG_OP
       // clang-format on
       for (int op = 0; op < OP_COUNT; op++) t.fast[op] = t.fwd[op];
@@ -81,6 +83,7 @@ static KernelTable make_table() {
   t.fast[OP_SOFTPLUS] = softplus_fast_f;
   t.fast[OP_TANH] = tanh_fast_f;
   if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
+  if (TG_HAS_FMA) t.fast[OP_BATCH_MATMUL] = batch_matmul_fast_f;
     // clang-format off
 #define TG_SCALAR(NAME, S)                                                           \
   t.scalarAFwd[OP_##NAME] = scalar_a_f<S>; t.scalarABwd[OP_##NAME] = scalar_a_b<S>; \
