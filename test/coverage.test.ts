@@ -6,9 +6,10 @@ import { ELEMENTWISE } from './cases/elementwise.js';
 import { LOSS } from './cases/loss.js';
 import { MATMUL } from './cases/matmul.js';
 import { REDUCE } from './cases/reduce.js';
+import { STRUCTURE } from './cases/structure.js';
 import { describeEachBackend } from './harness.js';
 
-const ALL: readonly Case[] = [...ELEMENTWISE, ...BINARY, ...BINARY_EDGES, ...REDUCE, ...MATMUL, ...LOSS];
+const ALL: readonly Case[] = [...ELEMENTWISE, ...BINARY, ...BINARY_EDGES, ...REDUCE, ...MATMUL, ...LOSS, ...STRUCTURE];
 
 /** The cases whose tape uses each op (with the op in the backward sweep too, where it has one). */
 function casesByOp(): Map<string, Case[]> {

@@ -133,8 +133,8 @@ template <void (*Product)(const Fwd&)>
 TG_INLINE void batch_matmul_each(const Fwd& f) {
   const BatchMatmul d(f.p);
   for (int64_t s = 0; s < d.batch; s++) {
-    const Fwd one{f.out + s * d.m * d.n, f.a + s * d.strideA, f.b + s * d.strideB, nullptr, f.p1, f.p2, f.p[3], f.c,
-                  f.p};
+    const Fwd one{
+        f.out + s * d.m * d.n, f.a + s * d.strideA, f.b + s * d.strideB, nullptr, f.p1, f.p2, f.p[3], f.c, f.p};
     Product(one);
   }
 }
