@@ -35,54 +35,111 @@ import { Program } from './program';
   return load<i32>(prm + (<usize>q << 2));
 }
 
+/**
+ * One instruction's forward rule on explicit addresses: out o, operands a, b, c (an absent one
+ * points anywhere valid), v the value arena (scratch regions live there), prm its params. The
+ * tangent sweep (tangent.ts) calls it with tangent addresses.
+ */
+export function fwdOp(op: i32, o: usize, a: usize, b: usize, c: usize, v: usize, prm: usize): void {
+  // the params: p0..p2 here, all of them through param(prm, q)
+  const p0 = load<i32>(prm), p1 = load<i32>(prm, 4), p2 = load<i32>(prm, 8);
+  switch (op) {
+    case OP_ADD: addFwd(o, a, b, p0); break;
+    case OP_SUB: subFwd(o, a, b, p0); break;
+    case OP_MUL: mulFwd(o, a, b, p0); break;
+    case OP_DIV: divFwd(o, a, b, p0); break;
+    case OP_NEG: negFwd(o, a, p0); break;
+    case OP_EXP: expFwd(o, a, p0); break;
+    case OP_LOG: logFwd(o, a, p0); break;
+    case OP_LOG1P: log1pFwd(o, a, p0); break;
+    case OP_SQRT: sqrtFwd(o, a, p0); break;
+    case OP_SQUARE: squareFwd(o, a, p0); break;
+    case OP_ABS: absFwd(o, a, p0); break;
+    case OP_SIGMOID: sigmoidFwd(o, a, p0); break;
+    case OP_TANH: tanhFwd(o, a, p0); break;
+    case OP_RELU: reluFwd(o, a, p0); break;
+    case OP_SOFTPLUS: softplusFwd(o, a, p0); break;
+    case OP_POW: powFwd(o, a, load<f64>(b), p0); break;
+    case OP_BROADCAST: broadcastFwd(o, a, p0, p1, p2); break;
+    case OP_SUM: sumFwd(o, a, p0, p1, p2); break;
+    case OP_LOGSUMEXP: logsumexpFwd(o, a, p0, p1, p2); break;
+    case OP_MATMUL:
+      if (p2 == 1) matvec(o, a, b, p0, p1);
+      else gemm(o, p2, a, p1, 1, b, p2, p0, p1, p2, false);
+      break;
+    case OP_TRANSPOSE: transposeFwd(o, a, p0, p1, p2, prm); break;
+    case OP_SOFTMAX_XENT: softmaxXentFwd(o, a, b, at(v, p2), p0, p1); break;
+    case OP_ARGMAX: argReduceFwd(o, a, p0, p1, p2, 1); break;
+    case OP_ARGMIN: argReduceFwd(o, a, p0, p1, p2, -1); break;
+    case OP_ONE_HOT: oneHotFwd(o, a, p0, p1); break;
+    case OP_SLICE: sliceFwd(o, a, prm); break;
+    case OP_CONCAT: concatFwd(o, a, b, p0, p1, p2, prm); break;
+    case OP_GATHER: gatherFwd(o, a, b, p0, p1, p2, prm); break;
+    case OP_BATCH_MATMUL: batchMatmulFwd(o, a, b, p0, p1, p2, prm); break;
+    default: break; // unreachable: validate() checked the opcode range
+  }
+}
+
 /** Runs instructions from..nInstr-1 on the value arena. */
 export function forward(prog: Program, from: i32): void {
   const v = prog.v;
   for (let i = from; i < prog.nInstr; i++) {
     const w = prog.code + (<usize>(i * INSTR_WIDTH) << 2);
-    const op = load<i32>(w + (F_OP << 2));
-    const o = at(v, load<i32>(w + (F_OUT << 2)));
-    const a = at(v, load<i32>(w + (F_A << 2)));
     const bOff = load<i32>(w + (F_B << 2)), cOff = load<i32>(w + (F_C << 2));
-    const b = at(v, bOff < 0 ? 0 : bOff), c = at(v, cOff < 0 ? 0 : cOff);
-    // the params: p0..p2 here, all of them through param(prm, q)
-    const prm = w + (F_P0 << 2);
-    const p0 = load<i32>(prm), p1 = load<i32>(prm, 4), p2 = load<i32>(prm, 8);
-    switch (op) {
-      case OP_ADD: addFwd(o, a, b, p0); break;
-      case OP_SUB: subFwd(o, a, b, p0); break;
-      case OP_MUL: mulFwd(o, a, b, p0); break;
-      case OP_DIV: divFwd(o, a, b, p0); break;
-      case OP_NEG: negFwd(o, a, p0); break;
-      case OP_EXP: expFwd(o, a, p0); break;
-      case OP_LOG: logFwd(o, a, p0); break;
-      case OP_LOG1P: log1pFwd(o, a, p0); break;
-      case OP_SQRT: sqrtFwd(o, a, p0); break;
-      case OP_SQUARE: squareFwd(o, a, p0); break;
-      case OP_ABS: absFwd(o, a, p0); break;
-      case OP_SIGMOID: sigmoidFwd(o, a, p0); break;
-      case OP_TANH: tanhFwd(o, a, p0); break;
-      case OP_RELU: reluFwd(o, a, p0); break;
-      case OP_SOFTPLUS: softplusFwd(o, a, p0); break;
-      case OP_POW: powFwd(o, a, load<f64>(b), p0); break;
-      case OP_BROADCAST: broadcastFwd(o, a, p0, p1, p2); break;
-      case OP_SUM: sumFwd(o, a, p0, p1, p2); break;
-      case OP_LOGSUMEXP: logsumexpFwd(o, a, p0, p1, p2); break;
-      case OP_MATMUL:
-        if (p2 == 1) matvec(o, a, b, p0, p1);
-        else gemm(o, p2, a, p1, 1, b, p2, p0, p1, p2, false);
-        break;
-      case OP_TRANSPOSE: transposeFwd(o, a, p0, p1, p2, prm); break;
-      case OP_SOFTMAX_XENT: softmaxXentFwd(o, a, b, at(v, p2), p0, p1); break;
-      case OP_ARGMAX: argReduceFwd(o, a, p0, p1, p2, 1); break;
-      case OP_ARGMIN: argReduceFwd(o, a, p0, p1, p2, -1); break;
-      case OP_ONE_HOT: oneHotFwd(o, a, p0, p1); break;
-      case OP_SLICE: sliceFwd(o, a, prm); break;
-      case OP_CONCAT: concatFwd(o, a, b, p0, p1, p2, prm); break;
-      case OP_GATHER: gatherFwd(o, a, b, p0, p1, p2, prm); break;
-      case OP_BATCH_MATMUL: batchMatmulFwd(o, a, b, p0, p1, p2, prm); break;
-      default: break; // unreachable: validate() checked the opcode range
-    }
+    fwdOp(
+      load<i32>(w + (F_OP << 2)), at(v, load<i32>(w + (F_OUT << 2))), at(v, load<i32>(w + (F_A << 2))),
+      at(v, bOff < 0 ? 0 : bOff), at(v, cOff < 0 ? 0 : cOff), v, w + (F_P0 << 2),
+    );
+  }
+}
+
+/**
+ * One instruction's backward rule on explicit addresses: values vo, va, vb, vc, adjoints go (read)
+ * and ga, gb, gc (accumulated into as flags say), v the value arena (scratch), prm its params.
+ */
+export function bwdOp(
+  op: i32, flags: i32, vo: usize, va: usize, vb: usize, vc: usize, go: usize, ga: usize, gb: usize, gc: usize, v: usize,
+  prm: usize,
+): void {
+  const p0 = load<i32>(prm), p1 = load<i32>(prm, 4), p2 = load<i32>(prm, 8);
+  switch (op) {
+    case OP_ADD: addBwd(flags, go, ga, gb, p0); break;
+    case OP_SUB: subBwd(flags, go, ga, gb, p0); break;
+    case OP_MUL: mulBwd(flags, go, ga, gb, va, vb, p0); break;
+    case OP_DIV: divBwd(flags, go, ga, gb, vo, vb, p0); break;
+    case OP_NEG: negBwd(go, ga, p0); break;
+    case OP_EXP: expBwd(go, ga, va, vo, p0); break;
+    case OP_LOG: logBwd(go, ga, va, vo, p0); break;
+    case OP_LOG1P: log1pBwd(go, ga, va, vo, p0); break;
+    case OP_SQRT: sqrtBwd(go, ga, va, vo, p0); break;
+    case OP_SQUARE: squareBwd(go, ga, va, vo, p0); break;
+    case OP_ABS: absBwd(go, ga, va, vo, p0); break;
+    case OP_SIGMOID: sigmoidBwd(go, ga, va, vo, p0); break;
+    case OP_TANH: tanhBwd(go, ga, va, vo, p0); break;
+    case OP_RELU: reluBwd(go, ga, va, vo, p0); break;
+    case OP_SOFTPLUS: softplusBwd(go, ga, va, vo, p0); break;
+    case OP_POW: powBwd(go, ga, va, load<f64>(vb), p0); break;
+    case OP_BROADCAST: broadcastBwd(go, ga, p0, p1, p2); break;
+    case OP_SUM: sumBwd(go, ga, p0, p1, p2); break;
+    case OP_LOGSUMEXP: logsumexpBwd(go, ga, vo, va, p0, p1, p2); break;
+    case OP_MATMUL:
+      if (p2 == 1) {
+        if (flags & FLAG_GRAD_A) outerAcc(ga, go, vb, p0, p1);
+        if (flags & FLAG_GRAD_B) rowsAcc(gb, va, go, p0, p1);
+      } else {
+        if (flags & FLAG_GRAD_A) gemmNT(ga, go, vb, p0, p1, p2);
+        // dB [k, n] += A^T [k, m] dC [m, n]: A read by columns
+        if (flags & FLAG_GRAD_B) gemm(gb, p2, va, 1, p1, go, p2, p1, p0, p2, true);
+      }
+      break;
+    case OP_TRANSPOSE: transposeBwd(go, ga, p0, p1, p2, prm); break;
+    case OP_SOFTMAX_XENT: softmaxXentBwd(flags, go, ga, gb, va, vb, at(v, p2), p0, p1); break;
+    case OP_SLICE: sliceBwd(go, ga, prm); break;
+    case OP_CONCAT: concatBwd(flags, go, ga, gb, p0, p1, p2, prm); break;
+    case OP_GATHER: gatherBwd(flags, go, ga, vb, p0, p1, p2, prm); break;
+    case OP_BATCH_MATMUL: batchMatmulBwd(flags, go, ga, gb, va, vb, p0, p1, p2, prm); break;
+    // argmax, argmin, one_hot: no gradient flows through an index
+    default: break;
   }
 }
 
@@ -101,49 +158,10 @@ export function backward(prog: Program): void {
     let bOff = load<i32>(w + (F_B << 2)), cOff = load<i32>(w + (F_C << 2));
     if (bOff < 0) bOff = 0;
     if (cOff < 0) cOff = 0;
-    const vo = at(v, oOff), va = at(v, aOff), vb = at(v, bOff), vc = at(v, cOff);
-    const go = at(g, oOff), ga = at(g, aOff), gb = at(g, bOff), gc = at(g, cOff);
-    const prm = w + (F_P0 << 2);
-    const p0 = load<i32>(prm), p1 = load<i32>(prm, 4), p2 = load<i32>(prm, 8);
-    switch (op) {
-      case OP_ADD: addBwd(flags, go, ga, gb, p0); break;
-      case OP_SUB: subBwd(flags, go, ga, gb, p0); break;
-      case OP_MUL: mulBwd(flags, go, ga, gb, va, vb, p0); break;
-      case OP_DIV: divBwd(flags, go, ga, gb, vo, vb, p0); break;
-      case OP_NEG: negBwd(go, ga, p0); break;
-      case OP_EXP: expBwd(go, ga, va, vo, p0); break;
-      case OP_LOG: logBwd(go, ga, va, vo, p0); break;
-      case OP_LOG1P: log1pBwd(go, ga, va, vo, p0); break;
-      case OP_SQRT: sqrtBwd(go, ga, va, vo, p0); break;
-      case OP_SQUARE: squareBwd(go, ga, va, vo, p0); break;
-      case OP_ABS: absBwd(go, ga, va, vo, p0); break;
-      case OP_SIGMOID: sigmoidBwd(go, ga, va, vo, p0); break;
-      case OP_TANH: tanhBwd(go, ga, va, vo, p0); break;
-      case OP_RELU: reluBwd(go, ga, va, vo, p0); break;
-      case OP_SOFTPLUS: softplusBwd(go, ga, va, vo, p0); break;
-      case OP_POW: powBwd(go, ga, va, load<f64>(vb), p0); break;
-      case OP_BROADCAST: broadcastBwd(go, ga, p0, p1, p2); break;
-      case OP_SUM: sumBwd(go, ga, p0, p1, p2); break;
-      case OP_LOGSUMEXP: logsumexpBwd(go, ga, vo, va, p0, p1, p2); break;
-      case OP_MATMUL:
-        if (p2 == 1) {
-          if (flags & FLAG_GRAD_A) outerAcc(ga, go, vb, p0, p1);
-          if (flags & FLAG_GRAD_B) rowsAcc(gb, va, go, p0, p1);
-        } else {
-          if (flags & FLAG_GRAD_A) gemmNT(ga, go, vb, p0, p1, p2);
-          // dB [k, n] += A^T [k, m] dC [m, n]: A read by columns
-          if (flags & FLAG_GRAD_B) gemm(gb, p2, va, 1, p1, go, p2, p1, p0, p2, true);
-        }
-        break;
-      case OP_TRANSPOSE: transposeBwd(go, ga, p0, p1, p2, prm); break;
-      case OP_SOFTMAX_XENT: softmaxXentBwd(flags, go, ga, gb, va, vb, at(v, p2), p0, p1); break;
-      case OP_SLICE: sliceBwd(go, ga, prm); break;
-      case OP_CONCAT: concatBwd(flags, go, ga, gb, p0, p1, p2, prm); break;
-      case OP_GATHER: gatherBwd(flags, go, ga, vb, p0, p1, p2, prm); break;
-      case OP_BATCH_MATMUL: batchMatmulBwd(flags, go, ga, gb, va, vb, p0, p1, p2, prm); break;
-      // argmax, argmin, one_hot: no gradient flows through an index
-      default: break;
-    }
+    bwdOp(
+      op, flags, at(v, oOff), at(v, aOff), at(v, bOff), at(v, cOff), at(g, oOff), at(g, aOff), at(g, bOff), at(g, cOff), v,
+      w + (F_P0 << 2),
+    );
   }
 }
 

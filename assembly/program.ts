@@ -10,18 +10,11 @@ import {
   F_A, F_B, F_C, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_C, FLAG_GRAD_OUT, INSTR_WIDTH, MAX_PARAMS,
   OP_COUNT, opArity, opExtent, opExtraAt, opLimitsOk, opParamCount, opSizeParams,
   RULE_A, RULE_B, RULE_C, RULE_EXTRA, RULE_EXTRA_OVERLAP, RULE_FLAGS, RULE_GRAD_OPERAND, RULE_LIMIT, RULE_OPCODE, RULE_OUT,
-  RULE_OUT_OVERLAP, RULE_SIZE,
+  RULE_OUT_OVERLAP, RULE_SIZE, E_BAD_ID, E_NOT_VALIDATED, E_OUT_OF_MEMORY, E_BAD_LAYOUT, E_BAD_PLAN, E_TOO_LARGE, E_RULE,
 } from './opcodes';
+export { E_BAD_ID, E_NOT_VALIDATED, E_OUT_OF_MEMORY, E_BAD_LAYOUT, E_BAD_PLAN, E_TOO_LARGE, E_RULE };
 
-/** error codes, mirrored by src/backends/wasm/errors.ts */
-export const E_BAD_ID = 1;
-export const E_NOT_VALIDATED = 2;
-export const E_OUT_OF_MEMORY = 3;
-export const E_BAD_LAYOUT = 4;
-export const E_BAD_PLAN = 10;
-export const E_TOO_LARGE = 11;
-/** a broken rule of the validation contract: E_RULE + its number (generated RULE_*) */
-export const E_RULE = 100;
+// the error codes E_* are generated from src/backends/wasm/error-codes.ts (assembly/opcodes.ts)
 
 @final @unmanaged export class Program {
   code: usize;

@@ -3,7 +3,10 @@
  * Copies forward (exact: the reference's bits), adds backward. Pointers are byte addresses of
  * the operands in the value (v*) or adjoint (g*) arena; `prm` is the instruction's params.
  */
-import { FLAG_GRAD_A, FLAG_GRAD_B } from '../opcodes';
+import {
+  FLAG_GRAD_A, FLAG_GRAD_B, P_BATCH_MATMUL_BATCH_A, P_BATCH_MATMUL_BATCH_B, P_BATCH_MATMUL_N, P_CONCAT_INNER, P_CONCAT_N,
+  P_GATHER_M, P_SLICE_BEGIN0, P_SLICE_DIM0, P_SLICE_SIZE0, P_TRANSPOSE_INNER,
+} from '../opcodes';
 import { gemm, gemmNT, matvec, outerAcc, rowsAcc } from './matmul';
 import { addInto } from './map';
 
@@ -17,7 +20,7 @@ import { addInto } from './map';
 }
 
 /** Axes of one slice instruction (SLICE_RANK in opset.ts): params [dims, begins, sizes]. */
-const R = 6;
+const R = P_SLICE_BEGIN0;
 
 /**
  * Every contiguous row (the last axis) of a slice: copied from a into out (forward), or out's
@@ -25,15 +28,16 @@ const R = 6;
  */
 function sliceRows(out: usize, a: usize, p: usize, add: bool): void {
   // a's strides (elements) along axes 4..0
-  const st4 = prm(p, 5), st3 = st4 * prm(p, 4), st2 = st3 * prm(p, 3), st1 = st2 * prm(p, 2), st0 = st1 * prm(p, 1);
-  const base = prm(p, R) * st0 + prm(p, R + 1) * st1 + prm(p, R + 2) * st2 + prm(p, R + 3) * st3 + prm(p, R + 4) * st4 + prm(p, R + 5);
-  const len = prm(p, 3 * R - 1);
+  const D = P_SLICE_DIM0, B = P_SLICE_BEGIN0, S = P_SLICE_SIZE0;
+  const st4 = prm(p, D + 5), st3 = st4 * prm(p, D + 4), st2 = st3 * prm(p, D + 3), st1 = st2 * prm(p, D + 2), st0 = st1 * prm(p, D + 1);
+  const base = prm(p, B) * st0 + prm(p, B + 1) * st1 + prm(p, B + 2) * st2 + prm(p, B + 3) * st3 + prm(p, B + 4) * st4 + prm(p, B + 5);
+  const len = prm(p, S + R - 1);
   let to = 0;
-  for (let i0 = 0; i0 < prm(p, 2 * R); i0++)
-    for (let i1 = 0; i1 < prm(p, 2 * R + 1); i1++)
-      for (let i2 = 0; i2 < prm(p, 2 * R + 2); i2++)
-        for (let i3 = 0; i3 < prm(p, 2 * R + 3); i3++)
-          for (let i4 = 0; i4 < prm(p, 2 * R + 4); i4++) {
+  for (let i0 = 0; i0 < prm(p, S); i0++)
+    for (let i1 = 0; i1 < prm(p, S + 1); i1++)
+      for (let i2 = 0; i2 < prm(p, S + 2); i2++)
+        for (let i3 = 0; i3 < prm(p, S + 3); i3++)
+          for (let i4 = 0; i4 < prm(p, S + 4); i4++) {
             const from = base + i0 * st0 + i1 * st1 + i2 * st2 + i3 * st3 + i4 * st4;
             if (add) addInto(at(a, from), at(out, to), len);
             else memory.copy(at(out, to), at(a, from), <usize>len << 3);
@@ -46,7 +50,7 @@ export function sliceBwd(go: usize, ga: usize, p: usize): void { sliceRows(go, g
 
 /** out rows of n: a's na, b's nb, zeros up to n (never in a compiled tape); all times inner */
 export function concatFwd(o: usize, a: usize, b: usize, outer: i32, na: i32, nb: i32, p: usize): void {
-  const inner = prm(p, 4), n = prm(p, 3) * inner;
+  const inner = prm(p, P_CONCAT_INNER), n = prm(p, P_CONCAT_N) * inner;
   const ra = na * inner, rb = nb * inner;
   for (let s = 0; s < outer; s++) {
     const row = at(o, s * n);
@@ -56,7 +60,7 @@ export function concatFwd(o: usize, a: usize, b: usize, outer: i32, na: i32, nb:
   }
 }
 export function concatBwd(flags: i32, go: usize, ga: usize, gb: usize, outer: i32, na: i32, nb: i32, p: usize): void {
-  const inner = prm(p, 4), n = prm(p, 3) * inner;
+  const inner = prm(p, P_CONCAT_INNER), n = prm(p, P_CONCAT_N) * inner;
   const ra = na * inner, rb = nb * inner;
   for (let s = 0; s < outer; s++) {
     if (flags & FLAG_GRAD_A) addInto(at(ga, s * ra), at(go, s * n), ra);
@@ -71,7 +75,7 @@ export function concatBwd(flags: i32, go: usize, ga: usize, gb: usize, outer: i3
 
 /** out[s, j, :] = a[s, b[j], :] for an integer b[j] in [0, n), else a NaN row: never a read outside a */
 export function gatherFwd(o: usize, a: usize, b: usize, outer: i32, n: i32, inner: i32, p: usize): void {
-  const m = prm(p, 3);
+  const m = prm(p, P_GATHER_M);
   for (let s = 0; s < outer; s++)
     for (let j = 0; j < m; j++) {
       const r = load<f64>(at(b, j));
@@ -83,7 +87,7 @@ export function gatherFwd(o: usize, a: usize, b: usize, outer: i32, n: i32, inne
 /** the output adjoint's rows scatter-added into a's rows b[j]; the indices take no gradient */
 export function gatherBwd(flags: i32, go: usize, ga: usize, vb: usize, outer: i32, n: i32, inner: i32, p: usize): void {
   if ((flags & FLAG_GRAD_A) == 0) return;
-  const m = prm(p, 3);
+  const m = prm(p, P_GATHER_M);
   for (let s = 0; s < outer; s++)
     for (let j = 0; j < m; j++) {
       const r = load<f64>(at(vb, j));
@@ -124,10 +128,10 @@ function transposeBlocks(dst: usize, src: usize, outer: i32, m: i32, n: i32, inn
   }
 }
 export function transposeFwd(o: usize, a: usize, outer: i32, m: i32, n: i32, p: usize): void {
-  transposeBlocks(o, a, outer, m, n, prm(p, 3), false);
+  transposeBlocks(o, a, outer, m, n, prm(p, P_TRANSPOSE_INNER), false);
 }
 export function transposeBwd(go: usize, ga: usize, outer: i32, m: i32, n: i32, p: usize): void {
-  transposeBlocks(ga, go, outer, m, n, prm(p, 3), true);
+  transposeBlocks(ga, go, outer, m, n, prm(p, P_TRANSPOSE_INNER), true);
 }
 
 /**
@@ -136,8 +140,8 @@ export function transposeBwd(go: usize, ga: usize, outer: i32, m: i32, n: i32, p
  * reference's 2-D product).
  */
 export function batchMatmulFwd(o: usize, a: usize, b: usize, batch: i32, m: i32, k: i32, p: usize): void {
-  const n = prm(p, 3);
-  const sa = prm(p, 4) == batch ? m * k : 0, sb = prm(p, 5) == batch ? k * n : 0;
+  const n = prm(p, P_BATCH_MATMUL_N);
+  const sa = prm(p, P_BATCH_MATMUL_BATCH_A) == batch ? m * k : 0, sb = prm(p, P_BATCH_MATMUL_BATCH_B) == batch ? k * n : 0;
   for (let s = 0; s < batch; s++) {
     const os = at(o, s * m * n), as = at(a, s * sa), bs = at(b, s * sb);
     if (n == 1) matvec(os, as, bs, m, k);
@@ -145,8 +149,8 @@ export function batchMatmulFwd(o: usize, a: usize, b: usize, batch: i32, m: i32,
   }
 }
 export function batchMatmulBwd(flags: i32, go: usize, ga: usize, gb: usize, va: usize, vb: usize, batch: i32, m: i32, k: i32, p: usize): void {
-  const n = prm(p, 3);
-  const sa = prm(p, 4) == batch ? m * k : 0, sb = prm(p, 5) == batch ? k * n : 0;
+  const n = prm(p, P_BATCH_MATMUL_N);
+  const sa = prm(p, P_BATCH_MATMUL_BATCH_A) == batch ? m * k : 0, sb = prm(p, P_BATCH_MATMUL_BATCH_B) == batch ? k * n : 0;
   for (let s = 0; s < batch; s++) {
     const gos = at(go, s * m * n), gas = at(ga, s * sa), gbs = at(gb, s * sb), vas = at(va, s * sa), vbs = at(vb, s * sb);
     if (n == 1) {

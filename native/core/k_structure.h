@@ -12,24 +12,27 @@ TG_INLINE void acc_into(double* g, const double* d, int64_t n) {
 
 // slice: params [dims, begins, sizes] over SLICE_RANK axes (leading ones padded with dim 1)
 constexpr int SLICE_RANK = 6;
-static_assert(OP_PARAM_COUNT[OP_SLICE] == 3 * SLICE_RANK, "slice params: dims, begins, sizes");
+static_assert(OP_PARAM_COUNT[OP_SLICE] == 3 * SLICE_RANK && P_SLICE_BEGIN0 == SLICE_RANK &&
+                  P_SLICE_SIZE0 == 2 * SLICE_RANK,
+              "slice params: dims, begins, sizes");
 
 // row(from, to, len) for every contiguous row (the last axis) of the slice: from in a, to in out
 template <class Row>
 TG_INLINE void slice_rows(const int32_t* p, Row row) {
   constexpr int R = SLICE_RANK;
   int64_t stride[R];
+  const int32_t *dim = p + P_SLICE_DIM0, *begin = p + P_SLICE_BEGIN0, *size = p + P_SLICE_SIZE0;
   stride[R - 1] = 1;
-  for (int q = R - 2; q >= 0; q--) stride[q] = stride[q + 1] * p[q + 1];
+  for (int q = R - 2; q >= 0; q--) stride[q] = stride[q + 1] * dim[q + 1];
   int64_t base = 0;
-  for (int q = 0; q < R; q++) base += p[R + q] * stride[q];
-  const int64_t len = p[3 * R - 1];
+  for (int q = 0; q < R; q++) base += begin[q] * stride[q];
+  const int64_t len = size[R - 1];
   int64_t to = 0;
-  for (int64_t i0 = 0; i0 < p[2 * R]; i0++)
-    for (int64_t i1 = 0; i1 < p[2 * R + 1]; i1++)
-      for (int64_t i2 = 0; i2 < p[2 * R + 2]; i2++)
-        for (int64_t i3 = 0; i3 < p[2 * R + 3]; i3++)
-          for (int64_t i4 = 0; i4 < p[2 * R + 4]; i4++, to += len)
+  for (int64_t i0 = 0; i0 < size[0]; i0++)
+    for (int64_t i1 = 0; i1 < size[1]; i1++)
+      for (int64_t i2 = 0; i2 < size[2]; i2++)
+        for (int64_t i3 = 0; i3 < size[3]; i3++)
+          for (int64_t i4 = 0; i4 < size[4]; i4++, to += len)
             row(base + i0 * stride[0] + i1 * stride[1] + i2 * stride[2] + i3 * stride[3] + i4 * stride[4], to, len);
 }
 static_assert(SLICE_RANK == 6, "slice_rows has SLICE_RANK - 1 loops");
@@ -45,7 +48,8 @@ static void slice_b(const Bwd& k) {
 
 // concat: [outer, na, nb, n, inner]; out rows of n: a's na then b's nb (then zeros up to n)
 static void concat_f(const Fwd& k) {
-  const int64_t outer = k.p[0], na = k.p[1] * k.p[4], nb = k.p[2] * k.p[4], n = k.p[3] * k.p[4];
+  const int64_t outer = k.p[P_CONCAT_OUTER], inner = k.p[P_CONCAT_INNER];
+  const int64_t na = k.p[P_CONCAT_NA] * inner, nb = k.p[P_CONCAT_NB] * inner, n = k.p[P_CONCAT_N] * inner;
   for (int64_t s = 0; s < outer; s++) {
     double* o = k.out + s * n;
     std::memcpy(o, k.a + s * na, sizeof(double) * static_cast<size_t>(na));
@@ -54,7 +58,8 @@ static void concat_f(const Fwd& k) {
   }
 }
 static void concat_b(const Bwd& k) {
-  const int64_t outer = k.p[0], na = k.p[1] * k.p[4], nb = k.p[2] * k.p[4], n = k.p[3] * k.p[4];
+  const int64_t outer = k.p[P_CONCAT_OUTER], inner = k.p[P_CONCAT_INNER];
+  const int64_t na = k.p[P_CONCAT_NA] * inner, nb = k.p[P_CONCAT_NB] * inner, n = k.p[P_CONCAT_N] * inner;
   for (int64_t s = 0; s < outer; s++) {
     if (k.flags & FLAG_GRAD_A) acc_into(k.ga + s * na, k.gout + s * n, na);
     if (k.flags & FLAG_GRAD_B) acc_into(k.gb + s * nb, k.gout + s * n + na, nb);
@@ -65,7 +70,7 @@ static void concat_b(const Bwd& k) {
 // that is not an integer in [0, n): never a read outside a
 TG_INLINE bool gather_index(double r, int64_t n) { return r >= 0 && r < static_cast<double>(n) && std::floor(r) == r; }
 static void gather_f(const Fwd& k) {
-  const int64_t outer = k.p[0], n = k.p[1], inner = k.p[2], m = k.p[3];
+  const int64_t outer = k.p[P_GATHER_OUTER], n = k.p[P_GATHER_N], inner = k.p[P_GATHER_INNER], m = k.p[P_GATHER_M];
   for (int64_t s = 0; s < outer; s++)
     for (int64_t j = 0; j < m; j++) {
       const double r = k.b[j];
@@ -78,7 +83,7 @@ static void gather_f(const Fwd& k) {
 }
 static void gather_b(const Bwd& k) {
   if (!(k.flags & FLAG_GRAD_A)) return;  // the indices take no gradient
-  const int64_t outer = k.p[0], n = k.p[1], inner = k.p[2], m = k.p[3];
+  const int64_t outer = k.p[P_GATHER_OUTER], n = k.p[P_GATHER_N], inner = k.p[P_GATHER_INNER], m = k.p[P_GATHER_M];
   for (int64_t s = 0; s < outer; s++)
     for (int64_t j = 0; j < m; j++) {
       const double r = k.b[j];
@@ -114,27 +119,41 @@ TG_INLINE void transpose_blocks(const double* src, double* dst, int64_t outer, i
           std::memcpy(o + (j * m + i) * inner, a + (i * n + j) * inner, sizeof(double) * static_cast<size_t>(inner));
   }
 }
-static void transpose_f(const Fwd& k) { transpose_blocks<false>(k.a, k.out, k.p[0], k.p[1], k.p[2], k.p[3]); }
-static void transpose_b(const Bwd& k) { transpose_blocks<true>(k.gout, k.ga, k.p[0], k.p[1], k.p[2], k.p[3]); }
+static void transpose_f(const Fwd& k) {
+  transpose_blocks<false>(k.a, k.out, k.p[P_TRANSPOSE_OUTER], k.p[P_TRANSPOSE_M], k.p[P_TRANSPOSE_N],
+                          k.p[P_TRANSPOSE_INNER]);
+}
+static void transpose_b(const Bwd& k) {
+  transpose_blocks<true>(k.gout, k.ga, k.p[P_TRANSPOSE_OUTER], k.p[P_TRANSPOSE_M], k.p[P_TRANSPOSE_N],
+                         k.p[P_TRANSPOSE_INNER]);
+}
 
 // batch_matmul: [batch, m, k, n, batchA, batchB]; product s reads a's matrix s when batchA =
 // batch, else its matrix 0 (a shared operand), likewise b. Each product is the matmul kernel's.
 struct BatchMatmul {
   int64_t batch, m, k, n, strideA, strideB;
   explicit BatchMatmul(const int32_t* p)
-      : batch(p[0]),
-        m(p[1]),
-        k(p[2]),
-        n(p[3]),
-        strideA(p[4] == p[0] ? int64_t(p[1]) * p[2] : 0),
-        strideB(p[5] == p[0] ? int64_t(p[2]) * p[3] : 0) {}
+      : batch(p[P_BATCH_MATMUL_BATCH]),
+        m(p[P_BATCH_MATMUL_M]),
+        k(p[P_BATCH_MATMUL_K]),
+        n(p[P_BATCH_MATMUL_N]),
+        strideA(p[P_BATCH_MATMUL_BATCH_A] == batch ? m * k : 0),
+        strideB(p[P_BATCH_MATMUL_BATCH_B] == batch ? k * n : 0) {}
 };
 template <void (*Product)(const Fwd&)>
 TG_INLINE void batch_matmul_each(const Fwd& f) {
   const BatchMatmul d(f.p);
   for (int64_t s = 0; s < d.batch; s++) {
-    const Fwd one{
-        f.out + s * d.m * d.n, f.a + s * d.strideA, f.b + s * d.strideB, nullptr, f.p1, f.p2, f.p[3], f.c, f.p};
+    // the 2-D kernel's view: p0, p1, p2 = m, k, n
+    const Fwd one{f.out + s * d.m * d.n,
+                  f.a + s * d.strideA,
+                  f.b + s * d.strideB,
+                  nullptr,
+                  static_cast<int32_t>(d.m),
+                  static_cast<int32_t>(d.k),
+                  static_cast<int32_t>(d.n),
+                  f.c,
+                  f.p};
     Product(one);
   }
 }

@@ -26,8 +26,16 @@ export interface FdGroup {
   readonly suffixFlops: number;
 }
 
+/** An op the tape uses: its definition's doc (value, derivative, edge cases) and what its backward rule reads. */
+export interface OpLegend {
+  readonly name: string;
+  readonly doc: string;
+  readonly saves: readonly string[];
+}
+
 export interface Explanation {
   readonly forward: readonly ExplainLine[];
+  readonly ops: readonly OpLegend[];
   readonly backward: readonly ExplainLine[];
   readonly fd: readonly FdGroup[];
   /** FLOPs of one call of each kind */
@@ -109,8 +117,14 @@ export function explain(c: Compiled): Explanation {
   const value = forward.reduce((s, l) => s + l.flops, 0);
   const N = c.paramCount;
   const reuse = fd.reduce((s, g) => s + g.coordinates * g.suffixFlops, 0);
+  const used = new Set<number>();
+  for (let i = 0; i < tape.nInstr; i++) used.add(tape.code[i * INSTR_WIDTH + Field.op]);
+  const ops = [...used]
+    .sort((x, y) => x - y)
+    .map((op) => ({ name: OPS[op].name, doc: OPS[op].doc, saves: OPS[op].saves }));
   return {
     forward,
+    ops,
     backward,
     fd,
     totals: {
@@ -154,6 +168,9 @@ export function formatExplain(title: string, c: Compiled, e: Explanation = expla
         `  ${g.param.padEnd(8)} ${formatInt(g.coordinates).padStart(9)} coordinate${g.coordinates === 1 ? ' ' : 's'}` +
         ` x re-run of t${g.from}..t${last}: ${formatInt(g.suffixFlops).padStart(14)} FLOPs each`,
     ),
+    '',
+    'the ops (src/ops/opset.ts): value and derivative; what the backward rule reads besides the adjoint',
+    ...e.ops.map((o) => `  ${o.name.padEnd(13)} ${o.doc}; reads ${o.saves.join(', ') || 'nothing'}`),
     '',
     'totals (FLOPs of one call; conventions in src/ops/opset.ts)',
     total('value', t.value),

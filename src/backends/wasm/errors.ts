@@ -1,5 +1,6 @@
 import { INSTR_WIDTH, OPS } from '../../ops/opset.js';
 import { ruleMessage } from '../../trace/tape-rules.js';
+import { E, E_RULE, WASM_ERRORS } from './error-codes.js';
 
 /** The module's error codes (assembly/program.ts) as messages. */
 export interface ErrorSource {
@@ -7,42 +8,20 @@ export interface ErrorSource {
   errorInstruction(): number;
 }
 
-export const E_OUT_OF_MEMORY = 3;
-export const E_TOO_LARGE = 11;
-/** a broken rule of the validation contract: E_RULE + its number in src/trace/tape-rules.ts */
-const E_RULE = 100;
+export { E_RULE };
+export const E_OUT_OF_MEMORY = E.out_of_memory;
+export const E_TOO_LARGE = E.too_large;
 
 /** An Error for the module's last error; `detail` replaces the generic text where the caller knows more. */
 export function wasmError(w: ErrorSource, code: Int32Array | undefined, what: string, detail?: string): Error {
   const err = w.lastError();
   const at = w.errorInstruction();
   let msg: string;
-  switch (err) {
-    case 1:
-      msg = 'no such program (it was disposed)';
-      break;
-    case 2:
-      msg = 'the tape was not validated';
-      break;
-    case E_OUT_OF_MEMORY:
-      msg = 'out of memory: wasm memory cannot grow to hold the tape and its arenas';
-      break;
-    case 4:
-      msg = 'bad tape layout: the arena regions (params, inputs, constants, temporaries, output) are out of order';
-      break;
-    case 10:
-      msg =
-        at < 0
-          ? 'the finite-difference plan is longer than the buffer staged for it'
-          : `finite-difference plan entry ${at} is out of range or out of order (firstInstr must not increase)`;
-      break;
-    case E_TOO_LARGE:
-      msg = 'the tape is too large for wasm memory';
-      break;
-    default: {
-      const op = code?.[at * INSTR_WIDTH];
-      msg = err >= E_RULE ? ruleMessage(err - E_RULE, at, op !== undefined ? OPS[op]?.name : '') : `error code ${err}`;
-    }
-  }
+  if (err === E.bad_plan && at >= 0)
+    msg = `finite-difference plan entry ${at} is out of range or out of order (firstInstr must not increase)`;
+  else if (err >= E_RULE) {
+    const op = code?.[at * INSTR_WIDTH];
+    msg = ruleMessage(err - E_RULE, at, op !== undefined ? OPS[op]?.name : '');
+  } else msg = WASM_ERRORS.find((e) => e.code === err)?.text ?? `error code ${err}`;
   return new Error(`wasm backend: ${what}: ${detail ?? msg}`);
 }
