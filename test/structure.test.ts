@@ -179,6 +179,15 @@ describe('structure ops at trace time', () => {
     );
   });
 
+  it('transpose and slice refuse arguments of the wrong type', () => {
+    expect(() => define({ params: { a: [2, 3] } }, (p) => p.a.transpose(5 as never).sum())).toThrow(
+      /transpose: 5 is not a permutation of the 2 axes of \[2,3\]/,
+    );
+    expect(() => define({ params: { a: [2, 3] } }, (p) => p.a.slice('1' as never).sum())).toThrow(
+      /slice: begin '1' must be an integer or at most 2 integers for shape \[2,3\]/,
+    );
+  });
+
   it('a permutation takes one block exchange per misplaced run of axes', () => {
     const count = (s: number[], perm?: number[]) =>
       ops(define({ params: { x: s } }, (p) => p.x.transpose(perm).sum())).filter((o) => o === 'transpose').length;

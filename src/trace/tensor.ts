@@ -124,9 +124,9 @@ export class Tensor {
    */
   transpose(perm?: readonly number[]): Tensor {
     const r = this.rank;
-    const p = perm === undefined ? this.shape.map((_, i) => r - 1 - i) : [...perm];
+    const p = perm === undefined ? this.shape.map((_, i) => r - 1 - i) : Array.isArray(perm) ? [...perm] : [];
     if (
-      !Array.isArray(perm ?? []) ||
+      (perm !== undefined && !Array.isArray(perm)) ||
       p.length !== r ||
       p.some((x) => !Number.isInteger(x) || x < 0 || x >= r) ||
       new Set(p).size !== r
