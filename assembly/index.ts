@@ -6,9 +6,10 @@
  */
 import { alloc, free, heapInUse as heapBytes } from './heap';
 import { backward, finiteDifferences, forward } from './interpreter';
+import { tangentArena, tangentSweep } from './tangent';
 import { exp, expm1, log, log1p, pow, tanh } from './math';
 import {
-  create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorWhere, lookup, planValid,
+  create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorWhere, lookup, planValid, Program,
   validate as validateProgram,
 } from './program';
 import { expRare, log1pRare, vexp, vexp2, vexp2Second, vlog1p, vtanh } from './vmath';
@@ -66,6 +67,55 @@ export function fd(id: i32, central: i32, relStep: f64, reuse: i32): f64 {
   return finiteDifferences(p, p.plan, p.nPlan, central != 0, relStep, reuse != 0);
 }
 
+/**
+ * Address of the program's tangent arena, zeroed (allocated on first use: this can grow memory,
+ * so JS calls it before making views); 0 for a bad id or when memory cannot provide it.
+ */
+export function tangentsAt(id: i32): usize {
+  const p = lookup(id, true);
+  return p == null ? 0 : tangentArena(p);
+}
+
+/**
+ * Forward mode: f at the parameters and inputs in the value arena, and its derivative along the
+ * direction written into tangent[0, nParams) (tangentsAt first): returns the derivative; f is in
+ * the value arena at the output.
+ */
+export function jvp(id: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null || p.t == 0) return NaN;
+  forward(p, 0);
+  tangentSweep(p, 0);
+  return load<f64>(p.t + (<usize>p.output << 3));
+}
+
+/** Forward mode: f, and df/dθ_i in adjoint[i] for the plan's coordinates, one tangent sweep each. */
+function forwardGradient(p: Program, plan: usize, nPlan: i32, reuse: bool): f64 {
+  forward(p, 0);
+  const f = load<f64>(p.v + (<usize>p.output << 3));
+  const out = p.t + (<usize>p.output << 3);
+  for (let k = 0; k < nPlan; k++) {
+    const t = plan + <usize>k * 12;
+    const start = load<i32>(t), end = load<i32>(t, 4);
+    const from = reuse ? load<i32>(t, 8) : 0;
+    for (let i = start; i < end; i++) {
+      const ti = p.t + (<usize>i << 3);
+      store<f64>(ti, 1.0);
+      tangentSweep(p, from);
+      store<f64>(p.g + (<usize>i << 3), load<f64>(out));
+      store<f64>(ti, 0.0);
+    }
+  }
+  return f;
+}
+
+/** forwardGradient over the program's own plan (tangentsAt first) */
+export function forwardGrad(id: i32, reuse: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null || p.t == 0) return NaN;
+  return forwardGradient(p, p.plan, p.nPlan, reuse != 0);
+}
+
 // ---- a caller's FD plan (a subset of coordinates), staged in a buffer the module owns ----
 let staged: usize = 0;
 let stagedCap: i32 = 0;
@@ -94,6 +144,18 @@ export function fdPlan(id: i32, central: i32, relStep: f64, reuse: i32, n: i32):
   }
   if (!planValid(p, staged, n)) return NaN;
   return finiteDifferences(p, staged, n, central != 0, relStep, reuse != 0);
+}
+
+/** forwardGrad() with the first n triples of the plan buffer, validated against the program first */
+export function forwardGradPlan(id: i32, reuse: i32, n: i32): f64 {
+  const p = lookup(id, true);
+  if (p == null || p.t == 0) return NaN;
+  if (n < 0 || n > stagedCap) {
+    fail(E_BAD_PLAN, -1);
+    return NaN;
+  }
+  if (!planValid(p, staged, n)) return NaN;
+  return forwardGradient(p, staged, n, reuse != 0);
 }
 
 export function lastError(): i32 {

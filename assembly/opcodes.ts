@@ -125,6 +125,46 @@ export const P_BATCH_MATMUL_N: i32 = 3;
 export const P_BATCH_MATMUL_BATCH_A: i32 = 4;
 export const P_BATCH_MATMUL_BATCH_B: i32 = 5;
 
+/** How forward mode carries tangents through each op (OpDef.tangent; 0: no gradient). */
+export const TANGENT_DIAGONAL: i32 = 1;
+export const TANGENT_LINEAR: i32 = 2;
+export const TANGENT_BILINEAR: i32 = 3;
+export const TANGENT_CUSTOM: i32 = 4;
+export function opTangent(op: i32): i32 {
+  switch (op) {
+    case 0: return 1;
+    case 1: return 1;
+    case 2: return 1;
+    case 3: return 1;
+    case 4: return 1;
+    case 5: return 1;
+    case 6: return 1;
+    case 7: return 1;
+    case 8: return 1;
+    case 9: return 1;
+    case 10: return 1;
+    case 11: return 1;
+    case 12: return 1;
+    case 13: return 1;
+    case 14: return 1;
+    case 15: return 1;
+    case 16: return 2;
+    case 17: return 2;
+    case 18: return 4;
+    case 19: return 3;
+    case 20: return 2;
+    case 21: return 4;
+    case 22: return 0;
+    case 23: return 0;
+    case 24: return 0;
+    case 25: return 2;
+    case 26: return 2;
+    case 27: return 3;
+    case 28: return 3;
+    default: return 0;
+  }
+}
+
 /** Which param holds the offset of the op's extra arena region (-1: none). */
 export function opExtraAt(op: i32): i32 {
   if (op == 21) return 2;

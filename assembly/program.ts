@@ -29,6 +29,9 @@ export { E_BAD_ID, E_NOT_VALIDATED, E_OUT_OF_MEMORY, E_BAD_LAYOUT, E_BAD_PLAN, E
   tempStart: i32;
   output: i32;
   valid: i32;
+  /** forward mode: the tangent arena (arenaSize f64) then scratch for bilinear terms; 0 until first used */
+  t: usize;
+  scratch: usize;
 }
 
 // @ts-ignore: decorator
@@ -121,6 +124,8 @@ export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, co
   prog.tempStart = tempStart;
   prog.output = output;
   prog.valid = 0;
+  prog.t = 0;
+  prog.scratch = 0;
   const id = newId(block);
   if (id == 0) {
     free(block);
@@ -134,6 +139,7 @@ export function dispose(id: i32): i32 {
   const prog = lookup(id, false);
   if (prog == null) return -lastError;
   store<usize>(table + (<usize>(id - 1) << 2), 0);
+  if (prog.t != 0) free(prog.t);
   free(changetype<usize>(prog));
   return 0;
 }

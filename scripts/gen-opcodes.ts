@@ -5,7 +5,17 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Field, Flag, INSTR_WIDTH, MAX_PARAMS, OPS, sizeParams, type Extent, type OpDef } from '../src/ops/opset.js';
+import {
+  Field,
+  Flag,
+  INSTR_WIDTH,
+  MAX_PARAMS,
+  OPS,
+  sizeParams,
+  TANGENTS,
+  type Extent,
+  type OpDef,
+} from '../src/ops/opset.js';
 import { TAPE_RULES } from '../src/trace/tape-rules.js';
 import { E_RULE, WASM_ERRORS } from '../src/backends/wasm/error-codes.js';
 
@@ -33,6 +43,10 @@ const ruleName = (id: string) => `RULE_${id.toUpperCase()}`;
 /** P_<OP>_<PARAM>: the index of a named param, so kernels read k.p[P_CONV2D_STRIDE_H] rather than k.p[9] */
 const paramName = (op: string, param: string) =>
   `P_${op.toUpperCase()}_${param.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+/** TANGENT_<MODE> = 1.. (0: none, an op with no gradient) and each op's mode number */
+const tangentLines = (decl: (name: string, value: number) => string) =>
+  TANGENTS.map((t, i) => decl(`TANGENT_${t.toUpperCase()}`, i + 1)).join('\n');
+const tangentOf = (o: OpDef) => (o.tangent ? TANGENTS.indexOf(o.tangent) + 1 : 0);
 const paramLines = (decl: (name: string, q: number) => string) =>
   OPS.flatMap((o) => o.params.map((name, q) => decl(paramName(o.name, name), q))).join('\n');
 
@@ -81,6 +95,9 @@ ${ops}
 constexpr const char* OP_NAMES[OP_COUNT] = {${names}};
 // The index of each op's named params (OpDef.params).
 ${paramLines((name, q) => `constexpr int32_t ${name} = ${q};`)}
+// How forward mode carries tangents through each op (OpDef.tangent; 0: no gradient).
+${tangentLines((name, v) => `constexpr int32_t ${name} = ${v};`)}
+constexpr int32_t OP_TANGENT[OP_COUNT] = {${OPS.map(tangentOf).join(', ')}};
 // Operands (1 a, 2 a b, 3 a b c) and params (p0..) of each op.
 constexpr int32_t OP_ARITY[OP_COUNT] = {${arity}};
 constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {${nParams}};
@@ -147,6 +164,15 @@ export const OP_COUNT: i32 = ${OPS.length};
 
 /** The index of each op's named params (OpDef.params). */
 ${paramLines((name, q) => `export const ${name}: i32 = ${q};`)}
+
+/** How forward mode carries tangents through each op (OpDef.tangent; 0: no gradient). */
+${tangentLines((name, v) => `export const ${name}: i32 = ${v};`)}
+export function opTangent(op: i32): i32 {
+  switch (op) {
+${OPS.map((o, i) => `    case ${i}: return ${tangentOf(o)};`).join('\n')}
+    default: return 0;
+  }
+}
 
 /** Which param holds the offset of the op's extra arena region (-1: none). */
 export function opExtraAt(op: i32): i32 {

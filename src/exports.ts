@@ -18,7 +18,7 @@ export { METHODS, type Method, type Cost } from './trace/cost.js';
 export { backend, backends, type Backend, type BackendOptions } from './backends/select.js';
 export type { WasmSource } from './backends/wasm/loader.js';
 export { BACKEND_NAMES, type BackendName } from './backends/types.js';
-export { Compiled, type GradResult, type Outputs } from './api/compiled.js';
+export { Compiled, type GradResult, type JvpResult, type Outputs } from './api/compiled.js';
 export { DEFAULT_STEP, type GradOptions, type Value, type Values } from './api/validate.js';
 export { gradcheck, type GradcheckOptions, type GradcheckResult } from './gradcheck.js';
 export { crossCheck, AGREEMENT, type CrossCheckRow } from './crosscheck.js';

@@ -356,8 +356,8 @@ describe('minimize', () => {
     expect(() => minimize(c, zero, inputs, { maxIterations: 0 })).toThrow(
       /maxIterations must be a positive integer, got 0/,
     );
-    expect(() => minimize(c, zero, inputs, { gradient: 'forward' as never })).toThrow(
-      /unknown gradient 'forward' \(expected 'reverse', 'fd-forward', 'fd-central'\)/,
+    expect(() => minimize(c, zero, inputs, { gradient: 'backward' as never })).toThrow(
+      /unknown gradient 'backward' \(expected 'reverse', 'forward', 'fd-forward', 'fd-central'\)/,
     );
     expect(() => minimize(c, zero, inputs, { gradient: { method: 'fd-central', coordinates: [1] } })).toThrow(
       /coordinates is not allowed/,

@@ -104,6 +104,7 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
         {InstanceMethod<&NativeProgram::ValueCall>("value"), InstanceMethod<&NativeProgram::Reverse>("reverse"),
          InstanceMethod<&NativeProgram::Fd>("fd"), InstanceMethod<&NativeProgram::ReverseAsync>("reverseAsync"),
          InstanceMethod<&NativeProgram::FdAsync>("fdAsync"), InstanceMethod<&NativeProgram::Dispose>("dispose"),
+         InstanceMethod<&NativeProgram::Jvp>("jvp"), InstanceMethod<&NativeProgram::ForwardGrad>("forwardGrad"),
          InstanceAccessor<&NativeProgram::Isa>("isa"), InstanceAccessor<&NativeProgram::Busy>("busy")});
   }
 
@@ -213,15 +214,15 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     return {info[3].As<Napi::Boolean>().Value(), info[5].As<Napi::Boolean>().Value(), step};
   }
 
-  // argument 6: an optional FD plan replacing the tape's (a subset of coordinates), copied
-  static FdPlan fdPlan(const Napi::CallbackInfo& info, const Program& p) {
+  // argument i (6 for fd): an optional FD plan replacing the tape's (a subset of coordinates), copied
+  static FdPlan fdPlan(const Napi::CallbackInfo& info, const Program& p, size_t i = 6) {
     Napi::Env env = info.Env();
     FdPlan plan;
-    plan.given = !info[6].IsUndefined();
+    plan.given = !info[i].IsUndefined();
     if (!plan.given) return plan;
-    if (!info[6].IsTypedArray() || info[6].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
       throwType(env, "the FD plan must be an Int32Array");
-    auto a = info[6].As<Napi::Int32Array>();
+    auto a = info[i].As<Napi::Int32Array>();
     plan.triples.assign(a.Data(), a.Data() + a.ElementLength());
     std::string error;
     if (!p.checkPlan(plan.triples.data(), plan.triples.size(), &error)) throwRange(env, "invalid tape: " + error);
@@ -237,6 +238,37 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     const FdPlan plan = fdPlan(info, p);
     return Napi::Number::New(info.Env(), p.fd(buffers(theta, inputs_, &grad), o.central, o.relStep, o.reuse,
                                               plan.data(), plan.triples.size()));
+  }
+
+  // jvp(theta, inputs, tangent, result): result = [f, derivative along tangent]
+  Napi::Value Jvp(const Napi::CallbackInfo& info) {
+    Guard busy(*this, info.Env());
+    Span theta;
+    Program& p = readArgs(info, &theta);
+    const Span tangent = f64(info.Env(), info[2], "the tangent", static_cast<size_t>(p.paramCount()));
+    const Span result = f64(info.Env(), info[3], "the result buffer", 2);
+    double f = 0, d = 0;
+    std::string error;
+    if (!p.jvp(buffers(theta, inputs_, nullptr), tangent.data, &f, &d, &error)) throwError(info.Env(), error);
+    result.data[0] = f;
+    result.data[1] = d;
+    return Napi::Number::New(info.Env(), f);
+  }
+
+  // forwardGrad(theta, inputs, grad, reuse, plan?)
+  Napi::Value ForwardGrad(const Napi::CallbackInfo& info) {
+    Guard busy(*this, info.Env());
+    Span theta;
+    Program& p = readArgs(info, &theta);
+    const Span grad = f64(info.Env(), info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
+    if (!info[3].IsBoolean()) throwType(info.Env(), "reuse must be a boolean");
+    const FdPlan plan = fdPlan(info, p, 4);
+    double f = 0;
+    std::string error;
+    if (!p.forwardGrad(buffers(theta, inputs_, &grad), info[3].As<Napi::Boolean>().Value(), plan.data(),
+                       plan.triples.size(), &f, &error))
+      throwError(info.Env(), error);
+    return Napi::Number::New(info.Env(), f);
   }
 
   Napi::Value ReverseAsync(const Napi::CallbackInfo& info) { return StartAsync(info, false); }

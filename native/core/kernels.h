@@ -38,6 +38,22 @@ struct Bwd {
   const int32_t* p;
 };
 
+// A custom tangent rule's view (forward mode, k_tangent.h): values, operand tangents (ta, tb, tc)
+// and the output tangent it writes (tout).
+struct Tan {
+  const double* out;
+  const double* a;
+  const double* b;
+  const double* c;
+  const double* extra;
+  const double* ta;
+  const double* tb;
+  const double* tc;
+  double* tout;
+  int32_t flags;
+  const int32_t* p;
+};
+
 // One fused optimizer step over n elements (optim.h), theta updated in place. The options are
 // the optimizer's; lr (SGD) and stepSize, epsHat, decay (Adam) are this step's scalars,
 // computed by the TS layer (src/train/optimizers.ts) so that every backend gets the same doubles.
@@ -62,6 +78,7 @@ struct AdamStep {
 
 using FwdFn = void (*)(const Fwd&);
 using BwdFn = void (*)(const Bwd&);
+using TanFn = void (*)(const Tan&);
 
 // Forward rules reproduce the js reference bit for bit (same IEEE operations in the same order,
 // fdlibm math): finite differences divide f's rounding by h, so any difference would show.
@@ -74,6 +91,8 @@ struct KernelTable {
   // same as fwd except where reassociating sums or a faster exp pays (k_fast.h). Finite
   // differences always use fwd.
   FwdFn fast[OP_COUNT];
+  // Tangent rules of the ops whose tangent mode is custom (OP_TANGENT); null for the others.
+  TanFn tan[OP_COUNT];
   // add/sub/mul/div with operand a (scalarA) or b (scalarB) a scalar repeated p0 times
   // (k_scalar.h); null for the other ops.
   FwdFn scalarAFwd[OP_COUNT], scalarBFwd[OP_COUNT];

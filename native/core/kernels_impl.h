@@ -25,6 +25,7 @@ namespace TG_ISA {
 #include "k_fast.h"
 #include "k_scalar.h"
 #include "k_structure.h"
+#include "k_tangent.h"
 #include "optim.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
@@ -82,6 +83,8 @@ static KernelTable make_table() {
   t.fast[OP_SIGMOID] = sigmoid_fast_f;
   t.fast[OP_SOFTPLUS] = softplus_fast_f;
   t.fast[OP_TANH] = tanh_fast_f;
+  t.tan[OP_LOGSUMEXP] = logsumexp_t;
+  t.tan[OP_SOFTMAX_XENT] = softmax_xent_t;
   if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
   if (TG_HAS_FMA) t.fast[OP_BATCH_MATMUL] = batch_matmul_fast_f;
     // clang-format off

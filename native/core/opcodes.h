@@ -131,6 +131,12 @@ constexpr int32_t P_BATCH_MATMUL_K = 2;
 constexpr int32_t P_BATCH_MATMUL_N = 3;
 constexpr int32_t P_BATCH_MATMUL_BATCH_A = 4;
 constexpr int32_t P_BATCH_MATMUL_BATCH_B = 5;
+// How forward mode carries tangents through each op (OpDef.tangent; 0: no gradient).
+constexpr int32_t TANGENT_DIAGONAL = 1;
+constexpr int32_t TANGENT_LINEAR = 2;
+constexpr int32_t TANGENT_BILINEAR = 3;
+constexpr int32_t TANGENT_CUSTOM = 4;
+constexpr int32_t OP_TANGENT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 4, 3, 2, 4, 0, 0, 0, 2, 2, 3, 3};
 // Operands (1 a, 2 a b, 3 a b c) and params (p0..) of each op.
 constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 2, 1, 1, 1, 1, 2, 2, 2};
 constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 4, 3, 3, 3, 2, 18, 5, 4, 6};

@@ -140,6 +140,7 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
   p->v_.assign(static_cast<size_t>(d.arenaSize), 0.0);
   p->g_.assign(static_cast<size_t>(d.arenaSize), 0.0);
   std::copy(d.constInit.begin(), d.constInit.end(), p->v_.begin() + d.constStart);
+  p->plain_ = p->instrs_;
   p->fuseScalarBroadcasts();
   p->passAdjoints();
   // adjoints to zero before a reverse sweep: the outputs of the instructions that take part in
@@ -295,11 +296,12 @@ void Program::bind(const CallBuffers& callIn, bool paramsInArena) {
   gbase_[0] = (call.grad && !call.copy) ? call.grad : g;
 }
 
-void Program::forward(int32_t from, bool exact) {
+void Program::forward(int32_t from, bool exact, const std::vector<Instr>* list) {
   double* v = v_.data();
   const auto& fwd = exact ? kernels_->fwd : kernels_->fast;
-  for (size_t i = static_cast<size_t>(from); i < instrs_.size(); i++) {
-    const Instr& in = instrs_[i];
+  const std::vector<Instr>& instrs = list ? *list : instrs_;
+  for (size_t i = static_cast<size_t>(from); i < instrs.size(); i++) {
+    const Instr& in = instrs[i];
     if (in.elided) continue;
     const Fwd f{v + in.out,
                 vbase_[in.a.region] + in.a.offset,
@@ -401,6 +403,120 @@ double Program::fd(const CallBuffers& call, bool central, double relStep, bool r
     }
   }
   return f0;
+}
+
+// ---- forward mode: the tangent sweep (src/backends/js/tangent.ts is the reference) ----
+
+bool Program::prepareTangents(std::string* error) {
+  if (t_.empty()) {
+    size_t scratch = 1;
+    for (const Instr& in : plain_) {
+      if (OP_TANGENT[in.op] == TANGENT_CUSTOM && !kernels_->tan[in.op])
+        return fail(error, std::string("no tangent rule for op ") + OP_NAMES[in.op]);
+      if (OP_TANGENT[in.op] == TANGENT_BILINEAR)
+        scratch = std::max(scratch, static_cast<size_t>(op_extent(in.op, 0, in.p)));
+    }
+    t_.assign(static_cast<size_t>(tape_.arenaSize), 0.0);
+    tscratch_.assign(scratch, 0.0);
+  } else {
+    std::fill(t_.begin(), t_.end(), 0.0);
+  }
+  return true;
+}
+
+// Each instruction with gradOut gets its output tangent by its op's tangent mode (OP_TANGENT):
+// diagonal ops run their backward rule with an operand's tangent as the output adjoint,
+// accumulating into the output tangent (J = J^T for an elementwise op); linear ops their forward
+// rule on tangents; bilinear ops their forward rule once per operand with a gradient, that
+// operand's tangent in place of its value; custom ops their own rule (k_tangent.h).
+void Program::tangentSweep(int32_t from) {
+  double* t = t_.data();
+  double* v = v_.data();
+  const int32_t grads[3] = {FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_C};
+  for (size_t i = static_cast<size_t>(from); i < plain_.size(); i++) {
+    const Instr& in = plain_[i];
+    if (!(in.flags & FLAG_GRAD_OUT)) continue;
+    const double* va = vbase_[in.a.region] + in.a.offset;
+    const double* vb = vbase_[in.b.region] + in.b.offset;
+    const double* vc = vbase_[in.c.region] + in.c.offset;
+    double* to = t + in.out;
+    // an absent operand's tangent: any valid address (never read)
+    double* ta = t + in.absA;
+    double* tb = in.absB >= 0 ? t + in.absB : t;
+    double* tc = in.absC >= 0 ? t + in.absC : t;
+    double* extra = in.extra >= 0 ? v + in.extra : nullptr;
+    const int64_t n = static_cast<int64_t>(op_extent(in.op, 0, in.p));
+    switch (OP_TANGENT[in.op]) {
+      case TANGENT_LINEAR:
+        kernels_->fwd[in.op](Fwd{to, ta, tb, extra, in.p0, in.p1, in.p2, tc, in.p});
+        break;
+      case TANGENT_DIAGONAL: {
+        std::memset(to, 0, sizeof(double) * static_cast<size_t>(n));
+        double* tangents[3] = {ta, tb, tc};
+        double* sink = tscratch_.data();  // adjoints of the other operands: never written
+        for (int k = 0; k < 3; k++) {
+          // an operand of another size (pow's scalar exponent) takes no gradient
+          if (!(in.flags & grads[k]) || op_extent(in.op, k + 1, in.p) != static_cast<double>(n)) continue;
+          kernels_->bwd[in.op](Bwd{v + in.out, va, vb, extra, tangents[k], k == 0 ? to : sink, k == 1 ? to : sink,
+                                   grads[k] | FLAG_GRAD_OUT, in.p0, in.p1, in.p2, vc, k == 2 ? to : sink, in.p});
+        }
+        break;
+      }
+      case TANGENT_BILINEAR: {
+        bool first = true;
+        for (int k = 0; k < 3; k++) {
+          if (!(in.flags & grads[k])) continue;
+          double* dst = first ? to : tscratch_.data();
+          kernels_->fwd[in.op](
+              Fwd{dst, k == 0 ? ta : va, k == 1 ? tb : vb, extra, in.p0, in.p1, in.p2, k == 2 ? tc : vc, in.p});
+          if (!first)
+            for (int64_t j = 0; j < n; j++) to[j] += dst[j];
+          first = false;
+        }
+        break;
+      }
+      case TANGENT_CUSTOM:
+        kernels_->tan[in.op](Tan{v + in.out, va, vb, vc, extra, ta, tb, tc, to, in.flags, in.p});
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+bool Program::jvp(const CallBuffers& call, const double* tangent, double* value, double* derivative,
+                  std::string* error) {
+  if (!prepareTangents(error)) return false;
+  bind(call, false);
+  forward(0, false, &plain_);  // every value, elided broadcasts' included: the tangent rules read them
+  *value = outputValue();
+  if (tape_.nParams) std::memcpy(t_.data(), tangent, sizeof(double) * tape_.nParams);
+  tangentSweep(0);
+  *derivative = t_[static_cast<size_t>(tape_.output)];
+  return true;
+}
+
+bool Program::forwardGrad(const CallBuffers& call, bool reuse, const int32_t* planOverride, size_t planLen,
+                          double* value, std::string* error) {
+  if (!prepareTangents(error)) return false;
+  bind(call, false);
+  forward(0, false, &plain_);  // every value, elided broadcasts' included: the tangent rules read them
+  *value = outputValue();
+  const int32_t* plan = planOverride ? planOverride : tape_.fdPlan.data();
+  const size_t len = planOverride ? planLen : tape_.fdPlan.size();
+  // the plan's order (first reader descending) keeps suffix sweeps correct, as for FD: tangents
+  // before a parameter's first reader are still 0
+  for (size_t q = 0; q < len; q += 3) {
+    const int32_t from = reuse ? plan[q + 2] : 0;
+    for (int32_t i = plan[q]; i < plan[q + 1]; i++) {
+      if (call.cancel && call.cancel->load(std::memory_order_relaxed)) return true;
+      t_[static_cast<size_t>(i)] = 1.0;
+      tangentSweep(from);
+      call.grad[i] = t_[static_cast<size_t>(tape_.output)];
+      t_[static_cast<size_t>(i)] = 0.0;
+    }
+  }
+  return true;
 }
 
 }  // namespace tapegrad

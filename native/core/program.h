@@ -73,6 +73,15 @@ class Program {
   double fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* plan = nullptr,
             size_t planLen = 0);
 
+  // Forward mode (tangents): f in *value and its derivative along `tangent` (nParams elements)
+  // in *derivative. false (and the reason in *error) when an op has no tangent rule.
+  bool jvp(const CallBuffers& call, const double* tangent, double* value, double* derivative, std::string* error);
+  // Forward-mode gradient: f in *value, and grad[i] = df/dθ_i from one tangent sweep per
+  // coordinate of the plan (the tape's own when plan is nullptr), each from the coordinate's
+  // first reader with reuse.
+  bool forwardGrad(const CallBuffers& call, bool reuse, const int32_t* plan, size_t planLen, double* value,
+                   std::string* error);
+
   // Triples (start, end, firstInstr) inside the parameters and the code, firstInstr not
   // increasing (the order that keeps suffix reuse correct); the reason in *error otherwise.
   bool checkPlan(const int32_t* plan, size_t len, std::string* error) const;
@@ -91,10 +100,15 @@ class Program {
   Program(TapeData&& tape, const KernelTable* kernels);
   void bind(const CallBuffers& call, bool paramsInArena);
   void fuseScalarBroadcasts();
+  // the tangent arena zeroed (sized on first use); false when an op of the tape has no tangent
+  // rule in this kernel table
+  bool prepareTangents(std::string* error);
+  void tangentSweep(int32_t from);
   void passAdjoints();
   // exact: the js reference's bits (finite differences need them); otherwise value() and
   // reverse() may use the faster kernels of KernelTable::fast (agreement 1e-12, not bits)
-  void forward(int32_t from, bool exact);
+  // over instrs_, or over `list` (plain_: no instruction elided)
+  void forward(int32_t from, bool exact, const std::vector<Instr>* list = nullptr);
   double outputValue() const { return vbase_[outRef_.region][outRef_.offset]; }
 
   TapeData tape_;
@@ -103,10 +117,14 @@ class Program {
   std::vector<int32_t> inputStart_;
   Ref outRef_{};
   int64_t outputSize_ = 0;
-  bool alwaysCopy_ = false;
-  std::vector<std::pair<int64_t, int64_t>> zeroSpans_;  // adjoint ranges zeroed before a sweep  // an operand spans two
-                                                        // regions: read everything from the arena
+  bool alwaysCopy_ = false;                             // an operand spans two regions: read everything from the arena
+  std::vector<std::pair<int64_t, int64_t>> zeroSpans_;  // adjoint ranges zeroed before a sweep
   std::vector<double> v_, g_;                           // value and adjoint arenas
+  // forward mode: the instructions as the tape wrote them (before fuseScalarBroadcasts and
+  // passAdjoints rewrote instrs_), the tangent arena (the value arena's layout) and scratch for
+  // the second term of a bilinear rule
+  std::vector<Instr> plain_;
+  std::vector<double> t_, tscratch_;
   // base pointer of each region for the current call (values and adjoints)
   std::vector<const double*> vbase_;
   std::vector<double*> gbase_;

@@ -15,6 +15,13 @@ import {
   type Values,
 } from './validate.js';
 
+export interface JvpResult {
+  /** the loss */
+  readonly value: number;
+  /** its directional derivative along the tangents */
+  readonly derivative: number;
+}
+
 export interface GradResult {
   /** the loss */
   readonly value: number;
@@ -64,6 +71,8 @@ export class Compiled {
   private readonly programs = new Set<Program>();
   private disposedFlag = false;
   private readonly theta: Float64Array;
+  /** named tangents of jvp(), packed */
+  private readonly tangent: Float64Array;
   private readonly inputArrays: Float64Array[];
   /** an asynchronous gradient is in flight: the backend's arenas are in use */
   private busy = false;
@@ -80,6 +89,7 @@ export class Compiled {
     this.inputs = defined.inputs;
     this.paramCount = defined.paramCount;
     this.theta = new Float64Array(this.paramCount);
+    this.tangent = new Float64Array(this.paramCount);
     this.inputArrays = new Array(this.inputs.length);
     if (!defined.symbolic) this.load(defined, '');
     finalizer.register(this, this.programs, this);
@@ -118,6 +128,29 @@ export class Compiled {
     return { value, grad: this.views(out), outputs: this.named(inst, outputs) };
   }
 
+  /**
+   * Forward-mode AD: the loss and its directional derivative along `tangents` (named like the
+   * parameters, or a flat vector): df = sum_i df/dθ_i t_i, from one value sweep and one tangent
+   * sweep, exact like reverse mode (no step to choose).
+   */
+  jvp(params: Values | Float64Array, tangents: Values | Float64Array, inputs?: Values): JvpResult {
+    const { program } = this.read(() => {
+      this.needLoss();
+      this.packNamed(params);
+      if (!(tangents instanceof Float64Array)) packParams(this.params, tangents, this.tangent, 'tangent');
+      return this.collect(inputs);
+    });
+    const theta = this.thetaOf(params);
+    let t = this.tangent;
+    if (tangents instanceof Float64Array) {
+      checkFlat('tangents', tangents, this.paramCount);
+      t = tangents;
+    }
+    const result = new Float64Array(2);
+    program.jvp(theta, this.inputArrays, t, result);
+    return { value: result[0], derivative: result[1] };
+  }
+
   /** Forward only, at any batch size: the named outputs (a function that returns a bare scalar has only `loss`). */
   run(params: Values | Float64Array, inputs?: Values): Outputs {
     const inst = this.read(() => {
@@ -148,6 +181,7 @@ export class Compiled {
     const { p, method, central, step, reuse, plan, outputs } = this.prepare(theta, inputs, out, options);
     if (method === 'reverse') return p.reverse(theta, this.inputArrays, out, outputs);
     if (outputs) p.value(theta, this.inputArrays, outputs); // FD leaves perturbed values behind: read them first
+    if (method === 'forward') return p.forwardGrad(theta, this.inputArrays, out, reuse, plan);
     return p.fd(theta, this.inputArrays, out, central, step, reuse, plan);
   }
 
@@ -183,6 +217,7 @@ export class Compiled {
       if (outputs) throw new Error('gradFlatAsync does not write outputs; read them with run()');
       const x = this.inputArrays;
       if (method === 'reverse') pending = p.reverseAsync?.(theta, x, out) ?? Promise.resolve(p.reverse(theta, x, out));
+      else if (method === 'forward') pending = Promise.resolve(p.forwardGrad(theta, x, out, reuse, plan));
       else
         pending =
           p.fdAsync?.(theta, x, out, central, step, reuse, plan) ??

@@ -12,11 +12,14 @@ export type Value = Float64Array | readonly number[] | number | Int32Array | Uin
 export type Values = Readonly<Record<string, Value>>;
 
 export interface GradOptions {
-  /** 'reverse' (default), 'fd-forward' or 'fd-central' */
+  /**
+   * 'reverse' (default: backprop), 'forward' (forward-mode AD: one tangent sweep per parameter,
+   * exact like reverse), 'fd-forward' or 'fd-central' (finite differences)
+   */
   readonly method?: Method;
   /** relative FD step: h_i = eps * max(1, |theta_i|); default sqrt(EPS) forward, cbrt(EPS) central */
   readonly eps?: number;
-  /** FD only: re-run just the tape suffix each parameter reaches (default true) */
+  /** FD and forward mode: re-run just the tape suffix each parameter reaches (default true) */
   readonly reuse?: boolean;
   /**
    * A Float64Array for all the named outputs, one after another (their sizes summed): written
@@ -24,7 +27,7 @@ export interface GradOptions {
    */
   readonly outputs?: Float64Array;
   /**
-   * FD only: compute just these flat coordinates of the gradient (indices into the flat parameter
+   * FD and forward mode: compute just these flat coordinates of the gradient (indices into the flat parameter
    * vector); the other entries of the output are left untouched (zero in `grad()`). For spot
    * checks and for timing FD on a sample of coordinates.
    */
@@ -91,11 +94,11 @@ function checkLength(kind: string, leaf: Leaf, x: Float64Array): void {
 }
 
 /** Copies named parameters into the flat vector `theta` (definition order). */
-export function packParams(leaves: readonly Leaf[], values: unknown, theta: Float64Array): void {
-  checkNames('parameter', leaves, values);
+export function packParams(leaves: readonly Leaf[], values: unknown, theta: Float64Array, kind = 'parameter'): void {
+  checkNames(kind, leaves, values);
   for (const l of leaves) {
-    const x = read('parameter', l, values[l.name]);
-    checkLength('parameter', l, x);
+    const x = read(kind, l, values[l.name]);
+    checkLength(kind, l, x);
     theta.set(x, l.offset);
   }
 }
@@ -170,7 +173,9 @@ export function resolveOptions(opts: unknown, n: number): Resolved {
   let c: number[] | undefined;
   if (coordinates !== undefined) {
     if (method === 'reverse')
-      throw new Error('coordinates apply to finite differences only (reverse mode gives every coordinate at once)');
+      throw new Error(
+        'coordinates apply to finite differences and forward mode only (reverse mode gives every coordinate at once)',
+      );
     const length: unknown = typeof coordinates === 'object' && coordinates !== null ? coordinates.length : undefined;
     if (typeof length !== 'number')
       throw new TypeError(`coordinates must be an array of indices, got ${describeValue(coordinates)}`);
@@ -182,7 +187,7 @@ export function resolveOptions(opts: unknown, n: number): Resolved {
       c.push(k);
     }
   }
-  const step = method === 'reverse' ? 0 : (eps ?? DEFAULT_STEP[method]);
+  const step = method === 'reverse' || method === 'forward' ? 0 : (eps ?? DEFAULT_STEP[method]);
   if (outputs !== undefined && !(outputs instanceof Float64Array))
     throw new TypeError(`outputs must be a Float64Array, got ${describeValue(outputs)}`);
   return { method, step, reuse: reuse ?? true, coordinates: c, outputs };

@@ -83,6 +83,23 @@ export interface Program {
     plan?: Int32Array,
   ): number;
   /**
+   * Forward-mode AD: f(theta) and its directional derivative along `tangent` (one value sweep and
+   * one tangent sweep); writes [f, derivative] into `result` (2 elements) and returns f.
+   */
+  jvp(theta: Float64Array, inputs: readonly Float64Array[], tangent: Float64Array, result: Float64Array): number;
+  /**
+   * Forward-mode AD gradient: f(theta); one tangent sweep per coordinate writes grad[i] = df/dθ_i.
+   * With reuse, the sweep of θ_i starts at its first reader (Tape.fdPlan, as FD does); `plan`
+   * replaces the tape's plan as for fd.
+   */
+  forwardGrad(
+    theta: Float64Array,
+    inputs: readonly Float64Array[],
+    grad: Float64Array,
+    reuse: boolean,
+    plan?: Int32Array,
+  ): number;
+  /**
    * Optional asynchronous forms of reverse and fd (the native backend runs them on a worker
    * thread). theta and inputs are copied when the call starts; grad is written just before the
    * promise resolves. A backend without them gets the synchronous call wrapped in a promise by

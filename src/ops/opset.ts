@@ -91,8 +91,15 @@ export interface OpDef {
   readonly shape: (ins: readonly Shape[], attrs: readonly number[]) => Shape;
   /** integer params p0..; `extra(size)` reserves scratch in the arena and returns its offset */
   readonly encode: (ins: readonly Shape[], attrs: readonly number[], extra: (size: number) => number) => Params;
-  /** FLOPs of the forward rule and of the backward rule per input (a, b, c) */
-  readonly flops: { fwd: (p: Params) => number; bwd: readonly ((p: Params) => number)[] };
+  /**
+   * FLOPs of the forward rule, of the backward rule per input (a, b, c), and of a custom tangent
+   * rule (the other tangent modes are counted from fwd and bwd: src/trace/cost.ts)
+   */
+  readonly flops: {
+    fwd: (p: Params) => number;
+    bwd: readonly ((p: Params) => number)[];
+    tangent?: (p: Params) => number;
+  };
   /** value and derivative, NaN and edge cases included */
   readonly doc: string;
   /**
@@ -100,7 +107,29 @@ export interface OpDef {
    * through them, the compiler never sets their gradOut flag and their backward rule is never run
    */
   readonly differentiable?: false;
+  /**
+   * How forward mode carries tangents (x' = dx/dt along a direction) through the op, built from
+   * rules the op already has, so an op needs no tangent kernel of its own unless 'custom':
+   * - 'diagonal': elementwise ops (a diagonal Jacobian J, so J = J^T): out' = sum_k df/dx_k x_k',
+   *   computed by the backward rule run with x_k' in place of the output adjoint, one operand at a
+   *   time, accumulating into out' (the local partials are shared with reverse mode by construction);
+   * - 'linear': linear in all operands together (broadcast, sum, transpose): out' = f(a', b', ...);
+   * - 'bilinear': linear in each operand (matmul): out' = f(a', b) + f(a, b'), the terms of the
+   *   operands that depend on a parameter (their grad flags);
+   * - 'custom': a tangent rule of the op's own in every backend.
+   * Required for every differentiable op.
+   */
+  readonly tangent?: Tangent;
+  /**
+   * operands that take no gradient (gather's indices): the compiler never sets their grad flag,
+   * so neither the backward rule nor a tangent rule reads their adjoint or tangent
+   */
+  readonly noGrad?: readonly ('a' | 'b' | 'c')[];
 }
+
+export type Tangent = 'diagonal' | 'linear' | 'bilinear' | 'custom';
+/** The tangent modes as numbers (generated TANGENT_* in C++ and AssemblyScript; 0 = none). */
+export const TANGENTS: readonly Tangent[] = ['diagonal', 'linear', 'bilinear', 'custom'];
 
 const same = (name: string) => (ins: readonly Shape[]) => {
   const [a, b] = ins;
@@ -122,6 +151,7 @@ function unary(name: string, fwd: number, bwd: number, doc: string): OpDef {
     encode: elems,
     flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwd * p[0]] },
     doc,
+    tangent: 'diagonal',
   };
 }
 function binary(name: string, fwd: number, bwdA: number, bwdB: number, doc: string): OpDef {
@@ -136,6 +166,7 @@ function binary(name: string, fwd: number, bwdA: number, bwdB: number, doc: stri
     encode: elems,
     flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwdA * p[0], (p) => bwdB * p[0]] },
     doc,
+    tangent: 'diagonal',
   };
 }
 
@@ -173,8 +204,14 @@ function reduce(name: string, fwd: number, bwd: number, doc: string): OpDef {
     saves: name === 'sum' ? [] : ['a', 'out'],
     shape: ([a], [axis]) => (checkAxis(name, a, axis), a.filter((_, i) => i !== axis)),
     encode: ([a], [axis]) => splitAxis(a, axis),
-    flops: { fwd: (p) => fwd * p[0] * p[1] * p[2], bwd: [(p) => bwd * p[0] * p[1] * p[2]] },
+    flops: {
+      fwd: (p) => fwd * p[0] * p[1] * p[2],
+      bwd: [(p) => bwd * p[0] * p[1] * p[2]],
+      // logsumexp: out' = sum_j exp(a - out) a'
+      tangent: (p) => bwd * p[0] * p[1] * p[2],
+    },
     doc,
+    tangent: name === 'sum' ? 'linear' : 'custom',
   };
 }
 const is2d = (name: string, s: Shape, role: string) => {
@@ -229,6 +266,7 @@ const STRUCTURE_OPS: readonly OpDef[] = [
     },
     flops: { fwd: () => 0, bwd: [(p) => product(p, range(SLICE_RANK, 2 * SLICE_RANK))] },
     doc: 'out[i0..i5] = a[begin0 + i0, ..., begin5 + i5] (a copy); d/da adds the output adjoint into the slice region of a',
+    tangent: 'linear',
   },
   {
     name: 'concat',
@@ -250,6 +288,7 @@ const STRUCTURE_OPS: readonly OpDef[] = [
     },
     flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1] * p[4], (p) => p[0] * p[2] * p[4]] },
     doc: 'out[o,:,i] = a[o,:,i] followed by b[o,:,i] (a copy; columns past na + nb, never in a compiled tape, are 0); d/da and d/db take their parts of the output adjoint',
+    tangent: 'linear',
   },
   {
     name: 'gather',
@@ -267,6 +306,9 @@ const STRUCTURE_OPS: readonly OpDef[] = [
     doc:
       'out[o,j,i] = a[o,b[j],i] for an integer b[j] in [0, n); a NaN row for any other b[j] (inputs are checked before the call, so only a computed index can get there); ' +
       'd/da scatter-adds the output adjoint into the rows b[j] (repeated indices accumulate); the indices b take no gradient',
+    noGrad: ['b'],
+    // linear in a: the forward rule with a's tangent and b's values (b never has a gradient flag)
+    tangent: 'bilinear',
   },
   {
     name: 'batch_matmul',
@@ -288,6 +330,7 @@ const STRUCTURE_OPS: readonly OpDef[] = [
     doc:
       'out[s] = a[s] b[s] for each of the batch products (an operand whose batch is not `batch`, a batch of 1 in a compiled tape, is its matrix 0 for every s); ' +
       'd/da[s] += dout[s] b[s]^T, d/db[s] += a[s]^T dout[s] (summed over s for a shared operand)',
+    tangent: 'bilinear',
   },
 ];
 
@@ -336,6 +379,7 @@ export const OPS: readonly OpDef[] = [
     encode: ([a], [axis, rep]) => [sizeOf(a.slice(0, axis)), rep, sizeOf(a.slice(axis))],
     flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1] * p[2]] },
     doc: 'inserts an axis of size rep: out[o,r,i] = a[o,i]; the backward rule sums over r',
+    tangent: 'linear',
   },
   reduce('sum', 1, 1, 'sum over one axis: out[o,i] = sum_j a[o,j,i]; d/da = 1'),
   reduce(
@@ -360,6 +404,7 @@ export const OPS: readonly OpDef[] = [
     encode: ([a, b]) => [a[0], a[1], b[1]],
     flops: { fwd: (p) => 2 * p[0] * p[1] * p[2], bwd: [(p) => 2 * p[0] * p[1] * p[2], (p) => 2 * p[0] * p[1] * p[2]] },
     doc: 'out[m,n] = sum_k a[m,k] b[k,n]; d/da = dout b^T, d/db = a^T dout',
+    tangent: 'bilinear',
   },
   {
     name: 'transpose',
@@ -390,6 +435,7 @@ export const OPS: readonly OpDef[] = [
     ],
     flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1] * p[2] * p[3]] },
     doc: 'out[o,j,i,r] = a[o,i,j,r] for a of shape [outer,m,n,inner] (a copy; [1,m,n,1] is the matrix transpose); the backward rule transposes the adjoint back',
+    tangent: 'linear',
   },
   {
     name: 'softmax_xent',
@@ -405,10 +451,16 @@ export const OPS: readonly OpDef[] = [
       return [z[0]];
     },
     encode: ([z], _attrs, extra) => [z[0], z[1], extra(z[0] * z[1])],
-    flops: { fwd: (p) => 7 * p[0] * p[1], bwd: [(p) => 4 * p[0] * p[1], (p) => 6 * p[0] * p[1]] },
+    flops: {
+      fwd: (p) => 7 * p[0] * p[1],
+      bwd: [(p) => 4 * p[0] * p[1], (p) => 6 * p[0] * p[1]],
+      // sum_c b'(lse - a) + (sum_c b)(sum_c p a') - sum_c b a'
+      tangent: (p) => 8 * p[0] * p[1],
+    },
     doc:
       'per row r: sum_c b[r,c] (lse_r - a[r,c]) with lse_r = logsumexp(a[r,:]); saves p = softmax(a[r,:]); ' +
       'd/da = p * sum_c b[r,c] - b, d/db = lse_r - a (lse_r recomputed, only when b needs a gradient); IEEE NaN/Inf, no special cases',
+    tangent: 'custom',
   },
   argReduce(
     'argmax',
@@ -448,9 +500,11 @@ export function sizeParams(def: OpDef): number[] {
   return def.params.map((_, i) => i).filter((i) => i !== def.extent.extra?.at && !def.zeroOk?.includes(i));
 }
 
-/** Every op's params fit in an instruction (checked once, when this module loads). */
-for (const def of OPS)
+/** Every op's params fit in an instruction, and every differentiable op has a tangent mode (checked once, when this module loads). */
+for (const def of OPS) {
   if (def.params.length > MAX_PARAMS) throw new Error(`op ${def.name}: more than ${MAX_PARAMS} params`);
+  if (def.differentiable !== false && !def.tangent) throw new Error(`op ${def.name}: no tangent mode (OpDef.tangent)`);
+}
 
 /** Opcode of each op name. */
 export const OPCODE: Readonly<Record<string, number>> = Object.fromEntries(OPS.map((o, i) => [o.name, i]));

@@ -70,7 +70,9 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
   for (const n of nodes) {
     dep[n.id] = n.kind === 'param' || n.inputs.some((j) => dep[j]);
     const differentiable = n.kind !== 'op' || OPS[OPCODE[n.op]].differentiable !== false;
-    grad[n.id] = toLoss[n.id] === 1 && (n.kind === 'param' || (differentiable && n.inputs.some((j) => grad[j])));
+    grad[n.id] =
+      toLoss[n.id] === 1 &&
+      (n.kind === 'param' || (differentiable && n.inputs.some((j, k) => grad[j] && takesGrad(n, k))));
   }
 
   const order = schedule(nodes, live, dep, loss);
@@ -119,9 +121,9 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
     const [a, b, c] = n.inputs;
     w[Field.flags] =
       (grad[id] ? Flag.gradOut : 0) |
-      (grad[a] ? Flag.gradA : 0) |
-      (b !== undefined && grad[b] ? Flag.gradB : 0) |
-      (c !== undefined && grad[c] ? Flag.gradC : 0);
+      (grad[a] && takesGrad(n, 0) ? Flag.gradA : 0) |
+      (b !== undefined && grad[b] && takesGrad(n, 1) ? Flag.gradB : 0) |
+      (c !== undefined && grad[c] && takesGrad(n, 2) ? Flag.gradC : 0);
     w[Field.out] = offset[id];
     w[Field.a] = at(a);
     w[Field.b] = b !== undefined ? at(b) : -1;
@@ -155,6 +157,11 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
     fdPlan: fdPlan(nodes.slice(0, nParamLeaves), offset, code, order.length),
     instrNode: Int32Array.from(order),
   };
+}
+
+/** Does operand k of node n take a gradient? Not the ones its op lists in noGrad (gather's indices). */
+function takesGrad(n: Node, k: number): boolean {
+  return n.kind !== 'op' || !OPS[OPCODE[n.op]].noGrad?.includes((['a', 'b', 'c'] as const)[k]);
 }
 
 /**

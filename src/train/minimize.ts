@@ -213,7 +213,7 @@ export function minimize(
       : firstOrder(c, optimizer as Optimizer, evaluate, stopAfter, x0, f0, g0);
   // f-evaluations per gradient call, as the cost model counts them (c.cost(method).evaluations)
   const method = gradOptions.method ?? 'reverse';
-  const perCall = method === 'reverse' ? 1 : method === 'fd-forward' ? n + 1 : 2 * n + 1;
+  const perCall = method === 'reverse' ? 1 : method === 'fd-central' ? 2 * n + 1 : n + 1;
   return {
     theta: end.x, // a buffer of this run, never the caller's
     value: end.f,

@@ -211,6 +211,14 @@ const GATHERS: Case[] = [
     ([r, j]) => at('t', [3, 4])([r, [3, 0, 3][j]]),
   ),
   copyCase(
+    'gather by indices computed from a parameter (x * 0 + ids): no gradient flows into the indices',
+    { t: [5, 3], x: [6] },
+    [6, 3],
+    (p, i) => p.t.gather(p.x.mul(0).add(i.ids)),
+    ([j, c]) => at('t', [5, 3])([IDS[j], c]),
+    { shapes: { ids: [6] }, values: { ids: IDS } },
+  ),
+  copyCase(
     'gather one row by a scalar index (shape [])',
     { t: [4, 2] },
     [2],

@@ -4,6 +4,7 @@ import { checkPlan, checkTape } from '../../trace/check-tape.js';
 import type { Engine, Program } from '../types.js';
 import { KERNELS, type Kernel } from './kernels.js';
 import { jsAdam, jsSgd } from './optim.js';
+import { bilinearScratch, tangentSweep } from './tangent.js';
 
 /** Kernel of each opcode; a missing one is reported by name when a tape uses it. */
 const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map((op) => KERNELS[op.name]);
@@ -23,6 +24,9 @@ class JsProgram implements Program {
   private readonly v: Float64Array;
   private readonly g: Float64Array;
   private readonly kernels: Kernel[] = [];
+  /** tangent arena and bilinear scratch (forward mode; see tangent.ts) */
+  private t?: Float64Array;
+  private m?: Float64Array;
   /** each instruction's params p0.. (views of the code) */
   private readonly params: Int32Array[] = [];
 
@@ -114,8 +118,56 @@ class JsProgram implements Program {
     return f0;
   }
 
+  jvp(theta: Float64Array, inputs: readonly Float64Array[], tangent: Float64Array, result: Float64Array): number {
+    const f = this.value(theta, inputs);
+    const t = this.tangents();
+    t.set(tangent, 0);
+    this.tangentSweep(0);
+    result[0] = f;
+    result[1] = t[this.tape.output];
+    return f;
+  }
+
+  forwardGrad(
+    theta: Float64Array,
+    inputs: readonly Float64Array[],
+    grad: Float64Array,
+    reuse: boolean,
+    fdPlan = this.tape.fdPlan,
+  ): number {
+    checkPlan(fdPlan, this.tape);
+    const f = this.value(theta, inputs);
+    const t = this.tangents();
+    // the plan's order (first reader descending) keeps the suffix sweeps correct, as for FD:
+    // tangents before a parameter's first reader are still 0
+    for (let k = 0; k < fdPlan.length; k += 3) {
+      const from = reuse ? fdPlan[k + 2] : 0;
+      for (let i = fdPlan[k]; i < fdPlan[k + 1]; i++) {
+        t[i] = 1;
+        this.tangentSweep(from);
+        grad[i] = t[this.tape.output];
+        t[i] = 0;
+      }
+    }
+    return f;
+  }
+
+  /** The tangent arena, zeroed (allocated on first use: most programs never run forward mode). */
+  private tangents(): Float64Array {
+    if (!this.t) {
+      this.t = new Float64Array(this.tape.arenaSize);
+      this.m = new Float64Array(this.tape.arenaSize + bilinearScratch(this.tape));
+    } else this.t.fill(0);
+    return this.t;
+  }
+
+  private tangentSweep(from: number): void {
+    tangentSweep(this.tape, this.kernels, this.params, this.v, this.t!, this.g, this.m!, from);
+  }
+
   dispose(): void {
     this.kernels.length = 0;
+    this.t = this.m = undefined;
     this.params.length = 0;
   }
 

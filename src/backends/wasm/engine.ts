@@ -30,6 +30,10 @@ export interface WasmExports extends WasmOptimExports {
   fd(id: number, central: number, relStep: number, reuse: number): number;
   planBuffer(n: number): number;
   fdPlan(id: number, central: number, relStep: number, reuse: number, n: number): number;
+  tangentsAt(id: number): number;
+  jvp(id: number): number;
+  forwardGrad(id: number, reuse: number): number;
+  forwardGradPlan(id: number, reuse: number, n: number): number;
   lastError(): number;
   errorInstruction(): number;
   heapInUse(): number;
@@ -206,6 +210,47 @@ class WasmProgram implements Program {
     const p = plan ?? this.tape.fdPlan;
     for (let k = 0; k < p.length; k += 3) grad.set(this.gradient.subarray(p[k], p[k + 1]), p[k]);
     return f;
+  }
+
+  jvp(theta: Float64Array, inputs: readonly Float64Array[], tangent: Float64Array, result: Float64Array): number {
+    if (!isFloat64Array(tangent) || lengthOf(tangent) !== this.tape.nParams)
+      throw new RangeError(`wasm backend: the tangent must be a Float64Array of ${this.tape.nParams} elements`);
+    const t = this.tangents(); // before the views: it can grow memory
+    this.setArguments(theta, inputs);
+    new Float64Array(this.w.memory.buffer, t, this.tape.nParams).set(tangent);
+    const d = this.check(this.w.jvp(this.id), 'jvp');
+    result[0] = this.arena[this.tape.output];
+    result[1] = d;
+    return result[0];
+  }
+
+  forwardGrad(
+    theta: Float64Array,
+    inputs: readonly Float64Array[],
+    grad: Float64Array,
+    reuse: boolean,
+    plan?: Int32Array,
+  ): number {
+    this.checkGrad(grad);
+    this.tangents();
+    if (plan !== undefined) this.stagePlan(plan);
+    this.setArguments(theta, inputs);
+    const r = reuse ? 1 : 0;
+    const f = this.check(
+      plan ? this.w.forwardGradPlan(this.id, r, lengthOf(plan) / 3) : this.w.forwardGrad(this.id, r),
+      'forward',
+    );
+    const p = plan ?? this.tape.fdPlan;
+    for (let k = 0; k < p.length; k += 3) grad.set(this.gradient.subarray(p[k], p[k + 1]), p[k]);
+    return f;
+  }
+
+  /** The module's tangent arena for this program, zeroed (allocated on first use). */
+  private tangents(): number {
+    if (this.id <= 0) throw new Error('wasm backend: this program was disposed');
+    const at = this.w.tangentsAt(this.id);
+    if (at === 0) throw wasmError(this.w, undefined, 'forward mode', 'out of memory for the tangent arena');
+    return at;
   }
 
   /** Copies a caller's FD plan into the module's plan buffer (the module validates it). */

@@ -1,0 +1,50 @@
+/** Tangent rules of the ops whose tangent mode is 'custom' (src/backends/js/tangent.ts, the reference). */
+import { exp, log } from '../math';
+import { FLAG_GRAD_A, FLAG_GRAD_B } from '../opcodes';
+
+// @ts-ignore: decorator
+@inline function f(p: usize, i: i32): f64 {
+  return load<f64>(p + (<usize>i << 3));
+}
+
+/** out'[s,i] = sum_j exp(a[s,j,i] - out[s,i]) a'[s,j,i] */
+export function logsumexpTan(to: usize, ta: usize, vo: usize, va: usize, outer: i32, n: i32, inner: i32): void {
+  for (let s = 0; s < outer; s++)
+    for (let i = 0; i < inner; i++) {
+      const y = f(vo, s * inner + i);
+      let d: f64 = 0;
+      for (let j = 0; j < n; j++) {
+        const k = (s * n + j) * inner + i;
+        d += exp(f(va, k) - y) * f(ta, k);
+      }
+      store<f64>(to + (<usize>(s * inner + i) << 3), d);
+    }
+}
+
+/** per row: (sum_c b)(sum_c p a') - sum_c b a' for a, and sum_c b' (lse - a) for b */
+export function softmaxXentTan(
+  flags: i32, to: usize, ta: usize, tb: usize, va: usize, vb: usize, probs: usize, rows: i32, c: i32,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const z = r * c;
+    let d: f64 = 0;
+    if ((flags & FLAG_GRAD_A) != 0) {
+      let sy: f64 = 0, pz: f64 = 0, yz: f64 = 0;
+      for (let j = 0; j < c; j++) {
+        sy += f(vb, z + j);
+        pz += f(probs, z + j) * f(ta, z + j);
+        yz += f(vb, z + j) * f(ta, z + j);
+      }
+      d += sy * pz - yz;
+    }
+    if ((flags & FLAG_GRAD_B) != 0) {
+      let m = -Infinity;
+      for (let j = 0; j < c; j++) if (f(va, z + j) > m) m = f(va, z + j);
+      let s: f64 = 0;
+      for (let j = 0; j < c; j++) s += exp(f(va, z + j) - m);
+      const lse = m + log(s);
+      for (let j = 0; j < c; j++) d += f(tb, z + j) * (lse - f(va, z + j));
+    }
+    store<f64>(to + (<usize>r << 3), d);
+  }
+}

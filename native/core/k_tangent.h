@@ -1,0 +1,43 @@
+// Tangent rules of the ops whose tangent mode is 'custom' (OpDef.tangent; the reference is
+// src/backends/js/tangent.ts). The other ops' tangents come from their forward and backward
+// rules (Program::tangentSweep). Included inside an instruction-set namespace.
+
+// out'[s,i] = sum_j exp(a[s,j,i] - out[s,i]) a'[s,j,i]
+static void logsumexp_t(const Tan& k) {
+  const int64_t outer = k.p[0], n = k.p[1], inner = k.p[2];
+  for (int64_t s = 0; s < outer; s++)
+    for (int64_t i = 0; i < inner; i++) {
+      const double y = k.out[s * inner + i];
+      double d = 0;
+      for (int64_t j = 0; j < n; j++) {
+        const int64_t at = (s * n + j) * inner + i;
+        d += jsmath::exp(k.a[at] - y) * k.ta[at];
+      }
+      k.tout[s * inner + i] = d;
+    }
+}
+
+// per row: (sum_c b)(sum_c p a') - sum_c b a' for a, and sum_c b' (lse - a) for b
+static void softmax_xent_t(const Tan& k) {
+  const int64_t rows = k.p[0], c = k.p[1];
+  for (int64_t r = 0; r < rows; r++) {
+    const double *z = k.a + r * c, *y = k.b + r * c, *p = k.extra + r * c;
+    double d = 0;
+    if (k.flags & FLAG_GRAD_A) {
+      const double* tz = k.ta + r * c;
+      double sy = 0, pz = 0, yz = 0;
+      for (int64_t j = 0; j < c; j++) {
+        sy += y[j];
+        pz += p[j] * tz[j];
+        yz += y[j] * tz[j];
+      }
+      d += sy * pz - yz;
+    }
+    if (k.flags & FLAG_GRAD_B) {
+      const double lse = lse_plain(z, c);
+      const double* ty = k.tb + r * c;
+      for (int64_t j = 0; j < c; j++) d += ty[j] * (lse - z[j]);
+    }
+    k.tout[r] = d;
+  }
+}

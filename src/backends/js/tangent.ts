@@ -1,0 +1,159 @@
+import { Field, Flag, INSTR_WIDTH, OPS, sizeOf } from '../../ops/opset.js';
+import type { Tape } from '../../trace/compile.js';
+import type { Kernel } from './kernels.js';
+
+/**
+ * Forward mode on the js backend: the tangent sweep. The tangent arena `t` has the value arena's
+ * layout (t[i] = d v[i] / d direction); parameters hold the direction, inputs and constants 0.
+ * Each instruction that takes part in differentiation (gradOut) gets its output tangent by its
+ * op's tangent mode (OpDef.tangent), from the rules the op already has:
+ * - diagonal: the backward rule with the operand's tangent as the output adjoint (J = J^T);
+ * - linear: the forward rule on the tangent arena;
+ * - bilinear: the forward rule with one operand replaced by its tangent, per operand with a
+ *   gradient, summed;
+ * - custom: a tangent rule of the op's own (below).
+ */
+
+/** A custom tangent rule: writes t[o..] from values v and operand tangents t, as `flags` says. */
+export type TangentRule = (
+  v: Float64Array,
+  t: Float64Array,
+  flags: number,
+  o: number,
+  a: number,
+  b: number,
+  p0: number,
+  p1: number,
+  p2: number,
+) => void;
+
+export const TANGENT_RULES: Readonly<Record<string, TangentRule>> = {
+  // out' = sum_j exp(a - out) a'
+  logsumexp(v, t, _f, o, a, _b, outer, n, inner) {
+    for (let s = 0; s < outer; s++)
+      for (let i = 0; i < inner; i++) {
+        const y = v[o + s * inner + i];
+        let d = 0;
+        for (let j = 0; j < n; j++) {
+          const at = a + (s * n + j) * inner + i;
+          d += Math.exp(v[at] - y) * t[at];
+        }
+        t[o + s * inner + i] = d;
+      }
+  },
+  // per row: (sum_c b)(sum_c p a') - sum_c b a' for a, and sum_c b' (lse - a) for b
+  softmax_xent(v, t, f, o, a, b, rows, c, probs) {
+    for (let r = 0; r < rows; r++) {
+      const z = a + r * c,
+        y = b + r * c,
+        p = probs + r * c;
+      let d = 0;
+      if (f & Flag.gradA) {
+        let sy = 0,
+          pz = 0,
+          yz = 0;
+        for (let j = 0; j < c; j++) {
+          sy += v[y + j];
+          pz += v[p + j] * t[z + j];
+          yz += v[y + j] * t[z + j];
+        }
+        d += sy * pz - yz;
+      }
+      if (f & Flag.gradB) {
+        let m = -Infinity;
+        for (let j = 0; j < c; j++) if (v[z + j] > m) m = v[z + j];
+        let s = 0;
+        for (let j = 0; j < c; j++) s += Math.exp(v[z + j] - m);
+        const lse = m + Math.log(s);
+        for (let j = 0; j < c; j++) d += t[y + j] * (lse - v[z + j]);
+      }
+      t[o + r] = d;
+    }
+  },
+};
+
+const OPERANDS = [
+  [Field.a, Flag.gradA],
+  [Field.b, Flag.gradB],
+  [Field.c, Flag.gradC],
+] as const;
+
+/**
+ * Runs the tangent sweep of instructions from..nInstr-1 over the values `v` (a forward sweep has
+ * filled them). `g` is scratch of the arena's size (the adjoint arena, unused meanwhile) and `m`
+ * scratch of the arena's size plus the largest operand: a bilinear term reads one operand's
+ * tangent from m past the arena, so it never overwrites the other operand's values (x.matmul(x)).
+ */
+export function tangentSweep(
+  tape: Tape,
+  kernels: readonly Kernel[],
+  params: readonly Int32Array[],
+  v: Float64Array,
+  t: Float64Array,
+  g: Float64Array,
+  m: Float64Array,
+  from: number,
+): void {
+  const code = tape.code;
+  for (let i = from; i < tape.nInstr; i++) {
+    const w = i * INSTR_WIDTH;
+    const flags = code[w + Field.flags];
+    if (!(flags & Flag.gradOut)) continue;
+    const def = OPS[code[w + Field.op]];
+    const p = params[i];
+    const k = kernels[i];
+    const [o, a, b, c] = [code[w + Field.out], code[w + Field.a], code[w + Field.b], code[w + Field.c]];
+    const ext = (e: readonly number[] | undefined) => (e ? sizeOf(e.map((q) => p[q])) : 0);
+    const nOut = ext(def.extent.out);
+    const sizes = [ext(def.extent.a), ext(def.extent.b), ext(def.extent.c)];
+    if (def.tangent === 'linear') k.fwd(t, o, a, b, p[0], p[1], p[2], c, p);
+    else if (def.tangent === 'custom') TANGENT_RULES[def.name](v, t, flags, o, a, b, p[0], p[1], p[2]);
+    else if (def.tangent === 'diagonal') {
+      t.fill(0, o, o + nOut);
+      OPERANDS.forEach(([field, grad], q) => {
+        // an operand of another size (pow's scalar exponent) takes no gradient
+        if (!(flags & grad) || sizes[q] !== nOut) return;
+        const x = code[w + field];
+        g.set(t.subarray(x, x + nOut), o); // the operand's tangent as the output adjoint
+        g.fill(0, x, x + nOut);
+        k.bwd(v, g, grad | Flag.gradOut, o, a, b, p[0], p[1], p[2], c, p);
+        for (let j = 0; j < nOut; j++) t[o + j] += g[x + j];
+      });
+    } else if (def.tangent === 'bilinear') {
+      t.fill(0, o, o + nOut);
+      const at = tape.arenaSize; // where the tangent operand goes in m
+      OPERANDS.forEach(([field, grad], q) => {
+        if (!(flags & grad)) return;
+        const offs = [a, b, c];
+        // m holds the values of the other operands and this one's tangent past the arena
+        OPERANDS.forEach(([f2], r) => {
+          const x = code[w + f2];
+          if (r !== q && x >= 0) m.set(v.subarray(x, x + sizes[r]), x);
+        });
+        const x = code[w + field];
+        m.set(t.subarray(x, x + sizes[q]), at);
+        offs[q] = at;
+        if (def.extent.extra) {
+          const e = p[def.extent.extra.at];
+          m.set(v.subarray(e, e + ext(def.extent.extra.size)), e);
+        }
+        k.fwd(m, o, offs[0], offs[1], p[0], p[1], p[2], offs[2], p);
+        for (let j = 0; j < nOut; j++) t[o + j] += m[o + j];
+      });
+    }
+  }
+}
+
+/** The largest operand of any bilinear instruction (the scratch m needs it past the arena). */
+export function bilinearScratch(tape: Tape): number {
+  let most = 0;
+  for (let i = 0; i < tape.nInstr; i++) {
+    const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
+    const def = OPS[w[Field.op]];
+    if (def.tangent !== 'bilinear') continue;
+    const p = w.subarray(Field.p0);
+    for (const e of [def.extent.a, def.extent.b, def.extent.c])
+      if (e) most = Math.max(most, sizeOf(e.map((q) => p[q])));
+  }
+  return most;
+}
