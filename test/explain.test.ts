@@ -24,6 +24,7 @@ describe('explain', () => {
       expect(t.fdForwardNaive).toBe(c.cost('fd-forward', { reuse: false }).flops);
       expect(t.fdCentral).toBe(c.cost('fd-central').flops);
       expect(t.fdCentralNaive).toBe(c.cost('fd-central', { reuse: false }).flops);
+      expect(t.forward).toBe(c.cost('forward').flops);
       expect(e.forward).toHaveLength(c.defined.tape.nInstr);
       expect(e.fd.reduce((s, g) => s + g.coordinates, 0)).toBe(c.paramCount);
       c.dispose();

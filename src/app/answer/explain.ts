@@ -46,6 +46,8 @@ export interface Explanation {
     readonly fdForward: number;
     readonly fdCentralNaive: number;
     readonly fdCentral: number;
+    /** forward-mode AD: the value and one tangent sweep per parameter (its suffix) */
+    readonly forward: number;
   };
 }
 
@@ -63,7 +65,7 @@ function operandNames(c: Compiled): (offset: number) => string {
 export function explain(c: Compiled): Explanation {
   const tape = c.defined.tape;
   const nodes = c.defined.graph.nodes;
-  const { fwd, bwd } = instructionFlops(tape);
+  const { fwd, bwd, tangent } = instructionFlops(tape);
   const name = operandNames(c);
   const forward: ExplainLine[] = [];
   const backward: ExplainLine[] = [];
@@ -117,6 +119,8 @@ export function explain(c: Compiled): Explanation {
   const value = forward.reduce((s, l) => s + l.flops, 0);
   const N = c.paramCount;
   const reuse = fd.reduce((s, g) => s + g.coordinates * g.suffixFlops, 0);
+  const tangentSuffix = (from: number) => tangent.subarray(from).reduce((s, x) => s + x, 0);
+  const sweeps = fd.reduce((s, g) => s + g.coordinates * tangentSuffix(g.from), 0);
   const used = new Set<number>();
   for (let i = 0; i < tape.nInstr; i++) used.add(tape.code[i * INSTR_WIDTH + Field.op]);
   const ops = [...used]
@@ -134,6 +138,7 @@ export function explain(c: Compiled): Explanation {
       fdForward: value + reuse,
       fdCentralNaive: value * (2 * N + 1),
       fdCentral: value + 2 * reuse,
+      forward: value + sweeps,
     },
   };
 }
@@ -179,8 +184,10 @@ export function formatExplain(title: string, c: Compiled, e: Explanation = expla
     total('fd-forward with suffix reuse', t.fdForward),
     total('fd-central naive  (2N+1 evaluations)', t.fdCentralNaive),
     total('fd-central with suffix reuse', t.fdCentral),
+    total('forward mode (N tangent sweeps, reuse)', t.forward),
     '',
     `By FLOPs, one fd-forward gradient costs ${multiple(t.fdForward / t.reverse)} reverse gradients with suffix reuse and ` +
-      `${multiple(t.fdForwardNaive / t.reverse)} without (N = ${formatInt(N)}).`,
+      `${multiple(t.fdForwardNaive / t.reverse)} without (N = ${formatInt(N)}); forward-mode AD, exact like reverse, ` +
+      `still costs ${multiple(t.forward / t.reverse)} reverse gradients: one sweep per parameter.`,
   ].join('\n');
 }
