@@ -7,7 +7,9 @@
 import { alloc, free, heapInUse as heapBytes } from './heap';
 import { backward, finiteDifferences, forward } from './interpreter';
 import { tangentArena, tangentSweep } from './tangent';
+import { erf, erfc } from './erf';
 import { exp, expm1, log, log1p, pow, tanh } from './math';
+import { cos, sin } from './trig';
 import {
   create as createProgram, dispose as disposeProgram, E_BAD_PLAN, fail, lastError as last, errorWhere, lookup, planValid, Program,
   validate as validateProgram,
@@ -184,11 +186,11 @@ export function probeCapacity(): i32 {
 /**
  * Applies function fn in place to the first n probe elements: 0 exp, 1 exp (scalar), 2 log,
  * 3 log1p, 4 expm1, 5 tanh, 6 pow(x, y) (scalar), 7 log1p (two lanes), 8 tanh (two lanes),
- * 9 exp (two vectors interleaved, vexp2); the vector forms fall back to scalar for rare lanes as
- * the kernels do. Returns 0, or -1 for a bad fn or n.
+ * 9 exp (two vectors interleaved, vexp2), 10 sin, 11 cos, 12 erf, 13 erfc; the vector forms fall
+ * back to scalar for rare lanes as the kernels do. Returns 0, or -1 for a bad fn or n.
  */
 export function probeRun(fn: i32, n: i32, y: f64): i32 {
-  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 9) return -1;
+  if (probe == 0 || n < 0 || n > PROBE_CAP || fn < 0 || fn > 13) return -1;
   const end = probe + (<usize>n << 3);
   if (fn == 9) {
     let q = probe;
@@ -221,6 +223,13 @@ export function probeRun(fn: i32, n: i32, y: f64): i32 {
     if (q < end) {
       const x = load<f64>(q);
       store<f64>(q, fn == 0 ? exp(x) : fn == 7 ? log1p(x) : tanh(x));
+    }
+    return 0;
+  }
+  if (fn >= 10) {
+    for (let q = probe; q < end; q += 8) {
+      const x = load<f64>(q);
+      store<f64>(q, fn == 10 ? sin(x) : fn == 11 ? cos(x) : fn == 12 ? erf(x) : erfc(x));
     }
     return 0;
   }

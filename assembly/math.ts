@@ -338,7 +338,7 @@ export function tanh(x: f64): f64 {
 }
 
 /** x * 2^n, exactly where representable (fdlibm s_scalbn.c) */
-function scalbn(x: f64, n: i32): f64 {
+export function scalbn(x: f64, n: i32): f64 {
   let hx = HI(x);
   const lx = LO(x);
   let k = (hx & 0x7ff00000) >> 20;

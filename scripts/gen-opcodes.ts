@@ -3,7 +3,7 @@
  * definition. Run `npm run gen` after changing the op set; test/opcodes.test.ts fails when the
  * committed files are stale.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   Field,
@@ -17,6 +17,14 @@ import {
   type OpDef,
 } from '../src/ops/opset.js';
 import { TAPE_RULES } from '../src/trace/tape-rules.js';
+import {
+  KERNEL_FILES,
+  renderAsDispatch,
+  renderAsKernels,
+  renderCpp as renderCppKernels,
+  renderJs,
+  renderNames,
+} from './gen-kernels.js';
 import { E_RULE, WASM_ERRORS } from '../src/backends/wasm/error-codes.js';
 
 export const GENERATED = {
@@ -245,9 +253,20 @@ ${OPS.filter((op) => op.limits?.length)
 `;
 }
 
+/** Every generated file and its renderer (test/opcodes.test.ts checks each is up to date). */
+export const ALL_GENERATED: readonly (readonly [string, () => string])[] = [
+  [GENERATED.cpp, renderCpp],
+  [GENERATED.as, renderAs],
+  [KERNEL_FILES.names, renderNames],
+  [KERNEL_FILES.js, renderJs],
+  [KERNEL_FILES.asKernels, () => renderAsKernels()],
+  [KERNEL_FILES.asDispatch, renderAsDispatch],
+  [KERNEL_FILES.cpp, () => renderCppKernels()],
+];
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  writeFileSync(root + GENERATED.cpp, renderCpp());
-  writeFileSync(root + GENERATED.as, renderAs());
-  console.log(`wrote ${GENERATED.cpp} and ${GENERATED.as} (${OPS.length} ops)`);
+  mkdirSync(root + 'assembly/generated', { recursive: true });
+  for (const [path, render] of ALL_GENERATED) writeFileSync(root + path, render());
+  console.log(`wrote ${ALL_GENERATED.map(([p]) => p).join(', ')} (${OPS.length} ops)`);
 }

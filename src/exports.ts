@@ -2,6 +2,7 @@
 export {
   define,
   softmaxCrossEntropy,
+  where,
   Defined,
   type Spec,
   type Leaf,

@@ -35,7 +35,7 @@ describe('explain', () => {
     const c = (await backend('js')).compile(builtin('seed').f);
     const text = formatExplain('seed', c);
     expect(text).toMatch(/N = 2 parameters \(a \[\], b \[\]\), inputs x \[1000\]/);
-    expect(text).toMatch(/t\d+ = sigmoid\(t\d+\)  \[1000\]\s+3,000/);
+    expect(text).toMatch(/t\d+ = sigmoid\(t\d+\)  \[1000\]\s+4,000/);
     expect(text).toMatch(/sum\(t\d+\)  \[\]/);
     expect(text).toMatch(/value\s+[\d,]+ FLOPs\s+=\s+1\.00 x one evaluation/);
     expect(text).toMatch(/fd-central naive {2}\(2N\+1 evaluations\)\s+[\d,]+ FLOPs\s+=\s+5\.00 x one evaluation/);

@@ -215,26 +215,6 @@ class Builder {
     switch (r.op) {
       case 'unary': {
         const name = UNARY[r.fn];
-        // known defect, issue 9 item 5: native's tanh is within 4 ulp of Math.tanh, and 1 - tanh^2
-        // (its derivative) and log1p(tanh(a)) at a = -15 cancel those ulp. Until that is fixed,
-        // tanh's operand is kept in (-3, 3) (sigmoid(x) * 6 - 3), where the cancellation stays
-        // under 1e-12: issue 9's fix can lift this.
-        if (name === 'tanh') {
-          const s = this.emit(
-            [this.unary(x, 'sigmoid')],
-            ([t]) => t.mul(6),
-            ([t]) => `${t}.mul(6)`,
-          );
-          this.unary(
-            this.emit(
-              [s],
-              ([t]) => t.sub(3),
-              ([t]) => `${t}.sub(3)`,
-            ),
-            'tanh',
-          );
-          return;
-        }
         this.unary(r.domain && RESTRICTED.has(name) ? this.intoDomain(x) : x, name);
         return;
       }

@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { define, softmaxCrossEntropy } from '../src/index.js';
 import { loadAddon } from '../src/backends/native/loader.js';
 import { random, TEST_BACKENDS } from './harness.js';
+import { erf, erfc } from '../src/backends/js/math.js';
+import { erfInputs, trigInputs } from './math-inputs.js';
 
 /** x stepped by n ulps (n may be negative; finite x, away from 0) */
 function ulpStep(x: number, n: number): number {
@@ -192,6 +194,35 @@ describe.runIf(TEST_BACKENDS.includes('native'))('native math is Math.* bit for 
         }
       });
 });
+
+describe.runIf(TEST_BACKENDS.includes('native'))(
+  'native sin and cos are Math.sin and Math.cos, erf and erfc the js reference, bit for bit',
+  () => {
+    const trig = trigInputs(),
+      erfs = erfInputs();
+    const fns: [string, (v: number) => number, Float64Array][] = [
+      ['sin', Math.sin, trig],
+      ['cos', Math.cos, trig],
+      ['sin_vec', Math.sin, trig],
+      ['cos_vec', Math.cos, trig],
+      ['erf', erf, erfs],
+      ['erfc', erfc, erfs],
+    ];
+    const addon = loadAddon();
+    for (const isa of addon.supportedIsas)
+      for (const [name, fn, x] of fns)
+        it(`${name} [${isa}] on ${x.length} inputs`, () => {
+          const want = x.map(fn);
+          // the vector versions see each input in every lane position, as above
+          for (let shift = 0; shift < (name.endsWith('_vec') ? LANES : 1); shift++) {
+            const xs = x.subarray(shift),
+              y = new Float64Array(xs.length);
+            addon.vmath(name, xs, y, isa);
+            sameBits(y, want.subarray(shift), xs, `${name} (inputs shifted by ${shift})`);
+          }
+        });
+  },
+);
 
 /** Distance in units in the last place (same-sign finite values), Infinity when only one is NaN. */
 function ulps(a: number, b: number): number {

@@ -6,13 +6,13 @@
  * define time, and nothing usable after dispose().
  */
 import { describe, expect, it } from 'vitest';
-import { concat, define, softmaxCrossEntropy, OPS, type Defined } from '../src/index.js';
+import { concat, define, softmaxCrossEntropy, where, OPS, type Defined } from '../src/index.js';
 import { Field, INSTR_WIDTH, OPCODE } from '../src/ops/opset.js';
 import type { Tape } from '../src/trace/compile.js';
 import { load } from '../src/backends/registry.js';
 import { TAPE_RULES, type TapeRuleId } from '../src/trace/tape-rules.js';
 import { ELEMENTWISE } from './cases/elementwise.js';
-import { BINARY } from './cases/binary.js';
+import { BINARY, SELECTION, WHERE } from './cases/binary.js';
 import { REDUCE } from './cases/reduce.js';
 import { MATMUL } from './cases/matmul.js';
 import { LOSS } from './cases/loss.js';
@@ -29,6 +29,8 @@ const T2 = define({ params: { A: [3, 4], b: [4] }, inputs: { x: [3] } }, (p, i) 
 ).tape;
 /** softmax cross-entropy: an op with a scratch region (p2) */
 const L = define({ params: { z: [2, 3] }, inputs: { y: [2, 3] } }, (p, i) => softmaxCrossEntropy(p.z, i.y).sum()).tape;
+/** where(c, x, y): an op with operand c */
+const W = define({ params: { x: [4], y: [4] }, inputs: { c: [4] } }, (p, i) => where(i.c, p.x, p.y).sum()).tape;
 /** a scalar broadcast to [4] */
 const B = define({ params: { a: [] }, inputs: { x: [4] } }, (p, i) => p.a.mul(i.x).sum()).tape;
 /** a slice of [3,4] (params: dims p0..p5, begins p6..p11, sizes p12..p17; the last axis in p5, p11, p17) and a concat */
@@ -91,6 +93,8 @@ const BAD: readonly [string, TapeRuleId, number, Tape][] = [
   ['operand a past the arena', 'a', find(T, 'matmul'), edit(T, 'matmul', { a: T.arenaSize - 1 })],
   ['a negative operand', 'a', find(T, 'exp'), edit(T, 'exp', { a: -5 })],
   ['operand b past the arena', 'b', find(T, 'matmul'), edit(T, 'matmul', { b: T.arenaSize - 1 })],
+  ['operand c past the arena', 'c', find(W, 'where'), edit(W, 'where', { c: W.arenaSize - 1 })],
+  ['a negative operand c', 'c', find(W, 'where'), edit(W, 'where', { c: -3 })],
   ['scratch in the parameters', 'extra', find(L, 'softmax_xent'), edit(L, 'softmax_xent', { p2: 0 })],
   ['scratch past the arena', 'extra', find(L, 'softmax_xent'), edit(L, 'softmax_xent', { p2: L.arenaSize - 1 })],
   // accepted by wasm and js before (native refused them), one with a different gradient
@@ -148,8 +152,17 @@ describeEachBackend('the validation contract', (_be, name) => {
 
   it('accepts every conformance tape and the base tapes, and computes what js computes', async () => {
     const [engine, js] = await Promise.all([load(name), load('js')]);
-    const cases: Defined[] = [...ELEMENTWISE, ...BINARY, ...REDUCE, ...MATMUL, ...LOSS, ...STRUCTURE].map((c) => c.f());
-    const tapes = [T, T2, L, B, ...cases.map((f) => f.tape)];
+    const cases: Defined[] = [
+      ...ELEMENTWISE,
+      ...BINARY,
+      ...SELECTION,
+      ...WHERE,
+      ...REDUCE,
+      ...MATMUL,
+      ...LOSS,
+      ...STRUCTURE,
+    ].map((c) => c.f());
+    const tapes = [T, T2, L, B, W, S, ...cases.map((f) => f.tape)];
     for (const t of tapes) {
       const theta = random(t.nParams, 1, -1, 1);
       const inputs = Array.from(t.inputSizes, (n, k) => random(n, 2 + k, -1, 1));

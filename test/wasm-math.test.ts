@@ -12,6 +12,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { wasmInstance, type WasmExports } from '../src/backends/wasm/engine.js';
 import { uniform } from '../src/models/random.js';
+import { erf, erfc } from '../src/backends/js/math.js';
+import { erfInputs, trigInputs } from './math-inputs.js';
 
 let w: WasmExports;
 beforeAll(async () => {
@@ -263,8 +265,20 @@ describe('wasm math agrees with Math.* bit for bit', () => {
     );
   });
 
+  for (const [name, fn, ref, inputs] of [
+    ['sin', 10, Math.sin, trigInputs],
+    ['cos', 11, Math.cos, trigInputs],
+    ['erf (against the js reference, which has no Math.erf)', 12, erf, erfInputs],
+    ['erfc (against the js reference)', 13, erfc, erfInputs],
+  ] as const)
+    it(name, () => {
+      const xs = inputs();
+      const a = agreement(xs, probe(fn, xs), ref);
+      expect(a.maxUlps, `${name}: worst at x = ${a.worst}`).toBe(0);
+    });
+
   it('the probe refuses bad requests', () => {
-    expect(w.probeRun(10, 1, 0)).toBe(-1);
+    expect(w.probeRun(14, 1, 0)).toBe(-1);
     expect(w.probeRun(0, w.probeCapacity() + 1, 0)).toBe(-1);
     expect(w.probeRun(0, -1, 0)).toBe(-1);
   });

@@ -98,75 +98,92 @@ export function sumBwd(go: usize, ga: usize, outer: i32, n: i32, inner: i32): vo
   }
 }
 
+/** the parts of lseParts: the max m (or the whole result) and l = log sum_j exp(a_j - m) */
+export let lseM: f64 = 0;
+export let lseL: f64 = 0;
+
 /**
- * out[o, i] = log sum_j exp(a[o, j, i]) with the max m subtracted first; any NaN gives NaN, an
- * infinite m gives m (as the reference).
+ * log sum_j exp(a_j) over n values from `first` at `inner` doubles apart, in two parts: lseM the
+ * largest a_j, lseL = log(sum exp(a - lseM)) summed in order. Returns false, with lseM the whole
+ * result, when some a_j is NaN (lseM = NaN) or the max is infinite (as the reference).
  */
-export function logsumexpFwd(o: usize, a: usize, outer: i32, n: i32, inner: i32): void {
+export function lseParts(first: usize, n: i32, inner: i32): bool {
   const stride = <usize>inner << 3;
-  for (let s = 0; s < outer; s++) {
-    for (let i = 0; i < inner; i++) {
-      const first = at(a, s * n * inner + i);
-      let m = -Infinity;
-      let nan = false;
-      let p = first;
-      for (let j = 0; j < n; j++, p += stride) {
-        const x = load<f64>(p);
-        if (x > m) m = x;
-        else if (x != x) nan = true;
-      }
-      let r = m;
-      if (nan) r = NaN;
-      else if (m != Infinity && m != -Infinity) {
-        let e: f64 = 0;
-        p = first;
-        if (inner == 1) {
-          // exp two at a time, summed in order; redone in scalar if a lane was rare
-          const mv = f64x2.splat(m);
-          const end = p + (<usize>n << 3);
-          let rare = i64x2.splat(0);
-          for (; p + 16 <= end; p += 16) {
-            const d = f64x2.sub(v128.load(p), mv);
-            rare = v128.or(rare, expRare(d));
-            const x = vexp(d);
-            e += f64x2.extract_lane(x, 0);
-            e += f64x2.extract_lane(x, 1);
-          }
-          if (v128.any_true(rare)) {
-            e = 0;
-            p = first;
-          }
-          for (; p < end; p += 8) e += exp(load<f64>(p) - m);
-        } else {
-          for (let j = 0; j < n; j++, p += stride) e += exp(load<f64>(p) - m);
-        }
-        r = m + log(e);
-      }
-      store<f64>(at(o, s * inner + i), r);
-    }
+  let m = -Infinity;
+  let nan = false;
+  let p = first;
+  for (let j = 0; j < n; j++, p += stride) {
+    const x = load<f64>(p);
+    if (x > m) m = x;
+    else if (x != x) nan = true;
   }
+  lseM = nan ? NaN : m;
+  if (nan || m == Infinity || m == -Infinity) return false;
+  let e: f64 = 0;
+  p = first;
+  if (inner == 1) {
+    // exp two at a time, summed in order; redone in scalar if a lane was rare
+    const mv = f64x2.splat(m);
+    const end = p + (<usize>n << 3);
+    let rare = i64x2.splat(0);
+    for (; p + 16 <= end; p += 16) {
+      const d = f64x2.sub(v128.load(p), mv);
+      rare = v128.or(rare, expRare(d));
+      const x = vexp(d);
+      e += f64x2.extract_lane(x, 0);
+      e += f64x2.extract_lane(x, 1);
+    }
+    if (v128.any_true(rare)) {
+      e = 0;
+      p = first;
+    }
+    for (; p < end; p += 8) e += exp(load<f64>(p) - m);
+  } else {
+    for (let j = 0; j < n; j++, p += stride) e += exp(load<f64>(p) - m);
+  }
+  lseL = log(e);
+  return true;
 }
 
-/** g[a][o, j, i] += dy[o, i] * exp(a[o, j, i] - out[o, i]) */
+/** out[o, i] = log sum_j exp(a[o, j, i]) = m + log sum_j exp(a[o, j, i] - m), m the max */
+export function logsumexpFwd(o: usize, a: usize, outer: i32, n: i32, inner: i32): void {
+  for (let s = 0; s < outer; s++)
+    for (let i = 0; i < inner; i++) {
+      const r = lseParts(at(a, s * n * inner + i), n, inner) ? lseM + lseL : lseM;
+      store<f64>(at(o, s * inner + i), r);
+    }
+}
+
+/**
+ * g[a][o, j, i] += dy[o, i] * exp(a[o, j, i] - out[o, i]), computed as exp((a - m) - l) with the
+ * parts of lseParts: a - out would carry out's rounding (an ulp of |out|) into every gradient.
+ * Non-finite outputs keep exp(a - out).
+ */
 export function logsumexpBwd(go: usize, ga: usize, vo: usize, va: usize, outer: i32, n: i32, inner: i32): void {
   for (let s = 0; s < outer; s++) {
     for (let i = 0; i < inner; i++) {
-      const y = load<f64>(at(vo, s * inner + i));
       const dy = load<f64>(at(go, s * inner + i));
+      let m = load<f64>(at(vo, s * inner + i));
+      let l: f64 = 0;
+      if (lseParts(at(va, s * n * inner + i), n, inner)) {
+        m = lseM;
+        l = lseL;
+      }
       if (inner == 1) {
-        const yv = f64x2.splat(y);
+        const mv = f64x2.splat(m);
+        const lv = f64x2.splat(l);
         const dv = f64x2.splat(dy);
         let off: usize = <usize>(s * n) << 3;
         const end = off + (<usize>n << 3);
         for (; off + 16 <= end; off += 16) {
-          const e = vexpSafe(f64x2.sub(v128.load(va + off), yv));
+          const e = vexpSafe(f64x2.sub(f64x2.sub(v128.load(va + off), mv), lv));
           v128.store(ga + off, f64x2.add(v128.load(ga + off), f64x2.mul(dv, e)));
         }
-        if (off < end) store<f64>(ga + off, load<f64>(ga + off) + dy * exp(load<f64>(va + off) - y));
+        if (off < end) store<f64>(ga + off, load<f64>(ga + off) + dy * exp((load<f64>(va + off) - m) - l));
       } else {
         for (let j = 0; j < n; j++) {
           const k = (s * n + j) * inner + i;
-          store<f64>(at(ga, k), load<f64>(at(ga, k)) + dy * exp(load<f64>(at(va, k)) - y));
+          store<f64>(at(ga, k), load<f64>(at(ga, k)) + dy * exp((load<f64>(at(va, k)) - m) - l));
         }
       }
     }

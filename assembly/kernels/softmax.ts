@@ -2,7 +2,8 @@
  * softmax_xent: per row r of logits z [rows, c] and labels y, loss_r = sum_j y_j (lse_r - z_j) with
  * lse_r = logsumexp(z_r); the softmax p is saved in the extra region for the backward rule.
  * Forward in the reference's order (exp two lanes at a time, the sums sequential), so values are
- * bit-identical; IEEE NaN/Inf, no special cases.
+ * bit-identical; IEEE NaN/Inf, no special cases. lse_r - z_j is computed as (m - z_j) + log(s),
+ * m the row's max: adding m first would carry lse's rounding (an ulp of |m|) into the loss.
  */
 import { exp, log } from '../math';
 import { expRare, vexp } from '../vmath';
@@ -51,18 +52,18 @@ export function softmaxXentFwd(o: usize, a: usize, b: usize, probs: usize, rows:
     const z = a + off, y = b + off, p = probs + off;
     const m = rowMax(z, c);
     const s = sumExp(z, p, c, m);
-    const lse = m + log(s);
+    const ls = log(s);
     const sv = f64x2.splat(s);
     let loss: f64 = 0;
     let j: usize = 0;
     for (; j + 16 <= bytes; j += 16) v128.store(p + j, f64x2.div(v128.load(p + j), sv));
     if (j < bytes) store<f64>(p + j, load<f64>(p + j) / s);
-    for (j = 0; j < bytes; j += 8) loss += load<f64>(y + j) * (lse - load<f64>(z + j));
+    for (j = 0; j < bytes; j += 8) loss += load<f64>(y + j) * ((m - load<f64>(z + j)) + ls);
     store<f64>(o + (<usize>r << 3), loss);
   }
 }
 
-/** d/dz = dy (p * sum_j y_j - y); d/dy = dy (lse - z), lse recomputed */
+/** d/dz = dy (p * sum_j y_j - y); d/dy = dy (lse - z), lse - z recomputed as in the forward rule */
 export function softmaxXentBwd(flags: i32, go: usize, ga: usize, gb: usize, va: usize, vb: usize, probs: usize, rows: i32, c: i32): void {
   const bytes = <usize>c << 3;
   for (let r = 0; r < rows; r++) {
@@ -83,9 +84,9 @@ export function softmaxXentBwd(flags: i32, go: usize, ga: usize, gb: usize, va: 
     }
     if (flags & 2) {
       const m = rowMax(z, c);
-      const lse = m + log(sumExp(z, 0, c, m));
+      const ls = log(sumExp(z, 0, c, m));
       const gy = gb + off;
-      for (let j: usize = 0; j < bytes; j += 8) store<f64>(gy + j, load<f64>(gy + j) + dy * (lse - load<f64>(z + j)));
+      for (let j: usize = 0; j < bytes; j += 8) store<f64>(gy + j, load<f64>(gy + j) + dy * ((m - load<f64>(z + j)) + ls));
     }
   }
 }

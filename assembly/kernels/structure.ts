@@ -162,3 +162,36 @@ export function batchMatmulBwd(flags: i32, go: usize, ga: usize, gb: usize, va: 
     }
   }
 }
+
+// The pairs the generated dispatch calls (assembly/generated/dispatch.ts through ./ops):
+// fwd_<op>(o, a, b, c, prm, v) and bwd_<op>(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v).
+// @ts-ignore: decorator
+@inline export function fwd_slice(o: usize, a: usize, b: usize, c: usize, p: usize, v: usize): void { sliceFwd(o, a, p); }
+// @ts-ignore: decorator
+@inline export function bwd_slice(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, p: usize, v: usize): void {
+  sliceBwd(go, ga, p);
+}
+// @ts-ignore: decorator
+@inline export function fwd_concat(o: usize, a: usize, b: usize, c: usize, p: usize, v: usize): void {
+  concatFwd(o, a, b, prm(p, 0), prm(p, 1), prm(p, 2), p);
+}
+// @ts-ignore: decorator
+@inline export function bwd_concat(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, p: usize, v: usize): void {
+  concatBwd(flags, go, ga, gb, prm(p, 0), prm(p, 1), prm(p, 2), p);
+}
+// @ts-ignore: decorator
+@inline export function fwd_gather(o: usize, a: usize, b: usize, c: usize, p: usize, v: usize): void {
+  gatherFwd(o, a, b, prm(p, 0), prm(p, 1), prm(p, 2), p);
+}
+// @ts-ignore: decorator
+@inline export function bwd_gather(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, p: usize, v: usize): void {
+  gatherBwd(flags, go, ga, vb, prm(p, 0), prm(p, 1), prm(p, 2), p);
+}
+// @ts-ignore: decorator
+@inline export function fwd_batch_matmul(o: usize, a: usize, b: usize, c: usize, p: usize, v: usize): void {
+  batchMatmulFwd(o, a, b, prm(p, 0), prm(p, 1), prm(p, 2), p);
+}
+// @ts-ignore: decorator
+@inline export function bwd_batch_matmul(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, p: usize, v: usize): void {
+  batchMatmulBwd(flags, go, ga, gb, va, vb, prm(p, 0), prm(p, 1), prm(p, 2), p);
+}

@@ -1,21 +1,29 @@
 /** Tangent rules of the ops whose tangent mode is 'custom' (src/backends/js/tangent.ts, the reference). */
 import { exp, log } from '../math';
 import { FLAG_GRAD_A, FLAG_GRAD_B } from '../opcodes';
+import { lseM, lseL, lseParts } from './reduce';
 
 // @ts-ignore: decorator
 @inline function f(p: usize, i: i32): f64 {
   return load<f64>(p + (<usize>i << 3));
 }
 
-/** out'[s,i] = sum_j exp(a[s,j,i] - out[s,i]) a'[s,j,i] */
+/** out'[s,i] = sum_j exp(a[s,j,i] - out[s,i]) a'[s,j,i], exp(a - out) as exp((a - m) - l) as the backward rule */
 export function logsumexpTan(to: usize, ta: usize, vo: usize, va: usize, outer: i32, n: i32, inner: i32): void {
   for (let s = 0; s < outer; s++)
     for (let i = 0; i < inner; i++) {
-      const y = f(vo, s * inner + i);
+      let m: f64, l: f64;
+      if (lseParts(va + (<usize>(s * n * inner + i) << 3), n, inner)) {
+        m = lseM;
+        l = lseL;
+      } else {
+        m = f(vo, s * inner + i);
+        l = 0;
+      }
       let d: f64 = 0;
       for (let j = 0; j < n; j++) {
         const k = (s * n + j) * inner + i;
-        d += exp(f(va, k) - y) * f(ta, k);
+        d += exp(f(va, k) - m - l) * f(ta, k);
       }
       store<f64>(to + (<usize>(s * inner + i) << 3), d);
     }
@@ -42,8 +50,8 @@ export function softmaxXentTan(
       for (let j = 0; j < c; j++) if (f(va, z + j) > m) m = f(va, z + j);
       let s: f64 = 0;
       for (let j = 0; j < c; j++) s += exp(f(va, z + j) - m);
-      const lse = m + log(s);
-      for (let j = 0; j < c; j++) d += f(tb, z + j) * (lse - f(va, z + j));
+      const ls = log(s);
+      for (let j = 0; j < c; j++) d += f(tb, z + j) * (m - f(va, z + j) + ls);
     }
     store<f64>(to + (<usize>r << 3), d);
   }

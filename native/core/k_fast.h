@@ -1,11 +1,13 @@
-// Faster forward rules for value() and reverse(), where native must agree with the js reference
+// Faster forward rules for value() and reverse() (the elementwise ones are generated from
+// vexp_fast and vtanh_fast below: k_elementwise.gen.h), where native must agree with the js reference
 // to 1e-12 (normwise relative) rather than bit for bit. Finite differences never use these:
 // they divide f's rounding by h, so fd() runs the exact rules. Included inside an ISA namespace.
 //
 // Accuracy (test/native-math.test.ts measures it on 300k inputs per kernel build):
 //   vexp_fast: within 2 ulp of Math.exp for |x| < 708; the other inputs (overflow, underflow,
 //              NaN, +-Inf) take the exact path, so special values are identical.
-//   vtanh_fast: within 4 ulp of Math.tanh; |x| < 2^-28, |x| >= 22 and special values exact.
+//   vtanh_fast: within 4 ulp of Math.tanh, and 1 - |tanh x| within a few ulp of its own for
+//              |x| >= 1; |x| < 2^-28, |x| >= 22 and special values exact.
 //   sum_fast:  reassociated in 4W partial sums, error bound (n/4W + log2(4W)) u sum|a_j|,
 //              tighter than the sequential sum's (n - 1) u sum|a_j|.
 
@@ -53,13 +55,18 @@ TG_INLINE vd vexpm1_fast(vd y) {
   return sel(ay > splat(0.34657359027997264), vexp_fast(y) - splat(1.0), small);
 }
 
-// tanh(x) = sign(x) * -t/(t + 2), t = expm1(-2|x|): well conditioned for every |x| (no
-// cancellation near 0). Lanes with |x| < 2^-28, |x| >= 22, NaN or +-Inf take jsmath::tanh.
+// tanh(x) = sign(x) * -t/(t + 2), t = expm1(-2|x|), for |x| < 1 (no cancellation near 0), and
+// sign(x) * (1 - 2/(t + 2)), t = expm1(2|x|), from 1 on, as fdlibm: there 2/(t + 2) = 1 - |tanh x|
+// is small and keeps its few-ulp relative error, so the result rounds as Math.tanh's does. (The
+// first formula there made 1 - |tanh x| wrong by an ulp of 1: log1p(tanh(-15)) came out 6e-4
+// off, and 1 - tanh^2 likewise.) Lanes with |x| < 2^-28, |x| >= 22, NaN or +-Inf take jsmath::tanh.
 TG_INLINE vd vtanh_fast(vd x) {
-  const vd ax = vabs(x);
+  const vd ax = vabs(x), one = splat(1.0), two = splat(2.0);
   if (__builtin_expect(any(~((ax >= splat(0x1p-28)) & (ax < splat(22.0)))), 0)) return each_lane<jsmath::tanh>(x);
-  const vd t = vexpm1_fast(splat(-2.0) * ax);
-  const vd z = -t / (t + splat(2.0));
+  const vi big = ax >= one;
+  const vd t = vexpm1_fast(sel(big, two * ax, splat(-2.0) * ax));
+  const vd q = sel(big, two, -t) / (t + two);  // one division serves both formulas
+  const vd z = sel(big, one - q, q);
   return as_vd(as_vi(z) | sign_bit(x));
 }
 
@@ -67,16 +74,11 @@ struct TanhFastF {
   TG_MEMBER vd v(vd x) { return vtanh_fast(x); }
   TG_MEMBER double s(double x) { return jsmath::tanh(x); }
 };
-static void tanh_fast_f(const Fwd& k) { map1<TanhFastF>(k.p0, k.a, k.out); }
 
 struct ExpFastF {
   TG_MEMBER vd v(vd x) { return vexp_fast(x); }
   TG_MEMBER double s(double x) { return jsmath::exp(x); }
 };
-
-static void exp_fast_f(const Fwd& k) { map1<ExpFastF>(k.p0, k.a, k.out); }
-static void sigmoid_fast_f(const Fwd& k) { map1<SigmoidOf<ExpFastF>>(k.p0, k.a, k.out); }
-static void softplus_fast_f(const Fwd& k) { softplus_with<ExpFastF>(k); }
 
 // A whole-axis sum (inner == 1) in 4 vectors of partial sums; other layouts as the exact rule
 // (their sums already run along the vector lanes).

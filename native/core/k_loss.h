@@ -1,11 +1,14 @@
 // softmax_xent: per row r of logits z (a) and labels y (b), loss_r = sum_c y_c (lse - z_c) with
 // lse = log sum_c exp(z_c); the probabilities p = softmax(z) are saved in the extra region for
 // the backward rule. Sums in class order, as the reference. Included inside an ISA namespace.
+// lse - z_c is computed as (m - z_c) + log(sum_j exp(z_j - m)), m the largest z: both terms are
+// >= 0 and m - z_c is exact for nearby logits, where m + log(...) - z_c would carry the rounding
+// of lse, an ulp of |m| (1e-10 at 1e6), into the loss.
 
-// m + log(sum_j exp(z_j - m)) with m the largest z (NaN skipped), sums in order: the plain
-// formula of the reference, no special cases (an infinite m gives NaN, as IEEE says)
-static double lse_plain(const double* z, int64_t c) {
-  double m = -HUGE_VAL;
+// m (the largest z, NaN skipped) and log(sum_j exp(z_j - m)), sums in order: the plain formula
+// of the reference, no special cases (an infinite m gives NaN, as IEEE says)
+static double lse_shifted(const double* z, int64_t c, double& m) {
+  m = -HUGE_VAL;
   for (int64_t j = 0; j < c; j++)
     if (z[j] > m) m = z[j];
   double s = 0, buf[256];
@@ -14,7 +17,7 @@ static double lse_plain(const double* z, int64_t c) {
     exp_shifted(z + j0, m, buf, len);
     for (int64_t j = 0; j < len; j++) s += buf[j];
   }
-  return m + jsmath::log(s);
+  return jsmath::log(s);
 }
 
 static void softmax_xent_f(const Fwd& k) {
@@ -28,17 +31,17 @@ static void softmax_xent_f(const Fwd& k) {
     exp_shifted(z, m, p, c);
     double s = 0;
     for (int64_t j = 0; j < c; j++) s += p[j];
-    const double lse = m + jsmath::log(s);
+    const double ls = jsmath::log(s);
     double loss = 0;
     for (int64_t j = 0; j < c; j++) {
       p[j] /= s;
-      loss += y[j] * (lse - z[j]);
+      loss += y[j] * ((m - z[j]) + ls);
     }
     k.out[r] = loss;
   }
 }
 
-// d/dz = dy (p sum_c y_c - y), d/dy = dy (lse - z) with lse recomputed as in the forward rule
+// d/dz = dy (p sum_c y_c - y), d/dy = dy (lse - z) with lse - z computed as in the forward rule
 static void softmax_xent_b(const Bwd& k) {
   const int64_t rows = k.p0, c = k.p1;
   for (int64_t r = 0; r < rows; r++) {
@@ -51,9 +54,10 @@ static void softmax_xent_b(const Bwd& k) {
       for (int64_t j = 0; j < c; j++) gz[j] += dy * (p[j] * sy - y[j]);
     }
     if (k.flags & FLAG_GRAD_B) {
-      const double lse = lse_plain(z, c);
+      double m;
+      const double ls = lse_shifted(z, c, m);
       double* gy = k.gb + r * c;
-      for (int64_t j = 0; j < c; j++) gy[j] += dy * (lse - z[j]);
+      for (int64_t j = 0; j < c; j++) gy[j] += dy * ((m - z[j]) + ls);
     }
   }
 }

@@ -78,10 +78,11 @@ TG_INLINE void exp_shifted(const double* x, double m, double* y, int64_t n) {
   for (; j < n; j++) y[j] = jsmath::exp(x[j] - m);
 }
 
-// log sum_j exp(x_j) over n values at stride `stride`: any NaN gives NaN, an infinite max gives
-// the max, else m + log(sum exp(x - m)) with the sum in index order.
-static double lse_strided(const double* x, int64_t n, int64_t stride) {
-  double m = -HUGE_VAL;
+// log sum_j exp(x_j) over n values at stride `stride`, in two parts: the largest x_j (m) and
+// l = log(sum exp(x - m)) with the sum in index order. Returns false, with m the whole result,
+// when some x is NaN (m = NaN) or m is infinite.
+static bool lse_parts(const double* x, int64_t n, int64_t stride, double& m, double& l) {
+  m = -HUGE_VAL;
   bool nan = false;
   for (int64_t j = 0; j < n; j++) {
     const double v = x[j * stride];
@@ -90,8 +91,8 @@ static double lse_strided(const double* x, int64_t n, int64_t stride) {
     else if (v != v)
       nan = true;
   }
-  if (nan) return NAN;
-  if (m == HUGE_VAL || m == -HUGE_VAL) return m;
+  if (nan) m = NAN;
+  if (nan || m == HUGE_VAL || m == -HUGE_VAL) return false;
   double e = 0;
   if (stride == 1) {
     double buf[256];
@@ -103,28 +104,40 @@ static double lse_strided(const double* x, int64_t n, int64_t stride) {
   } else {
     for (int64_t j = 0; j < n; j++) e += jsmath::exp(x[j * stride] - m);
   }
-  return m + jsmath::log(e);
+  l = jsmath::log(e);
+  return true;
 }
 
 static void logsumexp_f(const Fwd& k) {
   const int64_t outer = k.p0, n = k.p1, inner = k.p2;
   for (int64_t s = 0; s < outer; s++)
-    for (int64_t i = 0; i < inner; i++) k.out[s * inner + i] = lse_strided(k.a + s * n * inner + i, n, inner);
+    for (int64_t i = 0; i < inner; i++) {
+      double m, l;
+      const bool finite = lse_parts(k.a + s * n * inner + i, n, inner, m, l);
+      k.out[s * inner + i] = finite ? m + l : m;
+    }
 }
-// d/da = exp(a - out)
+// d/da = exp(a - out), computed as exp((a - m) - l): a - out would carry out's rounding, an ulp
+// of |out| (1e-10 at 1e6), into every gradient. Non-finite outputs keep exp(a - out).
 static void logsumexp_b(const Bwd& k) {
   const int64_t outer = k.p0, n = k.p1, inner = k.p2;
   for (int64_t s = 0; s < outer; s++)
     for (int64_t i = 0; i < inner; i++) {
-      const double y = k.out[s * inner + i], dy = k.gout[s * inner + i];
+      const double dy = k.gout[s * inner + i];
       const double* a = k.a + s * n * inner + i;
       double* ga = k.ga + s * n * inner + i;
+      double m, l;
+      if (!lse_parts(a, n, inner, m, l)) {
+        const double y = k.out[s * inner + i];
+        for (int64_t j = 0; j < n; j++) ga[j * inner] += dy * jsmath::exp(a[j * inner] - y);
+        continue;
+      }
       if (inner == 1) {
         int64_t j = 0;
-        for (; j + W <= n; j += W) store(ga + j, load(ga + j) + splat(dy) * vexp(load(a + j) - splat(y)));
-        for (; j < n; j++) ga[j] += dy * jsmath::exp(a[j] - y);
+        for (; j + W <= n; j += W) store(ga + j, load(ga + j) + splat(dy) * vexp((load(a + j) - splat(m)) - splat(l)));
+        for (; j < n; j++) ga[j] += dy * jsmath::exp((a[j] - m) - l);
       } else {
-        for (int64_t j = 0; j < n; j++) ga[j * inner] += dy * jsmath::exp(a[j * inner] - y);
+        for (int64_t j = 0; j < n; j++) ga[j * inner] += dy * jsmath::exp((a[j * inner] - m) - l);
       }
     }
 }

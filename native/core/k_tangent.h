@@ -2,17 +2,18 @@
 // src/backends/js/tangent.ts). The other ops' tangents come from their forward and backward
 // rules (Program::tangentSweep). Included inside an instruction-set namespace.
 
-// out'[s,i] = sum_j exp(a[s,j,i] - out[s,i]) a'[s,j,i]
+// out'[s,i] = sum_j exp(a[s,j,i] - out[s,i]) a'[s,j,i], with exp(a - out) as exp((a - m) - l) as
+// the backward rule computes it
 static void logsumexp_t(const Tan& k) {
   const int64_t outer = k.p[0], n = k.p[1], inner = k.p[2];
   for (int64_t s = 0; s < outer; s++)
     for (int64_t i = 0; i < inner; i++) {
-      const double y = k.out[s * inner + i];
+      const double* a = k.a + s * n * inner + i;
+      const double* ta = k.ta + s * n * inner + i;
+      double m, l;
+      if (!lse_parts(a, n, inner, m, l)) m = k.out[s * inner + i], l = 0;
       double d = 0;
-      for (int64_t j = 0; j < n; j++) {
-        const int64_t at = (s * n + j) * inner + i;
-        d += jsmath::exp(k.a[at] - y) * k.ta[at];
-      }
+      for (int64_t j = 0; j < n; j++) d += jsmath::exp(a[j * inner] - m - l) * ta[j * inner];
       k.tout[s * inner + i] = d;
     }
 }
@@ -34,9 +35,10 @@ static void softmax_xent_t(const Tan& k) {
       d += sy * pz - yz;
     }
     if (k.flags & FLAG_GRAD_B) {
-      const double lse = lse_plain(z, c);
+      double m;
+      const double ls = lse_shifted(z, c, m);
       const double* ty = k.tb + r * c;
-      for (int64_t j = 0; j < c; j++) d += ty[j] * (lse - z[j]);
+      for (int64_t j = 0; j < c; j++) d += ty[j] * ((m - z[j]) + ls);
     }
     k.tout[r] = d;
   }

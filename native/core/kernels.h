@@ -94,7 +94,7 @@ struct KernelTable {
   // Tangent rules of the ops whose tangent mode is custom (OP_TANGENT); null for the others.
   TanFn tan[OP_COUNT];
   // add/sub/mul/div with operand a (scalarA) or b (scalarB) a scalar repeated p0 times
-  // (k_scalar.h); null for the other ops.
+  // (k_elementwise.gen.h); null for the other ops.
   FwdFn scalarAFwd[OP_COUNT], scalarBFwd[OP_COUNT];
   BwdFn scalarABwd[OP_COUNT], scalarBBwd[OP_COUNT];
   void (*sgd)(const SgdStep&);

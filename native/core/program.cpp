@@ -163,7 +163,8 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
 }
 
 // A broadcast of a scalar (outer = inner = 1) read by exactly one add/sub/mul/div, as one whole
-// operand, is folded into that instruction: it reads the scalar itself (k_scalar.h). The
+// operand, is folded into that instruction: it reads the scalar itself (the _sa/_sb variants of
+// k_elementwise.gen.h, for the ops marked fuseScalar in src/ops/elementwise.ts). The
 // broadcast's n-element temporary is then never written, zeroed or summed back.
 void Program::fuseScalarBroadcasts() {
   const size_t count = instrs_.size();
@@ -185,9 +186,9 @@ void Program::fuseScalarBroadcasts() {
       const int64_t eC = OP_ARITY[o.op] >= 3 ? static_cast<int64_t>(op_extent(o.op, 3, o.p)) : 0;
       const bool readsA = eA > 0 && o.absA < hi && lo < o.absA + eA;
       const bool readsB = eB > 0 && o.absB < hi && lo < o.absB + eB;
-      if (eC > 0 && o.absC < hi && lo < o.absC + eC) ok = false;  // only add/sub/mul/div take a folded scalar
+      if (eC > 0 && o.absC < hi && lo < o.absC + eC) ok = false;  // only binary ops take a folded scalar
       if (!readsA && !readsB) continue;
-      const bool binary = o.op == OP_ADD || o.op == OP_SUB || o.op == OP_MUL || o.op == OP_DIV;
+      const bool binary = kernels_->scalarAFwd[o.op] != nullptr;
       const bool whole = (readsA != readsB) && (readsA ? o.absA == lo : o.absB == lo) && o.p0 == bc.p1;
       if (reader >= 0 || q <= i || !binary || !whole || o.scalarSide != 0) ok = false;
       reader = static_cast<int64_t>(q);

@@ -18,6 +18,9 @@
  * call of exp/log/log1p/sqrt/tanh/pow counts 1; a multiply-add counts 2; copies count 0. Backward
  * counts include the `+=` that accumulates each adjoint.
  */
+import { ELEMENTWISE, type ElementwiseDef } from './elementwise.js';
+import { flopsOf, g, operandsOf, scaled, type Expr } from './expr.js';
+
 export const INSTR_WIDTH = 24;
 /** Integer parameters per instruction: enough for conv2d's shapes, strides, padding and dilation. */
 export const MAX_PARAMS = 18;
@@ -72,7 +75,8 @@ export interface Limit {
 export interface OpDef {
   /** tape name; the C++/AS constant is OP_<NAME> */
   readonly name: string;
-  readonly kind: 'unary' | 'binary' | 'broadcast' | 'reduce' | 'matmul' | 'transpose' | 'loss' | 'index' | 'structure';
+  readonly kind:
+    'unary' | 'binary' | 'ternary' | 'broadcast' | 'reduce' | 'matmul' | 'transpose' | 'loss' | 'index' | 'structure';
   readonly arity: 1 | 2 | 3;
   /** meaning of p0.. (at most MAX_PARAMS) */
   readonly params: readonly string[];
@@ -130,43 +134,48 @@ export interface OpDef {
 export type Tangent = 'diagonal' | 'linear' | 'bilinear' | 'custom';
 /** The tangent modes as numbers (generated TANGENT_* in C++ and AssemblyScript; 0 = none). */
 export const TANGENTS: readonly Tangent[] = ['diagonal', 'linear', 'bilinear', 'custom'];
-
-const same = (name: string) => (ins: readonly Shape[]) => {
-  const [a, b] = ins;
-  if (b !== undefined && (a.length !== b.length || a.some((d, i) => d !== b[i])))
-    throw new ShapeError(`${name}: shapes ${fmt(a)} and ${fmt(b)} differ`);
-  return a;
-};
 const elems = (ins: readonly Shape[]): Params => [sizeOf(ins[0])];
 
-function unary(name: string, fwd: number, bwd: number, doc: string): OpDef {
+/**
+ * The op-set entry of an elementwise op, derived from its definition (src/ops/elementwise.ts):
+ * operands of one shape (or shape [] for its scalar operands), one param n, FLOPs counted on the
+ * forward tree and on each accumulated g * partial (plus the += itself).
+ */
+function elementwiseOp(d: ElementwiseDef): OpDef {
+  const roles = (['a', 'b', 'c'] as const).slice(0, d.arity);
+  const isScalar = (r: 'a' | 'b' | 'c') => r !== 'a' && (d.scalar ?? []).includes(r);
+  const ext = (r: 'a' | 'b' | 'c'): Extent => (isScalar(r) ? [] : [0]);
+  const contributions = d.differentiable === false ? [] : d.partials.map((p) => p && scaled(g, p));
+  const fwd = flopsOf([d.fwd]);
+  const bwd = roles.map((_, i) => (contributions[i] ? flopsOf([contributions[i]!]) + 1 : 0));
+  const reads = operandsOf(contributions.filter((x): x is Expr => x !== null));
   return {
-    name,
-    kind: 'unary',
-    arity: 1,
+    name: d.name,
+    kind: d.arity === 1 ? 'unary' : d.arity === 2 ? 'binary' : 'ternary',
+    arity: d.arity,
     params: ['n'],
-    extent: { out: [0], a: [0] },
-    saves: ['a', 'out'],
-    shape: same(name),
+    extent: {
+      out: [0],
+      a: ext('a'),
+      ...(d.arity >= 2 ? { b: ext('b') } : {}),
+      ...(d.arity >= 3 ? { c: ext('c') } : {}),
+    },
+    saves: (['a', 'b', 'c', 'out'] as const).filter((r) => reads.has(r)),
+    shape: (ins) => {
+      const [x] = ins;
+      roles.forEach((r, i) => {
+        const s = ins[i];
+        if (isScalar(r)) {
+          if (s.length !== 0) throw new ShapeError(`${d.name}: operand ${r} must be a scalar, got ${fmt(s)}`);
+        } else if (s.length !== x.length || s.some((v, j) => v !== x[j]))
+          throw new ShapeError(`${d.name}: shapes ${fmt(x)} and ${fmt(s)} differ`);
+      });
+      return x;
+    },
     encode: elems,
-    flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwd * p[0]] },
-    doc,
-    tangent: 'diagonal',
-  };
-}
-function binary(name: string, fwd: number, bwdA: number, bwdB: number, doc: string): OpDef {
-  return {
-    name,
-    kind: 'binary',
-    arity: 2,
-    params: ['n'],
-    extent: { out: [0], a: [0], b: [0] },
-    saves: ['a', 'b', 'out'],
-    shape: same(name),
-    encode: elems,
-    flops: { fwd: (p) => fwd * p[0], bwd: [(p) => bwdA * p[0], (p) => bwdB * p[0]] },
-    doc,
-    tangent: 'diagonal',
+    flops: { fwd: (p) => fwd * p[0], bwd: bwd.map((k) => (p: Params) => k * p[0]) },
+    doc: d.doc,
+    ...(d.differentiable === false ? { differentiable: false as const } : { tangent: 'diagonal' as const }),
   };
 }
 
@@ -335,36 +344,7 @@ const STRUCTURE_OPS: readonly OpDef[] = [
 ];
 
 export const OPS: readonly OpDef[] = [
-  binary('add', 1, 1, 1, 'a + b; d/da = 1, d/db = 1'),
-  binary('sub', 1, 1, 1, 'a - b; d/da = 1, d/db = -1'),
-  binary('mul', 1, 2, 2, 'a * b; d/da = b, d/db = a'),
-  binary('div', 1, 2, 3, 'a / b; d/da = 1/b, d/db = -out/b (b = 0 gives ±Inf or NaN as IEEE says)'),
-  unary('neg', 1, 1, '-x; d/dx = -1'),
-  unary('exp', 1, 2, 'exp(x); d/dx = out'),
-  unary('log', 1, 2, 'log(x) (NaN for x < 0, -Inf at 0); d/dx = 1/x'),
-  unary('log1p', 1, 3, 'log(1 + x), accurate near 0; d/dx = 1/(1 + x)'),
-  unary('sqrt', 1, 3, 'sqrt(x) (NaN for x < 0); d/dx = 0.5/out (Inf at 0)'),
-  unary('square', 1, 3, 'x*x; d/dx = 2x'),
-  unary('abs', 1, 2, '|x|; d/dx = sign(x), 0 at 0 (as PyTorch and JAX), NaN at NaN'),
-  unary('sigmoid', 3, 4, '1/(1 + exp(-x)); d/dx = out*(1 - out)'),
-  unary('tanh', 1, 4, 'tanh(x); d/dx = 1 - out^2'),
-  unary('relu', 1, 2, 'x < 0 ? 0 : x (NaN stays NaN); d/dx = 1 for x > 0, else 0 (NaN included, as PyTorch and JAX)'),
-  unary('softplus', 4, 5, 'log(1 + exp(x)) computed as max(x,0) + log1p(exp(-|x|)); d/dx = sigmoid(x)'),
-  {
-    ...binary(
-      'pow',
-      1,
-      4,
-      0,
-      'a^b for a constant scalar b (Math.pow semantics); d/da = b*a^(b-1), 0 where b = 0; b takes no gradient',
-    ),
-    extent: { out: [0], a: [0], b: [] },
-    saves: ['a', 'b'],
-    shape: ([a, b]) => {
-      if (b.length !== 0) throw new ShapeError(`pow: the exponent must be a scalar, got ${fmt(b)}`);
-      return a;
-    },
-  },
+  ...ELEMENTWISE.map(elementwiseOp),
   {
     name: 'broadcast',
     kind: 'broadcast',

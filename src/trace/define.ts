@@ -286,3 +286,14 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor): Tensor {
     throw new TypeError(`softmaxCrossEntropy: logits must be a Tensor, got ${describeValue(logits)}`);
   return logits.softmaxCrossEntropy(labels);
 }
+
+/**
+ * where(cond, x, y): x where cond is nonzero (NaN counts as nonzero), else y, elementwise, the three
+ * broadcast together (numbers allowed for x and y). The branch not taken never reaches the value
+ * nor the gradient, so a NaN or Inf there (log of a negative in a masked branch, say) does not
+ * leak; cond takes no gradient.
+ */
+export function where(cond: Tensor, x: Tensor | number, y: Tensor | number): Tensor {
+  if (!(cond instanceof Tensor)) throw new TypeError(`where: cond must be a Tensor, got ${describeValue(cond)}`);
+  return cond.where(x, y);
+}

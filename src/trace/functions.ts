@@ -56,13 +56,10 @@ export function div(x: TensorLike, y: TensorLike): Tensor {
   const [a, b] = pair('div', x, y);
   return a.div(b);
 }
-/** x^y for a tensor x and a number y (see Tensor.pow). */
+/** x^y (Math.pow semantics), broadcast; either may be a number (`pow(2, x)`, `pow(x, 3)`). */
 export function pow(x: TensorLike, y: TensorLike): Tensor {
-  if (!(x instanceof Tensor) || typeof y !== 'number')
-    throw new TypeError(
-      `pow: the base must be a Tensor and the exponent a number (a tensor exponent is not supported yet), got ${describeValue(x)} and ${describeValue(y)}`,
-    );
-  return x.pow(y);
+  const [a, b] = pair('pow', x, y);
+  return a.pow(b);
 }
 
 /** The tensors of a list, checked: at least one, all Tensors of one trace. */

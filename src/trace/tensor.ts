@@ -72,11 +72,82 @@ export class Tensor {
     return this.unary('softplus');
   }
 
-  /** x^p for a constant number p. */
-  pow(p: number): Tensor {
-    if (typeof p !== 'number' || !Number.isFinite(p))
+  /** sin(x), the same bits as Math.sin on every backend; d/dx = cos(x). */
+  sin(): Tensor {
+    return this.unary('sin');
+  }
+  /** cos(x), the same bits as Math.cos on every backend; d/dx = -sin(x). */
+  cos(): Tensor {
+    return this.unary('cos');
+  }
+  /** The error function (fdlibm's); d/dx = 2/sqrt(pi) exp(-x^2). */
+  erf(): Tensor {
+    return this.unary('erf');
+  }
+  /** GELU, the exact form 0.5 x (1 + erf(x / sqrt(2))) (PyTorch's approximate='none'). */
+  gelu(): Tensor {
+    return this.unary('gelu');
+  }
+  /** sign(x) as Math.sign (-1, 1; ±0 and NaN unchanged); no gradient flows through it. */
+  sign(): Tensor {
+    return this.unary('sign');
+  }
+  /**
+   * min(max(x, lo), hi) for numbers lo and hi, as PyTorch's clamp (NaN stays NaN; lo > hi gives
+   * hi). The gradient is 1 for lo <= x <= hi, bounds included (as PyTorch), else 0.
+   */
+  clamp(lo: number, hi: number): Tensor {
+    for (const [name, v] of [
+      ['lo', lo],
+      ['hi', hi],
+    ] as const)
+      if (typeof v !== 'number' || Number.isNaN(v))
+        throw new TypeError(`clamp: ${name} must be a number, got ${describeValue(v)}`);
+    return this.wrap(this.graph.op('clamp', [this.id, this.graph.constant(lo), this.graph.constant(hi)]));
+  }
+  /**
+   * The elementwise larger of this and other (broadcast); NaN if either is NaN. The gradient goes
+   * to the larger operand; at a tie half to each, as PyTorch and JAX.
+   */
+  maximum(other: TensorLike): Tensor {
+    return this.binary('maximum', other);
+  }
+  /** The elementwise smaller of this and other; ties and NaN as maximum. */
+  minimum(other: TensorLike): Tensor {
+    return this.binary('minimum', other);
+  }
+  /** 1 where this > other, else 0 (0 with a NaN); no gradient. */
+  greater(other: TensorLike): Tensor {
+    return this.binary('greater', other);
+  }
+  /** 1 where this < other, else 0 (0 with a NaN); no gradient. */
+  less(other: TensorLike): Tensor {
+    return this.binary('less', other);
+  }
+  /** 1 where this == other, else 0 (0 with a NaN, -0 equals 0); no gradient. */
+  equal(other: TensorLike): Tensor {
+    return this.binary('equal', other);
+  }
+  /**
+   * where(cond, x, y) with this as cond: x where cond is nonzero (NaN counts as nonzero), else y;
+   * the three broadcast together. The branch not taken never reaches the value nor the gradient
+   * (a NaN or Inf there does not leak); cond takes no gradient.
+   */
+  where(x: TensorLike, y: TensorLike): Tensor {
+    const a = this.operand(x, 'where'),
+      b = this.operand(y, 'where');
+    const shape = broadcastShapes('where', broadcastShapes('where', this.shape, a.shape), b.shape);
+    return this.wrap(this.graph.op('where', [this.expand(shape).id, a.expand(shape).id, b.expand(shape).id]));
+  }
+
+  /**
+   * x^p elementwise (Math.pow), p a finite number or a tensor (broadcast as NumPy). d/dx = p x^(p-1)
+   * (0 where p = 0), d/dp = x^p log(x) (0 where x = 0 and p >= 0).
+   */
+  pow(p: TensorLike): Tensor {
+    if (typeof p === 'number' && !Number.isFinite(p))
       throw new TypeError(`pow: the exponent must be a finite number, got ${describeValue(p)}`);
-    return this.wrap(this.graph.op('pow', [this.id, this.graph.constant(p)]));
+    return this.binary('pow', p);
   }
 
   /**

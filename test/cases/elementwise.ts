@@ -15,6 +15,25 @@ interface UnarySpec {
 }
 
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
+/**
+ * erf by the series 2/sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1 3 5 ... (2n+1)) (all terms
+ * positive, no cancellation): an oracle independent of the fdlibm port, for |x| <= 6; ±1 beyond.
+ */
+function erfSeries(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  if (Math.abs(x) > 6) return Math.sign(x);
+  let term = x,
+    sum = x;
+  for (let n = 1; n < 400 && Math.abs(term) > 1e-18 * Math.abs(sum); n++) {
+    term *= (2 * x * x) / (2 * n + 1);
+    sum += term;
+  }
+  return (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x) * sum;
+}
+const phi = (x: number) => Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
+const gelu = (x: number) => 0.5 * x * (1 + erfSeries(x / Math.SQRT2));
+/** the derivative of gelu, Phi(x) + x phi(x), with x phi(x) = 0 where phi underflows (x finite) */
+const geluDeriv = (x: number) => 0.5 * (1 + erfSeries(x / Math.SQRT2)) + x * phi(x);
 const UNARY: readonly UnarySpec[] = [
   { op: 'neg', apply: (x) => x.neg(), value: (x) => -x, deriv: () => -1, lo: -5, hi: 5 },
   { op: 'exp', apply: (x) => x.exp(), value: Math.exp, deriv: Math.exp, lo: -5, hi: 5 },
@@ -33,6 +52,28 @@ const UNARY: readonly UnarySpec[] = [
     deriv: sig,
     lo: -30,
     hi: 30,
+  },
+  { op: 'sin', apply: (x) => x.sin(), value: Math.sin, deriv: Math.cos, lo: -10, hi: 10 },
+  { op: 'cos', apply: (x) => x.cos(), value: Math.cos, deriv: (x) => -Math.sin(x), lo: -10, hi: 10 },
+  {
+    op: 'erf',
+    apply: (x) => x.erf(),
+    value: erfSeries,
+    deriv: (x) => (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x),
+    lo: -4,
+    hi: 4,
+  },
+  { op: 'gelu', apply: (x) => x.gelu(), value: gelu, deriv: geluDeriv, lo: -5, hi: 5 },
+  // piecewise constant: no gradient flows through it (0 everywhere, as documented)
+  { op: 'sign', apply: (x) => x.sign(), value: Math.sign, deriv: () => 0, lo: -5, hi: 5 },
+  {
+    op: 'clamp(-1, 1)',
+    apply: (x) => x.clamp(-1, 1),
+    value: (x) => Math.min(Math.max(x, -1), 1),
+    // 1 inside and at the bounds (as PyTorch), 0 outside and at NaN
+    deriv: (x) => (x >= -1 && x <= 1 ? 1 : 0),
+    lo: -3,
+    hi: 3,
   },
   ...[2, 3, 0.5, -1, 2.5, 0].map((p): UnarySpec => ({
     op: `pow ${p}`,

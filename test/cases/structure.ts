@@ -334,18 +334,19 @@ const CONSTANTS: Case[] = [
     oracle: { value: C6.reduce((s, c, q) => s + c * X6[q], 0), grad: { x: C6 } },
   },
   {
-    name: 'numbers on either side: sub(2, x), div(1, x), add(3, x), mul(2, x), pow(x, 3)',
+    name: 'numbers on either side: sub(2, x), div(1, x), add(3, x), mul(2, x), pow(x, 3), pow(2, x)',
     f: () =>
       define({ params: { x: [4] } }, (p) =>
         add(sub(2, p.x).mul(div(1, p.x)), add(3, mul(2, p.x)).mul(pow(p.x, 3)))
           .add(sub(p.x, 1))
+          .add(pow(2, p.x))
           .sum(),
       ),
     params: { x: [0.5, -1.25, 2, 3] },
     oracle: (() => {
       const x = [0.5, -1.25, 2, 3];
-      const f = (v: number) => (2 - v) / v + (3 + 2 * v) * v ** 3 + v - 1;
-      const df = (v: number) => -2 / (v * v) + 2 * v ** 3 + 3 * (3 + 2 * v) * v * v + 1;
+      const f = (v: number) => (2 - v) / v + (3 + 2 * v) * v ** 3 + v - 1 + 2 ** v;
+      const df = (v: number) => -2 / (v * v) + 2 * v ** 3 + 3 * (3 + 2 * v) * v * v + 1 + Math.LN2 * 2 ** v;
       return { value: x.reduce((s, v) => s + f(v), 0), grad: { x: x.map(df) } };
     })(),
   },

@@ -7,7 +7,9 @@ import { jsAdam, jsSgd } from './optim.js';
 import { bilinearScratch, tangentSweep } from './tangent.js';
 
 /** Kernel of each opcode; a missing one is reported by name when a tape uses it. */
-const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map((op) => KERNELS[op.name]);
+const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map(
+  (op) => (KERNELS as Record<string, Kernel | undefined>)[op.name],
+);
 
 /**
  * The pure TypeScript reference backend: a tape interpreter over one value arena and one adjoint

@@ -1,5 +1,10 @@
+import type { ElementwiseName, OpName } from '../../ops/names.gen.js';
 import { Flag } from '../../ops/opset.js';
+import type { Kernel } from './kernel.js';
+import { ELEMENTWISE_KERNELS } from './kernels.gen.js';
 import { STRUCTURE_KERNELS } from './structure.js';
+
+export type { Kernel } from './kernel.js';
 
 /**
  * The reference kernels: every op's forward rule and backward rule side by side, one loop each,
@@ -8,184 +13,11 @@ import { STRUCTURE_KERNELS } from './structure.js';
  * Backward rules accumulate with `+=`; `a` and `b` may be the same offset (x*x), so they are
  * updated one after the other.
  */
-export interface Kernel {
-  /** p0..p2 are the first params; `p` holds all of them (p[q] = pq), `c` is the third operand */
-  fwd(
-    v: Float64Array,
-    o: number,
-    a: number,
-    b: number,
-    p0: number,
-    p1: number,
-    p2: number,
-    c: number,
-    p: Int32Array,
-  ): void;
-  bwd(
-    v: Float64Array,
-    g: Float64Array,
-    flags: number,
-    o: number,
-    a: number,
-    b: number,
-    p0: number,
-    p1: number,
-    p2: number,
-    c: number,
-    p: Int32Array,
-  ): void;
-}
-
 const A = Flag.gradA;
 const B = Flag.gradB;
 
-export const KERNELS: Readonly<Record<string, Kernel>> = {
-  add: {
-    fwd(v, o, a, b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = v[a + i] + v[b + i];
-    },
-    bwd(_v, g, f, o, a, b, n) {
-      if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i];
-      if (f & B) for (let i = 0; i < n; i++) g[b + i] += g[o + i];
-    },
-  },
-  sub: {
-    fwd(v, o, a, b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = v[a + i] - v[b + i];
-    },
-    bwd(_v, g, f, o, a, b, n) {
-      if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i];
-      if (f & B) for (let i = 0; i < n; i++) g[b + i] -= g[o + i];
-    },
-  },
-  mul: {
-    fwd(v, o, a, b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = v[a + i] * v[b + i];
-    },
-    bwd(v, g, f, o, a, b, n) {
-      if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i] * v[b + i];
-      if (f & B) for (let i = 0; i < n; i++) g[b + i] += g[o + i] * v[a + i];
-    },
-  },
-  div: {
-    fwd(v, o, a, b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = v[a + i] / v[b + i];
-    },
-    bwd(v, g, f, o, a, b, n) {
-      if (f & A) for (let i = 0; i < n; i++) g[a + i] += g[o + i] / v[b + i];
-      if (f & B) for (let i = 0; i < n; i++) g[b + i] -= (g[o + i] * v[o + i]) / v[b + i];
-    },
-  },
-  neg: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = -v[a + i];
-    },
-    bwd(_v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] -= g[o + i];
-    },
-  },
-  exp: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.exp(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] * v[o + i];
-    },
-  },
-  log: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.log(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / v[a + i];
-    },
-  },
-  log1p: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.log1p(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (1 + v[a + i]);
-    },
-  },
-  sqrt: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.sqrt(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (2 * v[o + i]);
-    },
-  },
-  square: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = v[a + i] * v[a + i];
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += 2 * v[a + i] * g[o + i];
-    },
-  },
-  abs: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.abs(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] * Math.sign(v[a + i]);
-    },
-  },
-  sigmoid: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = 1 / (1 + Math.exp(-v[a + i]));
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) {
-        const y = v[o + i];
-        g[a + i] += g[o + i] * y * (1 - y);
-      }
-    },
-  },
-  tanh: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) v[o + i] = Math.tanh(v[a + i]);
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) {
-        const y = v[o + i];
-        g[a + i] += g[o + i] * (1 - y * y);
-      }
-    },
-  },
-  relu: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) {
-        const x = v[a + i];
-        v[o + i] = x < 0 ? 0 : x;
-      }
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) if (v[a + i] > 0) g[a + i] += g[o + i];
-    },
-  },
-  softplus: {
-    fwd(v, o, a, _b, n) {
-      for (let i = 0; i < n; i++) {
-        const x = v[a + i];
-        v[o + i] = (x > 0 ? x : 0) + Math.log1p(Math.exp(-Math.abs(x)));
-      }
-    },
-    bwd(v, g, _f, o, a, _b, n) {
-      for (let i = 0; i < n; i++) g[a + i] += g[o + i] / (1 + Math.exp(-v[a + i]));
-    },
-  },
-  pow: {
-    fwd(v, o, a, b, n) {
-      const p = v[b];
-      for (let i = 0; i < n; i++) v[o + i] = Math.pow(v[a + i], p);
-    },
-    bwd(v, g, _f, o, a, b, n) {
-      const p = v[b];
-      if (p !== 0) for (let i = 0; i < n; i++) g[a + i] += g[o + i] * p * Math.pow(v[a + i], p - 1);
-    },
-  },
+/** The hand-written kernels: every op that is not elementwise (a missing one fails typecheck). */
+const HANDWRITTEN: Readonly<Record<Exclude<OpName, ElementwiseName>, Kernel>> = {
   broadcast: {
     fwd(v, o, a, _b, outer, rep, inner) {
       for (let s = 0; s < outer; s++)
@@ -214,35 +46,23 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
   },
   logsumexp: {
     fwd(v, o, a, _b, outer, n, inner) {
-      for (let s = 0; s < outer; s++) {
+      for (let s = 0; s < outer; s++)
         for (let i = 0; i < inner; i++) {
-          const at = a + s * n * inner + i;
-          let m = -Infinity;
-          let nan = false;
-          for (let j = 0; j < n; j++) {
-            const x = v[at + j * inner];
-            if (x > m) m = x;
-            else if (x !== x) nan = true;
-          }
-          let r = m;
-          if (nan) r = NaN;
-          else if (m !== Infinity && m !== -Infinity) {
-            let e = 0;
-            for (let j = 0; j < n; j++) e += Math.exp(v[at + j * inner] - m);
-            r = m + Math.log(e);
-          }
-          v[o + s * inner + i] = r;
+          const [m, l] = lseParts(v, a + s * n * inner + i, n, inner);
+          v[o + s * inner + i] = Number.isNaN(l) ? m : m + l;
         }
-      }
     },
+    // d/da = exp(a - out), computed as exp((a - m) - l): a - out would carry out's rounding, an
+    // ulp of |out| (1e-10 at 1e6), into every gradient. Non-finite outputs keep exp(a - out).
     bwd(v, g, _f, o, a, _b, outer, n, inner) {
       for (let s = 0; s < outer; s++)
         for (let i = 0; i < inner; i++) {
-          const y = v[o + s * inner + i];
           const dy = g[o + s * inner + i];
+          let [m, l] = lseParts(v, a + s * n * inner + i, n, inner);
+          if (Number.isNaN(l)) [m, l] = [v[o + s * inner + i], 0];
           for (let j = 0; j < n; j++) {
             const at = a + (s * n + j) * inner + i;
-            g[at] += dy * Math.exp(v[at] - y);
+            g[at] += dy * Math.exp(v[at] - m - l);
           }
         }
     },
@@ -313,11 +133,13 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
           v[p + j] = e;
           s += e;
         }
-        const lse = m + Math.log(s);
+        // lse - z_j as (m - z_j) + log(s): both terms >= 0, and m - z_j is exact for nearby
+        // logits, where m + log(s) - z_j would carry lse's rounding (an ulp of |m|) into the loss
+        const ls = Math.log(s);
         let loss = 0;
         for (let j = 0; j < c; j++) {
           v[p + j] /= s;
-          loss += v[y + j] * (lse - v[z + j]);
+          loss += v[y + j] * (m - v[z + j] + ls);
         }
         v[o + r] = loss;
       }
@@ -338,8 +160,8 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
           for (let j = 0; j < c; j++) if (v[z + j] > m) m = v[z + j];
           let s = 0;
           for (let j = 0; j < c; j++) s += Math.exp(v[z + j] - m);
-          const lse = m + Math.log(s);
-          for (let j = 0; j < c; j++) g[y + j] += dy * (lse - v[z + j]);
+          const ls = Math.log(s);
+          for (let j = 0; j < c; j++) g[y + j] += dy * (m - v[z + j] + ls);
         }
       }
     },
@@ -347,10 +169,33 @@ export const KERNELS: Readonly<Record<string, Kernel>> = {
   ...STRUCTURE_KERNELS,
 };
 
+/** Every op's kernel: the table is exhaustive over the op names (src/ops/names.gen.ts). */
+export const KERNELS: Readonly<Record<OpName, Kernel>> = { ...ELEMENTWISE_KERNELS, ...HANDWRITTEN };
+
 /**
  * argmax (sign 1) or argmin (sign -1) along the middle axis: the first extremal index; the first
  * NaN wins over any number (NumPy and PyTorch treat NaN as the extreme).
  */
+/**
+ * log sum_j exp(x_j) over n values from `at`, `stride` apart, in two parts [m, l]: m the largest
+ * x_j and l = log(sum exp(x - m)) summed in index order. l is NaN, m the whole result, when some
+ * x_j is NaN (m = NaN) or m is infinite.
+ */
+export function lseParts(v: Float64Array, at: number, n: number, stride: number): [number, number] {
+  let m = -Infinity;
+  let nan = false;
+  for (let j = 0; j < n; j++) {
+    const x = v[at + j * stride];
+    if (x > m) m = x;
+    else if (x !== x) nan = true;
+  }
+  if (nan) return [NaN, NaN];
+  if (m === Infinity || m === -Infinity) return [m, NaN];
+  let e = 0;
+  for (let j = 0; j < n; j++) e += Math.exp(v[at + j * stride] - m);
+  return [m, Math.log(e)];
+}
+
 function argReduce(v: Float64Array, o: number, a: number, outer: number, n: number, inner: number, sign: 1 | -1): void {
   for (let s = 0; s < outer; s++)
     for (let i = 0; i < inner; i++) {

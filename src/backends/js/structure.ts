@@ -1,5 +1,6 @@
 import { Flag, SLICE_RANK } from '../../ops/opset.js';
-import type { Kernel } from './kernels.js';
+import type { OpName } from '../../ops/names.gen.js';
+import type { Kernel } from './kernel.js';
 
 /**
  * The reference kernels of the structure ops (src/ops/opset.ts): slice, concat, gather,
@@ -48,7 +49,9 @@ function batchProducts(
   for (let s = 0; s < batch; s++) each(ba === batch ? s * m * k : 0, bb === batch ? s * k * n : 0, s * m * n);
 }
 
-export const STRUCTURE_KERNELS: Readonly<Record<string, Kernel>> = {
+export const STRUCTURE_KERNELS: Readonly<
+  Record<Extract<OpName, 'slice' | 'concat' | 'gather' | 'transpose' | 'batch_matmul'>, Kernel>
+> = {
   slice: {
     fwd(v, o, a, _b, _p0, _p1, _p2, _c, p) {
       sliceRows(p, (from, to, len) => {

@@ -1,6 +1,6 @@
 import { Field, Flag, INSTR_WIDTH, OPS, sizeOf } from '../../ops/opset.js';
 import type { Tape } from '../../trace/compile.js';
-import type { Kernel } from './kernels.js';
+import { lseParts, type Kernel } from './kernels.js';
 
 /**
  * Forward mode on the js backend: the tangent sweep. The tangent arena `t` has the value arena's
@@ -28,15 +28,16 @@ export type TangentRule = (
 ) => void;
 
 export const TANGENT_RULES: Readonly<Record<string, TangentRule>> = {
-  // out' = sum_j exp(a - out) a'
+  // out' = sum_j exp(a - out) a', with exp(a - out) as exp((a - m) - l), as the backward rule
   logsumexp(v, t, _f, o, a, _b, outer, n, inner) {
     for (let s = 0; s < outer; s++)
       for (let i = 0; i < inner; i++) {
-        const y = v[o + s * inner + i];
+        let [m, l] = lseParts(v, a + s * n * inner + i, n, inner);
+        if (Number.isNaN(l)) [m, l] = [v[o + s * inner + i], 0];
         let d = 0;
         for (let j = 0; j < n; j++) {
           const at = a + (s * n + j) * inner + i;
-          d += Math.exp(v[at] - y) * t[at];
+          d += Math.exp(v[at] - m - l) * t[at];
         }
         t[o + s * inner + i] = d;
       }
@@ -64,8 +65,8 @@ export const TANGENT_RULES: Readonly<Record<string, TangentRule>> = {
         for (let j = 0; j < c; j++) if (v[z + j] > m) m = v[z + j];
         let s = 0;
         for (let j = 0; j < c; j++) s += Math.exp(v[z + j] - m);
-        const lse = m + Math.log(s);
-        for (let j = 0; j < c; j++) d += t[y + j] * (lse - v[z + j]);
+        const ls = Math.log(s);
+        for (let j = 0; j < c; j++) d += t[y + j] * (m - v[z + j] + ls);
       }
       t[o + r] = d;
     }

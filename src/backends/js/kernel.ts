@@ -1,0 +1,32 @@
+/**
+ * A kernel of the js reference backend: an op's forward rule and backward rule over the value arena
+ * `v` and the adjoint arena `g` (offsets as in the instruction). Backward rules accumulate with
+ * `+=`; operands may share an offset (x*x), so they are updated one after the other.
+ */
+export interface Kernel {
+  /** p0..p2 are the first params; `p` holds all of them (p[q] = pq), `c` is the third operand */
+  fwd(
+    v: Float64Array,
+    o: number,
+    a: number,
+    b: number,
+    p0: number,
+    p1: number,
+    p2: number,
+    c: number,
+    p: Int32Array,
+  ): void;
+  bwd(
+    v: Float64Array,
+    g: Float64Array,
+    flags: number,
+    o: number,
+    a: number,
+    b: number,
+    p0: number,
+    p1: number,
+    p2: number,
+    c: number,
+    p: Int32Array,
+  ): void;
+}
