@@ -11,6 +11,7 @@
         "native/binding/addon.cpp",
         "native/binding/optim.cpp",
         "native/core/program.cpp",
+        "native/core/thread-pool.cpp",
         "native/core/dispatch.cpp",
         "native/core/isa_baseline.cpp",
         "native/core/isa_avx2.cpp",

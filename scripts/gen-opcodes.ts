@@ -81,6 +81,9 @@ export function renderCpp(): string {
   const nParams = OPS.map((o) => o.params.length).join(', ');
   const extraAt = OPS.map((o) => o.extent.extra?.at ?? -1).join(', ');
   const sizes = OPS.map((_, i) => sizeMask(i)).join(', ');
+  const elementwise = OPS.map((o) =>
+    o.kind === 'unary' || o.kind === 'binary' || o.kind === 'ternary' ? 'true' : 'false',
+  ).join(', ');
   const rules = TAPE_RULES.map((r, i) => `  ${ruleName(r.id)} = ${i},`).join('\n');
   const texts = TAPE_RULES.map((r) => `    "${r.text}",`).join('\n');
   const param = (q: number) => `double(p[${q}])`;
@@ -113,6 +116,10 @@ constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {${nParams}};
 constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {${extraAt}};
 // Which params are sizes or strides (bit q: pq), each >= 1 in a valid tape.
 constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {${sizes}};
+// Elementwise ops (unary, binary, ternary): output element i depends on element i of each operand
+// of the output's extent (and on an operand read whole, a scalar operand), in the forward and the backward rule,
+// so any range of elements can run as a call of its own (the native thread pool's pieces).
+constexpr bool OP_ELEMENTWISE[OP_COUNT] = {${elementwise}};
 
 // The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
 enum Rule : int32_t {

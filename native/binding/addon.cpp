@@ -13,6 +13,7 @@
 
 #include "../core/dispatch.h"
 #include "../core/program.h"
+#include "../core/thread-pool.h"
 #include "job-thread.h"
 
 // the fused optimizers (optim.cpp)
@@ -105,7 +106,8 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
          InstanceMethod<&NativeProgram::Fd>("fd"), InstanceMethod<&NativeProgram::ReverseAsync>("reverseAsync"),
          InstanceMethod<&NativeProgram::FdAsync>("fdAsync"), InstanceMethod<&NativeProgram::Dispose>("dispose"),
          InstanceMethod<&NativeProgram::Jvp>("jvp"), InstanceMethod<&NativeProgram::ForwardGrad>("forwardGrad"),
-         InstanceAccessor<&NativeProgram::Isa>("isa"), InstanceAccessor<&NativeProgram::Busy>("busy")});
+         InstanceAccessor<&NativeProgram::Isa>("isa"), InstanceAccessor<&NativeProgram::Busy>("busy"),
+         InstanceAccessor<&NativeProgram::Threads>("threads")});
   }
 
   NativeProgram(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeProgram>(info) {}
@@ -285,6 +287,9 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     return program_ ? Napi::String::New(info.Env(), program_->isa()) : info.Env().Undefined();
   }
   Napi::Value Busy(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), state_ != State::Idle); }
+  Napi::Value Threads(const Napi::CallbackInfo& info) {
+    return program_ ? Napi::Number::New(info.Env(), program_->threads()) : info.Env().Undefined();
+  }
 
   std::shared_ptr<Program> program_;
   State state_ = State::Idle;
@@ -380,6 +385,9 @@ Napi::Value NativeProgram::StartAsync(const Napi::CallbackInfo& info, bool fd) {
   AddonData* data = env.GetInstanceData<AddonData>();
   if (!data->runner && !(data->runner = Runner::start(env, "tapegrad.grad")))
     throwError(env, "cannot start the thread for asynchronous gradients");
+  // as many gradients of different functions at once as this one may use threads (the same
+  // function's calls never overlap: it is busy until its promise settles)
+  data->runner->widen(static_cast<size_t>(p.threads()));
   job->program = program_;
   job->theta.assign(theta.data, theta.data + theta.length);
   for (const Span& s : inputs_) job->inputs.emplace_back(s.data, s.data + s.length);
@@ -410,12 +418,22 @@ const KernelTable* kernelsFor(Napi::Env env, const Napi::Value& isa) {
   return t;
 }
 
-// load(tape, isa?): validates the tape and returns a NativeProgram
+// load(tape, isa?, threads?): validates the tape and returns a NativeProgram that may use
+// `threads` threads (default 1)
 Napi::Value Load(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throwType(env, "load: expected a tape object");
   Napi::Object t = info[0].As<Napi::Object>();
   const KernelTable* kernels = kernelsFor(env, info[1]);
+  int threads = 1;
+  if (!info[2].IsUndefined()) {
+    if (!info[2].IsNumber()) throwType(env, "load: threads must be a number");
+    const double n = info[2].As<Napi::Number>().DoubleValue();
+    if (!(n >= 1 && n <= tapegrad::ThreadPool::kMaxWidth) || n != std::floor(n))
+      throwRange(env, "load: threads must be an integer from 1 to " + std::to_string(tapegrad::ThreadPool::kMaxWidth) +
+                          ", got " + info[2].ToString().Utf8Value());
+    threads = static_cast<int>(n);
+  }
   TapeData d;
   d.code = typedArray<int32_t>(env, t, "code", napi_int32_array);
   d.inputSizes = typedArray<int32_t>(env, t, "inputSizes", napi_int32_array);
@@ -435,6 +453,7 @@ Napi::Value Load(const Napi::CallbackInfo& info) {
     p = Program::load(std::move(d), kernels, &error);
   } catch (const std::bad_alloc&) { throwRange(env, "the tape's arena is too large to allocate"); }
   if (!p) throwRange(env, "invalid tape: " + error);
+  p->setThreads(threads);
   Napi::Object obj = env.GetInstanceData<AddonData>()->programClass.New({});
   NativeProgram::Unwrap(obj)->Attach(std::move(p));
   return obj;

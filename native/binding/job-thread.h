@@ -1,9 +1,11 @@
 // An addon's own thread for long jobs (addon.cpp: asynchronous gradients; mpi/mpi.cpp: MPI
-// collectives), so that they never occupy libuv's thread pool (file system, DNS, zlib). Jobs run
-// one at a time in submission order; each completes on the JS thread through a thread-safe
-// function, which holds the event loop open only while jobs are pending. When the environment
-// shuts down (process exit, a worker terminated or calling process.exit), Node.js finalizes the
-// thread-safe function: the running job is cancelled, the thread joined and the queued jobs
+// collectives), so that they never occupy libuv's thread pool (file system, DNS, zlib). Jobs start
+// in submission order, one at a time (the MPI collectives need that order), or up to n at a
+// time once widen(n) has added threads on the same queue (asynchronous gradients of different
+// compiled functions); each completes on the JS thread through a thread-safe function, which
+// holds the event loop open only while jobs are pending. When the environment shuts down
+// (process exit, a worker terminated or calling process.exit), Node.js finalizes the
+// thread-safe function: the running jobs are cancelled, the threads joined and the queued jobs
 // freed; no promise is settled and no JS runs then.
 //
 // A job type J provides
@@ -13,13 +15,18 @@
 // and a destructor that makes no Node-API call (it may run on the thread or during teardown).
 #pragma once
 #include <node_api.h>
+#if defined(__linux__)
+#include <pthread.h>
+#endif
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace tapegrad {
 
@@ -30,6 +37,7 @@ class JobThread {
   // thread when the environment shuts down, after the thread is joined, just before this is freed.
   static JobThread* start(napi_env env, const char* name, void (*onFinalize)(void*) = nullptr, void* hint = nullptr) {
     auto* t = new JobThread();
+    t->name_ = name;
     t->onFinalize_ = onFinalize;
     t->hint_ = hint;
     napi_value n;
@@ -40,8 +48,15 @@ class JobThread {
       return nullptr;
     }
     napi_unref_threadsafe_function(env, t->tsfn_);
-    t->thread_ = std::thread([t] { t->loop(); });
+    t->threads_.emplace_back([t] { t->loop(); });
     return t;
+  }
+
+  // JS thread: at least n threads take jobs from the queue (never fewer than before), so that up
+  // to n jobs run at once; they may then complete in any order
+  void widen(size_t n) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    while (!stop_ && threads_.size() < n) threads_.emplace_back([this] { loop(); });
   }
 
   // JS thread
@@ -54,8 +69,8 @@ class JobThread {
     wake_.notify_one();
   }
 
-  // JS thread: cancels the job in progress (where it looks), stops after it, joins the thread
-  // and frees the queued jobs. Later submissions never run.
+  // JS thread: cancels the jobs in progress (where they look), stops after them, joins the
+  // threads and frees the queued jobs. Later submissions never run.
   void stop() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -63,13 +78,17 @@ class JobThread {
     }
     cancel_ = true;
     wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    for (std::thread& t : threads_)
+      if (t.joinable()) t.join();
     for (J* job : queue_) delete job;
     queue_.clear();
   }
 
  private:
   void loop() {
+#if defined(__linux__)
+    pthread_setname_np(pthread_self(), name_.substr(0, 15).c_str());  // as top -H shows it
+#endif
     bool closing = false;
     for (;;) {
       J* job;
@@ -106,7 +125,7 @@ class JobThread {
     delete t;
   }
 
-  std::thread thread_;
+  std::vector<std::thread> threads_;  // grown under mutex_ (widen), joined by stop()
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<J*> queue_;
@@ -114,6 +133,7 @@ class JobThread {
   std::atomic<bool> cancel_{false};
   napi_threadsafe_function tsfn_ = nullptr;
   size_t pending_ = 0;  // JS thread only
+  std::string name_;
   void (*onFinalize_)(void*) = nullptr;
   void* hint_ = nullptr;
 };

@@ -180,64 +180,85 @@ static void matvec_fwd(const double* A, const double* b, double* c, int64_t m, i
   }
 }
 
+// Large products run in pieces of rows on several threads (k_parallel.h): every element of C
+// is computed by the same operations whichever piece holds its row. Rows come in multiples of
+// 16, whole register tiles (MR rows; 2W rows for the matrix-vector product) in every build.
+constexpr int64_t kRowAlign = 16;
+
 template <bool Fused>
 static void matmul_fwd(const Fwd& f) {
   const int64_t m = f.p0, k = f.p1, n = f.p2;
-  if (n == 1) return matvec_fwd(f.a, f.b, f.out, m, k);
-  gemm<false, Fused, Out::Set>(f.a, f.b, f.out, m, k, n, k, n, n);
+  if (n == 1)
+    return par_pieces(f.par, m, piece_rows(k, kRowAlign, k),
+                      [&](int64_t lo, int64_t hi) { matvec_fwd(f.a + lo * k, f.b, f.out + lo, hi - lo, k); });
+  par_pieces(f.par, m, piece_rows(k * n, kRowAlign, k * n), [&](int64_t lo, int64_t hi) {
+    gemm<false, Fused, Out::Set>(f.a + lo * k, f.b, f.out + lo * n, hi - lo, k, n, k, n, n);
+  });
 }
 
 // dB[t, j] += sum_i A[i, t] dC[i, j] over the m rows. The vector lanes run along dB's rows (j)
 // or, computing dB^T = dC^T A, along its columns (t): the latter where the lanes fit k better than
 // n, as for a narrow output layer (n = 10 on 8 lanes would leave 6 lanes idle in every other
 // vector), and it reads A in contiguous row pieces rather than columns at stride k.
-static void matmul_atb(const double* A, const double* D, double* G, int64_t m, int64_t k, int64_t n) {
-  if (n == 1) {  // dB is a vector: four rows of A at a time, each scaled by its dC, read in order
-    int64_t i = 0;
-    for (; i + 4 <= m; i += 4) {
-      const double *a0 = A + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
-      const vd d0 = splat(D[i]), d1 = splat(D[i + 1]), d2 = splat(D[i + 2]), d3 = splat(D[i + 3]);
-      int64_t t = 0;
-      for (; t + W <= k; t += W)
-        store(G + t, fmadd(d3, load(a3 + t),
-                           fmadd(d2, load(a2 + t), fmadd(d1, load(a1 + t), fmadd(d0, load(a0 + t), load(G + t))))));
-      for (; t < k; t++) G[t] += D[i] * a0[t] + D[i + 1] * a1[t] + D[i + 2] * a2[t] + D[i + 3] * a3[t];
-    }
-    for (; i < m; i++)
-      for (int64_t t = 0; t < k; t++) G[t] += D[i] * A[i * k + t];
-    return;
+static void matmul_atb(const double* A, const double* D, double* G, int64_t m, int64_t k, int64_t n,
+                       const Parallel* par) {
+  if (n == 1) {  // dB is a vector: four rows of A at a time, each scaled by its dC, read in order;
+    // in pieces of dB's elements (multiples of the vector width: the same vector and scalar steps)
+    return par_pieces(par, k, piece_rows(m, kRowAlign, m), [&](int64_t t0, int64_t t1) {
+      int64_t i = 0;
+      for (; i + 4 <= m; i += 4) {
+        const double *a0 = A + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
+        const vd d0 = splat(D[i]), d1 = splat(D[i + 1]), d2 = splat(D[i + 2]), d3 = splat(D[i + 3]);
+        int64_t t = t0;
+        for (; t + W <= t1; t += W)
+          store(G + t, fmadd(d3, load(a3 + t),
+                             fmadd(d2, load(a2 + t), fmadd(d1, load(a1 + t), fmadd(d0, load(a0 + t), load(G + t))))));
+        for (; t < t1; t++) G[t] += D[i] * a0[t] + D[i + 1] * a1[t] + D[i + 2] * a2[t] + D[i + 3] * a3[t];
+      }
+      for (; i < m; i++)
+        for (int64_t t = t0; t < t1; t++) G[t] += D[i] * A[i * k + t];
+    });
   }
   auto idle = [](int64_t x) { return (W - x % W) % W; };  // lanes idle in the last vector
+  // pieces of dB's rows t (columns of A): as columns of the transposed product, in whole blocks
+  // of NV vectors, or as rows of the direct one
   if (idle(k) * n < idle(n) * k)
-    gemm<true, true, Out::AddT>(D, A, G, n, m, k, n, k, n);
+    par_pieces(par, k, piece_rows(m * n, NV * W, m * n), [&](int64_t t0, int64_t t1) {
+      gemm<true, true, Out::AddT>(D, A + t0, G + t0 * n, n, m, t1 - t0, n, k, n);
+    });
   else
-    gemm<true, true, Out::Add>(A, D, G, k, m, n, k, n, n);
+    par_pieces(par, k, piece_rows(m * n, kRowAlign, m * n), [&](int64_t t0, int64_t t1) {
+      gemm<true, true, Out::Add>(A + t0, D, G + t0 * n, t1 - t0, m, n, k, n, n);
+    });
 }
 
 // dA[i, t] += sum_j dC[i, j] B[t, j]: the product dC B^T with B^T packed once (n x k, the size of
 // B), so that the lanes run along dA's rows as in the forward product. Dot products of rows of
 // dC and B instead would end each of the m k outputs with a horizontal sum, slow for a small n.
-static void matmul_abt(const double* D, const double* B, double* G, int64_t m, int64_t k, int64_t n) {
-  if (n == 1) {  // each row of dA gets B scaled by one dC
-    for (int64_t i = 0; i < m; i++) {
-      const vd d = splat(D[i]);
-      double* g = G + i * k;
-      int64_t t = 0;
-      for (; t + W <= k; t += W) store(g + t, fmadd(d, load(B + t), load(g + t)));
-      for (; t < k; t++) g[t] += D[i] * B[t];
-    }
-    return;
-  }
+static void matmul_abt(const double* D, const double* B, double* G, int64_t m, int64_t k, int64_t n,
+                       const Parallel* par) {
+  if (n == 1)  // each row of dA gets B scaled by one dC
+    return par_pieces(par, m, piece_rows(k, kRowAlign, k), [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; i++) {
+        const vd d = splat(D[i]);
+        double* g = G + i * k;
+        int64_t t = 0;
+        for (; t + W <= k; t += W) store(g + t, fmadd(d, load(B + t), load(g + t)));
+        for (; t < k; t++) g[t] += D[i] * B[t];
+      }
+    });
   std::vector<double> Bt(static_cast<size_t>(n * k));
   for (int64_t t = 0; t < k; t++)
     for (int64_t j = 0; j < n; j++) Bt[j * k + t] = B[t * n + j];
-  gemm<false, true, Out::Add>(D, Bt.data(), G, m, n, k, n, k, k);
+  par_pieces(par, m, piece_rows(n * k, kRowAlign, n * k), [&](int64_t lo, int64_t hi) {
+    gemm<false, true, Out::Add>(D + lo * n, Bt.data(), G + lo * k, hi - lo, n, k, n, k, k);
+  });
 }
 
 static void matmul_f(const Fwd& f) { matmul_fwd<false>(f); }
 
 static void matmul_b(const Bwd& g) {
   const int64_t m = g.p0, k = g.p1, n = g.p2;
-  if (g.flags & FLAG_GRAD_A) matmul_abt(g.gout, g.b, g.ga, m, k, n);
-  if (g.flags & FLAG_GRAD_B) matmul_atb(g.a, g.gout, g.gb, m, k, n);
+  if (g.flags & FLAG_GRAD_A) matmul_abt(g.gout, g.b, g.ga, m, k, n, g.par);
+  if (g.flags & FLAG_GRAD_B) matmul_atb(g.a, g.gout, g.gb, m, k, n, g.par);
 }

@@ -153,7 +153,8 @@ TG_INLINE void batch_matmul_each(const Fwd& f) {
                   static_cast<int32_t>(d.k),
                   static_cast<int32_t>(d.n),
                   f.c,
-                  f.p};
+                  f.p,
+                  f.par};
     Product(one);
   }
 }
@@ -163,7 +164,7 @@ static void batch_matmul_b(const Bwd& g) {
   const BatchMatmul d(g.p);
   for (int64_t s = 0; s < d.batch; s++) {
     const double* gout = g.gout + s * d.m * d.n;
-    if (g.flags & FLAG_GRAD_A) matmul_abt(gout, g.b + s * d.strideB, g.ga + s * d.strideA, d.m, d.k, d.n);
-    if (g.flags & FLAG_GRAD_B) matmul_atb(g.a + s * d.strideA, gout, g.gb + s * d.strideB, d.m, d.k, d.n);
+    if (g.flags & FLAG_GRAD_A) matmul_abt(gout, g.b + s * d.strideB, g.ga + s * d.strideA, d.m, d.k, d.n, g.par);
+    if (g.flags & FLAG_GRAD_B) matmul_atb(g.a + s * d.strideA, gout, g.gb + s * d.strideB, d.m, d.k, d.n, g.par);
   }
 }

@@ -7,6 +7,17 @@
 
 namespace tapegrad {
 
+// How a kernel may spread independent pieces of its work over threads (program.cpp supplies
+// it): run(self, n, task, ctx) calls task(ctx, i) for every i in [0, n) on up to `width`
+// threads and returns when all are done. A kernel cuts its work into pieces chosen from the
+// shapes alone, never from the width, and only where the cut changes no operation (rows of a
+// product, never a sum's order): the result is the same bits on any number of threads, and
+// the same as one piece. nullptr: one thread.
+struct Parallel {
+  int width;
+  void (*run)(const Parallel& self, int64_t n, void (*task)(void* ctx, int64_t i), void* ctx);
+};
+
 // One instruction's operands for the forward rule, already resolved to pointers (the value of an
 // input may live in the caller's buffer, a parameter in the caller's theta). Operands may be the
 // same pointer (x*x); `out` and `extra` never overlap them (the loader checks). `b` and `c` point
@@ -20,6 +31,7 @@ struct Fwd {
   int32_t p0, p1, p2;
   const double* c;
   const int32_t* p;
+  const Parallel* par;
 };
 
 // The backward rule's view: values (v*) and adjoints (g*). ga, gb and gc may be the same pointer,
@@ -36,6 +48,7 @@ struct Bwd {
   const double* c;
   double* gc;
   const int32_t* p;
+  const Parallel* par;
 };
 
 // A custom tangent rule's view (forward mode, k_tangent.h): values, operand tangents (ta, tb, tc)

@@ -21,6 +21,7 @@ namespace TG_ISA {
 #include "simd.h"
 #include "vmath.h"
 #include "vmath_trig.h"
+#include "k_parallel.h"
 #include "k_elementwise.h"
 #include "k_reduce.h"
 #include "k_matmul.h"

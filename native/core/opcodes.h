@@ -168,6 +168,10 @@ constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1, -1, -1, -1, -1};
 // Which params are sizes or strides (bit q: pq), each >= 1 in a valid tape.
 constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 15, 3, 7, 7, 3, 258111, 31, 15, 63};
+// Elementwise ops (unary, binary, ternary): output element i depends on element i of each operand
+// of the output's extent (and on an operand read whole, a scalar operand), in the forward and the backward rule,
+// so any range of elements can run as a call of its own (the native thread pool's pieces).
+constexpr bool OP_ELEMENTWISE[OP_COUNT] = {true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false, false, false, false, false, false, false, false};
 
 // The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
 enum Rule : int32_t {

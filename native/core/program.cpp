@@ -4,9 +4,26 @@
 #include <cmath>
 #include <cstring>
 
+#include "thread-pool.h"
+
 namespace tapegrad {
 
 namespace {
+
+// Elementwise instructions of at least kElemSplit elements run in pieces of kElemPiece on the
+// pool: a multiple of every build's vector width, so each piece takes the vector steps the whole
+// would (the same bits). Below that, handing work to another thread costs more than it saves.
+constexpr int64_t kElemPiece = 8192;
+constexpr int64_t kElemSplit = 2 * kElemPiece;
+// The FD loop runs on the pool when the plan's work (Program::suffixWork_ units, about a
+// nanosecond each) reaches this, and in pieces of at least kFdPiece.
+constexpr double kFdSplit = 1 << 17;
+constexpr double kFdPiece = 1 << 15;
+
+// Parallel::run (kernels.h) on the shared pool
+void runOnPool(const Parallel& p, int64_t n, void (*task)(void*, int64_t), void* ctx) {
+  ThreadPool::shared().run(n, p.width, [task, ctx](int64_t i, int) { task(ctx, i); });
+}
 
 bool fail(std::string* error, const std::string& msg) {
   *error = msg;
@@ -143,6 +160,7 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
   p->plain_ = p->instrs_;
   p->fuseScalarBroadcasts();
   p->passAdjoints();
+  p->planPieces();
   // adjoints to zero before a reverse sweep: the outputs of the instructions that take part in
   // it (nothing else is read), merged into spans; an adjoint passed through lives in its reader's
   std::vector<std::pair<int64_t, int64_t>> spans;
@@ -297,26 +315,80 @@ void Program::bind(const CallBuffers& callIn, bool paramsInArena) {
   gbase_[0] = (call.grad && !call.copy) ? call.grad : g;
 }
 
-void Program::forward(int32_t from, bool exact, const std::vector<Instr>* list) {
-  double* v = v_.data();
+// The large elementwise instructions (pieces of elements on the pool) and the work of every
+// suffix of the tape (the FD loop's split).
+void Program::planPieces() {
+  suffixWork_.assign(instrs_.size() + 1, 0.0);
+  for (size_t i = instrs_.size(); i-- > 0;) {
+    Instr& in = instrs_[i];
+    const int32_t arity = OP_ARITY[in.op];
+    const double eOut = op_extent(in.op, 0, in.p);
+    double eMax = eOut;
+    bool* slice[3] = {&in.sliceA, &in.sliceB, &in.sliceC};
+    for (int k = 0; k < 3; k++) {
+      const double e = k < arity ? op_extent(in.op, k + 1, in.p) : -1;
+      *slice[k] = k < arity && in.scalarSide != k + 1 && e == eOut;
+      eMax = std::max(eMax, e);
+    }
+    in.pieces = OP_ELEMENTWISE[in.op] && OP_EXTRA_AT[in.op] < 0 && in.p[0] >= kElemSplit && !in.elided;
+    const double work = in.op == OP_MATMUL ? static_cast<double>(in.p[0]) * in.p[1] * in.p[2] : eMax;
+    suffixWork_[i] = suffixWork_[i + 1] + (in.elided ? 0.0 : work + 1);
+  }
+}
+
+// Runs piece(lo, params) over an elementwise instruction's elements in pieces of kElemPiece on
+// up to `width` threads: params is the instruction's with p[0] (the element count) the piece's.
+template <class F>
+static void inPieces(const Instr& in, int width, F&& piece) {
+  const int64_t n = in.p[0];
+  ThreadPool::shared().run((n + kElemPiece - 1) / kElemPiece, width, [&](int64_t q, int) {
+    const int64_t lo = q * kElemPiece;
+    int32_t params[MAX_PARAMS];
+    std::copy(in.p, in.p + MAX_PARAMS, params);
+    params[0] = static_cast<int32_t>(std::min(kElemPiece, n - lo));
+    piece(lo, params);
+  });
+}
+
+void Program::setThreads(int n) {
+  par_.width = std::max(1, std::min(n, ThreadPool::kMaxWidth));
+  par_.run = runOnPool;
+}
+
+void Program::forward(int32_t from, bool exact, const Sweep& s, const std::vector<Instr>* list) {
+  double* v = s.v;
+  const double* const* vbase = s.vbase;
   const auto& fwd = exact ? kernels_->fwd : kernels_->fast;
   const std::vector<Instr>& instrs = list ? *list : instrs_;
   for (size_t i = static_cast<size_t>(from); i < instrs.size(); i++) {
     const Instr& in = instrs[i];
     if (in.elided) continue;
     const Fwd f{v + in.out,
-                vbase_[in.a.region] + in.a.offset,
-                vbase_[in.b.region] + in.b.offset,
+                vbase[in.a.region] + in.a.offset,
+                vbase[in.b.region] + in.b.offset,
                 in.extra >= 0 ? v + in.extra : nullptr,
                 in.p0,
                 in.p1,
                 in.p2,
-                vbase_[in.c.region] + in.c.offset,
-                in.p};
-    if (in.scalarSide)
-      (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op](f);
-    else
-      fwd[in.op](f);
+                vbase[in.c.region] + in.c.offset,
+                in.p,
+                s.par};
+    const FwdFn fn =
+        in.scalarSide ? (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op] : fwd[in.op];
+    if (!in.pieces || !s.par) {
+      fn(f);
+      continue;
+    }
+    inPieces(in, s.par->width, [&](int64_t lo, const int32_t* params) {
+      Fwd p = f;
+      p.p = params;
+      p.p0 = params[0];
+      p.out += lo;
+      if (in.sliceA) p.a += lo;
+      if (in.sliceB) p.b += lo;
+      if (in.sliceC) p.c += lo;
+      fn(p);
+    });
   }
 }
 
@@ -330,13 +402,14 @@ void Program::copyOutputs(double* out) const {
 
 double Program::value(const CallBuffers& call) {
   bind(call, false);
-  forward(0, false);
+  forward(0, false, mainSweep());
   return outputValue();
 }
 
 double Program::reverse(const CallBuffers& call) {
   bind(call, false);
-  forward(0, false);
+  const Sweep sweep = mainSweep();
+  forward(0, false, sweep);
   const double f = outputValue();
   double* g = g_.data();
   double* gp = gbase_[0];
@@ -362,48 +435,140 @@ double Program::reverse(const CallBuffers& call) {
                 in.p2,
                 vbase_[in.c.region] + in.c.offset,
                 gbase_[in.c.region] + in.c.offset,
-                in.p};
-    if (in.scalarSide)
-      (in.scalarSide == 1 ? kernels_->scalarABwd : kernels_->scalarBBwd)[in.op](b);
-    else
-      bwd[in.op](b);
+                in.p,
+                sweep.par};
+    const BwdFn fn =
+        in.scalarSide ? (in.scalarSide == 1 ? kernels_->scalarABwd : kernels_->scalarBBwd)[in.op] : bwd[in.op];
+    // an operand read whole whose adjoint is asked for sums over the elements: one piece
+    const bool pieces = in.pieces && sweep.par && (in.sliceA || !(in.flags & FLAG_GRAD_A)) &&
+                        (in.sliceB || !(in.flags & FLAG_GRAD_B)) && (in.sliceC || !(in.flags & FLAG_GRAD_C));
+    if (!pieces) {
+      fn(b);
+      continue;
+    }
+    inPieces(in, sweep.par->width, [&](int64_t lo, const int32_t* params) {
+      Bwd p = b;
+      p.p = params;
+      p.p0 = params[0];
+      p.out += lo;
+      p.gout += lo;
+      if (in.sliceA) p.a += lo, p.ga += lo;
+      if (in.sliceB) p.b += lo, p.gb += lo;
+      if (in.sliceC) p.c += lo, p.gc += lo;
+      fn(p);
+    });
   }
   if (gp != call.grad && tape_.nParams) std::memcpy(call.grad, g, sizeof(double) * tape_.nParams);
   return f;
 }
 
+void Program::fdCoordinate(const Sweep& s, int32_t i, int32_t from, bool central, double relStep, double f0,
+                           double* grad) {
+  double* v = s.v;
+  const double x = v[i];
+  const double ax = std::fabs(x);
+  const double scale = ax != ax ? ax : (ax > 1.0 ? ax : 1.0);  // Math.max(1, |x|), NaN kept
+  const double h = x + relStep * scale - x;
+  v[i] = x + h;
+  forward(from, true, s);
+  const double fp = outputValue(s);
+  if (central) {
+    v[i] = x - h;
+    forward(from, true, s);
+    grad[i] = (fp - outputValue(s)) / (2 * h);
+  } else {
+    grad[i] = (fp - f0) / h;
+  }
+  v[i] = x;
+}
+
 // The reference's loop (src/backends/js/engine.ts), step for step: the same h, the same
-// evaluations in the same order, so the same bits.
+// evaluations in the same order, so the same bits. Suffix reuse: a coordinate's evaluations
+// rerun the tape from its plan entry's first instruction, reading the values before it from
+// the arena, which hold the unperturbed ones since entries come in non-increasing order of
+// their first instruction.
 double Program::fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* planOverride,
                    size_t planLen) {
   bind(call, true);
-  forward(0, true);
+  const Sweep sweep = mainSweep();
+  forward(0, true, sweep);
   const double f0 = outputValue();
-  double* v = v_.data();
   const int32_t* plan = planOverride ? planOverride : tape_.fdPlan.data();
   const size_t len = planOverride ? planLen : tape_.fdPlan.size();
+  if (par_.width > 1 && fdParallel(call, central, relStep, reuse, plan, len, f0)) return f0;
   for (size_t q = 0; q < len; q += 3) {
     const int32_t from = reuse ? plan[q + 2] : 0;
     for (int32_t i = plan[q]; i < plan[q + 1]; i++) {
       if (call.cancel && call.cancel->load(std::memory_order_relaxed)) return f0;
-      const double x = v[i];
-      const double ax = std::fabs(x);
-      const double scale = ax != ax ? ax : (ax > 1.0 ? ax : 1.0);  // Math.max(1, |x|), NaN kept
-      const double h = x + relStep * scale - x;
-      v[i] = x + h;
-      forward(from, true);
-      const double fp = outputValue();
-      if (central) {
-        v[i] = x - h;
-        forward(from, true);
-        call.grad[i] = (fp - outputValue()) / (2 * h);
-      } else {
-        call.grad[i] = (fp - f0) / h;
-      }
-      v[i] = x;
+      fdCoordinate(sweep, i, from, central, relStep, f0, call.grad);
     }
   }
   return f0;
+}
+
+// Pieces of the plan (runs of coordinates inside one entry, in plan order) on the pool. Each
+// participant copies the unperturbed arena once (the parameters, constants and temporaries;
+// inputs are read where they are) and runs its pieces in increasing order, so the values before
+// a piece's first instruction are the unperturbed ones, as in the loop on one thread: every
+// coordinate is computed by the same operations, whichever thread runs it.
+bool Program::fdParallel(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* plan,
+                         size_t len, double f0) {
+  struct Piece {
+    int32_t from, begin, end;
+  };
+  double total = 0;
+  int64_t coords = 0;
+  for (size_t q = 0; q < len; q += 3) {
+    coords += plan[q + 1] - plan[q];
+    total += (plan[q + 1] - plan[q]) * suffixWork_[reuse ? plan[q + 2] : 0];
+  }
+  const int64_t arena = static_cast<int64_t>(v_.size());
+  const int64_t copied = alwaysCopy_ ? arena : tape_.nParams + (arena - tape_.constStart);
+  if (coords < 2 || total < kFdSplit || total < 8.0 * copied * par_.width) return false;
+  // about 8 pieces a thread (pieces cost unevenly: a later entry reruns a shorter suffix)
+  const double target = std::max(kFdPiece, total / (8.0 * par_.width));
+  std::vector<Piece> pieces;
+  for (size_t q = 0; q < len; q += 3) {
+    const int32_t from = reuse ? plan[q + 2] : 0;
+    const double each = suffixWork_[from];
+    const int64_t step = std::max<int64_t>(1, static_cast<int64_t>(target / std::max(each, 1.0)));
+    for (int64_t i = plan[q]; i < plan[q + 1]; i += step)
+      pieces.push_back({from, static_cast<int32_t>(i), static_cast<int32_t>(std::min<int64_t>(plan[q + 1], i + step))});
+  }
+  const int width = static_cast<int>(std::min<int64_t>(par_.width, static_cast<int64_t>(pieces.size())));
+  if (static_cast<int>(fdArenas_.size()) < width) fdArenas_.resize(static_cast<size_t>(width));
+  const double* base = v_.data();
+  for (int w = 0; w < width; w++) {
+    FdArena& a = fdArenas_[static_cast<size_t>(w)];
+    if (!a.v) a.v.reset(new double[static_cast<size_t>(arena)]);  // untouched gaps stay unmapped
+    // the parameters and the arena move to the copy; the inputs are read where they are (the
+    // caller's buffers, or the program's arena, which nobody writes meanwhile), unless an operand
+    // spanning two regions makes every read go through the arena, which is then copied whole
+    a.vbase.assign(vbase_.begin(), vbase_.end());
+    for (size_t r = 0; r < a.vbase.size(); r++)
+      if (r == 0 || r + 1 == a.vbase.size() || alwaysCopy_) a.vbase[r] = a.v.get() + (vbase_[r] - base);
+  }
+  std::vector<char> fresh(static_cast<size_t>(width), 1);
+  ThreadPool::shared().run(static_cast<int64_t>(pieces.size()), width, [&](int64_t k, int slot) {
+    FdArena& a = fdArenas_[static_cast<size_t>(slot)];
+    if (fresh[static_cast<size_t>(slot)]) {
+      fresh[static_cast<size_t>(slot)] = 0;
+      if (alwaysCopy_) {
+        std::memcpy(a.v.get(), base, sizeof(double) * static_cast<size_t>(arena));
+      } else {
+        std::memcpy(a.v.get(), base, sizeof(double) * static_cast<size_t>(tape_.nParams));
+        std::memcpy(a.v.get() + tape_.constStart, base + tape_.constStart,
+                    sizeof(double) * static_cast<size_t>(arena - tape_.constStart));
+      }
+    }
+    const Sweep s{a.v.get(), a.vbase.data(), nullptr};
+    const Piece& p = pieces[static_cast<size_t>(k)];
+    for (int32_t i = p.begin; i < p.end; i++) {
+      if (call.cancel && call.cancel->load(std::memory_order_relaxed)) return;
+      fdCoordinate(s, i, p.from, central, relStep, f0, call.grad);
+    }
+  });
+  return true;
 }
 
 // ---- forward mode: the tangent sweep (src/backends/js/tangent.ts is the reference) ----
@@ -449,7 +614,7 @@ void Program::tangentSweep(int32_t from) {
     const int64_t n = static_cast<int64_t>(op_extent(in.op, 0, in.p));
     switch (OP_TANGENT[in.op]) {
       case TANGENT_LINEAR:
-        kernels_->fwd[in.op](Fwd{to, ta, tb, extra, in.p0, in.p1, in.p2, tc, in.p});
+        kernels_->fwd[in.op](Fwd{to, ta, tb, extra, in.p0, in.p1, in.p2, tc, in.p, nullptr});
         break;
       case TANGENT_DIAGONAL: {
         std::memset(to, 0, sizeof(double) * static_cast<size_t>(n));
@@ -459,7 +624,8 @@ void Program::tangentSweep(int32_t from) {
           // an operand of another size (pow's scalar exponent) takes no gradient
           if (!(in.flags & grads[k]) || op_extent(in.op, k + 1, in.p) != static_cast<double>(n)) continue;
           kernels_->bwd[in.op](Bwd{v + in.out, va, vb, extra, tangents[k], k == 0 ? to : sink, k == 1 ? to : sink,
-                                   grads[k] | FLAG_GRAD_OUT, in.p0, in.p1, in.p2, vc, k == 2 ? to : sink, in.p});
+                                   grads[k] | FLAG_GRAD_OUT, in.p0, in.p1, in.p2, vc, k == 2 ? to : sink, in.p,
+                                   nullptr});
         }
         break;
       }
@@ -468,8 +634,8 @@ void Program::tangentSweep(int32_t from) {
         for (int k = 0; k < 3; k++) {
           if (!(in.flags & grads[k])) continue;
           double* dst = first ? to : tscratch_.data();
-          kernels_->fwd[in.op](
-              Fwd{dst, k == 0 ? ta : va, k == 1 ? tb : vb, extra, in.p0, in.p1, in.p2, k == 2 ? tc : vc, in.p});
+          kernels_->fwd[in.op](Fwd{dst, k == 0 ? ta : va, k == 1 ? tb : vb, extra, in.p0, in.p1, in.p2,
+                                   k == 2 ? tc : vc, in.p, nullptr});
           if (!first)
             for (int64_t j = 0; j < n; j++) to[j] += dst[j];
           first = false;
@@ -489,7 +655,7 @@ bool Program::jvp(const CallBuffers& call, const double* tangent, double* value,
                   std::string* error) {
   if (!prepareTangents(error)) return false;
   bind(call, false);
-  forward(0, false, &plain_);  // every value, elided broadcasts' included: the tangent rules read them
+  forward(0, false, mainSweep(), &plain_);  // every value, elided broadcasts' included: the tangent rules read them
   *value = outputValue();
   if (tape_.nParams) std::memcpy(t_.data(), tangent, sizeof(double) * tape_.nParams);
   tangentSweep(0);
@@ -501,7 +667,7 @@ bool Program::forwardGrad(const CallBuffers& call, bool reuse, const int32_t* pl
                           double* value, std::string* error) {
   if (!prepareTangents(error)) return false;
   bind(call, false);
-  forward(0, false, &plain_);  // every value, elided broadcasts' included: the tangent rules read them
+  forward(0, false, mainSweep(), &plain_);  // every value, elided broadcasts' included: the tangent rules read them
   *value = outputValue();
   const int32_t* plan = planOverride ? planOverride : tape_.fdPlan.data();
   const size_t len = planOverride ? planLen : tape_.fdPlan.size();

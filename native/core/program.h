@@ -44,6 +44,10 @@ struct Instr {
   int32_t gout;
   int32_t p0, p1, p2;
   const int32_t* p;  // all MAX_PARAMS params: a view of the tape's code, which the Program owns
+  // a large elementwise instruction: it runs in pieces of elements on the pool (program.cpp),
+  // with the operands of the output's extent sliced along it (a folded scalar or pow's exponent
+  // is read whole)
+  bool pieces, sliceA, sliceB, sliceC;
 };
 
 // Buffers of one call. With copy = true, theta and the inputs are copied into the arena and the
@@ -91,6 +95,12 @@ class Program {
   void copyOutputs(double* out) const;
   int64_t outputSize() const { return outputSize_; }
 
+  // How many threads this function's calls may use (1 by default): the FD loop over parameter
+  // pieces, large matmuls and large elementwise instructions. The results are the same bits for
+  // any count.
+  void setThreads(int n);
+  int threads() const { return par_.width; }
+
   int32_t paramCount() const { return tape_.nParams; }
   int32_t inputCount() const { return static_cast<int32_t>(tape_.inputSizes.size()); }
   int32_t inputSize(int32_t j) const { return tape_.inputSizes[j]; }
@@ -105,11 +115,30 @@ class Program {
   bool prepareTangents(std::string* error);
   void tangentSweep(int32_t from);
   void passAdjoints();
+  void planPieces();
+
+  // What one forward sweep writes and reads: the value arena and each region's base (the
+  // program's own, or an FD worker's copy), and the pool for the kernels (nullptr: one thread).
+  struct Sweep {
+    double* v;
+    const double* const* vbase;
+    const Parallel* par;
+  };
+  Sweep mainSweep() { return {v_.data(), vbase_.data(), par_.width > 1 ? &par_ : nullptr}; }
   // exact: the js reference's bits (finite differences need them); otherwise value() and
   // reverse() may use the faster kernels of KernelTable::fast (agreement 1e-12, not bits)
   // over instrs_, or over `list` (plain_: no instruction elided)
-  void forward(int32_t from, bool exact, const std::vector<Instr>* list = nullptr);
+  void forward(int32_t from, bool exact, const Sweep& s, const std::vector<Instr>* list = nullptr);
+  double outputValue(const Sweep& s) const { return s.vbase[outRef_.region][outRef_.offset]; }
   double outputValue() const { return vbase_[outRef_.region][outRef_.offset]; }
+
+  // One FD coordinate i, its evaluations starting at instruction `from`, on a sweep whose values
+  // before `from` are the unperturbed ones; the derivative goes to grad[i].
+  void fdCoordinate(const Sweep& s, int32_t i, int32_t from, bool central, double relStep, double f0, double* grad);
+  // The FD loop over pieces of the plan on the pool, each participant on its own copy of the
+  // arena; false (nothing done) when the plan is too small to gain from it.
+  bool fdParallel(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* plan, size_t len,
+                  double f0);
 
   TapeData tape_;
   const KernelTable* kernels_;
@@ -128,6 +157,16 @@ class Program {
   // base pointer of each region for the current call (values and adjoints)
   std::vector<const double*> vbase_;
   std::vector<double*> gbase_;
+  Parallel par_{1, nullptr};
+  // work of a forward sweep from instruction i to the end (about one unit per element touched,
+  // one per multiply-add), for the FD loop's split
+  std::vector<double> suffixWork_;
+  // FD workers' arenas (one per participant of the pool, kept between calls) and region bases
+  struct FdArena {
+    std::unique_ptr<double[]> v;
+    std::vector<const double*> vbase;
+  };
+  std::vector<FdArena> fdArenas_;
 };
 
 }  // namespace tapegrad

@@ -7,10 +7,13 @@ import { Compiled } from '../api/compiled.js';
 import { Defined } from '../trace/define.js';
 import { describeValue } from '../trace/tensor.js';
 import type { WasmSource } from './wasm/loader.js';
+import { checkThreads } from './threads.js';
 import { BACKEND_NAMES, type BackendName, type Engine } from './types.js';
 
 export interface Backend {
   readonly name: BackendName;
+  /** how many threads each compiled function may use (wasm and js: 1) */
+  readonly threads: number;
   /** Sends the traced function's tape to the backend once. */
   compile(f: Defined): Compiled;
 }
@@ -22,6 +25,14 @@ export interface BackendOptions {
    * tapegrad.wasm shipped beside the package's entry.
    */
   readonly wasm?: WasmSource;
+  /**
+   * The native backend's threads per compiled function: the finite-difference loop over pieces
+   * of the parameters, large matmuls and elementwise sweeps, and gradAsync calls on different
+   * compiled functions at once. A positive integer; default TAPEGRAD_THREADS, else
+   * os.availableParallelism(). Results are the same bits for any count. wasm and js run on one
+   * thread: naming one of them with this option is an error.
+   */
+  readonly threads?: number;
 }
 
 /** How one backend loads here: a loader throws with the reason when its backend cannot run. */
@@ -75,9 +86,11 @@ function checkName(name: unknown): asserts name is BackendName {
     );
 }
 
-function wrap(engine: Engine): Backend {
+function wrap(base: Engine, options: BackendOptions): Backend {
+  const engine = options.threads !== undefined && base.withThreads ? base.withThreads(options.threads) : base;
   return {
     name: engine.name,
+    threads: engine.threads,
     compile(f: Defined) {
       if (!(f instanceof Defined))
         throw new TypeError(`compile: expected the result of define(), got ${describeValue(f)}`);
@@ -123,10 +136,17 @@ export function resetWarnings(): void {
  */
 export async function backend(name?: BackendName, options: BackendOptions = {}): Promise<Backend> {
   const wanted = name ?? forced();
+  if (options?.threads !== undefined) {
+    checkThreads(options.threads, 'backend: the threads option');
+    if (wanted !== undefined && wanted !== 'native' && BACKEND_NAMES.includes(wanted as BackendName))
+      throw new Error(
+        `backend: the threads option applies to the native backend only ('${wanted}' runs on one thread)`,
+      );
+  }
   if (wanted !== undefined) {
     checkName(wanted);
     try {
-      return wrap(await load(wanted, options));
+      return wrap(await load(wanted, options), options);
     } catch (e) {
       const fix = LOADERS[wanted] ? ` Fix: ${LOADERS[wanted].fix}` : '';
       throw new Error(`backend '${wanted}' is not available here: ${(e as Error).message}.${fix}`);
@@ -138,7 +158,7 @@ export async function backend(name?: BackendName, options: BackendOptions = {}):
     try {
       const engine = await load(n, options);
       for (const [from, reason] of failed) warnFallback(from, n, reason);
-      return wrap(engine);
+      return wrap(engine, options);
     } catch (e) {
       failed.push([n, (e as Error).message]);
     }

@@ -11,6 +11,10 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
  */
 export interface Engine {
   readonly name: BackendName;
+  /** how many threads a compiled function may use (wasm and js: 1) */
+  readonly threads: number;
+  /** the same backend with another thread count (native only; checked by the caller) */
+  withThreads?(threads: number): Engine;
   load(tape: Tape): Program;
   /** SGD state (the momentum buffer) for n parameters, in this backend's memory */
   sgd(n: number, config: SgdConfig): FusedSgd;

@@ -17,6 +17,7 @@ const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map(
  */
 export const jsEngine: Engine = {
   name: 'js',
+  threads: 1,
   load: (tape) => new JsProgram(tape),
   sgd: jsSgd,
   adam: jsAdam,

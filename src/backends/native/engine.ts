@@ -1,18 +1,25 @@
+import { availableParallelism } from 'node:os';
 import type { Engine } from '../types.js';
+import { threadsFromEnv } from '../threads.js';
 import { loadAddon } from './loader.js';
 
 /**
  * The native backend: the tape runs in C++ (native/core) behind a thin Node-API binding. The
  * addon's program object is itself a Program (same methods, and it validates its own
- * arguments), so nothing sits between the two.
+ * arguments), so nothing sits between the two. Each compiled function may use `threads`
+ * threads (the FD loop, large matmuls and elementwise sweeps, concurrent gradAsync calls):
+ * TAPEGRAD_THREADS when set, else the cores Node reports; backend('native', { threads }) sets it.
  */
-export function nativeEngine(): Engine {
+export function nativeEngine(threads?: number): Engine {
   const addon = loadAddon();
+  const n = threads ?? threadsFromEnv(process.env.TAPEGRAD_THREADS) ?? availableParallelism();
   return {
     name: 'native',
-    load: (tape) => addon.load(tape),
+    threads: n,
+    withThreads: (t) => nativeEngine(t),
+    load: (tape) => addon.load(tape, undefined, n),
     // the addon's optimizer object owns its state in C++ and checks its own arguments
-    sgd: (n, config) => new addon.Optimizer('sgd', n, config),
-    adam: (n, config) => new addon.Optimizer('adam', n, config),
+    sgd: (k, config) => new addon.Optimizer('sgd', k, config),
+    adam: (k, config) => new addon.Optimizer('adam', k, config),
   };
 }

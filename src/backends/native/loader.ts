@@ -14,10 +14,13 @@ import type { AdamConfig, FusedAdam, FusedSgd, Program, SgdConfig } from '../typ
 export interface NativeProgramHandle extends Required<Program> {
   readonly isa: string | undefined;
   readonly busy: boolean;
+  /** the threads this function may use (undefined once disposed) */
+  readonly threads: number | undefined;
 }
 
 export interface NativeAddon {
-  load(tape: Tape, isa?: string): NativeProgramHandle;
+  /** threads: how many this function may use (default 1; an integer from 1 to 1024) */
+  load(tape: Tape, isa?: string, threads?: number): NativeProgramHandle;
   /** a fused optimizer's state for n parameters (native/binding/optim.cpp) */
   Optimizer: {
     new (kind: 'sgd', n: number, config: SgdConfig): FusedSgd;

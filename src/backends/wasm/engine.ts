@@ -83,6 +83,7 @@ export async function loadWasmEngine(source?: WasmSource): Promise<Engine> {
 export function wasmEngine(w: WasmExports): Engine {
   return {
     name: 'wasm',
+    threads: 1,
     load: (tape) => new WasmProgram(w, tape),
     sgd: (n, config) => wasmSgd(w, n, config),
     adam: (n, config) => wasmAdam(w, n, config),
