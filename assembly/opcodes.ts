@@ -58,7 +58,11 @@ export const OP_MIN: i32 = 38;
 export const OP_CONV2D: i32 = 39;
 export const OP_MAX_POOL2D: i32 = 40;
 export const OP_AVG_POOL2D: i32 = 41;
-export const OP_COUNT: i32 = 42;
+export const OP_SLICE: i32 = 42;
+export const OP_CONCAT: i32 = 43;
+export const OP_GATHER: i32 = 44;
+export const OP_BATCH_MATMUL: i32 = 45;
+export const OP_COUNT: i32 = 46;
 
 /** The index of each op's named params (OpDef.params). */
 export const P_ADD_N: i32 = 0;
@@ -101,8 +105,10 @@ export const P_LOGSUMEXP_INNER: i32 = 2;
 export const P_MATMUL_M: i32 = 0;
 export const P_MATMUL_K: i32 = 1;
 export const P_MATMUL_N: i32 = 2;
-export const P_TRANSPOSE_M: i32 = 0;
-export const P_TRANSPOSE_N: i32 = 1;
+export const P_TRANSPOSE_OUTER: i32 = 0;
+export const P_TRANSPOSE_M: i32 = 1;
+export const P_TRANSPOSE_N: i32 = 2;
+export const P_TRANSPOSE_INNER: i32 = 3;
 export const P_SOFTMAX_XENT_ROWS: i32 = 0;
 export const P_SOFTMAX_XENT_CLASSES: i32 = 1;
 export const P_SOFTMAX_XENT_PROBS_AT: i32 = 2;
@@ -159,6 +165,39 @@ export const P_AVG_POOL2D_STRIDE_H: i32 = 7;
 export const P_AVG_POOL2D_STRIDE_W: i32 = 8;
 export const P_AVG_POOL2D_PAD_H: i32 = 9;
 export const P_AVG_POOL2D_PAD_W: i32 = 10;
+export const P_SLICE_DIM0: i32 = 0;
+export const P_SLICE_DIM1: i32 = 1;
+export const P_SLICE_DIM2: i32 = 2;
+export const P_SLICE_DIM3: i32 = 3;
+export const P_SLICE_DIM4: i32 = 4;
+export const P_SLICE_DIM5: i32 = 5;
+export const P_SLICE_BEGIN0: i32 = 6;
+export const P_SLICE_BEGIN1: i32 = 7;
+export const P_SLICE_BEGIN2: i32 = 8;
+export const P_SLICE_BEGIN3: i32 = 9;
+export const P_SLICE_BEGIN4: i32 = 10;
+export const P_SLICE_BEGIN5: i32 = 11;
+export const P_SLICE_SIZE0: i32 = 12;
+export const P_SLICE_SIZE1: i32 = 13;
+export const P_SLICE_SIZE2: i32 = 14;
+export const P_SLICE_SIZE3: i32 = 15;
+export const P_SLICE_SIZE4: i32 = 16;
+export const P_SLICE_SIZE5: i32 = 17;
+export const P_CONCAT_OUTER: i32 = 0;
+export const P_CONCAT_NA: i32 = 1;
+export const P_CONCAT_NB: i32 = 2;
+export const P_CONCAT_N: i32 = 3;
+export const P_CONCAT_INNER: i32 = 4;
+export const P_GATHER_OUTER: i32 = 0;
+export const P_GATHER_N: i32 = 1;
+export const P_GATHER_INNER: i32 = 2;
+export const P_GATHER_M: i32 = 3;
+export const P_BATCH_MATMUL_BATCH: i32 = 0;
+export const P_BATCH_MATMUL_M: i32 = 1;
+export const P_BATCH_MATMUL_K: i32 = 2;
+export const P_BATCH_MATMUL_N: i32 = 3;
+export const P_BATCH_MATMUL_BATCH_A: i32 = 4;
+export const P_BATCH_MATMUL_BATCH_B: i32 = 5;
 
 /** How forward mode carries tangents through each op (OpDef.tangent; 0: no gradient). */
 export const TANGENT_DIAGONAL: i32 = 1;
@@ -209,6 +248,10 @@ export function opTangent(op: i32): i32 {
     case 39: return 3;
     case 40: return 4;
     case 41: return 2;
+    case 42: return 2;
+    case 43: return 2;
+    case 44: return 3;
+    case 45: return 3;
     default: return 0;
   }
 }
@@ -255,7 +298,7 @@ export function opSizeParams(op: i32): i32 {
     case 29: return 7;
     case 30: return 7;
     case 31: return 7;
-    case 32: return 3;
+    case 32: return 15;
     case 33: return 3;
     case 34: return 7;
     case 35: return 7;
@@ -265,6 +308,10 @@ export function opSizeParams(op: i32): i32 {
     case 39: return 53247;
     case 40: return 511;
     case 41: return 511;
+    case 42: return 258111;
+    case 43: return 31;
+    case 44: return 15;
+    case 45: return 63;
     default: return 0;
   }
 }
@@ -304,7 +351,7 @@ export function opParamCount(op: i32): i32 {
     case 29: return 3;
     case 30: return 3;
     case 31: return 3;
-    case 32: return 2;
+    case 32: return 4;
     case 33: return 3;
     case 34: return 3;
     case 35: return 3;
@@ -314,6 +361,10 @@ export function opParamCount(op: i32): i32 {
     case 39: return 17;
     case 40: return 11;
     case 41: return 11;
+    case 42: return 18;
+    case 43: return 5;
+    case 44: return 4;
+    case 45: return 6;
     default: return 0;
   }
 }
@@ -392,6 +443,10 @@ export function opArity(op: i32): i32 {
     case 39: return 2;
     case 40: return 1;
     case 41: return 1;
+    case 42: return 1;
+    case 43: return 2;
+    case 44: return 2;
+    case 45: return 2;
     default: return 0;
   }
 }
@@ -440,7 +495,7 @@ export function opExtent(op: i32, which: i32, p: usize): f64 {
     case 29: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 30: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 31: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) : which == 2 ? param(p, 1) * param(p, 2) : which == 3 ? -1 : -1;
-    case 32: return which == 0 ? param(p, 0) * param(p, 1) : which == 1 ? param(p, 0) * param(p, 1) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 32: return which == 0 ? param(p, 0) * param(p, 1) * param(p, 2) * param(p, 3) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) * param(p, 3) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 33: return which == 0 ? param(p, 0) : which == 1 ? param(p, 0) * param(p, 1) : which == 2 ? param(p, 0) * param(p, 1) : which == 3 ? -1 : param(p, 0) * param(p, 1);
     case 34: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 35: return which == 0 ? param(p, 0) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
@@ -450,6 +505,10 @@ export function opExtent(op: i32, which: i32, p: usize): f64 {
     case 39: return which == 0 ? param(p, 0) * param(p, 1) * param(p, 5) * param(p, 8) * param(p, 9) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) * param(p, 3) * param(p, 4) : which == 2 ? param(p, 1) * param(p, 5) * param(p, 2) * param(p, 6) * param(p, 7) : which == 3 ? -1 : param(p, 2) * param(p, 6) * param(p, 7) * param(p, 8) * param(p, 9);
     case 40: return which == 0 ? param(p, 0) * param(p, 3) * param(p, 4) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
     case 41: return which == 0 ? param(p, 0) * param(p, 3) * param(p, 4) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 42: return which == 0 ? param(p, 12) * param(p, 13) * param(p, 14) * param(p, 15) * param(p, 16) * param(p, 17) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) * param(p, 3) * param(p, 4) * param(p, 5) : which == 2 ? -1 : which == 3 ? -1 : -1;
+    case 43: return which == 0 ? param(p, 0) * param(p, 3) * param(p, 4) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 4) : which == 2 ? param(p, 0) * param(p, 2) * param(p, 4) : which == 3 ? -1 : -1;
+    case 44: return which == 0 ? param(p, 0) * param(p, 3) * param(p, 2) : which == 1 ? param(p, 0) * param(p, 1) * param(p, 2) : which == 2 ? param(p, 3) : which == 3 ? -1 : -1;
+    case 45: return which == 0 ? param(p, 0) * param(p, 1) * param(p, 3) : which == 1 ? param(p, 4) * param(p, 1) * param(p, 2) : which == 2 ? param(p, 5) * param(p, 2) * param(p, 3) : which == 3 ? -1 : -1;
     default: return -1;
   }
 }
@@ -457,7 +516,8 @@ export function opExtent(op: i32, which: i32, p: usize): f64 {
 /** The bounds between params that the kernels rely on (OpDef.limits). */
 export function opLimitsOk(op: i32, p: usize): bool {
   switch (op) {
-
+    case 42: return param(p, 6) + param(p, 12) <= param(p, 0) && param(p, 7) + param(p, 13) <= param(p, 1) && param(p, 8) + param(p, 14) <= param(p, 2) && param(p, 9) + param(p, 15) <= param(p, 3) && param(p, 10) + param(p, 16) <= param(p, 4) && param(p, 11) + param(p, 17) <= param(p, 5);
+    case 43: return param(p, 1) + param(p, 2) <= param(p, 3);
     default: return true;
   }
 }

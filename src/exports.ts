@@ -11,8 +11,9 @@ export {
   type Output,
   type Returned,
 } from './trace/define.js';
-export { Tensor } from './trace/tensor.js';
+export { Tensor, type TensorLike } from './trace/tensor.js';
 export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Pool2dOptions, type Pair } from './trace/window.js';
+export { constant, add, sub, mul, div, pow, concat, stack } from './trace/functions.js';
 export { ShapeError, OPS } from './ops/opset.js';
 export type { Tape } from './trace/compile.js';
 export { METHODS, type Method, type Cost } from './trace/cost.js';

@@ -10,6 +10,7 @@ import { MATMUL } from './cases/matmul.js';
 import { REDUCE } from './cases/reduce.js';
 import { CONV } from './cases/conv.js';
 import { EXTREMUM } from './cases/extremum.js';
+import { STRUCTURE } from './cases/structure.js';
 import { describeEachBackend, expectClose, expectVector } from './harness.js';
 
 const ALL: readonly Case[] = [
@@ -23,6 +24,7 @@ const ALL: readonly Case[] = [
   ...LOSS,
   ...CONV,
   ...EXTREMUM,
+  ...STRUCTURE,
 ];
 
 /** The cases whose tape uses each op (with the op in the backward sweep too, where it has one). */

@@ -33,13 +33,13 @@ describe('shape errors are thrown at trace time, naming the op and the shapes', 
     ],
     [
       'matmul rank',
-      trace({ a: [2, 3, 4], b: [4, 5] }, (p) => p.a.matmul(p.b).sum()),
-      /matmul: operands must be 1-D or 2-D, got \[2,3,4\] x \[4,5\]/,
+      trace({ a: [2, 3, 4], b: [3, 4, 5] }, (p) => p.a.matmul(p.b).sum()),
+      /matmul: batch axes differ: \[2,3,4\] x \[3,4,5\]/,
     ],
     [
       'transpose',
-      trace({ a: [2, 3, 4] }, (p) => p.a.transpose().sum()),
-      /transpose: operand must be 2-D, got \[2,3,4\]/,
+      trace({ a: [2, 3, 4] }, (p) => p.a.transpose([2, 1]).sum()),
+      /transpose: array \[2, 1\] is not a permutation of the 3 axes of \[2,3,4\]/,
     ],
     [
       'softmaxCrossEntropy',

@@ -261,7 +261,7 @@ describeEachBackend('fit', (be) => {
     );
     await expect(
       fit(c, t, { x, y: y.map((v, i) => (i === 4 ? 7 : v)) }, { optimizer: opt, batchSize: 8, shuffle: false }),
-    ).rejects.toThrow(/element 4 is 7, not a class index in \[0, 3\)/);
+    ).rejects.toThrow(/element 4 is 7, not an index in \[0, 3\)/);
     const fixed = be().compile(define({ params: { w: [D] }, inputs: { x: [4, D] } }, (p, i) => i.x.matmul(p.w).sum()));
     await expect(fit(fixed, new Float64Array(D), { x: x.subarray(0, 4 * D) }, { optimizer: opt })).rejects.toThrow(
       /needs a symbolic leading dimension/,

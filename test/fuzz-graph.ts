@@ -9,7 +9,7 @@
  * is still valid, so fast-check's minimal counterexample is a minimal printed graph.
  */
 import fc from 'fast-check';
-import { define, type Defined, type Tensor } from '../src/index.js';
+import { concat, define, type Defined, type Tensor } from '../src/index.js';
 import { broadcastShapes } from '../src/trace/tensor.js';
 
 const UNARY = ['neg', 'exp', 'log', 'log1p', 'sqrt', 'square', 'abs', 'sigmoid', 'tanh', 'relu', 'softplus'] as const;
@@ -51,7 +51,12 @@ export type Recipe =
       readonly keepDims: boolean;
     }
   | { readonly op: 'reshape'; readonly at: number; readonly choice: number }
-  | { readonly op: 'xent'; readonly at: number; readonly with: number };
+  | { readonly op: 'xent'; readonly at: number; readonly with: number }
+  | { readonly op: 'slice'; readonly at: number; readonly choice: number }
+  | { readonly op: 'permute'; readonly at: number; readonly choice: number }
+  | { readonly op: 'concat'; readonly at: number; readonly with: number; readonly axis: number }
+  | { readonly op: 'gather'; readonly at: number; readonly choice: number }
+  | { readonly op: 'bmm'; readonly at: number; readonly with: number };
 
 /**
  * Parameter and input values: mostly ordinary numbers, then simple ones, then any finite double
@@ -113,6 +118,14 @@ const recipe: fc.Arbitrary<Recipe> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('reshape' as const), at: pick, choice: fc.nat(31) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('xent' as const), at: pick, with: pick }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('slice' as const), at: pick, choice: fc.nat(1023) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('permute' as const), at: pick, choice: fc.nat(5) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ op: fc.constant('concat' as const), at: pick, with: pick, axis: fc.nat(2) }),
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('gather' as const), at: pick, choice: fc.nat(1023) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('bmm' as const), at: pick, with: pick }) },
 );
 
 const dim = fc.integer({ min: 1, max: 4 });
@@ -287,6 +300,104 @@ class Builder {
         this.reshape(x, options[r.choice % options.length]);
         return;
       }
+      case 'slice': {
+        // a begin and a size per axis from the choice's bits (a size of -1 sometimes)
+        const sh = this.shape(x);
+        if (!sh.length) return;
+        let c = r.choice;
+        const begin: number[] = [],
+          sz: number[] = [];
+        for (const d of sh) {
+          const b = c % d;
+          c = Math.floor(c / d);
+          const n = 1 + (c % (d - b));
+          c = Math.floor(c / (d - b));
+          begin.push(b);
+          sz.push(n === d - b && c % 2 ? -1 : n);
+        }
+        this.emit(
+          [x],
+          ([t]) => t.slice(begin, sz),
+          ([t]) => `${t}.slice([${begin.join(', ')}], [${sz.join(', ')}])`,
+        );
+        return;
+      }
+      case 'permute': {
+        const rank = this.shape(x).length;
+        if (rank < 2) return;
+        const perms = permutations(rank);
+        const perm = perms[r.choice % perms.length];
+        this.emit(
+          [x],
+          ([t]) => t.transpose(perm),
+          ([t]) => `${t}.transpose([${perm.join(', ')}])`,
+        );
+        return;
+      }
+      case 'concat': {
+        const sx = this.shape(x);
+        if (!sx.length) return;
+        const axis = r.axis % sx.length;
+        const fits = this.candidates((j) => {
+          const s = this.shape(j);
+          return (
+            s.length === sx.length && s.every((d, i) => i === axis || d === sx[i]) && 2 * size(sx) + size(s) <= MAX_SIZE
+          );
+        });
+        if (!fits.length) return;
+        const y = fits[r.with % fits.length];
+        this.emit(
+          [x, y],
+          ([s, t]) => concat([s, t, s], axis),
+          ([s, t]) => `concat([${s}, ${t}, ${s}], ${axis})`,
+        );
+        return;
+      }
+      case 'bmm': {
+        // a batched product: [B,M,K] x [B,K,N] or [K,N], [M,K] x [B,K,N]
+        const sx = this.shape(x);
+        const fits = this.candidates((j) => {
+          const s = this.shape(j);
+          if (sx.length === 3)
+            return (
+              ((s.length === 3 && s[0] === sx[0] && s[1] === sx[2]) || (s.length === 2 && s[0] === sx[2])) &&
+              sx[0] * sx[1] * s[s.length - 1] <= MAX_SIZE
+            );
+          return sx.length === 2 && s.length === 3 && s[1] === sx[1] && s[0] * sx[0] * s[2] <= MAX_SIZE;
+        });
+        if (!fits.length) {
+          // x as [B,M,K] (a tensor of another rank as [first dim, 1, the rest]) times its own transpose
+          if (!sx.length) return;
+          const v = sx.length === 3 ? x : this.reshape(x, [sx[0], 1, size(sx) / sx[0]]);
+          const sv = this.shape(v);
+          if (sv[0] * sv[1] * sv[1] > MAX_SIZE) return;
+          this.emit(
+            [v],
+            ([t]) => t.matmul(t.transpose([0, 2, 1])),
+            ([t]) => `${t}.matmul(${t}.transpose([0, 2, 1]))`,
+          );
+          return;
+        }
+        this.emit(
+          [x, fits[r.with % fits.length]],
+          ([s, t]) => s.matmul(t),
+          ([s, t]) => `${s}.matmul(${t})`,
+        );
+        return;
+      }
+      case 'gather': {
+        // indices fixed at trace time along axis 0, repeats allowed
+        const sh = this.shape(x);
+        if (!sh.length) return;
+        const n = sh[0];
+        const ids = [r.choice % n, Math.floor(r.choice / n) % n, r.choice % n];
+        this.emit(
+          [x],
+          ([t]) => t.gather(ids),
+          ([t]) => `${t}.gather([${ids.join(', ')}])`,
+        );
+        return;
+      }
       case 'xent': {
         const z = this.matrixLike(x);
         const labels = this.candidates((j) => sameShape(this.shape(j), this.shape(z)));
@@ -307,6 +418,14 @@ class Builder {
     for (let j = this.tensors.length - 1; j >= 0; j--) if (ok(j)) out.push(j);
     return out;
   }
+}
+
+/** Every permutation of 0..rank-1. */
+function permutations(rank: number): number[][] {
+  if (rank === 1) return [[0]];
+  return permutations(rank - 1).flatMap((p) =>
+    Array.from({ length: rank }, (_, i) => [...p.slice(0, i), rank - 1, ...p.slice(i)]),
+  );
 }
 
 /** Shapes of rank 1 to 3 with `n` elements, some with a -1 (inferred). */

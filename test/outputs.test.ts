@@ -90,7 +90,7 @@ describeEachBackend('outputs, symbolic batch and class labels', (be, name) => {
     const c = be().compile(classifier('batch'));
     const { x, y } = data(4, 40);
     expect(() => c.grad(theta, { x, y: Float64Array.of(0, 1, 3, 2) })).toThrow(
-      /input 'y': element 2 is 3, not a class index in \[0, 3\)/,
+      /input 'y': element 2 is 3, not an index in \[0, 3\)/,
     );
     expect(() => c.grad(theta, { x, y: Float64Array.of(0, 1, 1.5, 2) })).toThrow(/element 2 is 1.5/);
     expect(() => c.run(theta, { x, y: Float64Array.of(-1, 0, 0, 0) })).toThrow(/element 0 is -1/);

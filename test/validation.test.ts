@@ -6,7 +6,7 @@
  * define time, and nothing usable after dispose().
  */
 import { describe, expect, it } from 'vitest';
-import { define, softmaxCrossEntropy, where, OPS, type Defined } from '../src/index.js';
+import { concat, define, softmaxCrossEntropy, where, OPS, type Defined } from '../src/index.js';
 import { Field, INSTR_WIDTH, OPCODE } from '../src/ops/opset.js';
 import type { Tape } from '../src/trace/compile.js';
 import { load } from '../src/backends/registry.js';
@@ -18,6 +18,7 @@ import { CONV } from './cases/conv.js';
 import { EXTREMUM } from './cases/extremum.js';
 import { MATMUL } from './cases/matmul.js';
 import { LOSS } from './cases/loss.js';
+import { STRUCTURE } from './cases/structure.js';
 import { describeEachBackend, expectClose, random } from './harness.js';
 
 /** x A + b, exp, sum, times 2: matmul, add, exp, sum, mul */
@@ -34,6 +35,8 @@ const L = define({ params: { z: [2, 3] }, inputs: { y: [2, 3] } }, (p, i) => sof
 const W = define({ params: { x: [4], y: [4] }, inputs: { c: [4] } }, (p, i) => where(i.c, p.x, p.y).sum()).tape;
 /** a scalar broadcast to [4] */
 const B = define({ params: { a: [] }, inputs: { x: [4] } }, (p, i) => p.a.mul(i.x).sum()).tape;
+/** a slice of [3,4] (params: dims p0..p5, begins p6..p11, sizes p12..p17; the last axis in p5, p11, p17) and a concat */
+const S = define({ params: { a: [3, 4] } }, (p) => concat([p.a.slice([0, 1], [3, 2]), p.a], 1).sum()).tape;
 
 /** index of the first instruction with this op */
 function find(t: Tape, op: string): number {
@@ -46,6 +49,14 @@ function edit(t: Tape, op: string, fields: Partial<Record<keyof typeof Field, nu
   const code = t.code.slice();
   const at = find(t, op) * INSTR_WIDTH;
   for (const [k, v] of Object.entries(fields)) code[at + Field[k as keyof typeof Field]] = v;
+  return { ...t, code };
+}
+
+/** the tape with params p<q> of instruction `op` replaced */
+function editP(t: Tape, op: string, params: Record<number, number>): Tape {
+  const code = t.code.slice();
+  const at = find(t, op) * INSTR_WIDTH + Field.p0;
+  for (const [q, v] of Object.entries(params)) code[at + Number(q)] = v;
   return { ...t, code };
 }
 
@@ -72,6 +83,11 @@ const BAD: readonly [string, TapeRuleId, number, Tape][] = [
   // zero-size operands with a huge loop count: accepted before, and ran for minutes
   ['broadcast (2^31-1, 2^31-1, 0)', 'size', find(B, 'broadcast'), edit(B, 'broadcast', { p0: BIG, p1: BIG, p2: 0 })],
   ['a negative unused parameter', 'size', find(T, 'exp'), edit(T, 'exp', { p1: -1 })],
+  // bounds between params: an offset inside its operand that would read past it
+  ['a slice whose begin + size passes its dim', 'limit', find(S, 'slice'), editP(S, 'slice', { 11: 3 })],
+  ['a slice of more elements than its dim', 'limit', find(S, 'slice'), editP(S, 'slice', { 17: 5, 16: 1 })],
+  ['a concat whose parts overflow its rows', 'limit', find(S, 'concat'), editP(S, 'concat', { 2: 5 })],
+  ['a slice with a zero dim', 'size', find(S, 'slice'), editP(S, 'slice', { 0: 0 })],
   ['output past the arena', 'out', find(T, 'exp'), edit(T, 'exp', { out: T.arenaSize })],
   ['output written into the parameters', 'out', find(T, 'exp'), edit(T, 'exp', { out: 0 })],
   ['output written over a constant', 'out', find(T, 'exp'), edit(T, 'exp', { out: T.constStart })],
@@ -148,8 +164,9 @@ describeEachBackend('the validation contract', (_be, name) => {
       ...LOSS,
       ...CONV,
       ...EXTREMUM,
+      ...STRUCTURE,
     ].map((c) => c.f());
-    const tapes = [T, T2, L, B, W, ...cases.map((f) => f.tape)];
+    const tapes = [T, T2, L, B, W, S, ...cases.map((f) => f.tape)];
     for (const t of tapes) {
       const theta = random(t.nParams, 1, -1, 1);
       const inputs = Array.from(t.inputSizes, (n, k) => random(n, 2 + k, -1, 1));

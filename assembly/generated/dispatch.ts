@@ -48,6 +48,10 @@ import {
   fwd_conv2d, bwd_conv2d,
   fwd_max_pool2d, bwd_max_pool2d,
   fwd_avg_pool2d, bwd_avg_pool2d,
+  fwd_slice, bwd_slice,
+  fwd_concat, bwd_concat,
+  fwd_gather, bwd_gather,
+  fwd_batch_matmul, bwd_batch_matmul,
 } from '../kernels/ops';
 import {
   OP_ADD,
@@ -92,6 +96,10 @@ import {
   OP_CONV2D,
   OP_MAX_POOL2D,
   OP_AVG_POOL2D,
+  OP_SLICE,
+  OP_CONCAT,
+  OP_GATHER,
+  OP_BATCH_MATMUL,
 } from '../opcodes';
 
 /** the opcode that reached a dispatch default (0 xor: none); read by the host after a trap */
@@ -142,6 +150,10 @@ export let badOpcode: i32 = -1;
     case OP_CONV2D: fwd_conv2d(o, a, b, c, prm, v); break;
     case OP_MAX_POOL2D: fwd_max_pool2d(o, a, b, c, prm, v); break;
     case OP_AVG_POOL2D: fwd_avg_pool2d(o, a, b, c, prm, v); break;
+    case OP_SLICE: fwd_slice(o, a, b, c, prm, v); break;
+    case OP_CONCAT: fwd_concat(o, a, b, c, prm, v); break;
+    case OP_GATHER: fwd_gather(o, a, b, c, prm, v); break;
+    case OP_BATCH_MATMUL: fwd_batch_matmul(o, a, b, c, prm, v); break;
     default: badOpcode = op; unreachable();
   }
 }
@@ -191,6 +203,10 @@ export let badOpcode: i32 = -1;
     case OP_CONV2D: bwd_conv2d(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
     case OP_MAX_POOL2D: bwd_max_pool2d(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
     case OP_AVG_POOL2D: bwd_avg_pool2d(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
+    case OP_SLICE: bwd_slice(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
+    case OP_CONCAT: bwd_concat(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
+    case OP_GATHER: bwd_gather(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
+    case OP_BATCH_MATMUL: bwd_batch_matmul(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;
     default: badOpcode = op; unreachable();
   }
 }

@@ -6,8 +6,13 @@
  */
 import { fusable, gemm, gemmNT, matvec, outerAcc, rowsAcc } from './matmul';
 import {
-  argReduceFwd, broadcastBwd, broadcastFwd, logsumexpBwd, oneHotFwd, logsumexpFwd, sumBwd, sumFwd, transposeBwd, transposeFwd,
+  argReduceFwd, broadcastBwd, broadcastFwd, logsumexpBwd, oneHotFwd, logsumexpFwd, sumBwd, sumFwd,
 } from './reduce';
+import { transposeBwd, transposeFwd } from './structure';
+// the structure ops' pairs live beside their kernels
+export {
+  fwd_slice, bwd_slice, fwd_concat, bwd_concat, fwd_gather, bwd_gather, fwd_batch_matmul, bwd_batch_matmul,
+} from './structure';
 import { softmaxXentBwd, softmaxXentFwd } from './softmax';
 import { avgPool2dBwd, avgPool2dFwd, conv2dBwd, conv2dFwd, maxPool2dBwd, maxPool2dFwd } from './conv';
 import { maxBwd, maxFwd, minBwd, minFwd } from './extremum';
@@ -77,11 +82,11 @@ export function fwdMatmulFast(o: usize, a: usize, b: usize, prm: usize): void {
 }
 // @ts-ignore: decorator
 @inline export function fwd_transpose(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  transposeFwd(o, a, p(prm, 0), p(prm, 1));
+  transposeFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2), prm);
 }
 // @ts-ignore: decorator
 @inline export function bwd_transpose(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  transposeBwd(go, ga, p(prm, 0), p(prm, 1));
+  transposeBwd(go, ga, p(prm, 0), p(prm, 1), p(prm, 2), prm);
 }
 // @ts-ignore: decorator
 @inline export function fwd_softmax_xent(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {

@@ -1,5 +1,5 @@
 /**
- * broadcast, sum, logsumexp and transpose, forward and backward. Operands are [outer, n, inner]
+ * broadcast, sum, logsumexp, argmax/argmin and one_hot, forward and backward. Operands are [outer, n, inner]
  * blocks (see src/ops/opset.ts). Forward sums add in the reference's order (j ascending, one
  * accumulator per output), so values are bit-identical; vectors run across `inner` where it is
  * contiguous. Backward rules may sum in any order.
@@ -186,33 +186,6 @@ export function logsumexpBwd(go: usize, ga: usize, vo: usize, va: usize, outer: 
           store<f64>(at(ga, k), load<f64>(at(ga, k)) + dy * exp((load<f64>(at(va, k)) - m) - l));
         }
       }
-    }
-  }
-}
-
-/** out[j, i] = a[i, j] for a of shape [m, n], in 8x8 blocks (both sides stay in cache) */
-export function transposeFwd(o: usize, a: usize, m: i32, n: i32): void {
-  for (let i0 = 0; i0 < m; i0 += 8) {
-    const i1 = min(i0 + 8, m);
-    for (let j0 = 0; j0 < n; j0 += 8) {
-      const j1 = min(j0 + 8, n);
-      for (let i = i0; i < i1; i++)
-        for (let j = j0; j < j1; j++) store<f64>(at(o, j * m + i), load<f64>(at(a, i * n + j)));
-    }
-  }
-}
-
-/** g[a][i, j] += g[out][j, i] */
-export function transposeBwd(go: usize, ga: usize, m: i32, n: i32): void {
-  for (let i0 = 0; i0 < m; i0 += 8) {
-    const i1 = min(i0 + 8, m);
-    for (let j0 = 0; j0 < n; j0 += 8) {
-      const j1 = min(j0 + 8, n);
-      for (let i = i0; i < i1; i++)
-        for (let j = j0; j < j1; j++) {
-          const k = at(ga, i * n + j);
-          store<f64>(k, load<f64>(k) + load<f64>(at(go, j * m + i)));
-        }
     }
   }
 }

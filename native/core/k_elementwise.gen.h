@@ -1282,6 +1282,10 @@ static const FwdFn FWD_TABLE[] = {
     conv2d_f,
     max_pool2d_f,
     avg_pool2d_f,
+    slice_f,
+    concat_f,
+    gather_f,
+    batch_matmul_f,
 };
 static_assert(sizeof(FWD_TABLE) / sizeof(FWD_TABLE[0]) == OP_COUNT, "FWD_TABLE: one entry per opcode (run npm run gen)");
 static const BwdFn BWD_TABLE[] = {
@@ -1327,6 +1331,10 @@ static const BwdFn BWD_TABLE[] = {
     conv2d_b,
     max_pool2d_b,
     avg_pool2d_b,
+    slice_b,
+    concat_b,
+    gather_b,
+    batch_matmul_b,
 };
 static_assert(sizeof(BWD_TABLE) / sizeof(BWD_TABLE[0]) == OP_COUNT, "BWD_TABLE: one entry per opcode (run npm run gen)");
 // value() and reverse(): the fast variant where one is generated (hand-written ones: kernels_impl.h)
@@ -1373,6 +1381,10 @@ static const FwdFn FAST_TABLE[] = {
     conv2d_f,
     max_pool2d_f,
     avg_pool2d_f,
+    slice_f,
+    concat_f,
+    gather_f,
+    batch_matmul_f,
 };
 static_assert(sizeof(FAST_TABLE) / sizeof(FAST_TABLE[0]) == OP_COUNT, "FAST_TABLE: one entry per opcode (run npm run gen)");
 static const FwdFn SCALAR_A_FWD[] = {
@@ -1380,6 +1392,10 @@ static const FwdFn SCALAR_A_FWD[] = {
     sub_sa_f,
     mul_sa_f,
     div_sa_f,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
     nullptr,
     nullptr,
     nullptr,
@@ -1463,6 +1479,10 @@ static const BwdFn SCALAR_A_BWD[] = {
     nullptr,
     nullptr,
     nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 static_assert(sizeof(SCALAR_A_BWD) / sizeof(SCALAR_A_BWD[0]) == OP_COUNT, "SCALAR_A_BWD: one entry per opcode (run npm run gen)");
 static const FwdFn SCALAR_B_FWD[] = {
@@ -1508,6 +1528,10 @@ static const FwdFn SCALAR_B_FWD[] = {
     nullptr,
     nullptr,
     nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
 };
 static_assert(sizeof(SCALAR_B_FWD) / sizeof(SCALAR_B_FWD[0]) == OP_COUNT, "SCALAR_B_FWD: one entry per opcode (run npm run gen)");
 static const BwdFn SCALAR_B_BWD[] = {
@@ -1515,6 +1539,10 @@ static const BwdFn SCALAR_B_BWD[] = {
     sub_sb_b,
     mul_sb_b,
     div_sb_b,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
     nullptr,
     nullptr,
     nullptr,

@@ -1,4 +1,4 @@
-// broadcast, sum, logsumexp and transpose. Shapes are [outer, n, inner] around the axis.
+// broadcast, sum, logsumexp, argmax/argmin and one_hot. Shapes are [outer, n, inner] around the axis.
 // Forward sums run in the reference's order (j ascending for each output element): the order
 // fixes the rounding, and finite differences would see any change. Where inner > 1 the inner
 // index is the vector lane, which keeps that order. Included inside an instruction-set namespace.
@@ -140,22 +140,6 @@ static void logsumexp_b(const Bwd& k) {
         for (int64_t j = 0; j < n; j++) ga[j * inner] += dy * jsmath::exp((a[j * inner] - m) - l);
       }
     }
-}
-
-// out[j, i] = a[i, j], in 8x8 blocks so that both sides stay in cache
-static void transpose_f(const Fwd& k) {
-  const int64_t m = k.p0, n = k.p1;
-  for (int64_t i0 = 0; i0 < m; i0 += 8)
-    for (int64_t j0 = 0; j0 < n; j0 += 8)
-      for (int64_t i = i0; i < i0 + 8 && i < m; i++)
-        for (int64_t j = j0; j < j0 + 8 && j < n; j++) k.out[j * m + i] = k.a[i * n + j];
-}
-static void transpose_b(const Bwd& k) {
-  const int64_t m = k.p0, n = k.p1;
-  for (int64_t i0 = 0; i0 < m; i0 += 8)
-    for (int64_t j0 = 0; j0 < n; j0 += 8)
-      for (int64_t i = i0; i < i0 + 8 && i < m; i++)
-        for (int64_t j = j0; j < j0 + 8 && j < n; j++) k.ga[i * n + j] += k.gout[j * m + i];
 }
 
 // argmax (Sign = 1) or argmin (Sign = -1) along the middle axis: the first extremal index; the

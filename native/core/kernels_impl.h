@@ -28,6 +28,7 @@ namespace TG_ISA {
 #include "k_loss.h"
 #include "k_fast.h"
 #include "k_conv.h"
+#include "k_structure.h"
 #include "k_tangent.h"
 #include "optim.h"
 #include "k_elementwise.gen.h"
@@ -101,6 +102,7 @@ static KernelTable make_table() {
   t.tan[OP_MAX_POOL2D] = max_pool2d_t;
   t.fast[OP_CONV2D] = conv2d_fast_f;
   if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
+  if (TG_HAS_FMA) t.fast[OP_BATCH_MATMUL] = batch_matmul_fast_f;
   t.sgd = sgd_step;
   t.adam = adam_step;
   t.vmath = vmath_array;

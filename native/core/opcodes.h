@@ -63,10 +63,14 @@ enum Op : int32_t {
   OP_CONV2D = 39,
   OP_MAX_POOL2D = 40,
   OP_AVG_POOL2D = 41,
-  OP_COUNT = 42,
+  OP_SLICE = 42,
+  OP_CONCAT = 43,
+  OP_GATHER = 44,
+  OP_BATCH_MATMUL = 45,
+  OP_COUNT = 46,
 };
 
-constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "sin", "cos", "erf", "gelu", "sign", "clamp", "maximum", "minimum", "greater", "less", "equal", "where", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot", "max", "min", "conv2d", "max_pool2d", "avg_pool2d"};
+constexpr const char* OP_NAMES[OP_COUNT] = {"add", "sub", "mul", "div", "neg", "exp", "log", "log1p", "sqrt", "square", "abs", "sigmoid", "tanh", "relu", "softplus", "pow", "sin", "cos", "erf", "gelu", "sign", "clamp", "maximum", "minimum", "greater", "less", "equal", "where", "broadcast", "sum", "logsumexp", "matmul", "transpose", "softmax_xent", "argmax", "argmin", "one_hot", "max", "min", "conv2d", "max_pool2d", "avg_pool2d", "slice", "concat", "gather", "batch_matmul"};
 // The index of each op's named params (OpDef.params).
 constexpr int32_t P_ADD_N = 0;
 constexpr int32_t P_SUB_N = 0;
@@ -108,8 +112,10 @@ constexpr int32_t P_LOGSUMEXP_INNER = 2;
 constexpr int32_t P_MATMUL_M = 0;
 constexpr int32_t P_MATMUL_K = 1;
 constexpr int32_t P_MATMUL_N = 2;
-constexpr int32_t P_TRANSPOSE_M = 0;
-constexpr int32_t P_TRANSPOSE_N = 1;
+constexpr int32_t P_TRANSPOSE_OUTER = 0;
+constexpr int32_t P_TRANSPOSE_M = 1;
+constexpr int32_t P_TRANSPOSE_N = 2;
+constexpr int32_t P_TRANSPOSE_INNER = 3;
 constexpr int32_t P_SOFTMAX_XENT_ROWS = 0;
 constexpr int32_t P_SOFTMAX_XENT_CLASSES = 1;
 constexpr int32_t P_SOFTMAX_XENT_PROBS_AT = 2;
@@ -166,23 +172,56 @@ constexpr int32_t P_AVG_POOL2D_STRIDE_H = 7;
 constexpr int32_t P_AVG_POOL2D_STRIDE_W = 8;
 constexpr int32_t P_AVG_POOL2D_PAD_H = 9;
 constexpr int32_t P_AVG_POOL2D_PAD_W = 10;
+constexpr int32_t P_SLICE_DIM0 = 0;
+constexpr int32_t P_SLICE_DIM1 = 1;
+constexpr int32_t P_SLICE_DIM2 = 2;
+constexpr int32_t P_SLICE_DIM3 = 3;
+constexpr int32_t P_SLICE_DIM4 = 4;
+constexpr int32_t P_SLICE_DIM5 = 5;
+constexpr int32_t P_SLICE_BEGIN0 = 6;
+constexpr int32_t P_SLICE_BEGIN1 = 7;
+constexpr int32_t P_SLICE_BEGIN2 = 8;
+constexpr int32_t P_SLICE_BEGIN3 = 9;
+constexpr int32_t P_SLICE_BEGIN4 = 10;
+constexpr int32_t P_SLICE_BEGIN5 = 11;
+constexpr int32_t P_SLICE_SIZE0 = 12;
+constexpr int32_t P_SLICE_SIZE1 = 13;
+constexpr int32_t P_SLICE_SIZE2 = 14;
+constexpr int32_t P_SLICE_SIZE3 = 15;
+constexpr int32_t P_SLICE_SIZE4 = 16;
+constexpr int32_t P_SLICE_SIZE5 = 17;
+constexpr int32_t P_CONCAT_OUTER = 0;
+constexpr int32_t P_CONCAT_NA = 1;
+constexpr int32_t P_CONCAT_NB = 2;
+constexpr int32_t P_CONCAT_N = 3;
+constexpr int32_t P_CONCAT_INNER = 4;
+constexpr int32_t P_GATHER_OUTER = 0;
+constexpr int32_t P_GATHER_N = 1;
+constexpr int32_t P_GATHER_INNER = 2;
+constexpr int32_t P_GATHER_M = 3;
+constexpr int32_t P_BATCH_MATMUL_BATCH = 0;
+constexpr int32_t P_BATCH_MATMUL_M = 1;
+constexpr int32_t P_BATCH_MATMUL_K = 2;
+constexpr int32_t P_BATCH_MATMUL_N = 3;
+constexpr int32_t P_BATCH_MATMUL_BATCH_A = 4;
+constexpr int32_t P_BATCH_MATMUL_BATCH_B = 5;
 // How forward mode carries tangents through each op (OpDef.tangent; 0: no gradient).
 constexpr int32_t TANGENT_DIAGONAL = 1;
 constexpr int32_t TANGENT_LINEAR = 2;
 constexpr int32_t TANGENT_BILINEAR = 3;
 constexpr int32_t TANGENT_CUSTOM = 4;
-constexpr int32_t OP_TANGENT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 2, 2, 4, 3, 2, 4, 0, 0, 0, 4, 4, 3, 4, 2};
+constexpr int32_t OP_TANGENT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 2, 2, 4, 3, 2, 4, 0, 0, 0, 4, 4, 3, 4, 2, 2, 2, 3, 3};
 // Operands (1 a, 2 a b, 3 a b c) and params (p0..) of each op.
-constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 3, 2, 2, 2, 2, 2, 3, 1, 1, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1};
-constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 2, 3, 3, 3, 2, 3, 3, 17, 11, 11};
+constexpr int32_t OP_ARITY[OP_COUNT] = {2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 3, 2, 2, 2, 2, 2, 3, 1, 1, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 2, 2};
+constexpr int32_t OP_PARAM_COUNT[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 4, 3, 3, 3, 2, 3, 3, 17, 11, 11, 18, 5, 4, 6};
 // Which param holds the offset of the op's extra arena region (-1: none).
-constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1, -1, -1, 16, -1, -1};
+constexpr int32_t OP_EXTRA_AT[OP_COUNT] = {-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, -1, -1, -1, -1, -1, 16, -1, -1, -1, -1, -1, -1};
 // Which params are sizes or strides (bit q: pq), each >= 1 in a valid tape.
-constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 3, 3, 7, 7, 3, 7, 7, 53247, 511, 511};
+constexpr int32_t OP_SIZE_PARAMS[OP_COUNT] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 7, 7, 7, 7, 15, 3, 7, 7, 3, 7, 7, 53247, 511, 511, 258111, 31, 15, 63};
 // Elementwise ops (unary, binary, ternary): output element i depends on element i of each operand
 // of the output's extent (and on an operand read whole, a scalar operand), in the forward and the backward rule,
 // so any range of elements can run as a call of its own (the native thread pool's pieces).
-constexpr bool OP_ELEMENTWISE[OP_COUNT] = {true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false, false, false, false, false, false, false, false, false};
+constexpr bool OP_ELEMENTWISE[OP_COUNT] = {true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, true, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false, false};
 
 // The tape validation contract (src/trace/tape-rules.ts): rule numbers and messages.
 enum Rule : int32_t {
@@ -265,7 +304,7 @@ inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
     case OP_SUM: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_LOGSUMEXP: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_MATMUL: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]), double(p[1]) * double(p[2]), -1, -1}; return e[which]; }
-    case OP_TRANSPOSE: { const double e[5] = {double(p[0]) * double(p[1]), double(p[0]) * double(p[1]), -1, -1, -1}; return e[which]; }
+    case OP_TRANSPOSE: { const double e[5] = {double(p[0]) * double(p[1]) * double(p[2]) * double(p[3]), double(p[0]) * double(p[1]) * double(p[2]) * double(p[3]), -1, -1, -1}; return e[which]; }
     case OP_SOFTMAX_XENT: { const double e[5] = {double(p[0]), double(p[0]) * double(p[1]), double(p[0]) * double(p[1]), -1, double(p[0]) * double(p[1])}; return e[which]; }
     case OP_ARGMAX: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_ARGMIN: { const double e[5] = {double(p[0]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
@@ -275,6 +314,10 @@ inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
     case OP_CONV2D: { const double e[5] = {double(p[0]) * double(p[1]) * double(p[5]) * double(p[8]) * double(p[9]), double(p[0]) * double(p[1]) * double(p[2]) * double(p[3]) * double(p[4]), double(p[1]) * double(p[5]) * double(p[2]) * double(p[6]) * double(p[7]), -1, double(p[2]) * double(p[6]) * double(p[7]) * double(p[8]) * double(p[9])}; return e[which]; }
     case OP_MAX_POOL2D: { const double e[5] = {double(p[0]) * double(p[3]) * double(p[4]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
     case OP_AVG_POOL2D: { const double e[5] = {double(p[0]) * double(p[3]) * double(p[4]), double(p[0]) * double(p[1]) * double(p[2]), -1, -1, -1}; return e[which]; }
+    case OP_SLICE: { const double e[5] = {double(p[12]) * double(p[13]) * double(p[14]) * double(p[15]) * double(p[16]) * double(p[17]), double(p[0]) * double(p[1]) * double(p[2]) * double(p[3]) * double(p[4]) * double(p[5]), -1, -1, -1}; return e[which]; }
+    case OP_CONCAT: { const double e[5] = {double(p[0]) * double(p[3]) * double(p[4]), double(p[0]) * double(p[1]) * double(p[4]), double(p[0]) * double(p[2]) * double(p[4]), -1, -1}; return e[which]; }
+    case OP_GATHER: { const double e[5] = {double(p[0]) * double(p[3]) * double(p[2]), double(p[0]) * double(p[1]) * double(p[2]), double(p[3]), -1, -1}; return e[which]; }
+    case OP_BATCH_MATMUL: { const double e[5] = {double(p[0]) * double(p[1]) * double(p[3]), double(p[4]) * double(p[1]) * double(p[2]), double(p[5]) * double(p[2]) * double(p[3]), -1, -1}; return e[which]; }
     default: return -1;
   }
 }
@@ -283,7 +326,8 @@ inline double op_extent(int32_t op, int32_t which, const int32_t* p) {
 inline bool op_limits_ok(int32_t op, const int32_t* p) {
   (void)p;
   switch (op) {
-
+    case OP_SLICE: return double(p[6]) + double(p[12]) <= double(p[0]) && double(p[7]) + double(p[13]) <= double(p[1]) && double(p[8]) + double(p[14]) <= double(p[2]) && double(p[9]) + double(p[15]) <= double(p[3]) && double(p[10]) + double(p[16]) <= double(p[4]) && double(p[11]) + double(p[17]) <= double(p[5]);
+    case OP_CONCAT: return double(p[1]) + double(p[2]) <= double(p[3]);
     default: return true;
   }
 }

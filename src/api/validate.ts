@@ -123,8 +123,8 @@ export function inputLengths(leaves: readonly Leaf[], values: unknown): number[]
 }
 
 /**
- * Inputs read as class indices (Tape.indexChecks: pairs (input, classes)) must hold integers in
- * [0, classes): checked before any backend reads them.
+ * Inputs read as indices (Tape.indexChecks: pairs (input, bound): class labels, gather's rows)
+ * must hold integers in [0, bound): checked before any backend reads them.
  */
 export function checkIndices(leaves: readonly Leaf[], checks: Int32Array, inputs: readonly Float64Array[]): void {
   for (let k = 0; k < checks.length; k += 2) {
@@ -134,7 +134,7 @@ export function checkIndices(leaves: readonly Leaf[], checks: Int32Array, inputs
       const y = x[i];
       if (!(Number.isInteger(y) && y >= 0 && y < classes))
         throw new RangeError(
-          `input '${leaves[checks[k]].name}': element ${i} is ${y}, not a class index in [0, ${classes})`,
+          `input '${leaves[checks[k]].name}': element ${i} is ${y}, not an index in [0, ${classes}) (a class of oneHot or softmaxCrossEntropy, a row of gather)`,
         );
     }
   }

@@ -86,7 +86,8 @@ export interface OpDef {
     | 'loss'
     | 'index'
     | 'conv'
-    | 'pool';
+    | 'pool'
+    | 'structure';
   readonly arity: 1 | 2 | 3;
   /** meaning of p0.. (at most MAX_PARAMS) */
   readonly params: readonly string[];
@@ -134,6 +135,11 @@ export interface OpDef {
    * Required for every differentiable op.
    */
   readonly tangent?: Tangent;
+  /**
+   * operands that take no gradient (gather's indices): the compiler never sets their grad flag,
+   * so neither the backward rule nor a tangent rule reads their adjoint or tangent
+   */
+  readonly noGrad?: readonly ('a' | 'b' | 'c')[];
 }
 
 export type Tangent = 'diagonal' | 'linear' | 'bilinear' | 'custom';
@@ -335,6 +341,122 @@ const is2d = (name: string, s: Shape, role: string) => {
   if (s.length !== 2) throw new ShapeError(`${name}: ${role} must be 2-D, got ${fmt(s)}`);
 };
 
+/** How many axes one `slice` instruction spans; a tracer merges full axes and chains wider slices. */
+export const SLICE_RANK = 6;
+const range = (n: number, from = 0) => Array.from({ length: n }, (_, i) => from + i);
+const product = (p: Params, qs: readonly number[]) => qs.reduce((s, q) => s * p[q], 1);
+const nonNegInt = (x: number) => Number.isInteger(x) && x >= 0;
+
+/**
+ * Copies and index ops: slice, concat, gather, transpose (an exchange of two adjacent blocks of
+ * axes) and the batched matmul. Copies count 0 FLOPs; their backward rules count one add per
+ * element they accumulate.
+ */
+const STRUCTURE_OPS: readonly OpDef[] = [
+  {
+    name: 'slice',
+    kind: 'structure',
+    arity: 1,
+    // a's dims, the begin and the size along each of them; leading axes padded with dim 1
+    params: [
+      ...range(SLICE_RANK).map((i) => `dim${i}`),
+      ...range(SLICE_RANK).map((i) => `begin${i}`),
+      ...range(SLICE_RANK).map((i) => `size${i}`),
+    ],
+    extent: { out: range(SLICE_RANK, 2 * SLICE_RANK), a: range(SLICE_RANK) },
+    zeroOk: range(SLICE_RANK, SLICE_RANK),
+    limits: range(SLICE_RANK).map((i) => ({ sum: [SLICE_RANK + i, 2 * SLICE_RANK + i], max: i })),
+    saves: [],
+    shape: ([a], attrs) => {
+      const r = a.length;
+      const [begin, size] = [attrs.slice(0, r), attrs.slice(r)];
+      if (r < 1 || r > SLICE_RANK || attrs.length !== 2 * r)
+        throw new ShapeError(
+          `slice: expected 1 to ${SLICE_RANK} axes with a begin and a size each, got shape ${fmt(a)} and ${attrs.length} numbers`,
+        );
+      a.forEach((d, i) => {
+        if (!nonNegInt(begin[i]) || !(Number.isInteger(size[i]) && size[i] >= 1) || begin[i] + size[i] > d)
+          throw new ShapeError(
+            `slice: begin ${fmt(begin)} and size ${fmt(size)} do not fit in shape ${fmt(a)} (axis ${i})`,
+          );
+      });
+      return size;
+    },
+    encode: ([a], attrs) => {
+      const pad = SLICE_RANK - a.length;
+      const ones = new Array<number>(pad).fill(1);
+      return [...ones, ...a, ...ones.map(() => 0), ...attrs.slice(0, a.length), ...ones, ...attrs.slice(a.length)];
+    },
+    flops: { fwd: () => 0, bwd: [(p) => product(p, range(SLICE_RANK, 2 * SLICE_RANK))] },
+    doc: 'out[i0..i5] = a[begin0 + i0, ..., begin5 + i5] (a copy); d/da adds the output adjoint into the slice region of a',
+    tangent: 'linear',
+  },
+  {
+    name: 'concat',
+    kind: 'structure',
+    arity: 2,
+    params: ['outer', 'na', 'nb', 'n', 'inner'],
+    extent: { out: [0, 3, 4], a: [0, 1, 4], b: [0, 2, 4] },
+    limits: [{ sum: [1, 2], max: 3 }],
+    saves: [],
+    shape: ([a, b], [axis]) => {
+      checkAxis('concat', a, axis);
+      if (a.length !== b.length || a.some((d, i) => i !== axis && d !== b[i]))
+        throw new ShapeError(`concat: shapes ${fmt(a)} and ${fmt(b)} differ outside axis ${axis}`);
+      return a.map((d, i) => (i === axis ? d + b[i] : d));
+    },
+    encode: ([a, b], [axis]) => {
+      const [outer, na, inner] = splitAxis(a, axis);
+      return [outer, na, b[axis], na + b[axis], inner];
+    },
+    flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1] * p[4], (p) => p[0] * p[2] * p[4]] },
+    doc: 'out[o,:,i] = a[o,:,i] followed by b[o,:,i] (a copy; columns past na + nb, never in a compiled tape, are 0); d/da and d/db take their parts of the output adjoint',
+    tangent: 'linear',
+  },
+  {
+    name: 'gather',
+    kind: 'structure',
+    arity: 2,
+    params: ['outer', 'n', 'inner', 'm'],
+    extent: { out: [0, 3, 2], a: [0, 1, 2], b: [3] },
+    saves: ['b'],
+    shape: ([a, ids], [axis]) => {
+      checkAxis('gather', a, axis);
+      return [...a.slice(0, axis), ...ids, ...a.slice(axis + 1)];
+    },
+    encode: ([a, ids], [axis]) => [...splitAxis(a, axis), sizeOf(ids)],
+    flops: { fwd: () => 0, bwd: [(p) => p[0] * p[3] * p[2], () => 0] },
+    doc:
+      'out[o,j,i] = a[o,b[j],i] for an integer b[j] in [0, n); a NaN row for any other b[j] (inputs are checked before the call, so only a computed index can get there); ' +
+      'd/da scatter-adds the output adjoint into the rows b[j] (repeated indices accumulate); the indices b take no gradient',
+    noGrad: ['b'],
+    // linear in a: the forward rule with a's tangent and b's values (b never has a gradient flag)
+    tangent: 'bilinear',
+  },
+  {
+    name: 'batch_matmul',
+    kind: 'matmul',
+    arity: 2,
+    params: ['batch', 'm', 'k', 'n', 'batchA', 'batchB'],
+    extent: { out: [0, 1, 3], a: [4, 1, 2], b: [5, 2, 3] },
+    saves: ['a', 'b'],
+    shape: ([a, b]) => {
+      if (a.length !== 3 || b.length !== 3 || a[2] !== b[1] || (a[0] !== b[0] && a[0] !== 1 && b[0] !== 1))
+        throw new ShapeError(`matmul: shapes ${fmt(a)} x ${fmt(b)} do not fit a batched product [B,M,K] x [B,K,N]`);
+      return [Math.max(a[0], b[0]), a[1], b[2]];
+    },
+    encode: ([a, b]) => [Math.max(a[0], b[0]), a[1], a[2], b[2], a[0], b[0]],
+    flops: {
+      fwd: (p) => 2 * p[0] * p[1] * p[2] * p[3],
+      bwd: [(p) => 2 * p[0] * p[1] * p[2] * p[3], (p) => 2 * p[0] * p[1] * p[2] * p[3]],
+    },
+    doc:
+      'out[s] = a[s] b[s] for each of the batch products (an operand whose batch is not `batch`, a batch of 1 in a compiled tape, is its matrix 0 for every s); ' +
+      'd/da[s] += dout[s] b[s]^T, d/db[s] += a[s]^T dout[s] (summed over s for a shared operand)',
+    tangent: 'bilinear',
+  },
+];
+
 export const OPS: readonly OpDef[] = [
   ...ELEMENTWISE.map(elementwiseOp),
   {
@@ -382,13 +504,31 @@ export const OPS: readonly OpDef[] = [
     name: 'transpose',
     kind: 'transpose',
     arity: 1,
-    params: ['m', 'n'],
-    extent: { out: [0, 1], a: [0, 1] },
+    params: ['outer', 'm', 'n', 'inner'],
+    extent: { out: [0, 1, 2, 3], a: [0, 1, 2, 3] },
     saves: [],
-    shape: ([a]) => (is2d('transpose', a, 'operand'), [a[1], a[0]]),
-    encode: ([a]) => [a[0], a[1], 0],
-    flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1]] },
-    doc: 'out[j,i] = a[i,j] for a of shape [m,n]; the backward rule transposes the adjoint back',
+    // attrs [i, j, k]: the block of axes [j, k) moves in front of the block [i, j)
+    shape: ([a], [i, j, k]) => {
+      if (!(
+        Number.isInteger(i) &&
+        Number.isInteger(j) &&
+        Number.isInteger(k) &&
+        0 <= i &&
+        i < j &&
+        j < k &&
+        k <= a.length
+      ))
+        throw new ShapeError(`transpose: blocks of axes [${i}, ${j}) and [${j}, ${k}) do not fit shape ${fmt(a)}`);
+      return [...a.slice(0, i), ...a.slice(j, k), ...a.slice(i, j), ...a.slice(k)];
+    },
+    encode: ([a], [i, j, k]) => [
+      sizeOf(a.slice(0, i)),
+      sizeOf(a.slice(i, j)),
+      sizeOf(a.slice(j, k)),
+      sizeOf(a.slice(k)),
+    ],
+    flops: { fwd: () => 0, bwd: [(p) => p[0] * p[1] * p[2] * p[3]] },
+    doc: 'out[o,j,i,r] = a[o,i,j,r] for a of shape [outer,m,n,inner] (a copy; [1,m,n,1] is the matrix transpose); the backward rule transposes the adjoint back',
     tangent: 'linear',
   },
   {
@@ -505,6 +645,7 @@ export const OPS: readonly OpDef[] = [
     'avg_pool2d',
     'sum of each window / (kh*kw), padding counted as zeros (PyTorch count_include_pad=True); d/da = dout/(kh*kw) into each element of its windows',
   ),
+  ...STRUCTURE_OPS,
 ];
 
 /**

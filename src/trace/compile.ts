@@ -34,8 +34,8 @@ export interface Tape {
    */
   readonly outputs: Int32Array;
   /**
-   * Inputs read as class indices (one-hot of integer labels): pairs (input number, classes).
-   * The API layer checks every element is an integer in [0, classes) before a call.
+   * Inputs read as indices (one-hot of integer labels, gather's rows): pairs (input number,
+   * bound). The API layer checks every element is an integer in [0, bound) before a call.
    */
   readonly indexChecks: Int32Array;
   /**
@@ -70,7 +70,9 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
   for (const n of nodes) {
     dep[n.id] = n.kind === 'param' || n.inputs.some((j) => dep[j]);
     const differentiable = n.kind !== 'op' || OPS[OPCODE[n.op]].differentiable !== false;
-    grad[n.id] = toLoss[n.id] === 1 && (n.kind === 'param' || (differentiable && n.inputs.some((j) => grad[j])));
+    grad[n.id] =
+      toLoss[n.id] === 1 &&
+      (n.kind === 'param' || (differentiable && n.inputs.some((j, k) => grad[j] && takesGrad(n, k))));
   }
 
   const order = schedule(nodes, live, dep, loss);
@@ -90,10 +92,8 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
   place((n) => n.kind === 'input');
   const constStart = size;
   place((n) => n.kind === 'const' && live[n.id] === 1);
-  const constInit = Float64Array.from(
-    nodes.filter((n) => n.kind === 'const' && live[n.id]),
-    (n) => n.value!,
-  );
+  const constInit = new Float64Array(size - constStart);
+  for (const n of nodes) if (n.kind === 'const' && live[n.id]) constInit.set(n.value!, offset[n.id] - constStart);
   const tempStart = size;
   for (const id of order) {
     offset[id] = size;
@@ -121,9 +121,9 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
     const [a, b, c] = n.inputs;
     w[Field.flags] =
       (grad[id] ? Flag.gradOut : 0) |
-      (grad[a] ? Flag.gradA : 0) |
-      (b !== undefined && grad[b] ? Flag.gradB : 0) |
-      (c !== undefined && grad[c] ? Flag.gradC : 0);
+      (grad[a] && takesGrad(n, 0) ? Flag.gradA : 0) |
+      (b !== undefined && grad[b] && takesGrad(n, 1) ? Flag.gradB : 0) |
+      (c !== undefined && grad[c] && takesGrad(n, 2) ? Flag.gradC : 0);
     w[Field.out] = offset[id];
     w[Field.a] = at(a);
     w[Field.b] = b !== undefined ? at(b) : -1;
@@ -132,11 +132,15 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
   });
 
   const inputNodes = nodes.filter((n) => n.kind === 'input');
+  // the operand read as indices and its bound: one_hot's a (classes), gather's b (rows of a)
   const inputNumber = new Map(inputNodes.map((n, j) => [n.id, j]));
   const indexChecks = order.flatMap((id) => {
     const n = nodes[id];
-    const j = inputNumber.get(root(n.inputs[0])) ?? -1;
-    return n.op === 'one_hot' && j >= 0 ? [j, n.attrs[0]] : [];
+    if (n.op !== 'one_hot' && n.op !== 'gather') return [];
+    const [ids, bound] =
+      n.op === 'one_hot' ? [n.inputs[0], n.attrs[0]] : [n.inputs[1], nodes[n.inputs[0]].shape[n.attrs[0]]];
+    const j = inputNumber.get(root(ids)) ?? -1;
+    return j >= 0 ? [j, bound] : [];
   });
   return {
     code,
@@ -154,6 +158,11 @@ export function compileGraph(graph: Graph, loss: number, outputs: readonly Outpu
     fdPlan: fdPlan(nodes.slice(0, nParamLeaves), offset, code, order.length),
     instrNode: Int32Array.from(order),
   };
+}
+
+/** Does operand k of node n take a gradient? Not the ones its op lists in noGrad (gather's indices). */
+function takesGrad(n: Node, k: number): boolean {
+  return n.kind !== 'op' || !OPS[OPCODE[n.op]].noGrad?.includes((['a', 'b', 'c'] as const)[k]);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { MAX_ELEMENTS, sizeOf, shapeString, type Shape } from '../ops/opset.js';
-import { Graph } from './graph.js';
+import { Graph, tracingInto } from './graph.js';
 import { Tensor, describeValue } from './tensor.js';
 import { compileGraph, type Tape } from './compile.js';
 
@@ -252,7 +252,7 @@ function trace<S extends Spec>(spec: S, fn: TraceFn, sizes: Dims, limits = true)
   };
   const p = leaves('param', spec.params);
   const x = leaves('input', spec.inputs);
-  const returned = fn(p.tensors, x.tensors);
+  const returned = tracingInto(graph, () => fn(p.tensors, x.tensors));
   const isOurs = (t: unknown): t is Tensor => t instanceof Tensor && t.graph === graph;
   // a bare tensor is the loss: { loss: t }
   const named = isOurs(returned) ? { loss: returned } : returned;

@@ -15,8 +15,26 @@ export interface Node {
   readonly shape: Shape;
   readonly inputs: readonly number[];
   readonly attrs: readonly number[];
-  /** constants only */
-  readonly value?: number;
+  /** constants only: the elements, in row-major order (one for a scalar) */
+  readonly value?: Float64Array;
+}
+
+/** The graphs being traced (innermost last): free functions that take no tensor, constant(), record here. */
+const tracing: Graph[] = [];
+
+/** Runs `fn` with `graph` as the graph of the trace under way. */
+export function tracingInto<T>(graph: Graph, fn: () => T): T {
+  tracing.push(graph);
+  try {
+    return fn();
+  } finally {
+    tracing.pop();
+  }
+}
+
+/** The graph of the trace under way, or undefined outside `define`'s function. */
+export function currentGraph(): Graph | undefined {
+  return tracing[tracing.length - 1];
 }
 
 export class Graph {
@@ -37,10 +55,17 @@ export class Graph {
     const key = Object.is(value, -0) ? '-0' : String(value);
     let id = this.constants.get(key);
     if (id === undefined) {
-      id = this.push({ kind: 'const', op: 'const', shape: [], inputs: [], attrs: [], value });
+      id = this.push({ kind: 'const', op: 'const', shape: [], inputs: [], attrs: [], value: Float64Array.of(value) });
       this.constants.set(key, id);
     }
     return id;
+  }
+
+  /** A tensor constant (its own node; `values` is copied and holds sizeOf(shape) elements). */
+  constantTensor(values: ArrayLike<number>, shape: Shape): number {
+    if (this.limits && sizeOf(shape) > MAX_ELEMENTS)
+      throw new ShapeError(`constant: shape ${shapeString(shape)} has more than ${MAX_ELEMENTS} elements`);
+    return this.push({ kind: 'const', op: 'const', shape, inputs: [], attrs: [], value: Float64Array.from(values) });
   }
 
   reshape(input: number, shape: Shape): number {

@@ -1,4 +1,4 @@
-import { ShapeError, shapeString as fmt, sizeOf, type Shape } from '../ops/opset.js';
+import { ShapeError, SLICE_RANK, shapeString as fmt, sizeOf, type Shape } from '../ops/opset.js';
 import type { Graph } from './graph.js';
 import { convAttrs, poolAttrs, type Conv2dOptions, type Pair, type Pool2dOptions } from './window.js';
 
@@ -151,23 +151,156 @@ export class Tensor {
     return this.binary('pow', p);
   }
 
-  /** Matrix product: 2-D x 2-D, 2-D x 1-D (matrix-vector), 1-D x 2-D and 1-D x 1-D (dot). */
+  /**
+   * Matrix product: 2-D x 2-D, 2-D x 1-D (matrix-vector), 1-D x 2-D and 1-D x 1-D (dot); and
+   * batched over the leading axes of an operand of rank 3 or more (as NumPy's matmul):
+   * [...B,M,K] x [...B,K,N], [M,K] x [...B,K,N] (one matrix for every batch) and
+   * [...B,M,K] x [K,N] (one product of [B*M,K] x [K,N]). The batch axes must be equal.
+   */
   matmul(other: Tensor): Tensor {
     const b = this.operand(other, 'matmul');
     const [sa, sb] = [this.shape, b.shape];
-    if (sa.length < 1 || sa.length > 2 || sb.length < 1 || sb.length > 2)
-      throw new ShapeError(`matmul: operands must be 1-D or 2-D, got ${fmt(sa)} x ${fmt(sb)}`);
+    if (sa.length < 1 || sb.length < 1)
+      throw new ShapeError(`matmul: operands must be at least 1-D, got ${fmt(sa)} x ${fmt(sb)}`);
     const a2 = sa.length === 1 ? [1, sa[0]] : sa;
     const b2 = sb.length === 1 ? [sb[0], 1] : sb;
-    if (a2[1] !== b2[0]) throw new ShapeError(`matmul: inner dimensions differ: ${fmt(sa)} x ${fmt(sb)}`);
-    const out = this.wrap(this.graph.op('matmul', [this.reshape(a2).id, b.reshape(b2).id]));
-    return out.reshape([...sa.slice(0, -1), ...sb.slice(1)]);
+    const [k, kb] = [a2[a2.length - 1], b2[b2.length - 2]];
+    if (k !== kb) throw new ShapeError(`matmul: inner dimensions differ: ${fmt(sa)} x ${fmt(sb)}`);
+    // the result's shape: the batch axes, then M and N where the operand had them (NumPy's rule)
+    const batchA = a2.slice(0, -2),
+      batchB = b2.slice(0, -2);
+    const batch = batchA.length ? batchA : batchB;
+    const shape = [
+      ...batch,
+      ...(sa.length > 1 ? [a2[a2.length - 2]] : []),
+      ...(sb.length > 1 ? [b2[b2.length - 1]] : []),
+    ];
+    if (!batchB.length) {
+      // [...B,M,K] x [K,N]: one product over all the rows
+      const rows = this.reshape([-1, k]);
+      return this.wrap(this.graph.op('matmul', [rows.id, b.reshape(b2).id])).reshape(shape);
+    }
+    if (batchA.length && (batchA.length !== batchB.length || batchA.some((d, i) => d !== batchB[i])))
+      throw new ShapeError(`matmul: batch axes differ: ${fmt(sa)} x ${fmt(sb)}`);
+    const a3 = this.reshape([sizeOf(batchA), a2[a2.length - 2], k]);
+    const b3 = b.reshape([sizeOf(batchB), k, b2[b2.length - 1]]);
+    return this.wrap(this.graph.op('batch_matmul', [a3.id, b3.id])).reshape(shape);
   }
 
-  /** Transpose of a 2-D tensor; a 0-D or 1-D tensor is returned unchanged (as in NumPy). */
-  transpose(): Tensor {
-    if (this.rank < 2) return this;
-    return this.wrap(this.graph.op('transpose', [this.id]));
+  /**
+   * The axes permuted: axis i of the result is axis perm[i] of this tensor (as NumPy's and
+   * TF.js's transpose); without perm, the axes reversed (a matrix transposed, a 0-D or 1-D
+   * tensor unchanged). Each instruction exchanges two adjacent blocks of axes, so a permutation
+   * of r axes takes at most r - 1 copies, and the common ones ([m,n], [B,m,n] -> [B,n,m],
+   * NCHW -> NHWC) take one.
+   */
+  transpose(perm?: readonly number[]): Tensor {
+    const r = this.rank;
+    const p = perm === undefined ? this.shape.map((_, i) => r - 1 - i) : Array.isArray(perm) ? [...perm] : [];
+    if (
+      (perm !== undefined && !Array.isArray(perm)) ||
+      p.length !== r ||
+      p.some((x) => !Number.isInteger(x) || x < 0 || x >= r) ||
+      new Set(p).size !== r
+    )
+      throw new ShapeError(
+        `transpose: ${describeValue(perm)} is not a permutation of the ${r} axes of ${fmt(this.shape)}`,
+      );
+    // cur[q] = which original axis sits at position q; move the run the target wants at i forward
+    const cur = this.shape.map((_, i) => i);
+    let x: Tensor = this;
+    for (let i = 0; i < r;) {
+      const q = cur.indexOf(p[i]);
+      if (q === i) {
+        i++;
+        continue;
+      }
+      let len = 1;
+      while (q + len < r && cur[q + len] === p[i + len]) len++;
+      x = x.wrap(x.graph.op('transpose', [x.id], [i, q, q + len]));
+      cur.splice(i, 0, ...cur.splice(q, len));
+      i += len;
+    }
+    return x;
+  }
+
+  /**
+   * The block of elements from `begin` (per axis) of `size` elements along each axis, as TF.js's
+   * slice: a number applies to the first axis, missing axes start at 0 and run to the end, and a
+   * size of -1 runs to the end. The gradient adds into that block of this tensor's adjoint.
+   */
+  slice(begin: number | readonly number[], size?: number | readonly number[]): Tensor {
+    const shape = this.shape,
+      r = this.rank;
+    const list = (x: unknown, what: string): number[] => {
+      const l = typeof x === 'number' ? [x] : Array.isArray(x) || ArrayBuffer.isView(x) ? [...(x as number[])] : null;
+      if (!l || l.length > r || l.some((d) => !Number.isInteger(d)))
+        throw new ShapeError(
+          `slice: ${what} ${describeValue(x)} must be an integer or at most ${r} integers for shape ${fmt(shape)}`,
+        );
+      return l;
+    };
+    if (r === 0) throw new ShapeError('slice: a scalar (shape []) has no axes to slice');
+    const b = list(begin, 'begin'),
+      s = size === undefined ? [] : list(size, 'size');
+    const bs = shape.map((_, i) => b[i] ?? 0);
+    const ss = shape.map((d, i) => (s[i] === undefined || s[i] === -1 ? d - bs[i] : s[i]));
+    shape.forEach((d, i) => {
+      if (bs[i] < 0 || bs[i] >= d || ss[i] < 1 || bs[i] + ss[i] > d)
+        throw new ShapeError(
+          `slice: begin ${fmt(bs)} and size ${fmt(s.length ? s : [-1])} do not fit shape ${fmt(shape)} at axis ${i} (need 0 <= begin < ${d} and 1 <= size <= ${d} - begin)`,
+        );
+    });
+    if (ss.every((d, i) => d === shape[i])) return this;
+    // merge each axis taken whole into the one before it: the block stays one contiguous range
+    const dims: number[] = [],
+      bg: number[] = [],
+      sz: number[] = [];
+    shape.forEach((d, i) => {
+      if (i > 0 && ss[i] === d) {
+        dims[dims.length - 1] *= d;
+        bg[bg.length - 1] *= d;
+        sz[sz.length - 1] *= d;
+      } else (dims.push(d), bg.push(bs[i]), sz.push(ss[i]));
+    });
+    const x = this.reshape(dims);
+    if (dims.length <= SLICE_RANK) return this.wrap(this.graph.op('slice', [x.id], [...bg, ...sz])).reshape(ss);
+    // wider than one instruction: the first SLICE_RANK - 1 axes, then the rest
+    const h = SLICE_RANK - 1;
+    const rest = sizeOf(dims.slice(h));
+    const first = x.reshape([...dims.slice(0, h), rest]).slice([...bg.slice(0, h), 0], [...sz.slice(0, h), rest]);
+    return first
+      .reshape([...sz.slice(0, h), ...dims.slice(h)])
+      .slice([...bg.slice(0, h).map(() => 0), ...bg.slice(h)], [...sz.slice(0, h), ...sz.slice(h)])
+      .reshape(ss);
+  }
+
+  /**
+   * Rows of this tensor picked along `axis` by integer `indices` (an embedding lookup:
+   * `table.gather(ids)`): the result's shape is this shape with that axis replaced by the shape
+   * of `indices`. Indices are a tensor (an input checked on every call: an index out of range is
+   * an Error; a computed one out of range gives a NaN row) or integers fixed at trace time. The
+   * gradient scatter-adds into the rows picked (a row picked twice gets both); none flows into
+   * the indices.
+   */
+  gather(indices: Tensor | readonly number[] | Int32Array | Float64Array, axis = 0): Tensor {
+    if (this.rank === 0) throw new ShapeError('gather: a scalar (shape []) has no axis to gather from');
+    const ax = this.axis(axis, 'gather');
+    const n = this.shape[ax];
+    let ids: Tensor;
+    if (indices instanceof Tensor) ids = this.operand(indices, 'gather');
+    else if (Array.isArray(indices) || indices instanceof Int32Array || indices instanceof Float64Array) {
+      const bad = [...indices].findIndex((i) => !(Number.isInteger(i) && i >= 0 && i < n));
+      if (bad >= 0 || indices.length === 0)
+        throw new ShapeError(
+          bad >= 0
+            ? `gather: index ${indices[bad]} (element ${bad}) is not an integer in [0, ${n}) for axis ${ax} of ${fmt(this.shape)}`
+            : 'gather: no indices',
+        );
+      ids = this.wrap(this.graph.constantTensor(indices, [indices.length]));
+    } else
+      throw new TypeError(`gather: indices must be a Tensor or an array of integers, got ${describeValue(indices)}`);
+    return this.wrap(this.graph.op('gather', [this.id, ids.id], [ax]));
   }
 
   /** Sum of all elements, or along `axis` (negative counts from the end). */
@@ -275,7 +408,8 @@ export class Tensor {
     return `Tensor${fmt(this.shape)}`;
   }
 
-  private wrap(id: number): Tensor {
+  /** @internal */
+  wrap(id: number): Tensor {
     return new Tensor(this.graph, id);
   }
 
@@ -283,13 +417,15 @@ export class Tensor {
     return this.wrap(this.graph.op(name, [this.id]));
   }
 
-  private binary(name: string, other: TensorLike): Tensor {
+  /** @internal */
+  binary(name: string, other: TensorLike): Tensor {
     const b = this.operand(other, name);
     const shape = broadcastShapes(name, this.shape, b.shape);
     return this.wrap(this.graph.op(name, [this.expand(shape).id, b.expand(shape).id]));
   }
 
-  private operand(x: TensorLike, op: string): Tensor {
+  /** @internal the operand as a tensor of this trace (a number becomes a constant) */
+  operand(x: TensorLike, op: string): Tensor {
     if (typeof x === 'number') return this.wrap(this.graph.constant(x));
     if (!(x instanceof Tensor)) throw new TypeError(`${op}: expected a Tensor or a number, got ${describeValue(x)}`);
     if (x.graph !== this.graph) throw new Error(`${op}: the operands come from different traces`);

@@ -72,7 +72,14 @@ export function explain(c: Compiled): Explanation {
   for (let i = 0; i < tape.nInstr; i++) {
     const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const op = OPS[w[Field.op]].name;
-    const args = [Field.a, Field.b, Field.c].filter((f) => w[f] >= 0).map((f) => name(w[f]));
+    const node = nodes[tape.instrNode[i]];
+    // a tensor constant by its shape (the map names constants by their first value)
+    const args = [Field.a, Field.b, Field.c]
+      .filter((f) => w[f] >= 0)
+      .map((f, k) => {
+        const src = nodes[c.defined.graph.root(node.inputs[k])];
+        return src?.kind === 'const' && src.shape.length ? `const${shapeString(src.shape)}` : name(w[f]);
+      });
     forward.push({
       index: i,
       text: `t${i} = ${op}(${args.join(', ')})  ${shapeString(nodes[tape.instrNode[i]].shape)}`,

@@ -4,6 +4,7 @@ import type { Kernel } from './kernel.js';
 import { ELEMENTWISE_KERNELS } from './kernels.gen.js';
 import { CONV_KERNELS } from './conv.js';
 import { EXTREMUM_KERNELS } from './extremum.js';
+import { STRUCTURE_KERNELS } from './structure.js';
 
 export type { Kernel } from './kernel.js';
 
@@ -122,14 +123,6 @@ const HANDWRITTEN: Readonly<Record<Exclude<OpName, ElementwiseName>, Kernel>> = 
         }
     },
   },
-  transpose: {
-    fwd(v, o, a, _b, m, n) {
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) v[o + j * m + i] = v[a + i * n + j];
-    },
-    bwd(_v, g, _f, o, a, _b, m, n) {
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) g[a + i * n + j] += g[o + j * m + i];
-    },
-  },
   softmax_xent: {
     fwd(v, o, a, b, rows, c, probs) {
       for (let r = 0; r < rows; r++) {
@@ -177,6 +170,7 @@ const HANDWRITTEN: Readonly<Record<Exclude<OpName, ElementwiseName>, Kernel>> = 
       }
     },
   },
+  ...STRUCTURE_KERNELS,
 };
 
 /** Every op's kernel: the table is exhaustive over the op names (src/ops/names.gen.ts). */
