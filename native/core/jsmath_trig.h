@@ -256,7 +256,7 @@ inline int32_t rem_pio2(double x, double* y) {
   }
   // |x| in 24-bit chunks: z = |x| 2^-e0 with 2^23 <= z < 2^24
   const int32_t e0 = (ix >> 20) - 1046;
-  double z = from_words(static_cast<uint32_t>(ix - (e0 << 20)), low_word(x));
+  double z = from_words(static_cast<uint32_t>(ix - e0 * (1 << 20)), low_word(x));
   double tx[3];
   for (int i = 0; i < 2; i++) {
     tx[i] = static_cast<double>(static_cast<int32_t>(z));
