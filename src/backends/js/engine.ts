@@ -4,7 +4,7 @@ import { checkPlan, checkTape } from '../../trace/check-tape.js';
 import type { Engine, Program } from '../types.js';
 import { KERNELS, type Kernel } from './kernels.js';
 import { jsAdam, jsSgd } from './optim.js';
-import { bilinearScratch, tangentSweep } from './tangent.js';
+import { tangentPlan, tangentSweep, type TangentPlan } from './tangent.js';
 
 /** Kernel of each opcode; a missing one is reported by name when a tape uses it. */
 const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map(
@@ -30,6 +30,7 @@ class JsProgram implements Program {
   /** tangent arena and bilinear scratch (forward mode; see tangent.ts) */
   private t?: Float64Array;
   private m?: Float64Array;
+  private plan?: TangentPlan;
   /** each instruction's params p0.. (views of the code) */
   private readonly params: Int32Array[] = [];
 
@@ -159,18 +160,20 @@ class JsProgram implements Program {
   private tangents(): Float64Array {
     if (!this.t) {
       this.t = new Float64Array(this.tape.arenaSize);
-      this.m = new Float64Array(this.tape.arenaSize + bilinearScratch(this.tape));
+      this.plan = tangentPlan(this.tape, this.params);
+      this.m = new Float64Array(this.tape.arenaSize + this.plan.scratch);
     } else this.t.fill(0);
     return this.t;
   }
 
   private tangentSweep(from: number): void {
-    tangentSweep(this.tape, this.kernels, this.params, this.v, this.t!, this.g, this.m!, from);
+    tangentSweep(this.tape, this.plan!, this.kernels, this.params, this.v, this.t!, this.g, this.m!, from);
   }
 
   dispose(): void {
     this.kernels.length = 0;
     this.t = this.m = undefined;
+    this.plan = undefined;
     this.params.length = 0;
   }
 

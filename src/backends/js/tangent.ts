@@ -1,4 +1,4 @@
-import { Field, Flag, INSTR_WIDTH, OPS, sizeOf } from '../../ops/opset.js';
+import { Field, Flag, INSTR_WIDTH, OPS, sizeOf, type OpDef } from '../../ops/opset.js';
 import type { Tape } from '../../trace/compile.js';
 import { lseParts, type Kernel } from './kernels.js';
 import { SELECTION_TANGENTS } from './selection-tangent.js';
@@ -82,14 +82,42 @@ const OPERANDS = [
   [Field.c, Flag.gradC],
 ] as const;
 
+/** What a tangent sweep needs of each instruction, computed once per program: op and extents. */
+export interface TangentPlan {
+  readonly defs: readonly OpDef[];
+  /** elements of out, a, b, c and the extra region, per instruction (0: no such operand) */
+  readonly sizes: readonly (readonly number[])[];
+  /** the largest operand of a bilinear instruction (m holds it past the arena) */
+  readonly scratch: number;
+}
+
+export function tangentPlan(tape: Tape, params: readonly Int32Array[]): TangentPlan {
+  const defs: OpDef[] = [];
+  const sizes: number[][] = [];
+  let scratch = 0;
+  for (let i = 0; i < tape.nInstr; i++) {
+    const def = OPS[tape.code[i * INSTR_WIDTH + Field.op]];
+    if (def.tangent === 'custom' && !TANGENT_RULES[def.name])
+      throw new Error(`js backend: no tangent rule for op '${def.name}'`);
+    const p = params[i];
+    const x = def.extent;
+    const n = [x.out, x.a, x.b, x.c, x.extra?.size].map((e) => (e ? sizeOf(e.map((q) => p[q])) : 0));
+    if (def.tangent === 'bilinear') scratch = Math.max(scratch, n[1], n[2], n[3]);
+    defs.push(def);
+    sizes.push(n);
+  }
+  return { defs, sizes, scratch };
+}
+
 /**
  * Runs the tangent sweep of instructions from..nInstr-1 over the values `v` (a forward sweep has
  * filled them). `g` is scratch of the arena's size (the adjoint arena, unused meanwhile) and `m`
- * scratch of the arena's size plus the largest operand: a bilinear term reads one operand's
- * tangent from m past the arena, so it never overwrites the other operand's values (x.matmul(x)).
+ * scratch of the arena's size plus plan.scratch: a bilinear term reads one operand's tangent from
+ * m past the arena, so it never overwrites the other operand's values (x.matmul(x)).
  */
 export function tangentSweep(
   tape: Tape,
+  plan: TangentPlan,
   kernels: readonly Kernel[],
   params: readonly Int32Array[],
   v: Float64Array,
@@ -103,61 +131,48 @@ export function tangentSweep(
     const w = i * INSTR_WIDTH;
     const flags = code[w + Field.flags];
     if (!(flags & Flag.gradOut)) continue;
-    const def = OPS[code[w + Field.op]];
+    const def = plan.defs[i];
+    const [nOut, ...sizes] = plan.sizes[i]; // a, b, c, extra
     const p = params[i];
     const k = kernels[i];
-    const [o, a, b, c] = [code[w + Field.out], code[w + Field.a], code[w + Field.b], code[w + Field.c]];
-    const ext = (e: readonly number[] | undefined) => (e ? sizeOf(e.map((q) => p[q])) : 0);
-    const nOut = ext(def.extent.out);
-    const sizes = [ext(def.extent.a), ext(def.extent.b), ext(def.extent.c)];
+    const o = code[w + Field.out],
+      a = code[w + Field.a],
+      b = code[w + Field.b],
+      c = code[w + Field.c];
     if (def.tangent === 'linear') k.fwd(t, o, a, b, p[0], p[1], p[2], c, p);
     else if (def.tangent === 'custom') TANGENT_RULES[def.name](v, t, flags, o, a, b, p[0], p[1], p[2], p);
     else if (def.tangent === 'diagonal') {
       t.fill(0, o, o + nOut);
-      OPERANDS.forEach(([field, grad], q) => {
+      for (let q = 0; q < 3; q++) {
+        const [field, grad] = OPERANDS[q];
         // an operand of another size (pow's scalar exponent) takes no gradient
-        if (!(flags & grad) || sizes[q] !== nOut) return;
+        if (!(flags & grad) || sizes[q] !== nOut) continue;
         const x = code[w + field];
         g.set(t.subarray(x, x + nOut), o); // the operand's tangent as the output adjoint
         g.fill(0, x, x + nOut);
         k.bwd(v, g, grad | Flag.gradOut, o, a, b, p[0], p[1], p[2], c, p);
         for (let j = 0; j < nOut; j++) t[o + j] += g[x + j];
-      });
+      }
     } else if (def.tangent === 'bilinear') {
       t.fill(0, o, o + nOut);
       const at = tape.arenaSize; // where the tangent operand goes in m
-      OPERANDS.forEach(([field, grad], q) => {
-        if (!(flags & grad)) return;
+      for (let q = 0; q < 3; q++) {
+        const [field, grad] = OPERANDS[q];
+        if (!(flags & grad)) continue;
         const offs = [a, b, c];
         // m holds the values of the other operands and this one's tangent past the arena
-        OPERANDS.forEach(([f2], r) => {
-          const x = code[w + f2];
-          if (r !== q && x >= 0) m.set(v.subarray(x, x + sizes[r]), x);
-        });
+        for (let r = 0; r < 3; r++)
+          if (r !== q && offs[r] >= 0) m.set(v.subarray(offs[r], offs[r] + sizes[r]), offs[r]);
         const x = code[w + field];
         m.set(t.subarray(x, x + sizes[q]), at);
         offs[q] = at;
         if (def.extent.extra) {
           const e = p[def.extent.extra.at];
-          m.set(v.subarray(e, e + ext(def.extent.extra.size)), e);
+          m.set(v.subarray(e, e + sizes[3]), e);
         }
         k.fwd(m, o, offs[0], offs[1], p[0], p[1], p[2], offs[2], p);
         for (let j = 0; j < nOut; j++) t[o + j] += m[o + j];
-      });
+      }
     }
   }
-}
-
-/** The largest operand of any bilinear instruction (the scratch m needs it past the arena). */
-export function bilinearScratch(tape: Tape): number {
-  let most = 0;
-  for (let i = 0; i < tape.nInstr; i++) {
-    const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
-    const def = OPS[w[Field.op]];
-    if (def.tangent !== 'bilinear') continue;
-    const p = w.subarray(Field.p0);
-    for (const e of [def.extent.a, def.extent.b, def.extent.c])
-      if (e) most = Math.max(most, sizeOf(e.map((q) => p[q])));
-  }
-  return most;
 }
