@@ -3,6 +3,8 @@ import { costOf, type Cost, type Method } from '../trace/cost.js';
 import type { Defined, Dims, Leaf } from '../trace/define.js';
 import type { Tape } from '../trace/compile.js';
 import { sizeOf, type Shape } from '../ops/opset.js';
+import { arrayOf, type DType, type FloatArray } from './dtype.js';
+import { isArrayOf, isFloat32Array, isFloat64Array } from './typed-array.js';
 import {
   checkFlat,
   checkIndices,
@@ -22,17 +24,18 @@ export interface JvpResult {
   readonly derivative: number;
 }
 
-export interface GradResult {
+/** A = Float64Array, or Float32Array for a float32 function. */
+export interface GradResult<A extends FloatArray = Float64Array> {
   /** the loss */
   readonly value: number;
-  /** one Float64Array per parameter (views of one buffer) */
-  readonly grad: Record<string, Float64Array>;
+  /** one array per parameter (views of one buffer) */
+  readonly grad: Record<string, A>;
   /** the function's named outputs (row-major; a function that returns a bare scalar has only `loss`) */
-  readonly outputs: Record<string, Float64Array>;
+  readonly outputs: Record<string, A>;
 }
 
 /** Named outputs, row-major, each a view of one buffer. */
-export type Outputs = Record<string, Float64Array>;
+export type Outputs<A extends FloatArray = Float64Array> = Record<string, A>;
 
 /** Programs kept per compiled function with symbolic dimensions (one per set of sizes; least recently used out). */
 const MAX_PROGRAMS = 8;
@@ -57,23 +60,27 @@ const finalizer = new FinalizationRegistry<Set<Program>>((programs) => {
 /**
  * A traced function whose tape lives inside a backend. Every argument is validated here, before
  * any backend sees it; a rejected call leaves the compiled function usable. A function with
- * symbolic dimensions loads one program per set of sizes, on first use at that size.
+ * symbolic dimensions loads one program per set of sizes, on first use at that size. Its element
+ * type (`dtype`, src/api/dtype.ts) fixes the arrays it takes and returns: A is Float64Array, or
+ * Float32Array for a float32 function.
  */
-export class Compiled {
+export class Compiled<A extends FloatArray = Float64Array> {
   readonly params: readonly Leaf[];
   readonly inputs: readonly Leaf[];
   /** N, the number of parameter elements (the length of the flat vectors) */
   readonly paramCount: number;
   /** the backend's name */
   readonly backend: BackendName;
+  /** the element type of every value, parameter, input, output and gradient */
+  readonly dtype: DType;
   private readonly instances = new Map<string, Instance>();
   /** the programs alive (what the finalizer releases) */
   private readonly programs = new Set<Program>();
   private disposedFlag = false;
-  private readonly theta: Float64Array;
+  private readonly theta: A;
   /** named tangents of jvp(), packed */
-  private readonly tangent: Float64Array;
-  private readonly inputArrays: Float64Array[];
+  private readonly tangent: A;
+  private readonly inputArrays: A[];
   /** an asynchronous gradient is in flight: the backend's arenas are in use */
   private busy = false;
   /** a call is reading its arguments, which can run user code (getters): no call may start */
@@ -83,20 +90,22 @@ export class Compiled {
   constructor(
     readonly defined: Defined,
     readonly engine: Engine,
+    dtype: DType = 'float64',
   ) {
     this.backend = engine.name;
+    this.dtype = dtype;
     this.params = defined.params;
     this.inputs = defined.inputs;
     this.paramCount = defined.paramCount;
-    this.theta = new Float64Array(this.paramCount);
-    this.tangent = new Float64Array(this.paramCount);
+    this.theta = this.alloc(this.paramCount);
+    this.tangent = this.alloc(this.paramCount);
     this.inputArrays = new Array(this.inputs.length);
     if (!defined.symbolic) this.load(defined, '');
     finalizer.register(this, this.programs, this);
   }
 
   /** The loss f(params, inputs). `params` may be named values or the flat vector. */
-  value(params: Values | Float64Array, inputs?: Values): number {
+  value(params: Values | A, inputs?: Values): number {
     const { program } = this.read(() => {
       this.needLoss();
       this.packNamed(params);
@@ -109,14 +118,14 @@ export class Compiled {
    * The loss, its gradient with respect to every parameter by the chosen method, and the named
    * outputs. `params` may be named values or the flat vector.
    */
-  grad(params: Values | Float64Array, inputs?: Values, options?: GradOptions): GradResult {
+  grad(params: Values | A, inputs?: Values, options?: GradOptions): GradResult<A> {
     const { inst, opts } = this.read(() => {
       this.packNamed(params);
       return { inst: this.instanceFor(inputs), opts: isObject(options) ? { ...options } : options };
     });
     const theta = this.thetaOf(params);
-    const out = new Float64Array(this.paramCount);
-    const outputs = new Float64Array(inst.outputSize);
+    const out = this.alloc(this.paramCount);
+    const outputs = this.alloc(inst.outputSize);
     // options that are not an object (or undefined) go through as given, so that gradFlat rejects
     // them: a spread would turn grad(p, x, 1) into {} (found by the fuzz test)
     const value = this.gradFlat(
@@ -133,17 +142,17 @@ export class Compiled {
    * parameters, or a flat vector): df = sum_i df/dθ_i t_i, from one value sweep and one tangent
    * sweep, exact like reverse mode (no step to choose).
    */
-  jvp(params: Values | Float64Array, tangents: Values | Float64Array, inputs?: Values): JvpResult {
+  jvp(params: Values | A, tangents: Values | A, inputs?: Values): JvpResult {
     const { program } = this.read(() => {
       this.needLoss();
       this.packNamed(params);
-      if (!(tangents instanceof Float64Array)) packParams(this.params, tangents, this.tangent, 'tangent');
+      if (!this.isFlat(tangents)) packParams(this.params, tangents, this.tangent, 'tangent');
       return this.collect(inputs);
     });
     const theta = this.thetaOf(params);
     let t = this.tangent;
-    if (tangents instanceof Float64Array) {
-      checkFlat('tangents', tangents, this.paramCount);
+    if (this.isFlat(tangents)) {
+      checkFlat('tangents', tangents, this.paramCount, this.dtype);
       t = tangents;
     }
     const result = new Float64Array(2);
@@ -152,32 +161,32 @@ export class Compiled {
   }
 
   /** Forward only, at any batch size: the named outputs (a function that returns a bare scalar has only `loss`). */
-  run(params: Values | Float64Array, inputs?: Values): Outputs {
+  run(params: Values | A, inputs?: Values): Outputs<A> {
     const inst = this.read(() => {
       this.packNamed(params);
       return this.collect(inputs);
     });
-    const outputs = new Float64Array(inst.outputSize);
+    const outputs = this.alloc(inst.outputSize);
     inst.program.value(this.thetaOf(params), this.inputArrays, outputs);
     return this.named(inst, outputs);
   }
 
   /** The loss at a flat parameter vector (definition order, see `params[i].offset`). */
-  valueFlat(theta: Float64Array, inputs?: Values): number {
+  valueFlat(theta: A, inputs?: Values): number {
     const { program } = this.read(() => {
       this.needLoss();
       return this.collect(inputs);
     });
-    checkFlat('theta', theta, this.paramCount);
+    checkFlat('theta', theta, this.paramCount, this.dtype);
     return program.value(theta, this.inputArrays);
   }
 
   /**
    * Writes the gradient at the flat vector `theta` into `out` without allocating; returns the
-   * loss. With `options.outputs` (a Float64Array of all named outputs' elements, in order), also
+   * loss. With `options.outputs` (an array of the dtype for all named outputs' elements, in order), also
    * writes the outputs there.
    */
-  gradFlat(theta: Float64Array, inputs: Values | undefined, out: Float64Array, options?: GradOptions): number {
+  gradFlat(theta: A, inputs: Values | undefined, out: A, options?: GradOptions): number {
     const { p, method, central, step, reuse, plan, outputs } = this.prepare(theta, inputs, out, options);
     if (method === 'reverse') return p.reverse(theta, this.inputArrays, out, outputs);
     if (outputs) p.value(theta, this.inputArrays, outputs); // FD leaves perturbed values behind: read them first
@@ -192,10 +201,10 @@ export class Compiled {
    * the compiled function is busy: its other methods throw, and another async call rejects.
    * The outputs of the result are `{}` (read them with `run`).
    */
-  async gradAsync(params: Values | Float64Array, inputs?: Values, options?: GradOptions): Promise<GradResult> {
+  async gradAsync(params: Values | A, inputs?: Values, options?: GradOptions): Promise<GradResult<A>> {
     this.read(() => this.packNamed(params));
     const theta = this.thetaOf(params);
-    const out = new Float64Array(this.paramCount);
+    const out = this.alloc(this.paramCount);
     const value = await this.gradFlatAsync(theta, inputs, out, options);
     return { value, grad: this.views(out), outputs: {} }; // the function may be disposed by now
   }
@@ -205,12 +214,7 @@ export class Compiled {
    * is made; `out` is written just before the promise resolves, so do not read it (or pass it to
    * another call) until then.
    */
-  gradFlatAsync(
-    theta: Float64Array,
-    inputs: Values | undefined,
-    out: Float64Array,
-    options?: GradOptions,
-  ): Promise<number> {
+  gradFlatAsync(theta: A, inputs: Values | undefined, out: A, options?: GradOptions): Promise<number> {
     let pending: Promise<number>;
     try {
       const { p, method, central, step, reuse, plan, outputs } = this.prepare(theta, inputs, out, options);
@@ -242,22 +246,32 @@ export class Compiled {
   }
 
   /** Named parameters as one new flat vector. */
-  flatten(params: Values): Float64Array {
+  flatten(params: Values): A {
     this.notDisposed();
-    const theta = new Float64Array(this.paramCount);
+    const theta = this.alloc(this.paramCount);
     packParams(this.params, params, theta);
     return theta;
   }
 
   /** A flat vector as named views (no copy). */
-  unflatten(theta: Float64Array): Record<string, Float64Array> {
+  unflatten(theta: A): Record<string, A> {
     this.notDisposed();
-    checkFlat('theta', theta, this.paramCount);
+    checkFlat('theta', theta, this.paramCount, this.dtype);
     return this.views(theta);
   }
 
-  private views(theta: Float64Array): Record<string, Float64Array> {
-    return Object.fromEntries(this.params.map((l) => [l.name, theta.subarray(l.offset, l.offset + l.size)]));
+  private views(theta: A): Record<string, A> {
+    return Object.fromEntries(this.params.map((l) => [l.name, theta.subarray(l.offset, l.offset + l.size) as A]));
+  }
+
+  /** A new zeroed array of this function's dtype. */
+  private alloc(n: number): A {
+    return arrayOf(this.dtype, n) as A;
+  }
+
+  /** A flat vector of this function's dtype (anything else is read as named values). */
+  private isFlat(x: unknown): x is A {
+    return isArrayOf(x, this.dtype);
   }
 
   /**
@@ -266,7 +280,11 @@ export class Compiled {
    */
   cost(method: Method | 'value' = 'reverse', options: { reuse?: boolean; dims?: Dims } = {}): Cost {
     this.notDisposed();
-    resolveOptions({ method: method === 'value' ? 'reverse' : method, reuse: options.reuse }, this.paramCount);
+    resolveOptions(
+      { method: method === 'value' ? 'reverse' : method, reuse: options.reuse },
+      this.paramCount,
+      this.dtype,
+    );
     return costOf(this.defined.at(options.dims ?? {}).tape, method, options.reuse ?? true);
   }
 
@@ -285,14 +303,17 @@ export class Compiled {
   }
 
   /** Named parameters packed into this.theta (a flat vector is the caller's own: see thetaOf). */
-  private packNamed(params: Values | Float64Array): void {
-    if (!(params instanceof Float64Array)) packParams(this.params, params, this.theta);
+  private packNamed(params: Values | A): void {
+    if (this.isFlat(params)) return;
+    // a flat vector of the other element type: say so (it is not a record of named values)
+    if (isFloatArray(params)) checkFlat('theta', params, this.paramCount, this.dtype);
+    packParams(this.params, params, this.theta);
   }
 
   /** The flat parameter vector of a call (checked after the reading): the caller's own, or this.theta. */
-  private thetaOf(params: Values | Float64Array): Float64Array {
-    if (!(params instanceof Float64Array)) return this.theta;
-    checkFlat('theta', params, this.paramCount);
+  private thetaOf(params: Values | A): A {
+    if (!this.isFlat(params)) return this.theta;
+    checkFlat('theta', params, this.paramCount, this.dtype);
     return params;
   }
 
@@ -316,22 +337,17 @@ export class Compiled {
   }
 
   /** Validates a flat gradient call; the inputs land in this.inputArrays. */
-  private prepare(
-    theta: Float64Array,
-    inputs: Values | undefined,
-    out: Float64Array,
-    options: GradOptions | undefined,
-  ) {
+  private prepare(theta: A, inputs: Values | undefined, out: A, options: GradOptions | undefined) {
     let resolved!: Resolved;
     const inst = this.read(() => {
       this.needLoss();
-      resolved = resolveOptions(options, this.paramCount);
+      resolved = resolveOptions(options, this.paramCount, this.dtype);
       return this.collect(inputs);
     });
-    checkFlat('theta', theta, this.paramCount);
-    checkFlat('the gradient buffer', out, this.paramCount);
+    checkFlat('theta', theta, this.paramCount, this.dtype);
+    checkFlat('the gradient buffer', out, this.paramCount, this.dtype);
     const { method, step, reuse, coordinates, outputs } = resolved;
-    if (outputs) checkFlat('options.outputs', outputs, inst.outputSize);
+    if (outputs) checkFlat('options.outputs', outputs, inst.outputSize, this.dtype);
     const plan = coordinates && planFor(inst.tape, this.paramCount, coordinates);
     return { p: inst.program, method, central: method === 'fd-central', step, reuse, plan, outputs };
   }
@@ -339,7 +355,7 @@ export class Compiled {
   /** Checks and collects the inputs, and returns the program for their sizes. */
   private collect(inputs: Values | undefined): Instance {
     const inst = this.instanceFor(inputs);
-    collectInputs(inst.defined.inputs, inputs, this.inputArrays);
+    collectInputs(inst.defined.inputs, inputs, this.inputArrays, this.dtype);
     checkIndices(inst.defined.inputs, inst.tape.indexChecks, this.inputArrays);
     return inst;
   }
@@ -360,7 +376,7 @@ export class Compiled {
 
   private load(defined: Defined, key: string): Instance {
     const tape = defined.tape;
-    const program = this.engine.load(tape);
+    const program = this.engine.load(tape, this.dtype);
     let outputSize = 0;
     for (let k = 1; k < tape.outputs.length; k += 2) outputSize += tape.outputs[k];
     const inst = { defined, tape, program, outputSize };
@@ -375,12 +391,12 @@ export class Compiled {
     return inst;
   }
 
-  private named(inst: Instance, buffer: Float64Array): Outputs {
-    const out: Outputs = {};
+  private named(inst: Instance, buffer: A): Outputs<A> {
+    const out: Outputs<A> = {};
     let at = 0;
     for (const o of inst.defined.outputs) {
       const n = sizeOf(o.shape as Shape); // a concrete trace's outputs have sizes
-      out[o.name] = buffer.subarray(at, at + n);
+      out[o.name] = buffer.subarray(at, at + n) as A;
       at += n;
     }
     return out;
@@ -419,3 +435,4 @@ function planFor(tape: Tape, n: number, coordinates: ArrayLike<number>): Int32Ar
 }
 
 const isObject = (x: unknown): x is object => typeof x === 'object' && x !== null;
+const isFloatArray = (x: unknown): x is FloatArray => isFloat64Array(x) || isFloat32Array(x);

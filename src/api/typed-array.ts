@@ -1,3 +1,5 @@
+import type { ArrayOf, DType } from './dtype.js';
+
 /**
  * Typed-array checks that a caller cannot fool. `x instanceof Float64Array` and `x.length` are
  * ordinary property lookups: a subclass, an own `length` property or a faked prototype chain
@@ -14,6 +16,16 @@ const lengthOfView = getter('length') as (this: ArrayBufferView) => number;
 /** A real Float64Array (a subclass too), by its internal type, not its prototype chain. */
 export function isFloat64Array(x: unknown): x is Float64Array {
   return tagOf.call(x) === 'Float64Array';
+}
+
+/** A real Float32Array, by its internal type. */
+export function isFloat32Array(x: unknown): x is Float32Array {
+  return tagOf.call(x) === 'Float32Array';
+}
+
+/** A real typed array of the dtype's element type (Float64Array or Float32Array), by its internal type. */
+export function isArrayOf<D extends DType>(x: unknown, dtype: D): x is ArrayOf<D> {
+  return tagOf.call(x) === (dtype === 'float32' ? 'Float32Array' : 'Float64Array');
 }
 
 /** A real Int32Array, by its internal type. */

@@ -4,6 +4,7 @@
  * the native loader or a `node:` import.
  */
 import { Compiled } from '../api/compiled.js';
+import { checkDType, type DType, type FloatArray } from '../api/dtype.js';
 import { Defined } from '../trace/define.js';
 import { describeValue } from '../trace/tensor.js';
 import type { WasmSource } from './wasm/loader.js';
@@ -20,8 +21,19 @@ export interface Backend {
   readonly features: readonly string[];
   /** how many threads each compiled function may use (wasm and js: 1) */
   readonly threads: number;
-  /** Sends the traced function's tape to the backend once. */
-  compile(f: Defined): Compiled;
+  /**
+   * Sends the traced function's tape to the backend once. `dtype` (default 'float64'):
+   * 'float32' stores and computes in float32 (src/api/dtype.ts: the contract), taking and
+   * returning Float32Arrays.
+   */
+  compile(f: Defined, options?: { readonly dtype?: 'float64' }): Compiled;
+  compile(f: Defined, options: { readonly dtype: 'float32' }): Compiled<Float32Array>;
+  compile(f: Defined, options?: CompileOptions): Compiled<FloatArray>;
+}
+
+export interface CompileOptions {
+  /** the element type: 'float64' (default) or 'float32' */
+  readonly dtype?: DType;
 }
 
 export interface BackendOptions {
@@ -98,10 +110,13 @@ function wrap(base: Engine, options: BackendOptions): Backend {
     name: engine.name,
     features: engine.features ?? [],
     threads: engine.threads,
-    compile(f: Defined) {
+    compile(f: Defined, options?: CompileOptions) {
       if (!(f instanceof Defined))
         throw new TypeError(`compile: expected the result of define(), got ${describeValue(f)}`);
-      return new Compiled(f, engine);
+      if (options !== undefined && (typeof options !== 'object' || options === null))
+        throw new TypeError(`compile: options must be an object, got ${describeValue(options)}`);
+      const dtype = checkDType(options?.dtype, 'compile');
+      return new Compiled(f, engine, dtype) as Compiled<never>;
     },
   };
 }

@@ -1,13 +1,14 @@
 import type { Tape } from '../trace/compile.js';
+import type { DType, FloatArray } from '../api/dtype.js';
 
 export const BACKEND_NAMES = ['native', 'wasm', 'js'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /**
  * What a backend implements: it takes a tape once and runs it. Every argument has already been
- * validated by the TS layer (api/compiled.ts); native and wasm check buffer lengths again
- * before they touch memory. `theta` and `grad` are flat vectors of nParams elements; `inputs`
- * holds one Float64Array per input in definition order.
+ * validated by the TS layer (api/compiled.ts); native and wasm check buffer lengths (and element
+ * types) again before they touch memory. `theta` and `grad` are flat vectors of nParams elements;
+ * `inputs` holds one array per input in definition order, all of the program's dtype.
  */
 export interface Engine {
   readonly name: BackendName;
@@ -17,7 +18,13 @@ export interface Engine {
   readonly threads: number;
   /** the same backend with another thread count (native only; checked by the caller) */
   withThreads?(threads: number): Engine;
-  load(tape: Tape): Program;
+  /**
+   * The tape as a program whose arenas hold `dtype` elements: every array the program takes and
+   * writes (theta, inputs, grad, outputs, tangents) is then a Float64Array or a Float32Array
+   * (src/api/dtype.ts has the float32 contract; default float64). A backend without that dtype
+   * throws, naming it.
+   */
+  load(tape: Tape, dtype?: DType): Program;
   /** SGD state (the momentum buffer) for n parameters, in this backend's memory */
   sgd(n: number, config: SgdConfig): FusedSgd;
   /** Adam state (first and second moments, and their maximum with amsgrad) for n parameters */
@@ -68,9 +75,9 @@ export interface Program {
    * f(theta). With `outputs`, also writes the tape's named outputs (Tape.outputs) into it, one
    * after another: a buffer of the sum of their sizes.
    */
-  value(theta: Float64Array, inputs: readonly Float64Array[], outputs?: Float64Array): number;
+  value(theta: FloatArray, inputs: readonly FloatArray[], outputs?: FloatArray): number;
   /** f(theta); writes the reverse-mode gradient into grad (and the outputs, as value does) */
-  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, outputs?: Float64Array): number;
+  reverse(theta: FloatArray, inputs: readonly FloatArray[], grad: FloatArray, outputs?: FloatArray): number;
   /**
    * f(theta); writes the finite-difference gradient into grad: forward differences
    * (f(θ+h e_i) - f(θ)) / h, or central (f(θ+h e_i) - f(θ-h e_i)) / 2h, with
@@ -80,9 +87,9 @@ export interface Program {
    * coordinates of grad are written. Backends validate it like the tape's own plan.
    */
   fd(
-    theta: Float64Array,
-    inputs: readonly Float64Array[],
-    grad: Float64Array,
+    theta: FloatArray,
+    inputs: readonly FloatArray[],
+    grad: FloatArray,
     central: boolean,
     relStep: number,
     reuse: boolean,
@@ -92,16 +99,16 @@ export interface Program {
    * Forward-mode AD: f(theta) and its directional derivative along `tangent` (one value sweep and
    * one tangent sweep); writes [f, derivative] into `result` (2 elements) and returns f.
    */
-  jvp(theta: Float64Array, inputs: readonly Float64Array[], tangent: Float64Array, result: Float64Array): number;
+  jvp(theta: FloatArray, inputs: readonly FloatArray[], tangent: FloatArray, result: Float64Array): number;
   /**
    * Forward-mode AD gradient: f(theta); one tangent sweep per coordinate writes grad[i] = df/dθ_i.
    * With reuse, the sweep of θ_i starts at its first reader (Tape.fdPlan, as FD does); `plan`
    * replaces the tape's plan as for fd.
    */
   forwardGrad(
-    theta: Float64Array,
-    inputs: readonly Float64Array[],
-    grad: Float64Array,
+    theta: FloatArray,
+    inputs: readonly FloatArray[],
+    grad: FloatArray,
     reuse: boolean,
     plan?: Int32Array,
   ): number;
@@ -111,11 +118,11 @@ export interface Program {
    * promise resolves. A backend without them gets the synchronous call wrapped in a promise by
    * the TS layer (api/compiled.ts), with the same busy rule.
    */
-  reverseAsync?(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array): Promise<number>;
+  reverseAsync?(theta: FloatArray, inputs: readonly FloatArray[], grad: FloatArray): Promise<number>;
   fdAsync?(
-    theta: Float64Array,
-    inputs: readonly Float64Array[],
-    grad: Float64Array,
+    theta: FloatArray,
+    inputs: readonly FloatArray[],
+    grad: FloatArray,
     central: boolean,
     relStep: number,
     reuse: boolean,

@@ -5,6 +5,7 @@
  */
 import type { Compiled } from '../api/compiled.js';
 import { checkFlat, type Value, type Values } from '../api/validate.js';
+import { float64Only } from './optimizers.js';
 import { mulberry32 } from '../models/random.js';
 import { describeValue } from '../trace/tensor.js';
 import {
@@ -107,6 +108,7 @@ const KNOWN = [
  */
 export async function fit(c: Compiled, theta: Float64Array, data: Values, options: FitOptions): Promise<FitResult> {
   const o = resolveFit(options);
+  float64Only('fit', c);
   checkFlat('theta', theta, c.paramCount);
   const train = rowsOf(c, data, 'data');
   const val = o.validation && rowsOf(c, o.validation, 'validation');

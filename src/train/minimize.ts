@@ -6,6 +6,7 @@
  */
 import { Compiled } from '../api/compiled.js';
 import { checkFlat, type GradOptions, type Values } from '../api/validate.js';
+import { float64Only } from './optimizers.js';
 import { METHODS, type Method } from '../trace/cost.js';
 import { describeValue } from '../trace/tensor.js';
 import { lbfgs, maxAbs, resolveLbfgs, runLbfgs, type ResolvedLbfgs } from './lbfgs.js';
@@ -134,6 +135,7 @@ export function minimize(
     throw new Error(
       `${what}: the function has no scalar loss to minimise (its outputs: ${c.defined.outputs.map((o) => o.name).join(', ')}); return { loss, ... }`,
     );
+  float64Only(what, c);
   checkFlat(`${what}: theta`, theta, c.paramCount);
   checkOptions(what, options, MINIMIZE_KEYS);
   const optimizer = options.optimizer ?? lbfgs();

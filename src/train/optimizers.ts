@@ -149,7 +149,19 @@ function paramCount(fn: string, c: Compiled): number {
   if (!(c instanceof Compiled))
     throw new TypeError(`${fn}: bind expects a compiled function (backend.compile(f)), got ${describeValue(c)}`);
   if (c.disposed) throw new Error(`${fn}: cannot bind to a disposed compiled function`);
+  float64Only(fn, c);
   return c.paramCount;
+}
+
+/**
+ * Training (the fused optimizer steps, fit, minimize) runs on float64 functions: a float32 one is
+ * refused by name rather than trained through conversions nobody asked for.
+ */
+export function float64Only(fn: string, c: { readonly dtype: string }): void {
+  if (c.dtype !== 'float64')
+    throw new Error(
+      `${fn}: training runs on float64 compiled functions for now; this one is ${c.dtype} (compile it without the dtype option)`,
+    );
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { FloatArray } from '../../api/dtype.js';
 import { Flag } from '../../ops/opset.js';
 import type { Kernel } from './kernel.js';
 
@@ -126,7 +127,7 @@ export const CONV_KERNELS: Readonly<Record<'conv2d' | 'max_pool2d' | 'avg_pool2d
  * the first NaN if any; -1 when the window holds only padding (a crafted tape only: the tracer
  * keeps the padding at most half the kernel).
  */
-export function windowMax(v: Float64Array, base: number, y: number, x: number, p: Int32Array): number {
+export function windowMax(v: FloatArray, base: number, y: number, x: number, p: Int32Array): number {
   const h = p[1],
     w = p[2],
     kh = p[5],

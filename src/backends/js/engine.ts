@@ -2,6 +2,7 @@ import { Field, Flag, INSTR_WIDTH, OPS } from '../../ops/opset.js';
 import type { Tape } from '../../trace/compile.js';
 import { checkPlan, checkTape } from '../../trace/check-tape.js';
 import type { Engine, Program } from '../types.js';
+import { arrayOf, type DType, type FloatArray } from '../../api/dtype.js';
 import { KERNELS, type Kernel } from './kernels.js';
 import { jsAdam, jsSgd } from './optim.js';
 import { tangentPlan, tangentSweep, type TangentPlan } from './tangent.js';
@@ -13,28 +14,37 @@ const BY_OPCODE: readonly (Kernel | undefined)[] = OPS.map(
 
 /**
  * The pure TypeScript reference backend: a tape interpreter over one value arena and one adjoint
- * arena, allocated once per compiled tape. No allocation per call.
+ * arena, allocated once per compiled tape. No allocation per call. A float32 program's arenas
+ * are Float32Arrays and the kernels are the same: each reads float32s, computes in float64 and
+ * rounds when it stores (sums accumulate in float64 and round once), which is the float32
+ * contract of src/api/dtype.ts.
  */
 export const jsEngine: Engine = {
   name: 'js',
   threads: 1,
-  load: (tape) => new JsProgram(tape),
+  load: (tape, dtype = 'float64') => new JsProgram(tape, dtype),
   sgd: jsSgd,
   adam: jsAdam,
 };
 
 class JsProgram implements Program {
-  private readonly v: Float64Array;
-  private readonly g: Float64Array;
+  private readonly v: FloatArray;
+  private readonly g: FloatArray;
   private readonly kernels: Kernel[] = [];
   /** tangent arena and bilinear scratch (forward mode; see tangent.ts) */
-  private t?: Float64Array;
-  private m?: Float64Array;
+  private t?: FloatArray;
+  private m?: FloatArray;
   private plan?: TangentPlan;
   /** each instruction's params p0.. (views of the code) */
   private readonly params: Int32Array[] = [];
 
-  constructor(private readonly tape: Tape) {
+  /** rounds a number to the arena's element type (FD steps must be exact differences of stored values) */
+  private readonly round: (x: number) => number;
+
+  constructor(
+    private readonly tape: Tape,
+    private readonly dtype: DType,
+  ) {
     checkTape(tape);
     for (let i = 0; i < tape.nInstr; i++) {
       const op = tape.code[i * INSTR_WIDTH + Field.op];
@@ -43,12 +53,13 @@ class JsProgram implements Program {
       this.kernels.push(k);
       this.params.push(tape.code.subarray(i * INSTR_WIDTH + Field.p0, (i + 1) * INSTR_WIDTH));
     }
-    this.v = new Float64Array(tape.arenaSize);
-    this.g = new Float64Array(tape.arenaSize);
+    this.v = arrayOf(dtype, tape.arenaSize);
+    this.g = arrayOf(dtype, tape.arenaSize);
+    this.round = dtype === 'float32' ? Math.fround : (x) => x;
     this.v.set(tape.constInit, tape.constStart);
   }
 
-  value(theta: Float64Array, inputs: readonly Float64Array[], outputs?: Float64Array): number {
+  value(theta: FloatArray, inputs: readonly FloatArray[], outputs?: FloatArray): number {
     this.setInputs(theta, inputs);
     this.forward(0);
     if (outputs) {
@@ -59,7 +70,7 @@ class JsProgram implements Program {
     return this.v[this.tape.output];
   }
 
-  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, outputs?: Float64Array): number {
+  reverse(theta: FloatArray, inputs: readonly FloatArray[], grad: FloatArray, outputs?: FloatArray): number {
     const f = this.value(theta, inputs, outputs);
     const { code, nInstr, nParams, tempStart, output } = this.tape;
     const g = this.g;
@@ -89,9 +100,9 @@ class JsProgram implements Program {
   }
 
   fd(
-    theta: Float64Array,
-    inputs: readonly Float64Array[],
-    grad: Float64Array,
+    theta: FloatArray,
+    inputs: readonly FloatArray[],
+    grad: FloatArray,
     central: boolean,
     relStep: number,
     reuse: boolean,
@@ -105,7 +116,7 @@ class JsProgram implements Program {
       const from = reuse ? fdPlan[k + 2] : 0;
       for (let i = fdPlan[k]; i < fdPlan[k + 1]; i++) {
         const x = v[i];
-        const h = x + relStep * Math.max(1, Math.abs(x)) - x;
+        const h = this.round(x + relStep * Math.max(1, Math.abs(x))) - x;
         v[i] = x + h;
         this.forward(from);
         const fp = v[output];
@@ -122,7 +133,7 @@ class JsProgram implements Program {
     return f0;
   }
 
-  jvp(theta: Float64Array, inputs: readonly Float64Array[], tangent: Float64Array, result: Float64Array): number {
+  jvp(theta: FloatArray, inputs: readonly FloatArray[], tangent: FloatArray, result: Float64Array): number {
     const f = this.value(theta, inputs);
     const t = this.tangents();
     t.set(tangent, 0);
@@ -133,9 +144,9 @@ class JsProgram implements Program {
   }
 
   forwardGrad(
-    theta: Float64Array,
-    inputs: readonly Float64Array[],
-    grad: Float64Array,
+    theta: FloatArray,
+    inputs: readonly FloatArray[],
+    grad: FloatArray,
     reuse: boolean,
     fdPlan = this.tape.fdPlan,
   ): number {
@@ -157,11 +168,11 @@ class JsProgram implements Program {
   }
 
   /** The tangent arena, zeroed (allocated on first use: most programs never run forward mode). */
-  private tangents(): Float64Array {
+  private tangents(): FloatArray {
     if (!this.t) {
-      this.t = new Float64Array(this.tape.arenaSize);
+      this.t = arrayOf(this.dtype, this.tape.arenaSize);
       this.plan = tangentPlan(this.tape, this.params);
-      this.m = new Float64Array(this.tape.arenaSize + this.plan.scratch);
+      this.m = arrayOf(this.dtype, this.tape.arenaSize + this.plan.scratch);
     } else this.t.fill(0);
     return this.t;
   }
@@ -177,7 +188,7 @@ class JsProgram implements Program {
     this.params.length = 0;
   }
 
-  private setInputs(theta: Float64Array, inputs: readonly Float64Array[]): void {
+  private setInputs(theta: FloatArray, inputs: readonly FloatArray[]): void {
     // offsets from the tape, not from the arrays' `length`, which a caller can spoof (set()
     // copies the real elements, whose count api/validate.ts checked)
     const { nParams, inputSizes } = this.tape;

@@ -1,3 +1,4 @@
+import type { FloatArray } from '../../api/dtype.js';
 import type { Kernel } from './kernel.js';
 
 /**
@@ -19,7 +20,7 @@ function extremum(sign: 1 | -1): Kernel {
 }
 
 /** Offset of the first extremal element of the n at `at`, `inner` apart. */
-export function pick(v: Float64Array, at: number, n: number, inner: number, sign: 1 | -1): number {
+export function pick(v: FloatArray, at: number, n: number, inner: number, sign: 1 | -1): number {
   let k = at,
     best = v[at];
   for (let j = 1; j < n && best === best; j++) {

@@ -3,10 +3,11 @@
  * `v` and the adjoint arena `g` (offsets as in the instruction). Backward rules accumulate with
  * `+=`; operands may share an offset (x*x), so they are updated one after the other.
  */
+import type { FloatArray } from '../../api/dtype.js';
 export interface Kernel {
   /** p0..p2 are the first params; `p` holds all of them (p[q] = pq), `c` is the third operand */
   fwd(
-    v: Float64Array,
+    v: FloatArray,
     o: number,
     a: number,
     b: number,
@@ -17,8 +18,8 @@ export interface Kernel {
     p: Int32Array,
   ): void;
   bwd(
-    v: Float64Array,
-    g: Float64Array,
+    v: FloatArray,
+    g: FloatArray,
     flags: number,
     o: number,
     a: number,

@@ -1,3 +1,4 @@
+import type { FloatArray } from '../../api/dtype.js';
 import type { ElementwiseName, OpName } from '../../ops/names.gen.js';
 import { Flag } from '../../ops/opset.js';
 import type { Kernel } from './kernel.js';
@@ -185,7 +186,7 @@ export const KERNELS: Readonly<Record<OpName, Kernel>> = { ...ELEMENTWISE_KERNEL
  * x_j and l = log(sum exp(x - m)) summed in index order. l is NaN, m the whole result, when some
  * x_j is NaN (m = NaN) or m is infinite.
  */
-export function lseParts(v: Float64Array, at: number, n: number, stride: number): [number, number] {
+export function lseParts(v: FloatArray, at: number, n: number, stride: number): [number, number] {
   let m = -Infinity;
   let nan = false;
   for (let j = 0; j < n; j++) {
@@ -200,7 +201,7 @@ export function lseParts(v: Float64Array, at: number, n: number, stride: number)
   return [m, Math.log(e)];
 }
 
-function argReduce(v: Float64Array, o: number, a: number, outer: number, n: number, inner: number, sign: 1 | -1): void {
+function argReduce(v: FloatArray, o: number, a: number, outer: number, n: number, inner: number, sign: 1 | -1): void {
   for (let s = 0; s < outer; s++)
     for (let i = 0; i < inner; i++) {
       const at = a + s * n * inner + i;

@@ -1,3 +1,4 @@
+import type { FloatArray } from '../../api/dtype.js';
 import { Field, Flag, INSTR_WIDTH, OPS, sizeOf, type OpDef } from '../../ops/opset.js';
 import type { Tape } from '../../trace/compile.js';
 import { lseParts, type Kernel } from './kernels.js';
@@ -17,8 +18,8 @@ import { SELECTION_TANGENTS } from './selection-tangent.js';
 
 /** A custom tangent rule: writes t[o..] from values v and operand tangents t, as `flags` says. */
 export type TangentRule = (
-  v: Float64Array,
-  t: Float64Array,
+  v: FloatArray,
+  t: FloatArray,
   flags: number,
   o: number,
   a: number,
@@ -120,10 +121,10 @@ export function tangentSweep(
   plan: TangentPlan,
   kernels: readonly Kernel[],
   params: readonly Int32Array[],
-  v: Float64Array,
-  t: Float64Array,
-  g: Float64Array,
-  m: Float64Array,
+  v: FloatArray,
+  t: FloatArray,
+  g: FloatArray,
+  m: FloatArray,
   from: number,
 ): void {
   const code = tape.code;

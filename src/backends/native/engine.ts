@@ -17,7 +17,10 @@ export function nativeEngine(threads?: number): Engine {
     name: 'native',
     threads: n,
     withThreads: (t) => nativeEngine(t),
-    load: (tape) => addon.load(tape, undefined, n),
+    load: (tape, dtype = 'float64') => {
+      if (dtype !== 'float64') throw new Error(`the native backend has no ${dtype} kernels yet`);
+      return addon.load(tape, undefined, n);
+    },
     // the addon's optimizer object owns its state in C++ and checks its own arguments
     sgd: (k, config) => new addon.Optimizer('sgd', k, config),
     adam: (k, config) => new addon.Optimizer('adam', k, config),

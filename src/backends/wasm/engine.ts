@@ -87,7 +87,10 @@ export function wasmEngine(w: WasmExports): Engine {
     name: 'wasm',
     features: w.relaxedSimd?.() === 1 ? ['simd', 'relaxed-simd'] : ['simd'],
     threads: 1,
-    load: (tape) => new WasmProgram(w, tape),
+    load: (tape, dtype = 'float64') => {
+      if (dtype !== 'float64') throw new Error(`the wasm backend has no ${dtype} kernels yet`);
+      return new WasmProgram(w, tape);
+    },
     sgd: (n, config) => wasmSgd(w, n, config),
     adam: (n, config) => wasmAdam(w, n, config),
   };
