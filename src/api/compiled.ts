@@ -146,7 +146,9 @@ export class Compiled<A extends FloatArray = Float64Array> {
     const { program } = this.read(() => {
       this.needLoss();
       this.packNamed(params);
-      if (!this.isFlat(tangents)) packParams(this.params, tangents, this.tangent, 'tangent');
+      // a flat vector of the other element type: say so (it is not a record of named tangents)
+      if (isFloatArray(tangents)) checkFlat('tangents', tangents, this.paramCount, this.dtype);
+      else packParams(this.params, tangents, this.tangent, 'tangent');
       return this.collect(inputs);
     });
     const theta = this.thetaOf(params);
