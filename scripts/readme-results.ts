@@ -106,14 +106,16 @@ if (existsSync('results/peers.json')) {
     rows: Row[];
   };
   const workloads = [...new Set(p.rows.map((r) => r.workload))];
-  const impls = [...new Set(p.rows.map((r) => r.implementation))];
-  const at = (w: string, i: string) => p.rows.find((r) => r.workload === w && r.implementation === i);
+  // one line per implementation and dtype (tapegrad's backends run in both)
+  const key = (r: Row) => `${r.implementation}|${r.dtype}`;
+  const impls = [...new Set(p.rows.map(key))];
+  const at = (w: string, i: string) => p.rows.find((r) => r.workload === w && key(r) === i);
   const cellOf = (r?: Row) =>
     r && Number.isFinite(r.us)
       ? `${r.us < 100 ? r.us.toFixed(1) : Math.round(r.us).toLocaleString('en-US')} µs (${r.vsBest.toFixed(2)}x)`
       : '—';
   const errOf = (i: string) => {
-    const e = p.rows.filter((r) => r.implementation === i && Number.isFinite(r.gradError)).map((r) => r.gradError);
+    const e = p.rows.filter((r) => key(r) === i && Number.isFinite(r.gradError)).map((r) => r.gradError);
     return e.length ? `${Math.max(...e).toExponential(0)}` : '—';
   };
   readme = replace(
@@ -121,12 +123,13 @@ if (existsSync('results/peers.json')) {
     'peers',
     `
 From \`npm run bench:peers\` on ${subtitle(p)}, tapegrad backends ${p.backends.join(', ')}. One value and gradient per call, tinybench
-medians including the read-back to JS; in brackets the time as a multiple of tapegrad's fastest backend on that workload
-(above 1: slower than tapegrad). Raw numbers: [results/peers.json](results/peers.json).
+medians including the read-back to JS; in brackets the time as a multiple of tapegrad's fastest backend of the same dtype on
+that workload (float32 rows against tapegrad float32, float64 against float64; above 1: slower than tapegrad). Raw numbers:
+[results/peers.json](results/peers.json).
 
 | implementation | dtype | ${workloads.join(' | ')} | largest gradient error vs tapegrad |
 |---|---|${workloads.map(() => '---|').join('')}---|
-${impls.map((i) => `| ${i} | ${p.rows.find((r) => r.implementation === i)!.dtype} | ${workloads.map((w) => cellOf(at(w, i))).join(' | ')} | ${errOf(i)} |`).join('\n')}
+${impls.map((i) => `| ${i.split('|')[0]} | ${i.split('|')[1]} | ${workloads.map((w) => cellOf(at(w, i))).join(' | ')} | ${errOf(i)} |`).join('\n')}
 `,
   );
 }
