@@ -13,8 +13,10 @@
  * src/api/dtype.ts: computed in float64, rounded once on store); any other op (matmul, conv,
  * reductions, the loss) counts its FLOPs per stored element from the cost model (at least 1):
  * a sum of n terms that rounds every partial sum. K bounds the number of roundings along any
- * path of the tape; the backward sweep and the tangent sweep traverse it once more, so gradients
- * and directional derivatives get 2K.
+ * path of the value sweep. A gradient also sees its own sweep's: the reverse sweep's Kb, counted
+ * the same way from the backward FLOPs per adjoint element (dW = X^T dY sums over the batch, which
+ * the forward product does not), or, in forward mode and jvp, the tangent sweep's, which mirrors
+ * the value sweep (K again). So reverse gradients get K + Kb, forward-mode gradients and jvp 2K.
  *
  * The bounds (2-norms over the compared vector; entries where both sides are the same NaN or
  * infinity agree):
@@ -22,7 +24,8 @@
  *   The second term is the condition estimate of f from the float64 gradient: where the loss is
  *   a sum that cancels, its rounding errors are relative to the terms, not to the result.
  * - named outputs:     ||y32 - y64|| <= K eps32 ||y64|| + K eta32 sqrt(n).
- * - gradients (reverse and forward mode): ||g32 - g64|| <= 2K eps32 ||g64|| + 2K eta32 sqrt(n).
+ * - gradients:         ||g32 - g64|| <= G eps32 ||g64|| + G eta32 sqrt(n), G = K + Kb (reverse)
+ *                      or 2K (forward mode).
  * - jvp:               |d32 - d64| <= 2K eps32 (|d64| + sum_i |g64_i t_i|) + 2K eta32.
  * - finite differences, per coordinate, against the float64 reverse gradient: FD's own error
  *   model, |fd32_i - g64_i| <= 2 |fd64_i - g64_i| + 2 E_f / h_i + eps32 |g64_i| (forward; central
@@ -40,7 +43,7 @@
  */
 import { instructionFlops } from '../src/trace/cost.js';
 import type { Tape } from '../src/trace/compile.js';
-import { Field, INSTR_WIDTH, MAX_PARAMS, OPS } from '../src/ops/opset.js';
+import { Field, Flag, INSTR_WIDTH, MAX_PARAMS, OPS } from '../src/ops/opset.js';
 import { elementDiff } from '../src/api/compare.js';
 import { expect } from 'vitest';
 
@@ -50,22 +53,37 @@ export const ETA32 = 2 ** -149;
 
 const ELEMENTWISE_KINDS = new Set(['unary', 'binary', 'ternary']);
 
-/** K: the float32 roundings any result of the tape can see, summed over its instructions (see above). */
-export function roundings(tape: Tape): number {
+/**
+ * The float32 roundings of the tape (see above): `forward`, K, over the value sweep; `backward`
+ * over the reverse sweep, where each instruction counts, for the operand whose adjoint takes the
+ * most, the backward FLOPs per adjoint element (an elementwise op's full operand 1, its scalar
+ * operand the n terms summed into it).
+ */
+export function roundings(tape: Tape): { forward: number; backward: number } {
   const { fwd } = instructionFlops(tape);
-  let k = 0;
+  let forward = 0,
+    backward = 0;
+  const flagOf = [Flag.gradA, Flag.gradB, Flag.gradC];
   for (let i = 0; i < tape.nInstr; i++) {
     const w = tape.code.subarray(i * INSTR_WIDTH, (i + 1) * INSTR_WIDTH);
     const def = OPS[w[Field.op]];
-    if (ELEMENTWISE_KINDS.has(def.kind)) {
-      k += 1;
-      continue;
-    }
     const p = Array.from(w.subarray(Field.p0, Field.p0 + MAX_PARAMS));
-    const out = def.extent.out.reduce((s, q) => s * p[q], 1);
-    k += Math.max(1, Math.ceil(fwd[i] / Math.max(1, out)));
+    const size = (e: readonly number[] | undefined) => (e ?? []).reduce((s, q) => s * p[q], 1);
+    const out = size(def.extent.out);
+    const elementwise = ELEMENTWISE_KINDS.has(def.kind);
+    forward += elementwise ? 1 : Math.max(1, Math.ceil(fwd[i] / Math.max(1, out)));
+    const flags = w[Field.flags];
+    if (!(flags & Flag.gradOut)) continue;
+    let most = 1;
+    (['a', 'b', 'c'] as const).forEach((r, k) => {
+      if (!(flags & flagOf[k])) return;
+      const n = Math.max(1, size(def.extent[r]));
+      const per = elementwise ? Math.max(1, out / n) : Math.ceil((def.flops.bwd[k]?.(p) ?? 0) / n);
+      most = Math.max(most, per);
+    });
+    backward += most;
   }
-  return Math.max(1, k);
+  return { forward: Math.max(1, forward), backward };
 }
 
 /** The loss bound: K eps32 (|f| + sum |g_i theta_i|) + K eta32 (`cond` is the sum). */
@@ -84,7 +102,7 @@ export function conditionSum(g: ArrayLike<number>, x: ArrayLike<number>): number
   return s;
 }
 
-/** The vector bound: k eps32 ||y|| + k eta32 sqrt(n) (k = K for outputs, 2K for gradients). */
+/** The vector bound: k eps32 ||y|| + k eta32 sqrt(n) (k = K for outputs, G for gradients). */
 export function vectorBound(k: number, want: ArrayLike<number>): number {
   return k * EPS32 * finiteNorm(want) + k * ETA32 * Math.sqrt(want.length);
 }
