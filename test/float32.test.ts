@@ -66,8 +66,9 @@ const OUT_OF_RANGE: Readonly<Record<string, string>> = {
 /**
  * Cases whose exact gradient is a cancellation: no bound relative to the gradient holds (the
  * adjoint is a sum of terms that cancel exactly in exact arithmetic, each rounded to float32).
- * Their gradients are compared neither with float64 nor across backends; value, outputs, jvp and
- * FD still are. Measured on js float32.
+ * Their gradients and jvp are compared neither with float64 nor across backends; value, outputs
+ * and FD still are. Measured: reverse on js float32 -5.1e-8; jvp on native and wasm float32
+ * -3.3e-8 (their tangent rule stores the two terms of the quotient rule, js gives 0).
  */
 const CANCELLING_GRADIENT: Readonly<Record<string, string>> = {
   'div: the same tensor on both sides (x div x)':
@@ -227,7 +228,8 @@ function compare(got: Results, want: Results, r: Reference, c: Case, methods: re
       }
     }
   }
-  expectWithin([got.jvp], [want.jvp], lossBound(2 * K, want.jvp, r.condJvp), `jvp vs ${against}`);
+  if (!CANCELLING_GRADIENT[c.name])
+    expectWithin([got.jvp], [want.jvp], lossBound(2 * K, want.jvp, r.condJvp), `jvp vs ${against}`);
 }
 
 async function check(be: Backend, c: Case): Promise<void> {
@@ -260,7 +262,7 @@ describeEachBackend('float32 conformance', (be) => {
     const title = range
       ? `${c.name} (not compared with float64: ${range})`
       : cancels
-        ? `${c.name} (gradients not compared: ${cancels})`
+        ? `${c.name} (gradients and jvp not compared: ${cancels})`
         : c.name;
     it(title, () => check(be(), c));
   }
