@@ -113,6 +113,8 @@ interface Results {
   /** named outputs of run (a bare scalar's is `loss`) */
   outputs: Record<string, number[]>;
   grad: Partial<Record<Method, ArrayLike<number>>>;
+  /** float32 only: forward mode and FD without suffix reuse (each evaluation from the start) */
+  noReuse: Partial<Record<Method, ArrayLike<number>>>;
   jvp: number;
 }
 
@@ -129,18 +131,21 @@ function results(
   const value = cc.value(params, inputs);
   const outputs = outputsOf(cc.run(params, inputs));
   const grad: Results['grad'] = {};
+  const noReuse: Results['noReuse'] = {};
   for (const method of methods) {
     // float64 FD at float32's default step: its error is then FD's truncation term alone
     const eps =
       c.dtype === 'float64' && method.startsWith('fd') ? defaultStep(method as 'fd-forward', 'float32') : undefined;
     const coordinates = method === 'reverse' ? undefined : sampled(c.paramCount);
-    const g = cc.flatten(cc.grad(params, inputs, { method, eps, coordinates }).grad);
-    grad[method] = coordinates ? coordinates.map((i) => g[i]) : g;
+    for (const reuse of method === 'reverse' || c.dtype === 'float64' ? [true] : [true, false]) {
+      const g = cc.flatten(cc.grad(params, inputs, { method, eps, coordinates, reuse }).grad);
+      (reuse ? grad : noReuse)[method] = coordinates ? coordinates.map((i) => g[i]) : g;
+    }
   }
   const t = c.dtype === 'float32' ? Float32Array.from(tangent) : Float64Array.from(tangent);
   const jvp = cc.jvp(params, t as Float64Array, inputs).derivative;
   void k;
-  return { value, outputs, grad, jvp };
+  return { value, outputs, grad, noReuse, jvp };
 }
 
 interface Reference {
@@ -204,30 +209,35 @@ function compare(got: Results, want: Results, r: Reference, c: Case, methods: re
     expectWithin(got.outputs[name], y, bound, `output '${name}' of run vs ${against}`);
   }
   const idx = sampled(r.theta32.length);
-  for (const method of methods) {
-    const g = got.grad[method]!;
-    if (method === 'reverse' || method === 'forward') {
-      if (CANCELLING_GRADIENT[c.name]) continue;
-      const G = method === 'reverse' ? K + r.kb : 2 * K;
-      expectWithin(g, want.grad[method]!, vectorBound(G, want.grad[method]!), `${method} gradient vs ${against}`);
-      continue;
-    }
-    const central = method === 'fd-central';
-    const h = pick(steps(r.theta32, defaultStep(method, 'float32')), idx);
-    if (against === 'float64') {
-      // FD against the exact gradient: only where FD means something (the case's own rule)
-      const g64 = pick(want.grad.reverse!, idx);
-      if (c.oracle?.fdTol === 0 || !allFinite(g64, want.grad[method]!, h)) continue;
-      expectFd(g, want.grad[method]!, g64, h, ef, central, `${method} vs the float64 gradient`);
-    } else {
-      // both backends' float32 losses are within ef of float64: their differences within 2 ef
-      const w = want.grad[method]!;
-      for (let i = 0; i < w.length; i++) {
-        const bound = ((central ? 2 : 4) * ef) / h[i] + 2 * EPS32 * Math.abs(w[i]);
-        expectWithin([g[i]], [w[i]], bound, `${method} coordinate ${i} vs ${against}`);
+  for (const method of methods)
+    for (const [g, how] of [
+      [got.grad[method]!, ''],
+      [got.noReuse[method], ' (reuse false)'],
+    ] as const) {
+      if (!g) continue; // reverse has no reuse option
+      const what = `${method}${how}`;
+      if (method === 'reverse' || method === 'forward') {
+        if (CANCELLING_GRADIENT[c.name]) continue;
+        const G = method === 'reverse' ? K + r.kb : 2 * K;
+        expectWithin(g, want.grad[method]!, vectorBound(G, want.grad[method]!), `${what} gradient vs ${against}`);
+        continue;
+      }
+      const central = method === 'fd-central';
+      const h = pick(steps(r.theta32, defaultStep(method, 'float32')), idx);
+      if (against === 'float64') {
+        // FD against the exact gradient: only where FD means something (the case's own rule)
+        const g64 = pick(want.grad.reverse!, idx);
+        if (c.oracle?.fdTol === 0 || !allFinite(g64, want.grad[method]!, h)) continue;
+        expectFd(g, want.grad[method]!, g64, h, ef, central, `${what} vs the float64 gradient`);
+      } else {
+        // both backends' float32 losses are within ef of float64: their differences within 2 ef
+        const w = want.grad[method]!;
+        for (let i = 0; i < w.length; i++) {
+          const bound = ((central ? 2 : 4) * ef) / h[i] + 2 * EPS32 * Math.abs(w[i]);
+          expectWithin([g[i]], [w[i]], bound, `${what} coordinate ${i} vs ${against}`);
+        }
       }
     }
-  }
   if (!CANCELLING_GRADIENT[c.name])
     expectWithin([got.jvp], [want.jvp], lossBound(2 * K, want.jvp, r.condJvp), `jvp vs ${against}`);
 }
