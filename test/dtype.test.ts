@@ -124,6 +124,10 @@ describeEachBackend('float32 functions', (be) => {
       /the gradient buffer must be a Float32Array \(this function is float32\)/,
     );
     expect(() => c.unflatten(new Float64Array(n) as never)).toThrow(named);
+    // an input that is no array: the message names the float32 choice (the symbolic batch's path too)
+    expect(() => c.value(c.flatten({ w: W, b: B }), { x: 'x' as never })).toThrow(
+      /input 'x': expected a Float32Array, number\[\] or number, got/,
+    );
     expect(() =>
       c.gradFlat(new Float32Array(n), x, new Float32Array(n), { outputs: new Float64Array(1 + 4) as never }),
     ).toThrow(/outputs must be a Float32Array, got Float64Array/);

@@ -365,7 +365,7 @@ export class Compiled<A extends FloatArray = Float64Array> {
   /** The program for these inputs' sizes (loaded on first use at a new size). */
   private instanceFor(inputs: Values | undefined): Instance {
     if (!this.defined.symbolic) return this.instances.get('')!;
-    const dims = this.defined.resolve(inputLengths(this.inputs, inputs));
+    const dims = this.defined.resolve(inputLengths(this.inputs, inputs, this.dtype));
     const key = this.defined.dims.map((d) => dims[d]).join(',');
     const hit = this.instances.get(key);
     if (hit) {

@@ -132,14 +132,16 @@ export function collectInputs(
 }
 
 /** The element counts of named inputs (names checked), for telling the sizes of symbolic dimensions. */
-export function inputLengths(leaves: readonly Leaf[], values: unknown): number[] {
+export function inputLengths(leaves: readonly Leaf[], values: unknown, dtype: DType = 'float64'): number[] {
   checkNames('input', leaves, values ?? {});
   return leaves.map((l) => {
     const x = (values as Record<string, unknown>)[l.name];
     if (typeof x === 'number') return 1;
     if (Array.isArray(x)) return x.length;
     if (ArrayBuffer.isView(x) && !(x instanceof DataView)) return lengthOf(x);
-    throw new TypeError(`input '${l.name}': expected a Float64Array, number[] or number, got ${describeValue(x)}`);
+    throw new TypeError(
+      `input '${l.name}': expected a ${dtype === 'float32' ? 'Float32Array' : 'Float64Array'}, number[] or number, got ${describeValue(x)}`,
+    );
   });
 }
 
