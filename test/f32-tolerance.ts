@@ -90,6 +90,17 @@ export function roundings(tape: Tape): { forward: number; backward: number } {
   return { forward: Math.max(1, forward), backward };
 }
 
+/**
+ * Whether every instruction of the tape is elementwise: then the float32 contract (each op
+ * computed in float64 with the reference's exact operations, rounded once) fixes every stored
+ * value, and the value sweep, the outputs and FD are the same bits on every backend.
+ */
+export function elementwiseOnly(tape: Tape): boolean {
+  for (let i = 0; i < tape.nInstr; i++)
+    if (!ELEMENTWISE_KINDS.has(OPS[tape.code[i * INSTR_WIDTH + Field.op]].kind)) return false;
+  return true;
+}
+
 /** The loss bound: K eps32 (|f| + sum |g_i theta_i|) + K eta32 (`cond` is the sum). */
 export function lossBound(k: number, f: number, cond: number): number {
   // a NaN or infinite loss must be matched exactly (differenceNorm): its bound is the finite part's

@@ -23,6 +23,7 @@ import { TILES } from './cases/tiles.js';
 import { describeEachBackend, random } from './harness.js';
 import {
   conditionSum,
+  elementwiseOnly,
   EPS32,
   expectFd,
   expectWithin,
@@ -152,6 +153,8 @@ interface Reference {
   /** the roundings of the value sweep (K) and of the reverse sweep (Kb): f32-tolerance.ts */
   readonly k: number;
   readonly kb: number;
+  /** every instruction elementwise: native and wasm must give js's bits (value, outputs, FD) */
+  readonly exact: boolean;
   readonly f64: Results;
   /** js float32 (the cross-backend reference) */
   readonly js32: Results;
@@ -181,6 +184,7 @@ async function reference(c: Case, methods: readonly Method[]): Promise<Reference
     const ref: Reference = {
       k: rounds.forward,
       kb: rounds.backward,
+      exact: elementwiseOnly(f.tape),
       f64,
       js32,
       theta32,
@@ -259,7 +263,20 @@ async function check(be: Backend, c: Case): Promise<void> {
         `${c.name} is excluded as out of float32's range, but is not: remove it from OUT_OF_RANGE`,
       ).toBe(true);
     } else compare(got, r.f64, r, c, methods, 'float64');
-    if (be.name !== 'js') compare(got, r.js32, r, c, methods, 'js float32');
+    if (be.name !== 'js') {
+      compare(got, r.js32, r, c, methods, 'js float32');
+      if (r.exact) {
+        // no sums on the tape: the value sweep is the same bits as js (FD included)
+        const bits = (x: Results) => [
+          x.value,
+          ...Object.values(x.outputs).flat(),
+          ...FD_METHODS.flatMap((m) => [...Array.from(x.grad[m] ?? []), ...Array.from(x.noReuse[m] ?? [])]),
+        ];
+        expect(bits(got), 'an elementwise tape in float32: value, outputs and FD the same bits as js').toEqual(
+          bits(r.js32),
+        );
+      }
+    }
   } finally {
     c32.dispose();
   }
