@@ -36,7 +36,8 @@
  * - across backends (native and wasm float32 against js float32): the same bounds, with the js
  *   float32 result in place of y64 (they differ only in how sums accumulate); FD per coordinate
  *   within 4 E_f / h_i forward, 2 E_f / h_i central (each side's losses are within E_f of float64),
- *   plus 2 eps32 |fd_i|.
+ *   plus 2 eps32 |fd_i|. Where every instruction of the tape is elementwise there is no sum to
+ *   reorder, and the value, the outputs and FD must be js float32's bits (`elementwiseOnly`).
  *
  * These bounds are not loosened case by case. A case that cannot meet them is excluded by name in
  * test/float32.test.ts, with its reason and measured number in the test's title: one leaving
