@@ -23,16 +23,26 @@ const cells = [w2(1000), w3()].flatMap((w) =>
   DTYPES.map((dtype) => {
     const c = be.compile(w.f, { dtype });
     const theta = c.flatten(w.params);
+    // float32 data as Float32Arrays: otherwise every call converts X (1 M elements at W2) first
+    const inputs =
+      dtype === 'float32'
+        ? Object.fromEntries(
+            Object.entries(w.inputs).map(([k, x]) => [
+              k,
+              typeof x === 'number' ? x : Float32Array.from(x as ArrayLike<number>),
+            ]),
+          )
+        : w.inputs;
     const grad = new (dtype === 'float32' ? Float32Array : Float64Array)(c.paramCount);
     const g = c as unknown as {
-      valueFlat(t: typeof theta, i: typeof w.inputs): number;
-      gradFlat(t: typeof theta, i: typeof w.inputs, o: typeof grad): number;
+      valueFlat(t: typeof theta, i: typeof inputs): number;
+      gradFlat(t: typeof theta, i: typeof inputs, o: typeof grad): number;
     };
     return {
       workload: w.name,
       dtype,
-      value: () => g.valueFlat(theta, w.inputs),
-      reverse: () => g.gradFlat(theta, w.inputs, grad),
+      value: () => g.valueFlat(theta, inputs),
+      reverse: () => g.gradFlat(theta, inputs, grad),
       times: { value: [] as number[], reverse: [] as number[] },
     };
   }),
