@@ -33,11 +33,19 @@ import { gemm32, gemmNT32, matvec32, outerAcc32, rowsAcc32 } from './matmul32';
   else gemmNT(ga, dc, b, m, k, n);
 }
 
-/** the largest finite |x_i| over n float32 elements (NaN and +-Inf skipped) */
+/** the largest finite |x_i| over n float32 elements (NaN and +-Inf skipped), four lanes at a time */
 function maxFiniteAbs32(x: usize, n: i32): f64 {
-  let r: f64 = 0;
+  const big = f32x4.splat(3.4028234663852886e38);
+  let m = f32x4.splat(0);
   const end = x + (<usize>n << 2);
-  for (let p = x; p < end; p += 4) {
+  let p = x;
+  for (; p + 16 <= end; p += 16) {
+    const v = f32x4.abs(v128.load(p));
+    // v <= big is false for NaN and +Inf: those lanes keep m
+    m = v128.bitselect(f32x4.pmax(m, v), m, f32x4.le(v, big));
+  }
+  let r = <f64>max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+  for (; p < end; p += 4) {
     const v = abs(<f64>load<f32>(p));
     if (v <= 3.4028234663852886e38 && v > r) r = v;
   }
