@@ -106,9 +106,9 @@ function transposeBlocks<T>(dst: usize, src: usize, outer: i32, m: i32, n: i32, 
   for (let s = 0; s < outer; s++) {
     const a = at<T>(src, s * mat), o = at<T>(dst, s * mat);
     if (inner == 1) {
-      for (let i0 = 0; i0 < m; i0 += sizeof<T>()) {
+      for (let i0 = 0; i0 < m; i0 += 8) {
         const i1 = min(i0 + 8, m);
-        for (let j0 = 0; j0 < n; j0 += sizeof<T>()) {
+        for (let j0 = 0; j0 < n; j0 += 8) {
           const j1 = min(j0 + 8, n);
           for (let i = i0; i < i1; i++)
             for (let j = j0; j < j1; j++) {
