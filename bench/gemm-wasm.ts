@@ -8,6 +8,7 @@
  * (under `node --experimental-wasm-relaxed-simd --import tsx` on Node 20), else the plain one.
  * W3's reverse runs the forward product and dW (25.7 MFLOP together) plus the small last layer;
  * dA (dX = dZ W1^T) is not in W3 (X is data) but is the first layer's input gradient elsewhere.
+ * W2 d=1000's matrix-vector products (X is 1000x1000: 4 MB in float32, 8 in float64) close the table.
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -21,14 +22,16 @@ interface Exports {
 }
 
 const GEMM = 0,
+  MATVEC = 1,
+  ROWS = 3,
   NT = 4;
 const ACC = 1,
   FUSED = 2;
-/** operand regions (elements): A, B, C, each up to 128K elements */
+/** operand regions (elements): A up to 1M elements, B and C up to 128K */
 const A0 = 0,
-  B0 = 1 << 17,
-  C0 = 2 << 17,
-  ELEMENTS = 3 << 17;
+  B0 = 1 << 20,
+  C0 = B0 + (1 << 17),
+  ELEMENTS = C0 + (1 << 17);
 
 interface Product {
   name: string;
@@ -53,6 +56,21 @@ const gemmNT = (name: string, m: number, k: number, n: number): Product => ({
   args: [C0, 0, A0, 0, 0, B0, 0, m, k, n, 0],
 });
 
+/** out[m] = A[m, k] x[k] */
+const matvec = (name: string, m: number, k: number): Product => ({
+  name,
+  flops: 2 * m * k,
+  kernel: MATVEC,
+  args: [C0, 0, A0, 0, 0, B0, 0, m, k, 0, 0],
+});
+/** g[k] += A[m, k]^T d[m] */
+const rowsAcc = (name: string, m: number, k: number): Product => ({
+  name,
+  flops: 2 * m * k,
+  kernel: ROWS,
+  args: [C0, 0, A0, 0, 0, B0, 0, m, k, 0, 0],
+});
+
 const PRODUCTS: Product[] = [
   gemm('forward  X W1      64x784 . 784x128 (exact: unfused)', 64, 784, 128, false, 0),
   gemm('forward  X W1      64x784 . 784x128 (fused)', 64, 784, 128, false, FUSED),
@@ -61,6 +79,8 @@ const PRODUCTS: Product[] = [
   gemm('last   H W2        64x128 . 128x10 (fused)', 64, 128, 10, false, FUSED),
   gemm('dW2 += H^T dZ2     128x64 . 64x10', 128, 64, 10, true, ACC | FUSED),
   gemmNT('dH += dZ2 W2^T    64x10 . 10x128', 64, 128, 10),
+  matvec('W2 X theta         1000x1000 . 1000', 1000, 1000),
+  rowsAcc('W2 dtheta += X^T d 1000x1000', 1000, 1000),
 ];
 
 function instance(file: URL): Exports {
