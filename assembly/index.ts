@@ -272,8 +272,8 @@ export function probeRun(fn: i32, n: i32, y: f64): i32 {
 export { adamStep, optimCreate, optimFree, optimVector, sgdStep } from './optim';
 
 // ---- the product probe: lets tests and bench/gemm-wasm.ts run one matrix-product kernel alone ----
-import { gemm, gemmNT, matvec, outerAcc, rowsAcc } from './kernels/matmul';
-import { gemm32, gemmNT32, matvec32, outerAcc32, rowsAcc32 } from './kernels/matmul32';
+import { fusable, gemm, gemmNT, matvec, outerAcc, rowsAcc } from './kernels/matmul';
+import { fusable32, gemm32, gemmNT32, matvec32, outerAcc32, rowsAcc32 } from './kernels/matmul32';
 let products: usize = 0;
 let productsCap: i32 = 0;
 
@@ -303,7 +303,8 @@ function inBuffer(at: i32, rs: i32, cs: i32, r: i32, c: i32, size: i32): bool {
  * operands in the product buffer, given as element offsets into it: kernel 0 gemm(c, ldc, a, ars,
  * acs, b, ldb, M, K, N, flags & 1 accumulate, flags & 2 fused); 1 matvec(o = c, a, b, m = M,
  * k = K, flags & 2); 2 outerAcc(ga = c, dc = a, b, M, K); 3 rowsAcc(gb = c, a, dc = b, M, K);
- * 4 gemmNT(ga = c, dc = a, b, M, K, N). Returns 0, or -1 when an operand would leave the buffer.
+ * 4 gemmNT(ga = c, dc = a, b, M, K, N); 5 fusable(a [M, K], b [K, N]), returning 1 or 0. Returns
+ * 0 (kernel 5: its answer), or -1 when an operand would leave the buffer.
  */
 export function productProbe(kernel: i32, f32: i32, c: i32, ldc: i32, a: i32, ars: i32, acs: i32, b: i32, ldb: i32, M: i32, K: i32, N: i32, flags: i32): i32 {
   const size = f32 != 0 ? 4 : 8;
@@ -313,11 +314,13 @@ export function productProbe(kernel: i32, f32: i32, c: i32, ldc: i32, a: i32, ar
   else if (kernel == 2) ok = ok && inBuffer(c, K, 1, M, K, size) && inBuffer(a, 1, 1, M, 1, size) && inBuffer(b, 1, 1, K, 1, size);
   else if (kernel == 3) ok = ok && inBuffer(c, 1, 1, K, 1, size) && inBuffer(a, K, 1, M, K, size) && inBuffer(b, 1, 1, M, 1, size);
   else if (kernel == 4) ok = ok && inBuffer(c, K, 1, M, K, size) && inBuffer(a, N, 1, M, N, size) && inBuffer(b, N, 1, K, N, size);
+  else if (kernel == 5) ok = ok && inBuffer(a, K, 1, M, K, size) && inBuffer(b, N, 1, K, N, size);
   else ok = false;
   if (!ok) return -1;
   const s = <usize>size;
   const C = products + <usize>c * s, A = products + <usize>a * s, B = products + <usize>b * s;
   const acc = (flags & 1) != 0, fused = (flags & 2) != 0;
+  if (kernel == 5) return (f32 != 0 ? fusable32(A, B, M, K, N) : fusable(A, B, M, K, N)) ? 1 : 0;
   if (f32 != 0) {
     if (kernel == 0) gemm32(C, ldc, A, ars, acs, B, ldb, M, K, N, acc, fused);
     else if (kernel == 1) matvec32(C, A, B, M, K, fused);
