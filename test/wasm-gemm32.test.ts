@@ -3,7 +3,7 @@
  * through the module's productProbe export: gemm32 over every shape with M, K, N in 1..40 (every
  * remainder of its 4x8 tiles and 64-row blocks), strided and transposed A, padded leading
  * dimensions, accumulating or not, fused or not, and W3's shapes; matvec32, outerAcc32, rowsAcc32
- * and gemmNT32 likewise; fusable32 on operands at and beyond float32's overflow bound. Each element is checked against a float64 loop to n 2^-23 sum|terms|, and
+ * and gemmNT32 likewise; products.ts's float32 fusableOf on operands at and beyond float32's overflow bound. Each element is checked against a float64 loop to n 2^-23 sum|terms|, and
  * gemm32's unfused sums bit for bit against the same float32 loop in JS (test/fixtures/products32.ts
  * derives both). Both modules: the plain one here, the relaxed-SIMD one in a child process (with
  * --experimental-wasm-relaxed-simd where this Node lacks relaxed SIMD, as wasm-relaxed.test.ts does).

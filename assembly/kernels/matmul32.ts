@@ -410,34 +410,3 @@ export function gemmNT32(ga: usize, dc: usize, b: usize, m: i32, k: i32, n: i32)
     }
   }
 }
-
-/** the largest finite |x_i| over n float32 elements (NaN and +-Inf skipped) */
-function maxFiniteAbs32(x: usize, n: i32): f32 {
-  const big = f32x4.splat(3.4028234663852886e38);
-  let m0 = ZERO;
-  const end = x + (<usize>n << 2);
-  let p = x;
-  for (; p + 16 <= end; p += 16) {
-    const v = f32x4.abs(v128.load(p));
-    // v <= big is false for NaN and +Inf: those lanes keep m
-    m0 = v128.bitselect(f32x4.pmax(m0, v), m0, f32x4.le(v, big));
-  }
-  let r = max(max(f32x4.extract_lane(m0, 0), f32x4.extract_lane(m0, 1)), max(f32x4.extract_lane(m0, 2), f32x4.extract_lane(m0, 3)));
-  for (; p < end; p += 4) {
-    const v = abs(load<f32>(p));
-    if (v <= <f32>3.4028234663852886e38 && v > r) r = v;
-  }
-  return r;
-}
-
-/**
- * fusable() of matmul.ts for float32 operands: may the forward product A[m, k] B[k, n] fuse its
- * float32 multiply-adds? Where max|A| max|B| k <= MAX32/2 (no product or partial sum can overflow,
- * where a fused chain and a rounded one differ by more than the last bits). Always false in the
- * module without relaxed SIMD.
- */
-export function fusable32(a: usize, b: usize, m: i32, k: i32, n: i32): bool {
-  if (!ASC_FEATURE_RELAXED_SIMD) return false;
-  const x = <f64>maxFiniteAbs32(a, m * k), y = <f64>maxFiniteAbs32(b, k * n);
-  return x == 0 || y == 0 || x <= 1.7014117331926443e38 / <f64>k / y;
-}
