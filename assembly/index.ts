@@ -303,3 +303,70 @@ export function probeRun(fn: i32, n: i32, y: f64): i32 {
 
 // ---- the fused optimizer steps (optim.ts; src/backends/wasm/optim.ts is the JS side) ----
 export { adamStep, optimCreate, optimFree, optimVector, sgdStep } from './optim';
+
+// ---- the product probe: lets tests and bench/gemm-wasm.ts run one matrix-product kernel alone ----
+import { gemm, gemmNT, matvec, outerAcc, rowsAcc } from './kernels/matmul';
+import { gemm32, gemmNT32, matvec32, outerAcc32, rowsAcc32 } from './kernels/matmul32';
+import { fusableOf } from './kernels/products';
+let products: usize = 0;
+let productsCap: i32 = 0;
+
+/** address of a buffer of at least `bytes` bytes (16-aligned) for productProbe, 0 if memory cannot provide it */
+export function productBuffer(bytes: i32): usize {
+  if (bytes < 0) return 0;
+  if (bytes > productsCap) {
+    const fresh = alloc(<f64>bytes);
+    if (fresh == 0) return 0;
+    if (products != 0) free(products);
+    products = fresh;
+    productsCap = bytes;
+  }
+  return products;
+}
+
+/** do elements [at + ((r-1) rs + (c-1) cs)] of an r x c operand lie in the product buffer? */
+function inBuffer(at: i32, rs: i32, cs: i32, r: i32, c: i32, size: i32): bool {
+  if (at < 0 || rs < 0 || cs < 0 || r < 0 || c < 0) return false;
+  if (r == 0 || c == 0) return true;
+  const last = <f64>at + <f64>(r - 1) * <f64>rs + <f64>(c - 1) * <f64>cs;
+  return (last + 1) * <f64>size <= <f64>productsCap;
+}
+
+/**
+ * Runs one kernel of matmul.ts (f32 = 0, float64 data) or matmul32.ts (f32 = 1, float32 data) on
+ * operands in the product buffer, given as element offsets into it: kernel 0 gemm(c, ldc, a, ars,
+ * acs, b, ldb, M, K, N, flags & 1 accumulate, flags & 2 fused); 1 matvec(o = c, a, b, m = M,
+ * k = K, flags & 2); 2 outerAcc(ga = c, dc = a, b, M, K); 3 rowsAcc(gb = c, a, dc = b, M, K);
+ * 4 gemmNT(ga = c, dc = a, b, M, K, N); 5 fusableOf (products.ts) of a [M, K] and b [K, N].
+ * Returns 0 (kernel 5: 1 or 0, its answer), or -1 when an operand would leave the buffer.
+ */
+export function productProbe(kernel: i32, f32: i32, c: i32, ldc: i32, a: i32, ars: i32, acs: i32, b: i32, ldb: i32, M: i32, K: i32, N: i32, flags: i32): i32 {
+  const size = f32 != 0 ? 4 : 8;
+  let ok = M >= 0 && K >= 0 && N >= 0;
+  if (kernel == 0) ok = ok && inBuffer(c, ldc, 1, M, N, size) && inBuffer(a, ars, acs, M, K, size) && inBuffer(b, ldb, 1, K, N, size);
+  else if (kernel == 1) ok = ok && inBuffer(c, 1, 1, M, 1, size) && inBuffer(a, K, 1, M, K, size) && inBuffer(b, 1, 1, K, 1, size);
+  else if (kernel == 2) ok = ok && inBuffer(c, K, 1, M, K, size) && inBuffer(a, 1, 1, M, 1, size) && inBuffer(b, 1, 1, K, 1, size);
+  else if (kernel == 3) ok = ok && inBuffer(c, 1, 1, K, 1, size) && inBuffer(a, K, 1, M, K, size) && inBuffer(b, 1, 1, M, 1, size);
+  else if (kernel == 4) ok = ok && inBuffer(c, K, 1, M, K, size) && inBuffer(a, N, 1, M, N, size) && inBuffer(b, N, 1, K, N, size);
+  else if (kernel == 5) ok = ok && inBuffer(a, K, 1, M, K, size) && inBuffer(b, N, 1, K, N, size);
+  else ok = false;
+  if (!ok) return -1;
+  const s = <usize>size;
+  const C = products + <usize>c * s, A = products + <usize>a * s, B = products + <usize>b * s;
+  const acc = (flags & 1) != 0, fused = (flags & 2) != 0;
+  if (kernel == 5) return (f32 != 0 ? fusableOf<f32>(A, B, M, K, N) : fusableOf<f64>(A, B, M, K, N)) ? 1 : 0;
+  if (f32 != 0) {
+    if (kernel == 0) gemm32(C, ldc, A, ars, acs, B, ldb, M, K, N, acc, fused);
+    else if (kernel == 1) matvec32(C, A, B, M, K, fused);
+    else if (kernel == 2) outerAcc32(C, A, B, M, K);
+    else if (kernel == 3) rowsAcc32(C, A, B, M, K);
+    else gemmNT32(C, A, B, M, K, N);
+  } else {
+    if (kernel == 0) gemm(C, ldc, A, ars, acs, B, ldb, M, K, N, acc, fused);
+    else if (kernel == 1) matvec(C, A, B, M, K, fused);
+    else if (kernel == 2) outerAcc(C, A, B, M, K);
+    else if (kernel == 3) rowsAcc(C, A, B, M, K);
+    else gemmNT(C, A, B, M, K, N);
+  }
+  return 0;
+}

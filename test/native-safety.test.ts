@@ -420,10 +420,7 @@ describe.runIf(TEST_BACKENDS.includes('native'))('teardown while the thread pool
     // as above, with every program on 3 threads: FD loops over pieces on the pool (the worker's
     // job threads wait for the pool's threads), gradients of three functions at once, and
     // synchronous matmul-heavy calls on the pool from the worker's own thread, one per turn of
-    // its event loop. (A tight synchronous loop of calls, for (;;) p.reverse(...), aborts the
-    // process when terminated, on one thread too: a failed Node-API call in the argument reads
-    // throws a Napi::Error that cannot be thrown into a terminating JS. Not a pool matter; left
-    // for its own fix.)
+    // its event loop. (Tight synchronous loops of calls: test/teardown.test.ts.)
     const script = `
       import { Worker } from 'node:worker_threads';
       import { resolve } from 'node:path';

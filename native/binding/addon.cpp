@@ -3,7 +3,7 @@
 // and throws TypeError/RangeError/Error with its own message before any memory is touched, then
 // calls the core with pointers straight into the caller's Float64Arrays (zero-copy), writing the
 // gradient into the caller's buffer. Asynchronous gradients run on the addon's own thread.
-#include <napi.h>
+#include "napi-config.h"
 
 #include <atomic>
 #include <cmath>

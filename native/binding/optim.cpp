@@ -3,7 +3,7 @@
 // fused pass of the chosen kernel build (native/core/optim.h) over the caller's Float64Arrays,
 // in place. Like addon.cpp it checks every argument (types, lengths, finite scalars) and throws
 // TypeError/RangeError/Error with its own message before it touches memory.
-#include <napi.h>
+#include "napi-config.h"
 
 #include <cmath>
 #include <new>

@@ -12,7 +12,7 @@
 // collectives on the addon's thread, never two at once. MPI_Finalize runs at the environment's
 // cleanup (after the thread is joined) unless finalize()/abort() ran first.
 #include <mpi.h>
-#include <napi.h>
+#include "../binding/napi-config.h"
 
 #include <algorithm>
 #include <atomic>
