@@ -6,7 +6,8 @@
  * with and without suffix reuse), and native and wasm against js float32 (bit for bit where the
  * tape has no sums). The tolerances are derived once in ./f32-tolerance.ts (K roundings of the
  * tape times float32's epsilon), never per case. FD and forward mode are checked on at most
- * SAMPLE coordinates per case: the suite takes about 12 s for three backends (load 11).
+ * SAMPLE coordinates per case: this file and dtype.test.ts together take 4.7 s on three backends
+ * at load 1.4 (12 s at load 11).
  */
 import { it, expect } from 'vitest';
 import { backend, type Backend, type Compiled, type Method, METHODS, type Values } from '../src/index.js';
