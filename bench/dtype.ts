@@ -38,7 +38,14 @@ for (const { wl, target, timeMs } of CASES) {
     const c = be.compile(wl.f, { dtype });
     const theta = c.flatten(wl.params);
     const g = dtype === 'float32' ? new Float32Array(c.paramCount) : new Float64Array(c.paramCount);
-    return { c, call: () => c.gradFlat(theta as never, wl.inputs, g as never) };
+    // the inputs in the function's dtype once (a Float64Array input is converted on every call)
+    const inputs = Object.fromEntries(
+      Object.entries(wl.inputs).map(([k, v]) => [
+        k,
+        dtype === 'float32' && typeof v !== 'number' ? Float32Array.from(v as ArrayLike<number>) : v,
+      ]),
+    );
+    return { c, call: () => c.gradFlat(theta as never, inputs, g as never) };
   });
   const us: number[][] = DTYPES.map(() => []);
   for (let r = 0; r < ROUNDS; r++)

@@ -31,9 +31,18 @@ static void gemm(const float* X, const float* Y, float* C, int64_t rows, int64_t
   }
 }
 
-// c[i] = sum_t A[i, t] b[t]
+// c[i] = sum_t A[i, t] b[t]; eight rows' chains at a time (independent, so not latency-bound)
 static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int64_t k) {
-  for (int64_t i = 0; i < m; i++) {
+  int64_t i = 0;
+  for (; i + 8 <= m; i += 8) {
+    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t t = 0; t < k; t++) {
+      const double bt = b[t];
+      for (int r = 0; r < 8; r++) s[r] += static_cast<double>(A[(i + r) * k + t]) * bt;
+    }
+    for (int r = 0; r < 8; r++) c[i + r] = static_cast<float>(s[r]);
+  }
+  for (; i < m; i++) {
     double s = 0;
     for (int64_t t = 0; t < k; t++) s += static_cast<double>(A[i * k + t]) * b[t];
     c[i] = static_cast<float>(s);
@@ -43,6 +52,15 @@ static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int6
 // G[t, j] += sum_i A[i, t] D[i, j] (G is k x n)
 static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel*) {
   std::vector<double> acc(static_cast<size_t>(k * n), 0.0);
+  if (n == 1) {  // the rows of A scaled by dC, added in row order (a vector loop over t)
+    for (int64_t i = 0; i < m; i++) {
+      const double d = D[i];
+      const float* a = A + i * k;
+      for (int64_t t = 0; t < k; t++) acc[t] += a[t] * d;
+    }
+    for (int64_t t = 0; t < k; t++) G[t] = static_cast<float>(G[t] + acc[t]);
+    return;
+  }
   for (int64_t i = 0; i < m; i++)
     for (int64_t t = 0; t < k; t++) {
       const double a = A[i * k + t];
@@ -55,6 +73,14 @@ static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int6
 
 // G[i, t] += sum_j D[i, j] B[t, j] (G is m x k)
 static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel*) {
+  if (n == 1) {  // each row of dA gets B scaled by one dC
+    for (int64_t i = 0; i < m; i++) {
+      const double d = D[i];
+      float* g = G + i * k;
+      for (int64_t t = 0; t < k; t++) g[t] = static_cast<float>(g[t] + d * B[t]);
+    }
+    return;
+  }
   for (int64_t i = 0; i < m; i++)
     for (int64_t t = 0; t < k; t++) {
       double s = 0;
