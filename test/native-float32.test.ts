@@ -140,6 +140,39 @@ describe.runIf(TEST_BACKENDS.includes('native'))('the native binding validates a
   });
 });
 
+describe.runIf(TEST_BACKENDS.includes('native'))('native float32 named outputs and jvp', () => {
+  it('grad() and run() give the named outputs as Float32Arrays, as js float32 computes them', async () => {
+    const g = define({ params: { w: [4, 3] }, inputs: { x: [5, 4] } }, ({ w }, { x }) => {
+      const h = x.matmul(w).tanh();
+      return { loss: h.square().sum(), h, top: h.argmax(1) };
+    });
+    const params = { w: Float32Array.from({ length: 12 }, (_, i) => Math.sin(i + 1)) };
+    const inputs = { x: Float32Array.from({ length: 20 }, (_, i) => Math.cos(i) * 0.5) };
+    const [n, j] = await Promise.all([backend('native'), backend('js')]);
+    const cn = n.compile(g, { dtype: 'float32' });
+    const cj = j.compile(g, { dtype: 'float32' });
+    const rn = cn.grad(params, inputs);
+    const rj = cj.grad(params, inputs);
+    expect(rn.outputs.h).toBeInstanceOf(Float32Array);
+    expect(rn.grad.w).toBeInstanceOf(Float32Array);
+    // sums of 4 products: within 4 eps32 of |h| <= 1, and tanh's rounding
+    for (let i = 0; i < 15; i++)
+      expect(Math.abs(rn.outputs.h[i] - rj.outputs.h[i])).toBeLessThanOrEqual(8 * EPS.float32);
+    expect([...rn.outputs.top]).toEqual([...rj.outputs.top]);
+    const run = cn.run(params, inputs);
+    expect([...run.h]).toEqual([...rn.outputs.h]);
+    // the jvp along e_0 is the gradient's first coordinate (the same tangent rules in float32)
+    const t = new Float32Array(12);
+    t[0] = 1;
+    const d = cn.jvp(params, t, inputs);
+    expect(Math.abs(d.derivative - rn.grad.w[0])).toBeLessThanOrEqual(
+      16 * EPS.float32 * Math.max(1, Math.abs(rn.grad.w[0])),
+    );
+    cn.dispose();
+    cj.dispose();
+  });
+});
+
 /**
  * Tolerances, from eps32 = 2^-23 and the longest sum n of the model (its features, hidden units
  * or batch rows): a float32 sum of n terms accumulated in float32 is within about n eps32 of the
