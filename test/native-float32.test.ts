@@ -132,6 +132,13 @@ describe.runIf(TEST_BACKENDS.includes('native'))('the native binding validates a
     expect(r[1]).toBe(g[0]);
     const gd = new Float32Array(4);
     p.fd(theta, inputs, gd, true, defaultStep('fd-central', 'float32'), true);
+    // suffix reuse reruns only the instructions after a coordinate's first reader: the same bits
+    const gdn = new Float32Array(4);
+    p.fd(theta, inputs, gdn, true, defaultStep('fd-central', 'float32'), false);
+    expect([...gdn]).toEqual([...gd]);
+    const gfr = new Float32Array(4);
+    p.forwardGrad(theta, inputs, gfr, false, Int32Array.of(3, 4, 0, 0, 3, 0));
+    expect([...gfr]).toEqual([...g]);
     const gda = new Float32Array(4);
     await p.fdAsync(theta, inputs, gda, true, defaultStep('fd-central', 'float32'), true);
     expect([...gda]).toEqual([...gd]);
