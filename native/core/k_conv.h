@@ -106,10 +106,11 @@ static void conv2d_f(const Fwd<T>& f) {
 template <class T>
 static void conv2d_fast_f(const Fwd<T>& f) {
   if (!TG_HAS_FMA) return conv2d_fwd<false>(f);
+  if constexpr (sizeof(T) == 4) return conv2d_fwd<true>(f);  // float32: as matmul_fast_f
   const ConvShape s(f.p);
   const int64_t K = s.K();
   const double a = max_finite_abs(f.a, s.n * s.groups * s.image()), b = max_finite_abs(f.b, s.groups * s.cout * K);
-  if (a == 0 || b == 0 || a <= kHalfMax<T> / static_cast<double>(K) / b) return conv2d_fwd<true>(f);
+  if (a == 0 || b == 0 || a <= 0x1p1023 / static_cast<double>(K) / b) return conv2d_fwd<true>(f);
   conv2d_fwd<false>(f);
 }
 
