@@ -185,8 +185,18 @@ static void matvec_fwd(const double* A, const double* b, double* c, int64_t m, i
 // 16, whole register tiles (MR rows; 2W rows for the matrix-vector product) in every build.
 constexpr int64_t kRowAlign = 16;
 
-template <bool Fused>
-static void matmul_fwd(const Fwd& f) {
+// The float32 products (k_gemm_f32.h, included after this file): the same four entry points,
+// declared here so that the op kernels below, templates over the arena's element type, find
+// them by overload.
+template <bool XT, bool Fused, Out O>
+static void gemm(const float* X, const float* Y, float* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
+                 int64_t ldy, int64_t ldc);
+static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int64_t k);
+static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par);
+static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par);
+
+template <bool Fused, class T>
+static void matmul_fwd(const Fwd<T>& f) {
   const int64_t m = f.p0, k = f.p1, n = f.p2;
   if (n == 1)
     return par_pieces(f.par, m, piece_rows(k, kRowAlign, k),
@@ -255,9 +265,13 @@ static void matmul_abt(const double* D, const double* B, double* G, int64_t m, i
   });
 }
 
-static void matmul_f(const Fwd& f) { matmul_fwd<false>(f); }
+template <class T>
+static void matmul_f(const Fwd<T>& f) {
+  matmul_fwd<false>(f);
+}
 
-static void matmul_b(const Bwd& g) {
+template <class T>
+static void matmul_b(const Bwd<T>& g) {
   const int64_t m = g.p0, k = g.p1, n = g.p2;
   if (g.flags & FLAG_GRAD_A) matmul_abt(g.gout, g.b, g.ga, m, k, n, g.par);
   if (g.flags & FLAG_GRAD_B) matmul_atb(g.a, g.gout, g.gb, m, k, n, g.par);
