@@ -181,15 +181,41 @@ TG_INLINE void matvec_rows(const float* A, const float* b, float* c, int64_t k) 
   }
 }
 
-// B^T of a k x n matrix into Bt (n x k), in 32 x 32 blocks: both sides stay in cache
-TG_INLINE void transpose(const float* B, float* Bt, int64_t k, int64_t n) {
-  constexpr int64_t T = 32;
-  for (int64_t t0 = 0; t0 < k; t0 += T)
-    for (int64_t j0 = 0; j0 < n; j0 += T) {
-      const int64_t t1 = t0 + T < k ? t0 + T : k, j1 = j0 + T < n ? j0 + T : n;
-      for (int64_t t = t0; t < t1; t++)
-        for (int64_t j = j0; j < j1; j++) Bt[j * k + t] = B[t * n + j];
+// A WF x WF block in registers transposed: log2(WF) stages, stage b swapping bit b of the row
+// and column indices where they differ (the b x b blocks off the diagonal of every 2b x 2b
+// block), with two-source shuffles of constant masks.
+template <int B>
+TG_INLINE void transpose_stage(vf* x) {
+  vfi lo, hi;
+  for (int l = 0; l < WF; l++) {
+    lo[l] = l & B ? WF + l - B : l;
+    hi[l] = l & B ? WF + l : l + B;
+  }
+  for (int i = 0; i < WF; i++)
+    if (!(i & B)) {
+      const vf a = x[i], b = x[i + B];
+      x[i] = __builtin_shuffle(a, b, lo);
+      x[i + B] = __builtin_shuffle(a, b, hi);
     }
+}
+
+// B^T of a k x n matrix into Bt (n x k): WF x WF blocks through registers, the edges by
+// elements (a scalar transposition takes about a cycle per element, as long as a third of
+// dC B^T at W3's first layer)
+TG_INLINE void transpose(const float* B, float* Bt, int64_t k, int64_t n) {
+  const int64_t k0 = k / WF * WF, n0 = n / WF * WF;
+  for (int64_t t = 0; t < k0; t += WF)
+    for (int64_t j = 0; j < n0; j += WF) {
+      vf x[WF];
+      for (int r = 0; r < WF; r++) x[r] = load(B + (t + r) * n + j);
+      if constexpr (WF >= 2) transpose_stage<1>(x);
+      if constexpr (WF >= 4) transpose_stage<2>(x);
+      if constexpr (WF >= 8) transpose_stage<4>(x);
+      if constexpr (WF >= 16) transpose_stage<8>(x);
+      for (int r = 0; r < WF; r++) store(Bt + (j + r) * k + t, x[r]);
+    }
+  for (int64_t t = 0; t < k; t++)
+    for (int64_t j = t < k0 ? n0 : 0; j < n; j++) Bt[j * k + t] = B[t * n + j];
 }
 
 // C(r, c) = sum_s X(r, s) Y[s, c] as k_matmul.h's gemm, in float32: blocks of NVF vectors of
