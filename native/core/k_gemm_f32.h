@@ -21,9 +21,11 @@ typedef float vf __attribute__((vector_size(TG_VBYTES)));
 typedef int32_t vfi __attribute__((vector_size(TG_VBYTES)));
 
 // Tile: MRF rows x NVF vectors of columns. AVX-512 (32 registers): 8 x 3, 24 accumulators, as
-// the float64 tile. AVX2 (16 registers): 6 x 2, 12 accumulators, 2 vectors of Y and a
-// broadcast (BLIS's Haswell tile). SSE2: 4 x 2 (the unfused chain needs a register for the
-// product).
+// the float64 tile; 6 x 4, 8 x 2 and 4 x 4 ran W3's first layer at 222, 226 and 175 GFLOP/s
+// against 220, but 1024x784 . 784x2048 at 150, 142 and 103 against 182 (Zen 5, one thread's
+// CPU time). AVX2 (16 registers): 6 x 2, 12 accumulators, 2 vectors of Y and a broadcast
+// (BLIS's Haswell tile): 116 and 61 GFLOP/s there, 4 x 2 105 and 40, 4 x 3 107 and 61.
+// SSE2: 4 x 2 (the unfused chain needs a register for the product).
 #if TG_VBYTES == 64
 constexpr int MRF = 8, NVF = 3;
 #elif TG_VBYTES == 32
@@ -58,6 +60,20 @@ struct Lanes {
       : m(_mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_set_epi32(7, 6, 5, 4, 3, 2, 1, 0))) {}
   __attribute__((always_inline)) vf load(const float* p) const { return (vf)_mm256_maskload_ps(p, m); }
   __attribute__((always_inline)) void store(float* p, vf v) const { _mm256_maskstore_ps(p, m, (__m256)v); }
+};
+#elif defined(__SSE2__)
+struct Lanes {  // SSE2: n is 1, 2 or 3; loads by one 4- or 8-byte move or both (an element-wise
+  // load made the last layer of W3, 10 columns, half as fast as float64)
+  int64_t n;
+  explicit Lanes(int64_t n) : n(n) {}
+  __attribute__((always_inline)) vf load(const float* p) const {
+    if (n == 1) return (vf)_mm_load_ss(p);
+    const __m128 lo = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(p)));
+    return (vf)(n == 2 ? lo : _mm_movelh_ps(lo, _mm_load_ss(p + 2)));
+  }
+  __attribute__((always_inline)) void store(float* p, vf v) const {
+    for (int64_t i = 0; i < n; i++) p[i] = v[i];
+  }
 };
 #else
 struct Lanes {
@@ -239,9 +255,9 @@ static void gemm_f(const float* X, const float* Y, float* C, int64_t rows, int64
 
 // n = 1: C[i] = dot(A[i, :], b), 8 rows at a time
 static void matvec(const float* A, const float* b, float* c, int64_t m, int64_t k) {
-  int64_t i = 0;
-  for (; i + 8 <= m; i += 8) matvec_rows<8>(A + i * k, b, c + i, k);
-  for (; i < m; i++) matvec_rows<1>(A + i * k, b, c + i, k);
+  const int64_t m8 = m / 8 * 8;
+  for (int64_t i = 0; i < m8; i += 8) matvec_rows<8>(A + i * k, b, c + i, k);
+  for (int64_t i = m8; i < m; i++) matvec_rows<1>(A + i * k, b, c + i, k);
 }
 
 // dB[t, j] += sum_i A[i, t] dC[i, j] over the m rows, as k_matmul.h's matmul_atb (the lanes along
