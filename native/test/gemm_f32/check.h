@@ -295,7 +295,8 @@ static int run_bench(const char* isa) {
       {"large forward 1024x784 . 784x2048", 0, 1024, 784, 2048},
       {"large dW (784x1024 . 1024x2048)", 1, 1024, 784, 2048},
       {"large dA (1024x2048 . 2048x784)", 2, 1024, 784, 2048},
-      {"matvec 64x1000 . 1000", 0, 64, 1000, 1},
+      {"W2 X theta (1000x1000 . 1000)", 0, 1000, 1000, 1},
+      {"W2 X^T d (1000x1000 . 1000)", 1, 1000, 1000, 1},
   };
   std::printf("%s: GFLOP/s (2 m k n / time, thread CPU time, median of 5 samples of >= 20 ms, f32 and f64 interleaved)\n", isa);
   std::printf("  %-38s %9s %9s %7s\n", "product", "f32", "f64", "f32/f64");
