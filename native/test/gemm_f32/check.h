@@ -298,7 +298,8 @@ static int run_bench(const char* isa) {
       {"W2 X theta (1000x1000 . 1000)", 0, 1000, 1000, 1},
       {"W2 X^T d (1000x1000 . 1000)", 1, 1000, 1000, 1},
   };
-  std::printf("%s: GFLOP/s (2 m k n / time, thread CPU time, median of 5 samples of >= 20 ms, f32 and f64 interleaved)\n", isa);
+  std::printf(
+      "%s: GFLOP/s (2 m k n / time, thread CPU time, median of 5 samples of >= 20 ms, f32 and f64 interleaved)\n", isa);
   std::printf("  %-38s %9s %9s %7s\n", "product", "f32", "f64", "f32/f64");
   double w3_32 = 0, w3_64 = 0;
   for (const Shape& s : shapes) {
