@@ -294,7 +294,10 @@ static void atb(const float* A, const float* D, float* G, int64_t m, int64_t k, 
 }
 
 // dA[i, t] += sum_j dC[i, j] B[t, j]: dC B^T with B^T packed (n x k) into a buffer of this thread
-// that grows and stays (a fresh one per call would fault in its pages again on every call)
+// that grows and stays (a fresh one per call would fault in its pages again on every call; the
+// largest B^T a thread has packed stays allocated). The pieces on other threads only read it,
+// and this thread runs no other batch's task while it waits for them (thread-pool.h), so no
+// other call packs into it meanwhile.
 static void abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par) {
   if (n == 1)  // each row of dA gets B scaled by one dC
     return par_pieces(par, m, piece_rows(k, kRowAlign, (k + 1) / 2), [&](int64_t lo, int64_t hi) {
