@@ -17,9 +17,11 @@ import {
 } from './program';
 import { expRare, log1pRare, vexp, vexp2, vexp2Second, vlog1p, vtanh } from './vmath';
 import { vtanhFast } from './vfast';
+import { ld, st } from './elem';
 
-export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, constStart: i32, tempStart: i32, output: i32): i32 {
-  return createProgram(nInstr, nPlan, arenaSize, nParams, constStart, tempStart, output);
+/** elem: bytes of an arena element, 8 for a float64 program and 4 for a float32 one */
+export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, constStart: i32, tempStart: i32, output: i32, elem: i32): i32 {
+  return createProgram(nInstr, nPlan, arenaSize, nParams, constStart, tempStart, output, elem);
 }
 export function validate(id: i32): i32 {
   return validateProgram(id);
@@ -46,29 +48,52 @@ export function adjointsAt(id: i32): usize {
   return p == null ? 0 : p.g;
 }
 
+// Every call runs the kernels of the program's element type: T = f64 or f32 (elem.ts), one
+// instantiation each, chosen here once per call.
+
+/** element i of the arena at base, as f64 */
+// @ts-ignore: decorator
+@inline function read<T>(base: usize, i: i32): f64 {
+  return ld<T>(base + (<usize>i << alignof<T>()));
+}
+
+function valueOf<T>(p: Program): f64 {
+  forward<T>(p, 0, false);
+  return read<T>(p.v, p.output);
+}
+
 /** f at the parameters and inputs already in the value arena */
 export function value(id: i32): f64 {
   const p = lookup(id, true);
   if (p == null) return NaN;
-  forward(p, 0, false);
-  return load<f64>(p.v + (<usize>p.output << 3));
+  return p.elem == 4 ? valueOf<f32>(p) : valueOf<f64>(p);
+}
+
+function reverseOf<T>(p: Program): f64 {
+  forward<T>(p, 0, false);
+  const f = read<T>(p.v, p.output);
+  backward<T>(p);
+  return f;
 }
 
 /** f, and the gradient in adjoint[0, nParams) */
 export function reverse(id: i32): f64 {
   const p = lookup(id, true);
   if (p == null) return NaN;
-  forward(p, 0, false);
-  const f = load<f64>(p.v + (<usize>p.output << 3));
-  backward(p);
-  return f;
+  return p.elem == 4 ? reverseOf<f32>(p) : reverseOf<f64>(p);
+}
+
+function fdOf(p: Program, plan: usize, nPlan: i32, central: bool, relStep: f64, reuse: bool): f64 {
+  return p.elem == 4
+    ? finiteDifferences<f32>(p, plan, nPlan, central, relStep, reuse)
+    : finiteDifferences<f64>(p, plan, nPlan, central, relStep, reuse);
 }
 
 /** f, and the finite-difference gradient in adjoint[0, nParams) */
 export function fd(id: i32, central: i32, relStep: f64, reuse: i32): f64 {
   const p = lookup(id, true);
   if (p == null) return NaN;
-  return finiteDifferences(p, p.plan, p.nPlan, central != 0, relStep, reuse != 0);
+  return fdOf(p, p.plan, p.nPlan, central != 0, relStep, reuse != 0);
 }
 
 /**
@@ -88,26 +113,34 @@ export function tangentsAt(id: i32): usize {
 export function jvp(id: i32): f64 {
   const p = lookup(id, true);
   if (p == null || p.t == 0) return NaN;
-  forward(p, 0);
-  tangentSweep(p, 0);
-  return load<f64>(p.t + (<usize>p.output << 3));
+  return p.elem == 4 ? jvpOf<f32>(p) : jvpOf<f64>(p);
+}
+
+function jvpOf<T>(p: Program): f64 {
+  forward<T>(p, 0);
+  tangentSweep<T>(p, 0);
+  return read<T>(p.t, p.output);
 }
 
 /** Forward mode: f, and df/dθ_i in adjoint[i] for the plan's coordinates, one tangent sweep each. */
 function forwardGradient(p: Program, plan: usize, nPlan: i32, reuse: bool): f64 {
-  forward(p, 0);
-  const f = load<f64>(p.v + (<usize>p.output << 3));
-  const out = p.t + (<usize>p.output << 3);
+  return p.elem == 4 ? forwardGradientOf<f32>(p, plan, nPlan, reuse) : forwardGradientOf<f64>(p, plan, nPlan, reuse);
+}
+
+function forwardGradientOf<T>(p: Program, plan: usize, nPlan: i32, reuse: bool): f64 {
+  forward<T>(p, 0);
+  const f = read<T>(p.v, p.output);
+  const out = p.t + (<usize>p.output << alignof<T>());
   for (let k = 0; k < nPlan; k++) {
     const t = plan + <usize>k * 12;
     const start = load<i32>(t), end = load<i32>(t, 4);
     const from = reuse ? load<i32>(t, 8) : 0;
     for (let i = start; i < end; i++) {
-      const ti = p.t + (<usize>i << 3);
-      store<f64>(ti, 1.0);
-      tangentSweep(p, from);
-      store<f64>(p.g + (<usize>i << 3), load<f64>(out));
-      store<f64>(ti, 0.0);
+      const ti = p.t + (<usize>i << alignof<T>());
+      st<T>(ti, 1.0);
+      tangentSweep<T>(p, from);
+      st<T>(p.g + (<usize>i << alignof<T>()), ld<T>(out));
+      st<T>(ti, 0.0);
     }
   }
   return f;
@@ -147,7 +180,7 @@ export function fdPlan(id: i32, central: i32, relStep: f64, reuse: i32, n: i32):
     return NaN;
   }
   if (!planValid(p, staged, n)) return NaN;
-  return finiteDifferences(p, staged, n, central != 0, relStep, reuse != 0);
+  return fdOf(p, staged, n, central != 0, relStep, reuse != 0);
 }
 
 /** forwardGrad() with the first n triples of the plan buffer, validated against the program first */

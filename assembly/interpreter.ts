@@ -8,10 +8,11 @@ import { fwdMatmulFast } from './kernels/ops';
 import { F_A, F_B, F_C, F_FLAGS, F_OP, F_OUT, F_P0, FLAG_GRAD_OUT, INSTR_WIDTH, OP_MATMUL, OP_TANH } from './opcodes';
 import { tanhFastFwd } from './vfast';
 import { Program } from './program';
+import { ld, st } from './elem';
 
 // @ts-ignore: decorator
-@inline function at(base: usize, offset: i32): usize {
-  return base + (<usize>offset << 3);
+@inline function at<T>(base: usize, offset: i32): usize {
+  return base + (<usize>offset << alignof<T>());
 }
 
 /** Parameter q of an instruction whose params start at prm. */
@@ -28,23 +29,23 @@ import { Program } from './program';
  * otherwise (value() and reverse(), where the bar is agreement to 1e-12) matmul may fuse its
  * multiply-adds (kernels/ops.ts) and tanh runs vfast.ts's form (within 4 ulp).
  */
-export function fwdOp(op: i32, o: usize, a: usize, b: usize, c: usize, v: usize, prm: usize, exact: bool = true): void {
+export function fwdOp<T>(op: i32, o: usize, a: usize, b: usize, c: usize, v: usize, prm: usize, exact: bool = true): void {
   if (!exact) {
-    if (op == OP_MATMUL) return fwdMatmulFast(o, a, b, prm);
-    if (op == OP_TANH) return tanhFastFwd(o, a, load<i32>(prm));
+    if (op == OP_MATMUL) return fwdMatmulFast<T>(o, a, b, prm);
+    if (op == OP_TANH) return tanhFastFwd<T>(o, a, load<i32>(prm));
   }
-  runFwd(op, o, a, b, c, prm, v); // every opcode's kernel, by name (assembly/generated/dispatch.ts)
+  runFwd<T>(op, o, a, b, c, prm, v); // every opcode's kernel, by name (assembly/generated/dispatch.ts)
 }
 
 /** Runs instructions from..nInstr-1 on the value arena (exact: see fwdOp). */
-export function forward(prog: Program, from: i32, exact: bool = true): void {
+export function forward<T>(prog: Program, from: i32, exact: bool = true): void {
   const v = prog.v;
   for (let i = from; i < prog.nInstr; i++) {
     const w = prog.code + (<usize>(i * INSTR_WIDTH) << 2);
     const bOff = load<i32>(w + (F_B << 2)), cOff = load<i32>(w + (F_C << 2));
-    fwdOp(
-      load<i32>(w + (F_OP << 2)), at(v, load<i32>(w + (F_OUT << 2))), at(v, load<i32>(w + (F_A << 2))),
-      at(v, bOff < 0 ? 0 : bOff), at(v, cOff < 0 ? 0 : cOff), v, w + (F_P0 << 2), exact,
+    fwdOp<T>(
+      load<i32>(w + (F_OP << 2)), at<T>(v, load<i32>(w + (F_OUT << 2))), at<T>(v, load<i32>(w + (F_A << 2))),
+      at<T>(v, bOff < 0 ? 0 : bOff), at<T>(v, cOff < 0 ? 0 : cOff), v, w + (F_P0 << 2), exact,
     );
   }
 }
@@ -53,19 +54,19 @@ export function forward(prog: Program, from: i32, exact: bool = true): void {
  * One instruction's backward rule on explicit addresses: values vo, va, vb, vc, adjoints go (read)
  * and ga, gb, gc (accumulated into as flags say), v the value arena (scratch), prm its params.
  */
-export function bwdOp(
+export function bwdOp<T>(
   op: i32, flags: i32, vo: usize, va: usize, vb: usize, vc: usize, go: usize, ga: usize, gb: usize, gc: usize, v: usize,
   prm: usize,
 ): void {
-  runBwd(op, flags, go, ga, gb, gc, vo, va, vb, vc, prm, v);
+  runBwd<T>(op, flags, go, ga, gb, gc, vo, va, vb, vc, prm, v);
 }
 
 /** Zeroes the adjoints, seeds d out/d out = 1 and runs the backward rules in reverse order. */
-export function backward(prog: Program): void {
+export function backward<T>(prog: Program): void {
   const v = prog.v, g = prog.g;
-  memory.fill(g, 0, <usize>prog.nParams << 3);
-  memory.fill(at(g, prog.tempStart), 0, <usize>(prog.arenaSize - prog.tempStart) << 3);
-  store<f64>(at(g, prog.output), 1.0);
+  memory.fill(g, 0, <usize>prog.nParams << alignof<T>());
+  memory.fill(at<T>(g, prog.tempStart), 0, <usize>(prog.arenaSize - prog.tempStart) << alignof<T>());
+  st<T>(at<T>(g, prog.output), 1.0);
   for (let i = prog.nInstr - 1; i >= 0; i--) {
     const w = prog.code + (<usize>(i * INSTR_WIDTH) << 2);
     const flags = load<i32>(w + (F_FLAGS << 2));
@@ -75,8 +76,8 @@ export function backward(prog: Program): void {
     let bOff = load<i32>(w + (F_B << 2)), cOff = load<i32>(w + (F_C << 2));
     if (bOff < 0) bOff = 0;
     if (cOff < 0) cOff = 0;
-    bwdOp(
-      op, flags, at(v, oOff), at(v, aOff), at(v, bOff), at(v, cOff), at(g, oOff), at(g, aOff), at(g, bOff), at(g, cOff), v,
+    bwdOp<T>(
+      op, flags, at<T>(v, oOff), at<T>(v, aOff), at<T>(v, bOff), at<T>(v, cOff), at<T>(g, oOff), at<T>(g, aOff), at<T>(g, bOff), at<T>(g, cOff), v,
       w + (F_P0 << 2),
     );
   }
@@ -89,33 +90,34 @@ export function backward(prog: Program): void {
  * (plan triples come sorted by firstInstr descending, see src/trace/compile.ts). The plan is the
  * tape's own or a validated subset of coordinates; grad entries outside it are left 0. Returns f(θ).
  */
-export function finiteDifferences(prog: Program, plan: usize, nPlan: i32, central: bool, relStep: f64, reuse: bool): f64 {
+export function finiteDifferences<T>(prog: Program, plan: usize, nPlan: i32, central: bool, relStep: f64, reuse: bool): f64 {
   const v = prog.v, g = prog.g;
-  forward(prog, 0);
-  const out = at(v, prog.output);
-  const f0 = load<f64>(out);
-  memory.fill(g, 0, <usize>prog.nParams << 3);
+  forward<T>(prog, 0);
+  const out = at<T>(v, prog.output);
+  const f0 = ld<T>(out);
+  memory.fill(g, 0, <usize>prog.nParams << alignof<T>());
   for (let k = 0; k < nPlan; k++) {
     const t = plan + <usize>k * 12;
     const start = load<i32>(t), end = load<i32>(t, 4);
     const from = reuse ? load<i32>(t, 8) : 0;
     for (let i = start; i < end; i++) {
-      const xi = at(v, i);
-      const x = load<f64>(xi);
-      const h = x + relStep * Math.max(1, Math.abs(x)) - x;
-      store<f64>(xi, x + h);
-      forward(prog, from);
-      const fp = load<f64>(out);
+      const xi = at<T>(v, i);
+      const x = ld<T>(xi);
+      // the step actually taken: the perturbed value as stored (rounded to T), minus x
+      const h = <f64>(<T>(x + relStep * Math.max(1, Math.abs(x)))) - x;
+      st<T>(xi, x + h);
+      forward<T>(prog, from);
+      const fp = ld<T>(out);
       let d: f64;
       if (central) {
-        store<f64>(xi, x - h);
-        forward(prog, from);
-        d = (fp - load<f64>(out)) / (2 * h);
+        st<T>(xi, x - h);
+        forward<T>(prog, from);
+        d = (fp - ld<T>(out)) / (2 * h);
       } else {
         d = (fp - f0) / h;
       }
-      store<f64>(at(g, i), d);
-      store<f64>(xi, x);
+      st<T>(at<T>(g, i), d);
+      st<T>(xi, x);
     }
   }
   return f0;

@@ -29,9 +29,11 @@ export { E_BAD_ID, E_NOT_VALIDATED, E_OUT_OF_MEMORY, E_BAD_LAYOUT, E_BAD_PLAN, E
   tempStart: i32;
   output: i32;
   valid: i32;
-  /** forward mode: the tangent arena (arenaSize f64) then scratch for bilinear terms; 0 until first used */
+  /** forward mode: the tangent arena (arenaSize elements) then scratch for bilinear terms; 0 until first used */
   t: usize;
   scratch: usize;
+  /** bytes of an arena element: 8 for a float64 program, 4 for a float32 one (the kernels' T) */
+  elem: i32;
 }
 
 // @ts-ignore: decorator
@@ -95,18 +97,19 @@ function newId(block: usize): i32 {
 }
 
 /**
- * Reserves a program for a tape of nInstr instructions, nPlan plan triples and an arena of
- * arenaSize float64 (both arenas zeroed). Returns its id, or -(error code).
+ * Reserves a program for a tape of nInstr instructions, nPlan plan triples and arenas of
+ * arenaSize elements of elem bytes (8: float64, 4: float32; both arenas zeroed). Returns its id,
+ * or -(error code).
  */
-export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, constStart: i32, tempStart: i32, output: i32): i32 {
+export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, constStart: i32, tempStart: i32, output: i32, elem: i32): i32 {
   lastError = 0;
   if (nInstr < 0 || nPlan < 0 || arenaSize < 1 || nParams < 0 || constStart < nParams || tempStart < constStart ||
-    tempStart > arenaSize || output < 0 || output >= arenaSize)
+    tempStart > arenaSize || output < 0 || output >= arenaSize || (elem != 8 && elem != 4))
     return fail(E_BAD_LAYOUT);
   const head = align16(<f64>offsetof<Program>());
   const code = align16(<f64>nInstr * INSTR_WIDTH * 4);
   const plan = align16(<f64>nPlan * 12);
-  const arena = align16(<f64>arenaSize * 8);
+  const arena = align16(<f64>arenaSize * <f64>elem);
   const total = head + code + plan + 2 * arena;
   if (total > 3.5 * 1024 * 1024 * 1024) return fail(E_TOO_LARGE);
   const block = alloc(total, true); // zeroed: both arenas start at 0
@@ -126,6 +129,7 @@ export function create(nInstr: i32, nPlan: i32, arenaSize: i32, nParams: i32, co
   prog.valid = 0;
   prog.t = 0;
   prog.scratch = 0;
+  prog.elem = elem;
   const id = newId(block);
   if (id == 0) {
     free(block);

@@ -19,10 +19,11 @@ import {
 } from './opcodes';
 import { alloc } from './heap';
 import { fail, E_OUT_OF_MEMORY, Program } from './program';
+import { ld, st } from './elem';
 
 // @ts-ignore: decorator
-@inline function at(base: usize, offset: i32): usize {
-  return base + (<usize>offset << 3);
+@inline function at<T>(base: usize, offset: i32): usize {
+  return base + (<usize>offset << alignof<T>());
 }
 
 /**
@@ -37,19 +38,19 @@ export function tangentArena(prog: Program): usize {
       const op = load<i32>(w + (F_OP << 2));
       if (opTangent(op) == TANGENT_BILINEAR) most = Math.max(most, opExtent(op, 0, w + (F_P0 << 2)));
     }
-    const t = alloc(<f64>prog.arenaSize * 8 + most * 8, true);
+    const t = alloc((<f64>prog.arenaSize + most) * <f64>prog.elem, true);
     if (t == 0) {
       fail(E_OUT_OF_MEMORY);
       return 0;
     }
     prog.t = t;
-    prog.scratch = t + (<usize>prog.arenaSize << 3);
-  } else memory.fill(prog.t, 0, <usize>prog.arenaSize << 3);
+    prog.scratch = t + <usize>prog.arenaSize * <usize>prog.elem;
+  } else memory.fill(prog.t, 0, <usize>prog.arenaSize * <usize>prog.elem);
   return prog.t;
 }
 
 /** Runs the tangent sweep of instructions from..nInstr-1 (the values are in the value arena). */
-export function tangentSweep(prog: Program, from: i32): void {
+export function tangentSweep<T>(prog: Program, from: i32): void {
   const v = prog.v, t = prog.t;
   for (let i = from; i < prog.nInstr; i++) {
     const w = prog.code + (<usize>(i * INSTR_WIDTH) << 2);
@@ -61,56 +62,56 @@ export function tangentSweep(prog: Program, from: i32): void {
     let bOff = load<i32>(w + (F_B << 2)), cOff = load<i32>(w + (F_C << 2));
     if (bOff < 0) bOff = 0;
     if (cOff < 0) cOff = 0;
-    const vo = at(v, oOff), va = at(v, aOff), vb = at(v, bOff), vc = at(v, cOff);
-    const to = at(t, oOff), ta = at(t, aOff), tb = at(t, bOff), tc = at(t, cOff);
+    const vo = at<T>(v, oOff), va = at<T>(v, aOff), vb = at<T>(v, bOff), vc = at<T>(v, cOff);
+    const to = at<T>(t, oOff), ta = at<T>(t, aOff), tb = at<T>(t, bOff), tc = at<T>(t, cOff);
     const mode = opTangent(op);
     if (mode == TANGENT_LINEAR) {
-      fwdOp(op, to, ta, tb, tc, v, prm);
+      fwdOp<T>(op, to, ta, tb, tc, v, prm);
     } else if (mode == TANGENT_DIAGONAL) {
       const n = opExtent(op, 0, prm);
-      memory.fill(to, 0, <usize>n << 3);
+      memory.fill(to, 0, <usize>n << alignof<T>());
       // an operand of another size (pow's scalar exponent) takes no gradient
       if ((flags & FLAG_GRAD_A) != 0 && opExtent(op, 1, prm) == n)
-        bwdOp(op, FLAG_GRAD_A | FLAG_GRAD_OUT, vo, va, vb, vc, ta, to, 0, 0, v, prm);
+        bwdOp<T>(op, FLAG_GRAD_A | FLAG_GRAD_OUT, vo, va, vb, vc, ta, to, 0, 0, v, prm);
       if ((flags & FLAG_GRAD_B) != 0 && opExtent(op, 2, prm) == n)
-        bwdOp(op, FLAG_GRAD_B | FLAG_GRAD_OUT, vo, va, vb, vc, tb, 0, to, 0, v, prm);
+        bwdOp<T>(op, FLAG_GRAD_B | FLAG_GRAD_OUT, vo, va, vb, vc, tb, 0, to, 0, v, prm);
       if ((flags & FLAG_GRAD_C) != 0 && opExtent(op, 3, prm) == n)
-        bwdOp(op, FLAG_GRAD_C | FLAG_GRAD_OUT, vo, va, vb, vc, tc, 0, 0, to, v, prm);
+        bwdOp<T>(op, FLAG_GRAD_C | FLAG_GRAD_OUT, vo, va, vb, vc, tc, 0, 0, to, v, prm);
     } else if (mode == TANGENT_BILINEAR) {
       const n = <i32>opExtent(op, 0, prm);
       let first = true;
       if ((flags & FLAG_GRAD_A) != 0) {
-        fwdOp(op, to, ta, vb, vc, v, prm);
+        fwdOp<T>(op, to, ta, vb, vc, v, prm);
         first = false;
       }
       if ((flags & FLAG_GRAD_B) != 0) {
         const dst = first ? to : prog.scratch;
-        fwdOp(op, dst, va, tb, vc, v, prm);
-        if (!first) addInto(to, dst, n);
+        fwdOp<T>(op, dst, va, tb, vc, v, prm);
+        if (!first) addInto<T>(to, dst, n);
         first = false;
       }
       if ((flags & FLAG_GRAD_C) != 0) {
         const dst = first ? to : prog.scratch;
-        fwdOp(op, dst, va, vb, tc, v, prm);
-        if (!first) addInto(to, dst, n);
+        fwdOp<T>(op, dst, va, vb, tc, v, prm);
+        if (!first) addInto<T>(to, dst, n);
       }
     } else if (mode == TANGENT_CUSTOM) {
       const p0 = load<i32>(prm), p1 = load<i32>(prm, 4), p2 = load<i32>(prm, 8);
       switch (op) {
-        case OP_LOGSUMEXP: logsumexpTan(to, ta, vo, va, p0, p1, p2); break;
-        case OP_SOFTMAX_XENT: softmaxXentTan(flags, to, ta, tb, va, vb, at(v, p2), p0, p1); break;
-        case OP_MAX: extremumTan(to, ta, va, p0, p1, p2, 1); break;
-        case OP_MIN: extremumTan(to, ta, va, p0, p1, p2, -1); break;
-        case OP_MAX_POOL2D: maxPool2dTan(prm, to, ta, va); break;
+        case OP_LOGSUMEXP: logsumexpTan<T>(to, ta, vo, va, p0, p1, p2); break;
+        case OP_SOFTMAX_XENT: softmaxXentTan<T>(flags, to, ta, tb, va, vb, at<T>(v, p2), p0, p1); break;
+        case OP_MAX: extremumTan<T>(to, ta, va, p0, p1, p2, 1); break;
+        case OP_MIN: extremumTan<T>(to, ta, va, p0, p1, p2, -1); break;
+        case OP_MAX_POOL2D: maxPool2dTan<T>(prm, to, ta, va); break;
         default: unreachable(); // every custom op has a rule here (test/forward.test.ts covers each)
       }
     }
   }
 }
 
-function addInto(dst: usize, src: usize, n: i32): void {
+function addInto<T>(dst: usize, src: usize, n: i32): void {
   for (let j = 0; j < n; j++) {
-    const q = <usize>j << 3;
-    store<f64>(dst + q, load<f64>(dst + q) + load<f64>(src + q));
+    const q = <usize>j << alignof<T>();
+    st<T>(dst + q, ld<T>(dst + q) + ld<T>(src + q));
   }
 }

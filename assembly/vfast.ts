@@ -103,6 +103,6 @@ const I = memory.data<i64>([1023]);
 }
 
 /** o = tanh(a) over n elements, for value() and reverse() */
-export function tanhFastFwd(o: usize, a: usize, n: i32): void {
-  map1<TanhFast>(o, a, n);
+export function tanhFastFwd<T>(o: usize, a: usize, n: i32): void {
+  map1<TanhFast, T>(o, a, n);
 }

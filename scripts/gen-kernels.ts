@@ -87,6 +87,8 @@ interface Lang {
   call(f: Prim, args: string[]): string;
   /** a declaration of name = expr (value or condition) */
   decl(name: string, expr: string, cond: boolean): string;
+  /** operand x of group j (groups > 1: the j-th vector of a trip) */
+  inputAt?(x: Operand, j: number): string;
 }
 
 /**
@@ -106,11 +108,9 @@ function ssa(roots: readonly Node[], L: Lang, pfx: string, groups = 1, pair?: Pa
     }
     if (n.k === 'in') {
       // each operand loaded once per element (or group)
-      const e = L.input(n.x);
+      const x = n.x;
       const out = Array.from({ length: groups }, (_, j) => nm(j));
-      out.forEach((name, j) =>
-        lines.push(L.decl(name, j === 0 ? e : e.replace(/\+ i\)$/, `+ i, ${j * GROUP_STEP})`), false)),
-      );
+      out.forEach((name, j) => lines.push(L.decl(name, j === 0 || !L.inputAt ? L.input(x) : L.inputAt(x, j), false)));
       names.set(n, out);
       k++;
       continue;
@@ -158,8 +158,6 @@ function ssa(roots: readonly Node[], L: Lang, pfx: string, groups = 1, pair?: Pa
   }
   return { lines, root: (r: Node, j = 0) => names.get(r)![j] };
 }
-/** AssemblyScript: two vectors per trip; the second group reads 16 bytes further */
-const GROUP_STEP = 16;
 type PairHook = (f: Prim) => ((x0: string, x1: string, n0: string, n1: string) => string[]) | undefined;
 
 /** lines indented by n, each ending in a newline */
@@ -293,9 +291,14 @@ const AS_VEC: Partial<Record<Prim, { f: string; rare?: string; builtin?: true }>
 const AS_BIN: Record<string, string> = { '+': 'add', '-': 'sub', '*': 'mul', '/': 'div' };
 const AS_CMP: Record<string, string> = { '<': 'lt', '>': 'gt', '<=': 'le', '>=': 'ge', '==': 'eq', '!=': 'ne' };
 
-function asScalarLang(ptr: (x: Operand) => string, scalar: ReadonlySet<Operand>, E: Elem, idx = 'i'): Lang {
+/**
+ * The AssemblyScript kernels are generic over the arena's element type T (f64 or f32, see
+ * assembly/elem.ts): operands are read as f64 (ld, vld), every expression is computed in f64 and
+ * the result rounded to T once where it is stored (st, vst).
+ */
+function asScalarLang(ptr: (x: Operand) => string, scalar: ReadonlySet<Operand>, idx = 'i'): Lang {
   return {
-    input: (x) => (scalar.has(x) ? x.toUpperCase() : `load<${E.as}>(${ptr(x)} + ${idx})`),
+    input: (x) => (scalar.has(x) ? x.toUpperCase() : `ld<T>(${ptr(x)} + ${idx})`),
     num: (v) => lit(v),
     neg: (x) => `-${x}`,
     bin: (op, x, y) => `${x} ${op} ${y}`,
@@ -304,7 +307,7 @@ function asScalarLang(ptr: (x: Operand) => string, scalar: ReadonlySet<Operand>,
     or: (x, y) => `${x} || ${y}`,
     sel: (c, x, y) => `${c} ? ${x} : ${y}`,
     call: (f, x) => AS_SCALAR_CALL[f](x),
-    decl: (n, e, cond) => `const ${n}: ${cond ? 'bool' : E.as} = ${e};`,
+    decl: (n, e, cond) => `const ${n}: ${cond ? 'bool' : 'f64'} = ${e};`,
   };
 }
 
@@ -316,7 +319,11 @@ function asVecLang(
   rare: string[],
 ): Lang {
   return {
-    input: (x) => (scalar.has(x) ? `${x.toUpperCase()}v` : `v128.load(${ptr(x)} + i)`),
+    input: (x) => (scalar.has(x) ? `${x.toUpperCase()}v` : `vld<T>(${ptr(x)} + i)`),
+    inputAt: (x, j) => {
+      if (j !== 1) throw new Error('two vectors a trip at most');
+      return scalar.has(x) ? `${x.toUpperCase()}v` : `vld1<T>(${ptr(x)} + i)`;
+    },
     num: (v) => {
       const key = Object.is(v, -0) ? -Infinity : v;
       if (!consts.has(key)) consts.set(key, `K${consts.size}`);
@@ -341,12 +348,17 @@ const asConstLines = (consts: Map<number, string>) =>
 
 const vectorizable = (prims: Set<Prim>, table: Partial<Record<Prim, unknown>>) => [...prims].every((p) => p in table);
 
-function renderAsKernel(d: ElementwiseDef, E: Elem): string {
+/** bytes of one element and of one and two f64x2 vectors of T, as AssemblyScript constant expressions */
+const AS_STEP = 'sizeof<T>()';
+const AS_VEC1 = '(sizeof<T>() << 1)';
+const AS_VEC2 = '(sizeof<T>() << 2)';
+
+function renderAsKernel(d: ElementwiseDef): string {
   const scalar = new Set<Operand>(d.scalar ?? []);
   const roles = ROLES.slice(0, d.arity);
-  const step = E.bytes;
+  const step = AS_STEP;
   const ptrV = (x: Operand) => (x === 'out' ? 'vo' : x === 'g' ? 'go' : `v${x}`);
-  const hoistS = [...scalar].map((r) => `const ${r.toUpperCase()} = load<${E.as}>(v${r});`);
+  const hoistS = [...scalar].map((r) => `const ${r.toUpperCase()} = ld<T>(v${r});`);
   const hoistV = [...scalar].map((r) => `const ${r.toUpperCase()}v = f64x2.splat(${r.toUpperCase()});`);
   const fwdPrims = primsOf([d.fwd]);
   const lines: string[] = [];
@@ -354,13 +366,13 @@ function renderAsKernel(d: ElementwiseDef, E: Elem): string {
   {
     const S = ssa(
       [d.fwd],
-      asScalarLang((x) => (x === 'out' ? 'vo' : `v${x}`), scalar, E),
+      asScalarLang((x) => (x === 'out' ? 'vo' : `v${x}`), scalar),
       's',
     );
     const scalarLoop = [
       `for (; i < end; i += ${step}) {`,
       ...S.lines.map((l) => '  ' + l),
-      `  store<${E.as}>(vo + i, ${S.root(d.fwd)});`,
+      `  st<T>(vo + i, ${S.root(d.fwd)});`,
       '}',
     ];
     let body: string[];
@@ -384,7 +396,7 @@ function renderAsKernel(d: ElementwiseDef, E: Elem): string {
       const masks = [...rare];
       // exp pairs or their masks in themselves (the pair hook); rare is declared for them too
       const pairs = two && topo([d.fwd]).some((n) => n.k === 'call' && n.f === 'exp');
-      const w = two ? 32 : 16;
+      const w = two ? AS_VEC2 : AS_VEC1;
       body = [
         ...asConstLines(consts),
         ...hoistV,
@@ -392,8 +404,8 @@ function renderAsKernel(d: ElementwiseDef, E: Elem): string {
         `for (; i + ${w} <= end; i += ${w}) {`,
         ...s.lines.map((l) => '  ' + l),
         ...(masks.length ? [`  rare = v128.or(rare, ${orAll(masks)});`] : []),
-        `  v128.store(vo + i, ${s.root(d.fwd, 0)});`,
-        ...(two ? [`  v128.store(vo + i, ${s.root(d.fwd, 1)}, 16);`] : []),
+        `  vst<T>(vo + i, ${s.root(d.fwd, 0)});`,
+        ...(two ? [`  vst1<T>(vo + i, ${s.root(d.fwd, 1)});`] : []),
         '}',
         ...(masks.length || pairs
           ? ['if (v128.any_true(rare)) i = 0; // redo the block with the scalar functions']
@@ -402,8 +414,8 @@ function renderAsKernel(d: ElementwiseDef, E: Elem): string {
       ];
     } else body = scalarLoop;
     lines.push(
-      `export function fwd_${d.name}(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {`,
-      `  const end = <usize>n << ${Math.log2(step)};`,
+      `export function fwd_${d.name}<T>(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {`,
+      `  const end = <usize>n << alignof<T>();`,
       `  let i: usize = 0;`,
       ...hoistS.map((l) => '  ' + l),
       ...body.map((l) => '  ' + l),
@@ -418,8 +430,8 @@ function renderAsKernel(d: ElementwiseDef, E: Elem): string {
     const e = cs[q];
     if (!e) return;
     const scalarStep = (at: string) => {
-      const S = ssa([e], asScalarLang(ptrV, scalar, E, at), 's');
-      return [...S.lines, `store<${E.as}>(g${r} + ${at}, load<${E.as}>(g${r} + ${at}) + ${S.root(e)});`];
+      const S = ssa([e], asScalarLang(ptrV, scalar, at), 's');
+      return [...S.lines, `st<T>(g${r} + ${at}, ld<T>(g${r} + ${at}) + ${S.root(e)});`];
     };
     const out: string[] = [`if (flags & ${FLAG[r]}) {`, '  let i: usize = 0;'];
     if (vectorizable(primsOf([e]), AS_VEC)) {
@@ -429,26 +441,26 @@ function renderAsKernel(d: ElementwiseDef, E: Elem): string {
       out.push(
         ...asConstLines(consts).map((l) => '  ' + l),
         ...hoistV.map((l) => '  ' + l),
-        '  for (; i + 16 <= end; i += 16) {',
+        `  for (; i + ${AS_VEC1} <= end; i += ${AS_VEC1}) {`,
         ...s.lines.map((l) => '    ' + l),
       );
       if (rare.length)
         out.push(
           `    if (v128.any_true(${orAll(rare)})) {`,
-          '      for (let j: usize = i; j < i + 16; j += 8) {',
+          `      for (let j: usize = i; j < i + ${AS_VEC1}; j += ${step}) {`,
           ...scalarStep('j').map((l) => '        ' + l),
           '      }',
           '      continue;',
           '    }',
         );
-      out.push(`    v128.store(g${r} + i, f64x2.add(v128.load(g${r} + i), ${s.root(e)}));`, '  }');
+      out.push(`    vst<T>(g${r} + i, f64x2.add(vld<T>(g${r} + i), ${s.root(e)}));`, '  }');
     }
     out.push(`  for (; i < end; i += ${step}) {`, ...scalarStep('i').map((l) => '    ' + l), '  }', '}');
     loops.push(...out);
   });
   lines.push(
-    `export function bwd_${d.name}(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {`,
-    `  const end = <usize>n << ${Math.log2(step)};`,
+    `export function bwd_${d.name}<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {`,
+    `  const end = <usize>n << alignof<T>();`,
     ...hoistS.map((l) => '  ' + l),
     ...loops.map((l) => '  ' + l),
     '}',
@@ -457,7 +469,7 @@ function renderAsKernel(d: ElementwiseDef, E: Elem): string {
 }
 const orAll = (m: readonly string[]) => m.reduce((x, y) => `v128.or(${x}, ${y})`);
 
-export function renderAsKernels(E: Elem = F64): string {
+export function renderAsKernels(): string {
   const prims = new Set<Prim>();
   for (const d of ELEMENTWISE)
     for (const p of primsOf([d.fwd, ...contributions(d).filter((x): x is Expr => !!x)])) prims.add(p);
@@ -477,13 +489,15 @@ export function renderAsKernels(E: Elem = F64): string {
   if (prims.has('exp')) vec.add('vexp2').add('vexp2Second');
   return `// ${HEADER}
 // The elementwise kernels: pointers are byte addresses into linear memory (v* values, g*
-// adjoints), n counts elements. Forward rules run two lanes at a time (f64x2, over vmath.ts)
-// where every primitive has a vector version, then a scalar tail; a primitive with rare inputs
-// (vexp, vlog1p) flags them and the block is redone by the scalar functions.
+// adjoints), n counts elements of T (f64 or f32: ../elem.ts; computed in f64, rounded to T on
+// store). Forward rules run two lanes at a time (f64x2, over vmath.ts) where every primitive has
+// a vector version, then a scalar tail; a primitive with rare inputs (vexp, vlog1p) flags them
+// and the block is redone by the scalar functions.
+import { ld, st, vld, vld1, vst, vst1 } from '../elem';
 ${[...byModule].map(([m, fs]) => `import { ${fs.sort().join(', ')} } from '${m}';`).join('\n')}
 ${vec.size ? `import { ${[...vec].sort().join(', ')} } from '../vmath';` : ''}
 
-${ELEMENTWISE.map((d) => renderAsKernel(d, E)).join('\n\n')}
+${ELEMENTWISE.map((d) => renderAsKernel(d)).join('\n\n')}
 `;
 }
 
@@ -510,19 +524,19 @@ ${OPS.map((o) => `  ${C(o.name)},`).join('\n')}
 export let badOpcode: i32 = -1;
 
 // @ts-ignore: decorator
-@inline export function runFwd(op: i32, o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+@inline export function runFwd<T>(op: i32, o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
   switch (op) {
-${ELEMENTWISE.map((d) => `    case ${C(d.name)}: fwd_${d.name}(o, a, b, c, load<i32>(prm)); break;`).join('\n')}
-${hand.map((n) => `    case ${C(n)}: fwd_${n}(o, a, b, c, prm, v); break;`).join('\n')}
+${ELEMENTWISE.map((d) => `    case ${C(d.name)}: fwd_${d.name}<T>(o, a, b, c, load<i32>(prm)); break;`).join('\n')}
+${hand.map((n) => `    case ${C(n)}: fwd_${n}<T>(o, a, b, c, prm, v); break;`).join('\n')}
     default: badOpcode = op; unreachable();
   }
 }
 
 // @ts-ignore: decorator
-@inline export function runBwd(op: i32, flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+@inline export function runBwd<T>(op: i32, flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
   switch (op) {
-${ELEMENTWISE.map((d) => `    case ${C(d.name)}: bwd_${d.name}(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;`).join('\n')}
-${hand.map((n) => `    case ${C(n)}: bwd_${n}(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;`).join('\n')}
+${ELEMENTWISE.map((d) => `    case ${C(d.name)}: bwd_${d.name}<T>(flags, go, ga, gb, gc, vo, va, vb, vc, load<i32>(prm)); break;`).join('\n')}
+${hand.map((n) => `    case ${C(n)}: bwd_${n}<T>(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v); break;`).join('\n')}
     default: badOpcode = op; unreachable();
   }
 }

@@ -83,6 +83,30 @@ describe('safetensors', () => {
     c.dispose();
   });
 
+  it('a float32 function saves F32 tensors and loads into a Float32Array (F64 files rounded, as a cast)', async () => {
+    const be = await backend('js');
+    const c32 = be.compile(small, { dtype: 'float32' });
+    const theta = Float32Array.of(1.5, -2, 0.1);
+    const bytes = encodeSafetensors(small.params, theta);
+    const d = decodeSafetensors(bytes);
+    expect(d.tensors.w).toEqual({ dtype: 'F32', shape: [1, 2], data: Float32Array.of(1.5, -2) });
+    expect(bytes.length).toBe(8 + new DataView(bytes.buffer).getUint32(0, true) + 12); // 4 bytes per element
+    const path = join(dir, 'f32.safetensors');
+    await saveParams(path, c32, theta);
+    const back = await loadParams(path, c32);
+    expect(back).toBeInstanceOf(Float32Array);
+    expect(Array.from(back)).toEqual(Array.from(theta));
+    // an F64 file into a float32 function: each value rounded to float32
+    const p64 = join(dir, 'f64-into-f32.safetensors');
+    await saveParams(p64, small, Float64Array.of(1.5, -2, 0.1));
+    expect(Array.from(await loadParams(p64, c32))).toEqual([1.5, -2, Math.fround(0.1)]);
+    // theta of the wrong element type for the function is an error naming the type
+    await expect(saveParams(path, c32, Float64Array.of(1, 2, 3) as never)).rejects.toThrow(
+      /Float32Array of 3 elements/,
+    );
+    await expect(saveParams(path, small, theta as never)).rejects.toThrow(/Float64Array of 3 elements/);
+  });
+
   const good = () => encodeSafetensors(small.params, Float64Array.of(1.5, -2, 0.25));
   const entry = (dtype: string, shape: number[], begin: number, end: number) => ({
     dtype,

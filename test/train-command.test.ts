@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { backend, loadParams } from '../src/index.js';
+import { backend, decodeSafetensors, loadParams } from '../src/index.js';
 import { classifier, loadSplit, runTrain, trainOptions, TRAIN_DEFAULTS } from '../src/app/train.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,6 +33,31 @@ describe('tapegrad train', () => {
     expect(() => trainOptions(flags({ lr: '-1' }))).toThrow(/--lr must be a positive number/);
     expect(() => trainOptions(flags({ backend: 'gpu' }))).toThrow(/unknown backend 'gpu'/);
     expect(() => trainOptions(flags({ epoch: '2' }))).toThrow(/unknown option --epoch/);
+    expect(trainOptions(flags({})).dtype).toBe('float64');
+    expect(trainOptions(flags({ dtype: 'float32' })).dtype).toBe('float32');
+    expect(() => trainOptions(flags({ dtype: 'float16' }))).toThrow(/--dtype must be one of float64, float32/);
+  });
+
+  it('--dtype float32 trains in float32 (on js) and saves F32 tensors', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'tapegrad-train32-'));
+    const o = trainOptions(
+      flags({
+        data: 'digits',
+        epochs: '2',
+        batch: '32',
+        hidden: '16',
+        lr: '0.01',
+        backend: 'js',
+        dtype: 'float32',
+        out,
+      }),
+    );
+    const lines: string[] = [];
+    const r = await runTrain({ ...o, charts: false }, undefined, (l) => lines.push(l));
+    expect(lines[lines.length - 4]).toMatch(/on the js backend in float32/);
+    expect(r.history[1].valAccuracy).toBeGreaterThan(0.7);
+    const d = decodeSafetensors(readFileSync(join(out, 'model.safetensors')));
+    expect(Object.values(d.tensors).every((t) => t.dtype === 'F32')).toBe(true);
   });
 
   it('trains on the digits, prints one line per epoch and saves model, history and chart', async () => {

@@ -20,7 +20,7 @@ const tape = () => define({ params: { a: [3] }, inputs: { x: [3] } }, (p, i) => 
 
 /** loads a tape by hand, as the engine does; returns its id */
 function loadRaw(t = tape()): number {
-  const id = w.create(t.nInstr, t.fdPlan.length / 3, t.arenaSize, t.nParams, t.constStart, t.tempStart, t.output);
+  const id = w.create(t.nInstr, t.fdPlan.length / 3, t.arenaSize, t.nParams, t.constStart, t.tempStart, t.output, 8);
   expect(id).toBeGreaterThan(0);
   new Int32Array(w.memory.buffer, w.codeAt(id), t.code.length).set(t.code);
   new Int32Array(w.memory.buffer, w.planAt(id), t.fdPlan.length).set(t.fdPlan);
@@ -63,9 +63,11 @@ describe('wasm module defences', () => {
     ['inputs before parameters', [0, 0, 4, 2, 1, 1, 0]],
     ['temporaries past the arena', [0, 0, 4, 1, 1, 5, 0]],
     ['negative instruction count', [-1, 0, 4, 1, 1, 1, 0]],
+    ['an element of 2 bytes', [0, 0, 4, 1, 1, 1, 0, 2]],
+    ['an element of 0 bytes', [0, 0, 4, 1, 1, 1, 0, 0]],
   ])('refuses a layout with %s', (_, args) => {
-    const [a, b, c, d, e, f, g] = args;
-    expect(w.create(a, b, c, d, e, f, g)).toBe(-4);
+    const [a, b, c, d, e, f, g, elem = 8] = args;
+    expect(w.create(a, b, c, d, e, f, g, elem)).toBe(-4);
     expect(w.lastError()).toBe(4);
   });
 

@@ -4,7 +4,7 @@
  * bwd_<op>(flags, go, ga, gb, gc, vo, va, vb, vc, prm, v), pointers as byte addresses, prm the
  * instruction's params, v the value arena. A new op without its pair here fails to compile.
  */
-import { fusable, gemm, gemmNT, matvec, outerAcc, rowsAcc } from './matmul';
+import { fusableOf, gemmNTOf, gemmOf, matvecOf, outerAccOf, rowsAccOf } from './products';
 import {
   argReduceFwd, broadcastBwd, broadcastFwd, logsumexpBwd, oneHotFwd, logsumexpFwd, sumBwd, sumFwd,
 } from './reduce';
@@ -23,137 +23,137 @@ import { FLAG_GRAD_A, FLAG_GRAD_B } from '../opcodes';
   return load<i32>(prm + (<usize>q << 2));
 }
 // @ts-ignore: decorator
-@inline function at(base: usize, offset: i32): usize {
-  return base + (<usize>offset << 3);
+@inline function at<T>(base: usize, offset: i32): usize {
+  return base + (<usize>offset << alignof<T>());
 }
 
 // @ts-ignore: decorator
-@inline export function fwd_broadcast(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  broadcastFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
+@inline export function fwd_broadcast<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  broadcastFwd<T>(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
 }
 // @ts-ignore: decorator
-@inline export function bwd_broadcast(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  broadcastBwd(go, ga, p(prm, 0), p(prm, 1), p(prm, 2));
+@inline export function bwd_broadcast<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  broadcastBwd<T>(go, ga, p(prm, 0), p(prm, 1), p(prm, 2));
 }
 // @ts-ignore: decorator
-@inline export function fwd_sum(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  sumFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
+@inline export function fwd_sum<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  sumFwd<T>(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
 }
 // @ts-ignore: decorator
-@inline export function bwd_sum(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  sumBwd(go, ga, p(prm, 0), p(prm, 1), p(prm, 2));
+@inline export function bwd_sum<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  sumBwd<T>(go, ga, p(prm, 0), p(prm, 1), p(prm, 2));
 }
 // @ts-ignore: decorator
-@inline export function fwd_logsumexp(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  logsumexpFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
+@inline export function fwd_logsumexp<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  logsumexpFwd<T>(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
 }
 // @ts-ignore: decorator
-@inline export function bwd_logsumexp(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  logsumexpBwd(go, ga, vo, va, p(prm, 0), p(prm, 1), p(prm, 2));
+@inline export function bwd_logsumexp<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  logsumexpBwd<T>(go, ga, vo, va, p(prm, 0), p(prm, 1), p(prm, 2));
 }
 // @ts-ignore: decorator
-@inline export function fwd_matmul(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+@inline export function fwd_matmul<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
   const m = p(prm, 0), k = p(prm, 1), n = p(prm, 2);
-  if (n == 1) matvec(o, a, b, m, k, false);
-  else gemm(o, n, a, k, 1, b, n, m, k, n, false, false);
+  if (n == 1) matvecOf<T>(o, a, b, m, k, false);
+  else gemmOf<T>(o, n, a, k, 1, b, n, m, k, n, false, false);
 }
 /**
  * matmul for value() and reverse(): fused multiply-adds where fusable() allows, which scans both
  * operands: worth it where each element is used 8 times or more (a matrix-vector product is
  * bound by memory, fused or not)
  */
-export function fwdMatmulFast(o: usize, a: usize, b: usize, prm: usize): void {
+export function fwdMatmulFast<T>(o: usize, a: usize, b: usize, prm: usize): void {
   const m = p(prm, 0), k = p(prm, 1), n = p(prm, 2);
-  const fused = m >= 8 && n >= 8 && fusable(a, b, m, k, n);
-  if (n == 1) matvec(o, a, b, m, k, false);
-  else gemm(o, n, a, k, 1, b, n, m, k, n, false, fused);
+  const fused = m >= 8 && n >= 8 && fusableOf<T>(a, b, m, k, n);
+  if (n == 1) matvecOf<T>(o, a, b, m, k, false);
+  else gemmOf<T>(o, n, a, k, 1, b, n, m, k, n, false, fused);
 }
 // @ts-ignore: decorator
-@inline export function bwd_matmul(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+@inline export function bwd_matmul<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
   const m = p(prm, 0), k = p(prm, 1), n = p(prm, 2);
   if (n == 1) {
-    if (flags & FLAG_GRAD_A) outerAcc(ga, go, vb, m, k);
-    if (flags & FLAG_GRAD_B) rowsAcc(gb, va, go, m, k);
+    if (flags & FLAG_GRAD_A) outerAccOf<T>(ga, go, vb, m, k);
+    if (flags & FLAG_GRAD_B) rowsAccOf<T>(gb, va, go, m, k);
   } else {
-    if (flags & FLAG_GRAD_A) gemmNT(ga, go, vb, m, k, n);
+    if (flags & FLAG_GRAD_A) gemmNTOf<T>(ga, go, vb, m, k, n);
     // dB [k, n] += A^T [k, m] dC [m, n]: A read by columns
-    if (flags & FLAG_GRAD_B) gemm(gb, n, va, 1, k, go, n, k, m, n, true, true);
+    if (flags & FLAG_GRAD_B) gemmOf<T>(gb, n, va, 1, k, go, n, k, m, n, true, true);
   }
 }
 // @ts-ignore: decorator
-@inline export function fwd_transpose(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  transposeFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2), prm);
+@inline export function fwd_transpose<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  transposeFwd<T>(o, a, p(prm, 0), p(prm, 1), p(prm, 2), prm);
 }
 // @ts-ignore: decorator
-@inline export function bwd_transpose(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  transposeBwd(go, ga, p(prm, 0), p(prm, 1), p(prm, 2), prm);
+@inline export function bwd_transpose<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  transposeBwd<T>(go, ga, p(prm, 0), p(prm, 1), p(prm, 2), prm);
 }
 // @ts-ignore: decorator
-@inline export function fwd_softmax_xent(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  softmaxXentFwd(o, a, b, at(v, p(prm, 2)), p(prm, 0), p(prm, 1));
+@inline export function fwd_softmax_xent<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  softmaxXentFwd<T>(o, a, b, at<T>(v, p(prm, 2)), p(prm, 0), p(prm, 1));
 }
 // @ts-ignore: decorator
-@inline export function bwd_softmax_xent(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  softmaxXentBwd(flags, go, ga, gb, va, vb, at(v, p(prm, 2)), p(prm, 0), p(prm, 1));
+@inline export function bwd_softmax_xent<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  softmaxXentBwd<T>(flags, go, ga, gb, va, vb, at<T>(v, p(prm, 2)), p(prm, 0), p(prm, 1));
 }
 // @ts-ignore: decorator
-@inline export function fwd_argmax(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  argReduceFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2), 1);
+@inline export function fwd_argmax<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  argReduceFwd<T>(o, a, p(prm, 0), p(prm, 1), p(prm, 2), 1);
 }
 // @ts-ignore: decorator
-@inline export function fwd_argmin(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  argReduceFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2), -1);
+@inline export function fwd_argmin<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  argReduceFwd<T>(o, a, p(prm, 0), p(prm, 1), p(prm, 2), -1);
 }
 // @ts-ignore: decorator
-@inline export function fwd_one_hot(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  oneHotFwd(o, a, p(prm, 0), p(prm, 1));
+@inline export function fwd_one_hot<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  oneHotFwd<T>(o, a, p(prm, 0), p(prm, 1));
 }
 // argmax, argmin, one_hot: no gradient flows through an index
 // @ts-ignore: decorator
-@inline export function bwd_argmax(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {}
+@inline export function bwd_argmax<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {}
 // @ts-ignore: decorator
-@inline export function bwd_argmin(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {}
+@inline export function bwd_argmin<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {}
 // @ts-ignore: decorator
-@inline export function bwd_one_hot(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {}
+@inline export function bwd_one_hot<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {}
 
 // max/min reductions, conv2d and pooling (./extremum.ts, ./conv.ts)
 // @ts-ignore: decorator
-@inline export function fwd_max(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  maxFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
+@inline export function fwd_max<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  maxFwd<T>(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
 }
 // @ts-ignore: decorator
-@inline export function bwd_max(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  maxBwd(go, ga, va, p(prm, 0), p(prm, 1), p(prm, 2));
+@inline export function bwd_max<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  maxBwd<T>(go, ga, va, p(prm, 0), p(prm, 1), p(prm, 2));
 }
 // @ts-ignore: decorator
-@inline export function fwd_min(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  minFwd(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
+@inline export function fwd_min<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  minFwd<T>(o, a, p(prm, 0), p(prm, 1), p(prm, 2));
 }
 // @ts-ignore: decorator
-@inline export function bwd_min(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  minBwd(go, ga, va, p(prm, 0), p(prm, 1), p(prm, 2));
+@inline export function bwd_min<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  minBwd<T>(go, ga, va, p(prm, 0), p(prm, 1), p(prm, 2));
 }
 // @ts-ignore: decorator
-@inline export function fwd_conv2d(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  conv2dFwd(prm, o, a, b, at(v, p(prm, 16)));
+@inline export function fwd_conv2d<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  conv2dFwd<T>(prm, o, a, b, at<T>(v, p(prm, 16)));
 }
 // @ts-ignore: decorator
-@inline export function bwd_conv2d(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  conv2dBwd(flags, prm, go, ga, gb, va, vb, at(v, p(prm, 16)));
+@inline export function bwd_conv2d<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  conv2dBwd<T>(flags, prm, go, ga, gb, va, vb, at<T>(v, p(prm, 16)));
 }
 // @ts-ignore: decorator
-@inline export function fwd_max_pool2d(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  maxPool2dFwd(prm, o, a);
+@inline export function fwd_max_pool2d<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  maxPool2dFwd<T>(prm, o, a);
 }
 // @ts-ignore: decorator
-@inline export function bwd_max_pool2d(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  maxPool2dBwd(prm, go, ga, va);
+@inline export function bwd_max_pool2d<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  maxPool2dBwd<T>(prm, go, ga, va);
 }
 // @ts-ignore: decorator
-@inline export function fwd_avg_pool2d(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
-  avgPool2dFwd(prm, o, a);
+@inline export function fwd_avg_pool2d<T>(o: usize, a: usize, b: usize, c: usize, prm: usize, v: usize): void {
+  avgPool2dFwd<T>(prm, o, a);
 }
 // @ts-ignore: decorator
-@inline export function bwd_avg_pool2d(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
-  avgPool2dBwd(prm, go, ga);
+@inline export function bwd_avg_pool2d<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usize, vo: usize, va: usize, vb: usize, vc: usize, prm: usize, v: usize): void {
+  avgPool2dBwd<T>(prm, go, ga);
 }

@@ -5,31 +5,32 @@
  * bit-identical; IEEE NaN/Inf, no special cases. lse_r - z_j is computed as (m - z_j) + log(s),
  * m the row's max: adding m first would carry lse's rounding (an ulp of |m|) into the loss.
  */
+import { ld, st, vld, vst } from '../elem';
 import { exp, log } from '../math';
 import { expRare, vexp } from '../vmath';
 
-function rowMax(z: usize, c: i32): f64 {
+function rowMax<T>(z: usize, c: i32): f64 {
   let m = -Infinity;
-  const end = z + (<usize>c << 3);
-  for (let p = z; p < end; p += 8) {
-    const x = load<f64>(p);
+  const end = z + (<usize>c << alignof<T>());
+  for (let p = z; p < end; p += sizeof<T>()) {
+    const x = ld<T>(p);
     if (x > m) m = x;
   }
   return m;
 }
 
 /** sum_j exp(z_j - m), in order; writes the exps to e when e != 0; redone in scalar if a lane was rare */
-function sumExp(z: usize, e: usize, c: i32, m: f64): f64 {
-  const bytes = <usize>c << 3;
+function sumExp<T>(z: usize, e: usize, c: i32, m: f64): f64 {
+  const bytes = <usize>c << alignof<T>();
   const mv = f64x2.splat(m);
   let s: f64 = 0;
   let rare = i64x2.splat(0);
   let j: usize = 0;
-  for (; j + 16 <= bytes; j += 16) {
-    const d = f64x2.sub(v128.load(z + j), mv);
+  for (; j + (sizeof<T>() << 1) <= bytes; j += (sizeof<T>() << 1)) {
+    const d = f64x2.sub(vld<T>(z + j), mv);
     rare = v128.or(rare, expRare(d));
     const x = vexp(d);
-    if (e) v128.store(e + j, x);
+    if (e) vst<T>(e + j, x);
     s += f64x2.extract_lane(x, 0);
     s += f64x2.extract_lane(x, 1);
   }
@@ -37,56 +38,56 @@ function sumExp(z: usize, e: usize, c: i32, m: f64): f64 {
     s = 0;
     j = 0;
   }
-  for (; j < bytes; j += 8) {
-    const x = exp(load<f64>(z + j) - m);
-    if (e) store<f64>(e + j, x);
+  for (; j < bytes; j += sizeof<T>()) {
+    const x = exp(ld<T>(z + j) - m);
+    if (e) st<T>(e + j, x);
     s += x;
   }
   return s;
 }
 
-export function softmaxXentFwd(o: usize, a: usize, b: usize, probs: usize, rows: i32, c: i32): void {
-  const bytes = <usize>c << 3;
+export function softmaxXentFwd<T>(o: usize, a: usize, b: usize, probs: usize, rows: i32, c: i32): void {
+  const bytes = <usize>c << alignof<T>();
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * bytes;
     const z = a + off, y = b + off, p = probs + off;
-    const m = rowMax(z, c);
-    const s = sumExp(z, p, c, m);
+    const m = rowMax<T>(z, c);
+    const s = sumExp<T>(z, p, c, m);
     const ls = log(s);
     const sv = f64x2.splat(s);
     let loss: f64 = 0;
     let j: usize = 0;
-    for (; j + 16 <= bytes; j += 16) v128.store(p + j, f64x2.div(v128.load(p + j), sv));
-    if (j < bytes) store<f64>(p + j, load<f64>(p + j) / s);
-    for (j = 0; j < bytes; j += 8) loss += load<f64>(y + j) * ((m - load<f64>(z + j)) + ls);
-    store<f64>(o + (<usize>r << 3), loss);
+    for (; j + (sizeof<T>() << 1) <= bytes; j += (sizeof<T>() << 1)) vst<T>(p + j, f64x2.div(vld<T>(p + j), sv));
+    if (j < bytes) st<T>(p + j, ld<T>(p + j) / s);
+    for (j = 0; j < bytes; j += sizeof<T>()) loss += ld<T>(y + j) * ((m - ld<T>(z + j)) + ls);
+    st<T>(o + (<usize>r << alignof<T>()), loss);
   }
 }
 
 /** d/dz = dy (p * sum_j y_j - y); d/dy = dy (lse - z), lse - z recomputed as in the forward rule */
-export function softmaxXentBwd(flags: i32, go: usize, ga: usize, gb: usize, va: usize, vb: usize, probs: usize, rows: i32, c: i32): void {
-  const bytes = <usize>c << 3;
+export function softmaxXentBwd<T>(flags: i32, go: usize, ga: usize, gb: usize, va: usize, vb: usize, probs: usize, rows: i32, c: i32): void {
+  const bytes = <usize>c << alignof<T>();
   for (let r = 0; r < rows; r++) {
     const off = <usize>r * bytes;
     const z = va + off, y = vb + off, p = probs + off;
-    const dy = load<f64>(go + (<usize>r << 3));
+    const dy = ld<T>(go + (<usize>r << alignof<T>()));
     if (flags & 1) {
       let sy: f64 = 0;
-      for (let j: usize = 0; j < bytes; j += 8) sy += load<f64>(y + j);
+      for (let j: usize = 0; j < bytes; j += sizeof<T>()) sy += ld<T>(y + j);
       const gz = ga + off;
       const dv = f64x2.splat(dy), syv = f64x2.splat(sy);
       let j: usize = 0;
-      for (; j + 16 <= bytes; j += 16) {
-        const d = f64x2.mul(dv, f64x2.sub(f64x2.mul(v128.load(p + j), syv), v128.load(y + j)));
-        v128.store(gz + j, f64x2.add(v128.load(gz + j), d));
+      for (; j + (sizeof<T>() << 1) <= bytes; j += (sizeof<T>() << 1)) {
+        const d = f64x2.mul(dv, f64x2.sub(f64x2.mul(vld<T>(p + j), syv), vld<T>(y + j)));
+        vst<T>(gz + j, f64x2.add(vld<T>(gz + j), d));
       }
-      if (j < bytes) store<f64>(gz + j, load<f64>(gz + j) + dy * (load<f64>(p + j) * sy - load<f64>(y + j)));
+      if (j < bytes) st<T>(gz + j, ld<T>(gz + j) + dy * (ld<T>(p + j) * sy - ld<T>(y + j)));
     }
     if (flags & 2) {
-      const m = rowMax(z, c);
-      const ls = log(sumExp(z, 0, c, m));
+      const m = rowMax<T>(z, c);
+      const ls = log(sumExp<T>(z, 0, c, m));
       const gy = gb + off;
-      for (let j: usize = 0; j < bytes; j += 8) store<f64>(gy + j, load<f64>(gy + j) + dy * ((m - load<f64>(z + j)) + ls));
+      for (let j: usize = 0; j < bytes; j += sizeof<T>()) st<T>(gy + j, ld<T>(gy + j) + dy * ((m - ld<T>(z + j)) + ls));
     }
   }
 }

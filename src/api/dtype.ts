@@ -8,9 +8,11 @@
  * - elementwise ops read their float32 operands, compute the op's expression in float64 and round
  *   once (so exp, tanh, ... are the float64 fdlibm results rounded: at most half an ulp of
  *   float32 plus one float64 rounding);
- * - sums (matmul, conv, reductions) may accumulate in float32 (native and wasm do, for speed;
- *   js accumulates in float64 and rounds once), so backends agree to a tolerance derived from
- *   float32's epsilon and the sum's length, not bit for bit;
+ * - sums may accumulate in float32 or in float64: the native and wasm products (matmul, conv)
+ *   accumulate in float32 lanes for speed, js's matmul and sum add through the float32 arena
+ *   (rounding every step), other reductions keep a float64 accumulator and round once; so
+ *   backends agree to a tolerance derived from float32's epsilon and the sum's length, not bit
+ *   for bit;
  * - finite differences take their default steps from float32's epsilon (EPS.float32).
  */
 import { describeValue } from '../trace/tensor.js';

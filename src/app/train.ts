@@ -4,6 +4,7 @@
  * a terminal), and writes the model (safetensors), the history (JSON) and a loss/accuracy chart
  * (SVG). Ctrl-C stops after the step in progress and saves a checkpoint.
  */
+import { arrayOf, DTYPES, type DType, type FloatArray } from '../api/dtype.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
@@ -32,6 +33,8 @@ export interface TrainOptions {
   /** default: 1e-3 (adam), 0.05 (sgd with momentum 0.9) */
   readonly lr?: number;
   readonly backend?: BackendName;
+  /** the element type of the compiled model (default float64) */
+  readonly dtype?: DType;
   readonly out: string;
   readonly seed: number;
   readonly charts: boolean;
@@ -63,6 +66,7 @@ export const TRAIN_USAGE = `tapegrad train [options]      trains a classifier wi
       --optimizer adam|sgd      (default adam); --lr X (default 1e-3 for adam, 0.05 for sgd with momentum 0.9)
       --rows N                  train on the first N training rows only
       --backend NAME            native, wasm or js (default: the best that loads)
+      --dtype float64|float32   the model's element type (default float64; float32: the optimizer keeps float64 master weights)
       --seed N                  initialisation and shuffling (default ${TRAIN_DEFAULTS.seed})
       --out DIR                 model.safetensors, history.json, training.svg (default ./${TRAIN_DEFAULTS.out})
       --no-charts               skip the SVG chart
@@ -80,6 +84,7 @@ export const TRAIN_FLAGS = [
   'optimizer',
   'lr',
   'backend',
+  'dtype',
   'out',
   'seed',
   'no-charts',
@@ -121,6 +126,7 @@ export function trainOptions(flags: ReadonlyMap<string, string | true>): TrainOp
     optimizer: pick('optimizer', ['adam', 'sgd'], TRAIN_DEFAULTS.optimizer),
     lr: lr === undefined ? undefined : Number(lr),
     backend: be as BackendName | undefined,
+    dtype: pick('dtype', DTYPES, 'float64'),
     out: str('out') ?? TRAIN_DEFAULTS.out,
     seed: int('seed', TRAIN_DEFAULTS.seed)!,
     charts: !flags.has('no-charts'),
@@ -216,15 +222,18 @@ export async function runTrain(
   if (split.note) log(split.note);
   const be = await backend(o.backend);
   const f = classifier(split.train.features, split.train.classes, o.model, o.hidden);
-  const c = be.compile(f);
+  const dtype = o.dtype ?? 'float64';
+  if (dtype !== 'float64' && o.distributed) throw new Error('--distributed trains float64 models only');
+  const c = be.compile(f, { dtype });
   try {
-    const theta = init(f, { seed: o.seed });
+    const theta = arrayOf(dtype, c.paramCount);
+    theta.set(init(f, { seed: o.seed }));
     const optimizer = o.optimizer === 'adam' ? adam({ lr: o.lr ?? 1e-3 }) : sgd({ lr: o.lr ?? 0.05, momentum: 0.9 });
     const stepsPerEpoch = Math.ceil(split.train.rows / (o.batch * ranks));
     log(
       `training ${o.model === 'mlp' ? `a ${split.train.features}-${o.hidden}-${split.train.classes} tanh MLP` : 'softmax regression'} ` +
         `(N = ${c.paramCount.toLocaleString('en-US')}) on ${split.name}: ${split.train.rows.toLocaleString('en-US')} training and ` +
-        `${split.test.rows.toLocaleString('en-US')} test images, ${o.optimizer} on the ${be.name} backend, batch ${o.batch}${world ? ` per rank × ${ranks} ranks (MPI)` : ''}, ${o.epochs} epochs`,
+        `${split.test.rows.toLocaleString('en-US')} test images, ${o.optimizer} on the ${be.name} backend${dtype === 'float32' ? ' in float32' : ''}, batch ${o.batch}${world ? ` per rank × ${ranks} ranks (MPI)` : ''}, ${o.epochs} epochs`,
     );
     const bar = progress(stepsPerEpoch);
     const r = await fit(
@@ -290,8 +299,8 @@ function progress(total: number): { step(epoch: number, k: number, loss: number)
 /** model.safetensors, history.json and (charts) training.svg in o.out; returns their paths. */
 async function save(
   o: TrainOptions,
-  c: Compiled,
-  theta: Float64Array,
+  c: Compiled<FloatArray>,
+  theta: FloatArray,
   history: readonly EpochInfo[],
   data: string,
 ): Promise<string[]> {

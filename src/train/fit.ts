@@ -4,8 +4,8 @@
  * is the symbolic batch dimension (`['batch', 784]`), so a batch is a block of rows.
  */
 import type { Compiled } from '../api/compiled.js';
+import { arrayOf, type DType, type FloatArray } from '../api/dtype.js';
 import { checkFlat, type Value, type Values } from '../api/validate.js';
-import { float64Only } from './optimizers.js';
 import { mulberry32 } from '../models/random.js';
 import { describeValue } from '../trace/tensor.js';
 import {
@@ -104,30 +104,37 @@ const KNOWN = [
  * dimension is the example index. Each step takes a batch, computes the loss and its reverse
  * gradient in the backend, and applies one optimizer step there. The loss must stay finite: a
  * NaN or infinite batch loss stops training with an Error naming the epoch and step, before that
- * step changes the parameters.
+ * step changes the parameters. A float32 function trains in float32 (theta a Float32Array, the
+ * data kept as float32 rows); its optimizer updates float64 master weights (optimizers.ts).
  */
-export async function fit(c: Compiled, theta: Float64Array, data: Values, options: FitOptions): Promise<FitResult> {
+export async function fit<A extends FloatArray>(
+  c: Compiled<A>,
+  theta: A,
+  data: Values,
+  options: FitOptions,
+): Promise<FitResult> {
   const o = resolveFit(options);
-  float64Only('fit', c);
-  checkFlat('theta', theta, c.paramCount);
+  checkFlat('theta', theta, c.paramCount, c.dtype);
   const train = rowsOf(c, data, 'data');
   const val = o.validation && rowsOf(c, o.validation, 'validation');
+  if (o.distributed !== undefined && o.distributed !== false && c.dtype !== 'float64')
+    throw new Error('fit: distributed training runs on float64 compiled functions only (this one is float32)');
   const dist = resolveDistributed(o.distributed);
   const [rank, global] = dist ? [dist.rank, o.batchSize * dist.size] : [0, o.batchSize];
   const reduced = dist && new Float64Array(c.paramCount + 4);
   const state = o.optimizer.bind(c);
-  const grad = new Float64Array(c.paramCount);
+  const grad = arrayOf(c.dtype, c.paramCount) as A;
   const order = Int32Array.from({ length: train.rows }, (_, i) => i);
   const next = mulberry32(o.seed);
-  const batchBuffers = new Map<number, Record<string, Float64Array>>();
-  const outputBuffers = new Map<number, { buffer: Float64Array; pred: Float64Array }>();
+  const batchBuffers = new Map<number, Record<string, FloatArray>>();
+  const outputBuffers = new Map<number, { buffer: FloatArray; pred: FloatArray }>();
   const history: EpochInfo[] = [];
   let steps = 0;
   let stopped: FitResult['stopped'] = 'completed';
   let lastYield = now();
   const leave = dist && enterDistributedFit();
   try {
-    if (dist) await dist.broadcast(theta, 0);
+    if (dist) await dist.broadcast(theta as Float64Array, 0);
     epochs: for (let epoch = 1; epoch <= o.epochs; epoch++) {
       if (o.shuffle) shuffle(order, next);
       const start = now();
@@ -146,7 +153,7 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
           const batch = o.shuffle ? gather(train, order, at + from, rows, batchBuffers) : slice(train, at + from, rows);
           const outs = train.metric ? outputsFor(c, batch, rows, train.metric.pred, outputBuffers) : undefined;
           loss = c.gradFlat(theta, batch, grad, outs && { outputs: outs.buffer });
-          if (outs) batchCorrect = countCorrect(outs.pred, batch[train.metric!.labels] as Float64Array);
+          if (outs) batchCorrect = countCorrect(outs.pred, batch[train.metric!.labels]);
         }
         let abort = false;
         if (dist)
@@ -154,7 +161,7 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
             loss,
             correct: batchCorrect,
             abort,
-          } = await reduceStep(dist, grad, reduced!, {
+          } = await reduceStep(dist, grad as Float64Array, reduced!, {
             rows,
             loss,
             correct: batchCorrect,
@@ -214,9 +221,9 @@ export async function fit(c: Compiled, theta: Float64Array, data: Values, option
  * Loss of `theta` on `data` (inputs as for fit: one row per example), forward only, in blocks of
  * `blockRows` rows; and the accuracy when the function returns `pred` and the inputs hold `y`.
  */
-export function evaluate(
-  c: Compiled,
-  theta: Float64Array,
+export function evaluate<A extends FloatArray>(
+  c: Compiled<A>,
+  theta: A,
   data: Values,
   blockRows = 1024,
 ): { valLoss: number; valAccuracy?: number } {
@@ -224,9 +231,9 @@ export function evaluate(
 }
 
 /** Loss (and accuracy) of `theta` on `data`, forward only, in blocks of `blockRows` rows. */
-function evaluateRows(
-  c: Compiled,
-  theta: Float64Array,
+function evaluateRows<A extends FloatArray>(
+  c: Compiled<A>,
+  theta: A,
   data: Rows,
   blockRows: number,
 ): { valLoss: number; valAccuracy?: number } {
@@ -237,7 +244,7 @@ function evaluateRows(
     const batch = slice(data, at, n);
     const out = c.run(theta, batch);
     loss += out.loss[0] * n;
-    if (data.metric) correct += countCorrect(out[data.metric.pred], batch[data.metric.labels] as Float64Array);
+    if (data.metric) correct += countCorrect(out[data.metric.pred], batch[data.metric.labels]);
   }
   return { valLoss: loss / data.rows, ...(data.metric ? { valAccuracy: correct / data.rows } : {}) };
 }
@@ -245,13 +252,13 @@ function evaluateRows(
 /** Inputs as blocks of rows: each input's elements per row, and the row count they agree on. */
 export interface Rows {
   readonly rows: number;
-  readonly inputs: readonly { name: string; data: Float64Array; width: number }[];
+  readonly inputs: readonly { name: string; data: FloatArray; width: number }[];
   /** accuracy: the function's `pred` output against the input `y` (class indices) */
   readonly metric?: { pred: string; labels: string };
 }
 
 /** Checks that every input has a symbolic leading dimension and that they agree on the rows. */
-export function rowsOf(c: Compiled, data: Values, what: string): Rows {
+export function rowsOf(c: Compiled<FloatArray>, data: Values, what: string): Rows {
   if (typeof data !== 'object' || data === null)
     throw new TypeError(`fit: ${what} must be an object of { input: values }, got ${describeValue(data)}`);
   let rows = -1;
@@ -268,7 +275,7 @@ export function rowsOf(c: Compiled, data: Values, what: string): Rows {
       return p * d;
     }, 1);
     if (!(leaf.name in data)) throw new Error(`fit: ${what} has no input '${leaf.name}'`);
-    const x = toF64(data[leaf.name], `${what} '${leaf.name}'`);
+    const x = toArray(data[leaf.name], `${what} '${leaf.name}'`, c.dtype);
     if (x.length % width !== 0)
       throw new RangeError(
         `fit: ${what} '${leaf.name}' has ${x.length} elements, not a whole number of rows of ${width}`,
@@ -292,22 +299,26 @@ export function rowsOf(c: Compiled, data: Values, what: string): Rows {
   return { rows, inputs, metric };
 }
 
-function toF64(x: Value | undefined, what: string): Float64Array {
-  if (x instanceof Float64Array) return x;
+/** The data as one array of the function's dtype (used in place when it already is one). */
+function toArray(x: Value | undefined, what: string, dtype: DType): FloatArray {
+  if (x instanceof (dtype === 'float32' ? Float32Array : Float64Array)) return x as FloatArray;
   if (
     Array.isArray(x) ||
     (ArrayBuffer.isView(x) &&
       !(x instanceof DataView) &&
       !(x instanceof BigInt64Array) &&
       !(x instanceof BigUint64Array))
-  )
-    return Float64Array.from(x as ArrayLike<number>);
+  ) {
+    const a = arrayOf(dtype, (x as ArrayLike<number>).length);
+    a.set(x as ArrayLike<number>);
+    return a;
+  }
   throw new TypeError(`fit: ${what} must be a Float64Array, a typed array or number[], got ${describeValue(x)}`);
 }
 
 /** Rows [at, at + n) as views of the data (no copy). */
-function slice(d: Rows, at: number, n: number): Record<string, Float64Array> {
-  const b: Record<string, Float64Array> = {};
+function slice(d: Rows, at: number, n: number): Record<string, FloatArray> {
+  const b: Record<string, FloatArray> = {};
   for (const x of d.inputs) b[x.name] = x.data.subarray(at * x.width, (at + n) * x.width);
   return b;
 }
@@ -318,10 +329,19 @@ function gather(
   order: Int32Array,
   at: number,
   n: number,
-  buffers: Map<number, Record<string, Float64Array>>,
-): Record<string, Float64Array> {
+  buffers: Map<number, Record<string, FloatArray>>,
+): Record<string, FloatArray> {
   let b = buffers.get(n);
-  if (!b) buffers.set(n, (b = Object.fromEntries(d.inputs.map((x) => [x.name, new Float64Array(n * x.width)]))));
+  if (!b)
+    buffers.set(
+      n,
+      (b = Object.fromEntries(
+        d.inputs.map((x) => [
+          x.name,
+          x.data instanceof Float32Array ? new Float32Array(n * x.width) : new Float64Array(n * x.width),
+        ]),
+      )),
+    );
   for (const x of d.inputs) {
     const out = b[x.name],
       w = x.width;
@@ -332,15 +352,15 @@ function gather(
 }
 
 /** A flat outputs buffer for a batch of n rows, and the view of `pred` in it (kept per batch size). */
-function outputsFor(
-  c: Compiled,
-  batch: Record<string, Float64Array>,
+function outputsFor<A extends FloatArray>(
+  c: Compiled<A>,
+  batch: Record<string, FloatArray>,
   n: number,
   pred: string,
-  cache: Map<number, { buffer: Float64Array; pred: Float64Array }>,
-): { buffer: Float64Array; pred: Float64Array } {
+  cache: Map<number, { buffer: FloatArray; pred: FloatArray }>,
+): { buffer: A; pred: A } {
   const hit = cache.get(n);
-  if (hit) return hit;
+  if (hit) return hit as { buffer: A; pred: A };
   const shapes = c.outputShapes(batch);
   let size = 0,
     at = 0;
@@ -349,13 +369,13 @@ function outputsFor(
     if (name === pred) at = size;
     size += n;
   }
-  const buffer = new Float64Array(size);
-  const out = { buffer, pred: buffer.subarray(at, at + shapes[pred].reduce((p, d) => p * d, 1)) };
+  const buffer = arrayOf(c.dtype, size) as A;
+  const out = { buffer, pred: buffer.subarray(at, at + shapes[pred].reduce((p, d) => p * d, 1)) as A };
   cache.set(n, out);
   return out;
 }
 
-function countCorrect(pred: Float64Array, labels: Float64Array): number {
+function countCorrect(pred: FloatArray, labels: FloatArray): number {
   let k = 0;
   for (let i = 0; i < pred.length; i++) if (pred[i] === labels[i]) k++;
   return k;

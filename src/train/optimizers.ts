@@ -32,6 +32,7 @@
  * way.
  */
 import { Compiled } from '../api/compiled.js';
+import type { DType, FloatArray } from '../api/dtype.js';
 import { checkFlat } from '../api/validate.js';
 import type { AdamConfig, SgdConfig } from '../backends/types.js';
 import { describeValue } from '../trace/tensor.js';
@@ -96,6 +97,7 @@ export function sgd(options: SgdOptions): Optimizer {
       return new BoundState(
         'sgd',
         c.backend,
+        c.dtype,
         n,
         lr,
         (theta, grad, rate, t) => state.step(theta, grad, rate, t === 1),
@@ -132,6 +134,7 @@ export function adam(options: AdamOptions = {}): Optimizer {
       return new BoundState(
         'adam',
         c.backend,
+        c.dtype,
         n,
         lr,
         (theta, grad, rate, t) => {
@@ -145,22 +148,21 @@ export function adam(options: AdamOptions = {}): Optimizer {
   };
 }
 
-function paramCount(fn: string, c: Compiled): number {
+function paramCount(fn: string, c: Compiled<FloatArray>): number {
   if (!(c instanceof Compiled))
     throw new TypeError(`${fn}: bind expects a compiled function (backend.compile(f)), got ${describeValue(c)}`);
   if (c.disposed) throw new Error(`${fn}: cannot bind to a disposed compiled function`);
-  float64Only(fn, c);
   return c.paramCount;
 }
 
 /**
- * Training (the fused optimizer steps, fit, minimize) runs on float64 functions: a float32 one is
- * refused by name rather than trained through conversions nobody asked for.
+ * L-BFGS (minimize) runs on float64 functions only: its line search compares losses that differ
+ * in the last digits, which float32 cannot resolve. A float32 one is refused by name.
  */
 export function float64Only(fn: string, c: { readonly dtype: string }): void {
   if (c.dtype !== 'float64')
     throw new Error(
-      `${fn}: training runs on float64 compiled functions for now; this one is ${c.dtype} (compile it without the dtype option)`,
+      `${fn}: runs on float64 compiled functions only; this one is ${c.dtype} (compile it without the dtype option)`,
     );
 }
 
@@ -170,14 +172,23 @@ export function float64Only(fn: string, c: { readonly dtype: string }): void {
  */
 const finalizer = new FinalizationRegistry<() => void>((release) => release());
 
-/** The state of a bound optimizer: the step count and the schedule; the vectors live in the backend. */
+/**
+ * The state of a bound optimizer: the step count and the schedule; the vectors live in the backend.
+ * For a float32 function the update runs on float64 master weights (mixed precision: small
+ * updates are not lost to float32 rounding), which the state keeps and rounds into theta after
+ * every step; a theta changed by the caller between steps is taken up as the new master.
+ */
 class BoundState implements OptimizerState {
   private taken = 0;
   private live = true;
+  /** float32 functions: the float64 master weights and the widened gradient */
+  private master?: Float64Array;
+  private grad64?: Float64Array;
 
   constructor(
     private readonly kind: string,
     private readonly backend: string,
+    private readonly dtype: DType,
     private readonly n: number,
     private readonly schedule: Schedule,
     private readonly update: (theta: Float64Array, grad: Float64Array, lr: number, t: number) => void,
@@ -194,10 +205,10 @@ class BoundState implements OptimizerState {
     return this.schedule(this.taken);
   }
 
-  step(theta: Float64Array, grad: Float64Array): void {
+  step(theta: FloatArray, grad: FloatArray): void {
     if (!this.live) throw new Error(`${this.kind}: this optimizer state (${this.backend} backend) was disposed`);
-    checkFlat('theta', theta, this.n);
-    checkFlat('the gradient', grad, this.n);
+    checkFlat('theta', theta, this.n, this.dtype);
+    checkFlat('the gradient', grad, this.n, this.dtype);
     if (
       theta.buffer === grad.buffer &&
       theta.byteOffset < grad.byteOffset + grad.byteLength &&
@@ -210,8 +221,19 @@ class BoundState implements OptimizerState {
       throw new RangeError(
         `${this.kind}: the learning rate schedule returned ${describeValue(lr)} at step ${this.taken} (expected a finite number >= 0)`,
       );
-    this.update(theta, grad, lr, this.taken + 1);
+    if (this.dtype === 'float64') this.update(theta as Float64Array, grad as Float64Array, lr, this.taken + 1);
+    else this.mixed(theta, grad, lr);
     this.taken++;
+  }
+
+  /** One float32 step through the float64 master weights. */
+  private mixed(theta: FloatArray, grad: FloatArray, lr: number): void {
+    const master = (this.master ??= Float64Array.from(theta));
+    const g = (this.grad64 ??= new Float64Array(this.n));
+    for (let i = 0; i < this.n; i++) if (Math.fround(master[i]) !== theta[i]) master[i] = theta[i]; // NaN too: rare
+    g.set(grad);
+    this.update(master, g, lr, this.taken + 1);
+    theta.set(master);
   }
 
   dispose(): void {

@@ -13,6 +13,7 @@
  * when called, so a browser bundle of the library does not pull it in.
  */
 import { Compiled } from '../api/compiled.js';
+import { arrayOf, type DType, type FloatArray } from '../api/dtype.js';
 import { Defined } from '../trace/define.js';
 import { describeValue } from '../trace/tensor.js';
 
@@ -60,18 +61,25 @@ export interface TensorLeaf {
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-/** The safetensors bytes of a flat parameter vector, one F64 tensor per leaf (in leaf order). */
+/**
+ * The safetensors bytes of a flat parameter vector, one tensor per leaf (in leaf order): F64 from
+ * a Float64Array, F32 from a Float32Array (a float32 function's parameters).
+ */
 export function encodeSafetensors(
   leaves: readonly TensorLeaf[],
-  theta: Float64Array,
+  theta: FloatArray,
   metadata?: Readonly<Record<string, string>>,
 ): Uint8Array {
   if (!Array.isArray(leaves))
     throw new TypeError(
       `encodeSafetensors: leaves must be an array of { name, shape, offset }, got ${describeValue(leaves)}`,
     );
-  if (!(theta instanceof Float64Array))
-    throw new TypeError(`encodeSafetensors: theta must be a Float64Array, got ${describeValue(theta)}`);
+  if (!(theta instanceof Float64Array) && !(theta instanceof Float32Array))
+    throw new TypeError(
+      `encodeSafetensors: theta must be a Float64Array or a Float32Array, got ${describeValue(theta)}`,
+    );
+  const f32 = theta instanceof Float32Array;
+  const width = f32 ? 4 : 8;
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) header.__metadata__ = checkMetadata(metadata, 'encodeSafetensors');
   let bytes = 0;
@@ -85,8 +93,8 @@ export function encodeSafetensors(
       throw new RangeError(
         `encodeSafetensors: tensor '${l.name}' [${l.shape.join(',')}] at offset ${l.offset} does not fit theta (${theta.length} elements)`,
       );
-    header[l.name] = { dtype: 'F64', shape: [...l.shape], data_offsets: [bytes, bytes + 8 * size] };
-    bytes += 8 * size;
+    header[l.name] = { dtype: f32 ? 'F32' : 'F64', shape: [...l.shape], data_offsets: [bytes, bytes + width * size] };
+    bytes += width * size;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil((8 + json.length) / 8) * 8 - 8;
@@ -97,8 +105,9 @@ export function encodeSafetensors(
   out.fill(0x20, 8 + json.length, 8 + padded);
   let at = 8 + padded;
   for (const l of leaves)
-    for (let i = l.offset, end = l.offset + sizeOf(l.shape as readonly number[]); i < end; i++, at += 8)
-      view.setFloat64(at, theta[i], true);
+    for (let i = l.offset, end = l.offset + sizeOf(l.shape as readonly number[]); i < end; i++, at += width)
+      if (f32) view.setFloat32(at, theta[i], true);
+      else view.setFloat64(at, theta[i], true);
   return out;
 }
 
@@ -195,11 +204,18 @@ function checkMetadata(meta: unknown, what: string): Record<string, string> {
 
 /**
  * The flat parameter vector (definition order) from decoded safetensors: every parameter present
- * with its shape, nothing else; F64, or F32 widened to float64 (exactly: every float32 is a float64).
+ * with its shape, nothing else. A Float64Array (F32 tensors widened, exactly), or a Float32Array
+ * for a float32 compiled function (F64 tensors rounded to float32, as a cast would).
  */
-export function paramsFromSafetensors(model: Compiled | Defined, decoded: Decoded): Float64Array {
+export function paramsFromSafetensors<A extends FloatArray>(model: Compiled<A>, decoded: Decoded): A;
+export function paramsFromSafetensors(model: Defined, decoded: Decoded): Float64Array;
+export function paramsFromSafetensors(model: Compiled<FloatArray> | Defined, decoded: Decoded): FloatArray;
+export function paramsFromSafetensors(model: Compiled<FloatArray> | Defined, decoded: Decoded): FloatArray {
   const leaves = leavesOf(model, 'loadParams');
-  const theta = new Float64Array(leaves.reduce((s, l) => s + l.size, 0));
+  const theta = arrayOf(
+    dtypeOf(model),
+    leaves.reduce((s, l) => s + l.size, 0),
+  );
   for (const name of Object.keys(decoded.tensors))
     if (!leaves.some((l) => l.name === name))
       throw new Error(
@@ -217,6 +233,8 @@ export function paramsFromSafetensors(model: Compiled | Defined, decoded: Decode
   return theta;
 }
 
+const dtypeOf = (model: Compiled<FloatArray> | Defined): DType => (model instanceof Compiled ? model.dtype : 'float64');
+
 function leavesOf(model: unknown, what: string) {
   if (!(model instanceof Compiled) && !(model instanceof Defined))
     throw new TypeError(`${what}: expected a compiled or defined function, got ${describeValue(model)}`);
@@ -230,20 +248,23 @@ function nodeFs(): Promise<typeof import('node:fs/promises')> {
 }
 
 /**
- * Writes theta (flat, definition order) to `path` as safetensors, one F64 tensor per parameter.
+ * Writes theta (flat, definition order) to `path` as safetensors, one tensor per parameter: F64,
+ * or F32 for a float32 compiled function (theta a Float32Array).
  * The file is written next to its final name and renamed, so a reader never sees half a file.
  */
-export async function saveParams(
+export async function saveParams<A extends FloatArray>(
   path: string,
-  model: Compiled | Defined,
-  theta: Float64Array,
+  model: Compiled<A> | Defined,
+  theta: A,
   metadata?: Readonly<Record<string, string>>,
 ): Promise<void> {
   const leaves = leavesOf(model, 'saveParams');
   const n = leaves.reduce((s, l) => s + l.size, 0);
-  if (!(theta instanceof Float64Array) || theta.length !== n)
+  const dtype = dtypeOf(model as Compiled<FloatArray> | Defined);
+  const Want = dtype === 'float32' ? Float32Array : Float64Array;
+  if (!(theta instanceof Want) || theta.length !== n)
     throw new RangeError(
-      `saveParams: theta must be a Float64Array of ${n} elements, got ${theta instanceof Float64Array ? `${theta.length} elements` : describeValue(theta)}`,
+      `saveParams: theta must be a ${Want.name} of ${n} elements, got ${theta instanceof Want ? `${theta.length} elements` : describeValue(theta)}`,
     );
   const bytes = encodeSafetensors(leaves, theta, metadata);
   const { writeFile, rename } = await nodeFs();
@@ -252,8 +273,10 @@ export async function saveParams(
   await rename(tmp, path);
 }
 
-/** Reads a safetensors file into a new flat vector for `model` (checks as paramsFromSafetensors). */
-export async function loadParams(path: string, model: Compiled | Defined): Promise<Float64Array> {
+/** Reads a safetensors file into a new flat vector for `model` (checks and dtype as paramsFromSafetensors). */
+export async function loadParams<A extends FloatArray>(path: string, model: Compiled<A>): Promise<A>;
+export async function loadParams(path: string, model: Defined): Promise<Float64Array>;
+export async function loadParams(path: string, model: Compiled<FloatArray> | Defined): Promise<FloatArray> {
   leavesOf(model, 'loadParams');
   const { readFile } = await nodeFs();
   const bytes = await readFile(path);

@@ -4,6 +4,7 @@
  * only ever see these interfaces.
  */
 import type { Compiled } from '../api/compiled.js';
+import type { FloatArray } from '../api/dtype.js';
 
 /** A learning-rate schedule: the rate for step t (t = 0, 1, ...). */
 export type Schedule = (step: number) => number;
@@ -17,12 +18,15 @@ export type LearningRate = number | Schedule;
 export interface Optimizer {
   readonly kind: 'sgd' | 'adam';
   readonly options: Readonly<Record<string, unknown>>;
-  bind(c: Compiled): OptimizerState;
+  bind(c: Compiled<FloatArray>): OptimizerState;
 }
 
 export interface OptimizerState {
-  /** theta <- update(theta, grad) in place (one fused pass in the backend); then steps += 1 */
-  step(theta: Float64Array, grad: Float64Array): void;
+  /**
+   * theta <- update(theta, grad) in place (one fused pass in the backend); then steps += 1.
+   * Arrays of the bound function's dtype (float32: the update runs on float64 master weights).
+   */
+  step(theta: FloatArray, grad: FloatArray): void;
   /** steps taken so far */
   readonly steps: number;
   /** the learning rate the next step uses (the schedule at `steps`) */

@@ -1,6 +1,8 @@
 import type { Tape } from '../../trace/compile.js';
 import { checkLayout } from '../../trace/check-tape.js';
-import { isFloat64Array, isInt32Array, lengthOf } from '../../api/typed-array.js';
+import { isArrayOf, isInt32Array, lengthOf } from '../../api/typed-array.js';
+import type { DType, FloatArray } from '../../api/dtype.js';
+import { describeValue } from '../../trace/tensor.js';
 import { INSTR_WIDTH } from '../../ops/opset.js';
 import type { Engine, Program } from '../types.js';
 import { E_OUT_OF_MEMORY, E_TOO_LARGE, wasmError } from './errors.js';
@@ -18,6 +20,8 @@ export interface WasmExports extends WasmOptimExports {
     constStart: number,
     tempStart: number,
     output: number,
+    /** bytes of an arena element: 8 (float64) or 4 (float32) */
+    elem: number,
   ): number;
   validate(id: number): number;
   dispose(id: number): number;
@@ -87,19 +91,25 @@ export function wasmEngine(w: WasmExports): Engine {
     name: 'wasm',
     features: w.relaxedSimd?.() === 1 ? ['simd', 'relaxed-simd'] : ['simd'],
     threads: 1,
-    load: (tape, dtype = 'float64') => {
-      if (dtype !== 'float64') throw new Error(`the wasm backend has no ${dtype} kernels yet`);
-      return new WasmProgram(w, tape);
-    },
+    load: (tape, dtype = 'float64') => new WasmProgram(w, tape, dtype),
     sgd: (n, config) => wasmSgd(w, n, config),
     adam: (n, config) => wasmAdam(w, n, config),
   };
 }
 
+/** Bytes of an arena element of each dtype (the module's T: f64 or f32). */
+const ELEM_BYTES: Readonly<Record<DType, number>> = { float64: 8, float32: 4 };
+
 /** Bytes of wasm memory a tape takes: both arenas, the code and the plan (as assembly/program.ts lays them out). */
-function bytesNeeded(t: Tape): number {
+function bytesNeeded(t: Tape, dtype: DType): number {
   const align = (n: number) => Math.ceil(n / 16) * 16;
-  return 64 + align(t.nInstr * INSTR_WIDTH * 4) + align((t.fdPlan.length / 3) * 12) + 2 * align(t.arenaSize * 8) + 16;
+  return (
+    64 +
+    align(t.nInstr * INSTR_WIDTH * 4) +
+    align((t.fdPlan.length / 3) * 12) +
+    2 * align(t.arenaSize * ELEM_BYTES[dtype]) +
+    16
+  );
 }
 
 const GiB = 2 ** 30;
@@ -108,23 +118,31 @@ const gib = (bytes: number) => `${(bytes / GiB).toFixed(2)} GiB`;
 /**
  * A tape loaded into the module. Parameters and inputs are copied into the value arena once per
  * call and the gradient out of the adjoint arena once; the views are re-created whenever the
- * memory has grown (another tape's load can grow it, which detaches every view).
+ * memory has grown (another tape's load can grow it, which detaches every view). The arenas hold
+ * the dtype's elements (float64 or float32: the module runs the kernels of that element type),
+ * and every array a call takes or fills is of that type, checked before anything is copied.
  */
 class WasmProgram implements Program {
   private id: number;
   private buffer?: ArrayBuffer;
   /** value arena [0, constStart): parameters then inputs */
-  private leaves!: Float64Array;
+  private leaves!: FloatArray;
   /** adjoint arena [0, nParams): the gradient */
-  private gradient!: Float64Array;
+  private gradient!: FloatArray;
   /** the whole value arena (the outputs are read from it) */
-  private arena!: Float64Array;
+  private arena!: FloatArray;
   private readonly inputOffsets: number[] = [];
+  /** the typed array of the dtype */
+  private readonly Arr: Float64ArrayConstructor | Float32ArrayConstructor;
 
   constructor(
     private readonly w: WasmExports,
     private readonly tape: Tape,
+    private readonly dtype: DType,
   ) {
+    if (dtype !== 'float64' && dtype !== 'float32')
+      throw new TypeError(`wasm backend: unknown dtype ${describeValue(dtype)}`);
+    this.Arr = dtype === 'float32' ? Float32Array : Float64Array;
     const t = tape;
     // the layout rules in JS (the module checks again what it needs to stay inside its memory)
     checkLayout(t);
@@ -134,10 +152,19 @@ class WasmProgram implements Program {
       this.inputOffsets.push(at);
       at += n;
     }
-    const id = w.create(t.nInstr, t.fdPlan.length / 3, t.arenaSize, t.nParams, t.constStart, t.tempStart, t.output);
+    const id = w.create(
+      t.nInstr,
+      t.fdPlan.length / 3,
+      t.arenaSize,
+      t.nParams,
+      t.constStart,
+      t.tempStart,
+      t.output,
+      ELEM_BYTES[dtype],
+    );
     if (id <= 0) {
       const code = w.lastError();
-      const need = `the tape needs ${gib(bytesNeeded(t))} of wasm memory (two arenas of ${t.arenaSize} float64 and the code)`;
+      const need = `the tape needs ${gib(bytesNeeded(t, dtype))} of wasm memory (two arenas of ${t.arenaSize} ${dtype} and the code)`;
       const detail =
         code === E_TOO_LARGE
           ? `${need}: too large for wasm memory (wasm32 addresses at most 4 GiB)`
@@ -151,7 +178,8 @@ class WasmProgram implements Program {
       const buf = w.memory.buffer;
       new Int32Array(buf, w.codeAt(id), t.code.length).set(t.code);
       new Int32Array(buf, w.planAt(id), t.fdPlan.length).set(t.fdPlan);
-      new Float64Array(buf, w.valuesAt(id) + t.constStart * 8, t.constInit.length).set(t.constInit);
+      // float32: the constants rounded to float32, as every value of the program
+      new this.Arr(buf, w.valuesAt(id) + t.constStart * ELEM_BYTES[dtype], t.constInit.length).set(t.constInit);
       if (w.validate(id) !== 0) throw wasmError(w, t.code, 'invalid tape');
     } catch (e) {
       w.dispose(id);
@@ -160,7 +188,7 @@ class WasmProgram implements Program {
     }
   }
 
-  value(theta: Float64Array, inputs: readonly Float64Array[], outputs?: Float64Array): number {
+  value(theta: FloatArray, inputs: readonly FloatArray[], outputs?: FloatArray): number {
     this.checkOutputs(outputs);
     this.setArguments(theta, inputs);
     const f = this.check(this.w.value(this.id), 'value');
@@ -168,7 +196,7 @@ class WasmProgram implements Program {
     return f;
   }
 
-  reverse(theta: Float64Array, inputs: readonly Float64Array[], grad: Float64Array, outputs?: Float64Array): number {
+  reverse(theta: FloatArray, inputs: readonly FloatArray[], grad: FloatArray, outputs?: FloatArray): number {
     this.checkGrad(grad);
     this.checkOutputs(outputs);
     this.setArguments(theta, inputs);
@@ -178,15 +206,29 @@ class WasmProgram implements Program {
     return f;
   }
 
-  private checkOutputs(outputs: Float64Array | undefined): void {
+  private checkOutputs(outputs: FloatArray | undefined): void {
     if (outputs === undefined) return;
     let n = 0;
     for (let k = 1; k < this.tape.outputs.length; k += 2) n += this.tape.outputs[k];
-    if (!isFloat64Array(outputs) || lengthOf(outputs) !== n)
-      throw new RangeError(`wasm backend: the outputs buffer must be a Float64Array of ${n} elements`);
+    this.checkArray(outputs, n, 'the outputs buffer');
   }
 
-  private readOutputs(outputs: Float64Array): void {
+  /**
+   * x is an array of the program's dtype of n elements: a TypeError naming the argument and what
+   * it got otherwise (a Float64Array given to a float32 program too), a RangeError for a wrong
+   * length. Checked before any copy into the module's memory.
+   */
+  private checkArray(x: unknown, n: number, what: string): void {
+    const name = this.Arr.name;
+    if (!isArrayOf(x, this.dtype))
+      throw new TypeError(
+        `wasm backend: ${what} must be a ${name}${this.dtype === 'float32' ? ' (this program is float32)' : ''} of ${n} elements, got ${describeValue(x)}`,
+      );
+    const m = lengthOf(x as FloatArray);
+    if (m !== n) throw new RangeError(`wasm backend: ${what} must be a ${name} of ${n} elements, got ${m}`);
+  }
+
+  private readOutputs(outputs: FloatArray): void {
     this.views(); // a call does not grow memory, but stay safe
     const o = this.tape.outputs;
     for (let k = 0, at = 0; k < o.length; at += o[k + 1], k += 2)
@@ -194,9 +236,9 @@ class WasmProgram implements Program {
   }
 
   fd(
-    theta: Float64Array,
-    inputs: readonly Float64Array[],
-    grad: Float64Array,
+    theta: FloatArray,
+    inputs: readonly FloatArray[],
+    grad: FloatArray,
     central: boolean,
     relStep: number,
     reuse: boolean,
@@ -219,12 +261,11 @@ class WasmProgram implements Program {
     return f;
   }
 
-  jvp(theta: Float64Array, inputs: readonly Float64Array[], tangent: Float64Array, result: Float64Array): number {
-    if (!isFloat64Array(tangent) || lengthOf(tangent) !== this.tape.nParams)
-      throw new RangeError(`wasm backend: the tangent must be a Float64Array of ${this.tape.nParams} elements`);
+  jvp(theta: FloatArray, inputs: readonly FloatArray[], tangent: FloatArray, result: Float64Array): number {
+    this.checkArray(tangent, this.tape.nParams, 'the tangent');
     const t = this.tangents(); // before the views: it can grow memory
     this.setArguments(theta, inputs);
-    new Float64Array(this.w.memory.buffer, t, this.tape.nParams).set(tangent);
+    new this.Arr(this.w.memory.buffer, t, this.tape.nParams).set(tangent);
     const d = this.check(this.w.jvp(this.id), 'jvp');
     result[0] = this.arena[this.tape.output];
     result[1] = d;
@@ -232,9 +273,9 @@ class WasmProgram implements Program {
   }
 
   forwardGrad(
-    theta: Float64Array,
-    inputs: readonly Float64Array[],
-    grad: Float64Array,
+    theta: FloatArray,
+    inputs: readonly FloatArray[],
+    grad: FloatArray,
     reuse: boolean,
     plan?: Int32Array,
   ): number {
@@ -286,29 +327,23 @@ class WasmProgram implements Program {
     if (buf === this.buffer) return;
     if (this.id <= 0) throw new Error('wasm backend: this program was disposed');
     this.buffer = buf;
-    this.leaves = new Float64Array(buf, this.w.valuesAt(this.id), this.tape.constStart);
-    this.arena = new Float64Array(buf, this.w.valuesAt(this.id), this.tape.arenaSize);
-    this.gradient = new Float64Array(buf, this.w.adjointsAt(this.id), this.tape.nParams);
+    this.leaves = new this.Arr(buf, this.w.valuesAt(this.id), this.tape.constStart);
+    this.arena = new this.Arr(buf, this.w.valuesAt(this.id), this.tape.arenaSize);
+    this.gradient = new this.Arr(buf, this.w.adjointsAt(this.id), this.tape.nParams);
   }
 
-  private checkGrad(grad: Float64Array): void {
-    if (!isFloat64Array(grad) || lengthOf(grad) !== this.tape.nParams)
-      throw new RangeError(`wasm backend: the gradient buffer must be a Float64Array of ${this.tape.nParams} elements`);
+  private checkGrad(grad: FloatArray): void {
+    this.checkArray(grad, this.tape.nParams, 'the gradient buffer');
   }
 
-  private setArguments(theta: Float64Array, inputs: readonly Float64Array[]): void {
+  private setArguments(theta: FloatArray, inputs: readonly FloatArray[]): void {
     const t = this.tape;
     if (this.id <= 0) throw new Error('wasm backend: this program was disposed');
     // real lengths (typed-array.ts): set() copies what the array holds, whatever `length` says
-    if (!isFloat64Array(theta) || lengthOf(theta) !== t.nParams)
-      throw new RangeError(`wasm backend: theta must be a Float64Array of ${t.nParams} elements`);
+    this.checkArray(theta, t.nParams, 'theta');
     if (inputs.length !== t.inputSizes.length)
       throw new RangeError(`wasm backend: expected ${t.inputSizes.length} inputs, got ${inputs.length}`);
-    for (let i = 0; i < inputs.length; i++) {
-      const x = inputs[i];
-      if (!isFloat64Array(x) || lengthOf(x) !== t.inputSizes[i])
-        throw new RangeError(`wasm backend: input ${i} must be a Float64Array of ${t.inputSizes[i]} elements`);
-    }
+    for (let i = 0; i < inputs.length; i++) this.checkArray(inputs[i], t.inputSizes[i], `input ${i}`);
     this.views();
     this.leaves.set(theta, 0);
     for (let i = 0; i < inputs.length; i++) this.leaves.set(inputs[i], this.inputOffsets[i]);
