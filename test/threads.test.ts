@@ -64,6 +64,15 @@ const ternary = define({ params: { w: [20000], v: [20000] }, inputs: { x: [20000
 // a large product with both operands parameters: rows of C forward, rows of dA and dB backward
 const matmul = define({ params: { A: [300, 200], B: [200, 150] } }, ({ A, B }) => A.matmul(B).tanh().sum());
 
+// products wider than a page (n >= 512): B's panels packed in pieces of 128 rows, the last piece
+// of 16 rows in place (one thread: one packed piece); A^T dC with A's rows past a page apart,
+// transposed per piece of 16 rows of dB (one thread: all 515, the last 3 rows after the 8-row blocks)
+const wideScaled = define({ params: { s: [] }, inputs: { A: [272, 40], B: [40, 3300] } }, ({ s }, { A, B }) =>
+  A.mul(s).matmul(B).tanh().sum(),
+);
+const wide = define({ params: { A: [272, 40], B: [40, 3300] } }, ({ A, B }) => A.matmul(B).tanh().sum());
+const tall = define({ params: { A: [40, 515], B: [515, 264] } }, ({ A, B }) => A.matmul(B).tanh().sum());
+
 const CASES: Case[] = [
   // FD at N = 1,000: the whole tape per coordinate, in pieces on the pool
   { ...fromWorkload(w2(1000, 40), ['fd-forward', 'fd-central', 'reverse']) },
@@ -107,13 +116,37 @@ const CASES: Case[] = [
     inputs: {},
     methods: ['reverse'],
   },
+  {
+    name: 'matmul [272,40] x [40,3300] scaled by a parameter (forward bits)',
+    c: (be) => be.compile(wideScaled),
+    theta: Float64Array.of(1.25),
+    inputs: { A: random(272 * 40, 20, -0.3, 0.3), B: random(40 * 3300, 21, -0.3, 0.3) },
+    methods: ['fd-forward', 'reverse'],
+  },
+  {
+    name: 'matmul [272,40] x [40,3300], both parameters',
+    c: (be) => be.compile(wide),
+    theta: random(272 * 40 + 40 * 3300, 22, -0.3, 0.3),
+    inputs: {},
+    methods: ['reverse'],
+  },
+  {
+    name: 'matmul [40,515] x [515,264], both parameters',
+    c: (be) => be.compile(tall),
+    theta: random(40 * 515 + 515 * 264, 23, -0.1, 0.1),
+    inputs: {},
+    methods: ['reverse'],
+  },
 ];
 
 /** Everything a call gives, as one array of bits: the value, the gradient, the outputs. */
 function run(c: Compiled, k: Case, method: Method): Float64Array {
   const grad = new Float64Array(c.paramCount);
   const value = c.gradFlat(k.theta, k.inputs, grad, { method, coordinates: k.coordinates });
-  return Float64Array.of(value, c.value(k.theta, k.inputs), ...grad);
+  const out = new Float64Array(2 + grad.length); // not Float64Array.of(...grad): 100k arguments overflow the stack
+  out.set([value, c.value(k.theta, k.inputs)]);
+  out.set(grad, 2);
+  return out;
 }
 
 /** The same in float32 (theta and the inputs rounded to float32; every float32 is a double). */

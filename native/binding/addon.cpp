@@ -6,6 +6,7 @@
 #include "napi-config.h"
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -599,6 +600,34 @@ Napi::Value Vmath(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// peak(dtype, ms, isa?): one core's arithmetic peak in GFLOP/s, float64 or float32: the fastest
+// of runs of about 2 ms of independent multiply-add chains (k_peak.h) over `ms` milliseconds.
+// The fastest run, not the median: a run the scheduler did not interrupt is the core's speed.
+Napi::Value Peak(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string dtype = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (dtype != "float64" && dtype != "float32") throwType(env, "peak: dtype must be 'float64' or 'float32'");
+  if (!info[1].IsNumber()) throwType(env, "peak: ms must be a number");
+  const double ms = info[1].As<Napi::Number>().DoubleValue();
+  if (!(ms > 0 && ms <= 60000)) throwRange(env, "peak: ms must be in (0, 60000]");
+  const KernelTable* t = kernelsFor(env, info[2]);
+  using clock = std::chrono::steady_clock;
+  const bool f32 = dtype == "float32";
+  double sink = 0, best = 0;
+  int64_t reps = 1000;
+  const auto start = clock::now();
+  // grow the run to about 2 ms, then repeat it until `ms` have passed (at least 5 runs)
+  for (int runs = 0; runs < 5 || std::chrono::duration<double, std::milli>(clock::now() - start).count() < ms; runs++) {
+    const auto t0 = clock::now();
+    const double flops = t->peak(f32, reps, &sink);
+    const double s = std::chrono::duration<double>(clock::now() - t0).count();
+    if (s > 0 && flops / s > best) best = flops / s;
+    if (s < 1e-3) reps *= 2;
+  }
+  if (!(sink == sink)) throwError(env, "peak: the chains gave NaN");  // keeps the sum observable
+  return Napi::Number::New(env, best / 1e9);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   data->kernels = tapegrad::select_kernels("", &data->kernelError);
@@ -606,6 +635,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);
   exports.Set("load", Napi::Function::New<Load>(env, "load"));
   exports.Set("vmath", Napi::Function::New<Vmath>(env, "vmath"));
+  exports.Set("peak", Napi::Function::New<Peak>(env, "peak"));
   RegisterOptimizers(env, exports);
   Napi::Array isas = Napi::Array::New(env);
   uint32_t i = 0;

@@ -131,6 +131,9 @@ struct KernelTable {
   void (*adam)(const AdamStep&);
   // Vector math over arrays, for the accuracy tests: name in {exp}; false if unknown.
   bool (*vmath)(const char* name, const double* x, double* y, int64_t n);
+  // Independent chains of vector multiply-adds (k_peak.h), for the measured peak `npm run bench`
+  // reports: reps rounds in float64 (f32 false) or float32; returns the FLOPs, *sink their sum.
+  double (*peak)(bool f32, int64_t reps, double* sink);
 };
 
 template <class T>

@@ -32,6 +32,7 @@ namespace TG_ISA {
 #include "k_structure.h"
 #include "k_tangent.h"
 #include "optim.h"
+#include "k_peak.h"
 #include "k_elementwise.gen.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
@@ -116,6 +117,7 @@ static KernelTable make_table() {
   t.sgd = sgd_step;
   t.adam = adam_step;
   t.vmath = vmath_array;
+  t.peak = peak_fma;
   return t;
 }
 

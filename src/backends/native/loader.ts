@@ -39,6 +39,8 @@ export interface NativeAddon {
   };
   /** y = name(x) by one kernel build's vector math (accuracy tests) */
   vmath(name: string, x: Float64Array, y: Float64Array, isa?: string): void;
+  /** one core's measured arithmetic peak in GFLOP/s (k_peak.h), the fastest run over `ms` (npm run bench) */
+  peak(dtype: 'float64' | 'float32', ms: number, isa?: string): number;
   /** kernel builds this CPU can run, best last */
   readonly supportedIsas: readonly string[];
   /** the build in use (null when TAPEGRAD_NATIVE_ISA names one this CPU cannot run) */
