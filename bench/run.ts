@@ -5,6 +5,9 @@
  * under a second, else on a random sample of coordinates and extrapolated (marked ~). Prints a
  * table, writes results/bench.json. Arguments filter workloads by name prefix (e.g. W1 W3).
  * The first row, a one-op tape, gives the fixed cost of one value() call on each backend.
+ * Then, where the native backend loads, one core's measured peak and the large-shape rows
+ * (bench/large.ts: MLP 784-2048-10 at batch 1,024 and its first layer's products, GFLOP/s and
+ * share of the peak); the name `large` selects them alone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { backend, backends } from '../src/index.js';
@@ -13,12 +16,14 @@ import { machine } from '../src/app/answer/main.js';
 import { formatMs, formatRatio } from '../src/app/answer/report.js';
 import { WORKLOADS } from './workloads.js';
 import { medianUs } from './tiny.js';
+import { largeShapes, largeTable, type LargeShapes } from './large.js';
 
 const names = process.argv.slice(2);
 const FD = { fullLimitMs: 1000, sampleMs: 100, budgetMs: 300, seed: 1 };
 const rows: Record<string, string | number | boolean>[] = [];
 const json: unknown[] = [];
-for (const w of WORKLOADS().filter((w) => !names.length || names.some((n) => w.name.startsWith(n)))) {
+const wanted = (name: string) => !names.length || names.some((n) => name.startsWith(n));
+for (const w of WORKLOADS().filter((w) => wanted(w.name))) {
   for (const name of await backends()) {
     const c = (await backend(name)).compile(w.f);
     const theta = c.flatten(w.params);
@@ -53,12 +58,25 @@ for (const w of WORKLOADS().filter((w) => !names.length || names.some((n) => w.n
     c.dispose();
   }
 }
-console.table(rows);
-console.log(
-  'FD columns: time of one gradient (x one evaluation timed alongside it); ~ = extrapolated from a random sample of coordinates, not measured in full.',
-);
+if (rows.length) console.table(rows);
+if (rows.length)
+  console.log(
+    'FD columns: time of one gradient (x one evaluation timed alongside it); ~ = extrapolated from a random sample of coordinates, not measured in full.',
+  );
+let large: LargeShapes | undefined;
+if (wanted('large') && (await backends()).includes('native')) {
+  large = await largeShapes();
+  console.log(
+    `\nOne core's measured peak (native ${large.isa} build, independent multiply-add chains): float64 ${large.peakF64.toFixed(1)} GFLOP/s, float32 ${large.peakF32.toFixed(1)} GFLOP/s`,
+  );
+  console.table(largeTable(large));
+  console.log(
+    `Large shapes: native float64 on one thread; GFLOP/s by 2 m k n per product (the gradient: its five products), wall time, median and fastest run; load average ${machine().load}.`,
+  );
+}
 mkdirSync('results', { recursive: true });
 writeFileSync(
   'results/bench.json',
-  JSON.stringify({ date: new Date().toISOString(), machine: machine(), rows: json }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), machine: machine(), rows: json, largeShapes: large }, null, 2) +
+    '\n',
 );

@@ -617,7 +617,8 @@ function renderCppFwd(d: ElementwiseDef, name: string, scalar: Set<Operand>, fas
   const S = ssa([d.fwd], cppScalarLang(ptr, scalar, E), 's');
   const prims = primsOf([d.fwd]);
   const lines = [
-    `static void ${name}(const Fwd& k) {`,
+    'template <class T>',
+    `static void ${name}(const Fwd<T>& k) {`,
     '  const int64_t n = k.p0;',
     ...hoist.map((l) => '  ' + l),
     '  int64_t i = 0;',
@@ -651,8 +652,14 @@ function renderCppBwd(d: ElementwiseDef, name: string, scalar: Set<Operand>, E: 
   const cs = contributions(d);
   const reads = operandsOf(cs.filter((x): x is Expr => !!x));
   const hoist = [...scalar].filter((r) => reads.has(r)).map((r) => `const ${E.cpp} ${r.toUpperCase()} = k.${r}[0];`);
-  if (cs.every((x) => !x)) return `static void ${name}(const Bwd&) {}  // no gradient flows through`;
-  const lines = [`static void ${name}(const Bwd& k) {`, '  const int64_t n = k.p0;', ...hoist.map((l) => '  ' + l)];
+  if (cs.every((x) => !x))
+    return `template <class T>\nstatic void ${name}(const Bwd<T>&) {}  // no gradient flows through`;
+  const lines = [
+    'template <class T>',
+    `static void ${name}(const Bwd<T>& k) {`,
+    '  const int64_t n = k.p0;',
+    ...hoist.map((l) => '  ' + l),
+  ];
   ROLES.slice(0, d.arity).forEach((r, q) => {
     const e = cs[q];
     if (!e) return;
@@ -718,10 +725,14 @@ export function renderCpp(E: Elem = F64): string {
     type: string,
     name: string,
     entry: (o: (typeof OPS)[number]) => string,
-  ) => `static const ${type} ${name}[] = {
-${OPS.map((o) => `    ${entry(o)},`).join('\n')}
-};
-static_assert(sizeof(${name}) / sizeof(${name}[0]) == OP_COUNT, "${name}: one entry per opcode (run npm run gen)");`;
+  ) => `// ${OPS.length} entries (a variable template's size is not known before its instantiation)
+static_assert(${OPS.length} == OP_COUNT, "${name}: one entry per opcode (run npm run gen)");
+template <class T>
+static const ${type}<T> ${name}[OP_COUNT] = {
+${OPS.map((o) => entry(o))
+  .map((e) => `    ${e === 'nullptr' ? e : `${e}<T>`},`)
+  .join('\n')}
+};`;
   const byName = new Map(ELEMENTWISE.map((d) => [d.name, d]));
   const fused = (o: { name: string }, s: string) => (byName.get(o.name)?.fuseScalar ? `${o.name}_${s}` : 'nullptr');
   return `// ${HEADER}
@@ -730,7 +741,9 @@ static_assert(sizeof(${name}) / sizeof(${name}[0]) == OP_COUNT, "${name}: one en
 // <op>_f/<op>_b by convention, so a missing kernel fails to compile and each table's size is
 // checked against OP_COUNT. Included inside an instruction-set namespace, after the k_*.h files.
 // Variants: <op>_fast_f (value() and reverse(): the k_fast.h exp/tanh), <op>_sa_*/<op>_sb_*
-// (operand a or b a scalar the interpreter folded out of a broadcast, program.cpp).
+// (operand a or b a scalar the interpreter folded out of a broadcast, program.cpp). Every kernel
+// is a template over the arena's element type T (kernels.h): it reads T, computes in double and
+// rounds once where it stores (simd.h widens and narrows float vectors).
 
 ${parts.join('\n')}
 

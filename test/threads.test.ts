@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { backend, define, softmaxCrossEntropy, type Backend, type Compiled, type Method } from '../src/index.js';
+import type { DType } from '../src/api/dtype.js';
 import type { NativeProgramHandle } from '../src/backends/native/loader.js';
 import { random, TEST_BACKENDS } from './harness.js';
 import { w2, w3 } from '../bench/workloads.js';
@@ -17,7 +18,7 @@ import { w2, w3 } from '../bench/workloads.js';
 /** One model, its parameters and inputs. */
 interface Case {
   readonly name: string;
-  readonly c: (be: Backend) => Compiled;
+  readonly c: (be: Backend, dtype?: DType) => Compiled;
   readonly theta: Float64Array;
   readonly inputs: Record<string, Float64Array>;
   readonly methods: readonly Method[];
@@ -32,7 +33,7 @@ const fromWorkload = (wl: ReturnType<typeof w3>, methods: readonly Method[]): Ca
   probe.dispose();
   return {
     name: wl.name,
-    c: (be) => be.compile(wl.f),
+    c: (be, dtype) => be.compile(wl.f, { dtype }) as Compiled,
     theta,
     inputs: wl.inputs as Record<string, Float64Array>,
     methods,
@@ -63,6 +64,15 @@ const ternary = define({ params: { w: [20000], v: [20000] }, inputs: { x: [20000
 // a large product with both operands parameters: rows of C forward, rows of dA and dB backward
 const matmul = define({ params: { A: [300, 200], B: [200, 150] } }, ({ A, B }) => A.matmul(B).tanh().sum());
 
+// products wider than a page (n >= 512): B's panels packed in pieces of 128 rows, the last piece
+// of 16 rows in place (one thread: one packed piece); A^T dC with A's rows past a page apart,
+// transposed per piece of 16 rows of dB (one thread: all 515, the last 3 rows after the 8-row blocks)
+const wideScaled = define({ params: { s: [] }, inputs: { A: [272, 40], B: [40, 3300] } }, ({ s }, { A, B }) =>
+  A.mul(s).matmul(B).tanh().sum(),
+);
+const wide = define({ params: { A: [272, 40], B: [40, 3300] } }, ({ A, B }) => A.matmul(B).tanh().sum());
+const tall = define({ params: { A: [40, 515], B: [515, 264] } }, ({ A, B }) => A.matmul(B).tanh().sum());
+
 const CASES: Case[] = [
   // FD at N = 1,000: the whole tape per coordinate, in pieces on the pool
   { ...fromWorkload(w2(1000, 40), ['fd-forward', 'fd-central', 'reverse']) },
@@ -72,14 +82,14 @@ const CASES: Case[] = [
   { ...fromWorkload(w3(256), ['reverse']) },
   {
     name: 'MLP 30-40-5, N = 1,440',
-    c: (be) => be.compile(mlp),
+    c: (be, dtype) => be.compile(mlp, { dtype }) as Compiled,
     theta: random(1440, 11, -0.3, 0.3),
     inputs: { X: random(64 * 30, 12), Y: mlpY },
     methods: ['fd-forward', 'fd-central', 'reverse'],
   },
   {
     name: 'MLP 30-40-5, a subset of coordinates',
-    c: (be) => be.compile(mlp),
+    c: (be, dtype) => be.compile(mlp, { dtype }) as Compiled,
     theta: random(1440, 13, -0.3, 0.3),
     inputs: { X: random(64 * 30, 14), Y: mlpY },
     methods: ['fd-central'],
@@ -87,22 +97,43 @@ const CASES: Case[] = [
   },
   {
     name: 'elementwise over 40,000 elements',
-    c: (be) => be.compile(elementwise),
+    c: (be, dtype) => be.compile(elementwise, { dtype }) as Compiled,
     theta: random(40001, 15, 0.1, 0.9),
     inputs: { x: random(40000, 16, 0.1, 0.9) },
     methods: ['reverse'],
   },
   {
     name: 'where, clamp, maximum, sin, erf over 20,000 elements',
-    c: (be) => be.compile(ternary),
+    c: (be, dtype) => be.compile(ternary, { dtype }) as Compiled,
     theta: random(40000, 18, -1, 1),
     inputs: { x: random(20000, 19, -1, 1) },
     methods: ['reverse'],
   },
   {
     name: 'matmul [300,200] x [200,150], both parameters',
-    c: (be) => be.compile(matmul),
+    c: (be, dtype) => be.compile(matmul, { dtype }) as Compiled,
     theta: random(300 * 200 + 200 * 150, 17, -0.1, 0.1),
+    inputs: {},
+    methods: ['reverse'],
+  },
+  {
+    name: 'matmul [272,40] x [40,3300] scaled by a parameter (forward bits)',
+    c: (be) => be.compile(wideScaled),
+    theta: Float64Array.of(1.25),
+    inputs: { A: random(272 * 40, 20, -0.3, 0.3), B: random(40 * 3300, 21, -0.3, 0.3) },
+    methods: ['fd-forward', 'reverse'],
+  },
+  {
+    name: 'matmul [272,40] x [40,3300], both parameters',
+    c: (be) => be.compile(wide),
+    theta: random(272 * 40 + 40 * 3300, 22, -0.3, 0.3),
+    inputs: {},
+    methods: ['reverse'],
+  },
+  {
+    name: 'matmul [40,515] x [515,264], both parameters',
+    c: (be) => be.compile(tall),
+    theta: random(40 * 515 + 515 * 264, 23, -0.1, 0.1),
     inputs: {},
     methods: ['reverse'],
   },
@@ -112,7 +143,18 @@ const CASES: Case[] = [
 function run(c: Compiled, k: Case, method: Method): Float64Array {
   const grad = new Float64Array(c.paramCount);
   const value = c.gradFlat(k.theta, k.inputs, grad, { method, coordinates: k.coordinates });
-  return Float64Array.of(value, c.value(k.theta, k.inputs), ...grad);
+  const out = new Float64Array(2 + grad.length); // not Float64Array.of(...grad): 100k arguments overflow the stack
+  out.set([value, c.value(k.theta, k.inputs)]);
+  out.set(grad, 2);
+  return out;
+}
+
+/** The same in float32 (theta and the inputs rounded to float32; every float32 is a double). */
+function run32(c: Compiled<Float32Array>, k: Case, method: Method): Float64Array {
+  const theta = Float32Array.from(k.theta);
+  const grad = new Float32Array(c.paramCount);
+  const value = c.gradFlat(theta, k.inputs, grad, { method, coordinates: k.coordinates });
+  return Float64Array.of(value, c.value(theta, k.inputs), ...grad);
 }
 
 /** The index of the first element whose bits differ, or -1. */
@@ -147,6 +189,24 @@ describe.runIf(TEST_BACKENDS.includes('native'))('native threads: the same bits 
           const got = Float64Array.of(results[0][0], ...results[0].subarray(2));
           expect(firstDifference(got, want), 'native vs js').toBe(-1);
         }
+      }, 120_000);
+
+  // float32 programs cut their work in the same pieces (the shapes'), so they too give the same
+  // bits on any number of threads
+  for (const k of CASES)
+    for (const method of k.methods)
+      it(`${k.name}, ${method}, float32: 1, 2 and 3 threads`, async () => {
+        const results: Float64Array[] = [];
+        for (const threads of THREADS) {
+          const c = k.c(await backend('native', { threads }), 'float32') as unknown as Compiled<Float32Array>;
+          try {
+            results.push(run32(c, k, method));
+          } finally {
+            c.dispose();
+          }
+        }
+        for (let t = 1; t < THREADS.length; t++)
+          expect(firstDifference(results[t], results[0]), `${THREADS[t]} threads vs 1`).toBe(-1);
       }, 120_000);
 
   it('gradAsync gives the same bits as the synchronous call on several threads', async () => {

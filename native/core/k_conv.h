@@ -42,7 +42,8 @@ struct ConvShape {
 };
 
 // col[(ci, i, j), (y, xo)] = x[ci, y*sh - ph + i*dh, xo*sw - pw + j*dw], 0 outside the image
-static void im2col(const ConvShape& s, const double* x, double* col) {
+template <class T>
+static void im2col(const ConvShape& s, const T* x, T* col) {
   for (int64_t ci = 0; ci < s.cin; ci++)
     for (int64_t i = 0; i < s.kh; i++)
       for (int64_t j = 0; j < s.kw; j++) {
@@ -52,13 +53,13 @@ static void im2col(const ConvShape& s, const double* x, double* col) {
         for (int64_t y = 0; y < s.oh; y++, col += s.ow) {
           const int64_t iy = y * s.sh - s.ph + i * s.dh;
           if (iy < 0 || iy >= s.h || lo == hi) {
-            std::memset(col, 0, s.ow * sizeof(double));
+            std::memset(col, 0, s.ow * sizeof(T));
             continue;
           }
-          const double* row = x + (ci * s.h + iy) * s.w + x0;
+          const T* row = x + (ci * s.h + iy) * s.w + x0;
           for (int64_t xo = 0; xo < lo; xo++) col[xo] = 0;
           if (s.sw == 1)
-            std::memcpy(col + lo, row + lo, (hi - lo) * sizeof(double));
+            std::memcpy(col + lo, row + lo, (hi - lo) * sizeof(T));
           else
             for (int64_t xo = lo; xo < hi; xo++) col[xo] = row[xo * s.sw];
           for (int64_t xo = hi; xo < s.ow; xo++) col[xo] = 0;
@@ -67,7 +68,8 @@ static void im2col(const ConvShape& s, const double* x, double* col) {
 }
 
 // gx[ci, iy, ix] += dcol[(ci, i, j), (y, xo)] over the taps inside the image
-static void col2im(const ConvShape& s, const double* col, double* gx) {
+template <class T>
+static void col2im(const ConvShape& s, const T* col, T* gx) {
   for (int64_t ci = 0; ci < s.cin; ci++)
     for (int64_t i = 0; i < s.kh; i++)
       for (int64_t j = 0; j < s.kw; j++) {
@@ -77,14 +79,14 @@ static void col2im(const ConvShape& s, const double* col, double* gx) {
         for (int64_t y = 0; y < s.oh; y++, col += s.ow) {
           const int64_t iy = y * s.sh - s.ph + i * s.dh;
           if (iy < 0 || iy >= s.h) continue;
-          double* row = gx + (ci * s.h + iy) * s.w + x0;
+          T* row = gx + (ci * s.h + iy) * s.w + x0;
           for (int64_t xo = lo; xo < hi; xo++) row[xo * s.sw] += col[xo];
         }
       }
 }
 
-template <bool Fused>
-static void conv2d_fwd(const Fwd& f) {
+template <bool Fused, class T>
+static void conv2d_fwd(const Fwd<T>& f) {
   const ConvShape s(f.p);
   const int64_t K = s.K(), P = s.P();
   for (int64_t b = 0; b < s.n; b++)
@@ -95,11 +97,16 @@ static void conv2d_fwd(const Fwd& f) {
     }
 }
 
-static void conv2d_f(const Fwd& f) { conv2d_fwd<false>(f); }
+template <class T>
+static void conv2d_f(const Fwd<T>& f) {
+  conv2d_fwd<false>(f);
+}
 
 // fused tiles where max|x| max|w| K <= MAX/2 (see matmul_fast_f)
-static void conv2d_fast_f(const Fwd& f) {
+template <class T>
+static void conv2d_fast_f(const Fwd<T>& f) {
   if (!TG_HAS_FMA) return conv2d_fwd<false>(f);
+  if constexpr (sizeof(T) == 4) return conv2d_fwd<true>(f);  // float32: as matmul_fast_f
   const ConvShape s(f.p);
   const int64_t K = s.K();
   const double a = max_finite_abs(f.a, s.n * s.groups * s.image()), b = max_finite_abs(f.b, s.groups * s.cout * K);
@@ -112,15 +119,16 @@ static void conv2d_fast_f(const Fwd& f) {
 // im2col writes contiguously); then dcol = W^T dout into the same scratch and col2im into dx.
 // The scratch is the op's own region of the value arena (the forward rule's columns, no longer
 // needed), hence the const_cast.
-static void conv2d_b(const Bwd& g) {
+template <class T>
+static void conv2d_b(const Bwd<T>& g) {
   const ConvShape s(g.p);
   const int64_t K = s.K(), P = s.P();
-  double* col = const_cast<double*>(g.extra);
-  std::vector<double> doutT(g.flags & FLAG_GRAD_B ? static_cast<size_t>(P * s.cout) : 0);
+  T* col = const_cast<T*>(g.extra);
+  std::vector<T> doutT(g.flags & FLAG_GRAD_B ? static_cast<size_t>(P * s.cout) : 0);
   for (int64_t b = 0; b < s.n; b++)
     for (int64_t gr = 0; gr < s.groups; gr++) {
       const int64_t bg = b * s.groups + gr;
-      const double* dout = g.gout + bg * s.cout * P;
+      const T* dout = g.gout + bg * s.cout * P;
       if (g.flags & FLAG_GRAD_B) {
         im2col(s, g.a + bg * s.image(), col);
         for (int64_t co = 0; co < s.cout; co++)
@@ -161,7 +169,8 @@ struct PoolShape {
 
 // offset in the plane of the window's largest element: the first on ties, the first NaN if
 // any; -1 for a window of padding only (a crafted tape)
-static int64_t window_max(const PoolShape& s, const double* plane, int64_t y, int64_t xo) {
+template <class T>
+static int64_t window_max(const PoolShape& s, const T* plane, int64_t y, int64_t xo) {
   int64_t y0, y1, x0, x1, k = -1;
   s.window(y, xo, y0, y1, x0, x1);
   double best = -INFINITY;
@@ -177,11 +186,12 @@ static int64_t window_max(const PoolShape& s, const double* plane, int64_t y, in
   return k;
 }
 
-static void max_pool2d_f(const Fwd& f) {
+template <class T>
+static void max_pool2d_f(const Fwd<T>& f) {
   const PoolShape s(f.p);
-  double* o = f.out;
+  T* o = f.out;
   for (int64_t p = 0; p < s.planes; p++) {
-    const double* plane = f.a + p * s.h * s.w;
+    const T* plane = f.a + p * s.h * s.w;
     for (int64_t y = 0; y < s.oh; y++)
       for (int64_t xo = 0; xo < s.ow; xo++) {
         const int64_t k = window_max(s, plane, y, xo);
@@ -190,11 +200,12 @@ static void max_pool2d_f(const Fwd& f) {
   }
 }
 
-static void max_pool2d_b(const Bwd& g) {
+template <class T>
+static void max_pool2d_b(const Bwd<T>& g) {
   const PoolShape s(g.p);
-  const double* d = g.gout;
+  const T* d = g.gout;
   for (int64_t p = 0; p < s.planes; p++) {
-    const double* plane = g.a + p * s.h * s.w;
+    const T* plane = g.a + p * s.h * s.w;
     for (int64_t y = 0; y < s.oh; y++)
       for (int64_t xo = 0; xo < s.ow; xo++, d++) {
         const int64_t k = window_max(s, plane, y, xo);
@@ -204,12 +215,13 @@ static void max_pool2d_b(const Bwd& g) {
 }
 
 // padded elements add nothing: +0 added to a sum that starts at +0 changes no bit
-static void avg_pool2d_f(const Fwd& f) {
+template <class T>
+static void avg_pool2d_f(const Fwd<T>& f) {
   const PoolShape s(f.p);
   const double count = static_cast<double>(s.kh * s.kw);
-  double* o = f.out;
+  T* o = f.out;
   for (int64_t p = 0; p < s.planes; p++) {
-    const double* plane = f.a + p * s.h * s.w;
+    const T* plane = f.a + p * s.h * s.w;
     for (int64_t y = 0; y < s.oh; y++)
       for (int64_t xo = 0; xo < s.ow; xo++) {
         int64_t y0, y1, x0, x1;
@@ -222,12 +234,13 @@ static void avg_pool2d_f(const Fwd& f) {
   }
 }
 
-static void avg_pool2d_b(const Bwd& g) {
+template <class T>
+static void avg_pool2d_b(const Bwd<T>& g) {
   const PoolShape s(g.p);
   const double count = static_cast<double>(s.kh * s.kw);
-  const double* dout = g.gout;
+  const T* dout = g.gout;
   for (int64_t p = 0; p < s.planes; p++) {
-    double* plane = g.ga + p * s.h * s.w;
+    T* plane = g.ga + p * s.h * s.w;
     for (int64_t y = 0; y < s.oh; y++)
       for (int64_t xo = 0; xo < s.ow; xo++) {
         int64_t y0, y1, x0, x1;
@@ -241,8 +254,8 @@ static void avg_pool2d_b(const Bwd& g) {
 
 // max and min along the middle axis of [outer, n, inner]: the element argmax/argmin picks (the
 // first extremal one; the first NaN if any) gives the value and takes the gradient
-template <int Sign>
-static int64_t extremum_at(const double* a, int64_t n, int64_t inner) {
+template <int Sign, class S>
+static int64_t extremum_at(const S* a, int64_t n, int64_t inner) {
   int64_t k = 0;
   double best = a[0];
   for (int64_t j = 1; j < n && best == best; j++) {
@@ -254,17 +267,17 @@ static int64_t extremum_at(const double* a, int64_t n, int64_t inner) {
   }
   return k * inner;
 }
-template <int Sign>
-static void extremum_f(const Fwd& f) {
+template <int Sign, class T>
+static void extremum_f(const Fwd<T>& f) {
   const int64_t outer = f.p0, n = f.p1, inner = f.p2;
   for (int64_t s = 0; s < outer; s++)
     for (int64_t i = 0; i < inner; i++) {
-      const double* a = f.a + s * n * inner + i;
+      const T* a = f.a + s * n * inner + i;
       f.out[s * inner + i] = a[extremum_at<Sign>(a, n, inner)];
     }
 }
-template <int Sign>
-static void extremum_b(const Bwd& g) {
+template <int Sign, class T>
+static void extremum_b(const Bwd<T>& g) {
   const int64_t outer = g.p0, n = g.p1, inner = g.p2;
   for (int64_t s = 0; s < outer; s++)
     for (int64_t i = 0; i < inner; i++) {
@@ -272,17 +285,30 @@ static void extremum_b(const Bwd& g) {
       g.ga[at + extremum_at<Sign>(g.a + at, n, inner)] += g.gout[s * inner + i];
     }
 }
-static void max_f(const Fwd& f) { extremum_f<1>(f); }
-static void min_f(const Fwd& f) { extremum_f<-1>(f); }
-static void max_b(const Bwd& g) { extremum_b<1>(g); }
-static void min_b(const Bwd& g) { extremum_b<-1>(g); }
+template <class T>
+static void max_f(const Fwd<T>& f) {
+  extremum_f<1>(f);
+}
+template <class T>
+static void min_f(const Fwd<T>& f) {
+  extremum_f<-1>(f);
+}
+template <class T>
+static void max_b(const Bwd<T>& g) {
+  extremum_b<1>(g);
+}
+template <class T>
+static void min_b(const Bwd<T>& g) {
+  extremum_b<-1>(g);
+}
 
 // Forward mode (custom tangent rules): out' = a' at the element the value picks
-static void max_pool2d_t(const Tan& k) {
+template <class T>
+static void max_pool2d_t(const Tan<T>& k) {
   const PoolShape s(k.p);
-  double* t = k.tout;
+  T* t = k.tout;
   for (int64_t p = 0; p < s.planes; p++) {
-    const double* plane = k.a + p * s.h * s.w;
+    const T* plane = k.a + p * s.h * s.w;
     for (int64_t y = 0; y < s.oh; y++)
       for (int64_t xo = 0; xo < s.ow; xo++) {
         const int64_t at = window_max(s, plane, y, xo);
@@ -290,8 +316,8 @@ static void max_pool2d_t(const Tan& k) {
       }
   }
 }
-template <int Sign>
-static void extremum_t(const Tan& k) {
+template <int Sign, class T>
+static void extremum_t(const Tan<T>& k) {
   const int64_t outer = k.p[0], n = k.p[1], inner = k.p[2];
   for (int64_t s = 0; s < outer; s++)
     for (int64_t i = 0; i < inner; i++) {
@@ -299,5 +325,11 @@ static void extremum_t(const Tan& k) {
       k.tout[s * inner + i] = k.ta[at + extremum_at<Sign>(k.a + at, n, inner)];
     }
 }
-static void max_t(const Tan& k) { extremum_t<1>(k); }
-static void min_t(const Tan& k) { extremum_t<-1>(k); }
+template <class T>
+static void max_t(const Tan<T>& k) {
+  extremum_t<1>(k);
+}
+template <class T>
+static void min_t(const Tan<T>& k) {
+  extremum_t<-1>(k);
+}

@@ -4,9 +4,12 @@
 // <op>_f/<op>_b by convention, so a missing kernel fails to compile and each table's size is
 // checked against OP_COUNT. Included inside an instruction-set namespace, after the k_*.h files.
 // Variants: <op>_fast_f (value() and reverse(): the k_fast.h exp/tanh), <op>_sa_*/<op>_sb_*
-// (operand a or b a scalar the interpreter folded out of a broadcast, program.cpp).
+// (operand a or b a scalar the interpreter folded out of a broadcast, program.cpp). Every kernel
+// is a template over the arena's element type T (kernels.h): it reads T, computes in double and
+// rounds once where it stores (simd.h widens and narrows float vectors).
 
-static void add_f(const Fwd& k) {
+template <class T>
+static void add_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -16,7 +19,8 @@ static void add_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void add_b(const Bwd& k) {
+template <class T>
+static void add_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -33,7 +37,8 @@ static void add_b(const Bwd& k) {
     }
   }
 }
-static void add_sa_f(const Fwd& k) {
+template <class T>
+static void add_sa_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   const double A = k.a[0];
   int64_t i = 0;
@@ -44,7 +49,8 @@ static void add_sa_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void add_sa_b(const Bwd& k) {
+template <class T>
+static void add_sa_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -68,7 +74,8 @@ static void add_sa_b(const Bwd& k) {
     }
   }
 }
-static void add_sb_f(const Fwd& k) {
+template <class T>
+static void add_sb_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   int64_t i = 0;
@@ -79,7 +86,8 @@ static void add_sb_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void add_sb_b(const Bwd& k) {
+template <class T>
+static void add_sb_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -103,7 +111,8 @@ static void add_sb_b(const Bwd& k) {
     k.gb[0] += t;
   }
 }
-static void sub_f(const Fwd& k) {
+template <class T>
+static void sub_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -113,7 +122,8 @@ static void sub_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void sub_b(const Bwd& k) {
+template <class T>
+static void sub_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -131,7 +141,8 @@ static void sub_b(const Bwd& k) {
     }
   }
 }
-static void sub_sa_f(const Fwd& k) {
+template <class T>
+static void sub_sa_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   const double A = k.a[0];
   int64_t i = 0;
@@ -142,7 +153,8 @@ static void sub_sa_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void sub_sa_b(const Bwd& k) {
+template <class T>
+static void sub_sa_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -167,7 +179,8 @@ static void sub_sa_b(const Bwd& k) {
     }
   }
 }
-static void sub_sb_f(const Fwd& k) {
+template <class T>
+static void sub_sb_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   int64_t i = 0;
@@ -178,7 +191,8 @@ static void sub_sb_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void sub_sb_b(const Bwd& k) {
+template <class T>
+static void sub_sb_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -204,7 +218,8 @@ static void sub_sb_b(const Bwd& k) {
     k.gb[0] += t;
   }
 }
-static void mul_f(const Fwd& k) {
+template <class T>
+static void mul_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -214,7 +229,8 @@ static void mul_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void mul_b(const Bwd& k) {
+template <class T>
+static void mul_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -235,7 +251,8 @@ static void mul_b(const Bwd& k) {
     }
   }
 }
-static void mul_sa_f(const Fwd& k) {
+template <class T>
+static void mul_sa_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   const double A = k.a[0];
   int64_t i = 0;
@@ -246,7 +263,8 @@ static void mul_sa_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void mul_sa_b(const Bwd& k) {
+template <class T>
+static void mul_sa_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   const double A = k.a[0];
   if (k.flags & FLAG_GRAD_A) {
@@ -277,7 +295,8 @@ static void mul_sa_b(const Bwd& k) {
     }
   }
 }
-static void mul_sb_f(const Fwd& k) {
+template <class T>
+static void mul_sb_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   int64_t i = 0;
@@ -288,7 +307,8 @@ static void mul_sb_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void mul_sb_b(const Bwd& k) {
+template <class T>
+static void mul_sb_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   if (k.flags & FLAG_GRAD_A) {
@@ -319,7 +339,8 @@ static void mul_sb_b(const Bwd& k) {
     k.gb[0] += t;
   }
 }
-static void div_f(const Fwd& k) {
+template <class T>
+static void div_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -329,7 +350,8 @@ static void div_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void div_b(const Bwd& k) {
+template <class T>
+static void div_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -353,7 +375,8 @@ static void div_b(const Bwd& k) {
     }
   }
 }
-static void div_sa_f(const Fwd& k) {
+template <class T>
+static void div_sa_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   const double A = k.a[0];
   int64_t i = 0;
@@ -364,7 +387,8 @@ static void div_sa_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void div_sa_b(const Bwd& k) {
+template <class T>
+static void div_sa_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -397,7 +421,8 @@ static void div_sa_b(const Bwd& k) {
     }
   }
 }
-static void div_sb_f(const Fwd& k) {
+template <class T>
+static void div_sb_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   int64_t i = 0;
@@ -408,7 +433,8 @@ static void div_sb_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void div_sb_b(const Bwd& k) {
+template <class T>
+static void div_sb_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   if (k.flags & FLAG_GRAD_A) {
@@ -446,7 +472,8 @@ static void div_sb_b(const Bwd& k) {
     k.gb[0] += t;
   }
 }
-static void neg_f(const Fwd& k) {
+template <class T>
+static void neg_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -455,7 +482,8 @@ static void neg_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void neg_b(const Bwd& k) {
+template <class T>
+static void neg_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -466,7 +494,8 @@ static void neg_b(const Bwd& k) {
     }
   }
 }
-static void exp_f(const Fwd& k) {
+template <class T>
+static void exp_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   {
@@ -482,7 +511,8 @@ static void exp_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void exp_b(const Bwd& k) {
+template <class T>
+static void exp_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -494,7 +524,8 @@ static void exp_b(const Bwd& k) {
     }
   }
 }
-static void exp_fast_f(const Fwd& k) {
+template <class T>
+static void exp_fast_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   {
@@ -510,7 +541,8 @@ static void exp_fast_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void log_f(const Fwd& k) {
+template <class T>
+static void log_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -519,7 +551,8 @@ static void log_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void log_b(const Bwd& k) {
+template <class T>
+static void log_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -531,7 +564,8 @@ static void log_b(const Bwd& k) {
     }
   }
 }
-static void log1p_f(const Fwd& k) {
+template <class T>
+static void log1p_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   {
@@ -547,7 +581,8 @@ static void log1p_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void log1p_b(const Bwd& k) {
+template <class T>
+static void log1p_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -560,7 +595,8 @@ static void log1p_b(const Bwd& k) {
     }
   }
 }
-static void sqrt_f(const Fwd& k) {
+template <class T>
+static void sqrt_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -569,7 +605,8 @@ static void sqrt_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void sqrt_b(const Bwd& k) {
+template <class T>
+static void sqrt_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -582,7 +619,8 @@ static void sqrt_b(const Bwd& k) {
     }
   }
 }
-static void square_f(const Fwd& k) {
+template <class T>
+static void square_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -591,7 +629,8 @@ static void square_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void square_b(const Bwd& k) {
+template <class T>
+static void square_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -604,7 +643,8 @@ static void square_b(const Bwd& k) {
     }
   }
 }
-static void abs_f(const Fwd& k) {
+template <class T>
+static void abs_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -613,7 +653,8 @@ static void abs_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void abs_b(const Bwd& k) {
+template <class T>
+static void abs_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -630,7 +671,8 @@ static void abs_b(const Bwd& k) {
     }
   }
 }
-static void sigmoid_f(const Fwd& k) {
+template <class T>
+static void sigmoid_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   {
@@ -652,7 +694,8 @@ static void sigmoid_f(const Fwd& k) {
     k.out[i] = s4;
   }
 }
-static void sigmoid_b(const Bwd& k) {
+template <class T>
+static void sigmoid_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -666,7 +709,8 @@ static void sigmoid_b(const Bwd& k) {
     }
   }
 }
-static void sigmoid_fast_f(const Fwd& k) {
+template <class T>
+static void sigmoid_fast_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   {
@@ -688,7 +732,8 @@ static void sigmoid_fast_f(const Fwd& k) {
     k.out[i] = s4;
   }
 }
-static void tanh_f(const Fwd& k) {
+template <class T>
+static void tanh_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   if (TG_VBYTES > 16) {
@@ -704,7 +749,8 @@ static void tanh_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void tanh_b(const Bwd& k) {
+template <class T>
+static void tanh_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -718,7 +764,8 @@ static void tanh_b(const Bwd& k) {
     }
   }
 }
-static void tanh_fast_f(const Fwd& k) {
+template <class T>
+static void tanh_fast_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   {
@@ -734,7 +781,8 @@ static void tanh_fast_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void relu_f(const Fwd& k) {
+template <class T>
+static void relu_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -744,7 +792,8 @@ static void relu_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void relu_b(const Bwd& k) {
+template <class T>
+static void relu_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -757,7 +806,8 @@ static void relu_b(const Bwd& k) {
     }
   }
 }
-static void softplus_f(const Fwd& k) {
+template <class T>
+static void softplus_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   {
@@ -785,7 +835,8 @@ static void softplus_f(const Fwd& k) {
     k.out[i] = s7;
   }
 }
-static void softplus_b(const Bwd& k) {
+template <class T>
+static void softplus_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -809,7 +860,8 @@ static void softplus_b(const Bwd& k) {
     }
   }
 }
-static void softplus_fast_f(const Fwd& k) {
+template <class T>
+static void softplus_fast_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   {
@@ -837,7 +889,8 @@ static void softplus_fast_f(const Fwd& k) {
     k.out[i] = s7;
   }
 }
-static void pow_f(const Fwd& k) {
+template <class T>
+static void pow_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -847,7 +900,8 @@ static void pow_f(const Fwd& k) {
     k.out[i] = s2;
   }
 }
-static void pow_b(const Bwd& k) {
+template <class T>
+static void pow_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -882,7 +936,8 @@ static void pow_b(const Bwd& k) {
     }
   }
 }
-static void sin_f(const Fwd& k) {
+template <class T>
+static void sin_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   if (TG_VBYTES > 16) {
@@ -898,7 +953,8 @@ static void sin_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void sin_b(const Bwd& k) {
+template <class T>
+static void sin_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -918,7 +974,8 @@ static void sin_b(const Bwd& k) {
     }
   }
 }
-static void cos_f(const Fwd& k) {
+template <class T>
+static void cos_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   if (TG_VBYTES > 16) {
@@ -934,7 +991,8 @@ static void cos_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void cos_b(const Bwd& k) {
+template <class T>
+static void cos_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -956,7 +1014,8 @@ static void cos_b(const Bwd& k) {
     }
   }
 }
-static void erf_f(const Fwd& k) {
+template <class T>
+static void erf_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -965,7 +1024,8 @@ static void erf_f(const Fwd& k) {
     k.out[i] = s1;
   }
 }
-static void erf_b(const Bwd& k) {
+template <class T>
+static void erf_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -991,7 +1051,8 @@ static void erf_b(const Bwd& k) {
     }
   }
 }
-static void gelu_f(const Fwd& k) {
+template <class T>
+static void gelu_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -1004,7 +1065,8 @@ static void gelu_f(const Fwd& k) {
     k.out[i] = s5;
   }
 }
-static void gelu_b(const Bwd& k) {
+template <class T>
+static void gelu_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -1026,7 +1088,8 @@ static void gelu_b(const Bwd& k) {
     }
   }
 }
-static void sign_f(const Fwd& k) {
+template <class T>
+static void sign_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -1038,8 +1101,10 @@ static void sign_f(const Fwd& k) {
     k.out[i] = s4;
   }
 }
-static void sign_b(const Bwd&) {}  // no gradient flows through
-static void clamp_f(const Fwd& k) {
+template <class T>
+static void sign_b(const Bwd<T>&) {}  // no gradient flows through
+template <class T>
+static void clamp_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   const double C = k.c[0];
@@ -1055,7 +1120,8 @@ static void clamp_f(const Fwd& k) {
     k.out[i] = s6;
   }
 }
-static void clamp_b(const Bwd& k) {
+template <class T>
+static void clamp_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   const double B = k.b[0];
   const double C = k.c[0];
@@ -1074,7 +1140,8 @@ static void clamp_b(const Bwd& k) {
     }
   }
 }
-static void maximum_f(const Fwd& k) {
+template <class T>
+static void maximum_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -1089,7 +1156,8 @@ static void maximum_f(const Fwd& k) {
     k.out[i] = s7;
   }
 }
-static void maximum_b(const Bwd& k) {
+template <class T>
+static void maximum_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -1120,7 +1188,8 @@ static void maximum_b(const Bwd& k) {
     }
   }
 }
-static void minimum_f(const Fwd& k) {
+template <class T>
+static void minimum_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -1135,7 +1204,8 @@ static void minimum_f(const Fwd& k) {
     k.out[i] = s7;
   }
 }
-static void minimum_b(const Bwd& k) {
+template <class T>
+static void minimum_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
@@ -1166,7 +1236,8 @@ static void minimum_b(const Bwd& k) {
     }
   }
 }
-static void greater_f(const Fwd& k) {
+template <class T>
+static void greater_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -1177,8 +1248,10 @@ static void greater_f(const Fwd& k) {
     k.out[i] = s3;
   }
 }
-static void greater_b(const Bwd&) {}  // no gradient flows through
-static void less_f(const Fwd& k) {
+template <class T>
+static void greater_b(const Bwd<T>&) {}  // no gradient flows through
+template <class T>
+static void less_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -1189,8 +1262,10 @@ static void less_f(const Fwd& k) {
     k.out[i] = s3;
   }
 }
-static void less_b(const Bwd&) {}  // no gradient flows through
-static void equal_f(const Fwd& k) {
+template <class T>
+static void less_b(const Bwd<T>&) {}  // no gradient flows through
+template <class T>
+static void equal_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -1201,8 +1276,10 @@ static void equal_f(const Fwd& k) {
     k.out[i] = s3;
   }
 }
-static void equal_b(const Bwd&) {}  // no gradient flows through
-static void where_f(const Fwd& k) {
+template <class T>
+static void equal_b(const Bwd<T>&) {}  // no gradient flows through
+template <class T>
+static void where_f(const Fwd<T>& k) {
   const int64_t n = k.p0;
   int64_t i = 0;
   for (; i < n; i++) {
@@ -1214,7 +1291,8 @@ static void where_f(const Fwd& k) {
     k.out[i] = s4;
   }
 }
-static void where_b(const Bwd& k) {
+template <class T>
+static void where_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
@@ -1239,208 +1317,168 @@ static void where_b(const Bwd& k) {
 }
 
 // clang-format off
-static const FwdFn FWD_TABLE[] = {
-    add_f,
-    sub_f,
-    mul_f,
-    div_f,
-    neg_f,
-    exp_f,
-    log_f,
-    log1p_f,
-    sqrt_f,
-    square_f,
-    abs_f,
-    sigmoid_f,
-    tanh_f,
-    relu_f,
-    softplus_f,
-    pow_f,
-    sin_f,
-    cos_f,
-    erf_f,
-    gelu_f,
-    sign_f,
-    clamp_f,
-    maximum_f,
-    minimum_f,
-    greater_f,
-    less_f,
-    equal_f,
-    where_f,
-    broadcast_f,
-    sum_f,
-    logsumexp_f,
-    matmul_f,
-    transpose_f,
-    softmax_xent_f,
-    argmax_f,
-    argmin_f,
-    one_hot_f,
-    max_f,
-    min_f,
-    conv2d_f,
-    max_pool2d_f,
-    avg_pool2d_f,
-    slice_f,
-    concat_f,
-    gather_f,
-    batch_matmul_f,
+// 46 entries (a variable template's size is not known before its instantiation)
+static_assert(46 == OP_COUNT, "FWD_TABLE: one entry per opcode (run npm run gen)");
+template <class T>
+static const FwdFn<T> FWD_TABLE[OP_COUNT] = {
+    add_f<T>,
+    sub_f<T>,
+    mul_f<T>,
+    div_f<T>,
+    neg_f<T>,
+    exp_f<T>,
+    log_f<T>,
+    log1p_f<T>,
+    sqrt_f<T>,
+    square_f<T>,
+    abs_f<T>,
+    sigmoid_f<T>,
+    tanh_f<T>,
+    relu_f<T>,
+    softplus_f<T>,
+    pow_f<T>,
+    sin_f<T>,
+    cos_f<T>,
+    erf_f<T>,
+    gelu_f<T>,
+    sign_f<T>,
+    clamp_f<T>,
+    maximum_f<T>,
+    minimum_f<T>,
+    greater_f<T>,
+    less_f<T>,
+    equal_f<T>,
+    where_f<T>,
+    broadcast_f<T>,
+    sum_f<T>,
+    logsumexp_f<T>,
+    matmul_f<T>,
+    transpose_f<T>,
+    softmax_xent_f<T>,
+    argmax_f<T>,
+    argmin_f<T>,
+    one_hot_f<T>,
+    max_f<T>,
+    min_f<T>,
+    conv2d_f<T>,
+    max_pool2d_f<T>,
+    avg_pool2d_f<T>,
+    slice_f<T>,
+    concat_f<T>,
+    gather_f<T>,
+    batch_matmul_f<T>,
 };
-static_assert(sizeof(FWD_TABLE) / sizeof(FWD_TABLE[0]) == OP_COUNT, "FWD_TABLE: one entry per opcode (run npm run gen)");
-static const BwdFn BWD_TABLE[] = {
-    add_b,
-    sub_b,
-    mul_b,
-    div_b,
-    neg_b,
-    exp_b,
-    log_b,
-    log1p_b,
-    sqrt_b,
-    square_b,
-    abs_b,
-    sigmoid_b,
-    tanh_b,
-    relu_b,
-    softplus_b,
-    pow_b,
-    sin_b,
-    cos_b,
-    erf_b,
-    gelu_b,
-    sign_b,
-    clamp_b,
-    maximum_b,
-    minimum_b,
-    greater_b,
-    less_b,
-    equal_b,
-    where_b,
-    broadcast_b,
-    sum_b,
-    logsumexp_b,
-    matmul_b,
-    transpose_b,
-    softmax_xent_b,
-    argmax_b,
-    argmin_b,
-    one_hot_b,
-    max_b,
-    min_b,
-    conv2d_b,
-    max_pool2d_b,
-    avg_pool2d_b,
-    slice_b,
-    concat_b,
-    gather_b,
-    batch_matmul_b,
+// 46 entries (a variable template's size is not known before its instantiation)
+static_assert(46 == OP_COUNT, "BWD_TABLE: one entry per opcode (run npm run gen)");
+template <class T>
+static const BwdFn<T> BWD_TABLE[OP_COUNT] = {
+    add_b<T>,
+    sub_b<T>,
+    mul_b<T>,
+    div_b<T>,
+    neg_b<T>,
+    exp_b<T>,
+    log_b<T>,
+    log1p_b<T>,
+    sqrt_b<T>,
+    square_b<T>,
+    abs_b<T>,
+    sigmoid_b<T>,
+    tanh_b<T>,
+    relu_b<T>,
+    softplus_b<T>,
+    pow_b<T>,
+    sin_b<T>,
+    cos_b<T>,
+    erf_b<T>,
+    gelu_b<T>,
+    sign_b<T>,
+    clamp_b<T>,
+    maximum_b<T>,
+    minimum_b<T>,
+    greater_b<T>,
+    less_b<T>,
+    equal_b<T>,
+    where_b<T>,
+    broadcast_b<T>,
+    sum_b<T>,
+    logsumexp_b<T>,
+    matmul_b<T>,
+    transpose_b<T>,
+    softmax_xent_b<T>,
+    argmax_b<T>,
+    argmin_b<T>,
+    one_hot_b<T>,
+    max_b<T>,
+    min_b<T>,
+    conv2d_b<T>,
+    max_pool2d_b<T>,
+    avg_pool2d_b<T>,
+    slice_b<T>,
+    concat_b<T>,
+    gather_b<T>,
+    batch_matmul_b<T>,
 };
-static_assert(sizeof(BWD_TABLE) / sizeof(BWD_TABLE[0]) == OP_COUNT, "BWD_TABLE: one entry per opcode (run npm run gen)");
 // value() and reverse(): the fast variant where one is generated (hand-written ones: kernels_impl.h)
-static const FwdFn FAST_TABLE[] = {
-    add_f,
-    sub_f,
-    mul_f,
-    div_f,
-    neg_f,
-    exp_fast_f,
-    log_f,
-    log1p_f,
-    sqrt_f,
-    square_f,
-    abs_f,
-    sigmoid_fast_f,
-    tanh_fast_f,
-    relu_f,
-    softplus_fast_f,
-    pow_f,
-    sin_f,
-    cos_f,
-    erf_f,
-    gelu_f,
-    sign_f,
-    clamp_f,
-    maximum_f,
-    minimum_f,
-    greater_f,
-    less_f,
-    equal_f,
-    where_f,
-    broadcast_f,
-    sum_f,
-    logsumexp_f,
-    matmul_f,
-    transpose_f,
-    softmax_xent_f,
-    argmax_f,
-    argmin_f,
-    one_hot_f,
-    max_f,
-    min_f,
-    conv2d_f,
-    max_pool2d_f,
-    avg_pool2d_f,
-    slice_f,
-    concat_f,
-    gather_f,
-    batch_matmul_f,
+// 46 entries (a variable template's size is not known before its instantiation)
+static_assert(46 == OP_COUNT, "FAST_TABLE: one entry per opcode (run npm run gen)");
+template <class T>
+static const FwdFn<T> FAST_TABLE[OP_COUNT] = {
+    add_f<T>,
+    sub_f<T>,
+    mul_f<T>,
+    div_f<T>,
+    neg_f<T>,
+    exp_fast_f<T>,
+    log_f<T>,
+    log1p_f<T>,
+    sqrt_f<T>,
+    square_f<T>,
+    abs_f<T>,
+    sigmoid_fast_f<T>,
+    tanh_fast_f<T>,
+    relu_f<T>,
+    softplus_fast_f<T>,
+    pow_f<T>,
+    sin_f<T>,
+    cos_f<T>,
+    erf_f<T>,
+    gelu_f<T>,
+    sign_f<T>,
+    clamp_f<T>,
+    maximum_f<T>,
+    minimum_f<T>,
+    greater_f<T>,
+    less_f<T>,
+    equal_f<T>,
+    where_f<T>,
+    broadcast_f<T>,
+    sum_f<T>,
+    logsumexp_f<T>,
+    matmul_f<T>,
+    transpose_f<T>,
+    softmax_xent_f<T>,
+    argmax_f<T>,
+    argmin_f<T>,
+    one_hot_f<T>,
+    max_f<T>,
+    min_f<T>,
+    conv2d_f<T>,
+    max_pool2d_f<T>,
+    avg_pool2d_f<T>,
+    slice_f<T>,
+    concat_f<T>,
+    gather_f<T>,
+    batch_matmul_f<T>,
 };
-static_assert(sizeof(FAST_TABLE) / sizeof(FAST_TABLE[0]) == OP_COUNT, "FAST_TABLE: one entry per opcode (run npm run gen)");
-static const FwdFn SCALAR_A_FWD[] = {
-    add_sa_f,
-    sub_sa_f,
-    mul_sa_f,
-    div_sa_f,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-    nullptr,
-};
-static_assert(sizeof(SCALAR_A_FWD) / sizeof(SCALAR_A_FWD[0]) == OP_COUNT, "SCALAR_A_FWD: one entry per opcode (run npm run gen)");
-static const BwdFn SCALAR_A_BWD[] = {
-    add_sa_b,
-    sub_sa_b,
-    mul_sa_b,
-    div_sa_b,
+// 46 entries (a variable template's size is not known before its instantiation)
+static_assert(46 == OP_COUNT, "SCALAR_A_FWD: one entry per opcode (run npm run gen)");
+template <class T>
+static const FwdFn<T> SCALAR_A_FWD[OP_COUNT] = {
+    add_sa_f<T>,
+    sub_sa_f<T>,
+    mul_sa_f<T>,
+    div_sa_f<T>,
     nullptr,
     nullptr,
     nullptr,
@@ -1484,12 +1522,14 @@ static const BwdFn SCALAR_A_BWD[] = {
     nullptr,
     nullptr,
 };
-static_assert(sizeof(SCALAR_A_BWD) / sizeof(SCALAR_A_BWD[0]) == OP_COUNT, "SCALAR_A_BWD: one entry per opcode (run npm run gen)");
-static const FwdFn SCALAR_B_FWD[] = {
-    add_sb_f,
-    sub_sb_f,
-    mul_sb_f,
-    div_sb_f,
+// 46 entries (a variable template's size is not known before its instantiation)
+static_assert(46 == OP_COUNT, "SCALAR_A_BWD: one entry per opcode (run npm run gen)");
+template <class T>
+static const BwdFn<T> SCALAR_A_BWD[OP_COUNT] = {
+    add_sa_b<T>,
+    sub_sa_b<T>,
+    mul_sa_b<T>,
+    div_sa_b<T>,
     nullptr,
     nullptr,
     nullptr,
@@ -1533,12 +1573,14 @@ static const FwdFn SCALAR_B_FWD[] = {
     nullptr,
     nullptr,
 };
-static_assert(sizeof(SCALAR_B_FWD) / sizeof(SCALAR_B_FWD[0]) == OP_COUNT, "SCALAR_B_FWD: one entry per opcode (run npm run gen)");
-static const BwdFn SCALAR_B_BWD[] = {
-    add_sb_b,
-    sub_sb_b,
-    mul_sb_b,
-    div_sb_b,
+// 46 entries (a variable template's size is not known before its instantiation)
+static_assert(46 == OP_COUNT, "SCALAR_B_FWD: one entry per opcode (run npm run gen)");
+template <class T>
+static const FwdFn<T> SCALAR_B_FWD[OP_COUNT] = {
+    add_sb_f<T>,
+    sub_sb_f<T>,
+    mul_sb_f<T>,
+    div_sb_f<T>,
     nullptr,
     nullptr,
     nullptr,
@@ -1582,5 +1624,55 @@ static const BwdFn SCALAR_B_BWD[] = {
     nullptr,
     nullptr,
 };
-static_assert(sizeof(SCALAR_B_BWD) / sizeof(SCALAR_B_BWD[0]) == OP_COUNT, "SCALAR_B_BWD: one entry per opcode (run npm run gen)");
+// 46 entries (a variable template's size is not known before its instantiation)
+static_assert(46 == OP_COUNT, "SCALAR_B_BWD: one entry per opcode (run npm run gen)");
+template <class T>
+static const BwdFn<T> SCALAR_B_BWD[OP_COUNT] = {
+    add_sb_b<T>,
+    sub_sb_b<T>,
+    mul_sb_b<T>,
+    div_sb_b<T>,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+    nullptr,
+};
 // clang-format on

@@ -82,11 +82,12 @@ struct ExpFastF {
 
 // A whole-axis sum (inner == 1) in 4 vectors of partial sums; other layouts as the exact rule
 // (their sums already run along the vector lanes).
-static void sum_fast_f(const Fwd& k) {
+template <class T>
+static void sum_fast_f(const Fwd<T>& k) {
   const int64_t outer = k.p0, n = k.p1, inner = k.p2;
   if (inner != 1) return sum_f(k);
   for (int64_t s = 0; s < outer; s++) {
-    const double* a = k.a + s * n;
+    const T* a = k.a + s * n;
     vd s0 = splat(0.0), s1 = s0, s2 = s0, s3 = s0;
     int64_t j = 0;
     for (; j + 4 * W <= n; j += 4 * W) {
@@ -105,7 +106,8 @@ static void sum_fast_f(const Fwd& k) {
 // the largest finite |x_i| (NaN and +-Inf are skipped: they give the same results fused or not):
 // one streaming pass over the operands, against the product's k, in four independent chains of
 // W lanes (one chain ran at a third of the speed: each step waits for the compare before it)
-static double max_finite_abs(const double* x, int64_t n) {
+template <class S>
+static double max_finite_abs(const S* x, int64_t n) {
   const vd big = splat(1.7976931348623157e308), zero = splat(0.0);
   vd m[4] = {zero, zero, zero, zero};
   int64_t i = 0;
@@ -130,7 +132,12 @@ static double max_finite_abs(const double* x, int64_t n) {
 // fma(1.5, MAX, -MAX) is MAX/2 where 1.5*MAX - MAX is +Inf (found by the fuzz test). So the fused
 // tiles run where no product of finite entries, nor a sum of k of them, can overflow:
 // max|A| max|B| k <= MAX/2, checked in O(mk + kn) against the product's O(mkn).
-static void matmul_fast_f(const Fwd& f) {
+template <class T>
+static void matmul_fast_f(const Fwd<T>& f) {
+  // float32: the fused tiles always. The reference computes each product in double and rounds
+  // once, so no float32 chain, fused or not, matches it where a float32 sum overflows; the
+  // check would be a pass over A (W2: as long as the product itself) that buys nothing.
+  if constexpr (sizeof(T) == 4) return matmul_fwd<true>(f);
   const int64_t m = f.p0, k = f.p1, n = f.p2;
   const double a = max_finite_abs(f.a, m * k), b = max_finite_abs(f.b, k * n);
   if (a == 0 || b == 0 || a <= 0x1p1023 / static_cast<double>(k) / b) return matmul_fwd<true>(f);

@@ -7,7 +7,8 @@
 
 // m (the largest z, NaN skipped) and log(sum_j exp(z_j - m)), sums in order: the plain formula
 // of the reference, no special cases (an infinite m gives NaN, as IEEE says)
-static double lse_shifted(const double* z, int64_t c, double& m) {
+template <class S>
+static double lse_shifted(const S* z, int64_t c, double& m) {
   m = -HUGE_VAL;
   for (int64_t j = 0; j < c; j++)
     if (z[j] > m) m = z[j];
@@ -20,11 +21,12 @@ static double lse_shifted(const double* z, int64_t c, double& m) {
   return jsmath::log(s);
 }
 
-static void softmax_xent_f(const Fwd& k) {
+template <class T>
+static void softmax_xent_f(const Fwd<T>& k) {
   const int64_t rows = k.p0, c = k.p1;
   for (int64_t r = 0; r < rows; r++) {
-    const double *z = k.a + r * c, *y = k.b + r * c;
-    double* p = k.extra + r * c;
+    const T *z = k.a + r * c, *y = k.b + r * c;
+    T* p = k.extra + r * c;
     double m = -HUGE_VAL;
     for (int64_t j = 0; j < c; j++)
       if (z[j] > m) m = z[j];
@@ -42,21 +44,22 @@ static void softmax_xent_f(const Fwd& k) {
 }
 
 // d/dz = dy (p sum_c y_c - y), d/dy = dy (lse - z) with lse - z computed as in the forward rule
-static void softmax_xent_b(const Bwd& k) {
+template <class T>
+static void softmax_xent_b(const Bwd<T>& k) {
   const int64_t rows = k.p0, c = k.p1;
   for (int64_t r = 0; r < rows; r++) {
-    const double *z = k.a + r * c, *y = k.b + r * c, *p = k.extra + r * c;
+    const T *z = k.a + r * c, *y = k.b + r * c, *p = k.extra + r * c;
     const double dy = k.gout[r];
     if (k.flags & FLAG_GRAD_A) {
       double sy = 0;
       for (int64_t j = 0; j < c; j++) sy += y[j];
-      double* gz = k.ga + r * c;
+      T* gz = k.ga + r * c;
       for (int64_t j = 0; j < c; j++) gz[j] += dy * (p[j] * sy - y[j]);
     }
     if (k.flags & FLAG_GRAD_B) {
       double m;
       const double ls = lse_shifted(z, c, m);
-      double* gy = k.gb + r * c;
+      T* gy = k.gb + r * c;
       for (int64_t j = 0; j < c; j++) gy[j] += dy * ((m - z[j]) + ls);
     }
   }

@@ -86,28 +86,6 @@ TG_INLINE void tile_rows(const double* X, const double* Y, double* C, int64_t ro
   if (r < rows) tile<1, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
 }
 
-// the whole product: blocks of NV vectors of columns, then single vectors, then the last
-// cols % W columns as one partial vector
-template <bool XT, bool Fused, Out O>
-static void gemm(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
-                 int64_t ldy, int64_t ldc) {
-  // The backward products (any order of summation) in blocks of KC steps: the panels of X and Y
-  // that one tile streams through stay in cache for the next tile. A^T dC over 1797 rows ran
-  // 1.3x to 1.6x as fast with SSE2 and AVX2, up to 5% faster with AVX-512. The forward rule
-  // keeps every chain whole.
-  constexpr int64_t KC = 256;
-  if (O != Out::Set && steps > KC) {
-    for (int64_t s = 0; s < steps; s += KC)
-      gemm<XT, Fused, O>(X + s * (XT ? ldx : 1), Y + s * ldy, C, rows, steps - s < KC ? steps - s : KC, cols, ldx, ldy,
-                         ldc);
-    return;
-  }
-  int64_t c = 0;
-  for (; c + NV * W <= cols; c += NV * W) tile_rows<NV, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
-  for (; c + W <= cols; c += W) tile_rows<1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
-  if (c < cols) tile_rows<1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, cols - c);
-}
-
 // n = 1: C[i] = dot(A[i,:], b) in t order. W rows go down the W lanes: a W x W block of A is
 // transposed in registers so that lane r steps through row r; two blocks interleave to hide the
 // latency of the add chain.
@@ -139,6 +117,143 @@ TG_INLINE void transpose_block(vd* x) {
     x[j + 4] = __builtin_shuffle(u[j], u[j + 4], vi{4, 5, 6, 7, 12, 13, 14, 15});
   }
 #endif
+}
+
+// the whole product with Y read in place: blocks of NV vectors of columns, then single vectors,
+// then the last cols % W columns as one partial vector
+template <bool XT, bool Fused, Out O>
+static void gemm_direct(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols,
+                        int64_t ldx, int64_t ldy, int64_t ldc) {
+  int64_t c = 0;
+  for (; c + NV * W <= cols; c += NV * W) tile_rows<NV, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
+  for (; c + W <= cols; c += W) tile_rows<1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
+  if (c < cols) tile_rows<1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, cols - c);
+}
+
+// Scratch for packed operands, one buffer per thread and slot (0: Y's panels, 1: X transposed),
+// grown as needed and kept: no allocation (and no fresh pages to fault in) per product. 64-byte
+// aligned: a packed row of NV*W doubles is whole cache lines, so no vector load splits a line.
+template <int Slot>
+TG_INLINE double* scratch(int64_t n) {
+  thread_local std::vector<double> buf;
+  if (static_cast<int64_t>(buf.size()) < n + 8) buf.assign(static_cast<size_t>(n + 8), 0.0);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
+  return reinterpret_cast<double*>((p + 63) & ~uintptr_t(63));
+}
+
+// Xt[r * steps + s] = X[s * ldx + r]: the left operand of A^T dC as rows, W x W blocks at a time
+static void transpose_x(const double* X, double* Xt, int64_t rows, int64_t steps, int64_t ldx) {
+  int64_t r = 0;
+  for (; r + W <= rows; r += W) {
+    int64_t s = 0;
+    for (; s + W <= steps; s += W) {
+      vd x[W];
+      for (int i = 0; i < W; i++) x[i] = load(X + (s + i) * ldx + r);
+      transpose_block(x);
+      for (int i = 0; i < W; i++) store(Xt + (r + i) * steps + s, x[i]);
+    }
+    for (; s < steps; s++)
+      for (int i = 0; i < W; i++) Xt[(r + i) * steps + s] = X[s * ldx + r + i];
+  }
+  for (; r < rows; r++)
+    for (int64_t s = 0; s < steps; s++) Xt[r * steps + s] = X[s * ldx + r];
+}
+
+// Y packed panel by panel. A tile reads one row of its Y panel per step: in place, at ldy
+// doubles from the last, and once ldy * 8 passes a page (512 doubles) every step touches a new
+// page, so the panel of a tile is spread over `steps` pages, more than the L1 TLB holds, and the
+// prefetchers stop at page boundaries. Measured at 784-2048-10, batch 1,024 (AVX-512, Zen 5):
+// the forward product ran at 64% of peak with B (n = 2048) in place and at 97% at n = 128.
+// Copied into a panel of steps x NV*W contiguous doubles, it is read by every row tile of this
+// piece. YT: Y is given transposed, Y(s, c) = Y[c * ldy + s] (dA = dC B^T packs B^T's panels
+// straight from B). Padding columns past `cols` are zeros, computed and never stored.
+// The copy does not change any operation, so the forward bits stay those of the reference.
+template <bool XT, bool YT, bool Fused, Out O>
+static void gemm_packed(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols,
+                        int64_t ldx, int64_t ldy, int64_t ldc) {
+  static_assert(O != Out::AddT, "packed panels hold columns of C");
+  constexpr int64_t NW = NV * W;
+  double* P = scratch<0>(steps * NW);
+  for (int64_t c = 0; c < cols; c += NW) {
+    const int64_t w = cols - c < NW ? cols - c : NW;
+    if (YT) {
+      for (int64_t l = 0; l < w; l++) {
+        const double* y = Y + (c + l) * ldy;
+        for (int64_t s = 0; s < steps; s++) P[s * NW + l] = y[s];
+      }
+      for (int64_t l = w; l < NW; l++)
+        for (int64_t s = 0; s < steps; s++) P[s * NW + l] = 0;
+    } else if (w == NW) {
+      for (int64_t s = 0; s < steps; s++)
+        for (int v = 0; v < NV; v++) store(P + s * NW + v * W, load(Y + s * ldy + c + v * W));
+    } else {
+      for (int64_t s = 0; s < steps; s++)
+        for (int64_t l = 0; l < NW; l++) P[s * NW + l] = l < w ? Y[s * ldy + c + l] : 0.0;
+    }
+    gemm_direct<XT, Fused, O>(X, P, C + c, rows, steps, w, ldx, NW, ldc);
+  }
+}
+
+// When an operand is read at a stride of a page or more (512 doubles), every step of a tile
+// touches a new page: Y's panel (a tile's vectors) is then packed (gemm_packed), and X, when it is
+// read transposed (A^T dC: one cache line per step, for every tile of every panel), is transposed
+// once into rows where enough panels read it (cols >= kTransposeCols; at 128 columns, W3 at batch
+// 256, the copy cost 2% more than it saved).
+#ifndef TG_PACK_MIN_LDY
+#define TG_PACK_MIN_LDY 512
+#endif
+#ifndef TG_TRANSPOSE_MIN_COLS
+#define TG_TRANSPOSE_MIN_COLS 256
+#endif
+#ifndef TG_PACK_MIN_ROWS
+#define TG_PACK_MIN_ROWS 32
+#endif
+#ifndef TG_KC
+#define TG_KC 256
+#endif
+#ifndef TG_KC_PACKED
+#define TG_KC_PACKED 1024
+#endif
+constexpr int64_t kPageDoubles = TG_PACK_MIN_LDY, kTransposeCols = TG_TRANSPOSE_MIN_COLS, kPackRows = TG_PACK_MIN_ROWS;
+
+template <bool XT, bool YT, bool Fused, Out O>
+static void gemm_any(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols,
+                     int64_t ldx, int64_t ldy, int64_t ldc) {
+  const bool transposeX = XT && O != Out::AddT && ldx >= kPageDoubles && cols >= kTransposeCols && rows >= W;
+  const bool packY = O != Out::AddT && (YT || (ldy >= kPageDoubles && rows >= kPackRows && cols >= W));
+  // The backward products (any order of summation) in blocks of KC steps: the panels of X and Y
+  // that one tile streams through stay in cache for the next tile. In place, A^T dC over 1797
+  // rows ran 1.3x to 1.6x as fast with SSE2 and AVX2 at KC = 256, up to 5% faster with AVX-512.
+  // Packed, a block's panels are contiguous and each block adds a pass over C: at 784-2048-10,
+  // batch 1,024, A^T dC ran 10% faster at KC = 1024 than at 256 (AVX-512). The forward rule keeps
+  // every chain whole.
+  const int64_t kc = packY || transposeX ? TG_KC_PACKED : TG_KC;
+  if (O != Out::Set && steps > kc) {
+    for (int64_t s = 0; s < steps; s += kc)
+      gemm_any<XT, YT, Fused, O>(X + s * (XT ? ldx : 1), Y + s * (YT ? 1 : ldy), C, rows,
+                                 steps - s < kc ? steps - s : kc, cols, ldx, ldy, ldc);
+    return;
+  }
+  if constexpr (XT && O != Out::AddT)
+    if (transposeX) {
+      double* Xt = scratch<1>(rows * steps);
+      transpose_x(X, Xt, rows, steps, ldx);
+      return gemm_any<false, YT, Fused, O>(Xt, Y, C, rows, steps, cols, steps, ldy, ldc);
+    }
+  if constexpr (O == Out::AddT) {
+    static_assert(!YT, "AddT reads Y in place");
+    gemm_direct<XT, Fused, O>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
+  } else if (packY) {
+    gemm_packed<XT, YT, Fused, O>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
+  } else {
+    gemm_direct<XT, Fused, O>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
+  }
+}
+
+template <bool XT, bool Fused, Out O>
+static void gemm(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
+                 int64_t ldy, int64_t ldc) {
+  gemm_any<XT, false, Fused, O>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
 }
 
 template <int NB>
@@ -185,8 +300,18 @@ static void matvec_fwd(const double* A, const double* b, double* c, int64_t m, i
 // 16, whole register tiles (MR rows; 2W rows for the matrix-vector product) in every build.
 constexpr int64_t kRowAlign = 16;
 
-template <bool Fused>
-static void matmul_fwd(const Fwd& f) {
+// The float32 products (k_gemm_f32.h, included after this file): the same four entry points,
+// declared here so that the op kernels below, templates over the arena's element type, find
+// them by overload.
+template <bool XT, bool Fused, Out O>
+static void gemm(const float* X, const float* Y, float* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
+                 int64_t ldy, int64_t ldc);
+static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int64_t k);
+static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par);
+static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par);
+
+template <bool Fused, class T>
+static void matmul_fwd(const Fwd<T>& f) {
   const int64_t m = f.p0, k = f.p1, n = f.p2;
   if (n == 1)
     return par_pieces(f.par, m, piece_rows(k, kRowAlign, k),
@@ -247,17 +372,18 @@ static void matmul_abt(const double* D, const double* B, double* G, int64_t m, i
         for (; t < k; t++) g[t] += D[i] * B[t];
       }
     });
-  std::vector<double> Bt(static_cast<size_t>(n * k));
-  for (int64_t t = 0; t < k; t++)
-    for (int64_t j = 0; j < n; j++) Bt[j * k + t] = B[t * n + j];
   par_pieces(par, m, piece_rows(n * k, kRowAlign, n * k), [&](int64_t lo, int64_t hi) {
-    gemm<false, true, Out::Add>(D + lo * n, Bt.data(), G + lo * k, hi - lo, n, k, n, k, k);
+    gemm_any<false, true, true, Out::Add>(D + lo * n, B, G + lo * k, hi - lo, n, k, n, n, k);
   });
 }
 
-static void matmul_f(const Fwd& f) { matmul_fwd<false>(f); }
+template <class T>
+static void matmul_f(const Fwd<T>& f) {
+  matmul_fwd<false>(f);
+}
 
-static void matmul_b(const Bwd& g) {
+template <class T>
+static void matmul_b(const Bwd<T>& g) {
   const int64_t m = g.p0, k = g.p1, n = g.p2;
   if (g.flags & FLAG_GRAD_A) matmul_abt(g.gout, g.b, g.ga, m, k, n, g.par);
   if (g.flags & FLAG_GRAD_B) matmul_atb(g.a, g.gout, g.gb, m, k, n, g.par);

@@ -3,11 +3,12 @@
 // fixes the rounding, and finite differences would see any change. Where inner > 1 the inner
 // index is the vector lane, which keeps that order. Included inside an instruction-set namespace.
 
-static void broadcast_f(const Fwd& k) {
+template <class T>
+static void broadcast_f(const Fwd<T>& k) {
   const int64_t outer = k.p0, rep = k.p1, inner = k.p2;
   for (int64_t s = 0; s < outer; s++) {
     if (inner == 1) {  // a scalar repeated: a vector fill
-      double* o = k.out + s * rep;
+      T* o = k.out + s * rep;
       const vd x = splat(k.a[s]);
       int64_t r = 0;
       for (; r + W <= rep; r += W) store(o + r, x);
@@ -15,14 +16,15 @@ static void broadcast_f(const Fwd& k) {
       continue;
     }
     for (int64_t r = 0; r < rep; r++)
-      __builtin_memcpy(k.out + (s * rep + r) * inner, k.a + s * inner, inner * sizeof(double));
+      __builtin_memcpy(k.out + (s * rep + r) * inner, k.a + s * inner, inner * sizeof(T));
   }
 }
-static void broadcast_b(const Bwd& k) {
+template <class T>
+static void broadcast_b(const Bwd<T>& k) {
   const int64_t outer = k.p0, rep = k.p1, inner = k.p2;
   for (int64_t s = 0; s < outer; s++) {
     if (inner == 1) {  // a scalar repeated: a vector sum (backward sums may reorder)
-      const double* g = k.gout + s * rep;
+      const T* g = k.gout + s * rep;
       vd acc = splat(0.0);
       int64_t r = 0;
       for (; r + W <= rep; r += W) acc += load(g + r);
@@ -31,19 +33,20 @@ static void broadcast_b(const Bwd& k) {
       k.ga[s] += t;
       continue;
     }
-    double* ga = k.ga + s * inner;
+    T* ga = k.ga + s * inner;
     for (int64_t r = 0; r < rep; r++) {
-      const double* g = k.gout + (s * rep + r) * inner;
+      const T* g = k.gout + (s * rep + r) * inner;
       for (int64_t i = 0; i < inner; i++) ga[i] += g[i];
     }
   }
 }
 
-static void sum_f(const Fwd& k) {
+template <class T>
+static void sum_f(const Fwd<T>& k) {
   const int64_t outer = k.p0, n = k.p1, inner = k.p2;
   for (int64_t s = 0; s < outer; s++) {
-    const double* a = k.a + s * n * inner;
-    double* o = k.out + s * inner;
+    const T* a = k.a + s * n * inner;
+    T* o = k.out + s * inner;
     if (inner == 1) {  // one sequential chain, as the reference adds
       double t = 0;
       for (int64_t j = 0; j < n; j++) t += a[j];
@@ -55,11 +58,12 @@ static void sum_f(const Fwd& k) {
       for (int64_t i = 0; i < inner; i++) o[i] += a[j * inner + i];
   }
 }
-static void sum_b(const Bwd& k) {
+template <class T>
+static void sum_b(const Bwd<T>& k) {
   const int64_t outer = k.p0, n = k.p1, inner = k.p2;
   for (int64_t s = 0; s < outer; s++) {
-    const double* g = k.gout + s * inner;
-    double* ga = k.ga + s * n * inner;
+    const T* g = k.gout + s * inner;
+    T* ga = k.ga + s * n * inner;
     if (inner == 1) {
       const double d = g[0];
       for (int64_t j = 0; j < n; j++) ga[j] += d;
@@ -70,8 +74,10 @@ static void sum_b(const Bwd& k) {
   }
 }
 
-// y[j] = exp(x[j] - m), vectorised, same bits as the scalar jsmath::exp
-TG_INLINE void exp_shifted(const double* x, double m, double* y, int64_t n) {
+// y[j] = exp(x[j] - m), vectorised, same bits as the scalar jsmath::exp (x and y of either
+// element type: the exponentials are computed in double)
+template <class S, class D>
+TG_INLINE void exp_shifted(const S* x, double m, D* y, int64_t n) {
   int64_t j = 0;
   const vd mv = splat(m);
   for (; j + W <= n; j += W) store(y + j, vexp(load(x + j) - mv));
@@ -81,7 +87,8 @@ TG_INLINE void exp_shifted(const double* x, double m, double* y, int64_t n) {
 // log sum_j exp(x_j) over n values at stride `stride`, in two parts: the largest x_j (m) and
 // l = log(sum exp(x - m)) with the sum in index order. Returns false, with m the whole result,
 // when some x is NaN (m = NaN) or m is infinite.
-static bool lse_parts(const double* x, int64_t n, int64_t stride, double& m, double& l) {
+template <class S>
+static bool lse_parts(const S* x, int64_t n, int64_t stride, double& m, double& l) {
   m = -HUGE_VAL;
   bool nan = false;
   for (int64_t j = 0; j < n; j++) {
@@ -108,7 +115,8 @@ static bool lse_parts(const double* x, int64_t n, int64_t stride, double& m, dou
   return true;
 }
 
-static void logsumexp_f(const Fwd& k) {
+template <class T>
+static void logsumexp_f(const Fwd<T>& k) {
   const int64_t outer = k.p0, n = k.p1, inner = k.p2;
   for (int64_t s = 0; s < outer; s++)
     for (int64_t i = 0; i < inner; i++) {
@@ -119,13 +127,14 @@ static void logsumexp_f(const Fwd& k) {
 }
 // d/da = exp(a - out), computed as exp((a - m) - l): a - out would carry out's rounding, an ulp
 // of |out| (1e-10 at 1e6), into every gradient. Non-finite outputs keep exp(a - out).
-static void logsumexp_b(const Bwd& k) {
+template <class T>
+static void logsumexp_b(const Bwd<T>& k) {
   const int64_t outer = k.p0, n = k.p1, inner = k.p2;
   for (int64_t s = 0; s < outer; s++)
     for (int64_t i = 0; i < inner; i++) {
       const double dy = k.gout[s * inner + i];
-      const double* a = k.a + s * n * inner + i;
-      double* ga = k.ga + s * n * inner + i;
+      const T* a = k.a + s * n * inner + i;
+      T* ga = k.ga + s * n * inner + i;
       double m, l;
       if (!lse_parts(a, n, inner, m, l)) {
         const double y = k.out[s * inner + i];
@@ -144,12 +153,12 @@ static void logsumexp_b(const Bwd& k) {
 
 // argmax (Sign = 1) or argmin (Sign = -1) along the middle axis: the first extremal index; the
 // first NaN wins over any number (NumPy and PyTorch treat NaN as the extreme). No gradient.
-template <int Sign>
-static void arg_reduce_f(const Fwd& k) {
+template <int Sign, class T>
+static void arg_reduce_f(const Fwd<T>& k) {
   const int64_t outer = k.p0, n = k.p1, inner = k.p2;
   for (int64_t s = 0; s < outer; s++)
     for (int64_t i = 0; i < inner; i++) {
-      const double* a = k.a + s * n * inner + i;
+      const T* a = k.a + s * n * inner + i;
       double best = a[0];
       int64_t idx = 0;
       for (int64_t j = 1; j < n && best == best; j++) {
@@ -159,19 +168,29 @@ static void arg_reduce_f(const Fwd& k) {
       k.out[s * inner + i] = static_cast<double>(idx);
     }
 }
-static void argmax_f(const Fwd& k) { arg_reduce_f<1>(k); }
-static void argmin_f(const Fwd& k) { arg_reduce_f<-1>(k); }
-static void argmax_b(const Bwd&) {}
-static void argmin_b(const Bwd&) {}
+template <class T>
+static void argmax_f(const Fwd<T>& k) {
+  arg_reduce_f<1>(k);
+}
+template <class T>
+static void argmin_f(const Fwd<T>& k) {
+  arg_reduce_f<-1>(k);
+}
+template <class T>
+static void argmax_b(const Bwd<T>&) {}
+template <class T>
+static void argmin_b(const Bwd<T>&) {}
 
 // Rows of one-hot: out[r, c] = (c == a[r]) for an integer a[r] in [0, classes), else a row of NaN.
-static void one_hot_f(const Fwd& k) {
+template <class T>
+static void one_hot_f(const Fwd<T>& k) {
   const int64_t rows = k.p0, classes = k.p1;
   for (int64_t r = 0; r < rows; r++) {
     const double y = k.a[r];
     const bool ok = y >= 0 && y < static_cast<double>(classes) && std::floor(y) == y;
-    double* o = k.out + r * classes;
+    T* o = k.out + r * classes;
     for (int64_t c = 0; c < classes; c++) o[c] = ok ? (static_cast<double>(c) == y ? 1.0 : 0.0) : NAN;
   }
 }
-static void one_hot_b(const Bwd&) {}
+template <class T>
+static void one_hot_b(const Bwd<T>&) {}

@@ -4,7 +4,8 @@
 
 // g[i] += d[i]: an adjoint added into another (never the same memory: the loader refuses an
 // output that overlaps its operand)
-TG_INLINE void acc_into(double* g, const double* d, int64_t n) {
+template <class T>
+TG_INLINE void acc_into(T* g, const T* d, int64_t n) {
   int64_t i = 0;
   for (; i + W <= n; i += W) store(g + i, load(g + i) + load(d + i));
   for (; i < n; i++) g[i] += d[i];
@@ -37,27 +38,31 @@ TG_INLINE void slice_rows(const int32_t* p, Row row) {
 }
 static_assert(SLICE_RANK == 6, "slice_rows has SLICE_RANK - 1 loops");
 
-static void slice_f(const Fwd& k) {
+template <class T>
+static void slice_f(const Fwd<T>& k) {
   slice_rows(k.p, [&](int64_t from, int64_t to, int64_t len) {
-    std::memcpy(k.out + to, k.a + from, sizeof(double) * static_cast<size_t>(len));
+    std::memcpy(k.out + to, k.a + from, sizeof(T) * static_cast<size_t>(len));
   });
 }
-static void slice_b(const Bwd& k) {
+template <class T>
+static void slice_b(const Bwd<T>& k) {
   slice_rows(k.p, [&](int64_t from, int64_t to, int64_t len) { acc_into(k.ga + from, k.gout + to, len); });
 }
 
 // concat: [outer, na, nb, n, inner]; out rows of n: a's na then b's nb (then zeros up to n)
-static void concat_f(const Fwd& k) {
+template <class T>
+static void concat_f(const Fwd<T>& k) {
   const int64_t outer = k.p[P_CONCAT_OUTER], inner = k.p[P_CONCAT_INNER];
   const int64_t na = k.p[P_CONCAT_NA] * inner, nb = k.p[P_CONCAT_NB] * inner, n = k.p[P_CONCAT_N] * inner;
   for (int64_t s = 0; s < outer; s++) {
-    double* o = k.out + s * n;
-    std::memcpy(o, k.a + s * na, sizeof(double) * static_cast<size_t>(na));
-    std::memcpy(o + na, k.b + s * nb, sizeof(double) * static_cast<size_t>(nb));
+    T* o = k.out + s * n;
+    std::memcpy(o, k.a + s * na, sizeof(T) * static_cast<size_t>(na));
+    std::memcpy(o + na, k.b + s * nb, sizeof(T) * static_cast<size_t>(nb));
     for (int64_t i = na + nb; i < n; i++) o[i] = 0.0;
   }
 }
-static void concat_b(const Bwd& k) {
+template <class T>
+static void concat_b(const Bwd<T>& k) {
   const int64_t outer = k.p[P_CONCAT_OUTER], inner = k.p[P_CONCAT_INNER];
   const int64_t na = k.p[P_CONCAT_NA] * inner, nb = k.p[P_CONCAT_NB] * inner, n = k.p[P_CONCAT_N] * inner;
   for (int64_t s = 0; s < outer; s++) {
@@ -69,19 +74,21 @@ static void concat_b(const Bwd& k) {
 // gather: [outer, n, inner, m]; row j of each outer block is a's row b[j], a NaN row for an index
 // that is not an integer in [0, n): never a read outside a
 TG_INLINE bool gather_index(double r, int64_t n) { return r >= 0 && r < static_cast<double>(n) && std::floor(r) == r; }
-static void gather_f(const Fwd& k) {
+template <class T>
+static void gather_f(const Fwd<T>& k) {
   const int64_t outer = k.p[P_GATHER_OUTER], n = k.p[P_GATHER_N], inner = k.p[P_GATHER_INNER], m = k.p[P_GATHER_M];
   for (int64_t s = 0; s < outer; s++)
     for (int64_t j = 0; j < m; j++) {
       const double r = k.b[j];
-      double* o = k.out + (s * m + j) * inner;
+      T* o = k.out + (s * m + j) * inner;
       if (gather_index(r, n))
-        std::memcpy(o, k.a + (s * n + static_cast<int64_t>(r)) * inner, sizeof(double) * static_cast<size_t>(inner));
+        std::memcpy(o, k.a + (s * n + static_cast<int64_t>(r)) * inner, sizeof(T) * static_cast<size_t>(inner));
       else
         for (int64_t i = 0; i < inner; i++) o[i] = NAN;
     }
 }
-static void gather_b(const Bwd& k) {
+template <class T>
+static void gather_b(const Bwd<T>& k) {
   if (!(k.flags & FLAG_GRAD_A)) return;  // the indices take no gradient
   const int64_t outer = k.p[P_GATHER_OUTER], n = k.p[P_GATHER_N], inner = k.p[P_GATHER_INNER], m = k.p[P_GATHER_M];
   for (int64_t s = 0; s < outer; s++)
@@ -94,12 +101,12 @@ static void gather_b(const Bwd& k) {
 
 // transpose: [outer, m, n, inner] -> [outer, n, m, inner]. inner = 1: 8x8 blocks of each matrix
 // so that both sides stay in cache; else whole rows of inner elements.
-template <bool Add>
-TG_INLINE void transpose_blocks(const double* src, double* dst, int64_t outer, int64_t m, int64_t n, int64_t inner) {
+template <bool Add, class T>
+TG_INLINE void transpose_blocks(const T* src, T* dst, int64_t outer, int64_t m, int64_t n, int64_t inner) {
   // Add: dst[o, i, j, r] += src[o, j, i, r] (the backward rule); else dst[o, j, i, r] = src[o, i, j, r]
   for (int64_t s = 0; s < outer; s++) {
-    const double* a = src + s * m * n * inner;
-    double* o = dst + s * m * n * inner;
+    const T* a = src + s * m * n * inner;
+    T* o = dst + s * m * n * inner;
     if (inner == 1) {
       for (int64_t i0 = 0; i0 < m; i0 += 8)
         for (int64_t j0 = 0; j0 < n; j0 += 8)
@@ -116,14 +123,16 @@ TG_INLINE void transpose_blocks(const double* src, double* dst, int64_t outer, i
         if (Add)
           acc_into(o + (i * n + j) * inner, a + (j * m + i) * inner, inner);
         else
-          std::memcpy(o + (j * m + i) * inner, a + (i * n + j) * inner, sizeof(double) * static_cast<size_t>(inner));
+          std::memcpy(o + (j * m + i) * inner, a + (i * n + j) * inner, sizeof(T) * static_cast<size_t>(inner));
   }
 }
-static void transpose_f(const Fwd& k) {
+template <class T>
+static void transpose_f(const Fwd<T>& k) {
   transpose_blocks<false>(k.a, k.out, k.p[P_TRANSPOSE_OUTER], k.p[P_TRANSPOSE_M], k.p[P_TRANSPOSE_N],
                           k.p[P_TRANSPOSE_INNER]);
 }
-static void transpose_b(const Bwd& k) {
+template <class T>
+static void transpose_b(const Bwd<T>& k) {
   transpose_blocks<true>(k.gout, k.ga, k.p[P_TRANSPOSE_OUTER], k.p[P_TRANSPOSE_M], k.p[P_TRANSPOSE_N],
                          k.p[P_TRANSPOSE_INNER]);
 }
@@ -140,30 +149,37 @@ struct BatchMatmul {
         strideA(p[P_BATCH_MATMUL_BATCH_A] == batch ? m * k : 0),
         strideB(p[P_BATCH_MATMUL_BATCH_B] == batch ? k * n : 0) {}
 };
-template <void (*Product)(const Fwd&)>
-TG_INLINE void batch_matmul_each(const Fwd& f) {
+template <class T, void (*Product)(const Fwd<T>&)>
+TG_INLINE void batch_matmul_each(const Fwd<T>& f) {
   const BatchMatmul d(f.p);
   for (int64_t s = 0; s < d.batch; s++) {
     // the 2-D kernel's view: p0, p1, p2 = m, k, n
-    const Fwd one{f.out + s * d.m * d.n,
-                  f.a + s * d.strideA,
-                  f.b + s * d.strideB,
-                  nullptr,
-                  static_cast<int32_t>(d.m),
-                  static_cast<int32_t>(d.k),
-                  static_cast<int32_t>(d.n),
-                  f.c,
-                  f.p,
-                  f.par};
+    const Fwd<T> one{f.out + s * d.m * d.n,
+                     f.a + s * d.strideA,
+                     f.b + s * d.strideB,
+                     nullptr,
+                     static_cast<int32_t>(d.m),
+                     static_cast<int32_t>(d.k),
+                     static_cast<int32_t>(d.n),
+                     f.c,
+                     f.p,
+                     f.par};
     Product(one);
   }
 }
-static void batch_matmul_f(const Fwd& f) { batch_matmul_each<matmul_f>(f); }
-static void batch_matmul_fast_f(const Fwd& f) { batch_matmul_each<matmul_fast_f>(f); }
-static void batch_matmul_b(const Bwd& g) {
+template <class T>
+static void batch_matmul_f(const Fwd<T>& f) {
+  batch_matmul_each<T, matmul_f<T>>(f);
+}
+template <class T>
+static void batch_matmul_fast_f(const Fwd<T>& f) {
+  batch_matmul_each<T, matmul_fast_f<T>>(f);
+}
+template <class T>
+static void batch_matmul_b(const Bwd<T>& g) {
   const BatchMatmul d(g.p);
   for (int64_t s = 0; s < d.batch; s++) {
-    const double* gout = g.gout + s * d.m * d.n;
+    const T* gout = g.gout + s * d.m * d.n;
     if (g.flags & FLAG_GRAD_A) matmul_abt(gout, g.b + s * d.strideB, g.ga + s * d.strideA, d.m, d.k, d.n, g.par);
     if (g.flags & FLAG_GRAD_B) matmul_atb(g.a + s * d.strideA, gout, g.gb + s * d.strideB, d.m, d.k, d.n, g.par);
   }

@@ -4,12 +4,13 @@
 
 // out'[s,i] = sum_j exp(a[s,j,i] - out[s,i]) a'[s,j,i], with exp(a - out) as exp((a - m) - l) as
 // the backward rule computes it
-static void logsumexp_t(const Tan& k) {
+template <class T>
+static void logsumexp_t(const Tan<T>& k) {
   const int64_t outer = k.p[0], n = k.p[1], inner = k.p[2];
   for (int64_t s = 0; s < outer; s++)
     for (int64_t i = 0; i < inner; i++) {
-      const double* a = k.a + s * n * inner + i;
-      const double* ta = k.ta + s * n * inner + i;
+      const T* a = k.a + s * n * inner + i;
+      const T* ta = k.ta + s * n * inner + i;
       double m, l;
       if (!lse_parts(a, n, inner, m, l)) m = k.out[s * inner + i], l = 0;
       double d = 0;
@@ -19,13 +20,14 @@ static void logsumexp_t(const Tan& k) {
 }
 
 // per row: (sum_c b)(sum_c p a') - sum_c b a' for a, and sum_c b' (lse - a) for b
-static void softmax_xent_t(const Tan& k) {
+template <class T>
+static void softmax_xent_t(const Tan<T>& k) {
   const int64_t rows = k.p[0], c = k.p[1];
   for (int64_t r = 0; r < rows; r++) {
-    const double *z = k.a + r * c, *y = k.b + r * c, *p = k.extra + r * c;
+    const T *z = k.a + r * c, *y = k.b + r * c, *p = k.extra + r * c;
     double d = 0;
     if (k.flags & FLAG_GRAD_A) {
-      const double* tz = k.ta + r * c;
+      const T* tz = k.ta + r * c;
       double sy = 0, pz = 0, yz = 0;
       for (int64_t j = 0; j < c; j++) {
         sy += y[j];
@@ -37,7 +39,7 @@ static void softmax_xent_t(const Tan& k) {
     if (k.flags & FLAG_GRAD_B) {
       double m;
       const double ls = lse_shifted(z, c, m);
-      const double* ty = k.tb + r * c;
+      const T* ty = k.tb + r * c;
       for (int64_t j = 0; j < c; j++) d += ty[j] * ((m - z[j]) + ls);
     }
     k.tout[r] = d;

@@ -23,46 +23,52 @@ struct Parallel {
 // same pointer (x*x); `out` and `extra` never overlap them (the loader checks). `b` and `c` point
 // at a valid address even when the op has no such operand. p0..p2 repeat p[0..2]; `p` holds all
 // MAX_PARAMS params of the instruction (unused ones are 0).
+// T is the arena's element type (double, or float for a float32 program: src/api/dtype.ts); the
+// kernels read T, compute in double (sums of products may accumulate in float, k_gemm_f32.h)
+// and round once on store.
+template <class T>
 struct Fwd {
-  double* out;
-  const double* a;
-  const double* b;
-  double* extra;
+  T* out;
+  const T* a;
+  const T* b;
+  T* extra;
   int32_t p0, p1, p2;
-  const double* c;
+  const T* c;
   const int32_t* p;
   const Parallel* par;
 };
 
 // The backward rule's view: values (v*) and adjoints (g*). ga, gb and gc may be the same pointer,
 // so rules update them one after the other, never through restrict pointers.
+template <class T>
 struct Bwd {
-  const double* out;
-  const double* a;
-  const double* b;
-  const double* extra;
-  const double* gout;
-  double* ga;
-  double* gb;
+  const T* out;
+  const T* a;
+  const T* b;
+  const T* extra;
+  const T* gout;
+  T* ga;
+  T* gb;
   int32_t flags, p0, p1, p2;
-  const double* c;
-  double* gc;
+  const T* c;
+  T* gc;
   const int32_t* p;
   const Parallel* par;
 };
 
 // A custom tangent rule's view (forward mode, k_tangent.h): values, operand tangents (ta, tb, tc)
 // and the output tangent it writes (tout).
+template <class T>
 struct Tan {
-  const double* out;
-  const double* a;
-  const double* b;
-  const double* c;
-  const double* extra;
-  const double* ta;
-  const double* tb;
-  const double* tc;
-  double* tout;
+  const T* out;
+  const T* a;
+  const T* b;
+  const T* c;
+  const T* extra;
+  const T* ta;
+  const T* tb;
+  const T* tc;
+  T* tout;
   int32_t flags;
   const int32_t* p;
 };
@@ -89,32 +95,57 @@ struct AdamStep {
   bool decoupled, amsgrad, maximize;
 };
 
-using FwdFn = void (*)(const Fwd&);
-using BwdFn = void (*)(const Bwd&);
-using TanFn = void (*)(const Tan&);
+template <class T>
+using FwdFn = void (*)(const Fwd<T>&);
+template <class T>
+using BwdFn = void (*)(const Bwd<T>&);
+template <class T>
+using TanFn = void (*)(const Tan<T>&);
 
 // Forward rules reproduce the js reference bit for bit (same IEEE operations in the same order,
 // fdlibm math): finite differences divide f's rounding by h, so any difference would show.
 // Backward rules only need to agree to 1e-12 and may reorder sums and fuse multiply-adds.
-struct KernelTable {
-  const char* isa;
-  FwdFn fwd[OP_COUNT];
-  BwdFn bwd[OP_COUNT];
+// One element type's kernels (every build has both: Kernels<double> and Kernels<float>).
+template <class T>
+struct Kernels {
+  FwdFn<T> fwd[OP_COUNT];
+  BwdFn<T> bwd[OP_COUNT];
   // Forward rules for value() and reverse(), where the bar is agreement to 1e-12, not bits: the
   // same as fwd except where reassociating sums or a faster exp pays (k_fast.h). Finite
   // differences always use fwd.
-  FwdFn fast[OP_COUNT];
+  FwdFn<T> fast[OP_COUNT];
   // Tangent rules of the ops whose tangent mode is custom (OP_TANGENT); null for the others.
-  TanFn tan[OP_COUNT];
+  TanFn<T> tan[OP_COUNT];
   // add/sub/mul/div with operand a (scalarA) or b (scalarB) a scalar repeated p0 times
   // (k_elementwise.gen.h); null for the other ops.
-  FwdFn scalarAFwd[OP_COUNT], scalarBFwd[OP_COUNT];
-  BwdFn scalarABwd[OP_COUNT], scalarBBwd[OP_COUNT];
+  FwdFn<T> scalarAFwd[OP_COUNT], scalarBFwd[OP_COUNT];
+  BwdFn<T> scalarABwd[OP_COUNT], scalarBBwd[OP_COUNT];
+};
+
+struct KernelTable {
+  const char* isa;
+  Kernels<double> f64;
+  Kernels<float> f32;
+  // the optimizers run on float64 state only (training refuses float32 functions)
   void (*sgd)(const SgdStep&);
   void (*adam)(const AdamStep&);
   // Vector math over arrays, for the accuracy tests: name in {exp}; false if unknown.
   bool (*vmath)(const char* name, const double* x, double* y, int64_t n);
+  // Independent chains of vector multiply-adds (k_peak.h), for the measured peak `npm run bench`
+  // reports: reps rounds in float64 (f32 false) or float32; returns the FLOPs, *sink their sum.
+  double (*peak)(bool f32, int64_t reps, double* sink);
 };
+
+template <class T>
+const Kernels<T>& kernels_of(const KernelTable& t);
+template <>
+inline const Kernels<double>& kernels_of<double>(const KernelTable& t) {
+  return t.f64;
+}
+template <>
+inline const Kernels<float>& kernels_of<float>(const KernelTable& t) {
+  return t.f32;
+}
 
 // The three builds of the kernels (isa_baseline.cpp, isa_avx2.cpp, isa_avx512.cpp).
 const KernelTable& baseline_table();

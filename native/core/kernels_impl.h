@@ -25,12 +25,14 @@ namespace TG_ISA {
 #include "k_elementwise.h"
 #include "k_reduce.h"
 #include "k_matmul.h"
+#include "k_gemm_f32.h"
 #include "k_loss.h"
 #include "k_fast.h"
 #include "k_conv.h"
 #include "k_structure.h"
 #include "k_tangent.h"
 #include "optim.h"
+#include "k_peak.h"
 #include "k_elementwise.gen.h"
 
 // The math of this build over arrays, for the accuracy tests: "exp" (vector), "log", "log1p",
@@ -81,31 +83,41 @@ static bool vmath_array(const char* name, const double* x, double* y, int64_t n)
   return true;
 }
 
+// one element type's table: the generated ones, then the hand-written ops' faster
+// value()/reverse() rules (k_fast.h) and custom tangent rules (k_tangent.h)
+template <class T>
+static Kernels<T> make_kernels() {
+  Kernels<T> t{};
+  for (int op = 0; op < OP_COUNT; op++) {
+    t.fwd[op] = FWD_TABLE<T>[op];
+    t.bwd[op] = BWD_TABLE<T>[op];
+    t.fast[op] = FAST_TABLE<T>[op];
+    t.scalarAFwd[op] = SCALAR_A_FWD<T>[op];
+    t.scalarABwd[op] = SCALAR_A_BWD<T>[op];
+    t.scalarBFwd[op] = SCALAR_B_FWD<T>[op];
+    t.scalarBBwd[op] = SCALAR_B_BWD<T>[op];
+  }
+  t.fast[OP_SUM] = sum_fast_f<T>;
+  t.tan[OP_LOGSUMEXP] = logsumexp_t<T>;
+  t.tan[OP_SOFTMAX_XENT] = softmax_xent_t<T>;
+  t.tan[OP_MAX] = max_t<T>;
+  t.tan[OP_MIN] = min_t<T>;
+  t.tan[OP_MAX_POOL2D] = max_pool2d_t<T>;
+  t.fast[OP_CONV2D] = conv2d_fast_f<T>;
+  if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f<T>;
+  if (TG_HAS_FMA) t.fast[OP_BATCH_MATMUL] = batch_matmul_fast_f<T>;
+  return t;
+}
+
 static KernelTable make_table() {
   KernelTable t{};
   t.isa = TG_ISA_NAME;
-  for (int op = 0; op < OP_COUNT; op++) {
-    t.fwd[op] = FWD_TABLE[op];
-    t.bwd[op] = BWD_TABLE[op];
-    t.fast[op] = FAST_TABLE[op];
-    t.scalarAFwd[op] = SCALAR_A_FWD[op];
-    t.scalarABwd[op] = SCALAR_A_BWD[op];
-    t.scalarBFwd[op] = SCALAR_B_FWD[op];
-    t.scalarBBwd[op] = SCALAR_B_BWD[op];
-  }
-  // the hand-written ops' faster value()/reverse() rules (k_fast.h)
-  t.fast[OP_SUM] = sum_fast_f;
-  t.tan[OP_LOGSUMEXP] = logsumexp_t;
-  t.tan[OP_SOFTMAX_XENT] = softmax_xent_t;
-  t.tan[OP_MAX] = max_t;
-  t.tan[OP_MIN] = min_t;
-  t.tan[OP_MAX_POOL2D] = max_pool2d_t;
-  t.fast[OP_CONV2D] = conv2d_fast_f;
-  if (TG_HAS_FMA) t.fast[OP_MATMUL] = matmul_fast_f;
-  if (TG_HAS_FMA) t.fast[OP_BATCH_MATMUL] = batch_matmul_fast_f;
+  t.f64 = make_kernels<double>();
+  t.f32 = make_kernels<float>();
   t.sgd = sgd_step;
   t.adam = adam_step;
   t.vmath = vmath_array;
+  t.peak = peak_fma;
   return t;
 }
 

@@ -35,9 +35,11 @@ std::string at(int32_t i) { return "instruction " + std::to_string(i); }
 
 }  // namespace
 
-Program::Program(TapeData&& tape, const KernelTable* kernels) : tape_(std::move(tape)), kernels_(kernels) {}
+template <class T>
+Program<T>::Program(TapeData&& tape, const KernelTable* kernels) : tape_(std::move(tape)), kernels_(kernels) {}
 
-std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels, std::string* error) {
+template <class T>
+std::unique_ptr<Program<T>> Program<T>::load(TapeData&& t, const KernelTable* kernels, std::string* error) {
   std::unique_ptr<Program> p(new Program(std::move(t), kernels));
   const TapeData& d = p->tape_;
   // the validation contract (src/trace/tape-rules.ts; RULE_* and RULE_TEXT are generated): the
@@ -157,8 +159,8 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
     return p->checkPlan(d.fdPlan.data(), d.fdPlan.size(), error);
   };
   if (!check()) return nullptr;
-  p->v_ = Arena(static_cast<size_t>(d.arenaSize));
-  p->g_ = Arena(static_cast<size_t>(d.arenaSize));
+  p->v_ = Arena<T>(static_cast<size_t>(d.arenaSize));
+  p->g_ = Arena<T>(static_cast<size_t>(d.arenaSize));
   std::copy(d.constInit.begin(), d.constInit.end(), p->v_.data() + d.constStart);
   p->plain_ = p->instrs_;
   p->fuseScalarBroadcasts();
@@ -194,7 +196,8 @@ std::unique_ptr<Program> Program::load(TapeData&& t, const KernelTable* kernels,
 // version of this pass made (it scanned the tape per broadcast), kept so that the same
 // broadcasts are folded. Linear in the tape (radix sorts and merges) but for a binary search per
 // broadcast and per folded operand.
-void Program::fuseScalarBroadcasts() {
+template <class T>
+void Program<T>::fuseScalarBroadcasts() {
   const size_t count = instrs_.size();
   auto candidate = [](const Instr& bc) { return bc.op == OP_BROADCAST && bc.p0 == 1 && bc.p2 == 1 && bc.p1 >= 1; };
   // extent of what o reads through operand a, b or c (side 1, 2, 3); <= 0 when nothing
@@ -242,7 +245,7 @@ void Program::fuseScalarBroadcasts() {
     const size_t q = static_cast<size_t>(id / 3);
     if (id % 3 == 2) continue;  // read through c: only binary ops take a folded scalar
     const Instr& o = instrs_[q];
-    const bool binary = kernels_->scalarAFwd[o.op] != nullptr;
+    const bool binary = K().scalarAFwd[o.op] != nullptr;
     if (q <= i || !binary || o.p0 != bc.p1 || o.scalarSide != 0) continue;
     Instr& r = instrs_[q];
     // the reference sums the repeats back into the scalar only through the broadcast's own rule
@@ -274,7 +277,8 @@ void Program::fuseScalarBroadcasts() {
 // bias add (X W + b) that saves zeroing two m x n adjoints and adding the add's into each.
 // Readers and producers (instructions not elided) are counted once (radix sorts and merges);
 // each candidate operand then costs a binary search.
-void Program::passAdjoints() {
+template <class T>
+void Program<T>::passAdjoints() {
   // [lo, hi) of what an instruction reads through operand a (side 1) or b (side 2); a folded
   // scalar reads one element
   auto read = [](const Instr& o, int side) -> std::pair<int64_t, int64_t> {
@@ -339,7 +343,8 @@ void Program::passAdjoints() {
   }
 }
 
-std::vector<int32_t> Program::passes() const {
+template <class T>
+std::vector<int32_t> Program<T>::passes() const {
   std::vector<int32_t> out;
   out.reserve(instrs_.size() * PASS_WORDS);
   for (const Instr& in : instrs_)
@@ -347,7 +352,8 @@ std::vector<int32_t> Program::passes() const {
   return out;
 }
 
-bool Program::checkPlan(const int32_t* plan, size_t len, std::string* error) const {
+template <class T>
+bool Program<T>::checkPlan(const int32_t* plan, size_t len, std::string* error) const {
   if (len % 3 != 0) return fail(error, "the FD plan is not a list of triples");
   for (size_t q = 0; q < len; q += 3) {
     const int32_t s = plan[q], e = plan[q + 1], first = plan[q + 2];
@@ -361,22 +367,23 @@ bool Program::checkPlan(const int32_t* plan, size_t len, std::string* error) con
 
 // Region base pointers for one call. Offsets in Ref are relative to the region: a region base
 // is the caller's buffer itself, or the arena shifted to the region's start.
-void Program::bind(const CallBuffers& callIn, bool paramsInArena) {
-  CallBuffers call = callIn;
+template <class T>
+void Program<T>::bind(const Call& callIn, bool paramsInArena) {
+  Call call = callIn;
   call.copy = call.copy || alwaysCopy_;
   const size_t n = tape_.inputSizes.size();
-  double* v = v_.data();
-  double* g = g_.data();
+  T* v = v_.data();
+  T* g = g_.data();
   if (call.copy || paramsInArena) {
-    if (tape_.nParams) std::memcpy(v, call.theta, sizeof(double) * tape_.nParams);
+    if (tape_.nParams) std::memcpy(v, call.theta, sizeof(T) * tape_.nParams);
     vbase_[0] = v;
   } else {
     vbase_[0] = call.theta;
   }
   for (size_t j = 0; j < n; j++) {
-    double* slot = v + inputStart_[j];
+    T* slot = v + inputStart_[j];
     if (call.copy) {
-      if (tape_.inputSizes[j]) std::memcpy(slot, call.inputs[j], sizeof(double) * tape_.inputSizes[j]);
+      if (tape_.inputSizes[j]) std::memcpy(slot, call.inputs[j], sizeof(T) * tape_.inputSizes[j]);
       vbase_[j + 1] = slot;
     } else {
       vbase_[j + 1] = call.inputs[j];
@@ -390,7 +397,8 @@ void Program::bind(const CallBuffers& callIn, bool paramsInArena) {
 
 // The large elementwise instructions (pieces of elements on the pool) and the work of every
 // suffix of the tape (the FD loop's split).
-void Program::planPieces() {
+template <class T>
+void Program<T>::planPieces() {
   suffixWork_.assign(instrs_.size() + 1, 0.0);
   for (size_t i = instrs_.size(); i-- > 0;) {
     Instr& in = instrs_[i];
@@ -423,37 +431,38 @@ static void inPieces(const Instr& in, int width, F&& piece) {
   });
 }
 
-void Program::setThreads(int n) {
+template <class T>
+void Program<T>::setThreads(int n) {
   par_.width = std::max(1, std::min(n, ThreadPool::kMaxWidth));
   par_.run = runOnPool;
 }
 
-void Program::forward(int32_t from, bool exact, const Sweep& s, const std::vector<Instr>* list) {
-  double* v = s.v;
-  const double* const* vbase = s.vbase;
-  const auto& fwd = exact ? kernels_->fwd : kernels_->fast;
+template <class T>
+void Program<T>::forward(int32_t from, bool exact, const Sweep& s, const std::vector<Instr>* list) {
+  T* v = s.v;
+  const T* const* vbase = s.vbase;
+  const auto& fwd = exact ? K().fwd : K().fast;
   const std::vector<Instr>& instrs = list ? *list : instrs_;
   for (size_t i = static_cast<size_t>(from); i < instrs.size(); i++) {
     const Instr& in = instrs[i];
     if (in.elided) continue;
-    const Fwd f{v + in.out,
-                vbase[in.a.region] + in.a.offset,
-                vbase[in.b.region] + in.b.offset,
-                in.extra >= 0 ? v + in.extra : nullptr,
-                in.p0,
-                in.p1,
-                in.p2,
-                vbase[in.c.region] + in.c.offset,
-                in.p,
-                s.par};
-    const FwdFn fn =
-        in.scalarSide ? (in.scalarSide == 1 ? kernels_->scalarAFwd : kernels_->scalarBFwd)[in.op] : fwd[in.op];
+    const Fwd<T> f{v + in.out,
+                   vbase[in.a.region] + in.a.offset,
+                   vbase[in.b.region] + in.b.offset,
+                   in.extra >= 0 ? v + in.extra : nullptr,
+                   in.p0,
+                   in.p1,
+                   in.p2,
+                   vbase[in.c.region] + in.c.offset,
+                   in.p,
+                   s.par};
+    const FwdFn<T> fn = in.scalarSide ? (in.scalarSide == 1 ? K().scalarAFwd : K().scalarBFwd)[in.op] : fwd[in.op];
     if (!in.pieces || !s.par) {
       fn(f);
       continue;
     }
     inPieces(in, s.par->width, [&](int64_t lo, const int32_t* params) {
-      Fwd p = f;
+      Fwd<T> p = f;
       p.p = params;
       p.p0 = params[0];
       p.out += lo;
@@ -465,53 +474,54 @@ void Program::forward(int32_t from, bool exact, const Sweep& s, const std::vecto
   }
 }
 
-void Program::copyOutputs(double* out) const {
+template <class T>
+void Program<T>::copyOutputs(T* out) const {
   for (size_t k = 0; k < tape_.outputs.size(); k += 2) {
     const size_t n = static_cast<size_t>(tape_.outputs[k + 1]);
-    if (n) std::memcpy(out, v_.data() + tape_.outputs[k], sizeof(double) * n);
+    if (n) std::memcpy(out, v_.data() + tape_.outputs[k], sizeof(T) * n);
     out += n;
   }
 }
 
-double Program::value(const CallBuffers& call) {
+template <class T>
+double Program<T>::value(const Call& call) {
   bind(call, false);
   forward(0, false, mainSweep());
   return outputValue();
 }
 
-double Program::reverse(const CallBuffers& call) {
+template <class T>
+double Program<T>::reverse(const Call& call) {
   bind(call, false);
   const Sweep sweep = mainSweep();
   forward(0, false, sweep);
   const double f = outputValue();
-  double* g = g_.data();
-  double* gp = gbase_[0];
-  if (tape_.nParams) std::memset(gp, 0, sizeof(double) * tape_.nParams);
-  for (const auto& sp : zeroSpans_)
-    std::memset(g + sp.first, 0, sizeof(double) * static_cast<size_t>(sp.second - sp.first));
+  T* g = g_.data();
+  T* gp = gbase_[0];
+  if (tape_.nParams) std::memset(gp, 0, sizeof(T) * tape_.nParams);
+  for (const auto& sp : zeroSpans_) std::memset(g + sp.first, 0, sizeof(T) * static_cast<size_t>(sp.second - sp.first));
   gbase_[outRef_.region][outRef_.offset] = 1.0;
-  const double* v = v_.data();
-  const auto& bwd = kernels_->bwd;
+  const T* v = v_.data();
+  const auto& bwd = K().bwd;
   for (size_t i = instrs_.size(); i-- > 0;) {
     const Instr& in = instrs_[i];
     if (!(in.flags & FLAG_GRAD_OUT) || in.elided) continue;
-    const Bwd b{v + in.out,
-                vbase_[in.a.region] + in.a.offset,
-                vbase_[in.b.region] + in.b.offset,
-                in.extra >= 0 ? v + in.extra : nullptr,
-                g + in.gout,
-                gbase_[in.a.region] + in.a.offset,
-                gbase_[in.b.region] + in.b.offset,
-                in.flags,
-                in.p0,
-                in.p1,
-                in.p2,
-                vbase_[in.c.region] + in.c.offset,
-                gbase_[in.c.region] + in.c.offset,
-                in.p,
-                sweep.par};
-    const BwdFn fn =
-        in.scalarSide ? (in.scalarSide == 1 ? kernels_->scalarABwd : kernels_->scalarBBwd)[in.op] : bwd[in.op];
+    const Bwd<T> b{v + in.out,
+                   vbase_[in.a.region] + in.a.offset,
+                   vbase_[in.b.region] + in.b.offset,
+                   in.extra >= 0 ? v + in.extra : nullptr,
+                   g + in.gout,
+                   gbase_[in.a.region] + in.a.offset,
+                   gbase_[in.b.region] + in.b.offset,
+                   in.flags,
+                   in.p0,
+                   in.p1,
+                   in.p2,
+                   vbase_[in.c.region] + in.c.offset,
+                   gbase_[in.c.region] + in.c.offset,
+                   in.p,
+                   sweep.par};
+    const BwdFn<T> fn = in.scalarSide ? (in.scalarSide == 1 ? K().scalarABwd : K().scalarBBwd)[in.op] : bwd[in.op];
     // an operand read whole whose adjoint is asked for sums over the elements: one piece
     const bool pieces = in.pieces && sweep.par && (in.sliceA || !(in.flags & FLAG_GRAD_A)) &&
                         (in.sliceB || !(in.flags & FLAG_GRAD_B)) && (in.sliceC || !(in.flags & FLAG_GRAD_C));
@@ -520,7 +530,7 @@ double Program::reverse(const CallBuffers& call) {
       continue;
     }
     inPieces(in, sweep.par->width, [&](int64_t lo, const int32_t* params) {
-      Bwd p = b;
+      Bwd<T> p = b;
       p.p = params;
       p.p0 = params[0];
       p.out += lo;
@@ -531,17 +541,20 @@ double Program::reverse(const CallBuffers& call) {
       fn(p);
     });
   }
-  if (gp != call.grad && tape_.nParams) std::memcpy(call.grad, g, sizeof(double) * tape_.nParams);
+  if (gp != call.grad && tape_.nParams) std::memcpy(call.grad, g, sizeof(T) * tape_.nParams);
   return f;
 }
 
-void Program::fdCoordinate(const Sweep& s, int32_t i, int32_t from, bool central, double relStep, double f0,
-                           double* grad) {
-  double* v = s.v;
+template <class T>
+void Program<T>::fdCoordinate(const Sweep& s, int32_t i, int32_t from, bool central, double relStep, double f0,
+                              T* grad) {
+  T* v = s.v;
   const double x = v[i];
   const double ax = std::fabs(x);
   const double scale = ax != ax ? ax : (ax > 1.0 ? ax : 1.0);  // Math.max(1, |x|), NaN kept
-  const double h = x + relStep * scale - x;
+  // the step the arena can hold: the stored x + h minus x (exact in double); x - h is rounded
+  // where it is stored, and grad[i] once
+  const double h = static_cast<T>(x + relStep * scale) - x;
   v[i] = x + h;
   forward(from, true, s);
   const double fp = outputValue(s);
@@ -560,8 +573,9 @@ void Program::fdCoordinate(const Sweep& s, int32_t i, int32_t from, bool central
 // rerun the tape from its plan entry's first instruction, reading the values before it from
 // the arena, which hold the unperturbed ones since entries come in non-increasing order of
 // their first instruction.
-double Program::fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* planOverride,
-                   size_t planLen) {
+template <class T>
+double Program<T>::fd(const Call& call, bool central, double relStep, bool reuse, const int32_t* planOverride,
+                      size_t planLen) {
   bind(call, true);
   const Sweep sweep = mainSweep();
   forward(0, true, sweep);
@@ -584,8 +598,9 @@ double Program::fd(const CallBuffers& call, bool central, double relStep, bool r
 // inputs are read where they are) and runs its pieces in increasing order, so the values before
 // a piece's first instruction are the unperturbed ones, as in the loop on one thread: every
 // coordinate is computed by the same operations, whichever thread runs it.
-bool Program::fdParallel(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* plan,
-                         size_t len, double f0) {
+template <class T>
+bool Program<T>::fdParallel(const Call& call, bool central, double relStep, bool reuse, const int32_t* plan, size_t len,
+                            double f0) {
   struct Piece {
     int32_t from, begin, end;
   };
@@ -610,10 +625,10 @@ bool Program::fdParallel(const CallBuffers& call, bool central, double relStep, 
   }
   const int width = static_cast<int>(std::min<int64_t>(par_.width, static_cast<int64_t>(pieces.size())));
   if (static_cast<int>(fdArenas_.size()) < width) fdArenas_.resize(static_cast<size_t>(width));
-  const double* base = v_.data();
+  const T* base = v_.data();
   for (int w = 0; w < width; w++) {
     FdArena& a = fdArenas_[static_cast<size_t>(w)];
-    if (!a.v) a.v.reset(new double[static_cast<size_t>(arena)]);  // untouched gaps stay unmapped
+    if (!a.v) a.v.reset(new T[static_cast<size_t>(arena)]);  // untouched gaps stay unmapped
     // the parameters and the arena move to the copy; the inputs are read where they are (the
     // caller's buffers, or the program's arena, which nobody writes meanwhile), unless an operand
     // spanning two regions makes every read go through the arena, which is then copied whole
@@ -627,11 +642,11 @@ bool Program::fdParallel(const CallBuffers& call, bool central, double relStep, 
     if (fresh[static_cast<size_t>(slot)]) {
       fresh[static_cast<size_t>(slot)] = 0;
       if (alwaysCopy_) {
-        std::memcpy(a.v.get(), base, sizeof(double) * static_cast<size_t>(arena));
+        std::memcpy(a.v.get(), base, sizeof(T) * static_cast<size_t>(arena));
       } else {
-        std::memcpy(a.v.get(), base, sizeof(double) * static_cast<size_t>(tape_.nParams));
+        std::memcpy(a.v.get(), base, sizeof(T) * static_cast<size_t>(tape_.nParams));
         std::memcpy(a.v.get() + tape_.constStart, base + tape_.constStart,
-                    sizeof(double) * static_cast<size_t>(arena - tape_.constStart));
+                    sizeof(T) * static_cast<size_t>(arena - tape_.constStart));
       }
     }
     const Sweep s{a.v.get(), a.vbase.data(), nullptr};
@@ -646,19 +661,20 @@ bool Program::fdParallel(const CallBuffers& call, bool central, double relStep, 
 
 // ---- forward mode: the tangent sweep (src/backends/js/tangent.ts is the reference) ----
 
-bool Program::prepareTangents(std::string* error) {
+template <class T>
+bool Program<T>::prepareTangents(std::string* error) {
   if (t_.empty()) {
     size_t scratch = 1;
     for (const Instr& in : plain_) {
-      if (OP_TANGENT[in.op] == TANGENT_CUSTOM && !kernels_->tan[in.op])
+      if (OP_TANGENT[in.op] == TANGENT_CUSTOM && !K().tan[in.op])
         return fail(error, std::string("no tangent rule for op ") + OP_NAMES[in.op]);
       if (OP_TANGENT[in.op] == TANGENT_BILINEAR)
         scratch = std::max(scratch, static_cast<size_t>(op_extent(in.op, 0, in.p)));
     }
-    t_.assign(static_cast<size_t>(tape_.arenaSize), 0.0);
-    tscratch_.assign(scratch, 0.0);
+    t_.assign(static_cast<size_t>(tape_.arenaSize), T(0));
+    tscratch_.assign(scratch, T(0));
   } else {
-    std::fill(t_.begin(), t_.end(), 0.0);
+    std::fill(t_.begin(), t_.end(), T(0));
   }
   return true;
 }
@@ -668,37 +684,37 @@ bool Program::prepareTangents(std::string* error) {
 // accumulating into the output tangent (J = J^T for an elementwise op); linear ops their forward
 // rule on tangents; bilinear ops their forward rule once per operand with a gradient, that
 // operand's tangent in place of its value; custom ops their own rule (k_tangent.h).
-void Program::tangentSweep(int32_t from) {
-  double* t = t_.data();
-  double* v = v_.data();
+template <class T>
+void Program<T>::tangentSweep(int32_t from) {
+  T* t = t_.data();
+  T* v = v_.data();
   const int32_t grads[3] = {FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_C};
   for (size_t i = static_cast<size_t>(from); i < plain_.size(); i++) {
     const Instr& in = plain_[i];
     if (!(in.flags & FLAG_GRAD_OUT)) continue;
-    const double* va = vbase_[in.a.region] + in.a.offset;
-    const double* vb = vbase_[in.b.region] + in.b.offset;
-    const double* vc = vbase_[in.c.region] + in.c.offset;
-    double* to = t + in.out;
+    const T* va = vbase_[in.a.region] + in.a.offset;
+    const T* vb = vbase_[in.b.region] + in.b.offset;
+    const T* vc = vbase_[in.c.region] + in.c.offset;
+    T* to = t + in.out;
     // an absent operand's tangent: any valid address (never read)
-    double* ta = t + in.absA;
-    double* tb = in.absB >= 0 ? t + in.absB : t;
-    double* tc = in.absC >= 0 ? t + in.absC : t;
-    double* extra = in.extra >= 0 ? v + in.extra : nullptr;
+    T* ta = t + in.absA;
+    T* tb = in.absB >= 0 ? t + in.absB : t;
+    T* tc = in.absC >= 0 ? t + in.absC : t;
+    T* extra = in.extra >= 0 ? v + in.extra : nullptr;
     const int64_t n = static_cast<int64_t>(op_extent(in.op, 0, in.p));
     switch (OP_TANGENT[in.op]) {
       case TANGENT_LINEAR:
-        kernels_->fwd[in.op](Fwd{to, ta, tb, extra, in.p0, in.p1, in.p2, tc, in.p, nullptr});
+        K().fwd[in.op](Fwd<T>{to, ta, tb, extra, in.p0, in.p1, in.p2, tc, in.p, nullptr});
         break;
       case TANGENT_DIAGONAL: {
-        std::memset(to, 0, sizeof(double) * static_cast<size_t>(n));
-        double* tangents[3] = {ta, tb, tc};
-        double* sink = tscratch_.data();  // adjoints of the other operands: never written
+        std::memset(to, 0, sizeof(T) * static_cast<size_t>(n));
+        T* tangents[3] = {ta, tb, tc};
+        T* sink = tscratch_.data();  // adjoints of the other operands: never written
         for (int k = 0; k < 3; k++) {
           // an operand of another size (pow's scalar exponent) takes no gradient
           if (!(in.flags & grads[k]) || op_extent(in.op, k + 1, in.p) != static_cast<double>(n)) continue;
-          kernels_->bwd[in.op](Bwd{v + in.out, va, vb, extra, tangents[k], k == 0 ? to : sink, k == 1 ? to : sink,
-                                   grads[k] | FLAG_GRAD_OUT, in.p0, in.p1, in.p2, vc, k == 2 ? to : sink, in.p,
-                                   nullptr});
+          K().bwd[in.op](Bwd<T>{v + in.out, va, vb, extra, tangents[k], k == 0 ? to : sink, k == 1 ? to : sink,
+                                grads[k] | FLAG_GRAD_OUT, in.p0, in.p1, in.p2, vc, k == 2 ? to : sink, in.p, nullptr});
         }
         break;
       }
@@ -706,9 +722,9 @@ void Program::tangentSweep(int32_t from) {
         bool first = true;
         for (int k = 0; k < 3; k++) {
           if (!(in.flags & grads[k])) continue;
-          double* dst = first ? to : tscratch_.data();
-          kernels_->fwd[in.op](Fwd{dst, k == 0 ? ta : va, k == 1 ? tb : vb, extra, in.p0, in.p1, in.p2,
-                                   k == 2 ? tc : vc, in.p, nullptr});
+          T* dst = first ? to : tscratch_.data();
+          K().fwd[in.op](Fwd<T>{dst, k == 0 ? ta : va, k == 1 ? tb : vb, extra, in.p0, in.p1, in.p2, k == 2 ? tc : vc,
+                                in.p, nullptr});
           if (!first)
             for (int64_t j = 0; j < n; j++) to[j] += dst[j];
           first = false;
@@ -716,7 +732,7 @@ void Program::tangentSweep(int32_t from) {
         break;
       }
       case TANGENT_CUSTOM:
-        kernels_->tan[in.op](Tan{v + in.out, va, vb, vc, extra, ta, tb, tc, to, in.flags, in.p});
+        K().tan[in.op](Tan<T>{v + in.out, va, vb, vc, extra, ta, tb, tc, to, in.flags, in.p});
         break;
       default:
         break;
@@ -724,20 +740,21 @@ void Program::tangentSweep(int32_t from) {
   }
 }
 
-bool Program::jvp(const CallBuffers& call, const double* tangent, double* value, double* derivative,
-                  std::string* error) {
+template <class T>
+bool Program<T>::jvp(const Call& call, const T* tangent, double* value, double* derivative, std::string* error) {
   if (!prepareTangents(error)) return false;
   bind(call, false);
   forward(0, false, mainSweep(), &plain_);  // every value, elided broadcasts' included: the tangent rules read them
   *value = outputValue();
-  if (tape_.nParams) std::memcpy(t_.data(), tangent, sizeof(double) * tape_.nParams);
+  if (tape_.nParams) std::memcpy(t_.data(), tangent, sizeof(T) * tape_.nParams);
   tangentSweep(0);
   *derivative = t_[static_cast<size_t>(tape_.output)];
   return true;
 }
 
-bool Program::forwardGrad(const CallBuffers& call, bool reuse, const int32_t* planOverride, size_t planLen,
-                          double* value, std::string* error) {
+template <class T>
+bool Program<T>::forwardGrad(const Call& call, bool reuse, const int32_t* planOverride, size_t planLen, double* value,
+                             std::string* error) {
   if (!prepareTangents(error)) return false;
   bind(call, false);
   forward(0, false, mainSweep(), &plain_);  // every value, elided broadcasts' included: the tangent rules read them
@@ -758,5 +775,8 @@ bool Program::forwardGrad(const CallBuffers& call, bool reuse, const int32_t* pl
   }
   return true;
 }
+
+template class Program<double>;
+template class Program<float>;
 
 }  // namespace tapegrad

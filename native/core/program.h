@@ -55,54 +55,66 @@ struct Instr {
 // Buffers of one call. With copy = true, theta and the inputs are copied into the arena and the
 // gradient is accumulated there and copied out at the end (used when the gradient buffer
 // overlaps theta or an input, and by asynchronous calls); otherwise reads are zero-copy.
+// T: the program's element type (double, or float for a float32 program).
+template <class T>
 struct CallBuffers {
-  const double* theta;
-  const double* const* inputs;  // nInputCount pointers
-  double* grad;                 // nParams elements, or nullptr for value()
+  const T* theta;
+  const T* const* inputs;  // nInputCount pointers
+  T* grad;                 // nParams elements, or nullptr for value()
   bool copy;
   // fd() stops between coordinates once this is set (an asynchronous call whose environment is
   // shutting down); the gradient is then incomplete and nobody reads it
   const std::atomic<bool>* cancel = nullptr;
 };
 
-// A float64 arena that starts at zero. calloc rather than a vector: a large block comes from the
-// OS as zero pages, so load() writes nothing, and the pages a call never touches (the parameter
-// and input regions, read in place from the caller's buffers) are never faulted in.
+// An arena of T (double or float) that starts at zero. calloc rather than a vector: a large block
+// comes from the OS as zero pages, so load() writes nothing, and the pages a call never touches
+// (the parameter and input regions, read in place from the caller's buffers) are never faulted in.
+template <class T>
 class Arena {
  public:
-  explicit Arena(size_t n = 0) : p_(n ? static_cast<double*>(std::calloc(n, sizeof(double))) : nullptr) {
+  explicit Arena(size_t n = 0) : p_(n ? static_cast<T*>(std::calloc(n, sizeof(T))) : nullptr) {
     if (n && !p_) throw std::bad_alloc();
   }
-  double* data() const { return p_.get(); }
+  T* data() const { return p_.get(); }
 
  private:
   struct Free {
-    void operator()(double* p) const { std::free(p); }
+    void operator()(T* p) const { std::free(p); }
   };
-  std::unique_ptr<double, Free> p_;
+  std::unique_ptr<T, Free> p_;
 };
 
+// A program of one element type: Program<double> (float64) or Program<float> (float32, whose
+// arenas, arguments and results are float32: src/api/dtype.ts). Both are instantiated in
+// program.cpp; the kernels are the build's Kernels<T> (kernels.h).
+template <class T>
 class Program {
+ public:
+  using Elem = T;
+  using Call = CallBuffers<T>;
+
  public:
   // Validates every field and every instruction (opcodes, extents inside the arena, outputs only
   // in the temporaries, no output overlapping an operand, a consistent FD plan); nullptr and the
   // reason in *error when anything is wrong.
   static std::unique_ptr<Program> load(TapeData&& tape, const KernelTable* kernels, std::string* error);
 
-  double value(const CallBuffers& call);
-  double reverse(const CallBuffers& call);
+  double value(const Call& call);
+  double reverse(const Call& call);
   // plan: nullptr for the tape's own FD plan, else a replacement (a subset of coordinates,
   // checked with checkPlan first); only the plan's coordinates of grad are written.
-  double fd(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* plan = nullptr,
+  // In float32 the step is h = fl32(x + relStep max(1, |x|)) - x, as the js reference takes it.
+  double fd(const Call& call, bool central, double relStep, bool reuse, const int32_t* plan = nullptr,
             size_t planLen = 0);
 
   // Forward mode (tangents): f in *value and its derivative along `tangent` (nParams elements)
   // in *derivative. false (and the reason in *error) when an op has no tangent rule.
-  bool jvp(const CallBuffers& call, const double* tangent, double* value, double* derivative, std::string* error);
+  bool jvp(const Call& call, const T* tangent, double* value, double* derivative, std::string* error);
   // Forward-mode gradient: f in *value, and grad[i] = df/dθ_i from one tangent sweep per
   // coordinate of the plan (the tape's own when plan is nullptr), each from the coordinate's
   // first reader with reuse.
-  bool forwardGrad(const CallBuffers& call, bool reuse, const int32_t* plan, size_t planLen, double* value,
+  bool forwardGrad(const Call& call, bool reuse, const int32_t* plan, size_t planLen, double* value,
                    std::string* error);
 
   // Triples (start, end, firstInstr) inside the parameters and the code, firstInstr not
@@ -111,7 +123,7 @@ class Program {
 
   // Copies the named outputs of the last forward sweep (value() or reverse()), one after another,
   // into out (outputSize() elements).
-  void copyOutputs(double* out) const;
+  void copyOutputs(T* out) const;
   int64_t outputSize() const { return outputSize_; }
 
   // How many threads this function's calls may use (1 by default): the FD loop over parameter
@@ -131,7 +143,8 @@ class Program {
 
  private:
   Program(TapeData&& tape, const KernelTable* kernels);
-  void bind(const CallBuffers& call, bool paramsInArena);
+  void bind(const Call& call, bool paramsInArena);
+  const Kernels<T>& K() const { return kernels_of<T>(*kernels_); }
   void fuseScalarBroadcasts();
   // the tangent arena zeroed (sized on first use); false when an op of the tape has no tangent
   // rule in this kernel table
@@ -143,8 +156,8 @@ class Program {
   // What one forward sweep writes and reads: the value arena and each region's base (the
   // program's own, or an FD worker's copy), and the pool for the kernels (nullptr: one thread).
   struct Sweep {
-    double* v;
-    const double* const* vbase;
+    T* v;
+    const T* const* vbase;
     const Parallel* par;
   };
   Sweep mainSweep() { return {v_.data(), vbase_.data(), par_.width > 1 ? &par_ : nullptr}; }
@@ -157,10 +170,10 @@ class Program {
 
   // One FD coordinate i, its evaluations starting at instruction `from`, on a sweep whose values
   // before `from` are the unperturbed ones; the derivative goes to grad[i].
-  void fdCoordinate(const Sweep& s, int32_t i, int32_t from, bool central, double relStep, double f0, double* grad);
+  void fdCoordinate(const Sweep& s, int32_t i, int32_t from, bool central, double relStep, double f0, T* grad);
   // The FD loop over pieces of the plan on the pool, each participant on its own copy of the
   // arena; false (nothing done) when the plan is too small to gain from it.
-  bool fdParallel(const CallBuffers& call, bool central, double relStep, bool reuse, const int32_t* plan, size_t len,
+  bool fdParallel(const Call& call, bool central, double relStep, bool reuse, const int32_t* plan, size_t len,
                   double f0);
 
   TapeData tape_;
@@ -171,25 +184,28 @@ class Program {
   int64_t outputSize_ = 0;
   bool alwaysCopy_ = false;                             // an operand spans two regions: read everything from the arena
   std::vector<std::pair<int64_t, int64_t>> zeroSpans_;  // adjoint ranges zeroed before a sweep
-  Arena v_, g_;                                         // value and adjoint arenas
+  Arena<T> v_, g_;                                      // value and adjoint arenas
   // forward mode: the instructions as the tape wrote them (before fuseScalarBroadcasts and
   // passAdjoints rewrote instrs_), the tangent arena (the value arena's layout) and scratch for
   // the second term of a bilinear rule
   std::vector<Instr> plain_;
-  std::vector<double> t_, tscratch_;
+  std::vector<T> t_, tscratch_;
   // base pointer of each region for the current call (values and adjoints)
-  std::vector<const double*> vbase_;
-  std::vector<double*> gbase_;
+  std::vector<const T*> vbase_;
+  std::vector<T*> gbase_;
   Parallel par_{1, nullptr};
   // work of a forward sweep from instruction i to the end (about one unit per element touched,
   // one per multiply-add), for the FD loop's split
   std::vector<double> suffixWork_;
   // FD workers' arenas (one per participant of the pool, kept between calls) and region bases
   struct FdArena {
-    std::unique_ptr<double[]> v;
-    std::vector<const double*> vbase;
+    std::unique_ptr<T[]> v;
+    std::vector<const T*> vbase;
   };
   std::vector<FdArena> fdArenas_;
 };
+
+extern template class Program<double>;
+extern template class Program<float>;
 
 }  // namespace tapegrad

@@ -65,6 +65,27 @@ TG_INLINE void store_partial(double* p, vd v, int64_t n) {
 }
 #endif
 
+// float32 arenas (kernels.h): W floats widened to a vector of W doubles, and back rounded (to
+// nearest, once), so a kernel over T reads and writes its arena through the same vd code
+typedef float vfw __attribute__((vector_size(TG_VBYTES / 2)));
+TG_INLINE vd load(const float* p) {
+  vfw v;
+  __builtin_memcpy(&v, p, sizeof v);
+  return __builtin_convertvector(v, vd);
+}
+TG_INLINE void store(float* p, vd v) {
+  const vfw f = __builtin_convertvector(v, vfw);
+  __builtin_memcpy(p, &f, sizeof f);
+}
+TG_INLINE vd load_partial(const float* p, int64_t n) {
+  vd v = vd{};
+  for (int64_t i = 0; i < n; i++) v[i] = p[i];
+  return v;
+}
+TG_INLINE void store_partial(float* p, vd v, int64_t n) {
+  for (int64_t i = 0; i < n; i++) p[i] = static_cast<float>(v[i]);
+}
+
 // true if any lane of the mask is set
 #if TG_VBYTES == 64
 TG_INLINE bool any(vi m) { return _mm512_test_epi64_mask((__m512i)m, (__m512i)m) != 0; }

@@ -17,10 +17,8 @@ export function nativeEngine(threads?: number): Engine {
     name: 'native',
     threads: n,
     withThreads: (t) => nativeEngine(t),
-    load: (tape, dtype = 'float64') => {
-      if (dtype !== 'float64') throw new Error(`the native backend has no ${dtype} kernels yet`);
-      return addon.load(tape, undefined, n);
-    },
+    // a float32 program's arenas and arrays hold float32s (native/core: the kernels over float)
+    load: (tape, dtype = 'float64') => addon.load(tape, undefined, n, dtype),
     // the addon's optimizer object owns its state in C++ and checks its own arguments
     sgd: (k, config) => new addon.Optimizer('sgd', k, config),
     adam: (k, config) => new addon.Optimizer('adam', k, config),

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DType } from '../../api/dtype.js';
 import type { Tape } from '../../trace/compile.js';
 import type { AdamConfig, FusedAdam, FusedSgd, Program, SgdConfig } from '../types.js';
 
@@ -14,6 +15,8 @@ import type { AdamConfig, FusedAdam, FusedSgd, Program, SgdConfig } from '../typ
 export interface NativeProgramHandle extends Required<Program> {
   readonly isa: string | undefined;
   readonly busy: boolean;
+  /** the element type of its arrays (undefined once disposed) */
+  readonly dtype: DType | undefined;
   /** the threads this function may use (undefined once disposed) */
   readonly threads: number | undefined;
   /**
@@ -24,8 +27,11 @@ export interface NativeProgramHandle extends Required<Program> {
 }
 
 export interface NativeAddon {
-  /** threads: how many this function may use (default 1; an integer from 1 to 1024) */
-  load(tape: Tape, isa?: string, threads?: number): NativeProgramHandle;
+  /**
+   * threads: how many this function may use (default 1; an integer from 1 to 1024); dtype: the
+   * element type of its arenas and arrays (default 'float64'; 'float32' takes Float32Arrays)
+   */
+  load(tape: Tape, isa?: string, threads?: number, dtype?: DType): NativeProgramHandle;
   /** a fused optimizer's state for n parameters (native/binding/optim.cpp) */
   Optimizer: {
     new (kind: 'sgd', n: number, config: SgdConfig): FusedSgd;
@@ -33,6 +39,8 @@ export interface NativeAddon {
   };
   /** y = name(x) by one kernel build's vector math (accuracy tests) */
   vmath(name: string, x: Float64Array, y: Float64Array, isa?: string): void;
+  /** one core's measured arithmetic peak in GFLOP/s (k_peak.h), the fastest run over `ms` (npm run bench) */
+  peak(dtype: 'float64' | 'float32', ms: number, isa?: string): number;
   /** kernel builds this CPU can run, best last */
   readonly supportedIsas: readonly string[];
   /** the build in use (null when TAPEGRAD_NATIVE_ISA names one this CPU cannot run) */
