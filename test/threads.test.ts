@@ -118,21 +118,21 @@ const CASES: Case[] = [
   },
   {
     name: 'matmul [272,40] x [40,3300] scaled by a parameter (forward bits)',
-    c: (be) => be.compile(wideScaled),
+    c: (be, dtype) => be.compile(wideScaled, { dtype }) as Compiled,
     theta: Float64Array.of(1.25),
     inputs: { A: random(272 * 40, 20, -0.3, 0.3), B: random(40 * 3300, 21, -0.3, 0.3) },
     methods: ['fd-forward', 'reverse'],
   },
   {
     name: 'matmul [272,40] x [40,3300], both parameters',
-    c: (be) => be.compile(wide),
+    c: (be, dtype) => be.compile(wide, { dtype }) as Compiled,
     theta: random(272 * 40 + 40 * 3300, 22, -0.3, 0.3),
     inputs: {},
     methods: ['reverse'],
   },
   {
     name: 'matmul [40,515] x [515,264], both parameters',
-    c: (be) => be.compile(tall),
+    c: (be, dtype) => be.compile(tall, { dtype }) as Compiled,
     theta: random(40 * 515 + 515 * 264, 23, -0.1, 0.1),
     inputs: {},
     methods: ['reverse'],
@@ -154,7 +154,12 @@ function run32(c: Compiled<Float32Array>, k: Case, method: Method): Float64Array
   const theta = Float32Array.from(k.theta);
   const grad = new Float32Array(c.paramCount);
   const value = c.gradFlat(theta, k.inputs, grad, { method, coordinates: k.coordinates });
-  return Float64Array.of(value, c.value(theta, k.inputs), ...grad);
+  // not Float64Array.of(..., ...grad): spreading the large shapes' 140k elements overflows the stack
+  const out = new Float64Array(2 + grad.length);
+  out[0] = value;
+  out[1] = c.value(theta, k.inputs);
+  out.set(grad, 2);
+  return out;
 }
 
 /** The index of the first element whose bits differ, or -1. */
