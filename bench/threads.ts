@@ -3,7 +3,7 @@
  * (issue 13, item 1). Each row alternates the two counts over a few rounds of tinybench
  * medians (so that a change of the machine's load hits both) and reports the median of the
  * rounds and the speed-up, and the CPU time per call of all threads together (the work a second
- * thread adds, which a loaded machine does not hide). Targets: fd-forward at N >= 1,000 at least 1.8x, W3 at batch 256
+ * thread adds, which a loaded machine does not hide). Targets: fd-forward and forward mode at N >= 1,000 at least 1.8x, W3 at batch 256
  * (reverse) at least 1.6x, W1 no slower. Writes results/threads.json, with the load average,
  * since a shared machine depresses what a second thread can give. Under a minute.
  */
@@ -34,6 +34,7 @@ interface Row {
 const ROUNDS = 3;
 const CASES: { wl: Workload; method: Method | 'value'; target: number; timeMs: number; iterations?: number }[] = [
   { wl: w2(1000), method: 'fd-forward', target: 1.8, timeMs: 600, iterations: 4 },
+  { wl: w2(1000), method: 'forward', target: 1.8, timeMs: 600, iterations: 4 },
   { wl: w3(256), method: 'reverse', target: 1.6, timeMs: 500 },
   { wl: w3(64), method: 'reverse', target: NaN, timeMs: 300 },
   { wl: w1(), method: 'reverse', target: 1, timeMs: 300 },

@@ -74,8 +74,8 @@ const wide = define({ params: { A: [272, 40], B: [40, 3300] } }, ({ A, B }) => A
 const tall = define({ params: { A: [40, 515], B: [515, 264] } }, ({ A, B }) => A.matmul(B).tanh().sum());
 
 const CASES: Case[] = [
-  // FD at N = 1,000: the whole tape per coordinate, in pieces on the pool
-  { ...fromWorkload(w2(1000, 40), ['fd-forward', 'fd-central', 'reverse']) },
+  // FD and forward mode at N = 1,000: the whole tape per coordinate, in pieces on the pool
+  { ...fromWorkload(w2(1000, 40), ['fd-forward', 'fd-central', 'forward', 'reverse']) },
   // W2 at d = 1,000: a 1000 x 1000 matrix-vector product (rows forward, elements of dB backward)
   { ...fromWorkload(w2(1000), ['reverse']) },
   // W3 at batch 256: both layers' products and the tanh over 32,768 elements on the pool
@@ -85,14 +85,14 @@ const CASES: Case[] = [
     c: (be, dtype) => be.compile(mlp, { dtype }) as Compiled,
     theta: random(1440, 11, -0.3, 0.3),
     inputs: { X: random(64 * 30, 12), Y: mlpY },
-    methods: ['fd-forward', 'fd-central', 'reverse'],
+    methods: ['fd-forward', 'fd-central', 'forward', 'reverse'],
   },
   {
     name: 'MLP 30-40-5, a subset of coordinates',
     c: (be, dtype) => be.compile(mlp, { dtype }) as Compiled,
     theta: random(1440, 13, -0.3, 0.3),
     inputs: { X: random(64 * 30, 14), Y: mlpY },
-    methods: ['fd-central'],
+    methods: ['fd-central', 'forward'],
     coordinates: Array.from({ length: 700 }, (_, i) => (i * 37) % 1440),
   },
   {

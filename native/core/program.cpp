@@ -599,23 +599,18 @@ double Program<T>::fd(const Call& call, bool central, double relStep, bool reuse
 // a piece's first instruction are the unperturbed ones, as in the loop on one thread: every
 // coordinate is computed by the same operations, whichever thread runs it.
 template <class T>
-bool Program<T>::fdParallel(const Call& call, bool central, double relStep, bool reuse, const int32_t* plan, size_t len,
-                            double f0) {
-  struct Piece {
-    int32_t from, begin, end;
-  };
+std::vector<typename Program<T>::Piece> Program<T>::splitPlan(const int32_t* plan, size_t len, bool reuse,
+                                                              int64_t perParticipant) const {
+  std::vector<Piece> pieces;
   double total = 0;
   int64_t coords = 0;
   for (size_t q = 0; q < len; q += 3) {
     coords += plan[q + 1] - plan[q];
     total += (plan[q + 1] - plan[q]) * suffixWork_[reuse ? plan[q + 2] : 0];
   }
-  const int64_t arena = tape_.arenaSize;
-  const int64_t copied = alwaysCopy_ ? arena : tape_.nParams + (arena - tape_.constStart);
-  if (coords < 2 || total < kFdSplit || total < 8.0 * copied * par_.width) return false;
+  if (coords < 2 || total < kFdSplit || total < 8.0 * static_cast<double>(perParticipant) * par_.width) return pieces;
   // about 8 pieces a thread (pieces cost unevenly: a later entry reruns a shorter suffix)
   const double target = std::max(kFdPiece, total / (8.0 * par_.width));
-  std::vector<Piece> pieces;
   for (size_t q = 0; q < len; q += 3) {
     const int32_t from = reuse ? plan[q + 2] : 0;
     const double each = suffixWork_[from];
@@ -623,6 +618,16 @@ bool Program<T>::fdParallel(const Call& call, bool central, double relStep, bool
     for (int64_t i = plan[q]; i < plan[q + 1]; i += step)
       pieces.push_back({from, static_cast<int32_t>(i), static_cast<int32_t>(std::min<int64_t>(plan[q + 1], i + step))});
   }
+  return pieces;
+}
+
+template <class T>
+bool Program<T>::fdParallel(const Call& call, bool central, double relStep, bool reuse, const int32_t* plan, size_t len,
+                            double f0) {
+  const int64_t arena = tape_.arenaSize;
+  const int64_t copied = alwaysCopy_ ? arena : tape_.nParams + (arena - tape_.constStart);
+  const std::vector<Piece> pieces = splitPlan(plan, len, reuse, copied);
+  if (pieces.empty()) return false;
   const int width = static_cast<int>(std::min<int64_t>(par_.width, static_cast<int64_t>(pieces.size())));
   if (static_cast<int>(fdArenas_.size()) < width) fdArenas_.resize(static_cast<size_t>(width));
   const T* base = v_.data();
@@ -685,8 +690,7 @@ bool Program<T>::prepareTangents(std::string* error) {
 // rule on tangents; bilinear ops their forward rule once per operand with a gradient, that
 // operand's tangent in place of its value; custom ops their own rule (k_tangent.h).
 template <class T>
-void Program<T>::tangentSweep(int32_t from) {
-  T* t = t_.data();
+void Program<T>::tangentSweep(int32_t from, T* t, T* scratch) {
   T* v = v_.data();
   const int32_t grads[3] = {FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_C};
   for (size_t i = static_cast<size_t>(from); i < plain_.size(); i++) {
@@ -709,7 +713,7 @@ void Program<T>::tangentSweep(int32_t from) {
       case TANGENT_DIAGONAL: {
         std::memset(to, 0, sizeof(T) * static_cast<size_t>(n));
         T* tangents[3] = {ta, tb, tc};
-        T* sink = tscratch_.data();  // adjoints of the other operands: never written
+        T* sink = scratch;  // adjoints of the other operands: never written
         for (int k = 0; k < 3; k++) {
           // an operand of another size (pow's scalar exponent) takes no gradient
           if (!(in.flags & grads[k]) || op_extent(in.op, k + 1, in.p) != static_cast<double>(n)) continue;
@@ -722,7 +726,7 @@ void Program<T>::tangentSweep(int32_t from) {
         bool first = true;
         for (int k = 0; k < 3; k++) {
           if (!(in.flags & grads[k])) continue;
-          T* dst = first ? to : tscratch_.data();
+          T* dst = first ? to : scratch;
           K().fwd[in.op](Fwd<T>{dst, k == 0 ? ta : va, k == 1 ? tb : vb, extra, in.p0, in.p1, in.p2, k == 2 ? tc : vc,
                                 in.p, nullptr});
           if (!first)
@@ -747,7 +751,7 @@ bool Program<T>::jvp(const Call& call, const T* tangent, double* value, double* 
   forward(0, false, mainSweep(), &plain_);  // every value, elided broadcasts' included: the tangent rules read them
   *value = outputValue();
   if (tape_.nParams) std::memcpy(t_.data(), tangent, sizeof(T) * tape_.nParams);
-  tangentSweep(0);
+  tangentSweep(0, t_.data(), tscratch_.data());
   *derivative = t_[static_cast<size_t>(tape_.output)];
   return true;
 }
@@ -761,6 +765,7 @@ bool Program<T>::forwardGrad(const Call& call, bool reuse, const int32_t* planOv
   *value = outputValue();
   const int32_t* plan = planOverride ? planOverride : tape_.fdPlan.data();
   const size_t len = planOverride ? planLen : tape_.fdPlan.size();
+  if (par_.width > 1 && forwardGradParallel(call, reuse, plan, len)) return true;
   // the plan's order (first reader descending) keeps suffix sweeps correct, as for FD: tangents
   // before a parameter's first reader are still 0
   for (size_t q = 0; q < len; q += 3) {
@@ -768,11 +773,45 @@ bool Program<T>::forwardGrad(const Call& call, bool reuse, const int32_t* planOv
     for (int32_t i = plan[q]; i < plan[q + 1]; i++) {
       if (call.cancel && call.cancel->load(std::memory_order_relaxed)) return true;
       t_[static_cast<size_t>(i)] = 1.0;
-      tangentSweep(from);
+      tangentSweep(from, t_.data(), tscratch_.data());
       call.grad[i] = t_[static_cast<size_t>(tape_.output)];
       t_[static_cast<size_t>(i)] = 0.0;
     }
   }
+  return true;
+}
+
+// As fdParallel: every participant runs its pieces in increasing order on its own tangent arena,
+// zeroed before its first piece, so the tangents before a piece's first instruction are 0 as in
+// the loop on one thread and each coordinate gets the same bits whichever thread runs it.
+template <class T>
+bool Program<T>::forwardGradParallel(const Call& call, bool reuse, const int32_t* plan, size_t len) {
+  const std::vector<Piece> pieces = splitPlan(plan, len, reuse, tape_.arenaSize);
+  if (pieces.empty()) return false;
+  const int width = static_cast<int>(std::min<int64_t>(par_.width, static_cast<int64_t>(pieces.size())));
+  if (static_cast<int>(tanArenas_.size()) < width) tanArenas_.resize(static_cast<size_t>(width));
+  for (int w = 0; w < width; w++) {  // allocated here: a pool task must not throw
+    TanArena& a = tanArenas_[static_cast<size_t>(w)];
+    a.t.resize(t_.size());
+    a.scratch.resize(tscratch_.size());
+  }
+  std::vector<char> fresh(static_cast<size_t>(width), 1);
+  ThreadPool::shared().run(static_cast<int64_t>(pieces.size()), width, [&](int64_t k, int slot) {
+    TanArena& a = tanArenas_[static_cast<size_t>(slot)];
+    if (fresh[static_cast<size_t>(slot)]) {
+      fresh[static_cast<size_t>(slot)] = 0;
+      std::fill(a.t.begin(), a.t.end(), T(0));
+      std::fill(a.scratch.begin(), a.scratch.end(), T(0));
+    }
+    const Piece& p = pieces[static_cast<size_t>(k)];
+    for (int32_t i = p.begin; i < p.end; i++) {
+      if (call.cancel && call.cancel->load(std::memory_order_relaxed)) return;
+      a.t[static_cast<size_t>(i)] = 1.0;
+      tangentSweep(p.from, a.t.data(), a.scratch.data());
+      call.grad[i] = a.t[static_cast<size_t>(tape_.output)];
+      a.t[static_cast<size_t>(i)] = 0.0;
+    }
+  });
   return true;
 }
 

@@ -149,7 +149,9 @@ class Program {
   // the tangent arena zeroed (sized on first use); false when an op of the tape has no tangent
   // rule in this kernel table
   bool prepareTangents(std::string* error);
-  void tangentSweep(int32_t from);
+  // one tangent sweep from instruction `from` over tangent arena t (the value arena's layout) with
+  // scratch for a bilinear rule's second term; the values are read from the program's arena
+  void tangentSweep(int32_t from, T* t, T* scratch);
   void passAdjoints();
   void planPieces();
 
@@ -175,6 +177,15 @@ class Program {
   // arena; false (nothing done) when the plan is too small to gain from it.
   bool fdParallel(const Call& call, bool central, double relStep, bool reuse, const int32_t* plan, size_t len,
                   double f0);
+  // The forward-mode loop the same way: each participant sweeps its own tangent arena (zeroed
+  // once), reading the one value arena nobody writes meanwhile.
+  bool forwardGradParallel(const Call& call, bool reuse, const int32_t* plan, size_t len);
+  // Runs of coordinates inside one plan entry (in plan order), about 8 per participant; none when
+  // the plan's work does not pay for `perParticipant` elements of setup per participant.
+  struct Piece {
+    int32_t from, begin, end;
+  };
+  std::vector<Piece> splitPlan(const int32_t* plan, size_t len, bool reuse, int64_t perParticipant) const;
 
   TapeData tape_;
   const KernelTable* kernels_;
@@ -203,6 +214,11 @@ class Program {
     std::vector<const T*> vbase;
   };
   std::vector<FdArena> fdArenas_;
+  // forward-mode workers' tangent arenas and scratch (one per participant, kept between calls)
+  struct TanArena {
+    std::vector<T> t, scratch;
+  };
+  std::vector<TanArena> tanArenas_;
 };
 
 extern template class Program<double>;
