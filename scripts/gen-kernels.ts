@@ -53,6 +53,7 @@ const ROLES = ['a', 'b', 'c'] as const;
 type Role = (typeof ROLES)[number];
 const FLAG = { a: 1, b: 2, c: 8 } as const;
 const CPP_FLAG = { a: 'FLAG_GRAD_A', b: 'FLAG_GRAD_B', c: 'FLAG_GRAD_C' } as const;
+const CPP_SET_FLAG = { a: 'FLAG_SET_A', b: 'FLAG_SET_B', c: 'FLAG_SET_C' } as const;
 
 /** What each backward loop accumulates, g * partial simplified; null: nothing. */
 export function contributions(d: ElementwiseDef): (Expr | null)[] {
@@ -669,6 +670,9 @@ function renderCppBwd(d: ElementwiseDef, name: string, scalar: Set<Operand>, E: 
     const vec = sum ? vectorizable(primsOf([e]), CPP_VEC) : explicitVector(primsOf([e]));
     const V = vec ? ssa([e], cppVecLang(ptr, scalar, false), 'v') : null;
     lines.push(`  if (k.flags & ${CPP_FLAG[r]}) {`, '    int64_t i = 0;');
+    // FLAG_SET_*: the sweep's first touch of this adjoint (kernels.h): 0 + the contribution, as
+    // it would be added to the zero the sweep no longer writes
+    if (!sum) lines.push(`    const bool set = k.flags & ${CPP_SET_FLAG[r]};`);
     if (sum) lines.push('    vd acc = splat(0.0);');
     if (V) {
       lines.push(
@@ -677,7 +681,9 @@ function renderCppBwd(d: ElementwiseDef, name: string, scalar: Set<Operand>, E: 
           .map((x) => `    const vd ${x.toUpperCase()}v = splat(${x.toUpperCase()});`),
         '    for (; i + W <= n; i += W) {',
         ...V.lines.map((l) => '      ' + l),
-        sum ? `      acc += ${V.root(e)};` : `      store(k.g${r} + i, load(k.g${r} + i) + ${V.root(e)});`,
+        sum
+          ? `      acc += ${V.root(e)};`
+          : `      store(k.g${r} + i, (set ? splat(0.0) : load(k.g${r} + i)) + ${V.root(e)});`,
         '    }',
       );
     }
@@ -685,7 +691,7 @@ function renderCppBwd(d: ElementwiseDef, name: string, scalar: Set<Operand>, E: 
     lines.push(
       '    for (; i < n; i++) {',
       ...S.lines.map((l) => '      ' + l),
-      sum ? `      t += ${S.root(e)};` : `      k.g${r}[i] += ${S.root(e)};`,
+      sum ? `      t += ${S.root(e)};` : `      k.g${r}[i] = (set ? 0.0 : k.g${r}[i]) + ${S.root(e)};`,
       '    }',
     );
     if (sum) lines.push(`    k.g${r}[0] += t;`);
@@ -734,6 +740,16 @@ ${OPS.map((o) => entry(o))
   .join('\n')}
 };`;
   const byName = new Map(ELEMENTWISE.map((d) => [d.name, d]));
+  // the operands whose adjoint the backward rule (plain, _sa and _sb alike) writes element by
+  // element and can store rather than add (FLAG_SET_*): every operand with a gradient but the
+  // op's scalar ones (their repeats are summed)
+  const setSides = (o: { name: string }) => {
+    const d = byName.get(o.name);
+    if (!d) return '0';
+    const cs = contributions(d);
+    const sides = ROLES.slice(0, d.arity).filter((r, q) => cs[q] && !d.scalar?.includes(r));
+    return sides.length ? sides.map((r) => CPP_FLAG[r]).join(' | ') : '0';
+  };
   const fused = (o: { name: string }, s: string) => (byName.get(o.name)?.fuseScalar ? `${o.name}_${s}` : 'nullptr');
   return `// ${HEADER}
 // The elementwise kernels (vector body over simd.h/vmath.h, scalar tail computing the same bits)
@@ -756,6 +772,10 @@ ${table('FwdFn', 'SCALAR_A_FWD', (o) => fused(o, 'sa_f'))}
 ${table('BwdFn', 'SCALAR_A_BWD', (o) => fused(o, 'sa_b'))}
 ${table('FwdFn', 'SCALAR_B_FWD', (o) => fused(o, 'sb_f'))}
 ${table('BwdFn', 'SCALAR_B_BWD', (o) => fused(o, 'sb_b'))}
+// operands whose generated backward rule honours FLAG_SET_* (Kernels::setSides)
+static constexpr int32_t SET_SIDES[OP_COUNT] = {
+${OPS.map((o) => `    ${setSides(o)},  // ${o.name}`).join('\n')}
+};
 // clang-format on
 `;
 }

@@ -24,16 +24,18 @@ static void add_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
-      k.ga[i] += s0;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s0;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
-      k.gb[i] += s0;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s0;
     }
   }
 }
@@ -68,9 +70,10 @@ static void add_sa_b(const Bwd<T>& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
-      k.gb[i] += s0;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s0;
     }
   }
 }
@@ -91,9 +94,10 @@ static void add_sb_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
-      k.ga[i] += s0;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s0;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
@@ -127,17 +131,19 @@ static void sub_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
-      k.ga[i] += s0;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s0;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = -s0;
-      k.gb[i] += s1;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s1;
     }
   }
 }
@@ -172,10 +178,11 @@ static void sub_sa_b(const Bwd<T>& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = -s0;
-      k.gb[i] += s1;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s1;
     }
   }
 }
@@ -196,9 +203,10 @@ static void sub_sb_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
-      k.ga[i] += s0;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s0;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
@@ -234,20 +242,22 @@ static void mul_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.b[i];
       const double s2 = s0 * s1;
-      k.ga[i] += s2;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s2;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.a[i];
       const double s2 = s0 * s1;
-      k.gb[i] += s2;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s2;
     }
   }
 }
@@ -287,11 +297,12 @@ static void mul_sa_b(const Bwd<T>& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = A;
       const double s2 = s0 * s1;
-      k.gb[i] += s2;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s2;
     }
   }
 }
@@ -313,11 +324,12 @@ static void mul_sb_b(const Bwd<T>& k) {
   const double B = k.b[0];
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = B;
       const double s2 = s0 * s1;
-      k.ga[i] += s2;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s2;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
@@ -355,15 +367,17 @@ static void div_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.b[i];
       const double s2 = s0 / s1;
-      k.ga[i] += s2;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s2;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
@@ -371,7 +385,7 @@ static void div_b(const Bwd<T>& k) {
       const double s3 = k.b[i];
       const double s4 = s2 / s3;
       const double s5 = -s4;
-      k.gb[i] += s5;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s5;
     }
   }
 }
@@ -410,6 +424,7 @@ static void div_sa_b(const Bwd<T>& k) {
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
@@ -417,7 +432,7 @@ static void div_sa_b(const Bwd<T>& k) {
       const double s3 = k.b[i];
       const double s4 = s2 / s3;
       const double s5 = -s4;
-      k.gb[i] += s5;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s5;
     }
   }
 }
@@ -439,11 +454,12 @@ static void div_sb_b(const Bwd<T>& k) {
   const double B = k.b[0];
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = B;
       const double s2 = s0 / s1;
-      k.ga[i] += s2;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s2;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
@@ -487,10 +503,11 @@ static void neg_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = -s0;
-      k.ga[i] += s1;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s1;
     }
   }
 }
@@ -516,11 +533,12 @@ static void exp_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
       const double s2 = s0 * s1;
-      k.ga[i] += s2;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s2;
     }
   }
 }
@@ -556,11 +574,12 @@ static void log_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.a[i];
       const double s2 = s0 / s1;
-      k.ga[i] += s2;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s2;
     }
   }
 }
@@ -586,12 +605,13 @@ static void log1p_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.a[i];
       const double s2 = 1.0 + s1;
       const double s3 = s0 / s2;
-      k.ga[i] += s3;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s3;
     }
   }
 }
@@ -610,12 +630,13 @@ static void sqrt_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
       const double s2 = 2.0 * s1;
       const double s3 = s0 / s2;
-      k.ga[i] += s3;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s3;
     }
   }
 }
@@ -634,12 +655,13 @@ static void square_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.a[i];
       const double s2 = 2.0 * s1;
       const double s3 = s0 * s2;
-      k.ga[i] += s3;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s3;
     }
   }
 }
@@ -658,6 +680,7 @@ static void abs_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const bool s1 = s0 > 0.0;
@@ -667,7 +690,7 @@ static void abs_b(const Bwd<T>& k) {
       const double s5 = s2 * s0;
       const double s6 = s3 ? s4 : s5;
       const double s7 = s1 ? s2 : s6;
-      k.ga[i] += s7;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s7;
     }
   }
 }
@@ -699,13 +722,14 @@ static void sigmoid_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
       const double s2 = 1.0 - s1;
       const double s3 = s1 * s2;
       const double s4 = s0 * s3;
-      k.ga[i] += s4;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s4;
     }
   }
 }
@@ -754,13 +778,14 @@ static void tanh_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.out[i];
       const double s2 = s1 * s1;
       const double s3 = 1.0 - s2;
       const double s4 = s0 * s3;
-      k.ga[i] += s4;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s4;
     }
   }
 }
@@ -797,12 +822,13 @@ static void relu_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const bool s1 = s0 > 0.0;
       const double s2 = k.gout[i];
       const double s3 = s1 ? s2 : 0.0;
-      k.ga[i] += s3;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s3;
     }
   }
 }
@@ -840,6 +866,7 @@ static void softplus_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i + W <= n; i += W) {
       const vd v0 = load(k.gout + i);
       const vd v1 = load(k.a + i);
@@ -847,7 +874,7 @@ static void softplus_b(const Bwd<T>& k) {
       const vd v3 = vexp(v2);
       const vd v4 = splat(1.0) + v3;
       const vd v5 = v0 / v4;
-      store(k.ga + i, load(k.ga + i) + v5);
+      store(k.ga + i, (set ? splat(0.0) : load(k.ga + i)) + v5);
     }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
@@ -856,7 +883,7 @@ static void softplus_b(const Bwd<T>& k) {
       const double s3 = jsmath::exp(s2);
       const double s4 = 1.0 + s3;
       const double s5 = s0 / s4;
-      k.ga[i] += s5;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s5;
     }
   }
 }
@@ -905,6 +932,7 @@ static void pow_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.b[i];
       const bool s1 = s0 == 0.0;
@@ -915,11 +943,12 @@ static void pow_b(const Bwd<T>& k) {
       const double s6 = s0 * s5;
       const double s7 = s2 * s6;
       const double s8 = s1 ? 0.0 : s7;
-      k.ga[i] += s8;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s8;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const bool s1 = s0 == 0.0;
@@ -932,7 +961,7 @@ static void pow_b(const Bwd<T>& k) {
       const double s8 = s6 * s7;
       const double s9 = s5 * s8;
       const double s10 = s4 ? 0.0 : s9;
-      k.gb[i] += s10;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s10;
     }
   }
 }
@@ -958,19 +987,20 @@ static void sin_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i + W <= n; i += W) {
       const vd v0 = load(k.gout + i);
       const vd v1 = load(k.a + i);
       const vd v2 = vcos(v1);
       const vd v3 = v0 * v2;
-      store(k.ga + i, load(k.ga + i) + v3);
+      store(k.ga + i, (set ? splat(0.0) : load(k.ga + i)) + v3);
     }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.a[i];
       const double s2 = jsmath::cos(s1);
       const double s3 = s0 * s2;
-      k.ga[i] += s3;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s3;
     }
   }
 }
@@ -996,13 +1026,14 @@ static void cos_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i + W <= n; i += W) {
       const vd v0 = load(k.gout + i);
       const vd v1 = load(k.a + i);
       const vd v2 = vsin(v1);
       const vd v3 = v0 * v2;
       const vd v4 = -v3;
-      store(k.ga + i, load(k.ga + i) + v4);
+      store(k.ga + i, (set ? splat(0.0) : load(k.ga + i)) + v4);
     }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
@@ -1010,7 +1041,7 @@ static void cos_b(const Bwd<T>& k) {
       const double s2 = jsmath::sin(s1);
       const double s3 = s0 * s2;
       const double s4 = -s3;
-      k.ga[i] += s4;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s4;
     }
   }
 }
@@ -1029,6 +1060,7 @@ static void erf_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i + W <= n; i += W) {
       const vd v0 = load(k.gout + i);
       const vd v1 = load(k.a + i);
@@ -1037,7 +1069,7 @@ static void erf_b(const Bwd<T>& k) {
       const vd v4 = vexp(v3);
       const vd v5 = splat(1.1283791670955126) * v4;
       const vd v6 = v0 * v5;
-      store(k.ga + i, load(k.ga + i) + v6);
+      store(k.ga + i, (set ? splat(0.0) : load(k.ga + i)) + v6);
     }
     for (; i < n; i++) {
       const double s0 = k.gout[i];
@@ -1047,7 +1079,7 @@ static void erf_b(const Bwd<T>& k) {
       const double s4 = jsmath::exp(s3);
       const double s5 = 1.1283791670955126 * s4;
       const double s6 = s0 * s5;
-      k.ga[i] += s6;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s6;
     }
   }
 }
@@ -1070,6 +1102,7 @@ static void gelu_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.gout[i];
       const double s1 = k.a[i];
@@ -1084,7 +1117,7 @@ static void gelu_b(const Bwd<T>& k) {
       const double s10 = s1 * s9;
       const double s11 = s5 + s10;
       const double s12 = s0 * s11;
-      k.ga[i] += s12;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s12;
     }
   }
 }
@@ -1127,6 +1160,7 @@ static void clamp_b(const Bwd<T>& k) {
   const double C = k.c[0];
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const double s1 = B;
@@ -1136,7 +1170,7 @@ static void clamp_b(const Bwd<T>& k) {
       const bool s5 = s2 && s4;
       const double s6 = k.gout[i];
       const double s7 = s5 ? s6 : 0.0;
-      k.ga[i] += s7;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s7;
     }
   }
 }
@@ -1161,6 +1195,7 @@ static void maximum_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const double s1 = k.b[i];
@@ -1170,11 +1205,12 @@ static void maximum_b(const Bwd<T>& k) {
       const double s5 = s3 * 0.5;
       const double s6 = s4 ? s5 : 0.0;
       const double s7 = s2 ? s3 : s6;
-      k.ga[i] += s7;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s7;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const double s1 = k.b[i];
@@ -1184,7 +1220,7 @@ static void maximum_b(const Bwd<T>& k) {
       const double s5 = s3 * 0.5;
       const double s6 = s4 ? s5 : 0.0;
       const double s7 = s2 ? s3 : s6;
-      k.gb[i] += s7;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s7;
     }
   }
 }
@@ -1209,6 +1245,7 @@ static void minimum_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_A) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_A;
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const double s1 = k.b[i];
@@ -1218,11 +1255,12 @@ static void minimum_b(const Bwd<T>& k) {
       const double s5 = s3 * 0.5;
       const double s6 = s4 ? s5 : 0.0;
       const double s7 = s2 ? s3 : s6;
-      k.ga[i] += s7;
+      k.ga[i] = (set ? 0.0 : k.ga[i]) + s7;
     }
   }
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const double s1 = k.b[i];
@@ -1232,7 +1270,7 @@ static void minimum_b(const Bwd<T>& k) {
       const double s5 = s3 * 0.5;
       const double s6 = s4 ? s5 : 0.0;
       const double s7 = s2 ? s3 : s6;
-      k.gb[i] += s7;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s7;
     }
   }
 }
@@ -1296,22 +1334,24 @@ static void where_b(const Bwd<T>& k) {
   const int64_t n = k.p0;
   if (k.flags & FLAG_GRAD_B) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_B;
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const bool s1 = s0 != 0.0;
       const double s2 = k.gout[i];
       const double s3 = s1 ? s2 : 0.0;
-      k.gb[i] += s3;
+      k.gb[i] = (set ? 0.0 : k.gb[i]) + s3;
     }
   }
   if (k.flags & FLAG_GRAD_C) {
     int64_t i = 0;
+    const bool set = k.flags & FLAG_SET_C;
     for (; i < n; i++) {
       const double s0 = k.a[i];
       const bool s1 = s0 != 0.0;
       const double s2 = k.gout[i];
       const double s3 = s1 ? 0.0 : s2;
-      k.gc[i] += s3;
+      k.gc[i] = (set ? 0.0 : k.gc[i]) + s3;
     }
   }
 }
@@ -1674,5 +1714,54 @@ static const BwdFn<T> SCALAR_B_BWD[OP_COUNT] = {
     nullptr,
     nullptr,
     nullptr,
+};
+// operands whose generated backward rule honours FLAG_SET_* (Kernels::setSides)
+static constexpr int32_t SET_SIDES[OP_COUNT] = {
+    FLAG_GRAD_A | FLAG_GRAD_B,  // add
+    FLAG_GRAD_A | FLAG_GRAD_B,  // sub
+    FLAG_GRAD_A | FLAG_GRAD_B,  // mul
+    FLAG_GRAD_A | FLAG_GRAD_B,  // div
+    FLAG_GRAD_A,  // neg
+    FLAG_GRAD_A,  // exp
+    FLAG_GRAD_A,  // log
+    FLAG_GRAD_A,  // log1p
+    FLAG_GRAD_A,  // sqrt
+    FLAG_GRAD_A,  // square
+    FLAG_GRAD_A,  // abs
+    FLAG_GRAD_A,  // sigmoid
+    FLAG_GRAD_A,  // tanh
+    FLAG_GRAD_A,  // relu
+    FLAG_GRAD_A,  // softplus
+    FLAG_GRAD_A | FLAG_GRAD_B,  // pow
+    FLAG_GRAD_A,  // sin
+    FLAG_GRAD_A,  // cos
+    FLAG_GRAD_A,  // erf
+    FLAG_GRAD_A,  // gelu
+    0,  // sign
+    FLAG_GRAD_A,  // clamp
+    FLAG_GRAD_A | FLAG_GRAD_B,  // maximum
+    FLAG_GRAD_A | FLAG_GRAD_B,  // minimum
+    0,  // greater
+    0,  // less
+    0,  // equal
+    FLAG_GRAD_B | FLAG_GRAD_C,  // where
+    0,  // broadcast
+    0,  // sum
+    0,  // logsumexp
+    0,  // matmul
+    0,  // transpose
+    0,  // softmax_xent
+    0,  // argmax
+    0,  // argmin
+    0,  // one_hot
+    0,  // max
+    0,  // min
+    0,  // conv2d
+    0,  // max_pool2d
+    0,  // avg_pool2d
+    0,  // slice
+    0,  // concat
+    0,  // gather
+    0,  // batch_matmul
 };
 // clang-format on

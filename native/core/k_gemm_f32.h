@@ -329,9 +329,14 @@ static void gemm(const float* X, const float* Y, float* C, int64_t rows, int64_t
 static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int64_t k) {
   f32gemm::matvec(A, b, c, m, k);
 }
-static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par) {
+// set (FLAG_SET_*): the adjoint zeroed here, then added to
+static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                       bool set) {
+  zero_rows(G, k * n, set);
   f32gemm::atb(A, D, G, m, k, n, par);
 }
-static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par) {
+static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                       bool set) {
+  zero_rows(G, m * k, set);
   f32gemm::abt(D, B, G, m, k, n, par);
 }

@@ -25,17 +25,18 @@ enum class Out {
   AddT,  // C[c, r] += sum: the product computed transposed (the lanes run along C's rows)
 };
 
-// cols < W: one vector of columns (V = 1) with only its first cols lanes in the matrix; the
-// other lanes run on zeros and are not stored
-template <int R, int V, bool XT, bool Fused, Out O>
+// The last of the V vectors of columns holds `last` columns (Partial: last < W, its other lanes
+// run on zeros and are not stored; otherwise last = W)
+template <int R, int V, bool Partial, bool XT, bool Fused, Out O>
 TG_INLINE void tile(const double* X, const double* Y, double* C, int64_t steps, int64_t ldx, int64_t ldy, int64_t ldc,
-                    int64_t cols) {
+                    int64_t last) {
   vd acc[R][V];
   for (int r = 0; r < R; r++)
     for (int v = 0; v < V; v++) acc[r][v] = splat(0.0);
   for (int64_t s = 0; s < steps; s++) {
     vd y[V];
-    for (int v = 0; v < V; v++) y[v] = cols < W ? load_partial(Y + s * ldy, cols) : load(Y + s * ldy + v * W);
+    for (int v = 0; v < V; v++)
+      y[v] = Partial && v == V - 1 ? load_partial(Y + s * ldy + v * W, last) : load(Y + s * ldy + v * W);
     for (int r = 0; r < R; r++) {
       const vd x = splat(XT ? X[s * ldx + r] : X[r * ldx + s]);
       for (int v = 0; v < V; v++) acc[r][v] = Fused ? fmadd(x, y[v], acc[r][v]) : acc[r][v] + x * y[v];
@@ -43,8 +44,9 @@ TG_INLINE void tile(const double* X, const double* Y, double* C, int64_t steps, 
   }
   for (int r = 0; r < R; r++)
     for (int v = 0; v < V; v++) {
+      const bool part = Partial && v == V - 1;
       if (O == Out::AddT) {  // R * V * W scalar updates against steps * R * V multiply-adds
-        for (int l = 0; l < (cols < W ? cols : W); l++) C[(v * W + l) * ldc + r] += acc[r][v][l];
+        for (int l = 0; l < (part ? last : W); l++) C[(v * W + l) * ldc + r] += acc[r][v][l];
         continue;
       }
       double* c = C + r * ldc + v * W;
@@ -52,38 +54,44 @@ TG_INLINE void tile(const double* X, const double* Y, double* C, int64_t steps, 
       // fma(-1e-300, 1e-300, +0) = -0, where the reference adds the rounded product, +0 + -0 = +0
       // (so 1 / C was -Inf on native, +Inf on js; found by the fuzz test). Adding +0 turns -0
       // into +0 and leaves every other value as it is.
-      const vd sum = O == Out::Add ? (cols < W ? load_partial(c, cols) : load(c)) + acc[r][v]
+      const vd sum = O == Out::Add ? (part ? load_partial(c, last) : load(c)) + acc[r][v]
                      : Fused       ? acc[r][v] + splat(0.0)
                                    : acc[r][v];
-      if (cols < W)
-        store_partial(c, sum, cols);
+      if (part)
+        store_partial(c, sum, last);
       else
         store(c, sum);
     }
 }
 
-// rows 0..rows-1 of C in tiles of MR rows, then 4, 2, 1, for the columns c0 .. c0 + V*W (or
-// c0 .. c0 + cols, cols < W)
-template <int V, bool XT, bool Fused, Out O>
+// rows 0..rows-1 of C in tiles of MR rows, then 4, 2, 1, for the columns c0 .. c0 + (V-1)*W + last
+template <int V, bool Partial, bool XT, bool Fused, Out O>
 TG_INLINE void tile_rows(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t ldx,
-                         int64_t ldy, int64_t ldc, int64_t c0, int64_t cols) {
+                         int64_t ldy, int64_t ldc, int64_t c0, int64_t last) {
   auto at = [&](int64_t r) { return XT ? X + r : X + r * ldx; };
   auto out = [&](int64_t r) { return O == Out::AddT ? C + c0 * ldc + r : C + r * ldc + c0; };
   int64_t r = 0;
-  for (; r + MR <= rows; r += MR) tile<MR, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
+  for (; r + MR <= rows; r += MR) tile<MR, V, Partial, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, last);
   if (r + 4 <= rows && MR > 4) {
-    tile<4, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
+    tile<4, V, Partial, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, last);
     r += 4;
   }
-  if (r + 2 <= rows) {
-    tile<2, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
-    r += 2;
-  }
-  if (r + 2 <= rows) {
-    tile<2, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
-    r += 2;
-  }
-  if (r < rows) tile<1, V, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, cols);
+  for (; r + 2 <= rows; r += 2) tile<2, V, Partial, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, last);
+  if (r < rows) tile<1, V, Partial, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, last);
+}
+
+// the last cols (< NV * W) columns from c0 as one tile of V = ceil(cols / W) vectors, so that a
+// narrow product (n = 10: a vector and a partial one) reads X once rather than once per vector
+template <int V, bool XT, bool Fused, Out O>
+TG_INLINE void tail_cols(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t ldx,
+                         int64_t ldy, int64_t ldc, int64_t c0, int64_t cols) {
+  if constexpr (V > 1)
+    if (cols <= (V - 1) * W) return tail_cols<V - 1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c0, cols);
+  const int64_t last = cols - (V - 1) * W;
+  if (last == W)
+    tile_rows<V, false, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c0, last);
+  else
+    tile_rows<V, true, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c0, last);
 }
 
 // n = 1: C[i] = dot(A[i,:], b) in t order. W rows go down the W lanes: a W x W block of A is
@@ -119,15 +127,14 @@ TG_INLINE void transpose_block(vd* x) {
 #endif
 }
 
-// the whole product with Y read in place: blocks of NV vectors of columns, then single vectors,
-// then the last cols % W columns as one partial vector
+// the whole product with Y read in place: blocks of NV vectors of columns, then one tile of the
+// rest (its last vector partial)
 template <bool XT, bool Fused, Out O>
 static void gemm_direct(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols,
                         int64_t ldx, int64_t ldy, int64_t ldc) {
   int64_t c = 0;
-  for (; c + NV * W <= cols; c += NV * W) tile_rows<NV, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
-  for (; c + W <= cols; c += W) tile_rows<1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
-  if (c < cols) tile_rows<1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, cols - c);
+  for (; c + NV * W <= cols; c += NV * W) tile_rows<NV, false, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
+  if (c < cols) tail_cols<NV, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, cols - c);
 }
 
 // Scratch for packed operands, one buffer per thread and slot (0: Y's panels, 1: X transposed),
@@ -216,18 +223,25 @@ static void gemm_packed(const double* X, const double* Y, double* C, int64_t row
 #endif
 constexpr int64_t kPageDoubles = TG_PACK_MIN_LDY, kTransposeCols = TG_TRANSPOSE_MIN_COLS, kPackRows = TG_PACK_MIN_ROWS;
 
+// The backward products (any order of summation) in blocks of KC steps: the panels of X and Y
+// that one tile streams through stay in cache for the next tile. In place, A^T dC over 1797
+// rows ran 1.3x to 1.6x as fast with SSE2 and AVX2 at KC = 256, up to 5% faster with AVX-512.
+// Packed, a block's panels are contiguous and each block adds a pass over C: at 784-2048-10,
+// batch 1,024, A^T dC ran 10% faster at KC = 1024 than at 256 (AVX-512). The forward rule keeps
+// every chain whole.
+template <bool XT, bool YT, Out O>
+TG_INLINE int64_t block_steps(int64_t rows, int64_t cols, int64_t ldx, int64_t ldy) {
+  const bool transposeX = XT && O != Out::AddT && ldx >= kPageDoubles && cols >= kTransposeCols && rows >= W;
+  const bool packY = O != Out::AddT && (YT || (ldy >= kPageDoubles && rows >= kPackRows && cols >= W));
+  return packY || transposeX ? TG_KC_PACKED : TG_KC;
+}
+
 template <bool XT, bool YT, bool Fused, Out O>
 static void gemm_any(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols,
                      int64_t ldx, int64_t ldy, int64_t ldc) {
   const bool transposeX = XT && O != Out::AddT && ldx >= kPageDoubles && cols >= kTransposeCols && rows >= W;
   const bool packY = O != Out::AddT && (YT || (ldy >= kPageDoubles && rows >= kPackRows && cols >= W));
-  // The backward products (any order of summation) in blocks of KC steps: the panels of X and Y
-  // that one tile streams through stay in cache for the next tile. In place, A^T dC over 1797
-  // rows ran 1.3x to 1.6x as fast with SSE2 and AVX2 at KC = 256, up to 5% faster with AVX-512.
-  // Packed, a block's panels are contiguous and each block adds a pass over C: at 784-2048-10,
-  // batch 1,024, A^T dC ran 10% faster at KC = 1024 than at 256 (AVX-512). The forward rule keeps
-  // every chain whole.
-  const int64_t kc = packY || transposeX ? TG_KC_PACKED : TG_KC;
+  const int64_t kc = block_steps<XT, YT, O>(rows, cols, ldx, ldy);
   if (O != Out::Set && steps > kc) {
     for (int64_t s = 0; s < steps; s += kc)
       gemm_any<XT, YT, Fused, O>(X + s * (XT ? ldx : 1), Y + s * (YT ? 1 : ldy), C, rows,
@@ -254,6 +268,26 @@ template <bool XT, bool Fused, Out O>
 static void gemm(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
                  int64_t ldy, int64_t ldc) {
   gemm_any<XT, false, Fused, O>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
+}
+
+// A backward product C += X Y (fused, blocks of KC steps), or with `set` C = X Y: its first block
+// stores (Out::Set) and the others add, so C is never read before it is written (FLAG_SET_*).
+template <bool XT, bool YT>
+static void gemm_into(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols,
+                      int64_t ldx, int64_t ldy, int64_t ldc, bool set) {
+  if (!set) return gemm_any<XT, YT, true, Out::Add>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
+  const int64_t kc = block_steps<XT, YT, Out::Add>(rows, cols, ldx, ldy);
+  const int64_t first = steps < kc ? steps : kc;
+  gemm_any<XT, YT, true, Out::Set>(X, Y, C, rows, first, cols, ldx, ldy, ldc);
+  if (first < steps)
+    gemm_any<XT, YT, true, Out::Add>(X + first * (XT ? ldx : 1), Y + first * (YT ? 1 : ldy), C, rows, steps - first,
+                                     cols, ldx, ldy, ldc);
+}
+
+// C = 0 before a product that adds (the paths with no storing variant)
+template <class T>
+TG_INLINE void zero_rows(T* C, int64_t n, bool set) {
+  if (set && n > 0) std::memset(C, 0, sizeof(T) * static_cast<size_t>(n));
 }
 
 template <int NB>
@@ -307,8 +341,10 @@ template <bool XT, bool Fused, Out O>
 static void gemm(const float* X, const float* Y, float* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
                  int64_t ldy, int64_t ldc);
 static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int64_t k);
-static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par);
-static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par);
+static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                       bool set);
+static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                       bool set);
 
 template <bool Fused, class T>
 static void matmul_fwd(const Fwd<T>& f) {
@@ -325,11 +361,13 @@ static void matmul_fwd(const Fwd<T>& f) {
 // or, computing dB^T = dC^T A, along its columns (t): the latter where the lanes fit k better than
 // n, as for a narrow output layer (n = 10 on 8 lanes would leave 6 lanes idle in every other
 // vector), and it reads A in contiguous row pieces rather than columns at stride k.
+// set: dB = A^T dC (FLAG_SET_B)
 static void matmul_atb(const double* A, const double* D, double* G, int64_t m, int64_t k, int64_t n,
-                       const Parallel* par) {
+                       const Parallel* par, bool set) {
   if (n == 1) {  // dB is a vector: four rows of A at a time, each scaled by its dC, read in order;
     // in pieces of dB's elements (multiples of the vector width: the same vector and scalar steps)
     return par_pieces(par, k, piece_rows(m, kRowAlign, m), [&](int64_t t0, int64_t t1) {
+      zero_rows(G + t0, t1 - t0, set);
       int64_t i = 0;
       for (; i + 4 <= m; i += 4) {
         const double *a0 = A + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
@@ -349,21 +387,24 @@ static void matmul_atb(const double* A, const double* D, double* G, int64_t m, i
   // of NV vectors, or as rows of the direct one
   if (idle(k) * n < idle(n) * k)
     par_pieces(par, k, piece_rows(m * n, NV * W, m * n), [&](int64_t t0, int64_t t1) {
+      zero_rows(G + t0 * n, (t1 - t0) * n, set);
       gemm<true, true, Out::AddT>(D, A + t0, G + t0 * n, n, m, t1 - t0, n, k, n);
     });
   else
     par_pieces(par, k, piece_rows(m * n, kRowAlign, m * n), [&](int64_t t0, int64_t t1) {
-      gemm<true, true, Out::Add>(A + t0, D, G + t0 * n, t1 - t0, m, n, k, n, n);
+      gemm_into<true, false>(A + t0, D, G + t0 * n, t1 - t0, m, n, k, n, n, set);
     });
 }
 
 // dA[i, t] += sum_j dC[i, j] B[t, j]: the product dC B^T with B^T packed once (n x k, the size of
 // B), so that the lanes run along dA's rows as in the forward product. Dot products of rows of
 // dC and B instead would end each of the m k outputs with a horizontal sum, slow for a small n.
+// set: dA = dC B^T (FLAG_SET_A)
 static void matmul_abt(const double* D, const double* B, double* G, int64_t m, int64_t k, int64_t n,
-                       const Parallel* par) {
+                       const Parallel* par, bool set) {
   if (n == 1)  // each row of dA gets B scaled by one dC
     return par_pieces(par, m, piece_rows(k, kRowAlign, k), [&](int64_t lo, int64_t hi) {
+      zero_rows(G + lo * k, (hi - lo) * k, set);
       for (int64_t i = lo; i < hi; i++) {
         const vd d = splat(D[i]);
         double* g = G + i * k;
@@ -373,7 +414,7 @@ static void matmul_abt(const double* D, const double* B, double* G, int64_t m, i
       }
     });
   par_pieces(par, m, piece_rows(n * k, kRowAlign, n * k), [&](int64_t lo, int64_t hi) {
-    gemm_any<false, true, true, Out::Add>(D + lo * n, B, G + lo * k, hi - lo, n, k, n, n, k);
+    gemm_into<false, true>(D + lo * n, B, G + lo * k, hi - lo, n, k, n, n, k, set);
   });
 }
 
@@ -385,6 +426,6 @@ static void matmul_f(const Fwd<T>& f) {
 template <class T>
 static void matmul_b(const Bwd<T>& g) {
   const int64_t m = g.p0, k = g.p1, n = g.p2;
-  if (g.flags & FLAG_GRAD_A) matmul_abt(g.gout, g.b, g.ga, m, k, n, g.par);
-  if (g.flags & FLAG_GRAD_B) matmul_atb(g.a, g.gout, g.gb, m, k, n, g.par);
+  if (g.flags & FLAG_GRAD_A) matmul_abt(g.gout, g.b, g.ga, m, k, n, g.par, (g.flags & FLAG_SET_A) != 0);
+  if (g.flags & FLAG_GRAD_B) matmul_atb(g.a, g.gout, g.gb, m, k, n, g.par, (g.flags & FLAG_SET_B) != 0);
 }

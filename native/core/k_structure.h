@@ -180,7 +180,7 @@ static void batch_matmul_b(const Bwd<T>& g) {
   const BatchMatmul d(g.p);
   for (int64_t s = 0; s < d.batch; s++) {
     const T* gout = g.gout + s * d.m * d.n;
-    if (g.flags & FLAG_GRAD_A) matmul_abt(gout, g.b + s * d.strideB, g.ga + s * d.strideA, d.m, d.k, d.n, g.par);
-    if (g.flags & FLAG_GRAD_B) matmul_atb(g.a + s * d.strideA, gout, g.gb + s * d.strideB, d.m, d.k, d.n, g.par);
+    if (g.flags & FLAG_GRAD_A) matmul_abt(gout, g.b + s * d.strideB, g.ga + s * d.strideA, d.m, d.k, d.n, g.par, false);
+    if (g.flags & FLAG_GRAD_B) matmul_atb(g.a + s * d.strideA, gout, g.gb + s * d.strideB, d.m, d.k, d.n, g.par, false);
   }
 }

@@ -96,7 +96,9 @@ static Kernels<T> make_kernels() {
     t.scalarABwd[op] = SCALAR_A_BWD<T>[op];
     t.scalarBFwd[op] = SCALAR_B_FWD<T>[op];
     t.scalarBBwd[op] = SCALAR_B_BWD<T>[op];
+    t.setSides[op] = SET_SIDES[op];
   }
+  t.setSides[OP_MATMUL] = FLAG_GRAD_A | FLAG_GRAD_B;
   t.fast[OP_SUM] = sum_fast_f<T>;
   t.tan[OP_LOGSUMEXP] = logsumexp_t<T>;
   t.tan[OP_SOFTMAX_XENT] = softmax_xent_t<T>;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "intervals.h"
 #include "thread-pool.h"
@@ -32,6 +33,23 @@ bool fail(std::string* error, const std::string& msg) {
 }
 
 std::string at(int32_t i) { return "instruction " + std::to_string(i); }
+
+using Spans = std::vector<std::pair<int64_t, int64_t>>;
+
+// the ranges of `from` not in `cut`, both sorted and disjoint (empty ranges dropped)
+Spans minus(const Spans& from, const Spans& cut) {
+  Spans out;
+  size_t c = 0;
+  for (auto [lo, hi] : from) {
+    while (c < cut.size() && cut[c].second <= lo) c++;
+    for (size_t q = c; q < cut.size() && cut[q].first < hi; q++) {
+      if (cut[q].first > lo) out.emplace_back(lo, cut[q].first);
+      lo = std::max(lo, cut[q].second);
+    }
+    if (lo < hi) out.emplace_back(lo, hi);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -174,12 +192,18 @@ std::unique_ptr<Program<T>> Program<T>::load(TapeData&& t, const KernelTable* ke
       spans.emplace_back(in.out, in.out + static_cast<int64_t>(op_extent(in.op, 0, in.p)));
   if (d.output >= d.tempStart) spans.emplace_back(d.output, d.output + 1);
   std::sort(spans.begin(), spans.end());
+  std::vector<std::pair<int64_t, int64_t>> merged;
   for (auto& sp : spans) {
-    if (!p->zeroSpans_.empty() && sp.first <= p->zeroSpans_.back().second)
-      p->zeroSpans_.back().second = std::max(p->zeroSpans_.back().second, sp.second);
+    if (!merged.empty() && sp.first <= merged.back().second)
+      merged.back().second = std::max(merged.back().second, sp.second);
     else
-      p->zeroSpans_.push_back(sp);
+      merged.push_back(sp);
   }
+  // minus what a rule stores (no zero is read there); the parameters' adjoints likewise
+  std::vector<std::pair<int64_t, int64_t>> stored;
+  p->planStores(&stored);
+  p->zeroSpans_ = minus(merged, stored);
+  p->paramZeroSpans_ = minus({{0, d.nParams}}, stored);
   p->vbase_.resize(d.inputSizes.size() + 2);
   p->gbase_.resize(d.inputSizes.size() + 2);
   return p;
@@ -343,6 +367,58 @@ void Program<T>::passAdjoints() {
   }
 }
 
+// A reverse sweep adds every contribution to an adjoint zeroed beforehand. Where a rule is the
+// first in the sweep to touch an operand's adjoint range (no earlier rule wrote into it or read
+// it as its output's adjoint, and it is not the output's seed) and the rule can store
+// (Kernels::setSides, never a folded scalar's sum), it stores 0 + its contribution: the same
+// values, and the range is left out of the zeroing. Walks the sweep in its order, with every
+// range touched so far merged in an ordered map (start -> end).
+template <class T>
+void Program<T>::planStores(std::vector<std::pair<int64_t, int64_t>>* stored) {
+  std::map<int64_t, int64_t> touched;
+  auto overlaps = [&](int64_t lo, int64_t hi) {
+    auto it = touched.upper_bound(lo);
+    if (it != touched.begin() && std::prev(it)->second > lo) return true;
+    return it != touched.end() && it->first < hi;
+  };
+  auto touch = [&](int64_t lo, int64_t hi) {
+    if (lo >= hi) return;
+    auto it = touched.upper_bound(lo);
+    if (it != touched.begin() && std::prev(it)->second >= lo) {
+      --it;
+      lo = it->first;
+      hi = std::max(hi, it->second);
+      it = touched.erase(it);
+    }
+    while (it != touched.end() && it->first <= hi) {
+      hi = std::max(hi, it->second);
+      it = touched.erase(it);
+    }
+    touched.emplace(lo, hi);
+  };
+  touch(tape_.output, tape_.output + 1);
+  const int32_t grads[3] = {FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_C}, sets[3] = {FLAG_SET_A, FLAG_SET_B, FLAG_SET_C};
+  for (size_t i = instrs_.size(); i-- > 0;) {
+    Instr& in = instrs_[i];
+    if (!(in.flags & FLAG_GRAD_OUT) || in.elided) continue;
+    touch(in.gout, in.gout + static_cast<int64_t>(op_extent(in.op, 0, in.p)));
+    const int32_t abs[3] = {in.absA, in.absB, in.absC};
+    for (int k = 0; k < 3 && k < OP_ARITY[in.op]; k++) {
+      if (!(in.flags & grads[k])) continue;
+      const bool scalar = in.scalarSide == k + 1;
+      const int64_t lo = abs[k], hi = lo + (scalar ? 1 : static_cast<int64_t>(op_extent(in.op, k + 1, in.p)));
+      // parameters' and temporaries' adjoints only: the zeroed ones
+      const bool zeroed = hi <= tape_.nParams || lo >= tape_.tempStart;
+      if (!scalar && (K().setSides[in.op] & grads[k]) && zeroed && lo < hi && !overlaps(lo, hi)) {
+        in.stores |= sets[k];
+        stored->emplace_back(lo, hi);
+      }
+      touch(lo, hi);
+    }
+  }
+  std::sort(stored->begin(), stored->end());
+}
+
 template <class T>
 std::vector<int32_t> Program<T>::passes() const {
   std::vector<int32_t> out;
@@ -498,7 +574,8 @@ double Program<T>::reverse(const Call& call) {
   const double f = outputValue();
   T* g = g_.data();
   T* gp = gbase_[0];
-  if (tape_.nParams) std::memset(gp, 0, sizeof(T) * tape_.nParams);
+  for (const auto& sp : paramZeroSpans_)
+    std::memset(gp + sp.first, 0, sizeof(T) * static_cast<size_t>(sp.second - sp.first));
   for (const auto& sp : zeroSpans_) std::memset(g + sp.first, 0, sizeof(T) * static_cast<size_t>(sp.second - sp.first));
   gbase_[outRef_.region][outRef_.offset] = 1.0;
   const T* v = v_.data();
@@ -513,7 +590,7 @@ double Program<T>::reverse(const Call& call) {
                    g + in.gout,
                    gbase_[in.a.region] + in.a.offset,
                    gbase_[in.b.region] + in.b.offset,
-                   in.flags,
+                   in.flags | in.stores,
                    in.p0,
                    in.p1,
                    in.p2,

@@ -50,6 +50,9 @@ struct Instr {
   // with the operands of the output's extent sliced along it (a folded scalar or pow's exponent
   // is read whole)
   bool pieces, sliceA, sliceB, sliceC;
+  // FLAG_SET_A/B/C (kernels.h) the reverse sweep adds to flags: operands whose adjoint this
+  // instruction's rule stores, as the first to touch it (planStores)
+  int32_t stores;
 };
 
 // Buffers of one call. With copy = true, theta and the inputs are copied into the arena and the
@@ -153,6 +156,8 @@ class Program {
   // scratch for a bilinear rule's second term; the values are read from the program's arena
   void tangentSweep(int32_t from, T* t, T* scratch);
   void passAdjoints();
+  // Sets Instr::stores; the adjoint ranges (arena offsets) those stores cover, sorted, in *stored
+  void planStores(std::vector<std::pair<int64_t, int64_t>>* stored);
   void planPieces();
 
   // What one forward sweep writes and reads: the value arena and each region's base (the
@@ -193,9 +198,11 @@ class Program {
   std::vector<int32_t> inputStart_;
   Ref outRef_{};
   int64_t outputSize_ = 0;
-  bool alwaysCopy_ = false;                             // an operand spans two regions: read everything from the arena
-  std::vector<std::pair<int64_t, int64_t>> zeroSpans_;  // adjoint ranges zeroed before a sweep
-  Arena<T> v_, g_;                                      // value and adjoint arenas
+  bool alwaysCopy_ = false;  // an operand spans two regions: read everything from the arena
+  // adjoint ranges zeroed before a sweep: temporaries' (arena offsets), and the parameters'
+  // (offsets into the gradient) but those a rule stores
+  std::vector<std::pair<int64_t, int64_t>> zeroSpans_, paramZeroSpans_;
+  Arena<T> v_, g_;  // value and adjoint arenas
   // forward mode: the instructions as the tape wrote them (before fuseScalarBroadcasts and
   // passAdjoints rewrote instrs_), the tangent arena (the value arena's layout) and scratch for
   // the second term of a bilinear rule
