@@ -48,6 +48,9 @@ constexpr int32_t FLAG_SET_A = 16;
 constexpr int32_t FLAG_SET_B = 32;
 constexpr int32_t FLAG_SET_C = 64;
 
+template <class T>
+struct Then;
+
 // The backward rule's view: values (v*) and adjoints (g*). ga, gb and gc may be the same pointer,
 // so rules update them one after the other, never through restrict pointers.
 template <class T>
@@ -64,6 +67,17 @@ struct Bwd {
   T* gc;
   const int32_t* p;
   const Parallel* par;
+  // matmul only: the backward rule of the elementwise op whose output is operand a, run on each
+  // block of rows of dA as it is computed, from a scratch block in cache (program.cpp, fuseThen);
+  // dA itself is then never written to the arena. nullptr otherwise.
+  const Then<T>* then = nullptr;
+};
+
+// That rule and its operands at element 0 (args.gout is replaced by the block of dA).
+template <class T>
+struct Then {
+  void (*fn)(const Bwd<T>&);
+  Bwd<T> args;
 };
 
 // A custom tangent rule's view (forward mode, k_tangent.h): values, operand tangents (ta, tb, tc)

@@ -2,6 +2,7 @@
 // defines TG_ISA (namespace name), TG_ISA_NAME, TG_VBYTES, TG_HAS_FMA and the matmul tile
 // TG_MR x TG_NV (k_matmul.h) and sets the target with #pragma GCC target before including
 // this file.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>

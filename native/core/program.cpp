@@ -123,6 +123,7 @@ std::unique_ptr<Program<T>> Program<T>::load(TapeData&& t, const KernelTable* ke
     for (int32_t i = 0; i < d.nInstr; i++) {
       const int32_t* w = &d.code[static_cast<size_t>(i) * INSTR_WIDTH];
       Instr in{};
+      in.then = -1;
       in.op = w[F_OP];
       in.flags = w[F_FLAGS];
       in.p = w + F_P0;
@@ -201,6 +202,7 @@ std::unique_ptr<Program<T>> Program<T>::load(TapeData&& t, const KernelTable* ke
   }
   // minus what a rule stores (no zero is read there); the parameters' adjoints likewise
   std::vector<std::pair<int64_t, int64_t>> stored;
+  p->fuseThen();
   p->planStores(&stored);
   p->zeroSpans_ = minus(merged, stored);
   p->paramZeroSpans_ = minus({{0, d.nParams}}, stored);
@@ -419,6 +421,82 @@ void Program<T>::planStores(std::vector<std::pair<int64_t, int64_t>>* stored) {
   std::sort(stored->begin(), stored->end());
 }
 
+// An elementwise op U (tanh, relu, ...) whose output is operand a of a matmul M and nothing
+// else: M's dA is U's output adjoint, and U's rule only reads it. M then runs U's rule on each
+// block of dA as it computes it (matmul_abt_then, k_matmul.h) and the sweep skips U: dA is never
+// stored in the arena. U's input adjoint is written earlier in the sweep than it would be, so
+// nothing else may touch it, nor U's output adjoint, nor U's output: each of those ranges has
+// exactly one writer (or reader) in the tape, counted over every instruction that takes part.
+// float64 only (the float32 products have no block path).
+template <class T>
+void Program<T>::fuseThen() {
+  if (sizeof(T) != 8) return;
+  const size_t count = instrs_.size();
+  // the producer of each output offset (the one instruction, or -1 when several start there)
+  std::vector<std::pair<uint32_t, uint32_t>> outAt;
+  std::vector<int64_t> his, los;
+  std::vector<std::pair<size_t, size_t>> pairs;  // (M, U) candidates
+  std::vector<uint32_t> oStarts, oEnds, wStarts, wEnds, rStarts, rEnds;
+  const int32_t grads[3] = {FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_C};
+  for (size_t q = 0; q < count; q++) {
+    const Instr& o = instrs_[q];
+    const int64_t e = static_cast<int64_t>(op_extent(o.op, 0, o.p));
+    if (!o.elided) {
+      oStarts.push_back(static_cast<uint32_t>(o.out)), oEnds.push_back(static_cast<uint32_t>(o.out + e));
+      outAt.emplace_back(static_cast<uint32_t>(o.out), static_cast<uint32_t>(q));
+    }
+    if (o.elided || !(o.flags & FLAG_GRAD_OUT)) continue;
+    rStarts.push_back(static_cast<uint32_t>(o.gout)), rEnds.push_back(static_cast<uint32_t>(o.gout + e));
+    const int32_t abs[3] = {o.absA, o.absB, o.absC};
+    for (int k = 0; k < 3 && k < OP_ARITY[o.op]; k++) {
+      if (!(o.flags & grads[k])) continue;
+      const int64_t len = o.scalarSide == k + 1 ? 1 : static_cast<int64_t>(op_extent(o.op, k + 1, o.p));
+      wStarts.push_back(static_cast<uint32_t>(abs[k])), wEnds.push_back(static_cast<uint32_t>(abs[k] + len));
+    }
+  }
+  // the seed of the output's adjoint is a write
+  wStarts.push_back(static_cast<uint32_t>(tape_.output)), wEnds.push_back(static_cast<uint32_t>(tape_.output + 1));
+  std::sort(outAt.begin(), outAt.end());
+  auto producer = [&](int64_t at) -> int64_t {
+    auto it = std::lower_bound(outAt.begin(), outAt.end(), std::make_pair(static_cast<uint32_t>(at), uint32_t(0)));
+    if (it == outAt.end() || it->first != at) return -1;
+    if (it + 1 != outAt.end() && (it + 1)->first == at) return -1;
+    return it->second;
+  };
+  for (size_t q = 0; q < count; q++) {
+    const Instr& m = instrs_[q];
+    if (m.op != OP_MATMUL || m.elided || !(m.flags & FLAG_GRAD_OUT) || !(m.flags & FLAG_GRAD_A) ||
+        m.absA < tape_.tempStart)
+      continue;
+    const int64_t u = producer(m.absA);
+    if (u < 0 || static_cast<size_t>(u) >= q) continue;
+    const Instr& U = instrs_[static_cast<size_t>(u)];
+    const int64_t n = static_cast<int64_t>(op_extent(U.op, 0, U.p));
+    if (!OP_ELEMENTWISE[U.op] || OP_ARITY[U.op] != 1 || U.elided || U.scalarSide || !(U.flags & FLAG_GRAD_OUT) ||
+        !(U.flags & FLAG_GRAD_A) || !(K().setSides[U.op] & FLAG_GRAD_A) || U.gout != U.out ||
+        n != static_cast<int64_t>(op_extent(m.op, 1, m.p)) || n == 0)
+      continue;
+    pairs.emplace_back(q, static_cast<size_t>(u));
+    his.push_back(U.out + n), los.push_back(U.out);
+    his.push_back(U.absA + n), los.push_back(U.absA);
+  }
+  if (pairs.empty()) return;
+  const OverlapCounter outs(his, los, std::move(oStarts), std::move(oEnds));
+  const OverlapCounter writes(his, los, std::move(wStarts), std::move(wEnds));
+  const OverlapCounter reads(his, los, std::move(rStarts), std::move(rEnds));
+  for (auto [q, u] : pairs) {
+    Instr& U = instrs_[u];
+    const int64_t n = static_cast<int64_t>(op_extent(U.op, 0, U.p));
+    // U's values: U alone writes them; their adjoint: M writes it, U reads it; U's input
+    // adjoint: U alone writes it
+    if (outs.count(U.out, U.out + n) != 1 || writes.count(U.out, U.out + n) != 1 ||
+        reads.count(U.out, U.out + n) != 1 || writes.count(U.absA, U.absA + n) != 1)
+      continue;
+    instrs_[q].then = static_cast<int32_t>(u);
+    U.fused = true;
+  }
+}
+
 template <class T>
 std::vector<int32_t> Program<T>::passes() const {
   std::vector<int32_t> out;
@@ -580,24 +658,45 @@ double Program<T>::reverse(const Call& call) {
   gbase_[outRef_.region][outRef_.offset] = 1.0;
   const T* v = v_.data();
   const auto& bwd = K().bwd;
+  Then<T> then;
   for (size_t i = instrs_.size(); i-- > 0;) {
     const Instr& in = instrs_[i];
-    if (!(in.flags & FLAG_GRAD_OUT) || in.elided) continue;
-    const Bwd<T> b{v + in.out,
-                   vbase_[in.a.region] + in.a.offset,
-                   vbase_[in.b.region] + in.b.offset,
-                   in.extra >= 0 ? v + in.extra : nullptr,
-                   g + in.gout,
-                   gbase_[in.a.region] + in.a.offset,
-                   gbase_[in.b.region] + in.b.offset,
-                   in.flags | in.stores,
-                   in.p0,
-                   in.p1,
-                   in.p2,
-                   vbase_[in.c.region] + in.c.offset,
-                   gbase_[in.c.region] + in.c.offset,
-                   in.p,
-                   sweep.par};
+    if (!(in.flags & FLAG_GRAD_OUT) || in.elided || in.fused) continue;
+    Bwd<T> b{v + in.out,
+             vbase_[in.a.region] + in.a.offset,
+             vbase_[in.b.region] + in.b.offset,
+             in.extra >= 0 ? v + in.extra : nullptr,
+             g + in.gout,
+             gbase_[in.a.region] + in.a.offset,
+             gbase_[in.b.region] + in.b.offset,
+             in.flags | in.stores,
+             in.p0,
+             in.p1,
+             in.p2,
+             vbase_[in.c.region] + in.c.offset,
+             gbase_[in.c.region] + in.c.offset,
+             in.p,
+             sweep.par};
+    if (in.then >= 0) {
+      const Instr& u = instrs_[static_cast<size_t>(in.then)];
+      then.fn = bwd[u.op];
+      then.args = Bwd<T>{v + u.out,
+                         vbase_[u.a.region] + u.a.offset,
+                         vbase_[u.b.region] + u.b.offset,
+                         u.extra >= 0 ? v + u.extra : nullptr,
+                         nullptr,
+                         gbase_[u.a.region] + u.a.offset,
+                         gbase_[u.b.region] + u.b.offset,
+                         u.flags | u.stores,
+                         u.p0,
+                         u.p1,
+                         u.p2,
+                         vbase_[u.c.region] + u.c.offset,
+                         gbase_[u.c.region] + u.c.offset,
+                         u.p,
+                         nullptr};
+      b.then = &then;
+    }
     const BwdFn<T> fn = in.scalarSide ? (in.scalarSide == 1 ? K().scalarABwd : K().scalarBBwd)[in.op] : bwd[in.op];
     // an operand read whole whose adjoint is asked for sums over the elements: one piece
     const bool pieces = in.pieces && sweep.par && (in.sliceA || !(in.flags & FLAG_GRAD_A)) &&

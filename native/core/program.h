@@ -53,6 +53,10 @@ struct Instr {
   // FLAG_SET_A/B/C (kernels.h) the reverse sweep adds to flags: operands whose adjoint this
   // instruction's rule stores, as the first to touch it (planStores)
   int32_t stores;
+  // on a matmul: the elementwise instruction whose backward rule runs inside this one's dA
+  // (fuseThen), or -1; on that instruction: fused, skipped by the reverse sweep
+  int32_t then;
+  bool fused;
 };
 
 // Buffers of one call. With copy = true, theta and the inputs are copied into the arena and the
@@ -158,6 +162,7 @@ class Program {
   void passAdjoints();
   // Sets Instr::stores; the adjoint ranges (arena offsets) those stores cover, sorted, in *stored
   void planStores(std::vector<std::pair<int64_t, int64_t>>* stored);
+  void fuseThen();
   void planPieces();
 
   // What one forward sweep writes and reads: the value arena and each region's base (the
