@@ -36,6 +36,8 @@ const KERNEL_SUITES = [
   // blocking edges of the matmul tiles; the parallel sweeps (same bits for 1-3 threads)
   'matmul-tiles',
   'threads',
+  // the reverse sweep's stored adjoints and activations fused into a product's dA
+  'reverse-sweep',
   // the tangent kernels; FD loops; every gradient method on models; the fused optimizers
   'forward',
   'fd',
