@@ -1,5 +1,5 @@
 /**
- * The native load passes (native/core/program.cpp: scalar broadcasts folded into their reader,
+ * The native load passes (native/core/program.cpp: scalar broadcasts, and rows repeated, folded into their reader,
  * adjoints passed through adds) count readers and producers in O(log n) per candidate; their
  * first version scanned the whole tape per candidate (quadratic load: 30k instructions took
  * 1.1 s). This file keeps a transcription of that first version as the oracle: on compiled tapes
@@ -23,6 +23,8 @@ import { graph } from './fuzz-graph.js';
 import { describeEachBackend, expectAD, TEST_BACKENDS } from './harness.js';
 
 const WORDS = 7; // elided, scalarSide, gout, flags, absA, absB, absC (Program::passes)
+/** a broadcast row of this many elements or more folds into its reader (program.cpp, kRowFold) */
+const ROW_FOLD = 64;
 
 interface Ins {
   readonly op: string;
@@ -39,6 +41,8 @@ interface Ins {
   readonly eC: number;
   readonly arity: number;
   scalarSide: number;
+  /** with scalarSide: 0 for a folded scalar, the row's length for a folded row */
+  rowInner: number;
   elided: boolean;
   gout: number;
 }
@@ -69,6 +73,7 @@ function firstVersion(t: Tape): Int32Array {
       eC: arity >= 3 ? extent(def.extent.c!, p) : 0,
       arity,
       scalarSide: 0,
+      rowInner: 0,
       elided: false,
       gout: w[Field.out],
     });
@@ -78,8 +83,9 @@ function firstVersion(t: Tape): Int32Array {
   // fuseScalarBroadcasts
   for (let i = 0; i < ins.length; i++) {
     const bc = ins[i];
-    if (bc.op !== 'broadcast' || bc.p[0] !== 1 || bc.p[2] !== 1 || bc.p[1] < 1) continue;
-    const [lo, hi] = [bc.out, bc.out + bc.p[1]];
+    // a scalar, or (added with the row fold) a row of at least ROW_FOLD elements repeated
+    if (bc.op !== 'broadcast' || bc.p[0] !== 1 || (bc.p[2] !== 1 && bc.p[2] < ROW_FOLD) || bc.p[1] < 1) continue;
+    const [lo, hi] = [bc.out, bc.out + bc.p[1] * bc.p[2]];
     if (t.output >= lo && t.output < hi) continue;
     let isOutput = false;
     for (let k = 0; k < t.outputs.length; k += 2)
@@ -93,7 +99,7 @@ function firstVersion(t: Tape): Int32Array {
       const readsB = o.eB > 0 && o.absB < hi && lo < o.absB + o.eB;
       if (o.eC > 0 && o.absC < hi && lo < o.absC + o.eC) ok = false;
       if (!readsA && !readsB) continue;
-      const whole = readsA !== readsB && (readsA ? o.absA === lo : o.absB === lo) && o.p[0] === bc.p[1];
+      const whole = readsA !== readsB && (readsA ? o.absA === lo : o.absB === lo) && o.p[0] === bc.p[1] * bc.p[2];
       if (reader >= 0 || q <= i || !arithmetic(o) || !whole || o.scalarSide !== 0) ok = false;
       reader = q;
     }
@@ -101,6 +107,7 @@ function firstVersion(t: Tape): Int32Array {
     const r = ins[reader];
     const side = r.absA === lo ? Flag.gradA : Flag.gradB;
     if (r.flags & Flag.gradOut && r.flags & side && !(bc.flags & Flag.gradOut)) continue;
+    r.rowInner = bc.p[2] > 1 ? bc.p[2] : 0;
     if (r.absA === lo) {
       r.scalarSide = 1;
       r.absA = bc.absA;
@@ -115,7 +122,7 @@ function firstVersion(t: Tape): Int32Array {
   const read = (o: Ins, side: number): [number, number] => {
     if (side > o.arity) return [0, 0];
     const lo = side === 1 ? o.absA : side === 2 ? o.absB : o.absC;
-    const len = o.scalarSide === side ? 1 : side === 1 ? o.eA : side === 2 ? o.eB : o.eC;
+    const len = o.scalarSide === side ? o.rowInner || 1 : side === 1 ? o.eA : side === 2 ? o.eB : o.eC;
     return [lo, lo + len];
   };
   const overlaps = (x: [number, number], lo: number, hi: number) => x[0] < x[1] && x[0] < hi && lo < x[1];

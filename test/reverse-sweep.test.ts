@@ -2,7 +2,8 @@
  * The native reverse sweep's two load decisions (native/core/program.cpp): a rule that is the
  * first to touch an operand's adjoint stores its contribution rather than adding it to a zeroed
  * adjoint (planStores, FLAG_SET_*), and an elementwise op whose output only a matmul reads runs
- * its backward rule inside that matmul's dA, block by block (fuseThen, matmul_abt_then). Each
+ * its backward rule inside that matmul's dA, block by block (fuseThen, matmul_abt_then); a row
+ * repeated by a broadcast (a bias) is folded into the add that reads it (fuseScalarBroadcasts). Each
  * case is built to take a path or to be refused one (an activation read twice, its input read
  * twice, a weight used twice, x * x); every gradient must agree with the js reference to 1e-12
  * and be the same bits on 1, 2 and 3 threads. Speed is measured in bench/large.ts, not here.
@@ -65,6 +66,23 @@ const cases: Case[] = [
     return { name: 'x * x', f, params: { x: random(300, 7) }, inputs: {} };
   })(),
   (() => {
+    // rows of 100 repeated over 300 rows (30,000 elements: pieces of 8,192 on the pool, which
+    // start inside rows), folded into add, sub (the row as operand a), mul and div
+    const f = define(
+      { params: { W: [20, 100], b: [100], s: [100] }, inputs: { X: [300, 20] } },
+      ({ W, b, s }, { X }) => {
+        const z = X.matmul(W).add(b);
+        return b.sub(z).mul(s).div(s.square().add(1)).tanh().square().sum();
+      },
+    );
+    return {
+      name: 'rows folded into add, sub, mul and div',
+      f,
+      params: { W: random(2000, 11, -0.3, 0.3), b: random(100, 12), s: random(100, 13) },
+      inputs: { X: random(6000, 14) },
+    };
+  })(),
+  (() => {
     // the activation is operand b of the matmul: not fused
     const f = define({ params: { W: [12, 9], P: [5, 12] }, inputs: { X: [12, 12] } }, ({ W, P }, { X }) =>
       P.matmul(X.matmul(W).tanh()).square().sum(),
@@ -106,4 +124,22 @@ describe.runIf(TEST_BACKENDS.includes('native'))('native reverse sweep: stored a
         first = got;
       }
     });
+
+  it('folded rows keep the exact forward values: finite differences equal js bit for bit', async () => {
+    const k = cases.find((c) => c.name.startsWith('rows folded'))!;
+    const cj = js.compile(k.f);
+    const theta = cj.flatten(k.params);
+    const coordinates = [0, 1999, 2000, 2050, 2099, 2100, 2199];
+    const fd = (c: Compiled) => {
+      const g = new Float64Array(c.paramCount);
+      c.gradFlat(theta, k.inputs, g, { method: 'fd-central', coordinates });
+      return coordinates.map((i) => g[i]);
+    };
+    const want = fd(cj);
+    for (const threads of [1, 2]) {
+      const c = (await backend('native', { threads })).compile(k.f);
+      expect(fd(c), `${threads} threads`).toEqual(want);
+      c.dispose();
+    }
+  });
 });

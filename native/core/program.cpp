@@ -21,6 +21,10 @@ constexpr int64_t kElemSplit = 2 * kElemPiece;
 // nanosecond each) reaches this, and in pieces of at least kFdPiece.
 constexpr double kFdSplit = 1 << 17;
 constexpr double kFdPiece = 1 << 15;
+// A broadcast of a row [n] to [rows, n] is folded into its reader (fuseScalarBroadcasts) from
+// n = kRowFold: the reader then runs once per row (forEachRow), each call long enough to cost
+// more than the call.
+constexpr int32_t kRowFold = 64;
 
 // Parallel::run (kernels.h) on the shared pool
 void runOnPool(const Parallel& p, int64_t n, void (*task)(void*, int64_t), void* ctx) {
@@ -33,6 +37,9 @@ bool fail(std::string* error, const std::string& msg) {
 }
 
 std::string at(int32_t i) { return "instruction " + std::to_string(i); }
+
+// the elements a folded operand (Instr::scalarSide) holds: a scalar, or a row
+int64_t folded(const Instr& in) { return in.rowInner ? in.rowInner : 1; }
 
 using Spans = std::vector<std::pair<int64_t, int64_t>>;
 
@@ -214,7 +221,10 @@ std::unique_ptr<Program<T>> Program<T>::load(TapeData&& t, const KernelTable* ke
 // A broadcast of a scalar (outer = inner = 1) read by exactly one add/sub/mul/div, as one whole
 // operand, is folded into that instruction: it reads the scalar itself (the _sa/_sb variants of
 // k_elementwise.gen.h, for the ops marked fuseScalar in src/ops/elementwise.ts). The
-// broadcast's n-element temporary is then never written, zeroed or summed back.
+// broadcast's n-element temporary is then never written, zeroed or summed back. A row repeated
+// (outer = 1, inner >= kRowFold: a bias added to every row of X W) folds the same way: the
+// reader runs its plain kernels row by row on the row itself (forEachRow), the same operations
+// in the same order (a row's adjoint sums the rows in order, as the broadcast's rule does).
 //
 // Readers are counted over every instruction (elided ones too), through a, b and c at their
 // full extent as the tape writes them (a read through c forbids the fold). A reader already
@@ -225,7 +235,11 @@ std::unique_ptr<Program<T>> Program<T>::load(TapeData&& t, const KernelTable* ke
 template <class T>
 void Program<T>::fuseScalarBroadcasts() {
   const size_t count = instrs_.size();
-  auto candidate = [](const Instr& bc) { return bc.op == OP_BROADCAST && bc.p0 == 1 && bc.p2 == 1 && bc.p1 >= 1; };
+  auto candidate = [](const Instr& bc) {
+    return bc.op == OP_BROADCAST && bc.p0 == 1 && (bc.p2 == 1 || bc.p2 >= kRowFold) && bc.p1 >= 1;
+  };
+  // the broadcast's output extent
+  auto repeated = [](const Instr& bc) { return static_cast<int64_t>(bc.p1) * bc.p2; };
   // extent of what o reads through operand a, b or c (side 1, 2, 3); <= 0 when nothing
   auto extent = [](const Instr& o, int side) -> int64_t {
     if (side > OP_ARITY[o.op]) return 0;
@@ -235,8 +249,7 @@ void Program<T>::fuseScalarBroadcasts() {
   std::vector<int64_t> his, los;
   std::vector<uint32_t> scalars;  // where a folded operand's range moves
   for (const Instr& bc : instrs_)
-    if (candidate(bc))
-      his.push_back(bc.out + static_cast<int64_t>(bc.p1)), los.push_back(bc.out), scalars.push_back(bc.absA);
+    if (candidate(bc)) his.push_back(bc.out + repeated(bc)), los.push_back(bc.out), scalars.push_back(bc.absA);
   if (his.empty()) return;
   // offsets and extents of a validated tape: inside the arena, below 2^31
   std::vector<uint32_t> starts, ends;
@@ -261,7 +274,7 @@ void Program<T>::fuseScalarBroadcasts() {
   for (size_t i = 0; i < count; i++) {
     Instr& bc = instrs_[i];
     if (!candidate(bc)) continue;
-    const int64_t lo = bc.out, hi = bc.out + static_cast<int64_t>(bc.p1);
+    const int64_t lo = bc.out, hi = bc.out + repeated(bc);
     if (tape_.output >= lo && tape_.output < hi) continue;
     if (outputs.count(lo, hi) > 0) continue;  // an elided broadcast's values are never written
     // exactly one range read in [lo, hi), starting at lo: one reader, through one whole operand
@@ -272,7 +285,7 @@ void Program<T>::fuseScalarBroadcasts() {
     if (id % 3 == 2) continue;  // read through c: only binary ops take a folded scalar
     const Instr& o = instrs_[q];
     const bool binary = K().scalarAFwd[o.op] != nullptr;
-    if (q <= i || !binary || o.p0 != bc.p1 || o.scalarSide != 0) continue;
+    if (q <= i || !binary || o.p0 != repeated(bc) || o.scalarSide != 0) continue;
     Instr& r = instrs_[q];
     // the reference sums the repeats back into the scalar only through the broadcast's own rule
     const int32_t side = r.absA == lo ? FLAG_GRAD_A : FLAG_GRAD_B;
@@ -281,6 +294,7 @@ void Program<T>::fuseScalarBroadcasts() {
     const int64_t e = extent(r, s);
     readers.add(lo, lo + e, -1);
     readerAt.remove(lo, static_cast<int64_t>(q) * 3 + s - 1);
+    r.rowInner = bc.p2 > 1 ? bc.p2 : 0;
     if (s == 1) {
       r.scalarSide = 1;
       r.a = bc.a;
@@ -310,7 +324,7 @@ void Program<T>::passAdjoints() {
   auto read = [](const Instr& o, int side) -> std::pair<int64_t, int64_t> {
     if (side > OP_ARITY[o.op]) return {0, 0};
     const int64_t lo = side == 1 ? o.absA : side == 2 ? o.absB : o.absC;
-    const int64_t len = o.scalarSide == side ? 1 : static_cast<int64_t>(op_extent(o.op, side, o.p));
+    const int64_t len = o.scalarSide == side ? folded(o) : static_cast<int64_t>(op_extent(o.op, side, o.p));
     return {lo, lo + len};
   };
   auto written = [](const Instr& o) -> std::pair<int64_t, int64_t> {
@@ -408,7 +422,7 @@ void Program<T>::planStores(std::vector<std::pair<int64_t, int64_t>>* stored) {
     for (int k = 0; k < 3 && k < OP_ARITY[in.op]; k++) {
       if (!(in.flags & grads[k])) continue;
       const bool scalar = in.scalarSide == k + 1;
-      const int64_t lo = abs[k], hi = lo + (scalar ? 1 : static_cast<int64_t>(op_extent(in.op, k + 1, in.p)));
+      const int64_t lo = abs[k], hi = lo + (scalar ? folded(in) : static_cast<int64_t>(op_extent(in.op, k + 1, in.p)));
       // parameters' and temporaries' adjoints only: the zeroed ones
       const bool zeroed = hi <= tape_.nParams || lo >= tape_.tempStart;
       if (!scalar && (K().setSides[in.op] & grads[k]) && zeroed && lo < hi && !overlaps(lo, hi)) {
@@ -450,7 +464,7 @@ void Program<T>::fuseThen() {
     const int32_t abs[3] = {o.absA, o.absB, o.absC};
     for (int k = 0; k < 3 && k < OP_ARITY[o.op]; k++) {
       if (!(o.flags & grads[k])) continue;
-      const int64_t len = o.scalarSide == k + 1 ? 1 : static_cast<int64_t>(op_extent(o.op, k + 1, o.p));
+      const int64_t len = o.scalarSide == k + 1 ? folded(o) : static_cast<int64_t>(op_extent(o.op, k + 1, o.p));
       wStarts.push_back(static_cast<uint32_t>(abs[k])), wEnds.push_back(static_cast<uint32_t>(abs[k] + len));
     }
   }
@@ -585,6 +599,18 @@ static void inPieces(const Instr& in, int width, F&& piece) {
   });
 }
 
+// A folded row (Instr::rowInner): call(s, col, len) for the runs [s, s + len) of [0, n) that stay
+// inside one row, col the column of s; `first` is element 0's index in the instruction (a piece
+// may start inside a row).
+template <class F>
+static void forEachRow(const Instr& in, int64_t first, int64_t n, F&& call) {
+  for (int64_t s = 0; s < n;) {
+    const int64_t col = (first + s) % in.rowInner, len = std::min(n - s, in.rowInner - col);
+    call(s, col, len);
+    s += len;
+  }
+}
+
 template <class T>
 void Program<T>::setThreads(int n) {
   par_.width = std::max(1, std::min(n, ThreadPool::kMaxWidth));
@@ -610,9 +636,26 @@ void Program<T>::forward(int32_t from, bool exact, const Sweep& s, const std::ve
                    vbase[in.c.region] + in.c.offset,
                    in.p,
                    s.par};
-    const FwdFn<T> fn = in.scalarSide ? (in.scalarSide == 1 ? K().scalarAFwd : K().scalarBFwd)[in.op] : fwd[in.op];
+    const FwdFn<T> fn =
+        in.scalarSide && !in.rowInner ? (in.scalarSide == 1 ? K().scalarAFwd : K().scalarBFwd)[in.op] : fwd[in.op];
+    // the elements of f from the instruction's element lo
+    auto run = [&](const Fwd<T>& f, int64_t lo) {
+      if (!in.rowInner) return fn(f);
+      int32_t params[MAX_PARAMS];
+      std::copy(f.p, f.p + MAX_PARAMS, params);
+      forEachRow(in, lo, f.p0, [&](int64_t at, int64_t col, int64_t len) {
+        Fwd<T> r = f;
+        params[0] = static_cast<int32_t>(len);
+        r.p = params;
+        r.p0 = params[0];
+        r.out += at;
+        r.a += in.scalarSide == 1 ? col : at;
+        r.b += in.scalarSide == 2 ? col : at;
+        fn(r);
+      });
+    };
     if (!in.pieces || !s.par) {
-      fn(f);
+      run(f, 0);
       continue;
     }
     inPieces(in, s.par->width, [&](int64_t lo, const int32_t* params) {
@@ -623,7 +666,7 @@ void Program<T>::forward(int32_t from, bool exact, const Sweep& s, const std::ve
       if (in.sliceA) p.a += lo;
       if (in.sliceB) p.b += lo;
       if (in.sliceC) p.c += lo;
-      fn(p);
+      run(p, lo);
     });
   }
 }
@@ -697,12 +740,32 @@ double Program<T>::reverse(const Call& call) {
                          nullptr};
       b.then = &then;
     }
-    const BwdFn<T> fn = in.scalarSide ? (in.scalarSide == 1 ? K().scalarABwd : K().scalarBBwd)[in.op] : bwd[in.op];
+    const BwdFn<T> fn =
+        in.scalarSide && !in.rowInner ? (in.scalarSide == 1 ? K().scalarABwd : K().scalarBBwd)[in.op] : bwd[in.op];
+    // the elements of b from the instruction's element lo (a folded row's adjoint: the rows
+    // summed into it in order)
+    auto run = [&](const Bwd<T>& b, int64_t lo) {
+      if (!in.rowInner) return fn(b);
+      int32_t params[MAX_PARAMS];
+      std::copy(b.p, b.p + MAX_PARAMS, params);
+      forEachRow(in, lo, b.p0, [&](int64_t at, int64_t col, int64_t len) {
+        Bwd<T> r = b;
+        params[0] = static_cast<int32_t>(len);
+        r.p = params;
+        r.p0 = params[0];
+        r.out += at;
+        r.gout += at;
+        const int64_t da = in.scalarSide == 1 ? col : at, db = in.scalarSide == 2 ? col : at;
+        r.a += da, r.ga += da;
+        r.b += db, r.gb += db;
+        fn(r);
+      });
+    };
     // an operand read whole whose adjoint is asked for sums over the elements: one piece
     const bool pieces = in.pieces && sweep.par && (in.sliceA || !(in.flags & FLAG_GRAD_A)) &&
                         (in.sliceB || !(in.flags & FLAG_GRAD_B)) && (in.sliceC || !(in.flags & FLAG_GRAD_C));
     if (!pieces) {
-      fn(b);
+      run(b, 0);
       continue;
     }
     inPieces(in, sweep.par->width, [&](int64_t lo, const int32_t* params) {
@@ -714,7 +777,7 @@ double Program<T>::reverse(const Call& call) {
       if (in.sliceA) p.a += lo, p.ga += lo;
       if (in.sliceB) p.b += lo, p.gb += lo;
       if (in.sliceC) p.c += lo, p.gc += lo;
-      fn(p);
+      run(p, lo);
     });
   }
   if (gp != call.grad && tape_.nParams) std::memcpy(call.grad, g, sizeof(T) * tape_.nParams);

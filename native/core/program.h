@@ -40,6 +40,9 @@ struct Instr {
   // 1 (a) or 2 (b): that operand is a scalar broadcast whose instruction was elided, and a/b
   // refer to the scalar itself; 0 otherwise
   int32_t scalarSide;
+  // with scalarSide: 0 for a folded scalar; for a folded row (a broadcast [n] -> [rows, n], n >=
+  // kRowFold) its n, the operand then read at each element's column (forEachRow in program.cpp)
+  int32_t rowInner;
   bool elided;  // a broadcast folded into its only reader
   // adjoint arena offset of the output: out, or that of the add/sub that passes this output's
   // adjoint through unchanged (passAdjoints)
