@@ -747,7 +747,9 @@ ${OPS.map((o) => entry(o))
     const d = byName.get(o.name);
     if (!d) return '0';
     const cs = contributions(d);
-    const sides = ROLES.slice(0, d.arity).filter((r, q) => cs[q] && !d.scalar?.includes(r));
+    const sides = ROLES.slice(0, d.arity).filter(
+      (r, q) => cs[q] && !(d.scalar as readonly string[] | undefined)?.includes(r),
+    );
     return sides.length ? sides.map((r) => CPP_FLAG[r]).join(' | ') : '0';
   };
   const fused = (o: { name: string }, s: string) => (byName.get(o.name)?.fuseScalar ? `${o.name}_${s}` : 'nullptr');
