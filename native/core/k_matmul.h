@@ -342,9 +342,9 @@ static void gemm(const float* X, const float* Y, float* C, int64_t rows, int64_t
                  int64_t ldy, int64_t ldc);
 static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int64_t k);
 static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
-                       bool set);
+                       bool set = false);
 static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
-                       bool set);
+                       bool set = false);
 
 template <bool Fused, class T>
 static void matmul_fwd(const Fwd<T>& f) {
@@ -363,7 +363,7 @@ static void matmul_fwd(const Fwd<T>& f) {
 // vector), and it reads A in contiguous row pieces rather than columns at stride k.
 // set: dB = A^T dC (FLAG_SET_B)
 static void matmul_atb(const double* A, const double* D, double* G, int64_t m, int64_t k, int64_t n,
-                       const Parallel* par, bool set) {
+                       const Parallel* par, bool set = false) {
   if (n == 1) {  // dB is a vector: four rows of A at a time, each scaled by its dC, read in order;
     // in pieces of dB's elements (multiples of the vector width: the same vector and scalar steps)
     return par_pieces(par, k, piece_rows(m, kRowAlign, m), [&](int64_t t0, int64_t t1) {
@@ -401,7 +401,7 @@ static void matmul_atb(const double* A, const double* D, double* G, int64_t m, i
 // dC and B instead would end each of the m k outputs with a horizontal sum, slow for a small n.
 // set: dA = dC B^T (FLAG_SET_A)
 static void matmul_abt(const double* D, const double* B, double* G, int64_t m, int64_t k, int64_t n,
-                       const Parallel* par, bool set) {
+                       const Parallel* par, bool set = false) {
   if (n == 1)  // each row of dA gets B scaled by one dC
     return par_pieces(par, m, piece_rows(k, kRowAlign, k), [&](int64_t lo, int64_t hi) {
       zero_rows(G + lo * k, (hi - lo) * k, set);
