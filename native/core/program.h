@@ -150,8 +150,9 @@ class Program {
   // rule in this kernel table
   bool prepareTangents(std::string* error);
   // one tangent sweep from instruction `from` over tangent arena t (the value arena's layout) with
-  // scratch for a bilinear rule's second term; the values are read from the program's arena
-  void tangentSweep(int32_t from, T* t, T* scratch);
+  // scratch for a bilinear rule's second term; operands are read through vbase_, outputs and
+  // `extra` (which some rules write) in v: the program's value arena or a copy of it
+  void tangentSweep(int32_t from, T* t, T* scratch, T* v);
   void passAdjoints();
   void planPieces();
 
@@ -217,6 +218,7 @@ class Program {
   // forward-mode workers' tangent arenas and scratch (one per participant, kept between calls)
   struct TanArena {
     std::vector<T> t, scratch;
+    std::unique_ptr<T[]> v;  // a copy of the value arena, when a tangent rule writes `extra`
   };
   std::vector<TanArena> tanArenas_;
 };
