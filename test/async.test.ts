@@ -15,7 +15,7 @@ describeEachBackend('gradAsync and gradFlatAsync', (be) => {
   it('give what grad and gradFlat give, for every method', async () => {
     const c = be().compile(f);
     try {
-      for (const method of ['reverse', 'fd-forward', 'fd-central'] as const) {
+      for (const method of ['reverse', 'fd-forward', 'fd-central', 'forward'] as const) {
         const want = c.grad(params, inputs, { method });
         const got = await c.gradAsync(params, inputs, { method });
         expect(got.value).toBe(want.value);
@@ -99,53 +99,55 @@ describeEachBackend('asynchronous gradients of several compiled functions at onc
 });
 
 describe.runIf(TEST_BACKENDS.includes('native'))('native gradAsync runs on a worker thread', () => {
-  it('the event loop stays responsive during a long finite-difference gradient', async () => {
-    // one thread: the gradient holds one core and the event loop has the other; with the pool on
-    // every core the loop competes with the gradient for CPU, which is the scheduler's business,
-    // not the property tested here (that the call does not block the loop)
-    const c = (await backend('native', { threads: 1 })).compile(model(1500, 300));
-    const params = { w: random(1500, 3, -0.01, 0.01), c: 0.1 };
-    const inputs = { X: random(450_000, 4) };
-    // about 300 ms of work whatever the build's speed (the sanitizer build is ~50x slower):
-    // central differences over as many coordinates as fit, timed on a few (warm, best of 3)
-    const few = { method: 'fd-central', reuse: false, coordinates: [0, 1, 2, 3] } as const;
-    let perCoordinate = Infinity;
-    for (let r = 0; r < 3; r++) {
-      const t = performance.now();
-      c.grad(params, inputs, few);
-      perCoordinate = Math.min(perCoordinate, (performance.now() - t) / 4);
-    }
-    const k = Math.min(1501, Math.max(4, Math.ceil(300 / perCoordinate)));
-    const options = {
-      method: 'fd-central',
-      reuse: false,
-      coordinates: Array.from({ length: k }, (_, i) => i),
-    } as const;
-    const t0 = performance.now();
-    const want = c.grad(params, inputs, options);
-    const syncMs = performance.now() - t0;
+  for (const method of ['fd-central', 'forward'] as const)
+    it(`the event loop stays responsive during a long ${method} gradient`, async () => {
+      // one thread: the gradient holds one core and the event loop has the other; with the pool on
+      // every core the loop competes with the gradient for CPU, which is the scheduler's business,
+      // not the property tested here (that the call does not block the loop)
+      // 1,000 rows: forward mode's 1,501 coordinates together take over 100 ms on a fast build
+      const c = (await backend('native', { threads: 1 })).compile(model(1500, 1000));
+      const params = { w: random(1500, 3, -0.01, 0.01), c: 0.1 };
+      const inputs = { X: random(1_500_000, 4) };
+      // about 300 ms of work whatever the build's speed (the sanitizer build is ~50x slower):
+      // as many coordinates as fit, timed on a few (warm, best of 3)
+      const few = { method, reuse: false, coordinates: [0, 1, 2, 3] } as const;
+      let perCoordinate = Infinity;
+      for (let r = 0; r < 3; r++) {
+        const t = performance.now();
+        c.grad(params, inputs, few);
+        perCoordinate = Math.min(perCoordinate, (performance.now() - t) / 4);
+      }
+      const k = Math.min(1501, Math.max(4, Math.ceil(300 / perCoordinate)));
+      const options = {
+        method,
+        reuse: false,
+        coordinates: Array.from({ length: k }, (_, i) => i),
+      } as const;
+      const t0 = performance.now();
+      const want = c.grad(params, inputs, options);
+      const syncMs = performance.now() - t0;
 
-    let ticks = 0,
-      last = performance.now(),
-      maxGap = 0;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      maxGap = Math.max(maxGap, now - last);
-      last = now;
-      ticks++;
-    }, 2);
-    const start = performance.now();
-    const got = await c.gradAsync(params, inputs, options);
-    const asyncMs = performance.now() - start;
-    clearInterval(timer);
+      let ticks = 0,
+        last = performance.now(),
+        maxGap = 0;
+      const timer = setInterval(() => {
+        const now = performance.now();
+        maxGap = Math.max(maxGap, now - last);
+        last = now;
+        ticks++;
+      }, 2);
+      const start = performance.now();
+      const got = await c.gradAsync(params, inputs, options);
+      const asyncMs = performance.now() - start;
+      clearInterval(timer);
 
-    expect(syncMs, 'the call must be long enough to tell').toBeGreaterThan(100);
-    expect(got.value).toBe(want.value);
-    expectVector(c.flatten(got.grad), c.flatten(want.grad), 0, 'async vs sync');
-    // a blocked loop would tick about once, after the call; a free one ticks every few ms (the
-    // bounds leave room for a busy 2-core machine: the worker holds one core)
-    expect(ticks).toBeGreaterThan(asyncMs / 25);
-    expect(maxGap).toBeLessThan(Math.max(100, asyncMs / 3));
-    c.dispose();
-  });
+      expect(syncMs, 'the call must be long enough to tell').toBeGreaterThan(100);
+      expect(got.value).toBe(want.value);
+      expectVector(c.flatten(got.grad), c.flatten(want.grad), 0, 'async vs sync');
+      // a blocked loop would tick about once, after the call; a free one ticks every few ms (the
+      // bounds leave room for a busy 2-core machine: the worker holds one core)
+      expect(ticks).toBeGreaterThan(asyncMs / 25);
+      expect(maxGap).toBeLessThan(Math.max(100, asyncMs / 3));
+      c.dispose();
+    });
 });

@@ -59,6 +59,9 @@ describe.runIf(TEST_BACKENDS.includes('native'))('the native binding validates a
     expect(() => p.jvp(theta, inputs, g, new Float32Array(2) as never)).toThrow(/result buffer must be a Float64Array/);
     expect(() => p.reverseAsync(theta, inputs, new Float64Array(4))).toThrow(/gradient buffer must be a Float32Array/);
     expect(() => p.fdAsync(t64, inputs, g, true, 1e-3, true)).toThrow(/theta must be a Float32Array/);
+    expect(() => p.forwardGradAsync(theta, inputs, new Float64Array(4), true)).toThrow(
+      /gradient buffer must be a Float32Array/,
+    );
     expect(() => p.value([1, 2, 3, 4] as never, inputs)).toThrow(/theta must be a Float32Array/);
     expect(() => p.value(new Int32Array(4) as never, inputs)).toThrow(/theta must be a Float32Array$/);
     expect(() => p.value(theta, 'x' as never)).toThrow(/inputs must be an array of Float32Array/);
@@ -89,6 +92,9 @@ describe.runIf(TEST_BACKENDS.includes('native'))('the native binding validates a
     expect(() => p.fd(theta, inputs, g, true, 1e-3, true, Int32Array.of(0, 1))).toThrow(/not a list of triples/);
     expect(() => p.forwardGrad(theta, inputs, g, true, Int32Array.of(3, 2, 0))).toThrow(/out of range/);
     expect(() => p.fdAsync(theta, inputs, g, true, 1e-3, true, Int32Array.of(-1, 2, 0))).toThrow(RangeError);
+    expect(() => p.forwardGradAsync(theta, inputs, g, 'yes' as never)).toThrow(/reuse must be a boolean/);
+    expect(() => p.forwardGradAsync(theta, inputs, g, true, Int32Array.of(3, 2, 0))).toThrow(/out of range/);
+    expect(() => p.forwardGradAsync(theta, inputs, new Float32Array(3), true)).toThrow(/gradient buffer must have 4/);
     expect(g.every((v) => v === 0)).toBe(true); // nothing written by a refused call
     const t = Float32Array.from(theta);
     structuredClone(t.buffer, { transfer: [t.buffer] });
@@ -96,6 +102,7 @@ describe.runIf(TEST_BACKENDS.includes('native'))('the native binding validates a
     p.dispose();
     expect(() => p.value(theta, inputs)).toThrow(/disposed/);
     expect(() => p.reverseAsync(theta, inputs, g)).toThrow(/disposed/);
+    expect(() => p.forwardGradAsync(theta, inputs, g, true)).toThrow(/disposed/);
     expect(p.dtype).toBeUndefined();
   });
 
@@ -139,6 +146,9 @@ describe.runIf(TEST_BACKENDS.includes('native'))('the native binding validates a
     const gfr = new Float32Array(4);
     p.forwardGrad(theta, inputs, gfr, false, Int32Array.of(3, 4, 0, 0, 3, 0));
     expect([...gfr]).toEqual([...g]);
+    const gfa = new Float32Array(4);
+    expect(await p.forwardGradAsync(theta, inputs, gfa, true)).toBe(want);
+    expect([...gfa]).toEqual([...g]);
     const gda = new Float32Array(4);
     await p.fdAsync(theta, inputs, gda, true, defaultStep('fd-central', 'float32'), true);
     expect([...gda]).toEqual([...gd]);

@@ -137,7 +137,8 @@ struct Job {
   // promise settles
   void complete(napi_env env);
 
-  bool fd = false;
+  // what the job computes: the reverse gradient, FD (opts) or the forward-mode gradient (opts.reuse)
+  enum class Kind { Reverse, Fd, Forward } kind = Kind::Reverse;
   FdOptions opts{};
   FdPlan plan;
   double value = 0;
@@ -164,8 +165,12 @@ struct JobOf : Job {
     CallBuffers<T> call{theta.data(), ptrs.data(), grad.data(), false};
     call.cancel = cancel;
     try {
-      value = fd ? program->fd(call, opts.central, opts.relStep, opts.reuse, plan.data(), plan.triples.size())
-                 : program->reverse(call);
+      if (kind == Kind::Fd)
+        value = program->fd(call, opts.central, opts.relStep, opts.reuse, plan.data(), plan.triples.size());
+      else if (kind == Kind::Forward)
+        program->forwardGrad(call, opts.reuse, plan.data(), plan.triples.size(), &value, &error);
+      else
+        value = program->reverse(call);
     } catch (const std::exception& e) { error = e.what(); }
   }
 
@@ -183,6 +188,7 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
          InstanceMethod<&NativeProgram::Fd>("fd"), InstanceMethod<&NativeProgram::ReverseAsync>("reverseAsync"),
          InstanceMethod<&NativeProgram::FdAsync>("fdAsync"), InstanceMethod<&NativeProgram::Dispose>("dispose"),
          InstanceMethod<&NativeProgram::Jvp>("jvp"), InstanceMethod<&NativeProgram::ForwardGrad>("forwardGrad"),
+         InstanceMethod<&NativeProgram::ForwardGradAsync>("forwardGradAsync"),
          InstanceMethod<&NativeProgram::Passes>("passes"), InstanceAccessor<&NativeProgram::Isa>("isa"),
          InstanceAccessor<&NativeProgram::Busy>("busy"), InstanceAccessor<&NativeProgram::Threads>("threads"),
          InstanceAccessor<&NativeProgram::DType>("dtype")});
@@ -398,9 +404,11 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
     });
   }
 
-  Napi::Value ReverseAsync(const Napi::CallbackInfo& info) { return StartAsync(info, false); }
-  Napi::Value FdAsync(const Napi::CallbackInfo& info) { return StartAsync(info, true); }
-  Napi::Value StartAsync(const Napi::CallbackInfo& info, bool fd);
+  Napi::Value ReverseAsync(const Napi::CallbackInfo& info) { return StartAsync(info, Job::Kind::Reverse); }
+  Napi::Value FdAsync(const Napi::CallbackInfo& info) { return StartAsync(info, Job::Kind::Fd); }
+  // forwardGradAsync(theta, inputs, grad, reuse, plan?)
+  Napi::Value ForwardGradAsync(const Napi::CallbackInfo& info) { return StartAsync(info, Job::Kind::Forward); }
+  Napi::Value StartAsync(const Napi::CallbackInfo& info, Job::Kind kind);
 
   Napi::Value Dispose(const Napi::CallbackInfo& info) {
     // an asynchronous call in flight holds the program (its arenas) until it is done
@@ -430,7 +438,7 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
   }
 
   template <class T>
-  Napi::Value startAsync(const Napi::CallbackInfo& info, bool fd);
+  Napi::Value startAsync(const Napi::CallbackInfo& info, Job::Kind kind);
 
   // one of the two is set while the function is alive
   std::shared_ptr<Program<double>> p64_;
@@ -477,24 +485,28 @@ struct AddonData {
   Runner* runner = nullptr;  // started at the first asynchronous call; freed by its own finalizer
 };
 
-// reverse (fd = false) or FD (fd = true) on the addon's thread: the same checks as the
-// synchronous calls, and every argument copied before the call returns
-Napi::Value NativeProgram::StartAsync(const Napi::CallbackInfo& info, bool fd) {
+// reverse, FD or forward mode on the addon's thread: the same checks as the synchronous calls,
+// and every argument copied before the call returns
+Napi::Value NativeProgram::StartAsync(const Napi::CallbackInfo& info, Job::Kind kind) {
   Guard busy(*this, info.Env());
-  return p32_ ? startAsync<float>(info, fd) : startAsync<double>(info, fd);
+  return p32_ ? startAsync<float>(info, kind) : startAsync<double>(info, kind);
 }
 
 template <class T>
-Napi::Value NativeProgram::startAsync(const Napi::CallbackInfo& info, bool fd) {
+Napi::Value NativeProgram::startAsync(const Napi::CallbackInfo& info, Job::Kind kind) {
   Napi::Env env = info.Env();
   Span<T> theta;
   Program<T>& p = readArgs<T>(info, &theta);
   const Span<T> grad = floats<T>(env, info[2], "the gradient buffer", static_cast<size_t>(p.paramCount()));
   auto job = std::make_unique<JobOf<T>>();
-  job->fd = fd;
-  if (fd) {
+  job->kind = kind;
+  if (kind == Job::Kind::Fd) {
     job->opts = fdOptions(info);
     job->plan = fdPlan(info, p);
+  } else if (kind == Job::Kind::Forward) {
+    if (!info[3].IsBoolean()) throwType(env, "reuse must be a boolean");
+    job->opts.reuse = info[3].As<Napi::Boolean>().Value();
+    job->plan = fdPlan(info, p, 4);
   }
   AddonData* data = env.GetInstanceData<AddonData>();
   if (!data->runner && !(data->runner = Runner::start(env, "tapegrad.grad")))

@@ -198,7 +198,7 @@ export class Compiled<A extends FloatArray = Float64Array> {
 
   /**
    * `grad` on a worker thread (native backend; the others compute synchronously and resolve), so
-   * a long finite-difference gradient leaves the event loop free. Parameters and inputs are
+   * a long gradient (FD, forward mode) leaves the event loop free. Parameters and inputs are
    * copied when the call is made: the caller may change them at once. Until the promise settles
    * the compiled function is busy: its other methods throw, and another async call rejects.
    * The outputs of the result are `{}` (read them with `run`).
@@ -223,7 +223,10 @@ export class Compiled<A extends FloatArray = Float64Array> {
       if (outputs) throw new Error('gradFlatAsync does not write outputs; read them with run()');
       const x = this.inputArrays;
       if (method === 'reverse') pending = p.reverseAsync?.(theta, x, out) ?? Promise.resolve(p.reverse(theta, x, out));
-      else if (method === 'forward') pending = Promise.resolve(p.forwardGrad(theta, x, out, reuse, plan));
+      else if (method === 'forward')
+        pending =
+          p.forwardGradAsync?.(theta, x, out, reuse, plan) ??
+          Promise.resolve(p.forwardGrad(theta, x, out, reuse, plan));
       else
         pending =
           p.fdAsync?.(theta, x, out, central, step, reuse, plan) ??

@@ -113,7 +113,7 @@ export interface Program {
     plan?: Int32Array,
   ): number;
   /**
-   * Optional asynchronous forms of reverse and fd (the native backend runs them on a worker
+   * Optional asynchronous forms of reverse, fd and forwardGrad (the native backend runs them on a worker
    * thread). theta and inputs are copied when the call starts; grad is written just before the
    * promise resolves. A backend without them gets the synchronous call wrapped in a promise by
    * the TS layer (api/compiled.ts), with the same busy rule.
@@ -125,6 +125,13 @@ export interface Program {
     grad: FloatArray,
     central: boolean,
     relStep: number,
+    reuse: boolean,
+    plan?: Int32Array,
+  ): Promise<number>;
+  forwardGradAsync?(
+    theta: FloatArray,
+    inputs: readonly FloatArray[],
+    grad: FloatArray,
     reuse: boolean,
     plan?: Int32Array,
   ): Promise<number>;
