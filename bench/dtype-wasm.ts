@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/dtype-wasm.ts [--rounds=N] [--wasm=FILE]`: float32 against float64 on the wasm
+ * `npm run bench:dtype-wasm -- [--rounds=N] [--wasm=FILE]`: float32 against float64 on the wasm
  * backend (issue 13: W3 float32 <= 500 µs on wasm), value() and reverse of W2 d=1000 and W3, side by
  * side in one run: each round measures every cell once (tinybench, median µs), alternating the
  * dtypes so that a change in the machine's load hits both alike; the table gives each cell's
