@@ -370,3 +370,14 @@ export function productProbe(kernel: i32, f32: i32, c: i32, ldc: i32, a: i32, ar
   }
   return 0;
 }
+
+// ---- the register-only multiply-add peak (kernels/peak.ts; src/backends/wasm/peak.ts times it) ----
+import { peakChains as chains, peakSink as sink } from './kernels/peak';
+/** reps rounds of the peak's chains (f32: f32x4 lanes, else f64x2; fused: the relaxed module's FMA); returns their FLOPs */
+export function peakChains(f32: i32, fused: i32, reps: i32, m: f64, a: f64): f64 {
+  return chains(f32 != 0, fused != 0, reps, m, a);
+}
+/** the chains' sum after the last peakChains call (read, so that the chains are not dead code) */
+export function peakSink(): f64 {
+  return sink;
+}

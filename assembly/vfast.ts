@@ -5,7 +5,9 @@
  * t = expm1(-2|x|), which does not cancel anywhere; expm1 by its Taylor series to degree 13
  * where |y| <= ln2/2, else 2^k expm1(r) + (2^k - 1) (expm1(r) by the same series, |r| <= ln2/2).
  * No division but the last, against fdlibm's three: on W3's hidden layer (8192 elements) 47 µs
- * against vtanh's 92 (71 with Horner's order instead of Estrin's). A pair of lanes with |x| >= 1
+ * against vtanh's 92 (71 with Horner's order instead of Estrin's); 31 µs without the branch on
+ * |y| > ln2/2 (below), 27 without the selects for lanes that took vtanh (the loop is bound by
+ * its instruction count, not by the latency of its chain: two pairs a trip ran no faster). A pair of lanes with |x| >= 1
  * (or NaN) takes vtanh, fdlibm's 1 - 2/(expm1(2|x|) + 2), which keeps 1 - |tanh| accurate.
  * Within 4 ulp of Math.tanh (test/wasm-math.test.ts measures it on 1.9M inputs); |x| < 2^-28 is
  * selected exactly as fdlibm gives it.
@@ -17,7 +19,7 @@ import { vtanh } from './vmath';
 const C = memory.data<f64>([
   // 0..13: 1/j! (e^r = sum_j r^j/j!; expm1(y)/y = sum_j y^j/(j+1)! takes them from 1)
   1.0, 1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5040.0, 1.0 / 40320.0, 1.0 / 362880.0, 1.0 / 3628800.0, 1.0 / 39916800.0, 1.0 / 479001600.0, 1.0 / 6227020800.0,
-  0.34657359027997264, // 14: ln2/2
+  0.34657359027997264, // 14: ln2/2 (unused: the slots are positional)
   1.4426950408889634, // 15: 1/ln2
   6755399441055744.0, // 16: 1.5 * 2^52: adding it rounds to an integer in the low bits
   6.93147180369123816490e-01, // 17: ln2 hi (21 trailing zero bits: k ln2_hi is exact)
@@ -25,11 +27,10 @@ const C = memory.data<f64>([
   -2.0, // 19
   2.0, // 20
   3.725290298461914e-9, // 21: 2^-28
-  22.0, // 22
+  22.0, // 22 (unused: the slots are positional)
   -0.0, // 23: the sign bit
 ]);
-const LN2_HALF = 14, INV_LN2 = 15, ROUND = 16, LN2_HI = 17, LN2_LO = 18, MINUS_TWO = 19, TWO = 20, TWO_M28 = 21,
-  TWENTY_TWO = 22, SIGN = 23, ONE = 0;
+const INV_LN2 = 15, ROUND = 16, LN2_HI = 17, LN2_LO = 18, MINUS_TWO = 19, TWO = 20, TWO_M28 = 21, SIGN = 23, ONE = 0;
 const I = memory.data<i64>([1023]);
 
 /** the constant number i, in both lanes (loaded: V8 rebuilds a v128.const at every use) */
@@ -68,31 +69,25 @@ const I = memory.data<i64>([1023]);
   // agreed only to 2e-5 on native): there fdlibm's 1 - 2/(expm1(2|x|) + 2), exactly
   if (!i64x2.all_true(f64x2.lt(ax, c(ONE)))) return vtanh(x);
   const y = f64x2.mul(c(MINUS_TWO), ax);
-  // expm1(y) = y (1 + y/2 + ... + y^12/13!) for |y| <= ln2/2
-  const y2 = f64x2.mul(y, y);
-  const y4 = f64x2.mul(y2, y2);
-  let t = f64x2.mul(poly12(y, y2, y4, f64x2.mul(y4, y4), 1), y);
-  const far = f64x2.lt(y, f64x2.neg(c(LN2_HALF))); // |y| > ln2/2 (y <= 0)
-  if (v128.any_true(far)) {
-    const km = madd(y, c(INV_LN2), c(ROUND));
-    const kd = f64x2.sub(km, c(ROUND));
-    const r = f64x2.sub(f64x2.sub(y, f64x2.mul(kd, c(LN2_HI))), f64x2.mul(kd, c(LN2_LO)));
-    const k = i64x2.sub(km, c(ROUND));
-    const scale = i64x2.shl(i64x2.add(k, v128.load64_splat(I)), 52);
-    const r2 = f64x2.mul(r, r);
-    const r4 = f64x2.mul(r2, r2);
-    const r8 = f64x2.mul(r4, r4);
-    // e^y - 1 = 2^k expm1(r) + (2^k - 1): the second term is exact, and the sum cancels by less
-    // than e^y - 1 itself did (a factor 1.7 instead of 3.1: 7 ulp at worst became 4)
-    const em1r = f64x2.mul(poly12(r, r2, r4, r8, 1), r);
-    const tFar = madd(scale, em1r, f64x2.sub(scale, c(ONE)));
-    t = v128.bitselect(tFar, t, far);
-  }
+  // e^y - 1 = 2^k expm1(r) + (2^k - 1) with r = y - k ln2, |r| <= ln2/2: the second term is
+  // exact, and the sum cancels by less than e^y - 1 itself did (a factor 1.7 instead of 3.1:
+  // 7 ulp at worst became 4). Where |y| <= ln2/2, k = 0, r = y and 2^k = 1 make it y's own
+  // series, y (1 + y/2 + ... + y^12/13!), to the bit: one formula for every lane, no branch
+  // (branching on k != 0 evaluated both series for most pairs of W3's hidden layer)
+  const km = madd(y, c(INV_LN2), c(ROUND));
+  const kd = f64x2.sub(km, c(ROUND));
+  const r = f64x2.sub(f64x2.sub(y, f64x2.mul(kd, c(LN2_HI))), f64x2.mul(kd, c(LN2_LO)));
+  const k = i64x2.sub(km, c(ROUND));
+  const scale = i64x2.shl(i64x2.add(k, v128.load64_splat(I)), 52);
+  const r2 = f64x2.mul(r, r);
+  const r4 = f64x2.mul(r2, r2);
+  const em1r = f64x2.mul(poly12(r, r2, r4, f64x2.mul(r4, r4), 1), r);
+  const t = madd(scale, em1r, f64x2.sub(scale, c(ONE)));
+  // |x| >= 22, +-Inf and NaN took vtanh above (|x| < 1 here): no selects for them (V8 spells a
+  // bitselect as three instructions; the loop is bound by its instruction count)
   let z = f64x2.div(f64x2.neg(t), f64x2.add(t, c(TWO)));
-  z = v128.bitselect(c(ONE), z, f64x2.ge(ax, c(TWENTY_TWO))); // |x| >= 22 and +-Inf: 1
   z = v128.bitselect(ax, z, f64x2.lt(ax, c(TWO_M28))); // |x| < 2^-28: x
-  z = v128.or(z, v128.and(x, c(SIGN))); // the sign of x
-  return v128.bitselect(x, z, f64x2.ne(x, x)); // NaN
+  return v128.or(z, v128.and(x, c(SIGN))); // the sign of x
 }
 
 @final @unmanaged class TanhFast {

@@ -354,6 +354,36 @@ const AS_STEP = 'sizeof<T>()';
 const AS_VEC1 = '(sizeof<T>() << 1)';
 const AS_VEC2 = '(sizeof<T>() << 2)';
 
+/**
+ * float32 in f32x4 lanes where that is float32's contract to the bit: one IEEE +, -, * or / of two
+ * float32 operands, computed in float64 and rounded to float32, is the correctly rounded float32
+ * result (53 >= 2 * 24 + 2 bits: the double rounding is innocuous), so f32x4 gives the same bits
+ * at four lanes a vector and no conversions. A loop over blocks of four elements for T = f32 (the
+ * float64 loops finish the rest); nothing for anything but a single operation of two arrays.
+ */
+function f32Lanes(op: string | undefined, o: string, x: string, y: string): string[] {
+  if (op === undefined) return [];
+  return [
+    'if (sizeof<T>() == 4)',
+    `  for (; i + 16 <= end; i += 16) v128.store(${o} + i, f32x4.${AS_BIN[op]}(v128.load(${x} + i), v128.load(${y} + i)));`,
+  ];
+}
+const arrayIn = (e: Expr, scalar: ReadonlySet<Operand>): Operand | undefined =>
+  e.k === 'in' && !scalar.has(e.x) ? e.x : undefined;
+/** a forward rule that is one +, -, * or / of two arrays: the op and its operands */
+function singleOp(e: Expr, scalar: ReadonlySet<Operand>): { op: string; x: Operand; y: Operand } | undefined {
+  if (e.k !== 'bin') return undefined;
+  const x = arrayIn(e.x, scalar),
+    y = arrayIn(e.y, scalar);
+  return x && y ? { op: e.op, x, y } : undefined;
+}
+/** g + e as one operation: + where the contribution is g itself, - where it is -g */
+function singleAccumulation(e: Expr): string | undefined {
+  if (e.k === 'in' && e.x === 'g') return '+';
+  if (e.k === 'neg' && e.x.k === 'in' && e.x.x === 'g') return '-';
+  return undefined;
+}
+
 function renderAsKernel(d: ElementwiseDef): string {
   const scalar = new Set<Operand>(d.scalar ?? []);
   const roles = ROLES.slice(0, d.arity);
@@ -414,11 +444,13 @@ function renderAsKernel(d: ElementwiseDef): string {
         ...scalarLoop,
       ];
     } else body = scalarLoop;
+    const fwdOp = singleOp(d.fwd, scalar);
     lines.push(
       `export function fwd_${d.name}<T>(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {`,
       `  const end = <usize>n << alignof<T>();`,
       `  let i: usize = 0;`,
       ...hoistS.map((l) => '  ' + l),
+      ...(fwdOp ? f32Lanes(fwdOp.op, 'vo', ptrV(fwdOp.x), ptrV(fwdOp.y)).map((l) => '  ' + l) : []),
       ...body.map((l) => '  ' + l),
       '}',
     );
@@ -434,7 +466,11 @@ function renderAsKernel(d: ElementwiseDef): string {
       const S = ssa([e], asScalarLang(ptrV, scalar, at), 's');
       return [...S.lines, `st<T>(g${r} + ${at}, ld<T>(g${r} + ${at}) + ${S.root(e)});`];
     };
-    const out: string[] = [`if (flags & ${FLAG[r]}) {`, '  let i: usize = 0;'];
+    const out: string[] = [
+      `if (flags & ${FLAG[r]}) {`,
+      '  let i: usize = 0;',
+      ...f32Lanes(singleAccumulation(e), `g${r}`, `g${r}`, 'go').map((l) => '  ' + l),
+    ];
     if (vectorizable(primsOf([e]), AS_VEC)) {
       const consts = new Map<number, string>();
       const rare: string[] = [];

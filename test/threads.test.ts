@@ -73,6 +73,12 @@ const wideScaled = define({ params: { s: [] }, inputs: { A: [272, 40], B: [40, 3
 const wide = define({ params: { A: [272, 40], B: [40, 3300] } }, ({ A, B }) => A.matmul(B).tanh().sum());
 const tall = define({ params: { A: [40, 515], B: [515, 264] } }, ({ A, B }) => A.matmul(B).tanh().sum());
 
+// conv2d's tangent rule writes im2col of a tangent into its scratch in the value arena: each
+// forward-mode participant needs its own (a shared one raced, and conv.test.ts caught it)
+const conv = define({ params: { w: [16, 3, 3, 3] }, inputs: { x: [8, 3, 16, 16] } }, ({ w }, { x }) =>
+  x.conv2d(w, { padding: 1 }).tanh().sum(),
+);
+
 const CASES: Case[] = [
   // FD and forward mode at N = 1,000: the whole tape per coordinate, in pieces on the pool
   { ...fromWorkload(w2(1000, 40), ['fd-forward', 'fd-central', 'forward', 'reverse']) },
@@ -94,6 +100,13 @@ const CASES: Case[] = [
     inputs: { X: random(64 * 30, 14), Y: mlpY },
     methods: ['fd-central', 'forward'],
     coordinates: Array.from({ length: 700 }, (_, i) => (i * 37) % 1440),
+  },
+  {
+    name: 'conv2d [8,3,16,16] * [16,3,3,3], N = 432',
+    c: (be, dtype) => be.compile(conv, { dtype }) as Compiled,
+    theta: random(432, 24, -0.3, 0.3),
+    inputs: { x: random(8 * 3 * 256, 25) },
+    methods: ['forward'],
   },
   {
     name: 'elementwise over 40,000 elements',

@@ -13,6 +13,8 @@ import { expRare, log1pRare, vexp, vexp2, vexp2Second, vlog1p, vtanh } from '../
 export function fwd_add<T>(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
   const end = <usize>n << alignof<T>();
   let i: usize = 0;
+  if (sizeof<T>() == 4)
+    for (; i + 16 <= end; i += 16) v128.store(vo + i, f32x4.add(v128.load(va + i), v128.load(vb + i)));
   for (; i + (sizeof<T>() << 1) <= end; i += (sizeof<T>() << 1)) {
     const v0 = vld<T>(va + i);
     const v1 = vld<T>(vb + i);
@@ -30,6 +32,8 @@ export function bwd_add<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usiz
   const end = <usize>n << alignof<T>();
   if (flags & 1) {
     let i: usize = 0;
+    if (sizeof<T>() == 4)
+      for (; i + 16 <= end; i += 16) v128.store(ga + i, f32x4.add(v128.load(ga + i), v128.load(go + i)));
     for (; i + (sizeof<T>() << 1) <= end; i += (sizeof<T>() << 1)) {
       const v0 = vld<T>(go + i);
       vst<T>(ga + i, f64x2.add(vld<T>(ga + i), v0));
@@ -41,6 +45,8 @@ export function bwd_add<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usiz
   }
   if (flags & 2) {
     let i: usize = 0;
+    if (sizeof<T>() == 4)
+      for (; i + 16 <= end; i += 16) v128.store(gb + i, f32x4.add(v128.load(gb + i), v128.load(go + i)));
     for (; i + (sizeof<T>() << 1) <= end; i += (sizeof<T>() << 1)) {
       const v0 = vld<T>(go + i);
       vst<T>(gb + i, f64x2.add(vld<T>(gb + i), v0));
@@ -55,6 +61,8 @@ export function bwd_add<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usiz
 export function fwd_sub<T>(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
   const end = <usize>n << alignof<T>();
   let i: usize = 0;
+  if (sizeof<T>() == 4)
+    for (; i + 16 <= end; i += 16) v128.store(vo + i, f32x4.sub(v128.load(va + i), v128.load(vb + i)));
   for (; i + (sizeof<T>() << 1) <= end; i += (sizeof<T>() << 1)) {
     const v0 = vld<T>(va + i);
     const v1 = vld<T>(vb + i);
@@ -72,6 +80,8 @@ export function bwd_sub<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usiz
   const end = <usize>n << alignof<T>();
   if (flags & 1) {
     let i: usize = 0;
+    if (sizeof<T>() == 4)
+      for (; i + 16 <= end; i += 16) v128.store(ga + i, f32x4.add(v128.load(ga + i), v128.load(go + i)));
     for (; i + (sizeof<T>() << 1) <= end; i += (sizeof<T>() << 1)) {
       const v0 = vld<T>(go + i);
       vst<T>(ga + i, f64x2.add(vld<T>(ga + i), v0));
@@ -83,6 +93,8 @@ export function bwd_sub<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usiz
   }
   if (flags & 2) {
     let i: usize = 0;
+    if (sizeof<T>() == 4)
+      for (; i + 16 <= end; i += 16) v128.store(gb + i, f32x4.sub(v128.load(gb + i), v128.load(go + i)));
     for (; i + (sizeof<T>() << 1) <= end; i += (sizeof<T>() << 1)) {
       const v0 = vld<T>(go + i);
       const v1 = f64x2.neg(v0);
@@ -99,6 +111,8 @@ export function bwd_sub<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usiz
 export function fwd_mul<T>(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
   const end = <usize>n << alignof<T>();
   let i: usize = 0;
+  if (sizeof<T>() == 4)
+    for (; i + 16 <= end; i += 16) v128.store(vo + i, f32x4.mul(v128.load(va + i), v128.load(vb + i)));
   for (; i + (sizeof<T>() << 1) <= end; i += (sizeof<T>() << 1)) {
     const v0 = vld<T>(va + i);
     const v1 = vld<T>(vb + i);
@@ -149,6 +163,8 @@ export function bwd_mul<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usiz
 export function fwd_div<T>(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
   const end = <usize>n << alignof<T>();
   let i: usize = 0;
+  if (sizeof<T>() == 4)
+    for (; i + 16 <= end; i += 16) v128.store(vo + i, f32x4.div(v128.load(va + i), v128.load(vb + i)));
   for (; i + (sizeof<T>() << 1) <= end; i += (sizeof<T>() << 1)) {
     const v0 = vld<T>(va + i);
     const v1 = vld<T>(vb + i);
@@ -220,6 +236,8 @@ export function bwd_neg<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usiz
   const end = <usize>n << alignof<T>();
   if (flags & 1) {
     let i: usize = 0;
+    if (sizeof<T>() == 4)
+      for (; i + 16 <= end; i += 16) v128.store(ga + i, f32x4.sub(v128.load(ga + i), v128.load(go + i)));
     for (; i + (sizeof<T>() << 1) <= end; i += (sizeof<T>() << 1)) {
       const v0 = vld<T>(go + i);
       const v1 = f64x2.neg(v0);
@@ -378,6 +396,8 @@ export function bwd_sqrt<T>(flags: i32, go: usize, ga: usize, gb: usize, gc: usi
 export function fwd_square<T>(vo: usize, va: usize, vb: usize, vc: usize, n: i32): void {
   const end = <usize>n << alignof<T>();
   let i: usize = 0;
+  if (sizeof<T>() == 4)
+    for (; i + 16 <= end; i += 16) v128.store(vo + i, f32x4.mul(v128.load(va + i), v128.load(va + i)));
   for (; i + (sizeof<T>() << 1) <= end; i += (sizeof<T>() << 1)) {
     const v0 = vld<T>(va + i);
     const v1 = f64x2.mul(v0, v0);

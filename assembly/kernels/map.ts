@@ -64,11 +64,16 @@ import { ld, st, vld, vld0, vst, vst0 } from '../elem';
   }
 }
 
-/** g[i] += dy[i] (the backward rule of add, broadcast, sum) */
+/**
+ * g[i] += dy[i] (the backward rule of add, broadcast, sum). float32 in f32x4 lanes: one add of two
+ * float32s rounded from float64 is float32's own add, the same bits (scripts/gen-kernels.ts's
+ * f32Lanes says why).
+ */
 export function addInto<T>(g: usize, dy: usize, n: i32): void {
   const end = <usize>n << alignof<T>();
   const w = sizeof<T>() << 1;
   let i: usize = 0;
+  if (sizeof<T>() == 4) for (; i + 16 <= end; i += 16) v128.store(g + i, f32x4.add(v128.load(g + i), v128.load(dy + i)));
   for (; i + 2 * w <= end; i += 2 * w) {
     vst<T>(g + i, f64x2.add(vld<T>(g + i), vld<T>(dy + i)));
     vst<T>(g + i + w, f64x2.add(vld<T>(g + i + w), vld<T>(dy + i + w)));
@@ -76,11 +81,12 @@ export function addInto<T>(g: usize, dy: usize, n: i32): void {
   for (; i < end; i += sizeof<T>()) st<T>(g + i, ld<T>(g + i) + ld<T>(dy + i));
 }
 
-/** g[i] -= dy[i] */
+/** g[i] -= dy[i] (float32 in f32x4 lanes, as addInto) */
 export function subInto<T>(g: usize, dy: usize, n: i32): void {
   const end = <usize>n << alignof<T>();
   const w = sizeof<T>() << 1;
   let i: usize = 0;
+  if (sizeof<T>() == 4) for (; i + 16 <= end; i += 16) v128.store(g + i, f32x4.sub(v128.load(g + i), v128.load(dy + i)));
   for (; i + w <= end; i += w) vst<T>(g + i, f64x2.sub(vld<T>(g + i), vld<T>(dy + i)));
   for (; i < end; i += sizeof<T>()) st<T>(g + i, ld<T>(g + i) - ld<T>(dy + i));
 }

@@ -187,19 +187,27 @@ function packA(a: usize, ars8: usize, acs8: usize, rows: i32, kk: i32): void {
   store<f64>(c, s);
 }
 
-/** the largest finite |x_i| over n elements (NaN and +-Inf skipped), in four chains */
+/**
+ * the largest finite |x_i| over n elements (NaN and +-Inf skipped): a lane that is not finite is
+ * zeroed before the max (the max is >= 0 anyway), so each of the four chains waits on one pmax
+ * only; with the select on the chain (one chain, then two) the scan of W3's operands took 60 µs
+ * of the relaxed module's 300 µs forward product (float32; Zen 5, Node 20)
+ */
 function maxFiniteAbs(x: usize, n: i32): f64 {
   const big = f64x2.splat(1.7976931348623157e308);
-  let m0 = ZERO, m1 = ZERO;
+  let m0 = ZERO, m1 = ZERO, m2 = ZERO, m3 = ZERO;
   const end = x + (<usize>n << 3);
   let p = x;
-  for (; p + 32 <= end; p += 32) {
+  for (; p + 64 <= end; p += 64) {
     const v0 = f64x2.abs(v128.load(p)), v1 = f64x2.abs(v128.load(p, 16));
-    // v <= big is false for NaN and +Inf: those lanes keep m
-    m0 = v128.bitselect(f64x2.pmax(m0, v0), m0, f64x2.le(v0, big));
-    m1 = v128.bitselect(f64x2.pmax(m1, v1), m1, f64x2.le(v1, big));
+    const v2 = f64x2.abs(v128.load(p, 32)), v3 = f64x2.abs(v128.load(p, 48));
+    // v <= big is false for NaN and +Inf: those lanes become 0
+    m0 = f64x2.pmax(m0, v128.and(v0, f64x2.le(v0, big)));
+    m1 = f64x2.pmax(m1, v128.and(v1, f64x2.le(v1, big)));
+    m2 = f64x2.pmax(m2, v128.and(v2, f64x2.le(v2, big)));
+    m3 = f64x2.pmax(m3, v128.and(v3, f64x2.le(v3, big)));
   }
-  const m = f64x2.pmax(m0, m1);
+  const m = f64x2.pmax(f64x2.pmax(m0, m1), f64x2.pmax(m2, m3));
   let r = max(f64x2.extract_lane(m, 0), f64x2.extract_lane(m, 1));
   for (; p < end; p += 8) {
     const v = abs(load<f64>(p));

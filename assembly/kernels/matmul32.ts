@@ -24,6 +24,14 @@
  * scheduler hoists every load of an iteration before its FMAs: TurboFan gives the 4x8 loop 14 of
  * the 16 xmm registers (8 accumulators, 2 of B, 4 broadcasts); 5x8 ran at 23 GFLOP/s, 6x8 at 27
  * and the 4x8 loop unrolled twice at 28, against 52 for 4x8 (the kernel alone, in L1).
+ *
+ * Tried again against the module's measured peak (kernels/peak.ts: f32x4 61-63 GFLOP/s; Node 20,
+ * load 1.2-1.5): a 2x16 tile (8 accumulators, 4 vectors of B and 2 broadcasts of A a step) ran
+ * the kernel alone in L1 at 59-60 against 4x8's 56-58, but W3's forward and dW products at the
+ * same 51-53 as 4x8, and so did KC = 400 and 800, reading A's rows in place instead of packing
+ * them (2 sequential streams), and packing B once for every block of rows (dW runs 13 of them).
+ * With the packing calls removed (stale buffers, timing only) the products ran at 56-58: packing
+ * and what it does to the caches cost the ~7%, not the copies' instructions. Reverted to 4x8.
  */
 
 const KC = 256;

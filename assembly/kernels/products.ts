@@ -33,17 +33,23 @@ import { gemm32, gemmNT32, matvec32, outerAcc32, rowsAcc32 } from './matmul32';
   else gemmNT(ga, dc, b, m, k, n);
 }
 
-/** the largest finite |x_i| over n float32 elements (NaN and +-Inf skipped), four lanes at a time */
+/** the largest finite |x_i| over n float32 elements (NaN and +-Inf skipped), as ./matmul's maxFiniteAbs: four chains of pmax */
 function maxFiniteAbs32(x: usize, n: i32): f64 {
   const big = f32x4.splat(3.4028234663852886e38);
-  let m = f32x4.splat(0);
+  const zero = f32x4.splat(0);
+  let m0 = zero, m1 = zero, m2 = zero, m3 = zero;
   const end = x + (<usize>n << 2);
   let p = x;
-  for (; p + 16 <= end; p += 16) {
-    const v = f32x4.abs(v128.load(p));
-    // v <= big is false for NaN and +Inf: those lanes keep m
-    m = v128.bitselect(f32x4.pmax(m, v), m, f32x4.le(v, big));
+  for (; p + 64 <= end; p += 64) {
+    const v0 = f32x4.abs(v128.load(p)), v1 = f32x4.abs(v128.load(p, 16));
+    const v2 = f32x4.abs(v128.load(p, 32)), v3 = f32x4.abs(v128.load(p, 48));
+    // v <= big is false for NaN and +Inf: those lanes become 0
+    m0 = f32x4.pmax(m0, v128.and(v0, f32x4.le(v0, big)));
+    m1 = f32x4.pmax(m1, v128.and(v1, f32x4.le(v1, big)));
+    m2 = f32x4.pmax(m2, v128.and(v2, f32x4.le(v2, big)));
+    m3 = f32x4.pmax(m3, v128.and(v3, f32x4.le(v3, big)));
   }
+  const m = f32x4.pmax(f32x4.pmax(m0, m1), f32x4.pmax(m2, m3));
   let r = <f64>max(max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)), max(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
   for (; p < end; p += 4) {
     const v = abs(<f64>load<f32>(p));

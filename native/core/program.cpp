@@ -929,8 +929,7 @@ bool Program<T>::prepareTangents(std::string* error) {
 // rule on tangents; bilinear ops their forward rule once per operand with a gradient, that
 // operand's tangent in place of its value; custom ops their own rule (k_tangent.h).
 template <class T>
-void Program<T>::tangentSweep(int32_t from, T* t, T* scratch) {
-  T* v = v_.data();
+void Program<T>::tangentSweep(int32_t from, T* t, T* scratch, T* v) {
   const int32_t grads[3] = {FLAG_GRAD_A, FLAG_GRAD_B, FLAG_GRAD_C};
   for (size_t i = static_cast<size_t>(from); i < plain_.size(); i++) {
     const Instr& in = plain_[i];
@@ -990,7 +989,7 @@ bool Program<T>::jvp(const Call& call, const T* tangent, double* value, double* 
   forward(0, false, mainSweep(), &plain_);  // every value, elided broadcasts' included: the tangent rules read them
   *value = outputValue();
   if (tape_.nParams) std::memcpy(t_.data(), tangent, sizeof(T) * tape_.nParams);
-  tangentSweep(0, t_.data(), tscratch_.data());
+  tangentSweep(0, t_.data(), tscratch_.data(), v_.data());
   *derivative = t_[static_cast<size_t>(tape_.output)];
   return true;
 }
@@ -1012,7 +1011,7 @@ bool Program<T>::forwardGrad(const Call& call, bool reuse, const int32_t* planOv
     for (int32_t i = plan[q]; i < plan[q + 1]; i++) {
       if (call.cancel && call.cancel->load(std::memory_order_relaxed)) return true;
       t_[static_cast<size_t>(i)] = 1.0;
-      tangentSweep(from, t_.data(), tscratch_.data());
+      tangentSweep(from, t_.data(), tscratch_.data(), v_.data());
       call.grad[i] = t_[static_cast<size_t>(tape_.output)];
       t_[static_cast<size_t>(i)] = 0.0;
     }
@@ -1036,10 +1035,15 @@ bool Program<T>::forwardGradParallel(const Call& call, bool reuse, const int32_t
   if (pieces.empty()) return false;
   const int width = static_cast<int>(std::min<int64_t>(par_.width, static_cast<int64_t>(pieces.size())));
   if (static_cast<int>(tanArenas_.size()) < width) tanArenas_.resize(static_cast<size_t>(width));
+  // a rule that writes scratch in the value arena (conv2d's tangent: im2col of a tangent into
+  // `extra`) would race with the other participants': each then sweeps its own copy of the arena
+  bool writesArena = false;
+  for (const Instr& in : plain_) writesArena |= (in.flags & FLAG_GRAD_OUT) && in.extra >= 0;
   for (int w = 0; w < width; w++) {  // allocated here: a pool task must not throw
     TanArena& a = tanArenas_[static_cast<size_t>(w)];
     a.t.resize(t_.size());
     a.scratch.resize(tscratch_.size());
+    if (writesArena && !a.v) a.v.reset(new T[static_cast<size_t>(tape_.arenaSize)]);
   }
   std::vector<char> fresh(static_cast<size_t>(width), 1);
   ThreadPool::shared().run(static_cast<int64_t>(pieces.size()), width, [&](int64_t k, int slot) {
@@ -1048,12 +1052,13 @@ bool Program<T>::forwardGradParallel(const Call& call, bool reuse, const int32_t
       fresh[static_cast<size_t>(slot)] = 0;
       std::fill(a.t.begin(), a.t.end(), T(0));
       std::fill(a.scratch.begin(), a.scratch.end(), T(0));
+      if (writesArena) std::memcpy(a.v.get(), v_.data(), sizeof(T) * static_cast<size_t>(tape_.arenaSize));
     }
     const Piece& p = pieces[static_cast<size_t>(k)];
     for (int32_t i = p.begin; i < p.end; i++) {
       if (call.cancel && call.cancel->load(std::memory_order_relaxed)) return;
       a.t[static_cast<size_t>(i)] = 1.0;
-      tangentSweep(p.from, a.t.data(), a.scratch.data());
+      tangentSweep(p.from, a.t.data(), a.scratch.data(), writesArena ? a.v.get() : v_.data());
       call.grad[i] = a.t[static_cast<size_t>(tape_.output)];
       a.t[static_cast<size_t>(i)] = 0.0;
     }

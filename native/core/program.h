@@ -160,8 +160,9 @@ class Program {
   // rule in this kernel table
   bool prepareTangents(std::string* error);
   // one tangent sweep from instruction `from` over tangent arena t (the value arena's layout) with
-  // scratch for a bilinear rule's second term; the values are read from the program's arena
-  void tangentSweep(int32_t from, T* t, T* scratch);
+  // scratch for a bilinear rule's second term; operands are read through vbase_, outputs and
+  // `extra` (which some rules write) in v: the program's value arena or a copy of it
+  void tangentSweep(int32_t from, T* t, T* scratch, T* v);
   void passAdjoints();
   // Sets Instr::stores; the adjoint ranges (arena offsets) those stores cover, sorted, in *stored
   void planStores(std::vector<std::pair<int64_t, int64_t>>* stored);
@@ -232,6 +233,7 @@ class Program {
   // forward-mode workers' tangent arenas and scratch (one per participant, kept between calls)
   struct TanArena {
     std::vector<T> t, scratch;
+    std::unique_ptr<T[]> v;  // a copy of the value arena, when a tangent rule writes `extra`
   };
   std::vector<TanArena> tanArenas_;
 };

@@ -44,6 +44,13 @@ export interface WasmExports extends WasmOptimExports {
   probeBuffer(): number;
   probeCapacity(): number;
   probeRun(fn: number, n: number, y: number): number;
+  /**
+   * reps rounds of the register-only multiply-add chains (f32: f32x4, else f64x2; fused: the
+   * relaxed module's FMA); returns their FLOPs (src/backends/wasm/peak.ts times it)
+   */
+  peakChains(f32: number, fused: number, reps: number, m: number, a: number): number;
+  /** the chains' sum after the last peakChains call (its export keeps the chains live) */
+  peakSink(): number;
   /** 1 in tapegrad-relaxed.wasm (absent from modules built before it existed) */
   relaxedSimd?(): number;
 }
