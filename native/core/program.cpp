@@ -1024,13 +1024,6 @@ bool Program<T>::forwardGrad(const Call& call, bool reuse, const int32_t* planOv
 // the loop on one thread and each coordinate gets the same bits whichever thread runs it.
 template <class T>
 bool Program<T>::forwardGradParallel(const Call& call, bool reuse, const int32_t* plan, size_t len) {
-  // a linear or bilinear op's forward rule writes its scratch (conv2d's columns) in the one value
-  // arena: participants would overwrite each other's (conv2d's forward-mode gradient came out
-  // wrong on 2 threads), so such tapes take the loop on one thread
-  for (const Instr& in : plain_)
-    if ((in.flags & FLAG_GRAD_OUT) && in.extra >= 0 &&
-        (OP_TANGENT[in.op] == TANGENT_LINEAR || OP_TANGENT[in.op] == TANGENT_BILINEAR))
-      return false;
   const std::vector<Piece> pieces = splitPlan(plan, len, reuse, tape_.arenaSize);
   if (pieces.empty()) return false;
   const int width = static_cast<int>(std::min<int64_t>(par_.width, static_cast<int64_t>(pieces.size())));
