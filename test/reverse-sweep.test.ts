@@ -6,12 +6,16 @@
  * repeated by a broadcast (a bias) is folded into the add that reads it (fuseScalarBroadcasts). Each
  * case is built to take a path or to be refused one (an activation read twice, its input read
  * twice, a weight used twice, x * x); every gradient must agree with the js reference to 1e-12
- * and be the same bits on 1, 2 and 3 threads. Speed is measured in bench/large.ts, not here.
+ * and be the same bits on 1, 2 and 3 threads. The float32 programs take the same paths: their
+ * gradients must be within the float32 bound of test/f32-tolerance.ts of the float64 reference
+ * on the rounded parameters and inputs, and the same bits on 1, 2 and 3 threads. Speed is
+ * measured in bench/large.ts, not here.
  */
 import { describe, expect, it } from 'vitest';
 import { backend, define, softmaxCrossEntropy, type Compiled } from '../src/index.js';
 import type { Tensor } from '../src/trace/tensor.js';
 import { random, TEST_BACKENDS } from './harness.js';
+import { expectWithin, roundings, vectorBound } from './f32-tolerance.js';
 
 const js = await backend('js');
 
@@ -96,11 +100,16 @@ const cases: Case[] = [
   })(),
 ];
 
-function grad(c: Compiled, theta: Float64Array, inputs: Record<string, Float64Array>): Float64Array {
-  const g = new Float64Array(c.paramCount);
+function grad<A extends Float64Array | Float32Array>(
+  c: Compiled<A>,
+  theta: A,
+  inputs: Record<string, A>,
+  make: (n: number) => A = (n) => new Float64Array(n) as A,
+): A {
+  const g = make(c.paramCount);
   c.gradFlat(theta, inputs, g);
   // a second call: stored adjoints must not depend on what the last call left in the arena
-  const again = new Float64Array(c.paramCount);
+  const again = make(c.paramCount);
   c.gradFlat(theta, inputs, again);
   expect(Array.from(again)).toEqual(Array.from(g));
   return g;
@@ -142,4 +151,27 @@ describe.runIf(TEST_BACKENDS.includes('native'))('native reverse sweep: stored a
       c.dispose();
     }
   });
+});
+
+describe.runIf(TEST_BACKENDS.includes('native'))('native float32 reverse sweep: the same paths', () => {
+  const to32 = (r: Record<string, Float64Array>) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Float32Array.from(v)]));
+  const widen = (r: Record<string, Float32Array>) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Float64Array.from(v)]));
+  for (const k of cases)
+    it(k.name, async () => {
+      const [params, inputs] = [to32(k.params), to32(k.inputs)];
+      const cj = js.compile(k.f);
+      const want = grad(cj, cj.flatten(widen(params)), widen(inputs));
+      const { forward, backward } = roundings(k.f.tape);
+      let first: Float32Array | undefined;
+      for (const threads of [1, 2, 3]) {
+        const c = (await backend('native', { threads })).compile(k.f, { dtype: 'float32' });
+        const got = grad(c, c.flatten(params), inputs, (n) => new Float32Array(n));
+        c.dispose();
+        expectWithin(got, want, vectorBound(forward + backward, want), `${threads} threads vs float64`);
+        if (first) expect(Array.from(got), `${threads} threads`).toEqual(Array.from(first));
+        first = got;
+      }
+    });
 });

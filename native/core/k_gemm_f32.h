@@ -236,11 +236,12 @@ TG_INLINE void transpose(const float* B, float* Bt, int64_t k, int64_t n) {
 
 // C(r, c) = sum_s X(r, s) Y[s, c] as k_matmul.h's gemm, in float32: blocks of NVF vectors of
 // columns, then one tile of the rest (its last vector partial).
+// the backward products run in blocks of KC steps, as k_matmul.h's (the panels stay in cache)
+constexpr int64_t KC = 256;
+
 template <bool XT, bool Fused, Out O>
 static void gemm_f(const float* X, const float* Y, float* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
                    int64_t ldy, int64_t ldc) {
-  // the backward products in blocks of KC steps, as k_matmul.h (the panels stay in cache)
-  constexpr int64_t KC = 256;
   if (O != Out::Set && steps > KC) {
     for (int64_t s = 0; s < steps; s += KC)
       gemm_f<XT, Fused, O>(X + s * (XT ? ldx : 1), Y + s * ldy, C, rows, steps - s < KC ? steps - s : KC, cols, ldx,
@@ -253,6 +254,20 @@ static void gemm_f(const float* X, const float* Y, float* C, int64_t rows, int64
   if (c < cols) tail_cols<NVF, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, cols - c);
 }
 
+// A backward product C += X Y, or with `set` C = X Y: its first block of KC steps stores and the
+// others add (FLAG_SET_*), so C is never read before it is written. The bits of zeroing C and
+// adding: the stored fused chain is acc + 0 (tile), and 0 + acc is the same value.
+template <bool XT>
+static void gemm_into_f(const float* X, const float* Y, float* C, int64_t rows, int64_t steps, int64_t cols,
+                        int64_t ldx, int64_t ldy, int64_t ldc, bool set) {
+  if (!set) return gemm_f<XT, true, Out::Add>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
+  const int64_t first = steps < KC ? steps : KC;
+  gemm_f<XT, true, Out::Set>(X, Y, C, rows, first, cols, ldx, ldy, ldc);
+  if (first < steps)
+    gemm_f<XT, true, Out::Add>(X + first * (XT ? ldx : 1), Y + first * ldy, C, rows, steps - first, cols, ldx, ldy,
+                               ldc);
+}
+
 // n = 1: C[i] = dot(A[i, :], b), 8 rows at a time
 static void matvec(const float* A, const float* b, float* c, int64_t m, int64_t k) {
   const int64_t m8 = m / 8 * 8;
@@ -263,10 +278,13 @@ static void matvec(const float* A, const float* b, float* c, int64_t m, int64_t 
 // dB[t, j] += sum_i A[i, t] dC[i, j] over the m rows, as k_matmul.h's matmul_atb (the lanes along
 // dB's rows, or along its columns through dB^T = dC^T A where they fit k better than n). The
 // pieces' `streamed` is in doubles (piece_rows counts 8 bytes per element).
-static void atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par) {
+// set: dB = A^T dC (FLAG_SET_B)
+static void atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                bool set) {
   if (n == 1) {  // dB is a vector: four rows of A at a time, each scaled by its dC; the scalar
     // tail takes the vector body's operations, so the pieces' bounds change no bit
     return par_pieces(par, k, piece_rows(m, kRowAlign, (m + 1) / 2), [&](int64_t t0, int64_t t1) {
+      zero_rows(G + t0, t1 - t0, set);
       int64_t i = 0;
       for (; i + 4 <= m; i += 4) {
         const float *a0 = A + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
@@ -285,22 +303,33 @@ static void atb(const float* A, const float* D, float* G, int64_t m, int64_t k, 
   auto idle = [](int64_t x) { return (WF - x % WF) % WF; };  // lanes idle in the last vector
   if (idle(k) * n < idle(n) * k)
     par_pieces(par, k, piece_rows(m * n, NVF * WF, (m * n + 1) / 2), [&](int64_t t0, int64_t t1) {
+      zero_rows(G + t0 * n, (t1 - t0) * n, set);
       gemm_f<true, true, Out::AddT>(D, A + t0, G + t0 * n, n, m, t1 - t0, n, k, n);
     });
   else
-    par_pieces(par, k, piece_rows(m * n, kRowAlignF, (m * n + 1) / 2), [&](int64_t t0, int64_t t1) {
-      gemm_f<true, true, Out::Add>(A + t0, D, G + t0 * n, t1 - t0, m, n, k, n, n);
-    });
+    par_pieces(par, k, piece_rows(m * n, kRowAlignF, (m * n + 1) / 2),
+               [&](int64_t t0, int64_t t1) { gemm_into_f<true>(A + t0, D, G + t0 * n, t1 - t0, m, n, k, n, n, set); });
 }
 
-// dA[i, t] += sum_j dC[i, j] B[t, j]: dC B^T with B^T packed (n x k) into a buffer of this thread
-// that grows and stays (a fresh one per call would fault in its pages again on every call; the
-// largest B^T a thread has packed stays allocated). The pieces on other threads only read it,
-// and this thread runs no other batch's task while it waits for them (thread-pool.h), so no
-// other call packs into it meanwhile.
-static void abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par) {
+// B^T (n x k) of a k x n matrix, packed into a buffer of this thread that grows and stays (a
+// fresh one per call would fault in its pages again on every call; the largest B^T a thread has
+// packed stays allocated). The pieces on other threads only read it, and this thread runs no
+// other batch's task while it waits for them (thread-pool.h), so no other call packs into it
+// meanwhile. A column (n = 1) is its own transpose.
+static const float* packed_bt(const float* B, int64_t k, int64_t n) {
+  if (n == 1) return B;
+  static thread_local std::vector<float> packed;
+  if (packed.size() < static_cast<size_t>(n * k)) packed.resize(static_cast<size_t>(n * k));
+  transpose(B, packed.data(), k, n);
+  return packed.data();
+}
+
+// dA[i, t] += sum_j dC[i, j] B[t, j]: dC B^T with B^T packed. set: dA = dC B^T (FLAG_SET_A)
+static void abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                bool set) {
   if (n == 1)  // each row of dA gets B scaled by one dC
     return par_pieces(par, m, piece_rows(k, kRowAlign, (k + 1) / 2), [&](int64_t lo, int64_t hi) {
+      zero_rows(G + lo * k, (hi - lo) * k, set);
       for (int64_t i = lo; i < hi; i++) {
         const vf d = splat(D[i]);
         float* g = G + i * k;
@@ -309,12 +338,9 @@ static void abt(const float* D, const float* B, float* G, int64_t m, int64_t k, 
         for (; t < k; t++) g[t] = fmadd1(D[i], B[t], g[t]);
       }
     });
-  static thread_local std::vector<float> packed;
-  if (packed.size() < static_cast<size_t>(n * k)) packed.resize(static_cast<size_t>(n * k));
-  float* Bt = packed.data();
-  transpose(B, Bt, k, n);
+  const float* Bt = packed_bt(B, k, n);
   par_pieces(par, m, piece_rows(n * k, kRowAlignF, (n * k + 1) / 2), [&](int64_t lo, int64_t hi) {
-    gemm_f<false, true, Out::Add>(D + lo * n, Bt, G + lo * k, hi - lo, n, k, n, k, k);
+    gemm_into_f<false>(D + lo * n, Bt, G + lo * k, hi - lo, n, k, n, k, k, set);
   });
 }
 
@@ -329,14 +355,20 @@ static void gemm(const float* X, const float* Y, float* C, int64_t rows, int64_t
 static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int64_t k) {
   f32gemm::matvec(A, b, c, m, k);
 }
-// set (FLAG_SET_*): the adjoint zeroed here, then added to
 static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
                        bool set) {
-  zero_rows(G, k * n, set);
-  f32gemm::atb(A, D, G, m, k, n, par);
+  f32gemm::atb(A, D, G, m, k, n, par, set);
 }
 static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
                        bool set) {
-  zero_rows(G, m * k, set);
-  f32gemm::abt(D, B, G, m, k, n, par);
+  f32gemm::abt(D, B, G, m, k, n, par, set);
+}
+// k_matmul.h's matmul_abt_then in float32: the blocks of dA computed as abt's (the same bits)
+static void matmul_abt_then(const float* D, const float* B, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                            const Then<float>& then) {
+  const float* Bt = f32gemm::packed_bt(B, k, n);
+  abt_then_blocks(D, m, k, n, f32gemm::kRowAlignF, (n * k + 1) / 2, par, then,
+                  [&](const float* Dr, float* S, int64_t rows) {
+                    f32gemm::gemm_into_f<false>(Dr, Bt, S, rows, n, k, n, k, k, true);
+                  });
 }

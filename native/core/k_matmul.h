@@ -140,12 +140,13 @@ static void gemm_direct(const double* X, const double* Y, double* C, int64_t row
 // Scratch for packed operands, one buffer per thread and slot (0: Y's panels, 1: X transposed),
 // grown as needed and kept: no allocation (and no fresh pages to fault in) per product. 64-byte
 // aligned: a packed row of NV*W doubles is whole cache lines, so no vector load splits a line.
-template <int Slot>
-TG_INLINE double* scratch(int64_t n) {
-  thread_local std::vector<double> buf;
-  if (static_cast<int64_t>(buf.size()) < n + 8) buf.assign(static_cast<size_t>(n + 8), 0.0);
+template <int Slot, class T = double>
+TG_INLINE T* scratch(int64_t n) {
+  thread_local std::vector<T> buf;
+  constexpr int64_t line = 64 / sizeof(T);
+  if (static_cast<int64_t>(buf.size()) < n + line) buf.assign(static_cast<size_t>(n + line), T(0));
   const uintptr_t p = reinterpret_cast<uintptr_t>(buf.data());
-  return reinterpret_cast<double*>((p + 63) & ~uintptr_t(63));
+  return reinterpret_cast<T*>((p + 63) & ~uintptr_t(63));
 }
 
 // Xt[r * steps + s] = X[s * ldx + r]: the left operand of A^T dC as rows, W x W blocks at a time
@@ -345,6 +346,8 @@ static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int6
                        bool set = false);
 static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
                        bool set = false);
+static void matmul_abt_then(const float* D, const float* B, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                            const Then<float>& then);
 
 template <bool Fused, class T>
 static void matmul_fwd(const Fwd<T>& f) {
@@ -423,17 +426,19 @@ static void matmul_abt(const double* D, const double* B, double* G, int64_t m, i
 // in L2) and U's rule reads it there as its output adjoint, so dA never goes to memory and back
 // (at 784-2048-10, batch 1,024: 16 MB written, then read, per gradient). Each element of dA is
 // the same chain whatever rows a block holds, so the bits are those of matmul_abt then U's rule.
-static void matmul_abt_then(const double* D, const double* B, int64_t m, int64_t k, int64_t n, const Parallel* par,
-                            const Then<double>& then) {
-  const int64_t block = k > 0 ? std::max<int64_t>(1, (int64_t(1) << 15) / k) : 1;
-  par_pieces(par, m, piece_rows(n * k, kRowAlign, n * k), [&](int64_t lo, int64_t hi) {
-    double* S = scratch<2>(std::min(block, hi - lo) * k);
+// `product(Dr, S, rows)` stores into S the `rows` rows of dA whose rows of dC start at Dr.
+template <class T, class Product>
+static void abt_then_blocks(const T* D, int64_t m, int64_t k, int64_t n, int64_t align, int64_t streamed,
+                            const Parallel* par, const Then<T>& then, Product&& product) {
+  const int64_t block = k > 0 ? std::max<int64_t>(1, (int64_t(1) << 18) / (k * int64_t(sizeof(T)))) : 1;
+  par_pieces(par, m, piece_rows(n * k, align, streamed), [&](int64_t lo, int64_t hi) {
+    T* S = scratch<2, T>(std::min(block, hi - lo) * k);
     int32_t params[MAX_PARAMS];
     std::copy(then.args.p, then.args.p + MAX_PARAMS, params);
     for (int64_t r = lo; r < hi; r += block) {
       const int64_t rows = std::min(block, hi - r), at = r * k;
-      gemm_into<false, true>(D + r * n, B, S, rows, n, k, n, n, k, true);
-      Bwd<double> u = then.args;
+      product(D + r * n, S, rows);
+      Bwd<T> u = then.args;
       params[0] = static_cast<int32_t>(rows * k);
       u.p = params;
       u.p0 = params[0];
@@ -447,6 +452,13 @@ static void matmul_abt_then(const double* D, const double* B, int64_t m, int64_t
   });
 }
 
+static void matmul_abt_then(const double* D, const double* B, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                            const Then<double>& then) {
+  abt_then_blocks(D, m, k, n, kRowAlign, n * k, par, then, [&](const double* Dr, double* S, int64_t rows) {
+    gemm_into<false, true>(Dr, B, S, rows, n, k, n, n, k, true);
+  });
+}
+
 template <class T>
 static void matmul_f(const Fwd<T>& f) {
   matmul_fwd<false>(f);
@@ -455,12 +467,11 @@ static void matmul_f(const Fwd<T>& f) {
 template <class T>
 static void matmul_b(const Bwd<T>& g) {
   const int64_t m = g.p0, k = g.p1, n = g.p2;
-  if constexpr (sizeof(T) == 8)
-    if ((g.flags & FLAG_GRAD_A) && g.then) {
-      matmul_abt_then(g.gout, g.b, m, k, n, g.par, *g.then);
-      if (g.flags & FLAG_GRAD_B) matmul_atb(g.a, g.gout, g.gb, m, k, n, g.par, (g.flags & FLAG_SET_B) != 0);
-      return;
-    }
+  if ((g.flags & FLAG_GRAD_A) && g.then) {
+    matmul_abt_then(g.gout, g.b, m, k, n, g.par, *g.then);
+    if (g.flags & FLAG_GRAD_B) matmul_atb(g.a, g.gout, g.gb, m, k, n, g.par, (g.flags & FLAG_SET_B) != 0);
+    return;
+  }
   if (g.flags & FLAG_GRAD_A) matmul_abt(g.gout, g.b, g.ga, m, k, n, g.par, (g.flags & FLAG_SET_A) != 0);
   if (g.flags & FLAG_GRAD_B) matmul_atb(g.a, g.gout, g.gb, m, k, n, g.par, (g.flags & FLAG_SET_B) != 0);
 }

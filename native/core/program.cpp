@@ -441,10 +441,8 @@ void Program<T>::planStores(std::vector<std::pair<int64_t, int64_t>>* stored) {
 // stored in the arena. U's input adjoint is written earlier in the sweep than it would be, so
 // nothing else may touch it, nor U's output adjoint, nor U's output: each of those ranges has
 // exactly one writer (or reader) in the tape, counted over every instruction that takes part.
-// float64 only (the float32 products have no block path).
 template <class T>
 void Program<T>::fuseThen() {
-  if (sizeof(T) != 8) return;
   const size_t count = instrs_.size();
   // the producer of each output offset (the one instruction, or -1 when several start there)
   std::vector<std::pair<uint32_t, uint32_t>> outAt;
