@@ -1,7 +1,7 @@
 /**
  * The wasm module's register-only multiply-add peak (assembly/kernels/peak.ts, timed by
  * src/backends/wasm/peak.ts): a finite positive rate for each dtype, fused or not. How fast is
- * bench/dtype-wasm.ts's business, not a test's.
+ * bench/dtype.ts's business, not a test's.
  */
 import { describe, expect, it } from 'vitest';
 import { instantiateWasm } from '../src/backends/wasm/engine.js';

@@ -4,7 +4,7 @@
  * converges to a / (1 - m): no overflow, no subnormals, and nothing a compiler can fold, since
  * every product reads its own chain). The multiply-add is the products' own (matmul.ts's
  * Separate or Fused, matmul32.ts's for f32x4), so the peak is what the gemm tiles could reach
- * with free loads: bench/dtype-wasm.ts prints each workload's product floor (its products'
+ * with free loads: bench/dtype.ts prints each workload's product floor (its products'
  * FLOPs / this peak) beside the measured time. JS times the call (src/backends/wasm/peak.ts).
  *
  * 12 chains: a Separate chain waits on a multiply and then an add (5 to 6 cycles), a Fused one on

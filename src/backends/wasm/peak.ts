@@ -1,7 +1,7 @@
 /**
  * The wasm module's arithmetic peak on registers alone (assembly/kernels/peak.ts: independent
  * chains of the products' own multiply-add, no loads), timed here since the module has no clock.
- * bench/dtype-wasm.ts divides a workload's product FLOPs by it: the floor the matrix products
+ * bench/dtype.ts divides a workload's product FLOPs by it: the floor the matrix products
  * cannot beat on this engine, as native's addon peak() is for the native kernels.
  */
 import type { DType } from '../../api/dtype.js';
