@@ -7,12 +7,8 @@
 // (t is the innermost loop), so the speed comes from tiling, not from reassociation.
 // Backward products only need 1e-12 agreement: they use fused multiply-adds and any order.
 
-// Tile: MR rows x NV vectors of columns (NV*W columns); per t, MR broadcasts of A feed MR*NV
-// multiply-adds. With 32 vector registers (AVX-512) 8 x 3: the unfused forward rule needs a
-// separate multiply and add per product, and 8 x 3 (fewer broadcasts per product than 8 x 2)
-// made it 15% faster on Zen 4 (fused: 3%). With 16 registers, 4 x 2.
-constexpr int MR = TG_MR;
-constexpr int NV = TG_NV;
+// Every product below is a template over the element type T (double or float, k_vec.h's Vec<T>:
+// the vector, its lanes L and the register tile MR x NV), with the same operations in each.
 
 // One register tile and its driver serve the forward product and both backward products:
 // C(r, c) = sum_s X(r, s) Y[s, c], over `steps` values of s in order, with Y's rows loaded as
@@ -25,49 +21,53 @@ enum class Out {
   AddT,  // C[c, r] += sum: the product computed transposed (the lanes run along C's rows)
 };
 
-// The last of the V vectors of columns holds `last` columns (Partial: last < W, its other lanes
-// run on zeros and are not stored; otherwise last = W)
-template <int R, int V, bool Partial, bool XT, bool Fused, Out O>
-TG_INLINE void tile(const double* X, const double* Y, double* C, int64_t steps, int64_t ldx, int64_t ldy, int64_t ldc,
-                    int64_t last) {
-  vd acc[R][V];
+// The last of the V vectors of columns holds `last` columns (Partial: last < L, its other lanes
+// run on zeros and are not stored; otherwise last = L)
+template <int R, int V, bool Partial, bool XT, bool Fused, Out O, class T>
+TG_INLINE void tile(const T* X, const T* Y, T* C, int64_t steps, int64_t ldx, int64_t ldy, int64_t ldc, int64_t last) {
+  using E = Vec<T>;
+  using VT = typename E::V;
+  constexpr int L = E::L;
+  const typename E::Part part(Partial ? last : 0);
+  VT acc[R][V];
   for (int r = 0; r < R; r++)
-    for (int v = 0; v < V; v++) acc[r][v] = splat(0.0);
+    for (int v = 0; v < V; v++) acc[r][v] = E::all(T(0));
   for (int64_t s = 0; s < steps; s++) {
-    vd y[V];
+    VT y[V];
     for (int v = 0; v < V; v++)
-      y[v] = Partial && v == V - 1 ? load_partial(Y + s * ldy + v * W, last) : load(Y + s * ldy + v * W);
+      y[v] = Partial && v == V - 1 ? part.get(Y + s * ldy + v * L) : E::get(Y + s * ldy + v * L);
     for (int r = 0; r < R; r++) {
-      const vd x = splat(XT ? X[s * ldx + r] : X[r * ldx + s]);
-      for (int v = 0; v < V; v++) acc[r][v] = Fused ? fmadd(x, y[v], acc[r][v]) : acc[r][v] + x * y[v];
+      const VT x = E::all(XT ? X[s * ldx + r] : X[r * ldx + s]);
+      for (int v = 0; v < V; v++) acc[r][v] = Fused ? E::fma(x, y[v], acc[r][v]) : acc[r][v] + x * y[v];
     }
   }
   for (int r = 0; r < R; r++)
     for (int v = 0; v < V; v++) {
-      const bool part = Partial && v == V - 1;
-      if (O == Out::AddT) {  // R * V * W scalar updates against steps * R * V multiply-adds
-        for (int l = 0; l < (part ? last : W); l++) C[(v * W + l) * ldc + r] += acc[r][v][l];
+      const bool last_v = Partial && v == V - 1;
+      if (O == Out::AddT) {  // R * V * L scalar updates against steps * R * V multiply-adds
+        for (int l = 0; l < (last_v ? last : L); l++) C[(v * L + l) * ldc + r] += acc[r][v][l];
         continue;
       }
-      double* c = C + r * ldc + v * W;
+      T* c = C + r * ldc + v * L;
       // the fused forward chain starts at +0 and keeps the sign of a product that underflows:
       // fma(-1e-300, 1e-300, +0) = -0, where the reference adds the rounded product, +0 + -0 = +0
       // (so 1 / C was -Inf on native, +Inf on js; found by the fuzz test). Adding +0 turns -0
       // into +0 and leaves every other value as it is.
-      const vd sum = O == Out::Add ? (part ? load_partial(c, last) : load(c)) + acc[r][v]
-                     : Fused       ? acc[r][v] + splat(0.0)
+      const VT sum = O == Out::Add ? (last_v ? part.get(c) : E::get(c)) + acc[r][v]
+                     : Fused       ? acc[r][v] + E::all(T(0))
                                    : acc[r][v];
-      if (part)
-        store_partial(c, sum, last);
+      if (last_v)
+        part.put(c, sum);
       else
-        store(c, sum);
+        E::put(c, sum);
     }
 }
 
-// rows 0..rows-1 of C in tiles of MR rows, then 4, 2, 1, for the columns c0 .. c0 + (V-1)*W + last
-template <int V, bool Partial, bool XT, bool Fused, Out O>
-TG_INLINE void tile_rows(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t ldx,
-                         int64_t ldy, int64_t ldc, int64_t c0, int64_t last) {
+// rows 0..rows-1 of C in tiles of MR rows, then 4, 2, 1, for the columns c0 .. c0 + (V-1)*L + last
+template <int V, bool Partial, bool XT, bool Fused, Out O, class T>
+TG_INLINE void tile_rows(const T* X, const T* Y, T* C, int64_t rows, int64_t steps, int64_t ldx, int64_t ldy,
+                         int64_t ldc, int64_t c0, int64_t last) {
+  constexpr int MR = Vec<T>::MR;
   auto at = [&](int64_t r) { return XT ? X + r : X + r * ldx; };
   auto out = [&](int64_t r) { return O == Out::AddT ? C + c0 * ldc + r : C + r * ldc + c0; };
   int64_t r = 0;
@@ -80,66 +80,36 @@ TG_INLINE void tile_rows(const double* X, const double* Y, double* C, int64_t ro
   if (r < rows) tile<1, V, Partial, XT, Fused, O>(at(r), Y + c0, out(r), steps, ldx, ldy, ldc, last);
 }
 
-// the last cols (< NV * W) columns from c0 as one tile of V = ceil(cols / W) vectors, so that a
+// the last cols (< NV * L) columns from c0 as one tile of V = ceil(cols / L) vectors, so that a
 // narrow product (n = 10: a vector and a partial one) reads X once rather than once per vector
-template <int V, bool XT, bool Fused, Out O>
-TG_INLINE void tail_cols(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t ldx,
-                         int64_t ldy, int64_t ldc, int64_t c0, int64_t cols) {
+template <int V, bool XT, bool Fused, Out O, class T>
+TG_INLINE void tail_cols(const T* X, const T* Y, T* C, int64_t rows, int64_t steps, int64_t ldx, int64_t ldy,
+                         int64_t ldc, int64_t c0, int64_t cols) {
+  constexpr int L = Vec<T>::L;
   if constexpr (V > 1)
-    if (cols <= (V - 1) * W) return tail_cols<V - 1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c0, cols);
-  const int64_t last = cols - (V - 1) * W;
-  if (last == W)
+    if (cols <= (V - 1) * L) return tail_cols<V - 1, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c0, cols);
+  const int64_t last = cols - (V - 1) * L;
+  if (last == L)
     tile_rows<V, false, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c0, last);
   else
     tile_rows<V, true, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c0, last);
 }
 
-// n = 1: C[i] = dot(A[i,:], b) in t order. W rows go down the W lanes: a W x W block of A is
-// transposed in registers so that lane r steps through row r; two blocks interleave to hide the
-// latency of the add chain.
-TG_INLINE void transpose_block(vd* x) {
-#if TG_VBYTES == 16
-  const vd a = x[0], b = x[1];
-  x[0] = __builtin_shuffle(a, b, vi{0, 2});
-  x[1] = __builtin_shuffle(a, b, vi{1, 3});
-#elif TG_VBYTES == 32
-  const vd t0 = __builtin_shuffle(x[0], x[1], vi{0, 4, 2, 6}), t1 = __builtin_shuffle(x[0], x[1], vi{1, 5, 3, 7});
-  const vd t2 = __builtin_shuffle(x[2], x[3], vi{0, 4, 2, 6}), t3 = __builtin_shuffle(x[2], x[3], vi{1, 5, 3, 7});
-  x[0] = __builtin_shuffle(t0, t2, vi{0, 1, 4, 5});
-  x[1] = __builtin_shuffle(t1, t3, vi{0, 1, 4, 5});
-  x[2] = __builtin_shuffle(t0, t2, vi{2, 3, 6, 7});
-  x[3] = __builtin_shuffle(t1, t3, vi{2, 3, 6, 7});
-#else
-  vd t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = __builtin_shuffle(x[i], x[i + 1], vi{0, 8, 2, 10, 4, 12, 6, 14});
-    t[i + 1] = __builtin_shuffle(x[i], x[i + 1], vi{1, 9, 3, 11, 5, 13, 7, 15});
-  }
-  for (int i = 0; i < 8; i += 4)
-    for (int j = 0; j < 2; j++) {
-      u[i + j] = __builtin_shuffle(t[i + j], t[i + j + 2], vi{0, 1, 8, 9, 4, 5, 12, 13});
-      u[i + j + 2] = __builtin_shuffle(t[i + j], t[i + j + 2], vi{2, 3, 10, 11, 6, 7, 14, 15});
-    }
-  for (int j = 0; j < 4; j++) {
-    x[j] = __builtin_shuffle(u[j], u[j + 4], vi{0, 1, 2, 3, 8, 9, 10, 11});
-    x[j + 4] = __builtin_shuffle(u[j], u[j + 4], vi{4, 5, 6, 7, 12, 13, 14, 15});
-  }
-#endif
-}
-
 // the whole product with Y read in place: blocks of NV vectors of columns, then one tile of the
 // rest (its last vector partial)
-template <bool XT, bool Fused, Out O>
-static void gemm_direct(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols,
-                        int64_t ldx, int64_t ldy, int64_t ldc) {
+template <bool XT, bool Fused, Out O, class T>
+static void gemm_direct(const T* X, const T* Y, T* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
+                        int64_t ldy, int64_t ldc) {
+  constexpr int64_t NW = Vec<T>::NV * Vec<T>::L;
   int64_t c = 0;
-  for (; c + NV * W <= cols; c += NV * W) tile_rows<NV, false, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, W);
-  if (c < cols) tail_cols<NV, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, cols - c);
+  for (; c + NW <= cols; c += NW)
+    tile_rows<Vec<T>::NV, false, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, Vec<T>::L);
+  if (c < cols) tail_cols<Vec<T>::NV, XT, Fused, O>(X, Y, C, rows, steps, ldx, ldy, ldc, c, cols - c);
 }
 
 // Scratch for packed operands, one buffer per thread and slot (0: Y's panels, 1: X transposed),
 // grown as needed and kept: no allocation (and no fresh pages to fault in) per product. 64-byte
-// aligned: a packed row of NV*W doubles is whole cache lines, so no vector load splits a line.
+// aligned: a packed row of NV*L elements is whole cache lines, so no vector load splits a line.
 template <int Slot, class T = double>
 TG_INLINE T* scratch(int64_t n) {
   thread_local std::vector<T> buf;
@@ -149,19 +119,22 @@ TG_INLINE T* scratch(int64_t n) {
   return reinterpret_cast<T*>((p + 63) & ~uintptr_t(63));
 }
 
-// Xt[r * steps + s] = X[s * ldx + r]: the left operand of A^T dC as rows, W x W blocks at a time
-static void transpose_x(const double* X, double* Xt, int64_t rows, int64_t steps, int64_t ldx) {
+// Xt[r * steps + s] = X[s * ldx + r]: the left operand of A^T dC as rows, L x L blocks at a time
+template <class T>
+static void transpose_x(const T* X, T* Xt, int64_t rows, int64_t steps, int64_t ldx) {
+  using E = Vec<T>;
+  constexpr int L = E::L;
   int64_t r = 0;
-  for (; r + W <= rows; r += W) {
+  for (; r + L <= rows; r += L) {
     int64_t s = 0;
-    for (; s + W <= steps; s += W) {
-      vd x[W];
-      for (int i = 0; i < W; i++) x[i] = load(X + (s + i) * ldx + r);
-      transpose_block(x);
-      for (int i = 0; i < W; i++) store(Xt + (r + i) * steps + s, x[i]);
+    for (; s + L <= steps; s += L) {
+      typename E::V x[L];
+      for (int i = 0; i < L; i++) x[i] = E::get(X + (s + i) * ldx + r);
+      E::transpose(x);
+      for (int i = 0; i < L; i++) E::put(Xt + (r + i) * steps + s, x[i]);
     }
     for (; s < steps; s++)
-      for (int i = 0; i < W; i++) Xt[(r + i) * steps + s] = X[s * ldx + r + i];
+      for (int i = 0; i < L; i++) Xt[(r + i) * steps + s] = X[s * ldx + r + i];
   }
   for (; r < rows; r++)
     for (int64_t s = 0; s < steps; s++) Xt[r * steps + s] = X[s * ldx + r];
@@ -176,27 +149,28 @@ static void transpose_x(const double* X, double* Xt, int64_t rows, int64_t steps
 // piece. YT: Y is given transposed, Y(s, c) = Y[c * ldy + s] (dA = dC B^T packs B^T's panels
 // straight from B). Padding columns past `cols` are zeros, computed and never stored.
 // The copy does not change any operation, so the forward bits stay those of the reference.
-template <bool XT, bool YT, bool Fused, Out O>
-static void gemm_packed(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols,
-                        int64_t ldx, int64_t ldy, int64_t ldc) {
+template <bool XT, bool YT, bool Fused, Out O, class T>
+static void gemm_packed(const T* X, const T* Y, T* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
+                        int64_t ldy, int64_t ldc) {
   static_assert(O != Out::AddT, "packed panels hold columns of C");
-  constexpr int64_t NW = NV * W;
-  double* P = scratch<0>(steps * NW);
+  using E = Vec<T>;
+  constexpr int64_t NW = E::NV * E::L;
+  T* P = scratch<0, T>(steps * NW);
   for (int64_t c = 0; c < cols; c += NW) {
     const int64_t w = cols - c < NW ? cols - c : NW;
     if (YT) {
       for (int64_t l = 0; l < w; l++) {
-        const double* y = Y + (c + l) * ldy;
+        const T* y = Y + (c + l) * ldy;
         for (int64_t s = 0; s < steps; s++) P[s * NW + l] = y[s];
       }
       for (int64_t l = w; l < NW; l++)
         for (int64_t s = 0; s < steps; s++) P[s * NW + l] = 0;
     } else if (w == NW) {
       for (int64_t s = 0; s < steps; s++)
-        for (int v = 0; v < NV; v++) store(P + s * NW + v * W, load(Y + s * ldy + c + v * W));
+        for (int v = 0; v < E::NV; v++) E::put(P + s * NW + v * E::L, E::get(Y + s * ldy + c + v * E::L));
     } else {
       for (int64_t s = 0; s < steps; s++)
-        for (int64_t l = 0; l < NW; l++) P[s * NW + l] = l < w ? Y[s * ldy + c + l] : 0.0;
+        for (int64_t l = 0; l < NW; l++) P[s * NW + l] = l < w ? Y[s * ldy + c + l] : T(0);
     }
     gemm_direct<XT, Fused, O>(X, P, C + c, rows, steps, w, ldx, NW, ldc);
   }
@@ -222,7 +196,9 @@ static void gemm_packed(const double* X, const double* Y, double* C, int64_t row
 #ifndef TG_KC_PACKED
 #define TG_KC_PACKED 1024
 #endif
-constexpr int64_t kPageDoubles = TG_PACK_MIN_LDY, kTransposeCols = TG_TRANSPOSE_MIN_COLS, kPackRows = TG_PACK_MIN_ROWS;
+// (TG_PACK_MIN_LDY counts doubles: a page of 4 kB, 1,024 floats)
+constexpr int64_t kPageBytes = TG_PACK_MIN_LDY * 8, kTransposeCols = TG_TRANSPOSE_MIN_COLS,
+                  kPackRows = TG_PACK_MIN_ROWS;
 
 // The backward products (any order of summation) in blocks of KC steps: the panels of X and Y
 // that one tile streams through stay in cache for the next tile. In place, A^T dC over 1797
@@ -230,54 +206,57 @@ constexpr int64_t kPageDoubles = TG_PACK_MIN_LDY, kTransposeCols = TG_TRANSPOSE_
 // Packed, a block's panels are contiguous and each block adds a pass over C: at 784-2048-10,
 // batch 1,024, A^T dC ran 10% faster at KC = 1024 than at 256 (AVX-512). The forward rule keeps
 // every chain whole.
-template <bool XT, bool YT, Out O>
-TG_INLINE int64_t block_steps(int64_t rows, int64_t cols, int64_t ldx, int64_t ldy) {
-  const bool transposeX = XT && O != Out::AddT && ldx >= kPageDoubles && cols >= kTransposeCols && rows >= W;
-  const bool packY = O != Out::AddT && (YT || (ldy >= kPageDoubles && rows >= kPackRows && cols >= W));
-  return packY || transposeX ? TG_KC_PACKED : TG_KC;
+struct Layout {
+  bool transposeX, packY;
+  int64_t kc;
+};
+template <bool XT, bool YT, Out O, class T>
+TG_INLINE Layout layout(int64_t rows, int64_t cols, int64_t ldx, int64_t ldy) {
+  constexpr int64_t page = kPageBytes / int64_t(sizeof(T)), L = Vec<T>::L;
+  const bool transposeX = XT && O != Out::AddT && ldx >= page && cols >= kTransposeCols && rows >= L;
+  const bool packY = O != Out::AddT && (YT || (ldy >= page && rows >= kPackRows && cols >= L));
+  return {transposeX, packY, packY || transposeX ? TG_KC_PACKED : TG_KC};
 }
 
-template <bool XT, bool YT, bool Fused, Out O>
-static void gemm_any(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols,
-                     int64_t ldx, int64_t ldy, int64_t ldc) {
-  const bool transposeX = XT && O != Out::AddT && ldx >= kPageDoubles && cols >= kTransposeCols && rows >= W;
-  const bool packY = O != Out::AddT && (YT || (ldy >= kPageDoubles && rows >= kPackRows && cols >= W));
-  const int64_t kc = block_steps<XT, YT, O>(rows, cols, ldx, ldy);
-  if (O != Out::Set && steps > kc) {
-    for (int64_t s = 0; s < steps; s += kc)
+template <bool XT, bool YT, bool Fused, Out O, class T>
+static void gemm_any(const T* X, const T* Y, T* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx, int64_t ldy,
+                     int64_t ldc) {
+  const Layout lay = layout<XT, YT, O, T>(rows, cols, ldx, ldy);
+  if (O != Out::Set && steps > lay.kc) {
+    for (int64_t s = 0; s < steps; s += lay.kc)
       gemm_any<XT, YT, Fused, O>(X + s * (XT ? ldx : 1), Y + s * (YT ? 1 : ldy), C, rows,
-                                 steps - s < kc ? steps - s : kc, cols, ldx, ldy, ldc);
+                                 steps - s < lay.kc ? steps - s : lay.kc, cols, ldx, ldy, ldc);
     return;
   }
   if constexpr (XT && O != Out::AddT)
-    if (transposeX) {
-      double* Xt = scratch<1>(rows * steps);
+    if (lay.transposeX) {
+      T* Xt = scratch<1, T>(rows * steps);
       transpose_x(X, Xt, rows, steps, ldx);
       return gemm_any<false, YT, Fused, O>(Xt, Y, C, rows, steps, cols, steps, ldy, ldc);
     }
   if constexpr (O == Out::AddT) {
     static_assert(!YT, "AddT reads Y in place");
     gemm_direct<XT, Fused, O>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
-  } else if (packY) {
+  } else if (lay.packY) {
     gemm_packed<XT, YT, Fused, O>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
   } else {
     gemm_direct<XT, Fused, O>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
   }
 }
 
-template <bool XT, bool Fused, Out O>
-static void gemm(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
-                 int64_t ldy, int64_t ldc) {
+template <bool XT, bool Fused, Out O, class T>
+static void gemm(const T* X, const T* Y, T* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx, int64_t ldy,
+                 int64_t ldc) {
   gemm_any<XT, false, Fused, O>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
 }
 
 // A backward product C += X Y (fused, blocks of KC steps), or with `set` C = X Y: its first block
 // stores (Out::Set) and the others add, so C is never read before it is written (FLAG_SET_*).
-template <bool XT, bool YT>
-static void gemm_into(const double* X, const double* Y, double* C, int64_t rows, int64_t steps, int64_t cols,
-                      int64_t ldx, int64_t ldy, int64_t ldc, bool set) {
+template <bool XT, bool YT, class T>
+static void gemm_into(const T* X, const T* Y, T* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx, int64_t ldy,
+                      int64_t ldc, bool set) {
   if (!set) return gemm_any<XT, YT, true, Out::Add>(X, Y, C, rows, steps, cols, ldx, ldy, ldc);
-  const int64_t kc = block_steps<XT, YT, Out::Add>(rows, cols, ldx, ldy);
+  const int64_t kc = layout<XT, YT, Out::Add, T>(rows, cols, ldx, ldy).kc;
   const int64_t first = steps < kc ? steps : kc;
   gemm_any<XT, YT, true, Out::Set>(X, Y, C, rows, first, cols, ldx, ldy, ldc);
   if (first < steps)
@@ -291,6 +270,9 @@ TG_INLINE void zero_rows(T* C, int64_t n, bool set) {
   if (set && n > 0) std::memset(C, 0, sizeof(T) * static_cast<size_t>(n));
 }
 
+// n = 1: C[i] = dot(A[i,:], b) in t order. W rows go down the W lanes: a W x W block of A is
+// transposed in registers so that lane r steps through row r; two blocks interleave to hide the
+// latency of the add chain.
 template <int NB>
 TG_INLINE void matvec_rows(const double* A, const double* b, double* c, int64_t k) {
   vd acc[NB];
@@ -335,12 +317,9 @@ static void matvec_fwd(const double* A, const double* b, double* c, int64_t m, i
 // 16, whole register tiles (MR rows; 2W rows for the matrix-vector product) in every build.
 constexpr int64_t kRowAlign = 16;
 
-// The float32 products (k_gemm_f32.h, included after this file): the same four entry points,
-// declared here so that the op kernels below, templates over the arena's element type, find
-// them by overload.
-template <bool XT, bool Fused, Out O>
-static void gemm(const float* X, const float* Y, float* C, int64_t rows, int64_t steps, int64_t cols, int64_t ldx,
-                 int64_t ldy, int64_t ldc);
+// The float32 products that are not the templates above (k_gemm_f32.h, included after this
+// file), declared here so that the op kernels below, templates over the arena's element type,
+// find them by overload.
 static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int64_t k);
 static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
                        bool set = false);
@@ -355,7 +334,8 @@ static void matmul_fwd(const Fwd<T>& f) {
   if (n == 1)
     return par_pieces(f.par, m, piece_rows(k, kRowAlign, k),
                       [&](int64_t lo, int64_t hi) { matvec_fwd(f.a + lo * k, f.b, f.out + lo, hi - lo, k); });
-  par_pieces(f.par, m, piece_rows(k * n, kRowAlign, k * n), [&](int64_t lo, int64_t hi) {
+  const int64_t streamed = k * n * int64_t(sizeof(T)) / 8;  // in doubles
+  par_pieces(f.par, m, piece_rows(k * n, Vec<T>::RowAlign, streamed), [&](int64_t lo, int64_t hi) {
     gemm<false, Fused, Out::Set>(f.a + lo * k, f.b, f.out + lo * n, hi - lo, k, n, k, n, n);
   });
 }
@@ -389,7 +369,7 @@ static void matmul_atb(const double* A, const double* D, double* G, int64_t m, i
   // pieces of dB's rows t (columns of A): as columns of the transposed product, in whole blocks
   // of NV vectors, or as rows of the direct one
   if (idle(k) * n < idle(n) * k)
-    par_pieces(par, k, piece_rows(m * n, NV * W, m * n), [&](int64_t t0, int64_t t1) {
+    par_pieces(par, k, piece_rows(m * n, Vec<double>::NV * W, m * n), [&](int64_t t0, int64_t t1) {
       zero_rows(G + t0 * n, (t1 - t0) * n, set);
       gemm<true, true, Out::AddT>(D, A + t0, G + t0 * n, n, m, t1 - t0, n, k, n);
     });

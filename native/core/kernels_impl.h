@@ -25,6 +25,7 @@ namespace TG_ISA {
 #include "k_parallel.h"
 #include "k_elementwise.h"
 #include "k_reduce.h"
+#include "k_vec.h"
 #include "k_matmul.h"
 #include "k_gemm_f32.h"
 #include "k_loss.h"

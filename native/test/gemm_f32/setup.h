@@ -27,6 +27,7 @@ namespace tapegrad {
 namespace TG_ISA {
 #include "../../core/simd.h"
 #include "../../core/k_parallel.h"
+#include "../../core/k_vec.h"
 #include "../../core/k_matmul.h"
 #include "../../core/k_gemm_f32.h"
 #include "check.h"
