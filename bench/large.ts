@@ -1,7 +1,7 @@
 /**
- * The large-shape rows of `npm run bench` (issue 13, item 3): native float64 on one thread at
- * MLP 784-2048-10, batch 1,024, against one core's measured peak (the addon's independent
- * multiply-add chains, k_peak.h). The whole reverse gradient (W3's model at that size), and the
+ * The large-shape rows of `npm run bench` (issue 13, item 3): native float64 and float32 on one
+ * thread at MLP 784-2048-10, batch 1,024, each against one core's measured peak in its dtype (the
+ * addon's independent multiply-add chains, k_peak.h). The whole reverse gradient (W3's model at that size), and the
  * first layer's product alone as one-op tapes (x.matmul(w).sum()): forward (value), dW = x^T dC
  * (gradient minus value) and dA = dC w^T (the gradient with x a parameter too, minus the one
  * without), so that the weak product shows. FLOPs are 2 m k n per product (a multiply-add is 2);
@@ -13,12 +13,15 @@
  * what a user saw under that load.
  */
 import { backend, define, type Compiled, type Values } from '../src/index.js';
+import type { DType } from '../src/api/dtype.js';
+import type { Defined } from '../src/trace/define.js';
 import { loadAddon } from '../src/backends/native/loader.js';
 import { uniform } from '../src/models/random.js';
 import { w3 } from './workloads.js';
 
 export interface LargeRow {
   readonly row: string;
+  readonly dtype: DType;
   readonly gflop: number;
   readonly medianMs: number;
   readonly fastestMs: number;
@@ -42,9 +45,14 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
+type Flat = Float64Array | Float32Array;
+
+/** the arrays in the function's dtype once (a Float64Array input to a float32 function is converted on every call) */
+const inDtype = (x: Float64Array, dtype: DType): Flat => (dtype === 'float32' ? Float32Array.from(x) : x);
+
 /** [median wall, fastest wall, median CPU] ms of one call: one warm-up call, then calls for timeMs (at least 5) */
-function times(c: Compiled, theta: Float64Array, inputs: Values, what: 'value' | 'grad', timeMs: number): number[] {
-  const g = new Float64Array(c.paramCount);
+function times(c: Compiled<Flat>, theta: Flat, inputs: Values, what: 'value' | 'grad', timeMs: number): number[] {
+  const g = theta instanceof Float32Array ? new Float32Array(c.paramCount) : new Float64Array(c.paramCount);
   const call = what === 'value' ? () => c.valueFlat(theta, inputs) : () => c.gradFlat(theta, inputs, g);
   call();
   const wall: number[] = [],
@@ -65,48 +73,61 @@ export async function largeShapes(timeMs = 1500): Promise<LargeShapes> {
     peakF32 = addon.peak('float32', 500);
   const be = await backend('native', { threads: 1 });
   const rows: LargeRow[] = [];
-  const add = (row: string, gflop: number, [med, fast, cpu]: number[]) =>
-    rows.push({ row, gflop, medianMs: med, fastestMs: fast, cpuMs: cpu });
-
   const wl = w3(B, H);
-  const mlp = be.compile(wl.f);
   const prod = (m: number, k: number, n: number) => (2 * m * k * n) / 1e9;
-  const gradFlops = 2 * prod(B, IN, H) + 3 * prod(B, H, OUT);
-  add(
-    `MLP ${IN}-${H}-${OUT} batch ${B}, reverse gradient`,
-    gradFlops,
-    times(mlp, mlp.flatten(wl.params), wl.inputs, 'grad', timeMs),
-  );
-  mlp.dispose();
-
   const x = uniform(B * IN, 9, 0, 1),
     w = uniform(IN * H, 5, -1 / 28, 1 / 28);
-  const wOnly = be.compile(define({ params: { w: [IN, H] }, inputs: { x: [B, IN] } }, (p, i) => i.x.matmul(p.w).sum()));
-  const both = be.compile(define({ params: { x: [B, IN], w: [IN, H] } }, (p) => p.x.matmul(p.w).sum()));
-  const value = times(wOnly, w, { x }, 'value', timeMs);
-  const gradW = times(wOnly, w, { x }, 'grad', timeMs);
-  const thetaBoth = both.flatten({ x, w });
-  const gradBoth = times(both, thetaBoth, {}, 'grad', timeMs);
-  wOnly.dispose();
-  both.dispose();
-  const layer = `[${B},${IN}] x [${IN},${H}]`;
-  const diff = (a: number[], b: number[]) => a.map((t, i) => t - b[i]);
-  add(`${layer} forward (value)`, prod(B, IN, H), value);
-  add(`${layer} dW = x^T dC (gradient - value)`, prod(B, IN, H), diff(gradW, value));
-  add(`${layer} dA = dC w^T (both gradients - dW's)`, prod(B, IN, H), diff(gradBoth, gradW));
+  const wOnly = define({ params: { w: [IN, H] }, inputs: { x: [B, IN] } }, (p, i) => i.x.matmul(p.w).sum());
+  const both = define({ params: { x: [B, IN], w: [IN, H] } }, (p) => p.x.matmul(p.w).sum());
+  for (const dtype of ['float64', 'float32'] as const) {
+    const add = (row: string, gflop: number, [med, fast, cpu]: number[]) =>
+      rows.push({ row, dtype, gflop, medianMs: med, fastestMs: fast, cpuMs: cpu });
+    const compile = (f: Defined) => be.compile(f, { dtype }) as unknown as Compiled<Flat>;
+
+    const mlp = compile(wl.f);
+    const inputs = Object.fromEntries(
+      Object.entries(wl.inputs).map(([k, v]) => [k, inDtype(v as Float64Array, dtype)]),
+    );
+    add(
+      `MLP ${IN}-${H}-${OUT} batch ${B}, reverse gradient`,
+      2 * prod(B, IN, H) + 3 * prod(B, H, OUT),
+      times(mlp, inDtype(mlp.flatten(wl.params) as Float64Array, dtype), inputs, 'grad', timeMs),
+    );
+    mlp.dispose();
+
+    const [cw, cb] = [compile(wOnly), compile(both)];
+    const [tw, xin, tb] = [
+      inDtype(w, dtype),
+      { x: inDtype(x, dtype) },
+      inDtype(cb.flatten({ x, w }) as Float64Array, dtype),
+    ];
+    const value = times(cw, tw, xin, 'value', timeMs);
+    const gradW = times(cw, tw, xin, 'grad', timeMs);
+    const gradBoth = times(cb, tb, {}, 'grad', timeMs);
+    cw.dispose();
+    cb.dispose();
+    const layer = `[${B},${IN}] x [${IN},${H}]`;
+    const diff = (a: number[], b: number[]) => a.map((t, i) => t - b[i]);
+    add(`${layer} forward (value)`, prod(B, IN, H), value);
+    add(`${layer} dW = x^T dC (gradient - value)`, prod(B, IN, H), diff(gradW, value));
+    add(`${layer} dA = dC w^T (both gradients - dW's)`, prod(B, IN, H), diff(gradBoth, gradW));
+  }
   return { peakF64, peakF32, isa: addon.isa ?? 'unknown', rows };
 }
 
-/** The table rows: per time (median wall, fastest wall, CPU), ms and GFLOP/s with the share of the float64 peak. */
+/** The table rows: per time (median wall, fastest wall, CPU), ms and GFLOP/s with the share of the dtype's peak. */
 export function largeTable(r: LargeShapes): Record<string, string>[] {
-  const cell = (gflop: number, ms: number) => {
-    const rate = gflop / (ms / 1000);
-    return `${ms.toFixed(1)} ms, ${rate.toFixed(1)} (${((100 * rate) / r.peakF64).toFixed(0)}%)`;
-  };
-  return r.rows.map((x) => ({
-    'native f64, 1 thread': x.row,
-    'median wall: GFLOP/s (% of peak)': cell(x.gflop, x.medianMs),
-    'fastest wall': cell(x.gflop, x.fastestMs),
-    'CPU time': cell(x.gflop, x.cpuMs),
-  }));
+  return r.rows.map((x) => {
+    const peak = x.dtype === 'float32' ? r.peakF32 : r.peakF64;
+    const cell = (ms: number) => {
+      const rate = x.gflop / (ms / 1000);
+      return `${ms.toFixed(1)} ms, ${rate.toFixed(1)} (${((100 * rate) / peak).toFixed(0)}%)`;
+    };
+    return {
+      'native, 1 thread': `${x.dtype} ${x.row}`,
+      'median wall: GFLOP/s (% of peak)': cell(x.medianMs),
+      'fastest wall': cell(x.fastestMs),
+      'CPU time': cell(x.cpuMs),
+    };
+  });
 }

@@ -71,7 +71,7 @@ if (wanted('large') && (await backends()).includes('native')) {
   );
   console.table(largeTable(large));
   console.log(
-    `Large shapes: native float64 on one thread; GFLOP/s by 2 m k n per product (the gradient: its five products), wall time, median and fastest run; load average ${machine().load}.`,
+    `Large shapes: native float64 and float32 on one thread, each against its dtype's peak; GFLOP/s by 2 m k n per product (the gradient: its five products), wall time, median and fastest run; load average ${machine().load}.`,
   );
 }
 mkdirSync('results', { recursive: true });
