@@ -151,7 +151,6 @@ TG_INLINE void transpose_block(vd* x) {
 #endif
 }
 
-
 // Vec<T>: what k_matmul.h's tiles and drivers need of an element type. MR x NV is the register
 // tile; RowAlign the rows of a piece for the threads (whole tiles, and whole tiles of 4 for the
 // 6-row tile); Part(n) loads and stores the first n lanes of a vector (0 < n < L).
