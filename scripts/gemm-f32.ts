@@ -1,5 +1,5 @@
 /**
- * Builds native/test/gemm_f32 (the float32 products of native/core/k_gemm_f32.h, per kernel
+ * Builds native/test/gemm_f32 (the float32 products of native/core/k_matmul.h, per kernel
  * build) with g++ and runs it: `tsx scripts/gemm-f32.ts` checks them against a float64
  * reference (test/gemm-f32.test.ts runs this), `npm run bench:gemm-f32 [-- isa]` times
  * them beside the float64 products. The flags are the addon's (binding.gyp).

@@ -1,5 +1,5 @@
 /**
- * The float32 products of the native backend (native/core/k_gemm_f32.h: gemm in every Out mode,
+ * The float32 products of the native backend (native/core/k_matmul.h over float: gemm in every Out mode,
  * with X transposed or not, fused or not; the matrix-vector product; both backward products) in
  * every kernel build this CPU runs, against a float64 reference with the tolerance derived in
  * native/test/gemm_f32/check.h, on every remainder of rows, steps and columns in 1..70, strided
@@ -13,7 +13,7 @@ import { buildGemmF32, removeGemmF32 } from '../scripts/gemm-f32.js';
 
 const gxx = process.platform === 'linux' && process.arch === 'x64' && spawnSync('g++', ['--version']).status === 0;
 
-describe.skipIf(!gxx)('native float32 products (k_gemm_f32.h, built with g++)', () => {
+describe.skipIf(!gxx)('native float32 products (k_matmul.h over float, built with g++)', () => {
   it('agree with a float64 reference in every kernel build, and give the same bits on three threads', async () => {
     const exe = await buildGemmF32();
     try {

@@ -1,5 +1,5 @@
 // matmul C[m,n] = A[m,k] B[k,n] and its two backward products, dA += dC B^T and dB += A^T dC
-// (which packs B^T, the size of B). Included inside an instruction-set namespace.
+// (B read transposed, its panels packed). Included inside an instruction-set namespace.
 //
 // Forward: every C[i,j] is the chain ((0 + A[i,0]B[0,j]) + A[i,1]B[1,j]) + ..., in t order with
 // separate multiply and add, as the reference computes it: finite differences divide any change
@@ -8,7 +8,19 @@
 // Backward products only need 1e-12 agreement: they use fused multiply-adds and any order.
 
 // Every product below is a template over the element type T (double or float, k_vec.h's Vec<T>:
-// the vector, its lanes L and the register tile MR x NV), with the same operations in each.
+// the vector, its lanes L and the register tile MR x NV), with the same operations in each, but
+// for the matrix-vector product (matvec_fwd), whose float64 chain must stay in t order.
+//
+// The float32 contract (src/api/dtype.ts) lets sums accumulate in float32 where that is the
+// speed-up: every element of a product is one float32 chain per lane, acc = 0, then
+// acc + X(r,s) Y[s,c] for s in order (fused where Fused is set, or in the backward products in
+// blocks of KC steps). Its error is at most steps * 2^-24 * sum |terms| (to first order; the
+// test allows twice that), against the reference's float64 sum rounded once. The forward
+// rule honours Fused as the float64 one does, but float32 is compared with the reference by
+// that tolerance, never bit for bit, so a float32 caller may pass Fused = true always: a fused
+// chain differs from the unfused one only in rounding and where a product overflows.
+// Each element's operations depend on the shapes only, not on the tile or piece that holds it,
+// so any number of threads gives the same bits.
 
 // One register tile and its driver serve the forward product and both backward products:
 // C(r, c) = sum_s X(r, s) Y[s, c], over `steps` values of s in order, with Y's rows loaded as
@@ -158,12 +170,24 @@ static void gemm_packed(const T* X, const T* Y, T* C, int64_t rows, int64_t step
   T* P = scratch<0, T>(steps * NW);
   for (int64_t c = 0; c < cols; c += NW) {
     const int64_t w = cols - c < NW ? cols - c : NW;
-    if (YT) {
-      for (int64_t l = 0; l < w; l++) {
+    if (YT) {  // L columns by L steps at a time through a register transpose, the rest by elements
+      int64_t l = 0;
+      for (; l + E::L <= w; l += E::L) {
+        int64_t s = 0;
+        for (; s + E::L <= steps; s += E::L) {
+          typename E::V x[E::L];
+          for (int i = 0; i < E::L; i++) x[i] = E::get(Y + (c + l + i) * ldy + s);
+          E::transpose(x);
+          for (int i = 0; i < E::L; i++) E::put(P + (s + i) * NW + l, x[i]);
+        }
+        for (; s < steps; s++)
+          for (int i = 0; i < E::L; i++) P[s * NW + l + i] = Y[(c + l + i) * ldy + s];
+      }
+      for (; l < w; l++) {
         const T* y = Y + (c + l) * ldy;
         for (int64_t s = 0; s < steps; s++) P[s * NW + l] = y[s];
       }
-      for (int64_t l = w; l < NW; l++)
+      for (; l < NW; l++)
         for (int64_t s = 0; s < steps; s++) P[s * NW + l] = 0;
     } else if (w == NW) {
       for (int64_t s = 0; s < steps; s++)
@@ -312,21 +336,44 @@ static void matvec_fwd(const double* A, const double* b, double* c, int64_t m, i
   }
 }
 
+// The float32 matrix-vector product: one chain per lane over t in vectors (the last k % L
+// columns zero-padded), then the lanes' sum in halves; R rows side by side hide the chains'
+// latency. Each row's operations are the same whatever R.
+template <int R>
+TG_INLINE void matvec_rows(const float* A, const float* b, float* c, int64_t k) {
+  using E = Vec<float>;
+  E::V acc[R];
+  for (int q = 0; q < R; q++) acc[q] = E::all(0.0f);
+  int64_t t = 0;
+  for (; t + E::L <= k; t += E::L) {
+    const E::V bt = E::get(b + t);
+    for (int q = 0; q < R; q++) acc[q] = E::fma(E::get(A + q * k + t), bt, acc[q]);
+  }
+  if (t < k) {
+    const E::Part lanes(k - t);
+    const E::V bt = lanes.get(b + t);
+    for (int q = 0; q < R; q++) acc[q] = E::fma(lanes.get(A + q * k + t), bt, acc[q]);
+  }
+  for (int q = 0; q < R; q++) {
+    float h[E::L];
+    __builtin_memcpy(h, &acc[q], sizeof h);
+    for (int w = E::L / 2; w >= 1; w /= 2)
+      for (int i = 0; i < w; i++) h[i] += h[i + w];
+    c[q] = h[0];
+  }
+}
+
+// n = 1 in float32: 8 rows at a time
+static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int64_t k) {
+  const int64_t m8 = m / 8 * 8;
+  for (int64_t i = 0; i < m8; i += 8) matvec_rows<8>(A + i * k, b, c + i, k);
+  for (int64_t i = m8; i < m; i++) matvec_rows<1>(A + i * k, b, c + i, k);
+}
+
 // Large products run in pieces of rows on several threads (k_parallel.h): every element of C
 // is computed by the same operations whichever piece holds its row. Rows come in multiples of
 // 16, whole register tiles (MR rows; 2W rows for the matrix-vector product) in every build.
 constexpr int64_t kRowAlign = 16;
-
-// The float32 products that are not the templates above (k_gemm_f32.h, included after this
-// file), declared here so that the op kernels below, templates over the arena's element type,
-// find them by overload.
-static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int64_t k);
-static void matmul_atb(const float* A, const float* D, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
-                       bool set = false);
-static void matmul_abt(const float* D, const float* B, float* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
-                       bool set = false);
-static void matmul_abt_then(const float* D, const float* B, int64_t m, int64_t k, int64_t n, const Parallel* par,
-                            const Then<float>& then);
 
 template <bool Fused, class T>
 static void matmul_fwd(const Fwd<T>& f) {
@@ -345,58 +392,67 @@ static void matmul_fwd(const Fwd<T>& f) {
 // n, as for a narrow output layer (n = 10 on 8 lanes would leave 6 lanes idle in every other
 // vector), and it reads A in contiguous row pieces rather than columns at stride k.
 // set: dB = A^T dC (FLAG_SET_B)
-static void matmul_atb(const double* A, const double* D, double* G, int64_t m, int64_t k, int64_t n,
-                       const Parallel* par, bool set = false) {
+template <class T>
+static void matmul_atb(const T* A, const T* D, T* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                       bool set = false) {
+  using E = Vec<T>;
+  const int64_t bytes = int64_t(sizeof(T));  // piece_rows counts what each piece streams in doubles
   if (n == 1) {  // dB is a vector: four rows of A at a time, each scaled by its dC, read in order;
-    // in pieces of dB's elements (multiples of the vector width: the same vector and scalar steps)
-    return par_pieces(par, k, piece_rows(m, kRowAlign, m), [&](int64_t t0, int64_t t1) {
+    // in pieces of dB's elements, the scalar tail with the vector body's operations
+    return par_pieces(par, k, piece_rows(m, kRowAlign, m * bytes / 8), [&](int64_t t0, int64_t t1) {
       zero_rows(G + t0, t1 - t0, set);
       int64_t i = 0;
       for (; i + 4 <= m; i += 4) {
-        const double *a0 = A + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
-        const vd d0 = splat(D[i]), d1 = splat(D[i + 1]), d2 = splat(D[i + 2]), d3 = splat(D[i + 3]);
+        const T *a0 = A + i * k, *a1 = a0 + k, *a2 = a1 + k, *a3 = a2 + k;
+        const typename E::V d0 = E::all(D[i]), d1 = E::all(D[i + 1]), d2 = E::all(D[i + 2]), d3 = E::all(D[i + 3]);
         int64_t t = t0;
-        for (; t + W <= t1; t += W)
-          store(G + t, fmadd(d3, load(a3 + t),
-                             fmadd(d2, load(a2 + t), fmadd(d1, load(a1 + t), fmadd(d0, load(a0 + t), load(G + t))))));
-        for (; t < t1; t++) G[t] += D[i] * a0[t] + D[i + 1] * a1[t] + D[i + 2] * a2[t] + D[i + 3] * a3[t];
+        for (; t + E::L <= t1; t += E::L)
+          E::put(G + t, E::fma(d3, E::get(a3 + t),
+                               E::fma(d2, E::get(a2 + t),
+                                      E::fma(d1, E::get(a1 + t), E::fma(d0, E::get(a0 + t), E::get(G + t))))));
+        for (; t < t1; t++)
+          G[t] =
+              E::fma1(D[i + 3], a3[t], E::fma1(D[i + 2], a2[t], E::fma1(D[i + 1], a1[t], E::fma1(D[i], a0[t], G[t]))));
       }
       for (; i < m; i++)
-        for (int64_t t = t0; t < t1; t++) G[t] += D[i] * A[i * k + t];
+        for (int64_t t = t0; t < t1; t++) G[t] = E::fma1(D[i], A[i * k + t], G[t]);
     });
   }
-  auto idle = [](int64_t x) { return (W - x % W) % W; };  // lanes idle in the last vector
+  auto idle = [](int64_t x) { return (E::L - x % E::L) % E::L; };  // lanes idle in the last vector
   // pieces of dB's rows t (columns of A): as columns of the transposed product, in whole blocks
   // of NV vectors, or as rows of the direct one
   if (idle(k) * n < idle(n) * k)
-    par_pieces(par, k, piece_rows(m * n, Vec<double>::NV * W, m * n), [&](int64_t t0, int64_t t1) {
+    par_pieces(par, k, piece_rows(m * n, E::NV * E::L, m * n * bytes / 8), [&](int64_t t0, int64_t t1) {
       zero_rows(G + t0 * n, (t1 - t0) * n, set);
       gemm<true, true, Out::AddT>(D, A + t0, G + t0 * n, n, m, t1 - t0, n, k, n);
     });
   else
-    par_pieces(par, k, piece_rows(m * n, kRowAlign, m * n), [&](int64_t t0, int64_t t1) {
+    par_pieces(par, k, piece_rows(m * n, E::RowAlign, m * n * bytes / 8), [&](int64_t t0, int64_t t1) {
       gemm_into<true, false>(A + t0, D, G + t0 * n, t1 - t0, m, n, k, n, n, set);
     });
 }
 
-// dA[i, t] += sum_j dC[i, j] B[t, j]: the product dC B^T with B^T packed once (n x k, the size of
-// B), so that the lanes run along dA's rows as in the forward product. Dot products of rows of
-// dC and B instead would end each of the m k outputs with a horizontal sum, slow for a small n.
-// set: dA = dC B^T (FLAG_SET_A)
-static void matmul_abt(const double* D, const double* B, double* G, int64_t m, int64_t k, int64_t n,
-                       const Parallel* par, bool set = false) {
-  if (n == 1)  // each row of dA gets B scaled by one dC
-    return par_pieces(par, m, piece_rows(k, kRowAlign, k), [&](int64_t lo, int64_t hi) {
+// dA[i, t] += sum_j dC[i, j] B[t, j]: the product dC B^T, B read transposed (YT: its panels
+// packed through register transposes), so that the lanes run along dA's rows as in the forward
+// product. Dot products of rows of dC and B instead would end each of the m k outputs with a
+// horizontal sum, slow for a small n. set: dA = dC B^T (FLAG_SET_A)
+template <class T>
+static void matmul_abt(const T* D, const T* B, T* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                       bool set = false) {
+  using E = Vec<T>;
+  const int64_t bytes = int64_t(sizeof(T));  // piece_rows counts what each piece streams in doubles
+  if (n == 1)  // each row of dA gets B scaled by one dC; the tail with the body's operations
+    return par_pieces(par, m, piece_rows(k, kRowAlign, k * bytes / 8), [&](int64_t lo, int64_t hi) {
       zero_rows(G + lo * k, (hi - lo) * k, set);
       for (int64_t i = lo; i < hi; i++) {
-        const vd d = splat(D[i]);
-        double* g = G + i * k;
+        const typename E::V d = E::all(D[i]);
+        T* g = G + i * k;
         int64_t t = 0;
-        for (; t + W <= k; t += W) store(g + t, fmadd(d, load(B + t), load(g + t)));
-        for (; t < k; t++) g[t] += D[i] * B[t];
+        for (; t + E::L <= k; t += E::L) E::put(g + t, E::fma(d, E::get(B + t), E::get(g + t)));
+        for (; t < k; t++) g[t] = E::fma1(D[i], B[t], g[t]);
       }
     });
-  par_pieces(par, m, piece_rows(n * k, kRowAlign, n * k), [&](int64_t lo, int64_t hi) {
+  par_pieces(par, m, piece_rows(n * k, E::RowAlign, n * k * bytes / 8), [&](int64_t lo, int64_t hi) {
     gemm_into<false, true>(D + lo * n, B, G + lo * k, hi - lo, n, k, n, n, k, set);
   });
 }
@@ -404,20 +460,21 @@ static void matmul_abt(const double* D, const double* B, double* G, int64_t m, i
 // dA = dC B^T with the rule of the elementwise op U that produced A run on it block by block
 // (Bwd::then): each block of rows of dA is stored into scratch of this thread (about 256 kB,
 // in L2) and U's rule reads it there as its output adjoint, so dA never goes to memory and back
-// (at 784-2048-10, batch 1,024: 16 MB written, then read, per gradient). Each element of dA is
-// the same chain whatever rows a block holds, so the bits are those of matmul_abt then U's rule.
-// `product(Dr, S, rows)` stores into S the `rows` rows of dA whose rows of dC start at Dr.
-template <class T, class Product>
-static void abt_then_blocks(const T* D, int64_t m, int64_t k, int64_t n, int64_t align, int64_t streamed,
-                            const Parallel* par, const Then<T>& then, Product&& product) {
-  const int64_t block = k > 0 ? std::max<int64_t>(1, (int64_t(1) << 18) / (k * int64_t(sizeof(T)))) : 1;
-  par_pieces(par, m, piece_rows(n * k, align, streamed), [&](int64_t lo, int64_t hi) {
+// (at 784-2048-10, batch 1,024: 16 MB written, then read, per gradient, in float64). Each element
+// of dA is the same chain whatever rows a block holds, so the bits are those of matmul_abt then
+// U's rule.
+template <class T>
+static void matmul_abt_then(const T* D, const T* B, int64_t m, int64_t k, int64_t n, const Parallel* par,
+                            const Then<T>& then) {
+  const int64_t bytes = int64_t(sizeof(T));
+  const int64_t block = k > 0 ? std::max<int64_t>(1, (int64_t(1) << 18) / (k * bytes)) : 1;
+  par_pieces(par, m, piece_rows(n * k, Vec<T>::RowAlign, n * k * bytes / 8), [&](int64_t lo, int64_t hi) {
     T* S = scratch<2, T>(std::min(block, hi - lo) * k);
     int32_t params[MAX_PARAMS];
     std::copy(then.args.p, then.args.p + MAX_PARAMS, params);
     for (int64_t r = lo; r < hi; r += block) {
       const int64_t rows = std::min(block, hi - r), at = r * k;
-      product(D + r * n, S, rows);
+      gemm_into<false, true>(D + r * n, B, S, rows, n, k, n, n, k, true);
       Bwd<T> u = then.args;
       params[0] = static_cast<int32_t>(rows * k);
       u.p = params;
@@ -429,13 +486,6 @@ static void abt_then_blocks(const T* D, int64_t m, int64_t k, int64_t n, int64_t
       u.par = nullptr;
       then.fn(u);
     }
-  });
-}
-
-static void matmul_abt_then(const double* D, const double* B, int64_t m, int64_t k, int64_t n, const Parallel* par,
-                            const Then<double>& then) {
-  abt_then_blocks(D, m, k, n, kRowAlign, n * k, par, then, [&](const double* Dr, double* S, int64_t rows) {
-    gemm_into<false, true>(Dr, B, S, rows, n, k, n, n, k, true);
   });
 }
 

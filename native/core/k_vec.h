@@ -153,7 +153,8 @@ TG_INLINE void transpose_block(vd* x) {
 
 // Vec<T>: what k_matmul.h's tiles and drivers need of an element type. MR x NV is the register
 // tile; RowAlign the rows of a piece for the threads (whole tiles, and whole tiles of 4 for the
-// 6-row tile); Part(n) loads and stores the first n lanes of a vector (0 < n < L).
+// 6-row tile); Part(n) loads and stores the first n lanes of a vector (0 < n < L); fma1 is the
+// scalar a b + c of a vector loop's tail, fused where the vector's fma is.
 template <class T>
 struct Vec;
 
@@ -170,6 +171,7 @@ struct Vec<double> {
   TG_MEMBER void put(double* p, V v) { store(p, v); }
   TG_MEMBER V all(double x) { return splat(x); }
   TG_MEMBER V fma(V a, V b, V c) { return fmadd(a, b, c); }
+  TG_MEMBER double fma1(double a, double b, double c) { return fmadd1(a, b, c); }
   TG_MEMBER void transpose(V* x) { transpose_block(x); }
   struct Part {
     int64_t n;
@@ -188,6 +190,7 @@ struct Vec<float> {
   TG_MEMBER void put(float* p, V v) { f32gemm::store(p, v); }
   TG_MEMBER V all(float x) { return f32gemm::splat(x); }
   TG_MEMBER V fma(V a, V b, V c) { return f32gemm::fmadd(a, b, c); }
+  TG_MEMBER float fma1(float a, float b, float c) { return f32gemm::fmadd1(a, b, c); }
   TG_MEMBER void transpose(V* x) { f32gemm::transpose_block(x); }
   using Part = f32gemm::Lanes;
 };

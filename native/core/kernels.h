@@ -24,7 +24,7 @@ struct Parallel {
 // at a valid address even when the op has no such operand. p0..p2 repeat p[0..2]; `p` holds all
 // MAX_PARAMS params of the instruction (unused ones are 0).
 // T is the arena's element type (double, or float for a float32 program: src/api/dtype.ts); the
-// kernels read T, compute in double (sums of products may accumulate in float, k_gemm_f32.h)
+// kernels read T, compute in double (sums of products may accumulate in float, k_matmul.h)
 // and round once on store.
 template <class T>
 struct Fwd {

@@ -27,7 +27,6 @@ namespace TG_ISA {
 #include "k_reduce.h"
 #include "k_vec.h"
 #include "k_matmul.h"
-#include "k_gemm_f32.h"
 #include "k_loss.h"
 #include "k_fast.h"
 #include "k_conv.h"

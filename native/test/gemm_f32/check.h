@@ -1,4 +1,4 @@
-// The float32 products (k_gemm_f32.h) against a float64 reference, and their speed beside the
+// The float32 products (k_matmul.h over float) against a float64 reference, and their speed beside the
 // float64 products (k_matmul.h). Included inside an instruction-set namespace (setup.h).
 //
 // Tolerance: a sum of n terms (products, and the initial value of C for the Out::Add modes)

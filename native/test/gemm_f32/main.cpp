@@ -1,4 +1,4 @@
-// The float32 products of native/core/k_gemm_f32.h, checked against a float64 reference in every
+// The float32 products of native/core/k_matmul.h, checked against a float64 reference in every
 // kernel build this CPU runs (baseline, avx2, avx512), or timed beside the float64 products.
 //   gemm_f32 [check|bench] [isa]     (scripts/gemm-f32.mjs builds and runs it)
 #include <cstdio>

@@ -1,7 +1,7 @@
 // One instruction set's context for the float32 products, as kernels_impl.h sets it up (the
 // including isa_*.cpp defines TG_ISA, TG_VBYTES, TG_MR, TG_NV, TG_HAS_FMA and the target), with
-// only what the products need: simd.h, k_parallel.h, k_matmul.h (the float64 products the
-// benchmark compares with), then k_gemm_f32.h and the checks.
+// only what the products need: simd.h, k_parallel.h, k_vec.h, k_matmul.h (whose templates give
+// the float32 products and the float64 ones the benchmark compares with), and the checks.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -29,7 +29,6 @@ namespace TG_ISA {
 #include "../../core/k_parallel.h"
 #include "../../core/k_vec.h"
 #include "../../core/k_matmul.h"
-#include "../../core/k_gemm_f32.h"
 #include "check.h"
 }  // namespace TG_ISA
 }  // namespace tapegrad
