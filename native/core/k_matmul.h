@@ -170,7 +170,7 @@ static void gemm_packed(const T* X, const T* Y, T* C, int64_t rows, int64_t step
   T* P = scratch<0, T>(steps * NW);
   for (int64_t c = 0; c < cols; c += NW) {
     const int64_t w = cols - c < NW ? cols - c : NW;
-    if (YT) {  // L columns by L steps at a time through a register transpose, the rest by elements
+    if constexpr (YT) {  // L columns by L steps at a time through a register transpose, the rest by elements
       int64_t l = 0;
       for (; l + E::L <= w; l += E::L) {
         int64_t s = 0;
