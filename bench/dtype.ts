@@ -25,13 +25,13 @@
 import { loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { backend, type Backend } from '../src/index.js';
-import type { DType } from '../src/api/dtype.js';
+import { arrayOf, type DType } from '../src/api/dtype.js';
 import { instantiateWasm } from '../src/backends/wasm/engine.js';
 import { wasmPeak } from '../src/backends/wasm/peak.js';
 import { loadAddon } from '../src/backends/native/loader.js';
 import { instructionFlops } from '../src/trace/cost.js';
 import { Field, INSTR_WIDTH, OPS } from '../src/ops/opset.js';
-import { w1, w2, w3, type Workload } from './workloads.js';
+import { inputsIn, w1, w2, w3, type Workload } from './workloads.js';
 import { medianUs } from './tiny.js';
 
 const args = process.argv.slice(2);
@@ -111,17 +111,8 @@ const cells = list.flatMap((s) =>
     DTYPES.map((dtype) => {
       const c = s.be.compile(w.f, { dtype });
       const theta = c.flatten(w.params);
-      // float32 data as Float32Arrays once: otherwise every call converts X (1 M elements at W2)
-      const inputs =
-        dtype === 'float32'
-          ? Object.fromEntries(
-              Object.entries(w.inputs).map(([k, x]) => [
-                k,
-                typeof x === 'number' ? x : Float32Array.from(x as ArrayLike<number>),
-              ]),
-            )
-          : w.inputs;
-      const grad = new (dtype === 'float32' ? Float32Array : Float64Array)(c.paramCount);
+      const inputs = inputsIn(w.inputs, dtype);
+      const grad = arrayOf(dtype, c.paramCount);
       const g = c as unknown as {
         valueFlat(t: typeof theta, i: typeof inputs): number;
         gradFlat(t: typeof theta, i: typeof inputs, o: typeof grad): number;

@@ -13,11 +13,11 @@
  * what a user saw under that load.
  */
 import { backend, define, type Compiled, type Values } from '../src/index.js';
-import type { DType } from '../src/api/dtype.js';
+import { arrayOf, type DType, type FloatArray } from '../src/api/dtype.js';
 import type { Defined } from '../src/trace/define.js';
 import { loadAddon } from '../src/backends/native/loader.js';
 import { uniform } from '../src/models/random.js';
-import { w3 } from './workloads.js';
+import { inputsIn, w3 } from './workloads.js';
 
 export interface LargeRow {
   readonly row: string;
@@ -45,14 +45,15 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-type Flat = Float64Array | Float32Array;
-
-/** the arrays in the function's dtype once (a Float64Array input to a float32 function is converted on every call) */
-const inDtype = (x: Float64Array, dtype: DType): Flat => (dtype === 'float32' ? Float32Array.from(x) : x);
-
 /** [median wall, fastest wall, median CPU] ms of one call: one warm-up call, then calls for timeMs (at least 5) */
-function times(c: Compiled<Flat>, theta: Flat, inputs: Values, what: 'value' | 'grad', timeMs: number): number[] {
-  const g = theta instanceof Float32Array ? new Float32Array(c.paramCount) : new Float64Array(c.paramCount);
+function times(
+  c: Compiled<FloatArray>,
+  theta: FloatArray,
+  inputs: Values,
+  what: 'value' | 'grad',
+  timeMs: number,
+): number[] {
+  const g = arrayOf(theta instanceof Float32Array ? 'float32' : 'float64', c.paramCount);
   const call = what === 'value' ? () => c.valueFlat(theta, inputs) : () => c.gradFlat(theta, inputs, g);
   call();
   const wall: number[] = [],
@@ -82,25 +83,20 @@ export async function largeShapes(timeMs = 1500): Promise<LargeShapes> {
   for (const dtype of ['float64', 'float32'] as const) {
     const add = (row: string, gflop: number, [med, fast, cpu]: number[]) =>
       rows.push({ row, dtype, gflop, medianMs: med, fastestMs: fast, cpuMs: cpu });
-    const compile = (f: Defined) => be.compile(f, { dtype }) as unknown as Compiled<Flat>;
+    const compile = (f: Defined) => be.compile(f, { dtype }) as unknown as Compiled<FloatArray>;
 
     const mlp = compile(wl.f);
-    const inputs = Object.fromEntries(
-      Object.entries(wl.inputs).map(([k, v]) => [k, inDtype(v as Float64Array, dtype)]),
-    );
+    const inputs = inputsIn(wl.inputs, dtype);
     add(
       `MLP ${IN}-${H}-${OUT} batch ${B}, reverse gradient`,
       2 * prod(B, IN, H) + 3 * prod(B, H, OUT),
-      times(mlp, inDtype(mlp.flatten(wl.params) as Float64Array, dtype), inputs, 'grad', timeMs),
+      times(mlp, mlp.flatten(wl.params), inputs, 'grad', timeMs),
     );
     mlp.dispose();
 
     const [cw, cb] = [compile(wOnly), compile(both)];
-    const [tw, xin, tb] = [
-      inDtype(w, dtype),
-      { x: inDtype(x, dtype) },
-      inDtype(cb.flatten({ x, w }) as Float64Array, dtype),
-    ];
+    // flatten gives the parameters in the function's dtype
+    const [tw, xin, tb] = [cw.flatten({ w }), inputsIn({ x }, dtype), cb.flatten({ x, w })];
     const value = times(cw, tw, xin, 'value', timeMs);
     const gradW = times(cw, tw, xin, 'grad', timeMs);
     const gradBoth = times(cb, tb, {}, 'grad', timeMs);

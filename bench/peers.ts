@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { backend, backends, type Compiled } from '../src/index.js';
 import { difference } from '../src/api/compare.js';
 import { machine } from '../src/app/answer/main.js';
-import { WORKLOADS } from './workloads.js';
+import { inputsIn, WORKLOADS } from './workloads.js';
 import { medianUs } from './tiny.js';
 import type { Peer } from './peers/peer.js';
 import { handwritten } from './peers/hand.js';
@@ -73,9 +73,7 @@ for (const w of WORKLOADS().filter(
   }
   // float32: arguments converted once, outside the timing (a Float64Array input would be
   // rounded into a copy on every call)
-  const inputs32 = Object.fromEntries(
-    Object.entries(w.inputs ?? {}).map(([k, x]) => [k, x instanceof Float64Array ? Float32Array.from(x) : x]),
-  );
+  const inputs32 = inputsIn(w.inputs ?? {}, 'float32');
   const theta32 = Float32Array.from(theta);
   for (const name of names) {
     const implementation = `tapegrad ${name}`;

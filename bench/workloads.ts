@@ -7,9 +7,22 @@
 import { define, softmaxCrossEntropy } from '../src/trace/define.js'; // not the entry: the browser bench bundles this file
 import { uniform } from '../src/models/random.js';
 import { seed, type Model } from '../src/models/models.js';
+import type { DType } from '../src/api/dtype.js';
+import type { Values } from '../src/api/validate.js';
 import { lenetDefine, lenetParams } from '../src/models/lenet.js';
 
 export type Workload = Model;
+
+/**
+ * A workload's inputs for a function of `dtype`, converted once: a Float64Array input to a
+ * float32 function would be rounded into a copy on every call (1 M elements at W2).
+ */
+export function inputsIn(inputs: Values, dtype: DType): Values {
+  if (dtype === 'float64') return inputs;
+  return Object.fromEntries(
+    Object.entries(inputs).map(([k, x]) => [k, x instanceof Float64Array ? Float32Array.from(x) : x]),
+  );
+}
 
 export function w1(M = 1000): Workload {
   return { ...seed(M), name: `W1 seed M=${M}` };

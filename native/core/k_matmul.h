@@ -375,14 +375,19 @@ static void matvec_fwd(const float* A, const float* b, float* c, int64_t m, int6
 // 16, whole register tiles (MR rows; 2W rows for the matrix-vector product) in every build.
 constexpr int64_t kRowAlign = 16;
 
+// n elements of T as piece_rows' `streamed` counts them, in doubles
+template <class T>
+TG_INLINE int64_t in_doubles(int64_t n) {
+  return n * int64_t(sizeof(T)) / 8;
+}
+
 template <bool Fused, class T>
 static void matmul_fwd(const Fwd<T>& f) {
   const int64_t m = f.p0, k = f.p1, n = f.p2;
   if (n == 1)
-    return par_pieces(f.par, m, piece_rows(k, kRowAlign, k),
+    return par_pieces(f.par, m, piece_rows(k, kRowAlign, in_doubles<T>(k)),
                       [&](int64_t lo, int64_t hi) { matvec_fwd(f.a + lo * k, f.b, f.out + lo, hi - lo, k); });
-  const int64_t streamed = k * n * int64_t(sizeof(T)) / 8;  // in doubles
-  par_pieces(f.par, m, piece_rows(k * n, Vec<T>::RowAlign, streamed), [&](int64_t lo, int64_t hi) {
+  par_pieces(f.par, m, piece_rows(k * n, Vec<T>::RowAlign, in_doubles<T>(k * n)), [&](int64_t lo, int64_t hi) {
     gemm<false, Fused, Out::Set>(f.a + lo * k, f.b, f.out + lo * n, hi - lo, k, n, k, n, n);
   });
 }
@@ -396,10 +401,9 @@ template <class T>
 static void matmul_atb(const T* A, const T* D, T* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
                        bool set = false) {
   using E = Vec<T>;
-  const int64_t bytes = int64_t(sizeof(T));  // piece_rows counts what each piece streams in doubles
   if (n == 1) {  // dB is a vector: four rows of A at a time, each scaled by its dC, read in order;
     // in pieces of dB's elements, the scalar tail with the vector body's operations
-    return par_pieces(par, k, piece_rows(m, kRowAlign, m * bytes / 8), [&](int64_t t0, int64_t t1) {
+    return par_pieces(par, k, piece_rows(m, kRowAlign, in_doubles<T>(m)), [&](int64_t t0, int64_t t1) {
       zero_rows(G + t0, t1 - t0, set);
       int64_t i = 0;
       for (; i + 4 <= m; i += 4) {
@@ -422,12 +426,12 @@ static void matmul_atb(const T* A, const T* D, T* G, int64_t m, int64_t k, int64
   // pieces of dB's rows t (columns of A): as columns of the transposed product, in whole blocks
   // of NV vectors, or as rows of the direct one
   if (idle(k) * n < idle(n) * k)
-    par_pieces(par, k, piece_rows(m * n, E::NV * E::L, m * n * bytes / 8), [&](int64_t t0, int64_t t1) {
+    par_pieces(par, k, piece_rows(m * n, E::NV * E::L, in_doubles<T>(m * n)), [&](int64_t t0, int64_t t1) {
       zero_rows(G + t0 * n, (t1 - t0) * n, set);
       gemm<true, true, Out::AddT>(D, A + t0, G + t0 * n, n, m, t1 - t0, n, k, n);
     });
   else
-    par_pieces(par, k, piece_rows(m * n, E::RowAlign, m * n * bytes / 8), [&](int64_t t0, int64_t t1) {
+    par_pieces(par, k, piece_rows(m * n, E::RowAlign, in_doubles<T>(m * n)), [&](int64_t t0, int64_t t1) {
       gemm_into<true, false>(A + t0, D, G + t0 * n, t1 - t0, m, n, k, n, n, set);
     });
 }
@@ -440,9 +444,8 @@ template <class T>
 static void matmul_abt(const T* D, const T* B, T* G, int64_t m, int64_t k, int64_t n, const Parallel* par,
                        bool set = false) {
   using E = Vec<T>;
-  const int64_t bytes = int64_t(sizeof(T));  // piece_rows counts what each piece streams in doubles
   if (n == 1)  // each row of dA gets B scaled by one dC; the tail with the body's operations
-    return par_pieces(par, m, piece_rows(k, kRowAlign, k * bytes / 8), [&](int64_t lo, int64_t hi) {
+    return par_pieces(par, m, piece_rows(k, kRowAlign, in_doubles<T>(k)), [&](int64_t lo, int64_t hi) {
       zero_rows(G + lo * k, (hi - lo) * k, set);
       for (int64_t i = lo; i < hi; i++) {
         const typename E::V d = E::all(D[i]);
@@ -452,7 +455,7 @@ static void matmul_abt(const T* D, const T* B, T* G, int64_t m, int64_t k, int64
         for (; t < k; t++) g[t] = E::fma1(D[i], B[t], g[t]);
       }
     });
-  par_pieces(par, m, piece_rows(n * k, E::RowAlign, n * k * bytes / 8), [&](int64_t lo, int64_t hi) {
+  par_pieces(par, m, piece_rows(n * k, E::RowAlign, in_doubles<T>(n * k)), [&](int64_t lo, int64_t hi) {
     gemm_into<false, true>(D + lo * n, B, G + lo * k, hi - lo, n, k, n, n, k, set);
   });
 }
@@ -466,9 +469,8 @@ static void matmul_abt(const T* D, const T* B, T* G, int64_t m, int64_t k, int64
 template <class T>
 static void matmul_abt_then(const T* D, const T* B, int64_t m, int64_t k, int64_t n, const Parallel* par,
                             const Then<T>& then) {
-  const int64_t bytes = int64_t(sizeof(T));
-  const int64_t block = k > 0 ? std::max<int64_t>(1, (int64_t(1) << 18) / (k * bytes)) : 1;
-  par_pieces(par, m, piece_rows(n * k, Vec<T>::RowAlign, n * k * bytes / 8), [&](int64_t lo, int64_t hi) {
+  const int64_t block = k > 0 ? std::max<int64_t>(1, (int64_t(1) << 18) / (k * int64_t(sizeof(T)))) : 1;  // 256 kB
+  par_pieces(par, m, piece_rows(n * k, Vec<T>::RowAlign, in_doubles<T>(n * k)), [&](int64_t lo, int64_t hi) {
     T* S = scratch<2, T>(std::min(block, hi - lo) * k);
     int32_t params[MAX_PARAMS];
     std::copy(then.args.p, then.args.p + MAX_PARAMS, params);
